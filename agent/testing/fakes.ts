@@ -1,4 +1,6 @@
+import type { DesktopAction } from '../actions.ts';
 import type { GenerateRequest, GenerateResult, VisionLanguageModel } from '../model.ts';
+import type { DisplayInfo, Operator, Screenshot } from '../operator.ts';
 
 /** One scripted model turn: a reply, an error to throw, or a function of the request. */
 export type ScriptedTurn =
@@ -54,5 +56,65 @@ export class ScriptedModel implements VisionLanguageModel {
       usage: { promptTokens: 1000, completionTokens: Math.ceil(reply.text.length / 4) },
       timings: { totalMs: performance.now() - started },
     };
+  }
+}
+
+export interface RecordingOperatorOptions {
+  readonly display?: DisplayInfo;
+  readonly displays?: readonly DisplayInfo[];
+  /** The first this many screenshot() calls throw (a flaky capture). */
+  readonly failScreenshots?: number;
+  /** Each execute() takes this long (and honours the abort signal meanwhile). */
+  readonly actionDelayMs?: number;
+  /** Return an error to make execute() fail for that action. */
+  readonly failOn?: (action: DesktopAction) => Error | undefined;
+}
+
+export const FAKE_DISPLAY: DisplayInfo = { id: 'fake-0', name: 'fake', bounds: { x: 0, y: 0, width: 1280, height: 800 }, scaleFactor: 1, primary: true };
+
+/**
+ * An Operator that records what it is asked to do instead of touching a desktop. Its
+ * "screen" changes with every executed action (the bytes encode a frame counter), so settle
+ * waits see one changed capture and then a still one, as on a real desktop.
+ */
+export class RecordingOperator implements Operator {
+  readonly executed: DesktopAction[] = [];
+  readonly calls: string[] = [];
+  screenshotCalls = 0;
+  private frame = 0;
+  private failuresLeft: number;
+
+  constructor(private readonly options: RecordingOperatorOptions = {}) {
+    this.failuresLeft = options.failScreenshots ?? 0;
+  }
+
+  get display(): DisplayInfo {
+    return this.options.display ?? FAKE_DISPLAY;
+  }
+
+  async displays(): Promise<readonly DisplayInfo[]> {
+    return this.options.displays ?? [this.display];
+  }
+
+  async screenshot(): Promise<Screenshot> {
+    this.screenshotCalls++;
+    this.calls.push('screenshot');
+    if (this.failuresLeft > 0) {
+      this.failuresLeft--;
+      throw new Error('capture failed (scripted)');
+    }
+    const { width, height } = this.display.bounds;
+    const s = this.display.scaleFactor;
+    const png = new TextEncoder().encode(`fake-png frame=${this.frame}`);
+    return { png, width: width * s, height: height * s, display: this.display, capturedAt: Date.now() };
+  }
+
+  async execute(action: DesktopAction, signal?: AbortSignal): Promise<void> {
+    this.calls.push(`execute:${action.kind}`);
+    const error = this.options.failOn?.(action);
+    if (error) throw error;
+    if (this.options.actionDelayMs) await delay(this.options.actionDelayMs, signal);
+    this.executed.push(action);
+    this.frame++;
   }
 }

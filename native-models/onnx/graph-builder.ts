@@ -45,7 +45,7 @@ export class GraphBuilder {
     return name;
   }
 
-  output(name: string, elemType: DataTypeCode, shape: readonly (number | string)[]): void {
+  output(name: string, elemType: DataTypeCode, shape?: readonly (number | string)[]): void {
     if (!this.names.has(name)) throw new Error(`graph output '${name}' is not produced by any node`);
     this.outputs.push({ name, elemType, shape });
   }
@@ -56,18 +56,19 @@ export class GraphBuilder {
   }
 
   /** Inline little-endian constant: int64 (bigint-safe), int32, float32 or float16 bytes. */
-  constant(name: string, dataType: DataTypeCode, dims: readonly number[], values: ArrayLike<number>): string {
+  constant(name: string, dataType: DataTypeCode, dims: readonly number[], values: ArrayLike<number> | readonly bigint[]): string {
+    const numbers = values as ArrayLike<number>;
     let raw: Uint8Array;
     if (dataType === DataType.INT64) {
       const a = new BigInt64Array(values.length);
       for (let i = 0; i < values.length; i++) a[i] = BigInt(values[i]!);
       raw = new Uint8Array(a.buffer);
     } else if (dataType === DataType.FLOAT) {
-      raw = new Uint8Array(Float32Array.from(values).buffer);
+      raw = new Uint8Array(Float32Array.from(numbers).buffer);
     } else if (dataType === DataType.INT32) {
-      raw = new Uint8Array(Int32Array.from(values).buffer);
+      raw = new Uint8Array(Int32Array.from(numbers).buffer);
     } else if (dataType === DataType.FLOAT16) {
-      raw = new Uint8Array(float32ToFloat16(Float32Array.from(values)).buffer);
+      raw = new Uint8Array(float32ToFloat16(Float32Array.from(numbers)).buffer);
     } else {
       throw new Error(`inline constants of data type ${dataType} are not supported`);
     }

@@ -54,7 +54,8 @@ export interface NodeProto {
 export interface ValueInfo {
   readonly name: string;
   readonly elemType: DataTypeCode;
-  readonly shape: readonly (number | string)[];
+  /** Omitted: rank and size unknown (intermediates exposed for debugging). */
+  readonly shape?: readonly (number | string)[];
 }
 
 export interface GraphProto {
@@ -131,8 +132,10 @@ function writeValueInfo(w: ProtoWriter, v: ValueInfo): void {
   w.message(2, (type) =>
     type.message(1, (tensor) => {
       tensor.int(1, v.elemType);
+      const dims = v.shape;
+      if (!dims) return;
       tensor.message(2, (shape) => {
-        for (const d of v.shape) {
+        for (const d of dims) {
           shape.message(1, (dim) => (typeof d === 'number' ? dim.int(1, d) : dim.string(2, d)));
         }
       });

@@ -7,6 +7,7 @@
  * normalisation, patch layout) are done here, in one pass over the decoded bytes.
  */
 import { readFile } from 'node:fs/promises';
+import { concatFloat32 } from '../../numeric/float32.ts';
 import sharp, { type Metadata, type OutputInfo, type SharpOptions } from 'sharp';
 
 export interface ImageProcessorConfig {
@@ -298,12 +299,6 @@ export interface ProcessedImages {
 export async function processImages(sources: readonly ImageSource[], config: ImageProcessorConfig = KIMI_VL_IMAGE_DEFAULTS): Promise<ProcessedImages> {
   const images: ProcessedImage[] = [];
   for (const source of sources) images.push(await processImage(source, config));
-  const total = images.reduce((sum, image) => sum + image.pixelValues.length, 0);
-  const pixelValues = new Float32Array(total);
-  let offset = 0;
-  for (const image of images) {
-    pixelValues.set(image.pixelValues, offset);
-    offset += image.pixelValues.length;
-  }
+  const pixelValues = concatFloat32(images.map((image) => image.pixelValues));
   return { pixelValues, gridHws: images.map((image) => image.plan.grid), tokenCounts: images.map((image) => image.plan.tokens) };
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { concatFloat32 } from '../../numeric/float32.ts';
 import {
   applyRope2d,
   bicubicMatrix,
@@ -22,15 +23,7 @@ function pixels(tokens: number, seed: number): Float32Array {
   return Float32Array.from({ length: tokens * PATCH }, (_, i) => Math.sin(i * 0.37 + seed * 1.91) * Math.cos(i * 0.011 + seed));
 }
 
-function concat(...parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
+const concat = (...parts: Float32Array[]): Float32Array => concatFloat32(parts);
 
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   expect(a.length).toBe(b.length);

@@ -3,6 +3,7 @@
  * KIMI-VL-FACTS.md §3.1–3.2. Tests compare the ONNX vision graph against it; it is far too slow
  * for real checkpoints and is not used at run time.
  */
+import { concatFloat32 } from '../../numeric/float32.ts';
 
 /** The vision_config fields the forward pass needs (same names as the parsed config.json). */
 export interface MoonViTShape {
@@ -249,13 +250,7 @@ export function moonViTReference(cfg: MoonViTShape, w: WeightLookup, pixelValues
     const normed = layerNorm(x, d, w('vision_tower.encoder.final_layernorm.weight'), w('vision_tower.encoder.final_layernorm.bias'));
     parts.push(mergePatches(normed, d, grid, cfg.mergeKernelSize));
   }
-  const out = new Float32Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
+  return concatFloat32(parts);
 }
 
 /** Projector: LayerNorm on each D-wide part, linear_1, exact GELU, linear_2 → [M, text hidden]. */

@@ -12,8 +12,14 @@ export interface GroundingPrediction {
   readonly ms: number;
 }
 
+export interface GroundContext {
+  readonly width: number;
+  readonly height: number;
+  readonly signal?: AbortSignal;
+}
+
 /** The model seam: agent/ground.ts (or a test double) behind one function. */
-export type GroundFn = (imagePng: Uint8Array, query: string, signal?: AbortSignal) => Promise<GroundingPrediction>;
+export type GroundFn = (imagePng: Uint8Array, query: string, context: GroundContext) => Promise<GroundingPrediction>;
 
 export interface ScreenSpotProgress {
   readonly done: number;
@@ -96,7 +102,7 @@ export async function runScreenSpot(options: ScreenSpotRunOptions): Promise<Scre
           `image ${record.imageFile} is ${image.width}x${image.height} but record ${record.id} says img_size ${record.imageSize.width}x${record.imageSize.height}`,
         );
       }
-      const prediction = await options.ground(image.png, record.instruction, options.signal);
+      const prediction = await options.ground(image.png, record.instruction, { width: image.width, height: image.height, signal: options.signal });
       const result: ScreenSpotResult = {
         id: record.id,
         imageFile: record.imageFile,

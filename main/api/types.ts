@@ -111,4 +111,4 @@ export interface TrajectoryView {
   readonly steps: readonly TrajectoryStepView[];
 }
 
-export type { DisplayInfo, AgentEvent, RunStatus };
+export type { Action, NormalizedPoint, DisplayInfo, AgentEvent, RunStatus };

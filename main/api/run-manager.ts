@@ -92,7 +92,10 @@ export class RunManager {
       confirm: confirmEach ? (step) => this.askConfirmation(active, step) : undefined,
     };
     const started = Date.now();
-    this.finished = this.runner(context).then(
+    // Started on the next tick so that the caller has its 'running' answer before any event.
+    this.finished = Promise.resolve()
+      .then(() => this.runner(context))
+      .then(
       () => this.end(active, { status: 'aborted', reason: 'the run ended without a result', started }),
       (err: unknown) =>
         this.end(active, {

@@ -41,3 +41,19 @@ export function gateOperator(operator: Operator, gate: () => Promise<void>): Ope
     },
   };
 }
+
+/** Waits `delayMs` after each action, so a person can follow (and stop) what happens. */
+export function paceOperator(operator: Operator, delayMs: number, signal: AbortSignal): Operator {
+  if (delayMs <= 0) return operator;
+  return {
+    displays: () => operator.displays(),
+    screenshot: (s) => operator.screenshot(s),
+    async execute(action, s) {
+      await operator.execute(action, s);
+      await new Promise<void>((done) => {
+        const timer = setTimeout(done, delayMs);
+        signal.addEventListener('abort', () => (clearTimeout(timer), done()), { once: true });
+      });
+    },
+  };
+}

@@ -121,3 +121,21 @@ test('the inspector screenshots a display and draws the predicted point', async 
   await expect.poll(() => announcer().textContent()).toMatch(/Found at 794, 328/);
   await page.screenshot({ path: artifactPath('browser', 'inspector-screenshot.png'), fullPage: true });
 });
+
+test('settings are validated by the host, saved, and still there after a reload', async () => {
+  await page.getByRole('button', { name: 'Settings' }).click();
+  const maxSteps = page.getByRole('spinbutton', { name: 'Max steps' });
+  await maxSteps.fill('7');
+  await page.getByRole('textbox', { name: 'Emergency-stop shortcut' }).fill('Escape');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.getByRole('alert').getByText(/stopHotkey must be a key combination/).waitFor();
+  await page.getByRole('textbox', { name: 'Emergency-stop shortcut' }).fill('CommandOrControl+Alt+K');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await expect.poll(() => announcer().textContent()).toMatch(/Settings saved/);
+  await page.getByText(/does not store keys/).waitFor();
+  await page.screenshot({ path: artifactPath('browser', 'settings.png'), fullPage: true });
+  await page.reload();
+  await page.getByRole('button', { name: 'Settings' }).click();
+  await expect.poll(() => page.getByRole('spinbutton', { name: 'Max steps' }).inputValue()).toBe('7');
+  expect(await page.getByRole('textbox', { name: 'Emergency-stop shortcut' }).inputValue()).toBe('CommandOrControl+Alt+K');
+});

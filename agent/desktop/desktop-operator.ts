@@ -1,6 +1,7 @@
 import type { DesktopAction, DesktopPoint, MouseButton } from '../actions.ts';
 import type { DisplayInfo, Operator, Screenshot } from '../operator.ts';
 import { sleep } from '../loop/timing.ts';
+import { captureLibnut } from './libnut-capture.ts';
 import { captureX11 } from './x11-capture.ts';
 import { X11Keyboard, type TypingStrategy } from './x11-keyboard.ts';
 import { chooseDisplay, parseListMonitors } from './xrandr.ts';
@@ -15,6 +16,8 @@ export interface DesktopOperatorOptions {
   readonly actionDelayMs?: number;
   readonly typing?: TypingStrategy;
   readonly charDelayMs?: number;
+  /** How to capture: 'libnut' (default; XGetImage + sharp) or 'import' (ImageMagick). */
+  readonly capture?: 'libnut' | 'import';
   /** Use these displays instead of asking xrandr (for setups xrandr describes wrongly). */
   readonly monitors?: readonly DisplayInfo[];
   /** Environment for the X tools; DISPLAY must match the one this process loaded nut-js with. */
@@ -29,7 +32,7 @@ export class DesktopUnavailableError extends Error {
 
 /**
  * Drives the real desktop: nut-js moves and clicks the pointer, xdotool types and presses keys
- * (X11), ImageMagick captures the chosen display. Coordinates arrive as desktop points of that
+ * (X11), libnut (or ImageMagick) captures the chosen display. Coordinates arrive as desktop points of that
  * display (see coordinates.ts), which on X11 are the root window's pixels.
  */
 export class DesktopOperator implements Operator {
@@ -82,7 +85,9 @@ export class DesktopOperator implements Operator {
   }
 
   async screenshot(signal?: AbortSignal): Promise<Screenshot> {
-    return captureX11(await this.display(), this.env, signal);
+    const display = await this.display();
+    if (this.options.capture === 'import') return captureX11(display, this.env, signal);
+    return captureLibnut(await this.loadNut(), display);
   }
 
   private async moveTo(point: DesktopPoint): Promise<void> {

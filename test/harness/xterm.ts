@@ -25,7 +25,7 @@ export interface CatTerminalOptions {
  * Starts xterm in a UTF-8 locale running `cat` in raw-ish mode (no echo processing of the
  * tty is needed: cooked mode delivers each line on Enter, which is what the tests check).
  */
-export async function startCatTerminal(screen: VirtualDisplay, options: CatTerminalOptions): Promise<CatTerminal> {
+export async function startCatTerminal(screen: Pick<VirtualDisplay, 'launch' | 'waitForWindow'>, options: CatTerminalOptions): Promise<CatTerminal> {
   const dir = mkdtempSync(join(tmpdir(), 'kestrel-xterm-'));
   const file = join(dir, 'received.bin');
   screen.launch(

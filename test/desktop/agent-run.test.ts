@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { artifactPath } from '../harness/artifacts.ts';
-import { startKestrel } from '../harness/cli.ts';
+import { KESTREL_BIN, REPO_ROOT, startKestrel } from '../harness/cli.ts';
 import { startOpenAIServer, type OpenAITestServer } from '../harness/openai-server.ts';
-import { waitFor } from '../harness/processes.ts';
+import { spawnTracked, waitFor } from '../harness/processes.ts';
 import { startVirtualDisplay, type VirtualDisplay } from '../harness/xvfb.ts';
 import { startCatTerminal, type CatTerminal } from '../harness/xterm.ts';
 
@@ -130,4 +130,42 @@ test('a display that does not exist is one line naming the ones that do', async 
   expect(kestrel.stderr()).toBe("kestrel: there is no display '3'; choose one of: 0 (screen 1024×768+0+0, primary)\n");
   await server.stop();
   server = undefined;
+});
+
+test('--confirm shows each step and acts only on yes; a no ends the run with exit 5', async () => {
+  const term = await startCatTerminal(screen, { title: 'kestrel-confirm', geometry: '40x5+100+500' });
+  try {
+    const cx = (term.window.x + term.window.width / 2) / WIDTH;
+    const cy = (term.window.y + term.window.height / 2) / HEIGHT;
+    server = await startOpenAIServer({
+      replies: [
+        reply('Focus the terminal.', `pyautogui.click(x=${cx.toFixed(4)}, y=${cy.toFixed(4)})`),
+        reply('Type a word.', "pyautogui.write('approved')\npyautogui.press('enter')"),
+        reply('Type another.', "pyautogui.write('declined')\npyautogui.press('enter')"),
+      ],
+    });
+    const child = spawnTracked(process.execPath, [KESTREL_BIN, 'run', 'type words', '--endpoint', server.baseUrl, '--model', 'kimi-vl-test', '--confirm'], {
+      cwd: REPO_ROOT,
+      env: screen.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const exited = new Promise<number | null>((done) => child.once('exit', done));
+    for (const answer of ['y', 'yes', 'n']) {
+      const asked = (out.match(/run it\? \[y\/N\]/g) ?? []).length;
+      await waitFor('the next question', () => (out.match(/run it\? \[y\/N\]/g) ?? []).length > asked, 30_000);
+      child.stdin!.write(`${answer}\n`);
+    }
+    expect(await exited).toBe(5);
+    expect(out).toMatch(/^step 3 plans: type "declined"; press enter — run it\? \[y\/N\] $/m);
+    expect(out).toMatch(/^aborted after 2 steps in \d+\.\d s: step 3 was declined$/m);
+    await term.waitForBytes((b) => b.toString() === 'approved\n', 'the approved line');
+    await new Promise((done) => setTimeout(done, 300));
+    expect(term.received().toString()).toBe('approved\n');
+  } finally {
+    term.dispose();
+    await server?.stop();
+    server = undefined;
+  }
 });

@@ -1,19 +1,5 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { describe, expect, test } from 'vitest';
-import { KESTREL_BIN, REPO_ROOT } from '../harness/cli.ts';
-
-const execFileAsync = promisify(execFile);
-
-async function kestrel(args: string[], env: NodeJS.ProcessEnv) {
-  try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, [KESTREL_BIN, ...args], { cwd: REPO_ROOT, env });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { runKestrel as kestrel } from '../harness/cli.ts';
 
 // No display and no server needed: each of these must fail before touching either.
 const noDisplay = { ...process.env };

@@ -213,6 +213,9 @@ export async function runAgent(instruction: string, options: RunAgentOptions): P
       steps = step;
       actionHistory.push([...parsed.actions]);
       history.push({ response: reply.text, ...(parsed.description !== undefined ? { description: parsed.description } : {}), ...(parsed.code !== undefined ? { code: parsed.code } : {}), screenshot: toImage(current) });
+      // Only the last few screenshots are ever sent again: let older ones go, so long runs stay small.
+      const keep = Math.max(1, options.screenshotsInContext ?? 2);
+      for (let i = 0; i < history.length - keep; i++) if (history[i]!.screenshot) history[i] = { ...history[i]!, screenshot: undefined };
       const decision = stopRule({ steps, history: actionHistory, startedAt, now: Date.now() });
       const stepMs = performance.now() - stepStarted;
       await options.recorder?.step({

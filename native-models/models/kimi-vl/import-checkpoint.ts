@@ -69,6 +69,7 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
   const started = Date.now();
   const precision = opts.precision ?? 'fp32';
   const source = resolve(opts.source);
+  if (!existsSync(source)) throw new CheckpointError(`checkpoint folder not found: ${source}`);
   const config = parseKimiVLConfig(readJsonFile(join(source, 'config.json'), 'config.json'));
   // Fail on tokenizer or template problems before spending minutes on weights.
   KimiTokenizer.fromDir(source, config.text.vocabSize);

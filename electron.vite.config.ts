@@ -17,7 +17,10 @@ export default defineConfig({
       outDir: 'out/preload',
       externalizeDeps: true,
       // Sandboxed preloads cannot be ES modules.
-      lib: { entry: resolve('main/preload.ts'), formats: ['cjs'] },
+      lib: {
+        entry: { preload: resolve('main/preload.ts'), 'overlay-preload': resolve('main/overlay-preload.ts') },
+        formats: ['cjs'],
+      },
     },
   },
   renderer: {
@@ -25,7 +28,7 @@ export default defineConfig({
     plugins: [svelte({ configFile: resolve('svelte.config.js') })],
     build: {
       outDir: resolve('out/renderer'),
-      rollupOptions: { input: resolve('renderer/index.html') },
+      rollupOptions: { input: { index: resolve('renderer/index.html'), overlay: resolve('renderer/overlay.html') } },
     },
   },
 });

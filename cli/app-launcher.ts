@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
-import { serveUiUntilStopped } from './ui-host/serve.ts';
+import { serveUiUntilStopped, type ServeOptions } from './ui-host/serve.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const require = createRequire(import.meta.url);
@@ -54,7 +54,7 @@ function runElectron(executable: string): Promise<{ code: number } | { failed: s
   });
 }
 
-export async function launchApp(options: { port: number }): Promise<number> {
+export async function launchApp(options: ServeOptions): Promise<number> {
   let reason: string;
   const electron = hasDisplay() ? findElectron() : undefined;
   if (!electron) {
@@ -67,6 +67,6 @@ export async function launchApp(options: { port: number }): Promise<number> {
     reason = outcome.failed;
   }
   process.stdout.write(`Kestrel: ${reason}, so the UI is served for a browser instead.\n`);
-  await serveUiUntilStopped({ port: options.port });
+  await serveUiUntilStopped(options);
   return 0;
 }

@@ -1,13 +1,32 @@
 import { join } from 'node:path';
-import { app, BrowserWindow, session, shell } from 'electron';
+import { app, BrowserWindow, ipcMain, type WebContents } from 'electron';
+import { agentRunner, desktopOperator, grounder, modelName, trajectoryLibrary } from './api/agent-bindings.ts';
+import { guardCapture } from './api/capture-guard.ts';
+import { createHost, type Host } from './api/host.ts';
+import { overlayMark } from './api/overlay-target.ts';
+import type { DisplayInfo } from '../agent/operator.ts';
+import { Overlays, overlayPreloadPath } from './overlay.ts';
+import { safeStorageBox } from './safe-storage.ts';
+import { checkSender, hardenSessions } from './security.ts';
+import { registerStopShortcut } from './shortcut.ts';
+import { createTray } from './tray.ts';
 
-// The Electron host is deliberately thin: windows, security defaults and (later) the IPC
-// bridge. Everything that does work lives in agent/ and native-models/.
+// The Electron host is deliberately thin: windows, overlay, tray, the stop shortcut and the IPC
+// wiring. Everything that does work is Electron-free (main/api/, agent/) and shared with the
+// browser host.
+
+const devServer = process.env.ELECTRON_RENDERER_URL;
+const rendererDir = join(__dirname, '../renderer');
+const ownWindows = new Set<WebContents>();
+
+function loadPage(win: BrowserWindow, page: 'index.html' | 'overlay.html'): Promise<void> {
+  return devServer ? win.loadURL(`${devServer}/${page}`) : win.loadFile(join(rendererDir, page));
+}
 
 function createControlPanel(): BrowserWindow {
   const win = new BrowserWindow({
-    width: 1100,
-    height: 760,
+    width: 1180,
+    height: 800,
     title: 'Kestrel',
     show: false,
     webPreferences: {
@@ -18,28 +37,78 @@ function createControlPanel(): BrowserWindow {
       webSecurity: true,
     },
   });
+  const contents = win.webContents;
+  ownWindows.add(contents);
+  win.on('closed', () => ownWindows.delete(contents));
   win.once('ready-to-show', () => win.show());
-  void win.loadFile(join(__dirname, '../renderer/index.html'));
+  void loadPage(win, 'index.html');
   return win;
 }
 
-function hardenSessions(): void {
-  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
-  app.on('web-contents-created', (_event, contents) => {
-    contents.on('will-navigate', (event) => event.preventDefault());
-    contents.setWindowOpenHandler(({ url }) => {
-      if (url.startsWith('https://')) void shell.openExternal(url);
-      return { action: 'deny' };
-    });
+function wireIpc(host: Host): void {
+  ipcMain.handle('kestrel:call', (event, route: unknown, input: unknown) => {
+    checkSender(event, ownWindows, devServer);
+    return host.api.call(route, input);
+  });
+  host.api.subscribe((event) => {
+    for (const contents of ownWindows) if (!contents.isDestroyed()) contents.send('kestrel:event', event);
   });
 }
 
-app.whenReady().then(() => {
-  hardenSessions();
-  createControlPanel();
-  app.on('activate', () => {
-    if (BrowserWindow.getAllWindows().length === 0) createControlPanel();
+async function start(): Promise<void> {
+  hardenSessions(devServer);
+  const overlays = new Overlays(overlayPreloadPath(__dirname), (win) => loadPage(win, 'overlay.html'));
+  const desktop = desktopOperator(process.env.DISPLAY);
+  // Content protection is honoured on Windows and macOS; elsewhere hide the overlay per capture.
+  const operator = guardCapture(desktop, overlays, process.platform === 'linux');
+  let host: Host | undefined = undefined;
+  const applyHotkey = () => {
+    if (!host) return;
+    const problem = registerStopShortcut(host.settings.get().stopHotkey, host.runs);
+    if (problem) console.error(`Kestrel: ${problem}`);
+  };
+  host = await createHost({
+    host: 'electron',
+    version: app.getVersion(),
+    settingsFile: join(app.getPath('userData'), 'settings.json'),
+    secretBox: safeStorageBox,
+    display: process.env.DISPLAY,
+    operator,
+    runner: agentRunner,
+    ground: grounder,
+    trajectories: trajectoryLibrary,
+    modelName,
+    onSettingsChanged: applyHotkey,
   });
+  wireIpc(host);
+  applyHotkey();
+
+  let displays: readonly DisplayInfo[] = [];
+  host.runs.subscribe((event) => {
+    if (event.type === 'state') {
+      if (event.state.phase === 'idle') overlays.mark(undefined);
+      return;
+    }
+    if (event.event.type === 'run_started') {
+      overlays.open();
+      void desktop.displays().then((list) => (displays = list), () => undefined);
+    }
+    if (event.event.type === 'planned') overlays.mark(overlayMark(event.event, displays));
+  });
+
+  let panel = createControlPanel();
+  const showPanel = () => {
+    if (panel.isDestroyed()) panel = createControlPanel();
+    panel.show();
+    panel.focus();
+  };
+  createTray(join(rendererDir, 'kestrel.png'), host.runs, showPanel);
+  app.on('activate', showPanel);
+}
+
+app.whenReady().then(start, (err: unknown) => {
+  console.error(`Kestrel: could not start (${err instanceof Error ? err.message : String(err)})`);
+  app.exit(1);
 });
 
 app.on('window-all-closed', () => {

@@ -1,4 +1,17 @@
-import { contextBridge } from 'electron';
+import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import type { KestrelBridge } from './api/routes.ts';
+import type { HostEvent } from './api/types.ts';
 
-// Only this object crosses into the renderer; the typed API is added by the IPC layer.
-contextBridge.exposeInMainWorld('kestrel', Object.freeze({ host: 'electron' as const }));
+// Only this object crosses into the renderer: one call function over the typed route table
+// (main validates every input) and a subscription to host events. No ipcRenderer, no Node.
+const bridge: KestrelBridge = {
+  host: 'electron',
+  call: ((route: string, input?: unknown) => ipcRenderer.invoke('kestrel:call', route, input)) as KestrelBridge['call'],
+  onEvent(listener) {
+    const handler = (_event: IpcRendererEvent, hostEvent: HostEvent) => listener(hostEvent);
+    ipcRenderer.on('kestrel:event', handler);
+    return () => ipcRenderer.removeListener('kestrel:event', handler);
+  },
+};
+
+contextBridge.exposeInMainWorld('kestrel', Object.freeze(bridge));

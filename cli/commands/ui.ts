@@ -6,8 +6,9 @@ export function registerUi(program: Command): void {
     .command('ui')
     .description('serve the Kestrel UI on 127.0.0.1 for a browser')
     .option('-p, --port <port>', 'port to listen on (0 picks a free one)', portNumber, 0)
-    .action(async (opts: { port: number }) => {
+    .option('--virtual', 'run the agent on a fresh private Xvfb display instead of $DISPLAY')
+    .action(async (opts: { port: number; virtual?: boolean }) => {
       const { serveUiUntilStopped } = await import('../ui-host/serve.ts');
-      await serveUiUntilStopped({ port: opts.port });
+      await serveUiUntilStopped({ port: opts.port, virtual: opts.virtual });
     });
 }

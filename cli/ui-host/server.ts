@@ -4,6 +4,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { CliError } from '../errors.ts';
+import type { KestrelApi } from '../../main/api/api.ts';
+import { attachApiSocket } from './socket.ts';
 import { readStaticFile } from './static-files.ts';
 
 export const WEB_ROOT = resolve(import.meta.dirname, '../../out/web');
@@ -12,6 +14,8 @@ export interface UiHostOptions {
   port?: number;
   host?: string;
   webRoot?: string;
+  /** The typed API served on /api; without it the page loads but has no host to talk to. */
+  api?: KestrelApi;
 }
 
 export interface UiHost {
@@ -29,8 +33,8 @@ const SECURITY_HEADERS = {
 };
 
 /**
- * Serves the built renderer on loopback. The token in the printed URL will guard the
- * WebSocket API, so that other local pages cannot drive the agent.
+ * Serves the built renderer on loopback, and the typed API on a WebSocket guarded by the token
+ * in the printed URL, so that other local pages and users cannot drive the agent.
  */
 export async function startUiHost(options: UiHostOptions = {}): Promise<UiHost> {
   const webRoot = options.webRoot ?? WEB_ROOT;
@@ -64,10 +68,18 @@ export async function startUiHost(options: UiHostOptions = {}): Promise<UiHost> 
     server.listen(options.port ?? 0, host, () => done());
   });
   const { port } = server.address() as AddressInfo;
+  const wss = options.api
+    ? attachApiSocket(server, options.api, token, () => [`${host}:${port}`, `localhost:${port}`])
+    : undefined;
   return {
     url: `http://${host}:${port}/?token=${token}`,
     token,
     server,
-    close: () => new Promise((done) => server.close(() => done())),
+    close: () =>
+      new Promise((done) => {
+        for (const client of wss?.clients ?? []) client.terminate();
+        wss?.close();
+        server.close(() => done());
+      }),
   };
 }

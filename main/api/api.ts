@@ -1,0 +1,83 @@
+import type { DisplayInfo, Screenshot } from '../../agent/operator.ts';
+import { validateCall, type RouteInput, type RouteName, type RouteOutput } from './routes.ts';
+import type { RunManager } from './run-manager.ts';
+import type { SettingsStore } from './settings-store.ts';
+import type { AppInfo, GroundResult, HostEvent, ImageData, TrajectorySummary, TrajectoryView } from './types.ts';
+
+/** Reads recorded runs (Kestrel's own layout and OSWorld's). */
+export interface TrajectoryLibrary {
+  list(dir: string): Promise<TrajectorySummary[]>;
+  open(path: string): Promise<TrajectoryView>;
+  screenshot(path: string, step: number): Promise<ImageData>;
+}
+
+/** Asks the configured model where `query` is on the image. */
+export type Grounder = (png: Uint8Array, query: string) => Promise<GroundResult>;
+
+export interface ApiDeps {
+  readonly info: () => AppInfo;
+  readonly settings: SettingsStore;
+  readonly runs: RunManager;
+  readonly displays: () => Promise<readonly DisplayInfo[]>;
+  readonly screenshot: (displayId: string) => Promise<Screenshot>;
+  readonly ground: Grounder;
+  readonly trajectories: TrajectoryLibrary;
+  /** Called after settings change, e.g. so Electron re-registers the stop hotkey. */
+  readonly onSettingsChanged?: () => void;
+}
+
+type Handlers = { readonly [R in RouteName]: (input: RouteInput<R>) => Promise<RouteOutput<R>> | RouteOutput<R> };
+
+/** The API both hosts serve: validated calls in, HostEvents out. */
+export interface KestrelApi {
+  call(route: unknown, input: unknown): Promise<unknown>;
+  subscribe(listener: (event: HostEvent) => void): () => void;
+}
+
+export function createApi(deps: ApiDeps): KestrelApi {
+  const { settings, runs, trajectories } = deps;
+  const handlers: Handlers = {
+    'app.info': () => deps.info(),
+    'settings.get': () => settings.view(),
+    'settings.update': async (patch) => {
+      await settings.update(patch);
+      deps.onSettingsChanged?.();
+      return settings.view();
+    },
+    'settings.setApiKey': async ({ key }) => {
+      await settings.setApiKey(key);
+      return settings.view();
+    },
+    'displays.list': () => deps.displays(),
+    'displays.screenshot': async ({ displayId }) => {
+      const shot = await deps.screenshot(displayId);
+      return { png: shot.png, width: shot.width, height: shot.height };
+    },
+    'run.start': (request) => runs.start(request),
+    'run.pause': () => runs.pause(),
+    'run.resume': () => runs.resume(),
+    'run.stop': () => runs.stop(),
+    'run.confirm': ({ approve }) => runs.confirm(approve),
+    'run.state': () => runs.current(),
+    'ground.image': ({ png, query }) => deps.ground(png, query),
+    'trajectories.list': ({ dir }) => {
+      const folder = dir ?? settings.get().trajectoriesDir;
+      if (!folder) throw new Error('no trajectories folder is set; choose one in Settings or type a path');
+      return trajectories.list(folder);
+    },
+    'trajectories.open': ({ path }) => trajectories.open(path),
+    'trajectories.screenshot': ({ path, step }) => trajectories.screenshot(path, step),
+    'trajectories.reground': async ({ path, step, query }) => {
+      const shot = await trajectories.screenshot(path, step);
+      return deps.ground(shot.png, query);
+    },
+  };
+  return {
+    async call(route, input) {
+      const checked = validateCall(route, input);
+      const handler = handlers[checked.route] as (input: unknown) => unknown;
+      return handler(checked.input);
+    },
+    subscribe: (listener) => runs.subscribe(listener),
+  };
+}

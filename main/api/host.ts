@@ -1,0 +1,63 @@
+import type { Operator } from '../../agent/operator.ts';
+import { createApi, type Grounder, type KestrelApi, type TrajectoryLibrary } from './api.ts';
+import { RunManager, type AgentRunner } from './run-manager.ts';
+import type { SecretBox } from './secrets.ts';
+import type { Settings } from './settings.ts';
+import { SettingsStore } from './settings-store.ts';
+import type { AppInfo } from './types.ts';
+
+/** What a host (Electron or the browser host) supplies; the rest is shared. */
+export interface HostOptions {
+  readonly host: AppInfo['host'];
+  readonly version: string;
+  readonly settingsFile: string;
+  readonly secretBox: SecretBox;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Run defaults from the command line (`--endpoint`, `--model`, …), applied over stored settings. */
+  readonly defaults?: Partial<Settings>;
+  readonly display?: string;
+  readonly virtualDisplay?: boolean;
+  /** The desktop the agent drives (already wrapped by the host, e.g. to hide the overlay). */
+  readonly operator: Operator;
+  readonly runner: (operator: Operator, settings: SettingsStore) => AgentRunner;
+  readonly ground: (settings: SettingsStore) => Grounder;
+  readonly trajectories: TrajectoryLibrary;
+  readonly modelName: (settings: Settings) => string;
+  readonly onSettingsChanged?: () => void;
+}
+
+export interface Host {
+  readonly api: KestrelApi;
+  readonly runs: RunManager;
+  readonly settings: SettingsStore;
+}
+
+export async function createHost(options: HostOptions): Promise<Host> {
+  const settings = await SettingsStore.open(options.settingsFile, options.secretBox, options.env ?? process.env);
+  if (options.defaults && Object.keys(options.defaults).length > 0) await settings.update(options.defaults);
+  const runs = new RunManager(options.runner(options.operator, settings), () => settings.get());
+  const api = createApi({
+    info: () => ({
+      host: options.host,
+      version: options.version,
+      display: options.display,
+      virtualDisplay: options.virtualDisplay ?? false,
+      model: options.modelName(settings.get()),
+      problems: settings.problems,
+    }),
+    settings,
+    runs,
+    displays: () => options.operator.displays(),
+    screenshot: async (displayId) => {
+      const displays = await options.operator.displays();
+      if (!displays.some((d) => d.id === displayId)) {
+        throw new Error(`there is no display "${displayId}"; choose one of ${displays.map((d) => d.id).join(', ')}`);
+      }
+      return options.operator.screenshot();
+    },
+    ground: options.ground(settings),
+    trajectories: options.trajectories,
+    onSettingsChanged: options.onSettingsChanged,
+  });
+  return { api, runs, settings };
+}

@@ -1,0 +1,59 @@
+import { describe, expect, test } from 'vitest';
+import { ROUTE_NAMES, validateCall } from './routes.ts';
+import { InvalidInput } from './validate.ts';
+
+const png = new Uint8Array([137, 80, 78, 71]);
+
+describe('route input validation', () => {
+  test.each([
+    ['no.such.route', undefined, /unknown route "no.such.route"/],
+    [42, undefined, /unknown route "42"/],
+    ['__proto__', undefined, /unknown route/],
+    ['run.start', undefined, /^run.start must be an object, got undefined$/],
+    ['run.start', { instruction: '' }, /run.start.instruction must be an instruction of 1–4000 characters, got ""/],
+    ['run.start', { instruction: 'x'.repeat(4001) }, /run.start.instruction must be .*got a string of 4001 characters/],
+    ['run.start', { instruction: 'ok', maxSteps: 0 }, /run.start.maxSteps must be a whole number from 1 to 500, got 0/],
+    ['run.start', { instruction: 'ok', maxSteps: 2.5 }, /maxSteps must be a whole number/],
+    ['run.start', { instruction: 'ok', confirmEachAction: 'yes' }, /confirmEachAction must be true or false, got "yes"/],
+    ['run.start', { instruction: 'ok', shell: 'rm -rf /' }, /run.start has an unknown field "shell"/],
+    ['run.start', { instruction: 'a\0b' }, /instruction must be/],
+    ['run.start', ['ok'], /must be an object, got an array of 1/],
+    ['run.stop', { force: true }, /run.stop must be empty \(this route takes no input\)/],
+    ['run.confirm', { approve: 1 }, /run.confirm.approve must be true or false, got 1/],
+    ['ground.image', { png: 'iVBORw0KGgo=', query: 'Save' }, /ground.image.png must be image bytes/],
+    ['ground.image', { png: new Uint8Array(0), query: 'Save' }, /png must be image bytes .*got 0 bytes/],
+    ['ground.image', { png, query: '' }, /ground.image.query must be a description of what to find/],
+    ['settings.update', { maxSteps: -3 }, /settings.update.maxSteps must be a whole number from 1 to 500, got -3/],
+    ['settings.update', { temperature: Number.NaN }, /temperature must be a number from 0 to 2, got NaN/],
+    ['settings.update', { backend: 'python' }, /backend must be one of "in-process", "endpoint", got "python"/],
+    ['settings.update', { endpointUrl: 'file:///etc/passwd' }, /endpointUrl must be an http:\/\/ or https:\/\/ URL/],
+    ['settings.update', { apiKeyEnv: 'A B' }, /apiKeyEnv must be an environment variable name/],
+    ['settings.update', { stopHotkey: 'Escape' }, /stopHotkey must be a key combination/],
+    ['settings.update', { apiKey: 'sk-1' }, /unknown field "apiKey"/],
+    ['trajectories.open', { path: '' }, /trajectories.open.path must be a file or folder path, got ""/],
+    ['trajectories.screenshot', { path: '/r', step: -1 }, /step must be a whole number from 0/],
+    ['displays.screenshot', {}, /displays.screenshot.displayId must be a string/],
+  ])('%s %j is refused', (route, input, message) => {
+    expect(() => validateCall(route, input)).toThrow(InvalidInput);
+    expect(() => validateCall(route, input)).toThrow(message);
+  });
+
+  test('good inputs pass through, without fields that were not given', () => {
+    expect(validateCall('run.start', { instruction: 'open the terminal', maxSteps: 3 }).input).toEqual({
+      instruction: 'open the terminal',
+      maxSteps: 3,
+    });
+    expect(validateCall('settings.update', { stopHotkey: 'CommandOrControl+Shift+Escape', temperature: 0.7 }).input).toEqual({
+      stopHotkey: 'CommandOrControl+Shift+Escape',
+      temperature: 0.7,
+    });
+    expect(validateCall<'ground.image'>('ground.image', { png, query: 'the Save button' }).input.png).toBe(png);
+    expect(validateCall('run.stop', undefined).input).toBeUndefined();
+    expect(validateCall('run.stop', {}).input).toBeUndefined();
+  });
+
+  test('every route has a validator', () => {
+    expect(ROUTE_NAMES.length).toBeGreaterThanOrEqual(17);
+    for (const name of ROUTE_NAMES) expect(() => validateCall(name, Symbol('bad'))).toThrow(InvalidInput);
+  });
+});

@@ -1,0 +1,110 @@
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { writeFileAtomic } from './atomic-file.ts';
+import type { SecretBox } from './secrets.ts';
+import { settingsFromStored, type Settings } from './settings.ts';
+import type { PublicSettings } from './types.ts';
+
+interface StoredFile extends Partial<Settings> {
+  /** The endpoint API key, sealed by the SecretBox (base64); absent without a keychain. */
+  readonly sealedApiKey?: string;
+}
+
+export class ApiKeyNotStorable extends Error {
+  override readonly name = 'ApiKeyNotStorable';
+}
+
+/**
+ * Settings on disk, one JSON file replaced atomically on every change, writes queued so two
+ * updates never interleave. A file that cannot be read falls back to the defaults and says why.
+ */
+export class SettingsStore {
+  private writing: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly file: string,
+    private readonly box: SecretBox,
+    private readonly env: NodeJS.ProcessEnv,
+    private current: Settings,
+    private sealedApiKey: string | undefined,
+    readonly problems: readonly string[],
+  ) {}
+
+  static async open(file: string, box: SecretBox, env: NodeJS.ProcessEnv = process.env): Promise<SettingsStore> {
+    let stored: StoredFile = {};
+    const problems: string[] = [];
+    try {
+      stored = JSON.parse(await readFile(file, 'utf8')) as StoredFile;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') problems.push(`${file} could not be read (${(err as Error).message}); using defaults`);
+    }
+    await removeStaleTemps(file);
+    const { settings, problems: fieldProblems } = settingsFromStored(stored);
+    const sealed = typeof stored.sealedApiKey === 'string' ? stored.sealedApiKey : undefined;
+    return new SettingsStore(file, box, env, settings, sealed, [...problems, ...fieldProblems]);
+  }
+
+  get(): Settings {
+    return this.current;
+  }
+
+  /** What the UI may see: the settings and where the key comes from, never the key. */
+  view(): PublicSettings {
+    const fromEnv = Boolean(this.env[this.current.apiKeyEnv]);
+    return {
+      settings: this.current,
+      apiKey: this.sealedApiKey && this.box.isAvailable() ? 'stored' : fromEnv ? 'environment' : 'none',
+      canStoreApiKey: this.box.isAvailable(),
+    };
+  }
+
+  async update(patch: Partial<Settings>): Promise<Settings> {
+    this.current = { ...this.current, ...patch };
+    await this.persist();
+    return this.current;
+  }
+
+  /** Seals and stores the key, or removes it when `key` is empty. */
+  async setApiKey(key: string): Promise<void> {
+    if (key === '') {
+      this.sealedApiKey = undefined;
+    } else {
+      if (!this.box.isAvailable()) {
+        throw new ApiKeyNotStorable(
+          `this host has no keychain to encrypt the API key; set it in the environment variable ${this.current.apiKeyEnv} instead (named in Settings)`,
+        );
+      }
+      this.sealedApiKey = Buffer.from(this.box.encrypt(key)).toString('base64');
+    }
+    await this.persist();
+  }
+
+  /** The key for the endpoint: the stored one when there is a keychain, else the environment's. */
+  apiKey(): string | undefined {
+    if (this.sealedApiKey && this.box.isAvailable()) {
+      return this.box.decrypt(Buffer.from(this.sealedApiKey, 'base64'));
+    }
+    return this.env[this.current.apiKeyEnv] || undefined;
+  }
+
+  private persist(): Promise<void> {
+    const snapshot: StoredFile = { ...this.current, sealedApiKey: this.sealedApiKey };
+    const next = this.writing.then(async () => {
+      await mkdir(dirname(this.file), { recursive: true });
+      await writeFileAtomic(this.file, `${JSON.stringify(snapshot, null, 2)}\n`);
+    });
+    this.writing = next.catch(() => undefined);
+    return next;
+  }
+}
+
+/** Temporary files left by a writer that died before its rename; they hold nothing we need. */
+async function removeStaleTemps(file: string): Promise<void> {
+  const dir = dirname(file);
+  const prefix = `.${basename(file)}.`;
+  const names = await readdir(dir).catch(() => [] as string[]);
+  await Promise.all(
+    names.filter((n) => n.startsWith(prefix) && n.endsWith('.tmp')).map((n) => rm(join(dir, n), { force: true })),
+  );
+}

@@ -1,0 +1,114 @@
+/**
+ * Plain data that crosses from main (or the browser host) to the renderer. Types only, no
+ * Node and no DOM, so the renderer may import them. Bytes are Uint8Array: Electron's IPC
+ * carries them as they are, the WebSocket bridge encodes them (wire.ts).
+ */
+import type { Action, NormalizedPoint } from '../../agent/actions.ts';
+import type { AgentEvent, RunStatus } from '../../agent/events.ts';
+import type { DisplayInfo } from '../../agent/operator.ts';
+import type { Settings } from './settings.ts';
+
+export type { Settings };
+
+export interface AppInfo {
+  readonly host: 'electron' | 'browser';
+  readonly version: string;
+  /** The X display the agent drives (Linux), e.g. ":0" or a private ":42" with --virtual. */
+  readonly display?: string;
+  readonly virtualDisplay: boolean;
+  /** What runs started from this UI use, e.g. "kimi-vl @ http://127.0.0.1:8000/v1". */
+  readonly model: string;
+  /** Settings fields that were unreadable and fell back to defaults. */
+  readonly problems: readonly string[];
+}
+
+export interface PublicSettings {
+  readonly settings: Settings;
+  /** Where the endpoint key comes from; the key itself never leaves main. */
+  readonly apiKey: 'stored' | 'environment' | 'none';
+  readonly canStoreApiKey: boolean;
+}
+
+export interface RunRequest {
+  readonly instruction: string;
+  readonly displayId?: string;
+  readonly confirmEachAction?: boolean;
+  readonly maxSteps?: number;
+}
+
+export type RunPhase = 'idle' | 'running' | 'paused' | 'stopping';
+
+export interface RunState {
+  readonly phase: RunPhase;
+  readonly runId?: string;
+  readonly instruction?: string;
+  readonly step: number;
+  readonly awaitingConfirmation: boolean;
+  /** How the last run ended, once it has. */
+  readonly lastStatus?: RunStatus;
+  readonly lastReason?: string;
+}
+
+/** Everything the host pushes to every connected UI, in order. */
+export type HostEvent =
+  | { readonly type: 'agent'; readonly runId: string; readonly event: AgentEvent }
+  | { readonly type: 'state'; readonly state: RunState };
+
+export interface ImageData {
+  readonly png: Uint8Array;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** A box as fractions (0..1) of the image, corners top-left and bottom-right. */
+export interface NormalizedBox {
+  readonly x1: number;
+  readonly y1: number;
+  readonly x2: number;
+  readonly y2: number;
+}
+
+export interface GroundResult {
+  readonly point?: NormalizedPoint;
+  readonly box?: NormalizedBox;
+  /** The model's reply exactly as it came. */
+  readonly raw: string;
+  readonly latencyMs: number;
+  readonly model: string;
+  /** Set when the reply held no usable point, saying why. */
+  readonly error?: string;
+}
+
+export type TrajectoryLayout = 'kestrel' | 'osworld';
+
+export interface TrajectorySummary {
+  readonly path: string;
+  readonly name: string;
+  readonly layout: TrajectoryLayout;
+  readonly instruction?: string;
+  readonly steps: number;
+  readonly status?: string;
+  readonly startedAt?: number;
+}
+
+export interface TrajectoryStepView {
+  readonly index: number;
+  /** Set when the step has a screenshot (fetch it with trajectories.screenshot). */
+  readonly hasScreenshot: boolean;
+  readonly response?: string;
+  readonly thinking?: string;
+  /** Parsed actions when the recorder kept them (Kestrel layout). */
+  readonly actions?: readonly Action[];
+  /** The action text as recorded (pyautogui code in OSWorld's layout). */
+  readonly actionText?: string;
+  /** Points the step's actions aim at, as fractions of the screenshot. */
+  readonly targets: readonly NormalizedPoint[];
+  readonly ms?: number;
+}
+
+export interface TrajectoryView {
+  readonly summary: TrajectorySummary;
+  readonly steps: readonly TrajectoryStepView[];
+}
+
+export type { Action, NormalizedPoint, DisplayInfo, AgentEvent, RunStatus };

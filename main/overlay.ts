@@ -1,0 +1,67 @@
+import { join } from 'node:path';
+import { BrowserWindow, screen } from 'electron';
+import type { DesktopDrawing } from './api/capture-guard.ts';
+import type { OverlayMark } from './api/overlay-target.ts';
+
+/**
+ * One transparent, click-through, always-on-top window per display, showing where the next
+ * action lands. Content protection keeps it out of captures on Windows and macOS; on X11 the
+ * capture guard hides it for the moment of each screenshot instead.
+ */
+export class Overlays implements DesktopDrawing {
+  private readonly windows = new Map<string, BrowserWindow>();
+
+  constructor(
+    private readonly preload: string,
+    private readonly page: (win: BrowserWindow) => Promise<void>,
+  ) {}
+
+  open(): void {
+    for (const display of screen.getAllDisplays()) {
+      const id = String(display.id);
+      if (this.windows.has(id)) continue;
+      const win = new BrowserWindow({
+        ...display.bounds,
+        transparent: true,
+        frame: false,
+        resizable: false,
+        movable: false,
+        focusable: false,
+        skipTaskbar: true,
+        hasShadow: false,
+        alwaysOnTop: true,
+        show: false,
+        webPreferences: { preload: this.preload, contextIsolation: true, sandbox: true, nodeIntegration: false },
+      });
+      win.setIgnoreMouseEvents(true);
+      win.setAlwaysOnTop(true, 'screen-saver');
+      win.setVisibleOnAllWorkspaces(true, { visibleOnFullScreen: true });
+      win.setContentProtection(true);
+      win.on('closed', () => this.windows.delete(id));
+      void this.page(win).then(() => win.showInactive());
+      this.windows.set(id, win);
+    }
+  }
+
+  /** Shows the mark on its display and clears the others. */
+  mark(mark: OverlayMark | undefined): void {
+    for (const [id, win] of this.windows) win.webContents.send('overlay:mark', mark?.displayId === id ? mark : null);
+  }
+
+  async hide(): Promise<void> {
+    for (const win of this.windows.values()) win.hide();
+    // Give the X server a frame to repaint what was under the overlay before the capture.
+    await new Promise((done) => setTimeout(done, 60));
+  }
+
+  show(): void {
+    for (const win of this.windows.values()) win.showInactive();
+  }
+
+  closeAll(): void {
+    for (const win of this.windows.values()) win.destroy();
+    this.windows.clear();
+  }
+}
+
+export const overlayPreloadPath = (dir: string) => join(dir, '../preload/overlay-preload.cjs');

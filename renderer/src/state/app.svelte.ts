@@ -1,0 +1,89 @@
+import type { DisplayInfo } from '../../../main/api/types.ts';
+import type { KestrelBridge } from '../../../main/api/routes.ts';
+import type { AppInfo, PublicSettings, Settings } from '../../../main/api/types.ts';
+import { connectBridge } from '../bridge/index.ts';
+import { InspectorModel } from './inspector.svelte.ts';
+import { RunModel } from './run.svelte.ts';
+import { TrajectoriesModel } from './trajectories.svelte.ts';
+
+export const SCREENS = ['Run', 'Inspector', 'Trajectories', 'Settings'] as const;
+export type Screen = (typeof SCREENS)[number];
+
+/** The whole UI's state: the bridge, what the host told us, and one model per screen. */
+export class AppModel {
+  bridge: KestrelBridge | undefined = $state.raw();
+  connectError = $state('');
+  info: AppInfo | undefined = $state.raw();
+  settings: PublicSettings | undefined = $state.raw();
+  displays: readonly DisplayInfo[] = $state.raw([]);
+  displayError = $state('');
+  screen: Screen = $state('Run');
+  /** The latest status message, read out by the aria-live region. */
+  announcement = $state('');
+
+  readonly run = new RunModel(() => this.bridge, (m) => this.announce(m));
+  readonly inspector = new InspectorModel(() => this.bridge, (m) => this.announce(m));
+  readonly trajectories = new TrajectoriesModel(() => this.bridge, (m) => this.announce(m));
+
+  announce(message: string): void {
+    // Re-setting the same text would not be announced again; clear first.
+    this.announcement = '';
+    queueMicrotask(() => (this.announcement = message));
+  }
+
+  async connect(): Promise<void> {
+    try {
+      const bridge = await connectBridge();
+      bridge.onEvent((event) => this.run.handle(event));
+      this.bridge = bridge;
+      const [info, settings, state] = await Promise.all([
+        bridge.call('app.info'),
+        bridge.call('settings.get'),
+        bridge.call('run.state'),
+      ]);
+      this.info = info;
+      this.applySettings(settings);
+      this.run.state = state;
+      this.run.model = info.model;
+      await this.refreshDisplays();
+    } catch (err) {
+      this.connectError = err instanceof Error ? err.message : String(err);
+      this.announce(`Error: ${this.connectError}`);
+    }
+  }
+
+  async refreshDisplays(): Promise<void> {
+    try {
+      this.displays = await this.bridge!.call('displays.list');
+      this.displayError = '';
+      const primary = this.displays.find((d) => d.primary) ?? this.displays[0];
+      if (!this.run.displayId && primary) this.run.displayId = primary.id;
+    } catch (err) {
+      this.displayError = err instanceof Error ? err.message : String(err);
+    }
+  }
+
+  applySettings(settings: PublicSettings): void {
+    this.settings = settings;
+    this.run.confirmEach = settings.settings.confirmEachAction;
+    if (!this.trajectories.dir) this.trajectories.dir = settings.settings.trajectoriesDir;
+  }
+
+  async saveSettings(patch: Partial<Settings>): Promise<boolean> {
+    try {
+      this.applySettings(await this.bridge!.call('settings.update', patch));
+      this.info = await this.bridge!.call('app.info');
+      this.run.model = this.info.model;
+      this.announce('Settings saved.');
+      return true;
+    } catch (err) {
+      this.announce(`Error: ${err instanceof Error ? err.message : String(err)}`);
+      throw err;
+    }
+  }
+
+  async setApiKey(key: string): Promise<void> {
+    this.settings = await this.bridge!.call('settings.setApiKey', { key });
+    this.announce(key ? 'API key stored, encrypted.' : 'API key removed.');
+  }
+}

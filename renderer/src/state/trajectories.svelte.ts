@@ -1,0 +1,85 @@
+import type { KestrelBridge } from '../../../main/api/routes.ts';
+import type { GroundResult, TrajectorySummary, TrajectoryView } from '../../../main/api/types.ts';
+import { pngUrl } from '../lib/images.ts';
+
+/** The trajectory viewer: a folder of runs, one opened run, one step at a time. */
+export class TrajectoriesModel {
+  dir = $state('');
+  runs: TrajectorySummary[] = $state.raw([]);
+  view: TrajectoryView | undefined = $state.raw();
+  index = $state(0);
+  screenshot: { url: string; width: number; height: number } | undefined = $state.raw();
+  query = $state('');
+  reground: GroundResult | undefined = $state.raw();
+  busy = $state(false);
+  error = $state('');
+
+  constructor(
+    private readonly bridge: () => KestrelBridge | undefined,
+    private readonly announce: (message: string) => void,
+  ) {}
+
+  get step() {
+    return this.view?.steps[this.index];
+  }
+
+  async list(): Promise<void> {
+    this.error = '';
+    try {
+      this.runs = [...(await this.bridge()!.call('trajectories.list', this.dir.trim() ? { dir: this.dir.trim() } : {}))];
+      this.announce(`${this.runs.length} recorded ${this.runs.length === 1 ? 'run' : 'runs'} found.`);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  async open(path: string): Promise<void> {
+    this.error = '';
+    try {
+      this.view = await this.bridge()!.call('trajectories.open', { path });
+      this.announce(`Opened ${this.view.summary.name}: ${this.view.steps.length} steps.`);
+      await this.go(0);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  async go(index: number): Promise<void> {
+    const view = this.view;
+    if (!view || index < 0 || index >= view.steps.length) return;
+    this.index = index;
+    this.reground = undefined;
+    if (this.screenshot) URL.revokeObjectURL(this.screenshot.url);
+    this.screenshot = undefined;
+    const step = view.steps[index]!;
+    if (!step.hasScreenshot) return;
+    try {
+      const shot = await this.bridge()!.call('trajectories.screenshot', { path: view.summary.path, step: step.index });
+      if (this.view === view && this.index === index) this.screenshot = { url: pngUrl(shot.png), width: shot.width, height: shot.height };
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  async regroundStep(): Promise<void> {
+    const view = this.view;
+    const step = this.step;
+    if (!view || !step) return;
+    const query = this.query.trim() || view.summary.instruction || '';
+    if (!query) return this.fail('type what to find on this step’s screenshot');
+    this.busy = true;
+    try {
+      this.reground = await this.bridge()!.call('trajectories.reground', { path: view.summary.path, step: step.index, query });
+      this.announce(this.reground.point ? `Re-grounded in ${Math.round(this.reground.latencyMs)} ms.` : 'The reply held no point.');
+    } catch (err) {
+      this.fail(err);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private fail(err: unknown): void {
+    this.error = err instanceof Error ? err.message : String(err);
+    this.announce(`Error: ${this.error}`);
+  }
+}

@@ -69,6 +69,7 @@ try {
   t0 = performance.now();
   for (let i = 0; i < steps; i++) ({ logits, cache } = await session.forward([logits.indexOf(Math.max(...logits.subarray(0, 400)))], cache));
   const decodeMs = (performance.now() - t0) / steps;
+  const sessionRss = process.memoryUsage().rss;
   await session.release();
 
   const cost = decodeCost(parseKimiVLConfig(tinyConfigJson({ text })).text, precision);
@@ -86,6 +87,7 @@ try {
   for (let i = 0; i < copies; i++) src.copy(dst);
   const copyBandwidth = (size * copies) / ((performance.now() - t0) / 1000);
 
+  console.log(`memory:     RSS ${mb(sessionRss)} after prefill + decode = ${(sessionRss / rss.weightBytes).toFixed(2)} × the ${precision} weights (mapped from disk, not copied)`);
   console.log(`prefill:    ${promptLen} tokens in ${prefillMs.toFixed(0)} ms = ${(promptLen / (prefillMs / 1000)).toFixed(1)} tokens/s`);
   console.log(`decode:     ${(1000 / decodeMs).toFixed(2)} tokens/s (${decodeMs.toFixed(1)} ms/token over ${steps} steps)`);
   console.log(`bandwidth:  decode reads ${mb(bytesPerStep)}/token (${(cost.parameters / 1e6).toFixed(0)} M weights + cache) → effective ${gbps(effective)}; memcpy ${gbps(copyBandwidth)}; ratio ${(effective / copyBandwidth).toFixed(2)}`);

@@ -106,6 +106,10 @@ export class DesktopOperator implements Operator {
     return which === 'left' ? Button.LEFT : which === 'right' ? Button.RIGHT : Button.MIDDLE;
   }
 
+  async refusal(action: DesktopAction): Promise<string | undefined> {
+    return this.keyboard.refusal(action);
+  }
+
   async execute(action: DesktopAction, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return;
     await this.perform(action, signal);

@@ -202,6 +202,16 @@ describe('runAgent', () => {
     expect(operator.executed).toHaveLength(1);
   });
 
+  test('an action the operator refuses is fed back before anything of the step runs', async () => {
+    const operator = new RecordingOperator({ refuse: (a) => (a.kind === 'press' && a.key === 'é' ? "the keyboard layout has no key for 'é'" : undefined) });
+    const { run, events, model } = setup([code("pyautogui.click(0.5, 0.5)\npyautogui.press('é')"), code("pyautogui.click(0.5, 0.5)\npyautogui.write('é')"), DONE], {}, operator);
+    expect((await run).status).toBe('finished');
+    expect(events.find((e) => e.type === 'correction')).toEqual({ type: 'correction', step: 1, error: "the keyboard layout has no key for 'é'" });
+    expect(model.requests[1]!.messages.at(-1)!.content).toMatch(/^Your reply could not be used: the keyboard layout has no key for 'é'/);
+    // The refused reply's click never ran: only the corrected step's actions did.
+    expect(operator.executed.map((a) => a.kind)).toEqual(['click', 'type']);
+  });
+
   test('a second unusable reply fails the run', async () => {
     const { run, operator } = setup(['no code', code('import os'), DONE]);
     const result = await run;

@@ -119,7 +119,8 @@ describe('runAgent', () => {
     const at = Date.now();
     controller.abort();
     const result = await run;
-    expect(Date.now() - at).toBeLessThan(200);
+    // The action itself would take 10 s.
+    expect(Date.now() - at).toBeLessThan(1000);
     expect(result).toMatchObject({ status: 'aborted', steps: 0, reason: 'stopped by the person' });
     expect(operator.calls.filter((c) => c.startsWith('execute'))).toEqual(['execute:click']);
     expect(events.at(-1)).toMatchObject({ type: 'run_finished', status: 'aborted' });

@@ -5,7 +5,7 @@
  */
 import { CheckpointError } from '../../checkpoint/errors.ts';
 import type { HfCheckpoint } from '../../checkpoint/hf-checkpoint.ts';
-import { openSession, type ModelSession } from '../../onnx/backend.ts';
+import { openSession, type ModelSession, type SessionOptions } from '../../onnx/backend.ts';
 import { writeModel, type WriteProgress, type WrittenModel } from '../../onnx/model-writer.ts';
 import type { KimiVLConfig } from './configuration.ts';
 import type { ProcessedImages } from './image-processing.ts';
@@ -53,8 +53,8 @@ export class VisionEncoder {
     readonly config: MoonViTShape,
   ) {}
 
-  static async open(modelFile: string, config: MoonViTShape): Promise<VisionEncoder> {
-    return new VisionEncoder(await openSession(modelFile), config);
+  static async open(modelFile: string, config: MoonViTShape, opts: SessionOptions = {}): Promise<VisionEncoder> {
+    return new VisionEncoder(await openSession(modelFile, opts), config);
   }
 
   /** Features [Σ tokens, text hidden], images in order. */

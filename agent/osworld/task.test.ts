@@ -10,6 +10,7 @@ describe('OSWorld task files', () => {
   test('the sample tasks load as they are, unknown fields kept, domain from the folder', async () => {
     const tasks = await loadOsworldTasks(resolve(SAMPLES, '..'));
     expect(tasks.map((t) => `${t.domain}/${t.id}`).sort()).toEqual([
+      'local/kestrel-placeholders',
       'local/kestrel-rename-folder',
       'os/13584542-872b-42d8-b299-866967b5c3ef',
       'os/b3d4a89c-53f2-4d6b-8b6a-541fb5d205fa',

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { app, BrowserWindow, ipcMain, type WebContents } from 'electron';
-import { agentRunner, desktopOperator, grounder, modelName, trajectoryLibrary } from './api/agent-bindings.ts';
+import { agentRunner, desktopOperator, grounder, modelImporter, modelName, trajectoryLibrary } from './api/agent-bindings.ts';
 import { guardCapture } from './api/capture-guard.ts';
 import { createHost, type Host } from './api/host.ts';
 import { overlayMark } from './api/overlay-target.ts';
@@ -71,10 +71,12 @@ async function start(): Promise<void> {
     host: 'electron',
     version: app.getVersion(),
     settingsFile: join(app.getPath('userData'), 'settings.json'),
+    dataDir: app.getPath('userData'),
     secretBox: safeStorageBox,
     display: process.env.DISPLAY,
     operator,
     runner: agentRunner,
+    importer: modelImporter,
     ground: grounder,
     trajectories: trajectoryLibrary,
     modelName,
@@ -89,6 +91,7 @@ async function start(): Promise<void> {
       if (event.state.phase === 'idle') overlays.mark(undefined);
       return;
     }
+    if (event.type !== 'agent') return;
     if (event.event.type === 'run_started') {
       overlays.open();
       void desktop.displays().then((list) => (displays = list), () => undefined);

@@ -5,6 +5,7 @@
  */
 import type { DisplayInfo, Operator } from '../../agent/operator.ts';
 import type { Grounder, TrajectoryLibrary } from './api.ts';
+import type { ModelImporter } from './model-manager.ts';
 import type { AgentRunner } from './run-manager.ts';
 import type { Settings } from './settings.ts';
 import type { SettingsStore } from './settings-store.ts';
@@ -25,7 +26,7 @@ export function desktopOperator(_display: string | undefined): Operator {
   };
 }
 
-export function agentRunner(_operator: Operator, _settings: SettingsStore): AgentRunner {
+export function agentRunner(_operator: Operator, _settings: SettingsStore, _trajectoriesDir: () => string): AgentRunner {
   return async () => {
     throw missing('the agent loop');
   };
@@ -54,3 +55,10 @@ export function modelName(settings: Settings): string {
     ? `${settings.endpointModel} @ ${settings.endpointUrl}`
     : `in-process ${settings.variant} (${settings.device})${settings.modelDir ? ` from ${settings.modelDir}` : ''}`;
 }
+
+export const modelImporter: ModelImporter = {
+  manifestFile: 'kestrel-model.json',
+  run: async () => {
+    throw missing('the model importer (issue 4, the in-process model)');
+  },
+};

@@ -1,0 +1,79 @@
+import type { Action } from '../actions.ts';
+import type { RunStatus } from '../events.ts';
+
+/** What a stop rule sees after each step. */
+export interface RunProgress {
+  /** Steps finished so far (1-based count). */
+  readonly steps: number;
+  /** The actions of every finished step, oldest first. */
+  readonly history: readonly (readonly Action[])[];
+  readonly startedAt: number;
+  readonly now: number;
+}
+
+export interface StopDecision {
+  readonly status: RunStatus;
+  readonly reason: string;
+  readonly answer?: string;
+}
+
+/** Looks at the run so far and says whether (and why) it must end. */
+export type StopRule = (progress: RunProgress) => StopDecision | undefined;
+
+/** The model said it is done, that it cannot, or that it needs the person. */
+export const terminalAction: StopRule = ({ history }) => {
+  const last = history.at(-1) ?? [];
+  for (const action of last) {
+    if (action.kind === 'finished') return { status: 'finished', reason: 'the model said the task is done', ...(action.answer !== undefined ? { answer: action.answer } : {}) };
+    if (action.kind === 'fail') return { status: 'failed', reason: action.reason ? `the model gave up: ${action.reason}` : 'the model said the task cannot be done' };
+    if (action.kind === 'call_user') return { status: 'call_user', reason: action.message ? `the model needs you: ${action.message}` : 'the model asked for the person' };
+  }
+  return undefined;
+};
+
+export function maxSteps(limit: number): StopRule {
+  return ({ steps }) => (steps >= limit ? { status: 'max_steps', reason: `reached the limit of ${limit} steps` } : undefined);
+}
+
+/** Stops when the last `times` steps did exactly the same thing (the same wrong click, forever). */
+export function repeatedAction(times: number): StopRule {
+  return ({ history }) => {
+    if (history.length < times) return undefined;
+    const recent = history.slice(-times).map((actions) => JSON.stringify(actions));
+    if (recent.every((key) => key === recent[0])) {
+      return { status: 'repeated_action', reason: `the same action was chosen ${times} times in a row` };
+    }
+    return undefined;
+  };
+}
+
+export function timeLimit(ms: number): StopRule {
+  return ({ startedAt, now }) => (now - startedAt >= ms ? { status: 'time_limit', reason: `ran for longer than ${Math.round(ms / 1000)} s` } : undefined);
+}
+
+/** The first rule that decides wins, in the order given. */
+export function anyOf(...rules: StopRule[]): StopRule {
+  return (progress) => {
+    for (const rule of rules) {
+      const decision = rule(progress);
+      if (decision) return decision;
+    }
+    return undefined;
+  };
+}
+
+export interface DefaultStopOptions {
+  readonly maxSteps?: number;
+  readonly maxRepeats?: number;
+  readonly timeLimitMs?: number;
+}
+
+/** finished / fail / call_user, 50 steps, the same action 4 times, and an optional wall-clock limit. */
+export function defaultStopRules(options: DefaultStopOptions = {}): StopRule {
+  return anyOf(
+    terminalAction,
+    maxSteps(options.maxSteps ?? 50),
+    repeatedAction(options.maxRepeats ?? 4),
+    ...(options.timeLimitMs !== undefined ? [timeLimit(options.timeLimitMs)] : []),
+  );
+}

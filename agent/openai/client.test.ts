@@ -1,0 +1,158 @@
+import { afterEach, describe, expect, test } from 'vitest';
+import { startOpenAIServer, type OpenAITestServer, type ScriptedReply } from '../../test/harness/openai-server.ts';
+import type { GenerateRequest } from '../model.ts';
+import { OpenAIChatModel, type OpenAIClientOptions } from './client.ts';
+import { ModelAbortedError, ModelEndpointError } from './errors.ts';
+
+let server: OpenAITestServer | undefined;
+afterEach(async () => {
+  await server?.stop();
+  server = undefined;
+});
+
+async function serve(replies: ScriptedReply[], extra: Parameters<typeof startOpenAIServer>[0] = {}): Promise<OpenAITestServer> {
+  server = await startOpenAIServer({ replies, ...extra });
+  return server;
+}
+
+function client(s: OpenAITestServer, options: Partial<OpenAIClientOptions> = {}): OpenAIChatModel {
+  return new OpenAIChatModel({ baseUrl: s.baseUrl, model: 'kimi-vl-test', backoffMs: 10, ...options });
+}
+
+const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3, 250]);
+const request: GenerateRequest = {
+  messages: [
+    { role: 'system', content: 'You are a GUI agent.' },
+    { role: 'user', content: [{ type: 'image', image: { mimeType: 'image/png', data: png } }, { type: 'text', text: 'Click OK' }] },
+  ],
+  maxTokens: 256,
+  temperature: 0.2,
+};
+
+async function failure(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe('OpenAIChatModel', () => {
+  test('sends images as data URLs and reads a plain JSON reply', async () => {
+    const s = await serve(['## Code:\npyautogui.click(x=0.5, y=0.5)']);
+    const result = await client(s).generate(request);
+    expect(result.text).toBe('## Code:\npyautogui.click(x=0.5, y=0.5)');
+    expect(result.finishReason).toBe('stop');
+    expect(result.usage).toEqual({ promptTokens: 1100, completionTokens: 13 });
+    expect(result.timings?.totalMs).toBeGreaterThan(0);
+    const [sent] = s.chatRequests();
+    expect(sent!.body).toMatchObject({ model: 'kimi-vl-test', max_tokens: 256, temperature: 0.2 });
+    expect(sent!.body!.stream).toBeUndefined();
+    expect(sent!.body!.messages![0]).toEqual({ role: 'system', content: 'You are a GUI agent.' });
+    expect(sent!.images).toEqual([{ mimeType: 'image/png', data: Buffer.from(png) }]);
+    expect(sent!.headers.authorization).toBeUndefined();
+  });
+
+  test('streams tokens to onToken as they arrive', async () => {
+    const text = '◁think▷Find OK.◁/think▷## Code:\npyautogui.click(0.1, 0.2)';
+    const s = await serve([{ text, chunkSize: 2, chunkDelayMs: 2, finishReason: 'length' }]);
+    const deltas: string[] = [];
+    const result = await client(s).generate({ ...request, onToken: (d) => deltas.push(d) });
+    expect(deltas.length).toBeGreaterThan(10);
+    expect(deltas.join('')).toBe(text);
+    expect(result.text).toBe(text);
+    expect(result.finishReason).toBe('length');
+    expect(result.usage?.completionTokens).toBe(Math.ceil([...text].length / 2));
+    expect(result.timings?.firstTokenMs).toBeGreaterThan(0);
+    expect(s.chatRequests()[0]!.body).toMatchObject({ stream: true, stream_options: { include_usage: true } });
+  });
+
+  test('401: one line about the key, which never appears in the error', async () => {
+    const s = await serve(['unused'], { apiKey: 'right-key-123' });
+    const err = await failure(client(s, { apiKey: 'sk-wrong-secret-456' }).generate(request));
+    expect(err).toBeInstanceOf(ModelEndpointError);
+    expect(err.message).toMatch(/answered 401 \(the API key was refused or is missing\).*--api-key-env/);
+    expect(err.message).not.toContain('sk-wrong-secret-456');
+    expect(err.message).toContain('***');
+    expect(err.message).not.toContain('\n');
+    expect(s.chatRequests()).toHaveLength(1);
+    expect(s.chatRequests()[0]!.headers.authorization).toBe('Bearer sk-wrong-secret-456');
+    // The right key is accepted; the name shown in logs holds no key.
+    const ok = client(s, { apiKey: 'right-key-123' });
+    expect(ok.name).toBe(`kimi-vl-test @ ${s.baseUrl}`);
+    expect((await ok.generate(request)).text).toBe('unused');
+  });
+
+  test('404 for an unknown model names it and where to list models', async () => {
+    const s = await serve([]);
+    const err = await failure(client(s, { model: 'kimi-typo' }).generate(request));
+    expect(err.message).toBe(
+      `${s.baseUrl}/chat/completions answered 404 (not found): The model \`kimi-typo\` does not exist.; check that the model 'kimi-typo' is served (GET ${s.baseUrl}/models lists them)`,
+    );
+  });
+
+  test('a base URL without /v1 is refused up front, or explained on 404', async () => {
+    const s = await serve([]);
+    expect(() => client(s, { baseUrl: s.origin })).toThrow(`the endpoint ${s.origin} has no /v1; OpenAI-compatible servers (vLLM, SGLang) answer under it: use ${s.origin}/v1`);
+    expect(() => client(s, { baseUrl: `${s.baseUrl}/chat/completions` })).toThrow('without /chat/completions');
+    expect(() => client(s, { baseUrl: 'gpu-box:8000' })).toThrow(/must start with http/);
+    const err = await failure(client(s, { baseUrl: `${s.origin}/api` }).generate(request));
+    expect(err.message).toContain(`the base URL has no /v1: try ${s.origin}/api/v1`);
+  });
+
+  test('429 and 5xx are retried with back-off; a later success wins', async () => {
+    const s = await serve([{ status: 429, message: 'slow down', headers: { 'retry-after': '0.05' } }, { status: 503 }, 'DONE']);
+    const result = await client(s, { retries: 2 }).generate(request);
+    expect(result.text).toBe('DONE');
+    const times = s.chatRequests().map((r) => r.receivedAt);
+    expect(times).toHaveLength(3);
+    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(45);
+  });
+
+  test('retries are bounded and the last error says so', async () => {
+    const s = await serve([{ status: 429 }, { status: 429 }, { status: 429 }, 'never']);
+    const err = await failure(client(s, { retries: 2 }).generate(request));
+    expect(err.message).toMatch(/answered 429 \(rate limited\).*gave up after 3 attempts/);
+    expect(s.chatRequests()).toHaveLength(3);
+    const five = await serve([{ status: 502, message: 'bad gateway' }]);
+    expect((await failure(client(five, { retries: 0 }).generate(request))).message).toMatch(/answered 502 \(server error\): bad gateway; check the server's log/);
+  });
+
+  test('a 400 is not retried', async () => {
+    const s = await serve([{ status: 400, message: 'max_tokens is too large' }, 'never']);
+    const err = await failure(client(s).generate(request));
+    expect(err.message).toContain('answered 400: max_tokens is too large');
+    expect(s.chatRequests()).toHaveLength(1);
+  });
+
+  test('a slow server times out with a one-line error, then a retry can succeed', async () => {
+    const s = await serve([{ text: 'late', delayMs: 1500 }, 'on time']);
+    const err = await failure(client(s, { timeoutMs: 200, retries: 0 }).generate(request));
+    expect(err.message).toMatch(/no complete reply from .* within 0.2 s;/);
+    s.push({ text: 'late', delayMs: 1500 }, 'on time');
+    const result = await client(s, { timeoutMs: 300, retries: 1 }).generate(request);
+    expect(result.text).toBe('on time');
+  });
+
+  test('aborting mid-stream stops at once and is not retried', async () => {
+    const s = await serve([{ text: 'x'.repeat(400), chunkSize: 1, chunkDelayMs: 10 }, 'never']);
+    const controller = new AbortController();
+    const deltas: string[] = [];
+    const started = Date.now();
+    const pending = client(s).generate({ ...request, signal: controller.signal, onToken: (d) => deltas.push(d) === 5 && controller.abort() });
+    const err = await failure(pending);
+    expect(err).toBeInstanceOf(ModelAbortedError);
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(s.chatRequests()).toHaveLength(1);
+  });
+
+  test('an unreachable server is a one-line error', async () => {
+    const s = await serve([]);
+    const origin = s.origin;
+    await s.stop();
+    server = undefined;
+    const err = await failure(new OpenAIChatModel({ baseUrl: `${origin}/v1`, model: 'm', retries: 1, backoffMs: 5 }).generate(request));
+    expect(err.message).toMatch(/^cannot reach http:\/\/127\.0\.0\.1:\d+\/v1\/chat\/completions \(ECONNREFUSED\); is the server running.*gave up after 2 attempts/);
+  });
+});

@@ -1,0 +1,49 @@
+import { writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { runScreenSpot, ScreenSpotImageError, type GroundFn } from '../../agent/screenspot/evaluate.ts';
+import { formatSummary } from '../../agent/screenspot/metric.ts';
+import { loadScreenSpotAnnotations, ScreenSpotFormatError } from '../../agent/screenspot/records.ts';
+import { renderReport } from '../../agent/screenspot/report.ts';
+import { ResultsFileError } from '../../agent/screenspot/results-file.ts';
+import { CliError } from '../errors.ts';
+import { progressBar } from './progress.ts';
+
+export interface ScreenSpotCommandOptions {
+  readonly images: string;
+  readonly limit?: number;
+  readonly report?: string;
+  /** The resumable JSONL results file; defaults to `<annotations>.results.jsonl` beside the annotations. */
+  readonly results?: string;
+  readonly json?: boolean;
+}
+
+export function defaultResultsPath(annotations: string): string {
+  return join(dirname(annotations), `${basename(annotations).replace(/\.json$/i, '')}.results.jsonl`);
+}
+
+/**
+ * `kestrel eval screenspot`: scores every record through `ground`, appending to the results file
+ * as it goes (a re-run resumes), prints the accuracy table and optionally writes the HTML report.
+ */
+export async function screenspotCommand(annotations: string, options: ScreenSpotCommandOptions, ground: GroundFn): Promise<number> {
+  const resultsPath = options.results ?? defaultResultsPath(annotations);
+  const bar = progressBar();
+  let run;
+  try {
+    const records = await loadScreenSpotAnnotations(annotations);
+    run = await runScreenSpot({ records, imagesDir: options.images, ground, resultsPath, limit: options.limit, onProgress: bar.update });
+  } catch (err) {
+    bar.finish();
+    if (err instanceof ScreenSpotFormatError || err instanceof ResultsFileError) throw new CliError(err.message, 2);
+    if (err instanceof ScreenSpotImageError) throw new CliError(err.message, 2);
+    throw new CliError(`${(err as Error).message} (results so far are in ${resultsPath}; re-run the same command to resume)`);
+  }
+  bar.finish();
+  if (options.report) {
+    const html = await renderReport({ title: `ScreenSpot: ${basename(annotations)}`, results: run.results, summary: run.summary, imagesDir: options.images });
+    await writeFile(options.report, html);
+  }
+  if (options.json) process.stdout.write(`${JSON.stringify(run.summary)}\n`);
+  else process.stdout.write(`${formatSummary(run.summary)}\nresults: ${resultsPath}${options.report ? `\nreport: ${options.report}` : ''}\n`);
+  return 0;
+}

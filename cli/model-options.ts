@@ -1,0 +1,90 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import type { VisionLanguageModel } from '../agent/index.ts';
+import { ModelEndpointError, OpenAIChatModel } from '../agent/index.ts';
+import { CliError } from './errors.ts';
+import { positiveInt } from './options.ts';
+
+/** What the shared model flags parse to; every command that talks to a model takes these. */
+export interface ModelOptionValues {
+  readonly endpoint?: string;
+  readonly model?: string;
+  readonly apiKeyEnv?: string;
+  readonly modelDir?: string;
+  /** Seconds per model request. */
+  readonly timeout?: number;
+  readonly maxTokens?: number;
+  readonly temperature?: number;
+}
+
+function temperature(value: string): number {
+  const t = Number(value);
+  if (value.trim() === '' || !Number.isFinite(t) || t < 0 || t > 2) {
+    throw new InvalidArgumentError(`temperature must be a number from 0 to 2, got '${value}'.`);
+  }
+  return t;
+}
+
+function envName(value: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) {
+    throw new InvalidArgumentError(`--api-key-env takes the NAME of an environment variable (like KIMI_API_KEY), not the key itself.`);
+  }
+  return value;
+}
+
+/** Adds the model flags to a command: an OpenAI-compatible endpoint, or (later) a local model directory. */
+export function addModelOptions(command: Command): Command {
+  return command
+    .option('--endpoint <url>', 'OpenAI-compatible base URL serving Kimi-VL, e.g. http://localhost:8000/v1')
+    .option('--model <name>', 'model name on that endpoint, e.g. moonshotai/Kimi-VL-A3B-Instruct')
+    .option('--api-key-env <VAR>', 'environment variable holding the API key (the key itself never goes on the command line)', envName)
+    .option('--model-dir <dir>', 'run an imported model in-process instead of calling an endpoint')
+    .option('--timeout <seconds>', 'limit per model request', positiveInt('--timeout'), 120)
+    .option('--max-tokens <n>', 'most tokens the model may generate per reply', positiveInt('--max-tokens'))
+    .option('--temperature <t>', 'sampling temperature (0 = greedy)', temperature);
+}
+
+/**
+ * The in-process model behind --model-dir. native-models (issue 4) implements the
+ * VisionLanguageModel interface; until it lands this says so.
+ */
+async function openLocalModel(dir: string): Promise<VisionLanguageModel> {
+  throw new CliError(`--model-dir ${dir}: the in-process model is not in this build yet (issue #4); use --endpoint and --model`, 2);
+}
+
+/** Turns the parsed flags into a model, or a one-line CliError saying which flag is missing or wrong. */
+export async function resolveModel(options: ModelOptionValues, env: NodeJS.ProcessEnv = process.env): Promise<VisionLanguageModel> {
+  if (options.modelDir !== undefined) {
+    if (options.endpoint !== undefined) throw new CliError('give either --endpoint or --model-dir, not both', 2);
+    return openLocalModel(options.modelDir);
+  }
+  if (options.endpoint === undefined) {
+    throw new CliError('no model: give --endpoint <url> and --model <name> (an OpenAI-compatible server such as vLLM), or --model-dir <dir>', 2);
+  }
+  if (options.model === undefined) {
+    throw new CliError(`--endpoint needs --model <name>: the model name served at ${options.endpoint} (GET ${options.endpoint.replace(/\/$/, '')}/models lists them)`, 2);
+  }
+  let apiKey: string | undefined;
+  if (options.apiKeyEnv !== undefined) {
+    apiKey = env[options.apiKeyEnv];
+    if (!apiKey) throw new CliError(`--api-key-env ${options.apiKeyEnv}: that environment variable is not set or empty`, 2);
+  }
+  try {
+    return new OpenAIChatModel({
+      baseUrl: options.endpoint,
+      model: options.model,
+      ...(apiKey ? { apiKey } : {}),
+      timeoutMs: (options.timeout ?? 120) * 1000,
+    });
+  } catch (err) {
+    if (err instanceof ModelEndpointError) throw new CliError(err.message, 2);
+    throw err;
+  }
+}
+
+/** Generation settings from the flags, for GenerateRequest. */
+export function generationSettings(options: ModelOptionValues): { maxTokens?: number; temperature?: number } {
+  return {
+    ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}),
+    ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
+  };
+}

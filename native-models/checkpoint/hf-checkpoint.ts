@@ -1,0 +1,118 @@
+/**
+ * A Hugging Face checkpoint folder: `config.json` plus either `model.safetensors` or
+ * `model.safetensors.index.json` and its shards. Tensors are looked up by name across shards
+ * and read one at a time (or a slice of rows at a time).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CheckpointError } from './errors.ts';
+import { SafetensorsFile, type TensorInfo } from './safetensors.ts';
+
+const INDEX_FILE = 'model.safetensors.index.json';
+const SINGLE_FILE = 'model.safetensors';
+
+export function readJsonFile(path: string, what: string): unknown {
+  if (!existsSync(path)) throw new CheckpointError(`${what} not found: ${path}`);
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as unknown;
+  } catch (err) {
+    throw new CheckpointError(`${path} is not valid JSON (${(err as Error).message}); fix or re-download it`);
+  }
+}
+
+export class HfCheckpoint {
+  private readonly files = new Map<string, SafetensorsFile>();
+  private readonly owner = new Map<string, string>();
+
+  private constructor(readonly dir: string) {}
+
+  /** The shard files, in a stable order (for checksums and manifests). */
+  get fileNames(): string[] {
+    return [...this.files.keys()].sort();
+  }
+
+  get tensorNames(): string[] {
+    return [...this.owner.keys()];
+  }
+
+  static open(dir: string): HfCheckpoint {
+    if (!existsSync(dir)) throw new CheckpointError(`checkpoint folder not found: ${dir}`);
+    const ckpt = new HfCheckpoint(dir);
+    try {
+      const indexPath = join(dir, INDEX_FILE);
+      if (existsSync(indexPath)) {
+        const index = readJsonFile(indexPath, 'safetensors index') as { weight_map?: Record<string, string> };
+        if (!index.weight_map || typeof index.weight_map !== 'object') {
+          throw new CheckpointError(`${INDEX_FILE} has no weight_map; re-download the checkpoint`);
+        }
+        for (const [tensor, file] of Object.entries(index.weight_map)) {
+          if (!ckpt.files.has(file)) {
+            const path = join(dir, file);
+            if (!existsSync(path)) throw new CheckpointError(`${INDEX_FILE} lists ${file} (for ${tensor}) but the file is missing; download it`);
+            ckpt.files.set(file, new SafetensorsFile(path));
+          }
+          if (!ckpt.files.get(file)!.tensors.has(tensor)) {
+            throw new CheckpointError(`${file}: tensor ${tensor} is listed in ${INDEX_FILE} but missing from the file; re-download it`);
+          }
+          ckpt.owner.set(tensor, file);
+        }
+      } else if (existsSync(join(dir, SINGLE_FILE))) {
+        const file = new SafetensorsFile(join(dir, SINGLE_FILE));
+        ckpt.files.set(SINGLE_FILE, file);
+        for (const name of file.tensors.keys()) ckpt.owner.set(name, SINGLE_FILE);
+      } else {
+        throw new CheckpointError(`${dir} has neither ${SINGLE_FILE} nor ${INDEX_FILE}; point at the downloaded Hugging Face folder`);
+      }
+    } catch (err) {
+      ckpt.close();
+      throw err;
+    }
+    return ckpt;
+  }
+
+  has(name: string): boolean {
+    return this.owner.has(name);
+  }
+
+  private file(name: string): [string, SafetensorsFile] {
+    const fileName = this.owner.get(name);
+    if (!fileName) throw new CheckpointError(`tensor ${name} is missing from the checkpoint in ${this.dir}; is this the right model?`);
+    return [fileName, this.files.get(fileName)!];
+  }
+
+  info(name: string): TensorInfo & { readonly file: string } {
+    const [file, st] = this.file(name);
+    return { ...st.info(name), file };
+  }
+
+  /** Throws a clear error unless the tensor exists with exactly this shape. */
+  expectShape(name: string, shape: readonly number[]): void {
+    const info = this.info(name);
+    if (info.shape.length !== shape.length || info.shape.some((d, i) => d !== shape[i])) {
+      throw new CheckpointError(`${info.file}: tensor ${name} has shape [${info.shape.join(', ')}], expected [${shape.join(', ')}] from config.json`);
+    }
+  }
+
+  read(name: string): Float32Array {
+    const [, st] = this.file(name);
+    const t = st.info(name);
+    return st.readRange(name, 0, t.shape.reduce((a, b) => a * b, 1));
+  }
+
+  /** Rows of the first dimension, at most `maxElements` values per chunk. */
+  *readRows(name: string, maxElements = 1 << 22): Generator<Float32Array> {
+    const [, st] = this.file(name);
+    const t = st.info(name);
+    const rows = t.shape[0] ?? 1;
+    const rowSize = t.shape.slice(1).reduce((a, b) => a * b, 1);
+    const perChunk = Math.max(1, Math.floor(maxElements / rowSize));
+    for (let r = 0; r < rows; r += perChunk) {
+      const n = Math.min(perChunk, rows - r);
+      yield st.readRange(name, r * rowSize, n * rowSize);
+    }
+  }
+
+  close(): void {
+    for (const f of this.files.values()) f.close();
+  }
+}

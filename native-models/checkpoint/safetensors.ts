@@ -1,0 +1,128 @@
+/**
+ * Reads one .safetensors file: an 8-byte little-endian header length, a JSON header mapping
+ * tensor names to {dtype, shape, data_offsets}, then the raw little-endian data. Tensors are
+ * read on demand with positioned reads, optionally a slice of rows at a time, and widened to
+ * fp32 — so memory use is bounded by the largest chunk, not the file.
+ */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { basename } from 'node:path';
+import { bfloat16ToFloat32, float16ToFloat32 } from '../numeric/half.ts';
+import { CheckpointError } from './errors.ts';
+
+export type SafetensorsDtype = 'F32' | 'F16' | 'BF16';
+const DTYPE_BYTES: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, BF16: 2 };
+const MAX_HEADER_BYTES = 100 * 1024 * 1024;
+
+export interface TensorInfo {
+  readonly name: string;
+  readonly dtype: SafetensorsDtype;
+  readonly shape: readonly number[];
+  /** Absolute byte offset of the first element in the file. */
+  readonly offset: number;
+  readonly byteLength: number;
+}
+
+export class SafetensorsFile {
+  readonly tensors = new Map<string, TensorInfo>();
+  readonly metadata: Record<string, string> = {};
+  private fd: number | undefined;
+
+  constructor(readonly path: string) {
+    const file = basename(path);
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch (err) {
+      throw new CheckpointError(`cannot open ${path}: ${(err as Error).message}`);
+    }
+    this.fd = fd;
+    try {
+      this.parseHeader(fd, file);
+    } catch (err) {
+      this.close();
+      throw err;
+    }
+  }
+
+  private parseHeader(fd: number, file: string): void {
+    const size = fstatSync(fd).size;
+    const head = Buffer.alloc(8);
+    if (readSync(fd, head, 0, 8, 0) < 8) {
+      throw new CheckpointError(`${file}: file is ${size} bytes, too short for a safetensors header; re-download it`);
+    }
+    const headerLen = Number(head.readBigUInt64LE(0));
+    if (headerLen > MAX_HEADER_BYTES || 8 + headerLen > size) {
+      throw new CheckpointError(`${file}: bad safetensors header length ${headerLen} (file is ${size} bytes); the file is not safetensors or is truncated`);
+    }
+    const json = Buffer.alloc(headerLen);
+    readSync(fd, json, 0, headerLen, 8);
+    let header: Record<string, unknown>;
+    try {
+      header = JSON.parse(json.toString('utf8')) as Record<string, unknown>;
+    } catch {
+      throw new CheckpointError(`${file}: the safetensors header is not valid JSON; the file is corrupt, re-download it`);
+    }
+    const dataStart = 8 + headerLen;
+    for (const [name, raw] of Object.entries(header)) {
+      if (name === '__metadata__') {
+        Object.assign(this.metadata, raw);
+        continue;
+      }
+      const entry = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+      const dtype = entry.dtype as SafetensorsDtype;
+      if (!(dtype in DTYPE_BYTES)) {
+        throw new CheckpointError(`${file}: tensor ${name} has dtype ${String(entry.dtype)}; only F32, F16 and BF16 are supported`);
+      }
+      const shape = entry.shape as number[];
+      const offsets = entry.data_offsets as [number, number];
+      if (!Array.isArray(shape) || !Array.isArray(offsets) || offsets.length !== 2) {
+        throw new CheckpointError(`${file}: tensor ${name} has a malformed header entry`);
+      }
+      const elements = shape.reduce((a, b) => a * b, 1);
+      const byteLength = offsets[1] - offsets[0];
+      if (byteLength !== elements * DTYPE_BYTES[dtype]) {
+        throw new CheckpointError(`${file}: tensor ${name} spans ${byteLength} bytes but shape [${shape.join(', ')}] ${dtype} needs ${elements * DTYPE_BYTES[dtype]}`);
+      }
+      if (dataStart + offsets[1] > size) {
+        throw new CheckpointError(`${file}: truncated — tensor ${name} ends at byte ${dataStart + offsets[1]} but the file has ${size}; re-download it`);
+      }
+      this.tensors.set(name, { name, dtype, shape, offset: dataStart + offsets[0], byteLength });
+    }
+  }
+
+  info(name: string): TensorInfo {
+    const t = this.tensors.get(name);
+    if (!t) throw new CheckpointError(`${basename(this.path)}: tensor ${name} is missing`);
+    return t;
+  }
+
+  private readBytes(offset: number, length: number, what: string): Buffer {
+    if (this.fd === undefined) throw new Error(`${this.path} is closed`);
+    const buf = Buffer.allocUnsafe(length);
+    let done = 0;
+    while (done < length) {
+      const n = readSync(this.fd, buf, done, length - done, offset + done);
+      if (n === 0) throw new CheckpointError(`${basename(this.path)}: truncated while reading ${what}; re-download it`);
+      done += n;
+    }
+    return buf;
+  }
+
+  /** Elements [start, start+count) of a tensor in row-major order, as fp32. */
+  readRange(name: string, start: number, count: number): Float32Array {
+    const t = this.info(name);
+    const width = DTYPE_BYTES[t.dtype];
+    const bytes = this.readBytes(t.offset + start * width, count * width, `tensor ${name}`);
+    // Copy into a fresh, aligned buffer: Buffer pool slices may be unaligned for typed views.
+    const aligned = new Uint8Array(bytes.length);
+    aligned.set(bytes);
+    if (t.dtype === 'F32') return new Float32Array(aligned.buffer);
+    const halves = new Uint16Array(aligned.buffer);
+    return t.dtype === 'BF16' ? bfloat16ToFloat32(halves) : float16ToFloat32(halves);
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}

@@ -1,0 +1,43 @@
+import { describe, expect, test } from 'vitest';
+import { ChatTemplate } from './chat-template.ts';
+import { KIMI_CHAT_TEMPLATE, VOCAB_SIZE } from './tiny-checkpoint.ts';
+import { KimiTokenizer } from './tokenization.ts';
+import { trainTinyBpe } from './tiny-bpe.ts';
+
+const template = new ChatTemplate(KIMI_CHAT_TEMPLATE);
+
+describe('ChatTemplate (Kimi-VL)', () => {
+  test('image then text, default system prompt, generation prompt', () => {
+    const prompt = template.render([
+      { role: 'user', content: [{ type: 'image', image: '/tmp/a.png' }, { type: 'text', text: 'What is this?' }] },
+    ]);
+    expect(prompt).toBe(
+      '<|im_system|>system<|im_middle|>You are a helpful assistant<|im_end|><|im_user|>user<|im_middle|><|media_start|>image<|media_content|><|media_pad|><|media_end|>What is this?<|im_end|><|im_assistant|>assistant<|im_middle|>',
+    );
+  });
+
+  test('an explicit system message replaces the default; string content is verbatim', () => {
+    const prompt = template.render(
+      [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Hi\nthere' },
+        { role: 'assistant', content: 'Hello.' },
+      ],
+      { addGenerationPrompt: false },
+    );
+    expect(prompt).toBe('<|im_system|>system<|im_middle|>Be brief.<|im_end|><|im_user|>user<|im_middle|>Hi\nthere<|im_end|><|im_assistant|>assistant<|im_middle|>Hello.<|im_end|>');
+  });
+
+  test('the rendered prompt tokenizes to the special ids around plain text', () => {
+    const tok = new KimiTokenizer({ ranks: trainTinyBpe(400), config: {}, vocabSize: VOCAB_SIZE });
+    const ids = tok.encode(template.render([{ role: 'user', content: [{ type: 'image', image: 'x.png' }, { type: 'text', text: 'Hi' }] }]));
+    const specials = ids.filter((id) => tok.isSpecial(id));
+    expect(specials).toEqual([163594, 163601, 163586, 163587, 163601, 163602, 163603, 163605, 163604, 163586, 163588, 163601]);
+    expect(ids.at(-1)).toBe(163601);
+    expect(tok.decode(ids)).toContain('user<|im_middle|><|media_start|>image');
+  });
+
+  test('a broken template is a clear error', () => {
+    expect(() => new ChatTemplate('{% for x in %}')).toThrow(/the chat template does not parse/);
+  });
+});

@@ -1,0 +1,28 @@
+import { describe, expect, test } from 'vitest';
+import { isMoeLayer, parseKimiVLConfig } from './configuration.ts';
+import { tinyConfigJson } from './tiny-checkpoint.ts';
+
+const withText = (text: Record<string, unknown>) => tinyConfigJson({ text });
+
+describe('parseKimiVLConfig', () => {
+  test('reads the DeepSeek-V3 text_config and MoonViT vision_config', () => {
+    const c = parseKimiVLConfig(tinyConfigJson());
+    expect(c.text).toMatchObject({ vocabSize: 163840, hiddenSize: 64, kvLoraRank: 32, qkRopeHeadDim: 8, routedScalingFactor: 2.446, ropeTheta: 800000, firstKDenseReplace: 1 });
+    expect(c.vision.mergeKernelSize).toEqual([2, 2]);
+    expect(c.mediaPlaceholderTokenId).toBe(163605);
+    expect([0, 1, 2].map((i) => isMoeLayer(c.text, i))).toEqual([false, true, true]);
+  });
+
+  test.each([
+    [{ ...tinyConfigJson(), model_type: 'llava' }, /config\.json: model_type is "llava"; Kestrel imports Kimi-VL checkpoints \("kimi_vl"\) only/],
+    [withText({ q_lora_rank: 1536 }), /text_config\.q_lora_rank=1536: only q_lora_rank null/],
+    [withText({ scoring_func: 'softmax' }), /scoring_func 'softmax' is not supported/],
+    [withText({ n_group: 8, topk_group: 3 }), /group-limited routing/],
+    [withText({ rope_scaling: { type: 'yarn' } }), /rope_scaling is set/],
+    [withText({ hidden_size: undefined }), /text_config\.hidden_size is missing/],
+    [withText({ hidden_size: 'big' }), /text_config\.hidden_size must be a number, got "big"/],
+    [{ ...tinyConfigJson(), text_config: undefined }, /text_config is missing/],
+  ])('refuses %#', (raw, message) => {
+    expect(() => parseKimiVLConfig(JSON.parse(JSON.stringify(raw)))).toThrow(message);
+  });
+});

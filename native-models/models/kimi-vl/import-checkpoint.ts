@@ -1,0 +1,138 @@
+/**
+ * `kestrel model import`: turns a Hugging Face Kimi-VL folder into a Kestrel model folder —
+ * the language model as ONNX with external weights, the tokenizer and template files, and a
+ * manifest recording what was built, from which checkpoint, with checksums. Streams tensor by
+ * tensor (one expert at a time for MoE layers), so memory stays flat whatever the model size.
+ */
+import { createHash } from 'node:crypto';
+import { copyFileSync, createReadStream, existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { CheckpointError } from '../../checkpoint/errors.ts';
+import { HfCheckpoint, readJsonFile } from '../../checkpoint/hf-checkpoint.ts';
+import { writeModel } from '../../onnx/model-writer.ts';
+import { parseKimiVLConfig } from './configuration.ts';
+import { cacheWidth, buildTextGraph, type Precision } from './modeling-text.ts';
+import { textTensorShapes, visionTensorShapes } from './tensor-names.ts';
+import { KimiTokenizer, TIKTOKEN_FILE, TOKENIZER_CONFIG_FILE } from './tokenization.ts';
+import { ChatTemplate } from './chat-template.ts';
+import { produceRecipe } from './weight-recipes.ts';
+
+export const MANIFEST_FILE = 'kestrel-model.json';
+export const TEXT_MODEL_NAME = 'text-model';
+const COPIED_FILES = ['config.json', TIKTOKEN_FILE, TOKENIZER_CONFIG_FILE, 'chat_template.jinja', 'chat_template.json', 'generation_config.json', 'preprocessor_config.json'];
+
+export interface FileRecord {
+  readonly file: string;
+  readonly bytes: number;
+  readonly sha256: string;
+}
+
+export interface ModelManifest {
+  readonly format: 'kestrel-kimi-vl';
+  readonly formatVersion: 1;
+  readonly createdAt: string;
+  readonly precision: Precision;
+  readonly source: { readonly dir: string; readonly files: readonly FileRecord[] };
+  readonly text: {
+    readonly graph: FileRecord;
+    readonly weights: FileRecord;
+    readonly layers: number;
+    readonly vocabSize: number;
+    readonly cacheWidth: number;
+  };
+  readonly vision: null;
+  readonly files: readonly FileRecord[];
+  readonly stats: { readonly seconds: number; readonly weightBytesWritten: number; readonly megabytesPerSecond: number };
+}
+
+export interface ImportProgress {
+  readonly phase: 'checking' | 'converting' | 'hashing';
+  readonly done: number;
+  readonly total: number;
+  readonly detail: string;
+}
+
+export interface ImportOptions {
+  readonly source: string;
+  readonly out: string;
+  readonly precision?: Precision;
+  readonly onProgress?: (p: ImportProgress) => void;
+}
+
+async function hashFile(path: string): Promise<FileRecord & { path: string }> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 22 })) hash.update(chunk as Buffer);
+  return { path, file: path.split('/').pop()!, bytes: statSync(path).size, sha256: hash.digest('hex') };
+}
+
+export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> {
+  const started = Date.now();
+  const precision = opts.precision ?? 'fp32';
+  const source = resolve(opts.source);
+  const config = parseKimiVLConfig(readJsonFile(join(source, 'config.json'), 'config.json'));
+  // Fail on tokenizer or template problems before spending minutes on weights.
+  KimiTokenizer.fromDir(source, config.text.vocabSize);
+  ChatTemplate.fromDir(source);
+  const ckpt = HfCheckpoint.open(source);
+  try {
+    const expected = textTensorShapes(config.text);
+    let n = 0;
+    for (const [name, shape] of expected) {
+      ckpt.expectShape(name, shape);
+      opts.onProgress?.({ phase: 'checking', done: ++n, total: expected.size, detail: name });
+    }
+    for (const [name, shape] of visionTensorShapes(config.vision, config.text.hiddenSize)) {
+      if (ckpt.has(name)) ckpt.expectShape(name, shape);
+    }
+    if (existsSync(opts.out) && readdirSync(opts.out).length > 0 && !existsSync(join(opts.out, MANIFEST_FILE))) {
+      throw new CheckpointError(`output folder ${opts.out} is not empty and is not a Kestrel model; choose an empty folder`);
+    }
+    mkdirSync(opts.out, { recursive: true });
+
+    const graph = buildTextGraph(config.text, { precision, produce: (recipe) => () => produceRecipe(ckpt, recipe) });
+    const written = await writeModel(graph, opts.out, TEXT_MODEL_NAME, {
+      metadata: { source: source, precision },
+      onProgress: (p) => opts.onProgress?.({ phase: 'converting', done: p.index + 1, total: p.count, detail: p.weight }),
+    });
+
+    const copied: FileRecord[] = [];
+    for (const file of COPIED_FILES) {
+      if (!existsSync(join(source, file))) continue;
+      copyFileSync(join(source, file), join(opts.out, file));
+      const { path: _path, ...record } = await hashFile(join(opts.out, file));
+      copied.push(record);
+    }
+    const sourceFiles: FileRecord[] = [];
+    const shards = [...ckpt.fileNames, ...(existsSync(join(source, 'model.safetensors.index.json')) ? ['model.safetensors.index.json'] : [])];
+    for (const [i, file] of shards.entries()) {
+      opts.onProgress?.({ phase: 'hashing', done: i, total: shards.length, detail: file });
+      const { path: _path, ...record } = await hashFile(join(source, file));
+      sourceFiles.push(record);
+    }
+    opts.onProgress?.({ phase: 'hashing', done: shards.length, total: shards.length, detail: 'done' });
+    const seconds = (Date.now() - started) / 1000;
+    const manifest: ModelManifest = {
+      format: 'kestrel-kimi-vl',
+      formatVersion: 1,
+      createdAt: new Date().toISOString(),
+      precision,
+      source: { dir: source, files: sourceFiles },
+      text: {
+        graph: { file: `${TEXT_MODEL_NAME}.onnx`, bytes: written.modelBytes, sha256: written.modelSha256 },
+        weights: { file: `${TEXT_MODEL_NAME}.onnx.data`, bytes: written.dataBytes, sha256: written.dataSha256 },
+        layers: config.text.numHiddenLayers,
+        vocabSize: config.text.vocabSize,
+        cacheWidth: cacheWidth(config.text),
+      },
+      vision: null,
+      files: copied,
+      stats: { seconds, weightBytesWritten: written.dataBytes, megabytesPerSecond: written.dataBytes / 1e6 / Math.max(seconds, 1e-3) },
+    };
+    const tmp = join(opts.out, `${MANIFEST_FILE}.partial`);
+    writeFileSync(tmp, JSON.stringify(manifest, null, 2) + '\n');
+    renameSync(tmp, join(opts.out, MANIFEST_FILE));
+    return manifest;
+  } finally {
+    ckpt.close();
+  }
+}

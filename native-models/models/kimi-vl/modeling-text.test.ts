@@ -1,0 +1,98 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { argmax, maxAbsDiff } from '../../../test/harness/floats.ts';
+import { tinyCheckpoint, tempDir } from '../../../test/harness/tiny-checkpoint.ts';
+import { HfCheckpoint, readJsonFile } from '../../checkpoint/hf-checkpoint.ts';
+import { ChatTemplate } from './chat-template.ts';
+import { parseKimiVLConfig } from './configuration.ts';
+import { importKimiVL } from './import-checkpoint.ts';
+import { ReferenceTextModel } from './reference-text.ts';
+import { TextSession } from './text-session.ts';
+import { KimiTokenizer } from './tokenization.ts';
+
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 60_000 });
+
+// Two checkpoints with the same random values: bf16 as published, and fp32.
+const bf16 = tinyCheckpoint({ dtype: 'bf16', seed: 3 });
+const fp32 = tinyCheckpoint({ dtype: 'fp32', seed: 3 });
+const out = tempDir('models');
+const sessions: TextSession[] = [];
+let prompt: number[];
+
+async function imported(src: string, name: string, precision: 'fp32' | 'fp16'): Promise<TextSession> {
+  await importKimiVL({ source: src, out: join(out.dir, name), precision });
+  const s = await TextSession.open(join(out.dir, name));
+  sessions.push(s);
+  return s;
+}
+
+function reference(src: string): ReferenceTextModel {
+  const config = parseKimiVLConfig(readJsonFile(join(src, 'config.json'), 'config.json'));
+  const ckpt = HfCheckpoint.open(src);
+  const ref = new ReferenceTextModel(ckpt, config.text);
+  ckpt.close();
+  return ref;
+}
+
+beforeAll(() => {
+  const tok = KimiTokenizer.fromDir(fp32.dir, 163840);
+  const text = ChatTemplate.fromDir(fp32.dir).render([{ role: 'user', content: 'Click the Save button, then type 你好 🙂 and press Enter.' }]);
+  prompt = tok.encode(text);
+});
+
+afterAll(async () => {
+  for (const s of sessions) await s.release();
+  bf16.cleanup();
+  fp32.cleanup();
+  out.cleanup();
+});
+
+describe('Kimi-VL text graph vs the plain TypeScript reference', () => {
+  test('the prompt is a few dozen tokens of real chat template', () => {
+    expect(prompt.length).toBeGreaterThanOrEqual(30);
+    expect(prompt.length).toBeLessThanOrEqual(80);
+  });
+
+  test.each([
+    ['fp32', () => fp32.dir],
+    ['bf16', () => bf16.dir],
+  ])('%s checkpoint → fp32 graph: logits match to 1e-4 without the cache', async (name, dir) => {
+    const session = await imported(dir(), `${name}-nocache`, 'fp32');
+    const { logits, cache } = await session.forward(prompt);
+    const expected = reference(dir()).forward(prompt);
+    expect(logits.length).toBe(163840);
+    expect(maxAbsDiff(logits, expected)).toBeLessThan(1e-4);
+    expect(cache.length).toBe(prompt.length);
+    expect(cache.layers[0]!.length).toBe(prompt.length * (32 + 8));
+  });
+
+  test('with the KV cache: chunked prefill then token-by-token decode match at every step', async () => {
+    const session = await imported(fp32.dir, 'fp32-cache', 'fp32');
+    const ref = reference(fp32.dir);
+    const split = [0, 20, 28, ...Array.from({ length: prompt.length - 28 }, (_, i) => 29 + i)];
+    let cache = session.emptyCache();
+    let worst = 0;
+    for (let k = 0; k + 1 < split.length; k++) {
+      const chunk = prompt.slice(split[k], split[k + 1]);
+      const step = await session.forward(chunk, cache);
+      cache = step.cache;
+      const expected = ref.forward(chunk);
+      worst = Math.max(worst, maxAbsDiff(step.logits, expected));
+      expect(argmax(step.logits)).toBe(argmax(expected));
+    }
+    expect(cache.length).toBe(prompt.length);
+    expect(worst).toBeLessThan(1e-4);
+  });
+
+  test('fp16 weights and activations stay close to the reference and agree on the top token', async () => {
+    const session = await imported(fp32.dir, 'fp16', 'fp16');
+    expect(session.manifest.precision).toBe('fp16');
+    const first = await session.forward(prompt.slice(0, 30));
+    const { logits } = await session.forward(prompt.slice(30), first.cache);
+    expect(first.cache.layers[0]).toBeInstanceOf(Uint16Array);
+    const expected = reference(fp32.dir).forward(prompt);
+    const scale = expected.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    expect(maxAbsDiff(logits, expected) / scale).toBeLessThan(2e-2);
+    expect(argmax(logits)).toBe(argmax(expected));
+  });
+});

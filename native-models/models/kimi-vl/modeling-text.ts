@@ -1,0 +1,225 @@
+/**
+ * The Kimi-VL language model (DeepSeek-V3 architecture) as an ONNX graph, built node by node
+ * from the config — no tracing. Reads top to bottom: inputs, RoPE tables and the causal mask,
+ * one loop over decoder layers (MLA attention over a latent KV cache; dense or MoE feed-forward),
+ * final norm and lm_head on the last position.
+ *
+ * Op choices (see DESIGN.md): attention is written with plain MatMul/Softmax in the absorbed
+ * MLA form — queries are projected into the 512-d latent space, so the cache holds only the
+ * normalised latent plus the roped shared key (kv_lora_rank + qk_rope_head_dim values per token
+ * and layer) and every EP that runs MatMul runs it. Routed experts use com.microsoft.MoE
+ * (interleaved SwiGLU) with Kimi's sigmoid + bias top-k routing computed in the graph and fed
+ * as log-weights, so the op's softmax renormalisation reproduces the normalised weights exactly.
+ */
+import { GraphBuilder, INT64_MAX, attr } from '../../onnx/graph-builder.ts';
+import { DataType, type DataTypeCode } from '../../onnx/onnx-proto.ts';
+import { isMoeLayer, KV_A_LAYERNORM_EPS, type KimiTextConfig } from './configuration.ts';
+import { LM } from './tensor-names.ts';
+import type { WeightRecipe } from './weight-recipes.ts';
+
+export type Precision = 'fp32' | 'fp16';
+
+export interface TextGraphOptions {
+  readonly precision: Precision;
+  /** Turns a recipe into the producer that streams its values when the model is written. */
+  readonly produce: (recipe: WeightRecipe) => () => AsyncIterable<Float32Array>;
+  /** Intermediate values (by node name) to expose as extra outputs, for comparisons with a reference. */
+  readonly debugOutputs?: readonly string[];
+}
+
+/** Names of the graph's inputs and outputs, shared with the session code. */
+export const TEXT_IO = {
+  inputIds: 'input_ids',
+  logits: 'logits',
+  past: (i: number) => `past.${i}`,
+  present: (i: number) => `present.${i}`,
+} as const;
+
+/** Values per token and layer in the latent KV cache. */
+export function cacheWidth(t: KimiTextConfig): number {
+  return t.kvLoraRank + t.qkRopeHeadDim;
+}
+
+export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): GraphBuilder {
+  const g = new GraphBuilder();
+  const act: DataTypeCode = opts.precision === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT;
+  const F32 = DataType.FLOAT;
+  const I64 = DataType.INT64;
+  const H = t.numAttentionHeads;
+  const D = t.hiddenSize;
+  const nope = t.qkNopeHeadDim;
+  const rope = t.qkRopeHeadDim;
+  const rank = t.kvLoraRank;
+  const qHead = nope + rope;
+  const width = cacheWidth(t);
+
+  // Weights: big matrices in the chosen precision, norms and the router in fp32 (HF computes
+  // both in fp32).
+  const weight = (name: string, dims: number[], recipe: WeightRecipe, dataType: DataTypeCode = act) =>
+    g.weight({ name: name.endsWith('bias') ? name : `${name}.weight`, dims, dataType, produce: opts.produce(recipe) });
+  const copy = (name: string, dims: number[], tensor: string, dataType: DataTypeCode = act) => weight(name, dims, { kind: 'copy', tensor }, dataType);
+
+  const i64 = (name: string, values: number[]) => g.constant(name, I64, [values.length], values);
+  const scalar = (name: string, value: number, dataType: DataTypeCode = act) => g.constant(name, dataType, [], [value]);
+  const toAct = (x: string, name: string) => (act === F32 ? x : g.op('Cast', [x], name, [attr.int('to', act)]));
+  const toF32 = (x: string, name: string) => (act === F32 ? x : g.op('Cast', [x], name, [attr.int('to', F32)]));
+  const linear = (x: string, w: string, name: string) => g.op('Gemm', [x, w], name, [attr.int('transB', 1)]);
+
+  const axisLast = i64('axes.last', [-1]);
+  const rmsNorm = (x: string, w: string, eps: number, name: string): string => {
+    const xf = toF32(x, `${name}.to_f32`);
+    const sq = g.op('Mul', [xf, xf], `${name}.square`);
+    const mean = g.op('ReduceMean', [sq, axisLast], `${name}.mean`, [attr.int('keepdims', 1)]);
+    const std = g.op('Sqrt', [g.op('Add', [mean, scalar(`${name}.eps`, eps, F32)], `${name}.add_eps`)], `${name}.rms`);
+    const y = g.op('Mul', [g.op('Div', [xf, std], `${name}.normalised`), w], `${name}.scaled`);
+    return toAct(y, `${name}.to_act`);
+  };
+  const silu = (x: string, name: string) => g.op('Mul', [x, g.op('Sigmoid', [x], `${name}.sigmoid`)], name);
+  const swiglu = (x: string, gate: string, up: string, down: string, name: string) =>
+    linear(g.op('Mul', [silu(linear(x, gate, `${name}.gate_proj`), `${name}.silu`), linear(x, up, `${name}.up_proj`)], `${name}.gated`), down, `${name}.down_proj`);
+
+  // ---- inputs ------------------------------------------------------------------------------
+  const ids = g.input(TEXT_IO.inputIds, I64, [1, 'sequence']);
+  const pasts = Array.from({ length: t.numHiddenLayers }, (_, i) => g.input(TEXT_IO.past(i), act, [1, 'past_sequence', width]));
+
+  // ---- positions, RoPE tables, causal mask ------------------------------------------------
+  const pastLen = g.op('Shape', [pasts[0]!], 'positions.past_length', [attr.int('start', 1), attr.int('end', 2)]);
+  const newLen = g.op('Shape', [ids], 'positions.new_length', [attr.int('start', 1), attr.int('end', 2)]);
+  const totalLen = g.op('Add', [pastLen, newLen], 'positions.total_length');
+  const axis0 = i64('axes.0', [0]);
+  const one = g.constant('const.one_i64', I64, [], [1]);
+  const zero = g.constant('const.zero_i64', I64, [], [0]);
+  const start = g.op('Squeeze', [pastLen, axis0], 'positions.start');
+  const end = g.op('Squeeze', [totalLen, axis0], 'positions.end');
+  const positions = g.op('Range', [start, end, one], 'positions.query');
+  const keyPositions = g.op('Range', [zero, end, one], 'positions.key');
+  const axis1 = i64('axes.1', [1]);
+  const queryColumn = g.op('Unsqueeze', [positions, axis1], 'positions.query_column');
+  const invFreq = Float32Array.from({ length: rope / 2 }, (_, j) => 1 / t.ropeTheta ** ((2 * j) / rope));
+  const freqs = g.op('Mul', [g.op('Cast', [queryColumn], 'rope.positions_f32', [attr.int('to', F32)]), g.constant('rope.inv_freq', F32, [1, rope / 2], invFreq)], 'rope.freqs');
+  const angles = g.op('Concat', [freqs, freqs], 'rope.angles', [attr.int('axis', -1)]);
+  const cos = toAct(g.op('Cos', [angles], 'rope.cos_f32'), 'rope.cos');
+  const sin = toAct(g.op('Sin', [angles], 'rope.sin_f32'), 'rope.sin');
+  const future = g.op('Greater', [keyPositions, queryColumn], 'mask.future');
+  const mask = g.op('Where', [future, scalar('mask.blocked', -Infinity), scalar('mask.open', 0)], 'mask.additive');
+  const ropeSplit = i64('rope.split', [rope / 2, rope / 2]);
+  const applyRope = (x: string, name: string): string => {
+    const [a, b] = g.node('Split', [x, ropeSplit], `${name}.halves`, { outputs: 2, attrs: [attr.int('axis', -1)] }) as [string, string];
+    const rotated = g.op('Concat', [g.op('Neg', [b], `${name}.neg`), a], `${name}.rotate_half`, [attr.int('axis', -1)]);
+    return g.op('Add', [g.op('Mul', [x, cos], `${name}.cos`), g.op('Mul', [rotated, sin], `${name}.sin`)], name);
+  };
+
+  // ---- embeddings ----------------------------------------------------------------------------
+  const embed = copy('embed_tokens', [t.vocabSize, D], `${LM}.embed_tokens.weight`);
+  let x = g.op('Gather', [embed, g.op('Squeeze', [ids, axis0], 'input_ids.flat')], 'embed', [attr.int('axis', 0)]);
+
+  const qShape = i64('attn.q_shape', [0, H, qHead]);
+  const qSplit = i64('attn.q_split', [nope, rope]);
+  const cacheSplit = i64('attn.cache_split', [rank, rope]);
+  const mergeHeads = i64('attn.merge_heads', [0, H * t.vHeadDim]);
+  const scale = scalar('attn.softmax_scale', 1 / Math.sqrt(qHead));
+  const presents: string[] = [];
+
+  // ---- decoder layers ------------------------------------------------------------------------
+  for (let i = 0; i < t.numHiddenLayers; i++) {
+    const p = `layers.${i}`;
+    const hf = `${LM}.layers.${i}`;
+    const lnIn = copy(`${p}.input_layernorm`, [D], `${hf}.input_layernorm.weight`, F32);
+    const lnPost = copy(`${p}.post_attention_layernorm`, [D], `${hf}.post_attention_layernorm.weight`, F32);
+
+    // Multi-head latent attention (absorbed form).
+    const a = `${p}.attn`;
+    const wq = weight(`${a}.q_proj`, [H * qHead, D], { kind: 'rope-rows', tensor: `${hf}.self_attn.q_proj.weight`, blockRows: qHead, ropeOffset: nope, ropeDim: rope });
+    const wkva = weight(`${a}.kv_a_proj_with_mqa`, [width, D], { kind: 'rope-rows', tensor: `${hf}.self_attn.kv_a_proj_with_mqa.weight`, blockRows: width, ropeOffset: rank, ropeDim: rope });
+    const lnKv = copy(`${a}.kv_a_layernorm`, [rank], `${hf}.self_attn.kv_a_layernorm.weight`, F32);
+    const kvb = `${hf}.self_attn.kv_b_proj.weight`;
+    const wuk = weight(`${a}.k_absorb`, [H, nope, rank], { kind: 'absorb-k', tensor: kvb, heads: H, nope, v: t.vHeadDim, rank });
+    const wuv = weight(`${a}.v_absorb`, [H, rank, t.vHeadDim], { kind: 'absorb-v', tensor: kvb, heads: H, nope, v: t.vHeadDim, rank });
+    const wo = copy(`${a}.o_proj`, [D, H * t.vHeadDim], `${hf}.self_attn.o_proj.weight`);
+
+    const h = rmsNorm(x, lnIn, t.rmsNormEps, `${p}.input_layernorm`);
+    const q = g.op('Transpose', [g.op('Reshape', [linear(h, wq, `${a}.q_proj`), qShape], `${a}.q_heads`)], `${a}.q_head_major`, [attr.ints('perm', [1, 0, 2])]);
+    const [qNope, qPe] = g.node('Split', [q, qSplit], `${a}.q_split`, { outputs: 2, attrs: [attr.int('axis', -1)] }) as [string, string];
+    const qLatent = g.op('MatMul', [qNope, wuk], `${a}.q_latent`);
+    const query = g.op('Mul', [g.op('Concat', [qLatent, applyRope(qPe, `${a}.q_rope`)], `${a}.query`, [attr.int('axis', -1)]), scale], `${a}.query_scaled`);
+
+    const [latent, kPe] = g.node('Split', [linear(h, wkva, `${a}.kv_a_proj`), cacheSplit], `${a}.kv_split`, { outputs: 2, attrs: [attr.int('axis', -1)] }) as [string, string];
+    const entry = g.op('Concat', [rmsNorm(latent, lnKv, KV_A_LAYERNORM_EPS, `${a}.kv_a_layernorm`), applyRope(kPe, `${a}.k_rope`)], `${a}.cache_entry`, [attr.int('axis', -1)]);
+    const present = g.op('Concat', [pasts[i]!, g.op('Unsqueeze', [entry, axis0], `${a}.cache_entry_batched`)], TEXT_IO.present(i), [attr.int('axis', 1)]);
+    presents.push(present);
+    const cache = g.op('Squeeze', [present, axis0], `${a}.cache`);
+    const scores = g.op('Add', [g.op('MatMul', [query, g.op('Transpose', [cache], `${a}.cache_t`, [attr.ints('perm', [1, 0])])], `${a}.scores_raw`), mask], `${a}.scores`);
+    const probs = toAct(g.op('Softmax', [toF32(scores, `${a}.scores_f32`)], `${a}.probs_f32`, [attr.int('axis', -1)]), `${a}.probs`);
+    const latentCache = g.op('Slice', [cache, i64(`${a}.latent_start`, [0]), i64(`${a}.latent_end`, [rank]), axis1], `${a}.latent_cache`);
+    const heads = g.op('MatMul', [g.op('MatMul', [probs, latentCache], `${a}.context_latent`), wuv], `${a}.context`);
+    const merged = g.op('Reshape', [g.op('Transpose', [heads], `${a}.context_token_major`, [attr.ints('perm', [1, 0, 2])]), mergeHeads], `${a}.context_merged`);
+    x = g.op('Add', [x, linear(merged, wo, `${a}.o_proj`)], `${p}.attn_residual`);
+
+    // Feed-forward: dense SwiGLU, or routed experts plus shared experts.
+    const h2 = rmsNorm(x, lnPost, t.rmsNormEps, `${p}.post_attention_layernorm`);
+    const m = `${p}.mlp`;
+    let ffn: string;
+    if (!isMoeLayer(t, i)) {
+      const gate = copy(`${m}.gate_proj`, [t.intermediateSize, D], `${hf}.mlp.gate_proj.weight`);
+      const up = copy(`${m}.up_proj`, [t.intermediateSize, D], `${hf}.mlp.up_proj.weight`);
+      const down = copy(`${m}.down_proj`, [D, t.intermediateSize], `${hf}.mlp.down_proj.weight`);
+      ffn = swiglu(h2, gate, up, down, m);
+    } else {
+      ffn = moeBlock(h2, i);
+    }
+    x = g.op('Add', [x, ffn], `${p}.output`);
+  }
+
+  function moeBlock(h: string, i: number): string {
+    const hf = `${LM}.layers.${i}.mlp`;
+    const m = `layers.${i}.mlp`;
+    const E = t.nRoutedExperts;
+    const I = t.moeIntermediateSize;
+    const router = copy(`${m}.gate`, [E, D], `${hf}.gate.weight`, F32);
+    const bias = copy(`${m}.gate.e_score_correction_bias`, [E], `${hf}.gate.e_score_correction_bias`, F32);
+    const fc1 = weight(`${m}.experts.fc1`, [E, 2 * I, D], { kind: 'experts-fc1', prefix: `${hf}.experts`, experts: E });
+    const fc2 = weight(`${m}.experts.fc2`, [E, D, I], { kind: 'experts-fc2', prefix: `${hf}.experts`, experts: E });
+
+    const scores = g.op('Sigmoid', [linear(toF32(h, `${m}.router_input`), router, `${m}.router_logits`)], `${m}.router_scores`);
+    const choice = g.op('Add', [scores, bias], `${m}.router_choice`);
+    const [, chosen] = g.node('TopK', [choice, i64(`${m}.top_k`, [t.numExpertsPerTok])], `${m}.router_topk`, { outputs: 2, attrs: [attr.int('axis', -1)] }) as [string, string];
+    let weights = g.op('GatherElements', [scores, chosen], `${m}.router_weights_raw`, [attr.int('axis', -1)]);
+    const total = g.op('ReduceSum', [weights, axisLast], `${m}.router_weight_sum`, [attr.int('keepdims', 1)]);
+    if (t.normTopkProb) weights = g.op('Div', [weights, g.op('Add', [total, scalar(`${m}.router_eps`, 1e-20, F32)], `${m}.router_denominator`)], `${m}.router_weights`);
+    // MoE renormalises the softmax of these logits over the chosen experts: log-weights with
+    // −inf elsewhere give back exactly `weights / sum(weights)`.
+    const blocked = g.op('Expand', [scalar(`${m}.router_blocked`, -Infinity, F32), g.op('Shape', [scores], `${m}.router_shape`)], `${m}.router_blocked_full`);
+    const logits = g.op('ScatterElements', [blocked, chosen, g.op('Log', [weights], `${m}.router_log_weights`)], `${m}.router_probs`, [attr.int('axis', -1)]);
+    const routed = g.op('MoE', [h, toAct(logits, `${m}.router_probs_act`), fc1, '', fc2], `${m}.experts`, [
+      attr.int('k', t.numExpertsPerTok),
+      attr.string('activation_type', 'swiglu'),
+      attr.int('swiglu_fusion', 1),
+      attr.int('normalize_routing_weights', 1),
+      attr.float('activation_alpha', 1),
+      attr.float('activation_beta', 0),
+      attr.float('swiglu_limit', 3.4e38),
+    ], 'com.microsoft');
+    // Unnormalised routing (norm_topk_prob false) multiplies back the sum the op divided out.
+    const factor = t.normTopkProb ? scalar(`${m}.routed_scaling`, t.routedScalingFactor) : toAct(g.op('Mul', [total, scalar(`${m}.routed_scaling`, t.routedScalingFactor, F32)], `${m}.routed_factor_f32`), `${m}.routed_factor`);
+    let out = g.op('Mul', [routed, factor], `${m}.routed`);
+    if (t.nSharedExperts > 0) {
+      const s = I * t.nSharedExperts;
+      const se = `${m}.shared_experts`;
+      const gate = copy(`${se}.gate_proj`, [s, D], `${hf}.shared_experts.gate_proj.weight`);
+      const up = copy(`${se}.up_proj`, [s, D], `${hf}.shared_experts.up_proj.weight`);
+      const down = copy(`${se}.down_proj`, [D, s], `${hf}.shared_experts.down_proj.weight`);
+      out = g.op('Add', [out, swiglu(h, gate, up, down, se)], `${m}.output`);
+    }
+    return out;
+  }
+
+  // ---- head: last position only --------------------------------------------------------------
+  const last = g.op('Slice', [x, i64('head.last_start', [-1]), g.constant('head.last_end', I64, [1], [INT64_MAX]), axis0], 'head.last_hidden');
+  const normed = rmsNorm(last, copy('norm', [D], `${LM}.norm.weight`, F32), t.rmsNormEps, 'norm');
+  const logits = toF32(linear(normed, copy('lm_head', [t.vocabSize, D], 'language_model.lm_head.weight'), 'lm_head'), 'lm_head_f32');
+  const out = g.op('Identity', [logits], TEXT_IO.logits);
+  g.output(out, F32, [1, t.vocabSize]);
+  for (const present of presents) g.output(present, act, [1, 'total_sequence', width]);
+  for (const name of opts.debugOutputs ?? []) g.output(name, act);
+  return g;
+}

@@ -1,0 +1,80 @@
+/**
+ * Multimodal prompt assembly (KIMI-VL-FACTS.md §3.3, §4.2 step 7): every image leaves one
+ * `<|media_pad|>` in the rendered chat template; the k-th one is widened to image k's token
+ * count, and the projector's rows then overwrite the embeddings at those positions, in order.
+ */
+
+/** `<|media_pad|>` in Kimi-VL's vocabulary (config.json media_placeholder_token_id). */
+export const MEDIA_PAD_TOKEN_ID = 163605;
+
+/** A prompt whose placeholders and images do not line up; the message says which way. */
+export class MultimodalPromptError extends Error {
+  override readonly name = 'MultimodalPromptError';
+}
+
+export interface ExpandedPrompt {
+  readonly ids: number[];
+  /** Where each image's features go: first position and token count, images in order. */
+  readonly spans: ReadonlyArray<{ readonly start: number; readonly length: number }>;
+}
+
+/** Widens the k-th `<|media_pad|>` into tokenCounts[k] copies. */
+export function expandMediaPads(ids: readonly number[], tokenCounts: readonly number[], padId = MEDIA_PAD_TOKEN_ID): ExpandedPrompt {
+  const placeholders = ids.reduce((n, id) => n + (id === padId ? 1 : 0), 0);
+  if (placeholders !== tokenCounts.length) {
+    throw new MultimodalPromptError(
+      `the prompt has ${placeholders} image placeholder${placeholders === 1 ? '' : 's'} (<|media_pad|>) but ${tokenCounts.length} image${tokenCounts.length === 1 ? ' was' : 's were'} given; ` +
+        'pass one image per image part, and keep the literal text <|media_pad|> out of messages',
+    );
+  }
+  const out: number[] = [];
+  const spans: Array<{ start: number; length: number }> = [];
+  let image = 0;
+  for (const id of ids) {
+    if (id !== padId) {
+      out.push(id);
+      continue;
+    }
+    const length = tokenCounts[image++]!;
+    spans.push({ start: out.length, length });
+    for (let i = 0; i < length; i++) out.push(padId);
+  }
+  return { ids: out, spans };
+}
+
+/**
+ * Overwrites the embedding rows at `<|media_pad|>` positions with the image features, in order
+ * (the reference for the graph's scatter; also usable on any [L, D] embedding buffer).
+ */
+export function placeImageFeatures(embeddings: Float32Array, ids: readonly number[], features: Float32Array, hidden: number, padId = MEDIA_PAD_TOKEN_ID): void {
+  const positions = mediaPadPositions(ids, padId);
+  if (positions.length * hidden !== features.length) {
+    throw new MultimodalPromptError(`${positions.length} <|media_pad|> positions but ${features.length / hidden} image feature rows; the image token counts and the prompt disagree`);
+  }
+  positions.forEach((pos, row) => embeddings.set(features.subarray(row * hidden, (row + 1) * hidden), pos * hidden));
+}
+
+/** Positions of `<|media_pad|>` tokens, left to right. */
+export function mediaPadPositions(ids: readonly number[], padId = MEDIA_PAD_TOKEN_ID): number[] {
+  const positions: number[] = [];
+  ids.forEach((id, i) => {
+    if (id === padId) positions.push(i);
+  });
+  return positions;
+}
+
+/** Image bytes in the order their parts appear in the conversation (structurally the agent's ChatMessage). */
+export function imagesInOrder(
+  messages: ReadonlyArray<{ readonly content: string | ReadonlyArray<{ readonly type: string; readonly image?: { readonly data: Uint8Array } }> }>,
+): Uint8Array[] {
+  const images: Uint8Array[] = [];
+  for (const message of messages) {
+    if (typeof message.content === 'string') continue;
+    for (const part of message.content) {
+      if (part.type !== 'image') continue;
+      if (!part.image) throw new MultimodalPromptError('an image part has no image data; attach the PNG or JPEG bytes');
+      images.push(part.image.data);
+    }
+  }
+  return images;
+}

@@ -1,0 +1,60 @@
+/**
+ * Runs an imported language model: one call per prefill or decode step, carrying the latent
+ * KV cache between calls.
+ */
+import { join } from 'node:path';
+import { CheckpointError } from '../../checkpoint/errors.ts';
+import { readJsonFile } from '../../checkpoint/hf-checkpoint.ts';
+import { openSession, type FeedValue, type ModelSession, type SessionOptions } from '../../onnx/backend.ts';
+import { parseKimiVLConfig, type KimiVLConfig } from './configuration.ts';
+import { MANIFEST_FILE, type ModelManifest } from './import-checkpoint.ts';
+import { TEXT_IO } from './modeling-text.ts';
+
+/** The latent cache of every layer, [1, length, width] each. */
+export interface KvCache {
+  readonly length: number;
+  readonly layers: readonly (Float32Array | Uint16Array)[];
+}
+
+export class TextSession {
+  private constructor(
+    readonly dir: string,
+    readonly manifest: ModelManifest,
+    readonly config: KimiVLConfig,
+    private readonly session: ModelSession,
+  ) {}
+
+  static async open(dir: string, opts: SessionOptions = {}): Promise<TextSession> {
+    const manifest = readJsonFile(join(dir, MANIFEST_FILE), `${MANIFEST_FILE} (is ${dir} a folder made by \`kestrel model import\`?)`) as ModelManifest;
+    if (manifest.format !== 'kestrel-kimi-vl' || manifest.formatVersion !== 1) {
+      throw new CheckpointError(`${join(dir, MANIFEST_FILE)}: unsupported format ${manifest.format} v${manifest.formatVersion}; re-run \`kestrel model import\``);
+    }
+    const config = parseKimiVLConfig(readJsonFile(join(dir, 'config.json'), 'config.json'));
+    const session = await openSession(join(dir, manifest.text.graph.file), opts);
+    return new TextSession(dir, manifest, config, session);
+  }
+
+  emptyCache(): KvCache {
+    const empty = this.manifest.precision === 'fp16' ? new Uint16Array(0) : new Float32Array(0);
+    return { length: 0, layers: Array.from({ length: this.manifest.text.layers }, () => empty) };
+  }
+
+  /** Feeds `ids` after the cached tokens; returns the next-token logits and the extended cache. */
+  async forward(ids: readonly number[], cache: KvCache = this.emptyCache()): Promise<{ logits: Float32Array; cache: KvCache }> {
+    const width = this.manifest.text.cacheWidth;
+    const feeds: Record<string, FeedValue> = {
+      [TEXT_IO.inputIds]: { type: 'int64', data: BigInt64Array.from(ids, (v) => BigInt(v)), dims: [1, ids.length] },
+    };
+    for (const [i, data] of cache.layers.entries()) {
+      const dims = [1, cache.length, width];
+      feeds[TEXT_IO.past(i)] = data instanceof Uint16Array ? { type: 'float16', data, dims } : { type: 'float32', data, dims };
+    }
+    const out = await this.session.run(feeds);
+    const layers = cache.layers.map((_, i) => out[TEXT_IO.present(i)]!.data as Float32Array | Uint16Array);
+    return { logits: out[TEXT_IO.logits]!.data as Float32Array, cache: { length: cache.length + ids.length, layers } };
+  }
+
+  release(): Promise<void> {
+    return this.session.release();
+  }
+}

@@ -1,0 +1,87 @@
+import { afterAll, describe, expect, test } from 'vitest';
+import { tempDir } from '../../test/harness/tiny-checkpoint.ts';
+import { maxAbsDiff } from '../../test/harness/floats.ts';
+import { SeededRandom } from '../numeric/random.ts';
+import { float16ToFloat32, float32ToFloat16 } from '../numeric/half.ts';
+import { openSession } from './backend.ts';
+import { GraphBuilder, attr } from './graph-builder.ts';
+import { writeModel } from './model-writer.ts';
+import { DataType } from './onnx-proto.ts';
+
+const t = tempDir('onnx');
+afterAll(t.cleanup);
+
+describe('hand-written ONNX protobuf with external data', () => {
+  test('com.microsoft.MoE with interleaved SwiGLU reproduces chosen experts and weights (fp32 and fp16 weights)', async () => {
+    const E = 4, H = 8, I = 3, T = 2;
+    const rng = new SeededRandom(7);
+    const rand = (n: number) => Float32Array.from({ length: n }, () => rng.next() - 0.5);
+    const gate = Array.from({ length: E }, () => rand(I * H));
+    const up = Array.from({ length: E }, () => rand(I * H));
+    const down = Array.from({ length: E }, () => rand(H * I));
+    for (const dataType of [DataType.FLOAT, DataType.FLOAT16]) {
+      const g = new GraphBuilder();
+      const x = g.input('x', DataType.FLOAT, [T, H]);
+      const r = g.input('router', DataType.FLOAT, [T, E]);
+      const fc1 = g.weight({
+        name: 'fc1', dims: [E, 2 * I, H], dataType,
+        produce: async function* () {
+          for (let e = 0; e < E; e++) {
+            const o = new Float32Array(2 * I * H);
+            for (let i = 0; i < I; i++) {
+              o.set(gate[e]!.subarray(i * H, i * H + H), 2 * i * H);
+              o.set(up[e]!.subarray(i * H, i * H + H), (2 * i + 1) * H);
+            }
+            yield o;
+          }
+        },
+      });
+      const fc2 = g.weight({ name: 'fc2', dims: [E, H, I], dataType, produce: async function* () { yield* down; } });
+      const toW = dataType === DataType.FLOAT ? [fc1, fc2] : [g.op('Cast', [fc1], 'fc1.f32', [attr.int('to', DataType.FLOAT)]), g.op('Cast', [fc2], 'fc2.f32', [attr.int('to', DataType.FLOAT)])];
+      const y = g.op('MoE', [x, r, toW[0]!, '', toW[1]!], 'moe', [attr.int('k', 2), attr.string('activation_type', 'swiglu'), attr.int('swiglu_fusion', 1), attr.int('normalize_routing_weights', 1), attr.float('activation_alpha', 1), attr.float('activation_beta', 0), attr.float('swiglu_limit', 3.4e38)], 'com.microsoft');
+      g.output(y, DataType.FLOAT, [T, H]);
+      const written = await writeModel(g, t.dir, `moe-${dataType}`);
+      expect(written.dataBytes).toBeGreaterThanOrEqual(4096);
+      expect(written.dataSha256).toMatch(/^[0-9a-f]{64}$/);
+      const session = await openSession(written.modelFile);
+      const xv = rand(T * H);
+      const weights = [[0.3, 0.7], [0.6, 0.4]];
+      const chosen = [[1, 3], [0, 2]];
+      const router = new Float32Array(T * E).fill(-Infinity);
+      for (let i = 0; i < T; i++) for (let k = 0; k < 2; k++) router[i * E + chosen[i]![k]!] = Math.log(weights[i]![k]!);
+      const out = await session.run({ x: { type: 'float32', data: xv, dims: [T, H] }, router: { type: 'float32', data: router, dims: [T, E] } });
+      await session.release();
+      const q = (a: Float32Array) => (dataType === DataType.FLOAT ? a : float16ToFloat32(float32ToFloat16(a)));
+      const silu = (v: number) => v / (1 + Math.exp(-v));
+      const expected = new Float32Array(T * H);
+      for (let i = 0; i < T; i++) {
+        for (let k = 0; k < 2; k++) {
+          const e = chosen[i]![k]!;
+          const [ge, ue, de] = [q(gate[e]!), q(up[e]!), q(down[e]!)];
+          const act = new Float32Array(I);
+          for (let j = 0; j < I; j++) {
+            let gs = 0, us = 0;
+            for (let h = 0; h < H; h++) {
+              gs += ge[j * H + h]! * xv[i * H + h]!;
+              us += ue[j * H + h]! * xv[i * H + h]!;
+            }
+            act[j] = silu(gs) * us;
+          }
+          for (let h = 0; h < H; h++) {
+            let s = 0;
+            for (let j = 0; j < I; j++) s += de[h * I + j]! * act[j]!;
+            expected[i * H + h]! += weights[i]![k]! * s;
+          }
+        }
+      }
+      expect(maxAbsDiff(out.moe!.data as Float32Array, expected)).toBeLessThan(1e-6);
+    }
+  });
+
+  test('half-precision conversion rounds to nearest even and keeps specials', () => {
+    const src = Float32Array.from([0, -0, 1, -2.5, 65504, 65520, 1e-8, 5.960464477539063e-8, Infinity, -Infinity, 1 + 2 ** -11, 1 + 3 * 2 ** -11]);
+    const back = float16ToFloat32(float32ToFloat16(src));
+    expect(Array.from(back)).toEqual([0, -0, 1, -2.5, 65504, Infinity, 0, 5.960464477539063e-8, Infinity, -Infinity, 1, 1 + 2 ** -9]);
+    expect(Number.isNaN(float16ToFloat32(float32ToFloat16(Float32Array.of(NaN)))[0])).toBe(true);
+  });
+});

@@ -1,0 +1,17 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeTinyCheckpoint, type TinyCheckpointOptions } from '../../native-models/models/kimi-vl/tiny-checkpoint.ts';
+
+/** A fresh temporary folder; removed by the returned cleanup. */
+export function tempDir(prefix: string): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), `kestrel-${prefix}-`));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Writes a tiny random Kimi-VL checkpoint into a temporary folder. */
+export function tinyCheckpoint(opts: TinyCheckpointOptions = {}): { dir: string; cleanup: () => void } {
+  const t = tempDir('ckpt');
+  writeTinyCheckpoint(t.dir, opts);
+  return t;
+}

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { app, BrowserWindow, ipcMain, type WebContents } from 'electron';
-import { agentRunner, desktopOperator, grounder, modelImporter, modelName, trajectoryLibrary } from './api/agent-bindings.ts';
+import { agentRunner, desktopFactory, grounder, modelImporter, modelName, trajectoryLibrary } from './api/agent-bindings.ts';
 import { guardCapture } from './api/capture-guard.ts';
 import { createHost, type Host } from './api/host.ts';
 import { overlayMark } from './api/overlay-target.ts';
@@ -58,9 +58,9 @@ function wireIpc(host: Host): void {
 async function start(): Promise<void> {
   hardenSessions(devServer);
   const overlays = new Overlays(overlayPreloadPath(__dirname), (win) => loadPage(win, 'overlay.html'));
-  const desktop = desktopOperator(process.env.DISPLAY);
+  const desktops = desktopFactory(process.env.DISPLAY);
   // Content protection is honoured on Windows and macOS; elsewhere hide the overlay per capture.
-  const operator = guardCapture(desktop, overlays, process.platform === 'linux');
+  const desktop = (displayId?: string) => guardCapture(desktops(displayId), overlays, process.platform === 'linux');
   let host: Host | undefined = undefined;
   const applyHotkey = () => {
     if (!host) return;
@@ -74,7 +74,7 @@ async function start(): Promise<void> {
     dataDir: app.getPath('userData'),
     secretBox: safeStorageBox,
     display: process.env.DISPLAY,
-    operator,
+    desktop,
     runner: agentRunner,
     importer: modelImporter,
     ground: grounder,
@@ -94,7 +94,7 @@ async function start(): Promise<void> {
     if (event.type !== 'agent') return;
     if (event.event.type === 'run_started') {
       overlays.open();
-      void desktop.displays().then((list) => (displays = list), () => undefined);
+      void desktops().displays().then((list) => (displays = list), () => undefined);
     }
     if (event.event.type === 'planned') overlays.mark(overlayMark(event.event, displays));
   });

@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { agentRunner, desktopOperator, grounder, modelImporter, modelName, trajectoryLibrary } from '../../main/api/agent-bindings.ts';
+import { agentRunner, desktopFactory, grounder, modelImporter, modelName, trajectoryLibrary } from '../../main/api/agent-bindings.ts';
 import { createHost, type Host } from '../../main/api/host.ts';
 import { NO_SECRET_BOX } from '../../main/api/secrets.ts';
 import type { Settings } from '../../main/api/settings.ts';
@@ -32,7 +32,7 @@ export function createBrowserHost(options: { display?: string; virtual: boolean;
     defaults: options.defaults,
     display: options.display,
     virtualDisplay: options.virtual,
-    operator: desktopOperator(options.display),
+    desktop: desktopFactory(options.display),
     runner: agentRunner,
     importer: modelImporter,
     ground: grounder,

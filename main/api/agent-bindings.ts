@@ -8,11 +8,12 @@ import { ground } from '../../agent/ground.ts';
 import { runAgent } from '../../agent/loop/run-agent.ts';
 import type { VisionLanguageModel } from '../../agent/model.ts';
 import { OpenAIChatModel } from '../../agent/openai/client.ts';
-import type { DisplayInfo, Operator } from '../../agent/operator.ts';
+import type { DisplayInfo } from '../../agent/operator.ts';
 import { parseKimiResponse } from '../../agent/parser/index.ts';
 import { readTrajectory, TrajectoryRecorder } from '../../agent/trajectory/index.ts';
 import type { KimiVLLocalModel } from '../../native-models/models/kimi-vl/local-model.ts';
 import type { Grounder, TrajectoryLibrary } from './api.ts';
+import type { DesktopFactory } from './host.ts';
 import { gateOperator, paceOperator } from './capture-guard.ts';
 import type { ModelImporter } from './model-manager.ts';
 import type { AgentRunner } from './run-manager.ts';
@@ -22,8 +23,9 @@ import { createTrajectoryLibrary, pngSize } from './trajectory-library.ts';
 
 const missing = (what: string) => new Error(`${what} is not in this build yet (issue 3, the agent core)`);
 
-export function desktopOperator(_display: string | undefined): Operator {
-  return {
+/** The desktop of the X display `display`, one operator per chosen monitor. */
+export function desktopFactory(_display: string | undefined): DesktopFactory {
+  return () => ({
     displays: async (): Promise<readonly DisplayInfo[]> => {
       throw missing('the desktop operator');
     },
@@ -33,7 +35,7 @@ export function desktopOperator(_display: string | undefined): Operator {
     execute: async () => {
       throw missing('the desktop operator');
     },
-  };
+  });
 }
 
 export function modelName(settings: Settings): string {
@@ -74,9 +76,10 @@ function runFolder(root: string, runId: string): string {
 }
 
 /** runAgent, driven by the run manager: its signal, pause gate, confirmation and settings. */
-export function agentRunner(operator: Operator, store: SettingsStore, trajectoriesDir: () => string): AgentRunner {
+export function agentRunner(desktop: DesktopFactory, store: SettingsStore, trajectoriesDir: () => string): AgentRunner {
   return async (ctx) => {
     const s = ctx.settings;
+    const operator = desktop(ctx.request.displayId);
     const model = await openModel(store);
     const confirm = ctx.confirm;
     await runAgent(ctx.request.instruction, {

@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import type { Operator } from '../../agent/operator.ts';
+
+export type DesktopFactory = (displayId?: string) => Operator;
 import { createApi, type Grounder, type KestrelApi, type TrajectoryLibrary } from './api.ts';
 import { ModelManager, type ModelImporter } from './model-manager.ts';
 import { RunManager, type AgentRunner } from './run-manager.ts';
@@ -21,9 +23,12 @@ export interface HostOptions {
   readonly defaults?: Partial<Settings>;
   readonly display?: string;
   readonly virtualDisplay?: boolean;
-  /** The desktop the agent drives (already wrapped by the host, e.g. to hide the overlay). */
-  readonly operator: Operator;
-  readonly runner: (operator: Operator, settings: SettingsStore, trajectoriesDir: () => string) => AgentRunner;
+  /**
+   * The desktop the agent drives, one operator per display (undefined: the primary), already
+   * wrapped by the host where needed (e.g. to hide the overlay during captures).
+   */
+  readonly desktop: DesktopFactory;
+  readonly runner: (desktop: DesktopFactory, settings: SettingsStore, trajectoriesDir: () => string) => AgentRunner;
   readonly importer: ModelImporter;
   readonly ground: (settings: SettingsStore) => Grounder;
   readonly trajectories: TrajectoryLibrary;
@@ -43,7 +48,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
   if (options.defaults && Object.keys(options.defaults).length > 0) await settings.update(options.defaults);
   const trajectoriesDir = () => settings.get().trajectoriesDir || join(options.dataDir, 'trajectories');
   const modelsDir = () => settings.get().modelsDir || join(options.dataDir, 'models');
-  const runs = new RunManager(options.runner(options.operator, settings, trajectoriesDir), () => settings.get());
+  const runs = new RunManager(options.runner(options.desktop, settings, trajectoriesDir), () => settings.get());
   const models = new ModelManager(options.importer, modelsDir, () => settings.get().modelDir);
   const api = createApi({
     info: () => ({
@@ -59,13 +64,13 @@ export async function createHost(options: HostOptions): Promise<Host> {
     models,
     modelsFolder: modelsDir,
     trajectoriesFolder: trajectoriesDir,
-    displays: () => options.operator.displays(),
+    displays: () => options.desktop().displays(),
     screenshot: async (displayId) => {
-      const displays = await options.operator.displays();
+      const displays = await options.desktop().displays();
       if (!displays.some((d) => d.id === displayId)) {
         throw new Error(`there is no display "${displayId}"; choose one of ${displays.map((d) => d.id).join(', ')}`);
       }
-      return options.operator.screenshot();
+      return options.desktop(displayId).screenshot();
     },
     ground: options.ground(settings),
     trajectories: options.trajectories,

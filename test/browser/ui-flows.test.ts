@@ -76,7 +76,7 @@ beforeAll(async () => {
     },
     secretBox: NO_SECRET_BOX,
     env: {},
-    operator,
+    desktop: () => operator,
     runner: () => scriptedRunner(shot),
     ground: () => async () => ({ point: { x: 0.62, y: 0.41 }, raw: 'pyautogui.click(x=0.62, y=0.41)', latencyMs: 42, model: 'scripted' }),
     trajectories: { list: async () => [], open: () => Promise.reject(new Error('none')), screenshot: () => Promise.reject(new Error('none')) },

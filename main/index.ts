@@ -18,6 +18,7 @@ import { createTray } from './tray.ts';
 const devServer = process.env.ELECTRON_RENDERER_URL;
 const rendererDir = join(__dirname, '../renderer');
 const ownWindows = new Set<WebContents>();
+const ownPages = { rendererDir, ...(devServer ? { devServer } : {}) };
 
 function loadPage(win: BrowserWindow, page: 'index.html' | 'overlay.html'): Promise<void> {
   return devServer ? win.loadURL(`${devServer}/${page}`) : win.loadFile(join(rendererDir, page));
@@ -47,7 +48,7 @@ function createControlPanel(): BrowserWindow {
 
 function wireIpc(host: Host): void {
   ipcMain.handle('kestrel:call', (event, route: unknown, input: unknown) => {
-    checkSender(event, ownWindows, devServer);
+    checkSender(event, ownWindows, ownPages);
     return host.api.call(route, input);
   });
   host.api.subscribe((event) => {
@@ -56,7 +57,7 @@ function wireIpc(host: Host): void {
 }
 
 async function start(): Promise<void> {
-  hardenSessions(devServer);
+  hardenSessions(ownPages);
   const overlays = new Overlays(overlayPreloadPath(__dirname), (win) => loadPage(win, 'overlay.html'));
   const desktops = desktopFactory(process.env.DISPLAY);
   // Content protection is honoured on Windows and macOS; elsewhere hide the overlay per capture.

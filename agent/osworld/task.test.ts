@@ -14,7 +14,9 @@ describe('OSWorld task files', () => {
       'b3d4a89c-53f2-4d6b-8b6a-541fb5d205fa',
       'e0df059f-28a6-4169-924f-b9623e7184cc',
       'f9be0997-4b7c-45c5-b05c-4612b44a6118',
+      'kestrel-rename-folder',
     ]);
+    expect(tasks.find((t) => t.id === 'kestrel-rename-folder')!.domain).toBe('local');
     const rename = tasks.find((t) => t.id.startsWith('e0df'))!;
     expect(rename.domain).toBe('os');
     expect(rename.config.map((s) => s.type)).toEqual(['execute', 'execute']);

@@ -8,7 +8,8 @@ import { ground } from '../../agent/ground.ts';
 import { runAgent } from '../../agent/loop/run-agent.ts';
 import type { VisionLanguageModel } from '../../agent/model.ts';
 import { OpenAIChatModel } from '../../agent/openai/client.ts';
-import type { DisplayInfo } from '../../agent/operator.ts';
+import { DesktopOperator } from '../../agent/desktop/index.ts';
+import type { Operator } from '../../agent/operator.ts';
 import { parseKimiResponse } from '../../agent/parser/index.ts';
 import { readTrajectory, TrajectoryRecorder } from '../../agent/trajectory/index.ts';
 import type { KimiVLLocalModel } from '../../native-models/models/kimi-vl/local-model.ts';
@@ -21,21 +22,19 @@ import type { Settings } from './settings.ts';
 import type { SettingsStore } from './settings-store.ts';
 import { createTrajectoryLibrary, pngSize } from './trajectory-library.ts';
 
-const missing = (what: string) => new Error(`${what} is not in this build yet (issue 3, the agent core)`);
-
 /** The desktop of the X display `display`, one operator per chosen monitor. */
-export function desktopFactory(_display: string | undefined): DesktopFactory {
-  return () => ({
-    displays: async (): Promise<readonly DisplayInfo[]> => {
-      throw missing('the desktop operator');
-    },
-    screenshot: async () => {
-      throw missing('the desktop operator');
-    },
-    execute: async () => {
-      throw missing('the desktop operator');
-    },
-  });
+export function desktopFactory(display: string | undefined): DesktopFactory {
+  const env: NodeJS.ProcessEnv = display ? { ...process.env, DISPLAY: display } : process.env;
+  const operators = new Map<string, Operator>();
+  return (displayId) => {
+    const key = displayId ?? '';
+    let operator = operators.get(key);
+    if (!operator) {
+      operator = new DesktopOperator({ env, ...(displayId !== undefined ? { display: displayId } : {}) });
+      operators.set(key, operator);
+    }
+    return operator;
+  };
 }
 
 export function modelName(settings: Settings): string {

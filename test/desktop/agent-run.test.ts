@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { artifactPath } from '../harness/artifacts.ts';
-import { KESTREL_BIN, REPO_ROOT, startKestrel } from '../harness/cli.ts';
+import { KESTREL_BIN, REPO_ROOT, runKestrel, startKestrel } from '../harness/cli.ts';
 import { startOpenAIServer, type OpenAITestServer } from '../harness/openai-server.ts';
 import { spawnTracked, waitFor } from '../harness/processes.ts';
+import { tempDir, tinyCheckpoint } from '../harness/tiny-checkpoint.ts';
 import { startVirtualDisplay, type VirtualDisplay } from '../harness/xvfb.ts';
 import { startCatTerminal, type CatTerminal } from '../harness/xterm.ts';
 
@@ -167,5 +168,22 @@ test('--confirm shows each step and acts only on yes; a no ends the run with exi
     term.dispose();
     await server?.stop();
     server = undefined;
+  }
+});
+
+test('kestrel run --model-dir drives the loop with the in-process model (random weights: corrected once, then an error)', async () => {
+  const ckpt = tinyCheckpoint({ seed: 9 });
+  const out = tempDir('run-model');
+  try {
+    const model = join(out.dir, 'm');
+    expect((await runKestrel(['model', 'import', ckpt.dir, '--out', model])).code).toBe(0);
+    const result = await runKestrel(['run', 'open the terminal', '--model-dir', model, '--max-tokens', '8'], screen.env);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^run \S+: "open the terminal" with kimi-vl \(in-process, fp32\) @ .* on display screen \(1024×768\+0\+0\)$/m);
+    expect(result.stdout).toMatch(/^error after 0 steps in \d+\.\d s: the model's reply could not be used after a correction: /m);
+    expect(result.stderr).toMatch(/^kestrel: step 1: the reply could not be used, asking again: /);
+  } finally {
+    ckpt.cleanup();
+    out.cleanup();
   }
 });

@@ -17,6 +17,9 @@ export interface KvCache {
 }
 
 export class TextSession {
+  /** Outputs of the latest run besides logits and cache: intermediates requested at import (`debugOutputs`). */
+  intermediates: Record<string, OutputValue> = {};
+
   private constructor(
     readonly dir: string,
     readonly manifest: ModelManifest,
@@ -30,8 +33,17 @@ export class TextSession {
       throw new CheckpointError(`${join(dir, MANIFEST_FILE)}: unsupported format ${manifest.format} v${manifest.formatVersion}; re-run \`kestrel model import\``);
     }
     const config = parseKimiVLConfig(readJsonFile(join(dir, 'config.json'), 'config.json'));
-    const session = await openSession(join(dir, manifest.text.graph.file), opts);
-    return new TextSession(dir, manifest, config, session);
+    const raw = await openSession(join(dir, manifest.text.graph.file), opts);
+    const recording: ModelSession = {
+      ...raw,
+      run: async (feeds, outputs) => {
+        const out = await raw.run(feeds, outputs);
+        text.intermediates = Object.fromEntries(Object.entries(out).filter(([name]) => name !== TEXT_IO.logits && !name.startsWith('present.')));
+        return out;
+      },
+    };
+    const text = new TextSession(dir, manifest, config, recording);
+    return text;
   }
 
   emptyCache(): KvCache {
@@ -40,7 +52,7 @@ export class TextSession {
   }
 
   /** Feeds `ids` after the cached tokens; returns the next-token logits and the extended cache. */
-  async forward(ids: readonly number[], cache: KvCache = this.emptyCache()): Promise<{ logits: Float32Array; cache: KvCache; extras: Record<string, OutputValue> }> {
+  async forward(ids: readonly number[], cache: KvCache = this.emptyCache()): Promise<{ logits: Float32Array; cache: KvCache }> {
     const width = this.manifest.text.cacheWidth;
     const feeds: Record<string, FeedValue> = {
       [TEXT_IO.inputIds]: { type: 'int64', data: BigInt64Array.from(ids, (v) => BigInt(v)), dims: [1, ids.length] },
@@ -51,8 +63,7 @@ export class TextSession {
     }
     const out = await this.session.run(feeds);
     const layers = cache.layers.map((_, i) => out[TEXT_IO.present(i)]!.data as Float32Array | Uint16Array);
-    const extras = Object.fromEntries(Object.entries(out).filter(([name]) => name !== TEXT_IO.logits && !name.startsWith('present.')));
-    return { logits: out[TEXT_IO.logits]!.data as Float32Array, cache: { length: cache.length + ids.length, layers }, extras };
+    return { logits: out[TEXT_IO.logits]!.data as Float32Array, cache: { length: cache.length + ids.length, layers } };
   }
 
   release(): Promise<void> {

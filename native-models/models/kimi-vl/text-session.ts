@@ -17,15 +17,15 @@ export interface KvCache {
 }
 
 export class TextSession {
-  /** Outputs of the latest run besides logits and cache: intermediates requested at import (`debugOutputs`). */
-  intermediates: Record<string, OutputValue> = {};
-
   private constructor(
     readonly dir: string,
     readonly manifest: ModelManifest,
     readonly config: KimiVLConfig,
     private readonly session: ModelSession,
   ) {}
+
+  /** Outputs of the latest run besides logits and cache: intermediates requested at import (`debugOutputs`). */
+  intermediates: Record<string, OutputValue> = {};
 
   static async open(dir: string, opts: SessionOptions = {}): Promise<TextSession> {
     const manifest = readJsonFile(join(dir, MANIFEST_FILE), `${MANIFEST_FILE} (is ${dir} a folder made by \`kestrel model import\`?)`) as ModelManifest;

@@ -106,7 +106,8 @@ describe('runAgent', () => {
     const { run } = setup([slow(0.1), slow(0.2), slow(0.3), slow(0.4), slow(0.5)], { timeLimitMs: 100 });
     const result = await run;
     expect(result.status).toBe('time_limit');
-    expect(result.steps).toBeGreaterThanOrEqual(2);
+    // A loaded machine may fit only one 40 ms step into the limit; never all five.
+    expect(result.steps).toBeGreaterThanOrEqual(1);
     expect(result.steps).toBeLessThanOrEqual(4);
   });
 

@@ -35,4 +35,10 @@ describe('KimiVLLocalModel as the agent sees it', () => {
     expect(r.timings?.totalMs).toBeGreaterThan(0);
     expect(['stop', 'length']).toContain(r.finishReason);
   });
+
+  test('a corrupt screenshot in the messages is refused with the reason, not silently dropped', async () => {
+    const model: VisionLanguageModel = local;
+    const png = { mimeType: 'image/png' as const, data: new Uint8Array([137, 80, 78, 71]) };
+    await expect(model.generate({ messages: [{ role: 'user', content: [{ type: 'image', image: png }, { type: 'text', text: 'click Save' }] }] })).rejects.toThrow(/not a readable image/);
+  });
 });

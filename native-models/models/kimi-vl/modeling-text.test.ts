@@ -99,11 +99,11 @@ describe('Kimi-VL text graph vs the plain TypeScript reference', () => {
   test('intermediates are exposed by node name: every layer output matches the reference layer by layer', async () => {
     const names = [0, 1, 2].map((i) => `layers.${i}.output`);
     const session = await imported(fp32.dir, 'fp32-debug', 'fp32', names);
-    await session.forward(prompt);
+    const { extras } = await session.forward(prompt);
     const ref = reference(fp32.dir);
     ref.forward(prompt);
     for (const [i, name] of names.entries()) {
-      const value = session.intermediates[name]!;
+      const value = extras[name]!;
       expect(value.dims).toEqual([prompt.length, 64]);
       const lastRow = (value.data as Float32Array).subarray((prompt.length - 1) * 64);
       expect(maxAbsDiff(lastRow, ref.layerOutputs[i]!)).toBeLessThan(1e-4);

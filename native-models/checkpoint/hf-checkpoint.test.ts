@@ -88,6 +88,22 @@ describe('HfCheckpoint', () => {
       expect(() => HfCheckpoint.open(dir)).toThrow(/lists model-00003-of-00003\.safetensors \(for \S+\) but the file is missing; download it/);
     });
 
+    test('integer tensors are listed but refused as weights, by name', () => {
+      const dir = join(t.dir, 'ints');
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'config.json'), '{}');
+      const path = join(dir, 'model.safetensors');
+      const header = JSON.stringify({ step: { dtype: 'I64', shape: [1], data_offsets: [0, 8] }, w: { dtype: 'F32', shape: [2], data_offsets: [8, 16] } });
+      const len = Buffer.alloc(8);
+      len.writeBigUInt64LE(BigInt(header.length));
+      writeFileSync(path, Buffer.concat([len, Buffer.from(header), Buffer.from(new BigInt64Array([7n]).buffer), Buffer.from(Float32Array.of(1.5, -2).buffer)]));
+      const c = HfCheckpoint.open(dir);
+      expect(Array.from(c.read('w'))).toEqual([1.5, -2]);
+      expect(() => c.read('step')).toThrow('model.safetensors: tensor step is I64; only F32, F16 and BF16 tensors can be loaded as weights');
+      expect(() => c.expectShape('step', [1])).toThrow(/tensor step is I64, not F32\/F16\/BF16; this looks like a quantized checkpoint/);
+      c.close();
+    });
+
     test('a folder with no weights', () => {
       expect(() => HfCheckpoint.open(t.dir)).toThrow(/has neither model\.safetensors nor model\.safetensors\.index\.json/);
     });

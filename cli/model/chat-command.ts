@@ -1,5 +1,6 @@
 import { KimiVLLocalModel, type LocalChatMessage } from '../../native-models/models/kimi-vl/local-model.ts';
 import { asCliErrors } from './run-model-command.ts';
+import { onStdoutClosed } from './stdout-closed.ts';
 
 export interface ChatOptions {
   readonly maxTokens: number;
@@ -14,6 +15,7 @@ export async function runChat(modelDir: string, prompt: string, opts: ChatOption
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
+  onStdoutClosed(() => controller.abort());
   try {
     const messages: LocalChatMessage[] = [...(opts.system ? [{ role: 'system' as const, content: opts.system }] : []), { role: 'user', content: prompt }];
     const r = await asCliErrors(() =>

@@ -18,3 +18,4 @@ export { RunAbortedError, withRetries, type RetryOptions } from './loop/timing.t
 export type { SettleOptions } from './loop/settle.ts';
 export { agentMessages, correctionMessages, defaultGeneration, stripThinking, type PromptVariant, type PromptHistoryStep } from './prompts/agent-prompt.ts';
 export * from './trajectory/index.ts';
+export { DesktopOperator, DesktopUnavailableError, type DesktopOperatorOptions, type TypingStrategy } from './desktop/index.ts';

@@ -1,5 +1,6 @@
-import type { Command } from 'commander';
-import { notBuilt } from './not-built.ts';
+import { Option, type Command } from 'commander';
+import { nonNegativeNumber, wholeNumber } from '../model/number-options.ts';
+import { positiveInt } from '../options.ts';
 
 export function registerModel(program: Command): void {
   const model = program.command('model').description('import and inspect local Kimi-VL models');
@@ -7,16 +8,34 @@ export function registerModel(program: Command): void {
     .command('import')
     .description('convert a Hugging Face Kimi-VL checkpoint folder into an ONNX model folder')
     .argument('<hf-dir>', 'the downloaded checkpoint folder')
-    .action(notBuilt('model import', 4));
+    .requiredOption('--out <dir>', 'where to write the model folder (created; must be empty or an earlier import)')
+    .addOption(new Option('--precision <precision>', 'weight precision of the ONNX model').choices(['fp32', 'fp16']).default('fp32'))
+    .action(async (source: string, opts: { out: string; precision: 'fp32' | 'fp16' }) => {
+      const { runImport } = await import('../model/import-command.ts');
+      await runImport(source, opts);
+    });
   model
     .command('logits')
     .description('print the rendered prompt, its token ids and the next-token logits')
     .argument('<model-dir>', 'an imported model folder')
-    .action(notBuilt('model logits', 4));
+    .requiredOption('--messages <file>', 'chat as JSON: [{"role": "user", "content": "..."}]')
+    .option('--json', 'print exactly one JSON object {"prompt", "input_ids", "logits"}')
+    .action(async (modelDir: string, opts: { messages: string; json?: boolean }) => {
+      const { runLogits } = await import('../model/logits-command.ts');
+      await runLogits(modelDir, opts);
+    });
   model
     .command('chat')
     .description('chat with an imported model from the terminal')
     .argument('<model-dir>', 'an imported model folder')
     .argument('<prompt>', 'the message to send')
-    .action(notBuilt('model chat', 4));
+    .option('--max-tokens <n>', 'most tokens to generate', positiveInt('--max-tokens'), 256)
+    .option('--temperature <t>', 'sampling temperature; 0 is greedy', nonNegativeNumber('--temperature'), 0)
+    .option('--top-p <p>', 'nucleus sampling mass (0–1]', nonNegativeNumber('--top-p'), 1)
+    .option('--seed <n>', 'random seed for sampling', wholeNumber('--seed'), 0)
+    .option('--system <text>', 'system prompt (default: the template\'s own)')
+    .action(async (modelDir: string, prompt: string, opts: { maxTokens: number; temperature: number; topP: number; seed: number; system?: string }) => {
+      const { runChat } = await import('../model/chat-command.ts');
+      await runChat(modelDir, prompt, opts);
+    });
 }

@@ -1,41 +1,38 @@
 /** Conversions between fp32 and the 16-bit float formats checkpoints and models use. */
 
-/** IEEE half precision, round to nearest even. */
+const scratchF32 = new Float32Array(1);
+const scratchU32 = new Uint32Array(scratchF32.buffer);
+// fp32 bits of 0.5 · 2^-14 · 2^(23-10): adding it moves a tiny value's half-precision
+// subnormal bits into the low mantissa, rounded to nearest even by the FPU.
+const SUBNORMAL_MAGIC = (127 - 15 + 23 - 10 + 1) << 23;
+
+/**
+ * IEEE half precision, round to nearest even (NaN → quiet NaN, overflow → ±Inf). Works on the
+ * fp32 bit patterns — it runs once per weight at import, so it avoids per-element branches on
+ * the common path.
+ */
 export function float32ToFloat16(src: Float32Array): Uint16Array {
+  const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
   const out = new Uint16Array(src.length);
-  const f = new Float32Array(1);
-  const u = new Uint32Array(f.buffer);
-  for (let i = 0; i < src.length; i++) {
-    f[0] = src[i]!;
-    const x = u[0]!;
+  scratchU32[0] = SUBNORMAL_MAGIC;
+  const magic = scratchF32[0]!;
+  for (let i = 0; i < bits.length; i++) {
+    const x = bits[i]!;
     const sign = (x >>> 16) & 0x8000;
-    const exp = (x >>> 23) & 0xff;
-    let mant = x & 0x7fffff;
-    if (exp === 0xff) {
-      out[i] = sign | 0x7c00 | (mant ? 0x200 : 0);
-      continue;
-    }
-    const e = exp - 127 + 15;
-    if (e >= 0x1f) {
-      out[i] = sign | 0x7c00;
-    } else if (e <= 0) {
-      if (e < -10) {
-        out[i] = sign;
-        continue;
-      }
-      mant |= 0x800000;
-      const shift = 14 - e;
-      let half = mant >>> shift;
-      const rem = mant & ((1 << shift) - 1);
-      const mid = 1 << (shift - 1);
-      if (rem > mid || (rem === mid && half & 1)) half++;
-      out[i] = sign | half;
+    const abs = x & 0x7fffffff;
+    let h: number;
+    if (abs >= 0x47800000) {
+      h = abs > 0x7f800000 ? 0x7e00 : 0x7c00;
+    } else if (abs < 0x38800000) {
+      scratchU32[0] = abs;
+      scratchF32[0] = scratchF32[0]! + magic;
+      h = scratchU32[0]! - SUBNORMAL_MAGIC;
     } else {
-      let half = (e << 10) | (mant >>> 13);
-      const rem = mant & 0x1fff;
-      if (rem > 0x1000 || (rem === 0x1000 && half & 1)) half++;
-      out[i] = sign | half;
+      // Rebias the exponent (−112 « 23, as uint32), add the rounding bias (+0xfff plus the
+      // lowest kept bit for ties-to-even) and drop 13 mantissa bits; carries roll into the exponent.
+      h = (abs + 0xc8000fff + ((abs >>> 13) & 1)) >>> 13;
     }
+    out[i] = h | sign;
   }
   return out;
 }

@@ -78,10 +78,4 @@ describe('hand-written ONNX protobuf with external data', () => {
     }
   });
 
-  test('half-precision conversion rounds to nearest even and keeps specials', () => {
-    const src = Float32Array.from([0, -0, 1, -2.5, 65504, 65520, 1e-8, 5.960464477539063e-8, Infinity, -Infinity, 1 + 2 ** -11, 1 + 3 * 2 ** -11]);
-    const back = float16ToFloat32(float32ToFloat16(src));
-    expect(Array.from(back)).toEqual([0, -0, 1, -2.5, 65504, Infinity, 0, 5.960464477539063e-8, Infinity, -Infinity, 1, 1 + 2 ** -9]);
-    expect(Number.isNaN(float16ToFloat32(float32ToFloat16(Float32Array.of(NaN)))[0])).toBe(true);
-  });
 });

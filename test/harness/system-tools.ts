@@ -6,6 +6,7 @@ export const DEBIAN_PACKAGES: Record<string, string> = {
   xterm: 'xterm',
   import: 'imagemagick',
   xrandr: 'x11-xserver-utils',
+  xmodmap: 'x11-xserver-utils',
   xwininfo: 'x11-utils',
   xdotool: 'xdotool',
   xsel: 'xsel',

@@ -10,7 +10,7 @@ import { CheckpointError } from '../../checkpoint/errors.ts';
 import { readJsonFile } from '../../checkpoint/hf-checkpoint.ts';
 import { TOKENIZER_CONFIG_FILE } from './tokenization.ts';
 
-export type TemplatePart = { readonly type: 'text'; readonly text: string } | { readonly type: 'image'; readonly image: string };
+export type TemplatePart = { readonly type: 'text'; readonly text: string } | { readonly type: 'image'; readonly image: string } | { readonly type: 'image_url'; readonly image_url: string };
 
 export interface TemplateMessage {
   readonly role: 'system' | 'user' | 'assistant';

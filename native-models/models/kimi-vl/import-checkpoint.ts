@@ -60,6 +60,8 @@ export interface ImportOptions {
   readonly out: string;
   readonly precision?: Precision;
   readonly onProgress?: (p: ImportProgress) => void;
+  /** Intermediate values (graph node names such as `layers.0.output`) to expose as extra outputs. */
+  readonly debugOutputs?: readonly string[];
 }
 
 async function hashFile(path: string): Promise<FileRecord & { path: string }> {
@@ -72,6 +74,7 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
   const started = Date.now();
   const precision = opts.precision ?? 'fp32';
   const source = resolve(opts.source);
+  if (!existsSync(source)) throw new CheckpointError(`checkpoint folder not found: ${source}`);
   const config = parseKimiVLConfig(readJsonFile(join(source, 'config.json'), 'config.json'));
   // Fail on tokenizer or template problems before spending minutes on weights.
   KimiTokenizer.fromDir(source, config.text.vocabSize);
@@ -90,7 +93,7 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
     }
     mkdirSync(opts.out, { recursive: true });
 
-    const graph = buildTextGraph(config.text, { precision, produce: (recipe) => () => produceRecipe(ckpt, recipe) });
+    const graph = buildTextGraph(config.text, { precision, debugOutputs: opts.debugOutputs, produce: (recipe) => () => produceRecipe(ckpt, recipe) });
     const written = await writeModel(graph, opts.out, TEXT_MODEL_NAME, {
       metadata: { source: source, precision },
       onProgress: (p) => opts.onProgress?.({ phase: 'converting', done: p.index + 1, total: p.count, detail: p.weight }),

@@ -19,8 +19,8 @@ const out = tempDir('models');
 const sessions: TextSession[] = [];
 let prompt: number[];
 
-async function imported(src: string, name: string, precision: 'fp32' | 'fp16'): Promise<TextSession> {
-  await importKimiVL({ source: src, out: join(out.dir, name), precision });
+async function imported(src: string, name: string, precision: 'fp32' | 'fp16', debugOutputs?: string[]): Promise<TextSession> {
+  await importKimiVL({ source: src, out: join(out.dir, name), precision, debugOutputs });
   const s = await TextSession.open(join(out.dir, name));
   sessions.push(s);
   return s;
@@ -94,5 +94,19 @@ describe('Kimi-VL text graph vs the plain TypeScript reference', () => {
     const scale = expected.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
     expect(maxAbsDiff(logits, expected) / scale).toBeLessThan(2e-2);
     expect(argmax(logits)).toBe(argmax(expected));
+  });
+
+  test('intermediates are exposed by node name: every layer output matches the reference layer by layer', async () => {
+    const names = [0, 1, 2].map((i) => `layers.${i}.output`);
+    const session = await imported(fp32.dir, 'fp32-debug', 'fp32', names);
+    const { extras } = await session.forward(prompt);
+    const ref = reference(fp32.dir);
+    ref.forward(prompt);
+    for (const [i, name] of names.entries()) {
+      const value = extras[name]!;
+      expect(value.dims).toEqual([prompt.length, 64]);
+      const lastRow = (value.data as Float32Array).subarray((prompt.length - 1) * 64);
+      expect(maxAbsDiff(lastRow, ref.layerOutputs[i]!)).toBeLessThan(1e-4);
+    }
   });
 });

@@ -33,6 +33,8 @@ const silu = (v: number) => v * sigmoid(v);
 export class ReferenceTextModel {
   private readonly w = new Map<string, Float32Array>();
   /** Per layer, per cached position: keys [H × qk] and values [H × v]. */
+  /** Hidden state after each decoder layer for the most recent token (for comparisons of intermediates). */
+  readonly layerOutputs: Float32Array[] = [];
   private keys: Float32Array[][] = [];
   private values: Float32Array[][] = [];
 
@@ -165,6 +167,7 @@ export class ReferenceTextModel {
       const h = rmsNorm(x, this.get(`${pre}.post_attention_layernorm.weight`), t.rmsNormEps);
       const f = isMoeLayer(t, i) ? this.moe(h, i) : this.swiglu(h, `${pre}.mlp`, t.intermediateSize);
       x = x.map((v, d) => v + f[d]!);
+      this.layerOutputs[i] = x;
     }
     return x;
   }

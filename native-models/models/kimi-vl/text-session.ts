@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { CheckpointError } from '../../checkpoint/errors.ts';
 import { readJsonFile } from '../../checkpoint/hf-checkpoint.ts';
-import { openSession, type FeedValue, type ModelSession, type SessionOptions } from '../../onnx/backend.ts';
+import { openSession, type FeedValue, type ModelSession, type OutputValue, type SessionOptions } from '../../onnx/backend.ts';
 import { parseKimiVLConfig, type KimiVLConfig } from './configuration.ts';
 import { MANIFEST_FILE, type ModelManifest } from './import-checkpoint.ts';
 import { TEXT_IO } from './modeling-text.ts';
@@ -48,7 +48,7 @@ export class TextSession {
   }
 
   /** Feeds `ids` after the cached tokens; returns the next-token logits and the extended cache. */
-  async forward(ids: readonly number[], cache: KvCache = this.emptyCache()): Promise<{ logits: Float32Array; cache: KvCache }> {
+  async forward(ids: readonly number[], cache: KvCache = this.emptyCache()): Promise<{ logits: Float32Array; cache: KvCache; extras: Record<string, OutputValue> }> {
     const width = this.manifest.text.cacheWidth;
     const feeds: Record<string, FeedValue> = {
       [TEXT_IO.inputIds]: { type: 'int64', data: BigInt64Array.from(ids, (v) => BigInt(v)), dims: [1, ids.length] },
@@ -67,7 +67,8 @@ export class TextSession {
     }
     const out = await this.session.run(feeds);
     const layers = cache.layers.map((_, i) => out[TEXT_IO.present(i)]!.data as Float32Array | Uint16Array);
-    return { logits: out[TEXT_IO.logits]!.data as Float32Array, cache: { length: cache.length + ids.length, layers } };
+    const extras = Object.fromEntries(Object.entries(out).filter(([name]) => name !== TEXT_IO.logits && !name.startsWith('present.')));
+    return { logits: out[TEXT_IO.logits]!.data as Float32Array, cache: { length: cache.length + ids.length, layers }, extras };
   }
 
   /** forward() for a multimodal prefill: projector rows replace the embeddings at `images.positions` of `ids`. */

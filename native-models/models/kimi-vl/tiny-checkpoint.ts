@@ -26,7 +26,7 @@ export const KIMI_CHAT_TEMPLATE = [
   "{{ message['content'] }}",
   '{%- else -%}',
   "{%- for part in message['content'] -%}",
-  "{%- if part['type'] == 'image' or part['type'] == 'image_url' -%}",
+  "{%- if part['type'] == 'image' or 'image' in part or 'image_url' in part -%}",
   '<|media_start|>image<|media_content|><|media_pad|><|media_end|>',
   '{%- else -%}',
   "{{ part['text'] }}",

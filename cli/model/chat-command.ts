@@ -1,0 +1,32 @@
+import { KimiVLLocalModel, type LocalChatMessage } from '../../native-models/models/kimi-vl/local-model.ts';
+import { asCliErrors } from './run-model-command.ts';
+
+export interface ChatOptions {
+  readonly maxTokens: number;
+  readonly temperature: number;
+  readonly topP: number;
+  readonly seed: number;
+  readonly system?: string;
+}
+
+export async function runChat(modelDir: string, prompt: string, opts: ChatOptions): Promise<void> {
+  const model = await asCliErrors(() => KimiVLLocalModel.load(modelDir));
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const messages: LocalChatMessage[] = [...(opts.system ? [{ role: 'system' as const, content: opts.system }] : []), { role: 'user', content: prompt }];
+    const r = await asCliErrors(() =>
+      model.generate({ messages, maxTokens: opts.maxTokens, temperature: opts.temperature, topP: opts.topP, seed: opts.seed, signal: controller.signal, onToken: (d) => process.stdout.write(d) }),
+    );
+    process.stdout.write('\n');
+    const t = r.timings;
+    const rate = (v?: number) => (v === undefined ? 'n/a' : `${v.toFixed(1)} tok/s`);
+    process.stderr.write(
+      `${r.usage.completionTokens} tokens, finish: ${r.finishReason}; prompt ${r.usage.promptTokens} tokens at ${rate(t.promptTokensPerSecond)}, decode ${rate(t.decodeTokensPerSecond)}, first token ${t.firstTokenMs?.toFixed(0) ?? 'n/a'} ms\n`,
+    );
+  } finally {
+    process.off('SIGINT', onSigint);
+    await model.release();
+  }
+}

@@ -1,0 +1,27 @@
+import { KimiVLLocalModel } from '../../native-models/models/kimi-vl/local-model.ts';
+import { readMessagesFile } from './messages-file.ts';
+import { asCliErrors } from './run-model-command.ts';
+
+const TOP = 10;
+
+export async function runLogits(modelDir: string, opts: { messages: string; json?: boolean }): Promise<void> {
+  const messages = readMessagesFile(opts.messages);
+  const model = await asCliErrors(() => KimiVLLocalModel.load(modelDir));
+  try {
+    const { prompt, inputIds, logits } = await asCliErrors(() => model.logits(messages));
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify({ prompt, input_ids: inputIds, logits: Array.from(logits) })}\n`);
+      return;
+    }
+    const top = Array.from(logits.keys()).sort((a, b) => logits[b]! - logits[a]!).slice(0, TOP);
+    const lines = [
+      `prompt: ${JSON.stringify(prompt)}`,
+      `input_ids (${inputIds.length}): ${inputIds.join(' ')}`,
+      `next-token logits over ${logits.length} tokens; top ${TOP}:`,
+      ...top.map((id, i) => `  ${String(i + 1).padStart(2)}. ${String(id).padStart(6)} ${JSON.stringify(model.tokenizer.decode([id])).padEnd(24)} ${logits[id]!.toFixed(6)}`),
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    await model.release();
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * Reads a chat from a JSON file in the usual form: `[{"role": "user", "content": "..."}]`,
+ * content either a string or a list of `{"type": "text", "text": ...}` and
+ * `{"type": "image", "image": "/path.png"}` parts.
+ */
+import { readFileSync } from 'node:fs';
+import type { LocalChatMessage, LocalContentPart } from '../../native-models/models/kimi-vl/local-model.ts';
+import { CliError } from '../errors.ts';
+
+const ROLES = new Set(['system', 'user', 'assistant']);
+
+export function parseMessages(raw: unknown, where: string): LocalChatMessage[] {
+  if (!Array.isArray(raw) || raw.length === 0) throw new CliError(`${where}: expected a non-empty JSON array of messages like [{"role": "user", "content": "Hi"}]`);
+  return raw.map((m: unknown, i): LocalChatMessage => {
+    const at = `${where}: message ${i + 1}`;
+    if (!m || typeof m !== 'object') throw new CliError(`${at} is not an object`);
+    const { role, content } = m as { role?: unknown; content?: unknown };
+    if (typeof role !== 'string' || !ROLES.has(role)) throw new CliError(`${at} has role ${JSON.stringify(role)}; use "system", "user" or "assistant"`);
+    if (typeof content === 'string') return { role: role as LocalChatMessage['role'], content };
+    if (!Array.isArray(content)) throw new CliError(`${at}: content must be a string or a list of parts`);
+    const parts = content.map((p: unknown, j): LocalContentPart => {
+      const part = p as { type?: unknown; text?: unknown; image?: unknown; image_url?: unknown };
+      if (part?.type === 'text' && typeof part.text === 'string') return { type: 'text', text: part.text };
+      if (part?.type === 'image' || part?.type === 'image_url') return { type: 'image', image: part.image ?? part.image_url };
+      throw new CliError(`${at}, part ${j + 1}: expected {"type": "text", "text": "..."} or {"type": "image", "image": "/path.png"}`);
+    });
+    return { role: role as LocalChatMessage['role'], content: parts };
+  });
+}
+
+export function readMessagesFile(path: string): LocalChatMessage[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new CliError(`cannot read messages file ${path}: ${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new CliError(`${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  return parseMessages(raw, path);
+}

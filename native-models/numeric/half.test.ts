@@ -1,0 +1,38 @@
+import { describe, expect, test } from 'vitest';
+import { bfloat16ToFloat32, float16ToFloat32, float32ToBfloat16, float32ToFloat16 } from './half.ts';
+
+const allHalves = Uint16Array.from({ length: 65536 }, (_, i) => i);
+const isNaNHalf = (h: number) => (h & 0x7c00) === 0x7c00 && (h & 0x3ff) !== 0;
+
+describe('half precision', () => {
+  test('every fp16 value survives fp16 → fp32 → fp16', () => {
+    const back = float32ToFloat16(float16ToFloat32(allHalves));
+    const bad = [...allHalves].filter((h) => (isNaNHalf(h) ? !isNaNHalf(back[h]!) : back[h] !== h));
+    expect(bad).toEqual([]);
+  });
+
+  test('values halfway between neighbours round to the even one; just above rounds up', () => {
+    const lo = float16ToFloat32(allHalves);
+    const mids: number[] = [];
+    const expected: number[] = [];
+    for (let h = 0; h < 0x7bff; h++) {
+      const mid = (lo[h]! + lo[h + 1]!) / 2;
+      mids.push(mid, mid + (lo[h + 1]! - lo[h]!) / 8);
+      expected.push(h % 2 === 0 ? h : h + 1, h + 1);
+    }
+    const got = float32ToFloat16(Float32Array.from(mids));
+    const wrong = expected.filter((e, i) => got[i] !== e).length;
+    expect(wrong).toBe(0);
+  });
+
+  test('specials: signed zero, overflow to infinity, NaN stays NaN', () => {
+    const src = Float32Array.from([0, -0, 65504, 65520, -1e9, Infinity, -Infinity, 1e-8, 5.960464477539063e-8]);
+    expect(Array.from(float32ToFloat16(src), (h) => h.toString(16))).toEqual(['0', '8000', '7bff', '7c00', 'fc00', '7c00', 'fc00', '0', '1']);
+    expect(isNaNHalf(float32ToFloat16(Float32Array.of(NaN))[0]!)).toBe(true);
+  });
+
+  test('bfloat16 rounds to nearest even and widens exactly', () => {
+    const src = Float32Array.from([1, 1 + 2 ** -8, 1 + 3 * 2 ** -8, -2.5, 3.4e38]);
+    expect(Array.from(bfloat16ToFloat32(float32ToBfloat16(src)))).toEqual([1, 1, 1 + 2 ** -6, -2.5, Infinity]);
+  });
+});

@@ -1,0 +1,158 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { KESTREL_BIN, REPO_ROOT } from '../harness/cli.ts';
+import { argmax, maxAbsDiff } from '../harness/floats.ts';
+import { tinyCheckpoint, tempDir } from '../harness/tiny-checkpoint.ts';
+import { HfCheckpoint, readJsonFile } from '../../native-models/checkpoint/hf-checkpoint.ts';
+import { ChatTemplate } from '../../native-models/models/kimi-vl/chat-template.ts';
+import { parseKimiVLConfig } from '../../native-models/models/kimi-vl/configuration.ts';
+import type { ModelManifest } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
+import { ReferenceTextModel } from '../../native-models/models/kimi-vl/reference-text.ts';
+import { KimiTokenizer } from '../../native-models/models/kimi-vl/tokenization.ts';
+
+const execFileAsync = promisify(execFile);
+
+async function kestrel(args: string[]) {
+  try {
+    const { stdout, stderr } = await execFileAsync(process.execPath, [KESTREL_BIN, ...args], { cwd: REPO_ROOT, maxBuffer: 64 << 20 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+// Published layout: bf16, sharded with an index.
+const ckpt = tinyCheckpoint({ dtype: 'bf16', shards: 2, seed: 5 });
+const work = tempDir('model-cli');
+const modelDir = join(work.dir, 'kimi-fp32');
+let reference: () => ReferenceTextModel;
+let tokenizer: KimiTokenizer;
+
+beforeAll(() => {
+  const config = parseKimiVLConfig(readJsonFile(join(ckpt.dir, 'config.json'), 'config.json'));
+  reference = () => {
+    const hf = HfCheckpoint.open(ckpt.dir);
+    const ref = new ReferenceTextModel(hf, config.text);
+    hf.close();
+    return ref;
+  };
+  tokenizer = KimiTokenizer.fromDir(ckpt.dir, config.text.vocabSize);
+});
+afterAll(() => {
+  ckpt.cleanup();
+  work.cleanup();
+});
+
+describe('kestrel model import', () => {
+  test('converts a sharded bf16 checkpoint, shows progress and writes a manifest with checksums', async () => {
+    const r = await kestrel(['model', 'import', ckpt.dir, '--out', modelDir]);
+    expect(r.stderr).toMatch(/^converting 100% \(\d+\/\d+\) lm_head\.weight$/m);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Imported .* → .*kimi-fp32 \(fp32, 3 layers, [\d.]+ GB of weights in [\d.]+ s, \d+ MB\/s\); manifest: kestrel-model\.json\n$/);
+    const manifest = JSON.parse(readFileSync(join(modelDir, 'kestrel-model.json'), 'utf8')) as ModelManifest;
+    expect(manifest.precision).toBe('fp32');
+    expect(manifest.text.graph.sha256).toBe(sha256(join(modelDir, 'text-model.onnx')));
+    expect(manifest.text.weights.sha256).toBe(sha256(join(modelDir, 'text-model.onnx.data')));
+    expect(manifest.source.files.map((f) => f.file)).toEqual(['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors', 'model.safetensors.index.json']);
+    for (const f of manifest.source.files) expect(f.sha256).toBe(sha256(join(ckpt.dir, f.file)));
+    expect(manifest.files.map((f) => f.file)).toEqual(expect.arrayContaining(['config.json', 'tiktoken.model', 'tokenizer_config.json']));
+  });
+
+  test.each([
+    [['--precision', 'fp8'], 2, /option '--precision <precision>' argument 'fp8' is invalid/],
+    [[], 1, /model_type is "qwen2_vl"; Kestrel imports Kimi-VL checkpoints/],
+  ])('refuses bad input %j in one line', async (extra, code, message) => {
+    const bad = tempDir('bad-ckpt');
+    const cfg = JSON.parse(readFileSync(join(ckpt.dir, 'config.json'), 'utf8'));
+    writeFileSync(join(bad.dir, 'config.json'), JSON.stringify({ ...cfg, model_type: 'qwen2_vl' }));
+    const r = await kestrel(['model', 'import', bad.dir, '--out', join(bad.dir, 'out'), ...extra]);
+    bad.cleanup();
+    expect(r.code).toBe(code);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(message);
+  });
+});
+
+describe('kestrel model logits', () => {
+  const messages = [
+    { role: 'system', content: 'You click buttons.' },
+    { role: 'user', content: [{ type: 'text', text: 'Where is the Save button? ' }, { type: 'text', text: '保存 🙂' }] },
+  ];
+
+  test('--json prints exactly one object whose logits match the reference forward', async () => {
+    const file = join(work.dir, 'messages.json');
+    writeFileSync(file, JSON.stringify(messages));
+    const r = await kestrel(['model', 'logits', modelDir, '--messages', file, '--json']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trimEnd().split('\n')).toHaveLength(1);
+    const out = JSON.parse(r.stdout) as { prompt: string; input_ids: number[]; logits: number[] };
+    expect(Object.keys(out)).toEqual(['prompt', 'input_ids', 'logits']);
+    expect(out.prompt).toBe(ChatTemplate.fromDir(ckpt.dir).render(messages as never));
+    expect(out.prompt.startsWith('<|im_system|>system<|im_middle|>You click buttons.<|im_end|>')).toBe(true);
+    expect(out.input_ids).toEqual(tokenizer.encode(out.prompt));
+    expect(out.logits).toHaveLength(163840);
+    expect(maxAbsDiff(out.logits, reference().forward(out.input_ids))).toBeLessThan(1e-4);
+  });
+
+  test('without --json it prints the prompt, the ids and the top tokens', async () => {
+    const file = join(work.dir, 'plain.json');
+    writeFileSync(file, JSON.stringify([{ role: 'user', content: 'Hi' }]));
+    const r = await kestrel(['model', 'logits', modelDir, '--messages', file]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^prompt: ".*<\|im_user\|>user<\|im_middle\|>Hi<\|im_end\|><\|im_assistant\|>assistant<\|im_middle\|>"\ninput_ids \(\d+\): 163594 [\d ]+ 163601\nnext-token logits over 163840 tokens; top 10:\n( +\d+\. +\d+ .+ -?\d+\.\d{6}\n){10}$/);
+  });
+
+  test.each([
+    [[{ role: 'user', content: [{ type: 'image', image: '/tmp/screen.png' }, { type: 'text', text: 'What is this?' }] }], /vision tower is not built yet \(issue 5\)/],
+    [[{ role: 'bot', content: 'hi' }], /message 1 has role "bot"; use "system", "user" or "assistant"/],
+    [[{ role: 'user', content: [{ type: 'audio' }] }], /message 1, part 1: expected \{"type": "text"/],
+    ['not json', /is not valid JSON/],
+  ])('refuses %j in one line', async (content, message) => {
+    const file = join(work.dir, 'bad.json');
+    writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
+    const r = await kestrel(['model', 'logits', modelDir, '--messages', file, '--json']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(message);
+  });
+
+  test('a folder that was not imported is a clear error', async () => {
+    const r = await kestrel(['model', 'logits', ckpt.dir, '--messages', join(work.dir, 'plain.json')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/kestrel-model\.json .* not found: .*kestrel-model\.json/);
+  });
+});
+
+describe('kestrel model chat', () => {
+  test('greedy output is the reference model greedy continuation, with timings on stderr', async () => {
+    const r = await kestrel(['model', 'chat', modelDir, 'Rename the folder todo_list_Jan_1', '--max-tokens', '16']);
+    expect(r.code).toBe(0);
+    const ref = reference();
+    const prompt = tokenizer.encode(ChatTemplate.fromDir(ckpt.dir).render([{ role: 'user', content: 'Rename the folder todo_list_Jan_1' }]));
+    const tokens: number[] = [];
+    let logits = ref.forward(prompt);
+    const ends = new Set([tokenizer.tokenId('<|im_end|>'), tokenizer.tokenId('[EOS]')]);
+    while (tokens.length < 16 && !ends.has(argmax(logits))) {
+      tokens.push(argmax(logits));
+      logits = ref.forward([tokens.at(-1)!]);
+    }
+    expect(r.stdout).toBe(`${tokenizer.decode(tokens, { skipSpecialTokens: true })}\n`);
+    expect(r.stderr).toMatch(new RegExp(`^${tokens.length} tokens, finish: (length|stop); prompt ${prompt.length} tokens at [\\d.]+ tok/s, decode [\\d.]+ tok/s, first token \\d+ ms\\n$`));
+  });
+
+  test('an fp16 import chats too', async () => {
+    const dir = join(work.dir, 'kimi-fp16');
+    expect((await kestrel(['model', 'import', ckpt.dir, '--out', dir, '--precision', 'fp16'])).code).toBe(0);
+    const r = await kestrel(['model', 'chat', dir, 'Hello', '--max-tokens', '4', '--temperature', '0.8', '--seed', '3']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^[0-4] tokens, finish:/);
+  });
+});

@@ -1,0 +1,44 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { ChatMessage, VisionLanguageModel } from '../../agent/model.ts';
+import { importKimiVL } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
+import { KimiVLLocalModel } from '../../native-models/models/kimi-vl/local-model.ts';
+import { tinyCheckpoint, tempDir } from '../harness/tiny-checkpoint.ts';
+
+// The in-process model satisfies the agent's model seam structurally (no import between the two).
+const ckpt = tinyCheckpoint({ seed: 21 });
+const out = tempDir('seam');
+let local: KimiVLLocalModel;
+
+beforeAll(async () => {
+  await importKimiVL({ source: ckpt.dir, out: join(out.dir, 'm') });
+  local = await KimiVLLocalModel.load(join(out.dir, 'm'));
+});
+afterAll(async () => {
+  await local.release();
+  ckpt.cleanup();
+  out.cleanup();
+});
+
+describe('KimiVLLocalModel as the agent sees it', () => {
+  test('generate through the VisionLanguageModel interface streams text with usage and timings', async () => {
+    const model: VisionLanguageModel = local;
+    const messages: ChatMessage[] = [
+      { role: 'system', content: 'You are a GUI agent.' },
+      { role: 'user', content: [{ type: 'text', text: 'Rename the folder.' }] },
+    ];
+    const deltas: string[] = [];
+    const r = await model.generate({ messages, maxTokens: 8, temperature: 0, onToken: (d) => deltas.push(d) });
+    expect(model.name).toMatch(/^kimi-vl \(in-process, fp32\) @ /);
+    expect(deltas.join('')).toBe(r.text);
+    expect(r.usage?.completionTokens).toBeGreaterThan(0);
+    expect(r.timings?.totalMs).toBeGreaterThan(0);
+    expect(['stop', 'length']).toContain(r.finishReason);
+  });
+
+  test('a screenshot in the messages is refused with the reason, not silently dropped', async () => {
+    const model: VisionLanguageModel = local;
+    const png = { mimeType: 'image/png' as const, data: new Uint8Array([137, 80, 78, 71]) };
+    await expect(model.generate({ messages: [{ role: 'user', content: [{ type: 'image', image: png }, { type: 'text', text: 'click Save' }] }] })).rejects.toThrow(/vision tower is not built yet \(issue 5\)/);
+  });
+});

@@ -5,12 +5,14 @@ import { VisionNotAvailableError } from '../../native-models/models/kimi-vl/loca
 import { MultimodalPromptError } from '../../native-models/models/kimi-vl/multimodal.ts';
 import { CliError } from '../errors.ts';
 
+/** Errors about what the person gave us (files, images, messages): their message is the whole story. */
+const USER_FACING = [CheckpointError, VisionNotAvailableError, ImageInputError, ImageProcessorConfigError, MultimodalPromptError];
+
 export async function asCliErrors<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (err) {
-    const typed = [CheckpointError, VisionNotAvailableError, ImageInputError, ImageProcessorConfigError, MultimodalPromptError];
-    if (typed.some((type) => err instanceof type)) throw new CliError((err as Error).message);
+    if (USER_FACING.some((type) => err instanceof type)) throw new CliError((err as Error).message);
     throw err;
   }
 }

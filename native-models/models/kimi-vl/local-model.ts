@@ -108,7 +108,7 @@ export class KimiVLLocalModel {
   /** Next-token logits after the prompt (what `kestrel model logits` prints). */
   async logits(messages: readonly LocalChatMessage[]): Promise<{ prompt: string; inputIds: number[]; logits: Float32Array; images: ImageFeatures | undefined }> {
     const { prompt, inputIds, images } = await this.encodeMultimodal(messages);
-    const { logits } = await this.session.forwardWithImages(inputIds, images);
+    const { logits } = await this.session.forward(inputIds, undefined, images);
     return { prompt, inputIds, logits, images };
   }
 

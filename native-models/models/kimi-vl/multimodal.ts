@@ -114,11 +114,11 @@ export async function attachImages(
 
 /** A step model whose first (prefill) call carries the image features; later calls are text. */
 export function withImagePrefill(
-  session: Pick<TextSession, 'emptyCache' | 'forward' | 'forwardWithImages'>,
+  session: Pick<TextSession, 'emptyCache' | 'forward'>,
   images: ImageFeatures | undefined,
 ): StepModel<KvCache> {
   return {
     emptyCache: () => session.emptyCache(),
-    forward: (ids, cache) => (cache.length === 0 ? session.forwardWithImages(ids, images, cache) : session.forward(ids, cache)),
+    forward: (ids, cache) => session.forward(ids, cache, cache.length === 0 ? images : undefined),
   };
 }

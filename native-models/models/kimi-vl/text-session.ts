@@ -23,8 +23,6 @@ export interface ImageFeatures {
 }
 
 export class TextSession {
-  private pendingImages: ImageFeatures | undefined;
-
   private constructor(
     readonly dir: string,
     readonly manifest: ModelManifest,
@@ -47,8 +45,16 @@ export class TextSession {
     return { length: 0, layers: Array.from({ length: this.manifest.text.layers }, () => empty) };
   }
 
-  /** Feeds `ids` after the cached tokens; returns the next-token logits and the extended cache. */
-  async forward(ids: readonly number[], cache: KvCache = this.emptyCache()): Promise<{ logits: Float32Array; cache: KvCache; extras: Record<string, OutputValue> }> {
+  /**
+   * Feeds `ids` after the cached tokens; returns the next-token logits, the extended cache and
+   * any other graph outputs (intermediates exposed for comparison with the reference).
+   * `images` (a multimodal prefill) puts projector rows at positions of `ids`.
+   */
+  async forward(
+    ids: readonly number[],
+    cache: KvCache = this.emptyCache(),
+    images?: ImageFeatures,
+  ): Promise<{ logits: Float32Array; cache: KvCache; extras: Record<string, OutputValue> }> {
     const width = this.manifest.text.cacheWidth;
     const feeds: Record<string, FeedValue> = {
       [TEXT_IO.inputIds]: { type: 'int64', data: BigInt64Array.from(ids, (v) => BigInt(v)), dims: [1, ids.length] },
@@ -57,7 +63,6 @@ export class TextSession {
       const dims = [1, cache.length, width];
       feeds[TEXT_IO.past(i)] = data instanceof Uint16Array ? { type: 'float16', data, dims } : { type: 'float32', data, dims };
     }
-    const images = this.pendingImages;
     if (this.session.inputNames.includes(TEXT_IO.imageFeatures)) {
       const rows = images?.positions.length ?? 0;
       feeds[TEXT_IO.imageFeatures] = { type: 'float32', data: images?.features ?? new Float32Array(0), dims: [rows, this.config.text.hiddenSize] };
@@ -69,17 +74,6 @@ export class TextSession {
     const layers = cache.layers.map((_, i) => out[TEXT_IO.present(i)]!.data as Float32Array | Uint16Array);
     const extras = Object.fromEntries(Object.entries(out).filter(([name]) => name !== TEXT_IO.logits && !name.startsWith('present.')));
     return { logits: out[TEXT_IO.logits]!.data as Float32Array, cache: { length: cache.length + ids.length, layers }, extras };
-  }
-
-  /** forward() for a multimodal prefill: projector rows replace the embeddings at `images.positions` of `ids`. */
-  forwardWithImages(ids: readonly number[], images: ImageFeatures | undefined, cache: KvCache = this.emptyCache()): ReturnType<TextSession['forward']> {
-    // forward() reads the features before its first await, so they apply to this call only.
-    this.pendingImages = images;
-    try {
-      return this.forward(ids, cache);
-    } finally {
-      this.pendingImages = undefined;
-    }
   }
 
   release(): Promise<void> {

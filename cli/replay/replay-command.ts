@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { runAgent, TrajectoryRecorder, TrajectoryFormatError, type DisplayInfo, type Operator, type VisionLanguageModel } from '../../agent/index.ts';
-import { DesktopOperator, DesktopUnavailableError, type TypingStrategy } from '../../agent/desktop/index.ts';
+import { DesktopOperator, DesktopUnavailableError } from '../../agent/desktop/index.ts';
 import type { RunOutcome } from '../../agent/osworld/evaluator.ts';
 import { localTaskHost } from '../../agent/osworld/local-host.ts';
 import { PlaceholderError } from '../../agent/osworld/placeholders.ts';
@@ -21,7 +21,6 @@ export interface ReplayCommandOptions extends ModelOptionValues {
   readonly domain?: string;
   readonly maxSteps: number;
   readonly display?: string;
-  readonly typing?: TypingStrategy;
   /** Pause after each replayed step, in ms. */
   readonly settle: number;
   /** Only say what each task would need; run nothing. */
@@ -43,7 +42,7 @@ function checkTasks(tasks: readonly OsworldTask[], password: string | undefined)
 
 function openOperator(options: ReplayCommandOptions): DesktopOperator {
   try {
-    return new DesktopOperator({ ...(options.display !== undefined ? { display: options.display } : {}), ...(options.typing ? { typing: options.typing } : {}) });
+    return new DesktopOperator(options.display !== undefined ? { display: options.display } : {});
   } catch (err) {
     if (err instanceof DesktopUnavailableError) throw new CliError(err.message);
     throw err;

@@ -1,15 +1,13 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { artifactPath } from '../harness/artifacts.ts';
-import { KESTREL_BIN, REPO_ROOT } from '../harness/cli.ts';
+import { runKestrel } from '../harness/run-kestrel.ts';
 import { startOpenAIServer } from '../harness/openai-server.ts';
 import { startVirtualDisplay, type VirtualDisplay } from '../harness/xvfb.ts';
 
-const run = promisify(execFile);
 const FIXTURES = resolve(import.meta.dirname, '../fixtures/osworld');
 const RENAME = join(FIXTURES, 'local/rename-folder.json');
 const RENAME_TRAJECTORY = join(FIXTURES, 'local/rename-trajectory/traj.jsonl');
@@ -34,15 +32,8 @@ beforeEach(() => {
 });
 
 /** `kestrel replay …` on the virtual display, with a private HOME so ~/Desktop is the test's. */
-async function replay(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
-  const env = { ...screen.env, HOME: home, ...extraEnv };
-  try {
-    const { stdout, stderr } = await run(process.execPath, [KESTREL_BIN, 'replay', ...args, '--record', out], { cwd: REPO_ROOT, env, timeout: 90_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function replay(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
+  return runKestrel(['replay', ...args, '--record', out], { ...screen.env, HOME: home, ...extraEnv });
 }
 
 function trajectoryDir(name: string, actions: string[]): string {

@@ -1,22 +1,13 @@
-import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, test } from 'vitest';
-import { KESTREL_BIN, REPO_ROOT } from '../harness/cli.ts';
+import { runKestrel } from '../harness/run-kestrel.ts';
 
-const run = promisify(execFile);
 const SAMPLES = resolve(import.meta.dirname, '../fixtures/osworld/os');
 
-async function kestrel(args: string[]) {
+function kestrel(args: string[]) {
   const env = { ...process.env };
   delete env.DISPLAY;
-  try {
-    const { stdout, stderr } = await run(process.execPath, [KESTREL_BIN, ...args], { cwd: REPO_ROOT, env });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+  return runKestrel(args, env);
 }
 
 describe('kestrel replay --check and bad input', () => {

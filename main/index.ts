@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { app, BrowserWindow, ipcMain, type WebContents } from 'electron';
-import { agentRunner, desktopOperator, grounder, modelName, trajectoryLibrary } from './api/agent-bindings.ts';
+import { agentRunner, desktopFactory, grounder, modelImporter, modelName, trajectoryLibrary } from './api/agent-bindings.ts';
 import { guardCapture } from './api/capture-guard.ts';
 import { createHost, type Host } from './api/host.ts';
 import { overlayMark } from './api/overlay-target.ts';
@@ -18,6 +18,7 @@ import { createTray } from './tray.ts';
 const devServer = process.env.ELECTRON_RENDERER_URL;
 const rendererDir = join(__dirname, '../renderer');
 const ownWindows = new Set<WebContents>();
+const ownPages = { rendererDir, ...(devServer ? { devServer } : {}) };
 
 function loadPage(win: BrowserWindow, page: 'index.html' | 'overlay.html'): Promise<void> {
   return devServer ? win.loadURL(`${devServer}/${page}`) : win.loadFile(join(rendererDir, page));
@@ -47,7 +48,7 @@ function createControlPanel(): BrowserWindow {
 
 function wireIpc(host: Host): void {
   ipcMain.handle('kestrel:call', (event, route: unknown, input: unknown) => {
-    checkSender(event, ownWindows, devServer);
+    checkSender(event, ownWindows, ownPages);
     return host.api.call(route, input);
   });
   host.api.subscribe((event) => {
@@ -56,11 +57,11 @@ function wireIpc(host: Host): void {
 }
 
 async function start(): Promise<void> {
-  hardenSessions(devServer);
+  hardenSessions(ownPages);
   const overlays = new Overlays(overlayPreloadPath(__dirname), (win) => loadPage(win, 'overlay.html'));
-  const desktop = desktopOperator(process.env.DISPLAY);
+  const desktops = desktopFactory(process.env.DISPLAY);
   // Content protection is honoured on Windows and macOS; elsewhere hide the overlay per capture.
-  const operator = guardCapture(desktop, overlays, process.platform === 'linux');
+  const desktop = (displayId?: string) => guardCapture(desktops(displayId), overlays, process.platform === 'linux');
   let host: Host | undefined = undefined;
   const applyHotkey = () => {
     if (!host) return;
@@ -71,10 +72,12 @@ async function start(): Promise<void> {
     host: 'electron',
     version: app.getVersion(),
     settingsFile: join(app.getPath('userData'), 'settings.json'),
+    dataDir: app.getPath('userData'),
     secretBox: safeStorageBox,
     display: process.env.DISPLAY,
-    operator,
+    desktop,
     runner: agentRunner,
+    importer: modelImporter,
     ground: grounder,
     trajectories: trajectoryLibrary,
     modelName,
@@ -89,9 +92,10 @@ async function start(): Promise<void> {
       if (event.state.phase === 'idle') overlays.mark(undefined);
       return;
     }
+    if (event.type !== 'agent') return;
     if (event.event.type === 'run_started') {
       overlays.open();
-      void desktop.displays().then((list) => (displays = list), () => undefined);
+      void desktops().displays().then((list) => (displays = list), () => undefined);
     }
     if (event.event.type === 'planned') overlays.mark(overlayMark(event.event, displays));
   });

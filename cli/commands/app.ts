@@ -1,13 +1,16 @@
 import type { Command } from 'commander';
+import { addModelOptions, type ModelOptionValues } from '../model-options.ts';
 import { portNumber } from '../options.ts';
 
 export function registerApp(program: Command): void {
-  program
+  const command = program
     .command('app')
     .description('start the desktop app; where Electron cannot start, serve the same UI for a browser')
     .option('-p, --port <port>', 'port for the browser fallback (0 picks a free one)', portNumber, 0)
-    .action(async (opts: { port: number }) => {
-      const { launchApp } = await import('../app-launcher.ts');
-      process.exitCode = await launchApp({ port: opts.port });
-    });
+    .option('--virtual', 'in the browser fallback, run the agent on a fresh private Xvfb display');
+  addModelOptions(command).action(async (opts: { port: number; virtual?: boolean } & ModelOptionValues) => {
+    const { runDefaults } = await import('../ui-host/run-defaults.ts');
+    const { launchApp } = await import('../app-launcher.ts');
+    process.exitCode = await launchApp({ port: opts.port, virtual: opts.virtual, defaults: runDefaults(opts) });
+  });
 }

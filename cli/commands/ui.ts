@@ -1,14 +1,16 @@
 import type { Command } from 'commander';
+import { addModelOptions, type ModelOptionValues } from '../model-options.ts';
 import { portNumber } from '../options.ts';
 
 export function registerUi(program: Command): void {
-  program
+  const command = program
     .command('ui')
     .description('serve the Kestrel UI on 127.0.0.1 for a browser')
     .option('-p, --port <port>', 'port to listen on (0 picks a free one)', portNumber, 0)
-    .option('--virtual', 'run the agent on a fresh private Xvfb display instead of $DISPLAY')
-    .action(async (opts: { port: number; virtual?: boolean }) => {
-      const { serveUiUntilStopped } = await import('../ui-host/serve.ts');
-      await serveUiUntilStopped({ port: opts.port, virtual: opts.virtual });
-    });
+    .option('--virtual', 'run the agent on a fresh private Xvfb display instead of $DISPLAY');
+  addModelOptions(command).action(async (opts: { port: number; virtual?: boolean } & ModelOptionValues) => {
+    const { runDefaults } = await import('../ui-host/run-defaults.ts');
+    const { serveUiUntilStopped } = await import('../ui-host/serve.ts');
+    await serveUiUntilStopped({ port: opts.port, virtual: opts.virtual, defaults: runDefaults(opts) });
+  });
 }

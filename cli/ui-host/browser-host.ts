@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { agentRunner, desktopOperator, grounder, modelName, trajectoryLibrary } from '../../main/api/agent-bindings.ts';
+import { agentRunner, desktopFactory, grounder, modelImporter, modelName, trajectoryLibrary } from '../../main/api/agent-bindings.ts';
 import { createHost, type Host } from '../../main/api/host.ts';
 import { NO_SECRET_BOX } from '../../main/api/secrets.ts';
 import type { Settings } from '../../main/api/settings.ts';
@@ -9,6 +9,11 @@ import { VERSION } from '../main.ts';
 /** Where settings live: $KESTREL_CONFIG_DIR, else the XDG config folder. */
 export function configDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.KESTREL_CONFIG_DIR || join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'kestrel');
+}
+
+/** Where imported models and recorded runs go by default: $KESTREL_DATA_DIR, else XDG data. */
+export function dataDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.KESTREL_DATA_DIR || join(env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'kestrel');
 }
 
 /**
@@ -21,13 +26,15 @@ export function createBrowserHost(options: { display?: string; virtual: boolean;
     host: 'browser',
     version: VERSION,
     settingsFile: join(configDir(), 'settings.json'),
+    dataDir: dataDir(),
     secretBox: NO_SECRET_BOX,
     env,
     defaults: options.defaults,
     display: options.display,
     virtualDisplay: options.virtual,
-    operator: desktopOperator(options.display),
+    desktop: desktopFactory(options.display),
     runner: agentRunner,
+    importer: modelImporter,
     ground: grounder,
     trajectories: trajectoryLibrary,
     modelName,

@@ -14,7 +14,12 @@ export interface ServeOptions {
 /** Starts the browser host, prints the one line with its URL, and runs until SIGINT/SIGTERM. */
 export async function serveUiUntilStopped(options: ServeOptions): Promise<void> {
   let privateDisplay: PrivateDisplay | undefined;
-  if (options.virtual) privateDisplay = await startPrivateDisplay();
+  if (options.virtual) {
+    privateDisplay = await startPrivateDisplay();
+    // nut-js opens the X display named in this process's environment when it first loads.
+    process.env.DISPLAY = privateDisplay.display;
+    delete process.env.WAYLAND_DISPLAY;
+  }
   const display = privateDisplay?.display ?? process.env.DISPLAY;
   const core = await createBrowserHost({ display, virtual: Boolean(privateDisplay), defaults: options.defaults ?? {} });
   const host = await startUiHost({ port: options.port, api: core.api });

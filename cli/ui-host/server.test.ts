@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import { createApi } from '../../main/api/api.ts';
+import { ModelManager } from '../../main/api/model-manager.ts';
 import { RunManager } from '../../main/api/run-manager.ts';
 import { NO_SECRET_BOX } from '../../main/api/secrets.ts';
 import { SettingsStore } from '../../main/api/settings-store.ts';
@@ -26,6 +27,9 @@ beforeAll(async () => {
     info: () => ({ host: 'browser', version: 't', virtualDisplay: false, model: 'm', problems: [] }),
     settings,
     runs,
+    models: new ModelManager({ manifestFile: 'm.json', run: async () => undefined }, () => dir, () => ''),
+    modelsFolder: () => dir,
+    trajectoriesFolder: () => dir,
     displays: async () => [],
     screenshot: async () => {
       throw new Error('no screen here');

@@ -1,56 +1,137 @@
 /**
- * Where the hosts meet the agent: the desktop operator, the loop adapted to the run manager,
- * grounding, and trajectory reading. Until the agent's modules are in this build each part
- * fails with a message saying so.
+ * Where the hosts meet the agent and the models: the loop adapted to the run manager,
+ * grounding with the configured model, trajectory reading, the model importer.
  */
-import type { DisplayInfo, Operator } from '../../agent/operator.ts';
+import { join } from 'node:path';
+import type { NormalizedPoint } from '../../agent/actions.ts';
+import { ground } from '../../agent/ground.ts';
+import { runAgent } from '../../agent/loop/run-agent.ts';
+import type { VisionLanguageModel } from '../../agent/model.ts';
+import { OpenAIChatModel } from '../../agent/openai/client.ts';
+import { DesktopOperator } from '../../agent/desktop/index.ts';
+import type { Operator } from '../../agent/operator.ts';
+import { parseKimiResponse } from '../../agent/parser/index.ts';
+import { readTrajectory, TrajectoryRecorder } from '../../agent/trajectory/index.ts';
+import type { KimiVLLocalModel } from '../../native-models/models/kimi-vl/local-model.ts';
 import type { Grounder, TrajectoryLibrary } from './api.ts';
+import type { DesktopFactory } from './host.ts';
+import { gateOperator, paceOperator } from './capture-guard.ts';
+import type { ModelImporter } from './model-manager.ts';
 import type { AgentRunner } from './run-manager.ts';
 import type { Settings } from './settings.ts';
 import type { SettingsStore } from './settings-store.ts';
+import { createTrajectoryLibrary, pngSize } from './trajectory-library.ts';
 
-const missing = (what: string) => new Error(`${what} is not in this build yet (issue 3, the agent core)`);
-
-export function desktopOperator(_display: string | undefined): Operator {
-  return {
-    displays: async (): Promise<readonly DisplayInfo[]> => {
-      throw missing('the desktop operator');
-    },
-    screenshot: async () => {
-      throw missing('the desktop operator');
-    },
-    execute: async () => {
-      throw missing('the desktop operator');
-    },
+/** The desktop of the X display `display`, one operator per chosen monitor. */
+export function desktopFactory(display: string | undefined): DesktopFactory {
+  const env: NodeJS.ProcessEnv = display ? { ...process.env, DISPLAY: display } : process.env;
+  const operators = new Map<string, Operator>();
+  return (displayId) => {
+    const key = displayId ?? '';
+    let operator = operators.get(key);
+    if (!operator) {
+      operator = new DesktopOperator({ env, ...(displayId !== undefined ? { display: displayId } : {}) });
+      operators.set(key, operator);
+    }
+    return operator;
   };
 }
-
-export function agentRunner(_operator: Operator, _settings: SettingsStore): AgentRunner {
-  return async () => {
-    throw missing('the agent loop');
-  };
-}
-
-export function grounder(_settings: SettingsStore): Grounder {
-  return async () => {
-    throw missing('grounding');
-  };
-}
-
-export const trajectoryLibrary: TrajectoryLibrary = {
-  list: async () => {
-    throw missing('trajectory reading');
-  },
-  open: async () => {
-    throw missing('trajectory reading');
-  },
-  screenshot: async () => {
-    throw missing('trajectory reading');
-  },
-};
 
 export function modelName(settings: Settings): string {
   return settings.backend === 'endpoint'
     ? `${settings.endpointModel} @ ${settings.endpointUrl}`
     : `in-process ${settings.variant} (${settings.device})${settings.modelDir ? ` from ${settings.modelDir}` : ''}`;
 }
+
+// Loading an in-process model maps gigabytes; keep the last one for the next run or probe.
+let loaded: { dir: string; model: Promise<KimiVLLocalModel> } | undefined;
+
+/** The model the settings describe: the endpoint client, or the in-process model. */
+export async function openModel(store: SettingsStore): Promise<VisionLanguageModel> {
+  const settings = store.get();
+  if (settings.backend === 'in-process') {
+    if (!settings.modelDir) throw new Error('no model folder is chosen; import or choose one in Settings → Models');
+    if (settings.device !== 'cpu') {
+      throw new Error(`the ${settings.device} device is not available in this build; choose CPU in Settings`);
+    }
+    if (loaded?.dir !== settings.modelDir) {
+      // Loaded on first use, so the UI starts without onnxruntime's native library.
+      const dir = settings.modelDir;
+      const model = import('../../native-models/models/kimi-vl/local-model.ts').then((m) => m.KimiVLLocalModel.load(dir));
+      loaded = { dir, model };
+    }
+    const model = loaded.model;
+    model.catch(() => (loaded = undefined));
+    return model as Promise<VisionLanguageModel>;
+  }
+  const apiKey = store.apiKey();
+  return new OpenAIChatModel({ baseUrl: settings.endpointUrl, model: settings.endpointModel, ...(apiKey ? { apiKey } : {}) });
+}
+
+/** A folder per run, named so that a listing sorts by start time. */
+function runFolder(root: string, runId: string): string {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);
+  return join(root, `${stamp}_${runId.slice(0, 8)}`);
+}
+
+/** runAgent, driven by the run manager: its signal, pause gate, confirmation and settings. */
+export function agentRunner(desktop: DesktopFactory, store: SettingsStore, trajectoriesDir: () => string): AgentRunner {
+  return async (ctx) => {
+    const s = ctx.settings;
+    const operator = desktop(ctx.request.displayId);
+    const model = await openModel(store);
+    const confirm = ctx.confirm;
+    await runAgent(ctx.request.instruction, {
+      model,
+      operator: paceOperator(gateOperator(operator, ctx.gate), s.actionDelayMs, ctx.signal),
+      signal: ctx.signal,
+      onEvent: ctx.emit,
+      maxSteps: s.maxSteps,
+      variant: s.variant,
+      temperature: s.temperature,
+      screenshotsInContext: s.historyLength + 1,
+      runId: ctx.runId,
+      recorder: new TrajectoryRecorder(runFolder(trajectoriesDir(), ctx.runId)),
+      ...(confirm ? { confirm: (plan: { step: number }) => confirm(plan.step) } : {}),
+    });
+  };
+}
+
+export function grounder(store: SettingsStore): Grounder {
+  return async (png, query) => {
+    const model = await openModel(store);
+    const result = await ground(model, { mimeType: 'image/png', data: png, ...pngSize(png) }, query, {
+      temperature: store.get().temperature,
+    });
+    return {
+      ...(result.point ? { point: result.point } : {}),
+      raw: result.raw,
+      latencyMs: result.ms,
+      model: model.name,
+      ...(result.error ? { error: result.error } : {}),
+    };
+  };
+}
+
+export const trajectoryLibrary: TrajectoryLibrary = createTrajectoryLibrary({
+  read: readTrajectory,
+  targetsOfCode(code, size) {
+    const parsed = parseKimiResponse(`## Code:\n\`\`\`python\n${code}\n\`\`\``, { imageSize: size });
+    if (!parsed.ok) return [];
+    const out: NormalizedPoint[] = [];
+    for (const a of parsed.actions) {
+      if ('at' in a && a.at) out.push(a.at);
+      else if ('to' in a) out.push(a.to);
+    }
+    return out;
+  },
+});
+
+export const modelImporter: ModelImporter = {
+  // The importer's MANIFEST_FILE, spelled here so listing models needs no native library.
+  manifestFile: 'kestrel-model.json',
+  run: async ({ source, out, onProgress }) => {
+    const { importKimiVL } = await import('../../native-models/models/kimi-vl/import-checkpoint.ts');
+    return importKimiVL({ source, out, onProgress });
+  },
+};

@@ -1,5 +1,6 @@
 import type { DisplayInfo, Screenshot } from '../../agent/operator.ts';
 import { validateCall, type RouteInput, type RouteName, type RouteOutput } from './routes.ts';
+import type { ModelManager } from './model-manager.ts';
 import type { RunManager } from './run-manager.ts';
 import type { SettingsStore } from './settings-store.ts';
 import type { AppInfo, GroundResult, HostEvent, ImageData, TrajectorySummary, TrajectoryView } from './types.ts';
@@ -18,6 +19,11 @@ export interface ApiDeps {
   readonly info: () => AppInfo;
   readonly settings: SettingsStore;
   readonly runs: RunManager;
+  readonly models: ModelManager;
+  /** The models folder in use (Settings' modelsDir, else the host's default). */
+  readonly modelsFolder: () => string;
+  /** Where runs are recorded (Settings' trajectoriesDir, else the host's default). */
+  readonly trajectoriesFolder: () => string;
   readonly displays: () => Promise<readonly DisplayInfo[]>;
   readonly screenshot: (displayId: string) => Promise<Screenshot>;
   readonly ground: Grounder;
@@ -35,7 +41,8 @@ export interface KestrelApi {
 }
 
 export function createApi(deps: ApiDeps): KestrelApi {
-  const { settings, runs, trajectories } = deps;
+  const { settings, runs, trajectories, models } = deps;
+  const listModels = async () => ({ models: await models.list(), folder: deps.modelsFolder() });
   const handlers: Handlers = {
     'app.info': () => deps.info(),
     'settings.get': () => settings.view(),
@@ -61,15 +68,29 @@ export function createApi(deps: ApiDeps): KestrelApi {
     'run.state': () => runs.current(),
     'ground.image': ({ png, query }) => deps.ground(png, query),
     'trajectories.list': ({ dir }) => {
-      const folder = dir ?? settings.get().trajectoriesDir;
-      if (!folder) throw new Error('no trajectories folder is set; choose one in Settings or type a path');
-      return trajectories.list(folder);
+      return trajectories.list(dir ?? deps.trajectoriesFolder());
     },
     'trajectories.open': ({ path }) => trajectories.open(path),
     'trajectories.screenshot': ({ path, step }) => trajectories.screenshot(path, step),
     'trajectories.reground': async ({ path, step, query }) => {
       const shot = await trajectories.screenshot(path, step);
       return deps.ground(shot.png, query);
+    },
+    'models.list': async () => {
+      const job = models.current();
+      return { ...(await listModels()), ...(job ? { job } : {}) };
+    },
+    'models.import': ({ source, name }) => models.startImport(source, name),
+    'models.delete': async ({ path }) => {
+      await models.delete(path);
+      return listModels();
+    },
+    'models.choose': async ({ path }) => {
+      const chosen = (await models.list()).find((m) => m.path === path);
+      if (!chosen) throw new Error(`${path} is not one of the imported models; list them again`);
+      await settings.update({ modelDir: chosen.path, backend: 'in-process' });
+      deps.onSettingsChanged?.();
+      return settings.view();
     },
   };
   return {
@@ -78,6 +99,13 @@ export function createApi(deps: ApiDeps): KestrelApi {
       const handler = handlers[checked.route] as (input: unknown) => unknown;
       return handler(checked.input);
     },
-    subscribe: (listener) => runs.subscribe(listener),
+    subscribe(listener) {
+      const offRuns = runs.subscribe(listener);
+      const offModels = models.subscribe(listener);
+      return () => {
+        offRuns();
+        offModels();
+      };
+    },
   };
 }

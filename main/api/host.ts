@@ -1,5 +1,9 @@
+import { join } from 'node:path';
 import type { Operator } from '../../agent/operator.ts';
+
+export type DesktopFactory = (displayId?: string) => Operator;
 import { createApi, type Grounder, type KestrelApi, type TrajectoryLibrary } from './api.ts';
+import { ModelManager, type ModelImporter } from './model-manager.ts';
 import { RunManager, type AgentRunner } from './run-manager.ts';
 import type { SecretBox } from './secrets.ts';
 import type { Settings } from './settings.ts';
@@ -11,15 +15,21 @@ export interface HostOptions {
   readonly host: AppInfo['host'];
   readonly version: string;
   readonly settingsFile: string;
+  /** Default home of imported models (<dataDir>/models) and recorded runs (<dataDir>/trajectories). */
+  readonly dataDir: string;
   readonly secretBox: SecretBox;
   readonly env?: NodeJS.ProcessEnv;
   /** Run defaults from the command line (`--endpoint`, `--model`, …), applied over stored settings. */
   readonly defaults?: Partial<Settings>;
   readonly display?: string;
   readonly virtualDisplay?: boolean;
-  /** The desktop the agent drives (already wrapped by the host, e.g. to hide the overlay). */
-  readonly operator: Operator;
-  readonly runner: (operator: Operator, settings: SettingsStore) => AgentRunner;
+  /**
+   * The desktop the agent drives, one operator per display (undefined: the primary), already
+   * wrapped by the host where needed (e.g. to hide the overlay during captures).
+   */
+  readonly desktop: DesktopFactory;
+  readonly runner: (desktop: DesktopFactory, settings: SettingsStore, trajectoriesDir: () => string) => AgentRunner;
+  readonly importer: ModelImporter;
   readonly ground: (settings: SettingsStore) => Grounder;
   readonly trajectories: TrajectoryLibrary;
   readonly modelName: (settings: Settings) => string;
@@ -30,12 +40,16 @@ export interface Host {
   readonly api: KestrelApi;
   readonly runs: RunManager;
   readonly settings: SettingsStore;
+  readonly models: ModelManager;
 }
 
 export async function createHost(options: HostOptions): Promise<Host> {
   const settings = await SettingsStore.open(options.settingsFile, options.secretBox, options.env ?? process.env);
   if (options.defaults && Object.keys(options.defaults).length > 0) await settings.update(options.defaults);
-  const runs = new RunManager(options.runner(options.operator, settings), () => settings.get());
+  const trajectoriesDir = () => settings.get().trajectoriesDir || join(options.dataDir, 'trajectories');
+  const modelsDir = () => settings.get().modelsDir || join(options.dataDir, 'models');
+  const runs = new RunManager(options.runner(options.desktop, settings, trajectoriesDir), () => settings.get());
+  const models = new ModelManager(options.importer, modelsDir, () => settings.get().modelDir);
   const api = createApi({
     info: () => ({
       host: options.host,
@@ -47,17 +61,20 @@ export async function createHost(options: HostOptions): Promise<Host> {
     }),
     settings,
     runs,
-    displays: () => options.operator.displays(),
+    models,
+    modelsFolder: modelsDir,
+    trajectoriesFolder: trajectoriesDir,
+    displays: () => options.desktop().displays(),
     screenshot: async (displayId) => {
-      const displays = await options.operator.displays();
+      const displays = await options.desktop().displays();
       if (!displays.some((d) => d.id === displayId)) {
         throw new Error(`there is no display "${displayId}"; choose one of ${displays.map((d) => d.id).join(', ')}`);
       }
-      return options.operator.screenshot();
+      return options.desktop(displayId).screenshot();
     },
     ground: options.ground(settings),
     trajectories: options.trajectories,
     onSettingsChanged: options.onSettingsChanged,
   });
-  return { api, runs, settings };
+  return { api, runs, settings, models };
 }

@@ -7,6 +7,8 @@ import type { DisplayInfo } from '../../agent/operator.ts';
 import { validateSettingsPatch, type Settings } from './settings.ts';
 import type {
   AppInfo,
+  ImportJob,
+  ModelEntry,
   GroundResult,
   ImageData,
   PublicSettings,
@@ -35,6 +37,10 @@ export interface ApiRoutes {
   'trajectories.open': { input: { path: string }; output: TrajectoryView };
   'trajectories.screenshot': { input: { path: string; step: number }; output: ImageData };
   'trajectories.reground': { input: { path: string; step: number; query: string }; output: GroundResult };
+  'models.list': { input: void; output: { models: readonly ModelEntry[]; folder: string; job?: ImportJob } };
+  'models.import': { input: { source: string; name: string }; output: ImportJob };
+  'models.delete': { input: { path: string }; output: { models: readonly ModelEntry[]; folder: string } };
+  'models.choose': { input: { path: string }; output: PublicSettings };
 }
 
 export type RouteName = keyof ApiRoutes;
@@ -69,6 +75,13 @@ export const routeInputs: { readonly [R in RouteName]: v.Validator<RouteInput<R>
   'trajectories.open': v.object({ path }),
   'trajectories.screenshot': v.object({ path, step }),
   'trajectories.reground': v.object({ path, step, query }),
+  'models.list': v.nothing,
+  'models.import': v.object({
+    source: path,
+    name: v.string({ min: 1, max: 100, pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/, what: 'a folder name (letters, digits, ".", "_", "-")' }),
+  }),
+  'models.delete': v.object({ path }),
+  'models.choose': v.object({ path }),
 };
 
 export const ROUTE_NAMES = Object.keys(routeInputs) as RouteName[];

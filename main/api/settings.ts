@@ -10,6 +10,8 @@ export interface Settings {
   readonly apiKeyEnv: string;
   /** A converted Kimi-VL folder for the in-process backend. */
   readonly modelDir: string;
+  /** Where the model manager keeps imported models. */
+  readonly modelsDir: string;
   readonly device: 'cpu' | 'cuda' | 'webgpu';
   readonly variant: 'instruct' | 'thinking';
   readonly maxSteps: number;
@@ -31,6 +33,7 @@ export const DEFAULT_SETTINGS: Settings = {
   endpointModel: 'moonshotai/Kimi-VL-A3B-Instruct',
   apiKeyEnv: 'KESTREL_API_KEY',
   modelDir: '',
+  modelsDir: '',
   device: 'cpu',
   variant: 'instruct',
   maxSteps: 15,
@@ -50,6 +53,7 @@ export const settingsShape = {
   endpointModel: v.string({ max: 300 }),
   apiKeyEnv: v.string({ max: 100, pattern: /^[A-Za-z_][A-Za-z0-9_]*$/, what: 'an environment variable name (letters, digits, _)' }),
   modelDir: v.string({ max: 4096 }),
+  modelsDir: v.string({ max: 4096 }),
   device: v.oneOf(['cpu', 'cuda', 'webgpu'] as const),
   variant: v.oneOf(['instruct', 'thinking'] as const),
   maxSteps: v.number({ min: 1, max: 500, integer: true }),

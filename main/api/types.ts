@@ -49,10 +49,34 @@ export interface RunState {
   readonly lastReason?: string;
 }
 
+/** A converted model folder that the in-process backend can run. */
+export interface ModelEntry {
+  readonly name: string;
+  readonly path: string;
+  readonly precision?: string;
+  readonly createdAt?: string;
+  readonly bytes: number;
+  /** The folder Settings points at. */
+  readonly active: boolean;
+}
+
+/** A model import in progress (or just ended), for the progress bar. */
+export interface ImportJob {
+  readonly id: string;
+  readonly source: string;
+  readonly target: string;
+  readonly phase: 'starting' | 'checking' | 'converting' | 'hashing' | 'done' | 'failed';
+  readonly done: number;
+  readonly total: number;
+  readonly detail: string;
+  readonly error?: string;
+}
+
 /** Everything the host pushes to every connected UI, in order. */
 export type HostEvent =
   | { readonly type: 'agent'; readonly runId: string; readonly event: AgentEvent }
-  | { readonly type: 'state'; readonly state: RunState };
+  | { readonly type: 'state'; readonly state: RunState }
+  | { readonly type: 'model_import'; readonly job: ImportJob };
 
 export interface ImageData {
   readonly png: Uint8Array;

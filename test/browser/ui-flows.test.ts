@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -56,13 +56,27 @@ beforeAll(async () => {
     screenshot: async () => ({ png: shot, width: 1280, height: 800, display, capturedAt: Date.now() }),
     execute: async () => undefined,
   };
+  const dir = await mkdtemp(join(tmpdir(), 'kestrel-ui-flows-'));
   const core = await createHost({
     host: 'browser',
     version: 'test',
-    settingsFile: join(await mkdtemp(join(tmpdir(), 'kestrel-ui-flows-')), 'settings.json'),
+    settingsFile: join(dir, 'settings.json'),
+    dataDir: dir,
+    // The importer at its seam: slow enough to show progress, writes a manifest like the real one.
+    importer: {
+      manifestFile: 'kestrel-model.json',
+      async run({ out, onProgress }) {
+        for (let i = 1; i <= 20; i++) {
+          onProgress({ phase: 'converting', done: i, total: 20, detail: `model.layers.${i}.mlp` });
+          await new Promise((d) => setTimeout(d, 40));
+        }
+        await mkdir(out, { recursive: true });
+        await writeFile(join(out, 'kestrel-model.json'), JSON.stringify({ precision: 'fp16', createdAt: new Date().toISOString() }));
+      },
+    },
     secretBox: NO_SECRET_BOX,
     env: {},
-    operator,
+    desktop: () => operator,
     runner: () => scriptedRunner(shot),
     ground: () => async () => ({ point: { x: 0.62, y: 0.41 }, raw: 'pyautogui.click(x=0.62, y=0.41)', latencyMs: 42, model: 'scripted' }),
     trajectories: { list: async () => [], open: () => Promise.reject(new Error('none')), screenshot: () => Promise.reject(new Error('none')) },
@@ -80,6 +94,7 @@ afterAll(async () => {
 });
 
 const announcer = () => page.getByTestId('announcer');
+const openScreen = (name: string) => page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name }).click();
 
 test('confirm each action, pause, resume and stop, from the keyboard', async () => {
   const instruction = page.getByRole('textbox', { name: 'Instruction' });
@@ -113,7 +128,7 @@ test('confirm each action, pause, resume and stop, from the keyboard', async () 
 });
 
 test('the inspector screenshots a display and draws the predicted point', async () => {
-  await page.getByRole('button', { name: 'Inspector' }).click();
+  await openScreen('Inspector');
   await page.getByRole('button', { name: 'Screenshot' }).click();
   await page.getByRole('textbox', { name: 'Find' }).fill('the Save button');
   await page.getByRole('textbox', { name: 'Find' }).press('Enter');
@@ -123,7 +138,7 @@ test('the inspector screenshots a display and draws the predicted point', async 
 });
 
 test('settings are validated by the host, saved, and still there after a reload', async () => {
-  await page.getByRole('button', { name: 'Settings' }).click();
+  await openScreen('Settings');
   const maxSteps = page.getByRole('spinbutton', { name: 'Max steps' });
   await maxSteps.fill('7');
   await page.getByRole('textbox', { name: 'Emergency-stop shortcut' }).fill('Escape');
@@ -135,7 +150,22 @@ test('settings are validated by the host, saved, and still there after a reload'
   await page.getByText(/does not store keys/).waitFor();
   await page.screenshot({ path: artifactPath('browser', 'settings.png'), fullPage: true });
   await page.reload();
-  await page.getByRole('button', { name: 'Settings' }).click();
+  await openScreen('Settings');
   await expect.poll(() => page.getByRole('spinbutton', { name: 'Max steps' }).inputValue()).toBe('7');
   expect(await page.getByRole('textbox', { name: 'Emergency-stop shortcut' }).inputValue()).toBe('CommandOrControl+Alt+K');
+});
+
+test('the model manager imports with progress, lists, chooses and deletes', async () => {
+  await openScreen('Settings');
+  await page.getByRole('textbox', { name: 'Hugging Face folder' }).fill('/models/Kimi-VL-A3B-Instruct');
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
+  await expect.poll(() => page.getByRole('progressbar', { name: 'Model import progress' }).getAttribute('value')).not.toBe('0');
+  await expect.poll(() => announcer().textContent(), { timeout: 10_000 }).toMatch(/Model import finished/);
+  await page.getByRole('button', { name: 'Use kimi-vl-a3b-instruct' }).click();
+  await page.getByText('in use').waitFor();
+  expect(await page.getByRole('combobox', { name: 'Backend' }).inputValue()).toBe('in-process');
+  await page.screenshot({ path: artifactPath('browser', 'settings-models.png'), fullPage: true });
+  await page.getByRole('button', { name: 'Delete kimi-vl-a3b-instruct' }).click();
+  await page.getByRole('button', { name: 'Really delete kimi-vl-a3b-instruct' }).click();
+  await page.getByText('No imported models yet.').waitFor();
 });

@@ -1,6 +1,6 @@
 import type { DisplayInfo } from '../../../main/api/types.ts';
 import type { KestrelBridge } from '../../../main/api/routes.ts';
-import type { AppInfo, PublicSettings, Settings } from '../../../main/api/types.ts';
+import type { AppInfo, ImportJob, ModelEntry, PublicSettings, Settings } from '../../../main/api/types.ts';
 import { connectBridge } from '../bridge/index.ts';
 import { InspectorModel } from './inspector.svelte.ts';
 import { RunModel } from './run.svelte.ts';
@@ -18,6 +18,9 @@ export class AppModel {
   displays: readonly DisplayInfo[] = $state.raw([]);
   displayError = $state('');
   screen: Screen = $state('Run');
+  models: readonly ModelEntry[] = $state.raw([]);
+  modelsFolder = $state('');
+  importJob: ImportJob | undefined = $state.raw();
   /** The latest status message, read out by the aria-live region. */
   announcement = $state('');
 
@@ -34,7 +37,10 @@ export class AppModel {
   async connect(): Promise<void> {
     try {
       const bridge = await connectBridge();
-      bridge.onEvent((event) => this.run.handle(event));
+      bridge.onEvent((event) => {
+        if (event.type === 'model_import') this.onImport(event.job);
+        else this.run.handle(event);
+      });
       this.bridge = bridge;
       const [info, settings, state] = await Promise.all([
         bridge.call('app.info'),
@@ -79,6 +85,44 @@ export class AppModel {
     } catch (err) {
       this.announce(`Error: ${err instanceof Error ? err.message : String(err)}`);
       throw err;
+    }
+  }
+
+  async refreshModels(): Promise<void> {
+    const { models, folder, job } = await this.bridge!.call('models.list');
+    this.models = models;
+    this.modelsFolder = folder;
+    if (job) this.importJob = job;
+  }
+
+  async importModel(source: string, name: string): Promise<void> {
+    this.importJob = await this.bridge!.call('models.import', { source, name });
+    this.announce(`Importing ${source} as ${name}…`);
+  }
+
+  async chooseModel(path: string): Promise<void> {
+    this.applySettings(await this.bridge!.call('models.choose', { path }));
+    this.info = await this.bridge!.call('app.info');
+    this.run.model = this.info.model;
+    await this.refreshModels();
+    this.announce('Model chosen; runs now use the in-process backend.');
+  }
+
+  async deleteModel(path: string): Promise<void> {
+    const { models } = await this.bridge!.call('models.delete', { path });
+    this.models = models;
+    this.announce('Model deleted.');
+  }
+
+  private onImport(job: ImportJob): void {
+    const before = this.importJob?.phase;
+    this.importJob = job;
+    if (job.phase === before) return;
+    if (job.phase === 'done') {
+      this.announce('Model import finished.');
+      void this.refreshModels();
+    } else if (job.phase === 'failed') {
+      this.announce(`Model import failed: ${job.error}`);
     }
   }
 

@@ -108,7 +108,7 @@ export class RunModel {
     return view;
   }
 
-  handle(event: HostEvent): void {
+  handle(event: Exclude<HostEvent, { type: 'model_import' }>): void {
     if (event.type === 'state') {
       const before = this.state;
       this.state = event.state;

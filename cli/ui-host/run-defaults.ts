@@ -1,0 +1,29 @@
+import type { Settings } from '../../main/api/settings.ts';
+import { normalizeBaseUrl } from '../../agent/openai/client.ts';
+import { ModelEndpointError } from '../../agent/openai/errors.ts';
+import { CliError } from '../errors.ts';
+import type { ModelOptionValues } from '../model-options.ts';
+
+/** The shared model flags as Settings: the defaults for runs started from the UI. */
+export function runDefaults(options: ModelOptionValues): Partial<Settings> {
+  const out: { -readonly [K in keyof Settings]?: Settings[K] } = {};
+  if (options.endpoint !== undefined && options.modelDir !== undefined) {
+    throw new CliError('give either --endpoint or --model-dir, not both', 2);
+  }
+  if (options.endpoint !== undefined) {
+    try {
+      normalizeBaseUrl(options.endpoint);
+    } catch (err) {
+      if (err instanceof ModelEndpointError) throw new CliError(err.message, 2);
+      throw err;
+    }
+    if (options.model === undefined) throw new CliError(`--endpoint needs --model <name>: the model name served at ${options.endpoint}`, 2);
+    Object.assign(out, { backend: 'endpoint', endpointUrl: options.endpoint, endpointModel: options.model });
+  } else if (options.model !== undefined) {
+    out.endpointModel = options.model;
+  }
+  if (options.modelDir !== undefined) Object.assign(out, { backend: 'in-process', modelDir: options.modelDir });
+  if (options.apiKeyEnv !== undefined) out.apiKeyEnv = options.apiKeyEnv;
+  if (options.temperature !== undefined) out.temperature = options.temperature;
+  return out;
+}

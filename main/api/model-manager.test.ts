@@ -1,0 +1,63 @@
+import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test } from 'vitest';
+import { ModelManager, type ModelImporter } from './model-manager.ts';
+import type { HostEvent, ImportJob } from './types.ts';
+
+/** An importer at the seam: reports progress and writes a manifest, like the real one. */
+const fakeImporter = (fail?: string): ModelImporter => ({
+  manifestFile: 'kestrel-model.json',
+  async run({ source, out, onProgress }) {
+    for (let i = 1; i <= 3; i++) onProgress({ phase: 'converting', done: i, total: 3, detail: `tensor ${i}` });
+    if (fail) throw new Error(fail);
+    await mkdir(out, { recursive: true });
+    await writeFile(join(out, 'kestrel-model.json'), JSON.stringify({ precision: 'fp16', createdAt: '2026-12-01T00:00:00Z', source }));
+    await writeFile(join(out, 'text-model.onnx'), new Uint8Array(1000));
+  },
+});
+
+async function finished(manager: ModelManager): Promise<ImportJob> {
+  for (;;) {
+    const job = manager.current();
+    if (job && (job.phase === 'done' || job.phase === 'failed')) return job;
+    await new Promise((d) => setTimeout(d, 5));
+  }
+}
+
+test('import with progress, list, delete; names and folders outside are refused', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'kestrel-models-'));
+  const models = join(root, 'models');
+  let active = '';
+  const manager = new ModelManager(fakeImporter(), () => models, () => active);
+  const events: HostEvent[] = [];
+  manager.subscribe((e) => events.push(e));
+
+  expect(() => manager.startImport('/hf/kimi', '../escape')).toThrow(/may use letters, digits/);
+  manager.startImport('/hf/kimi', 'kimi-fp16');
+  expect(() => manager.startImport('/hf/kimi', 'again')).toThrow(/already running/);
+  expect(await finished(manager)).toMatchObject({ phase: 'done', target: join(models, 'kimi-fp16') });
+  expect(events.map((e) => (e.type === 'model_import' ? e.job.phase : e.type))).toContain('done');
+
+  await mkdir(join(models, 'not-a-model'));
+  active = join(models, 'kimi-fp16');
+  const list = await manager.list();
+  expect(list).toEqual([{ name: 'kimi-fp16', path: join(models, 'kimi-fp16'), precision: 'fp16', createdAt: '2026-12-01T00:00:00Z', bytes: expect.any(Number), active: true }]);
+  expect(list[0]!.bytes).toBeGreaterThan(1000);
+
+  manager.startImport('/hf/kimi', 'kimi-fp16');
+  expect(await finished(manager)).toMatchObject({ phase: 'failed', error: expect.stringMatching(/already exists/) });
+
+  await expect(manager.delete(join(models, 'not-a-model'))).rejects.toThrow(/not an imported model/);
+  await expect(manager.delete(root)).rejects.toThrow(/not a model folder inside/);
+  await expect(manager.delete(join(models, 'kimi-fp16', '..', '..'))).rejects.toThrow(/not a model folder inside/);
+  await manager.delete(join(models, 'kimi-fp16'));
+  expect(await readdir(models)).toEqual(['not-a-model']);
+});
+
+test('a failed import says why', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'kestrel-models-'));
+  const manager = new ModelManager(fakeImporter('config.json: model_type is not kimi_vl'), () => root, () => '');
+  manager.startImport('/hf/other', 'other');
+  expect(await finished(manager)).toMatchObject({ phase: 'failed', error: 'config.json: model_type is not kimi_vl' });
+});

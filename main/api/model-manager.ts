@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { basename, join, resolve, sep } from 'node:path';
+import type { HostEvent, ImportJob, ModelEntry } from './types.ts';
+
+/** The in-process model's importer (native-models), as the manager needs it. */
+export interface ModelImporter {
+  /** The file a converted folder carries, e.g. kestrel-model.json. */
+  readonly manifestFile: string;
+  run(options: {
+    source: string;
+    out: string;
+    onProgress: (p: { phase: 'checking' | 'converting' | 'hashing'; done: number; total: number; detail: string }) => void;
+  }): Promise<unknown>;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+async function folderBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    const full = join(dir, entry.name);
+    total += entry.isDirectory() ? await folderBytes(full) : ((await stat(full).catch(() => undefined))?.size ?? 0);
+  }
+  return total;
+}
+
+/**
+ * Converted models in one folder: list, import (one at a time, with progress pushed to every
+ * window), delete. Only folders inside the models folder that carry a manifest are touched.
+ */
+export class ModelManager {
+  private job: ImportJob | undefined;
+  private readonly listeners = new Set<(event: HostEvent) => void>();
+
+  constructor(
+    private readonly importer: ModelImporter,
+    private readonly modelsDir: () => string,
+    private readonly activeDir: () => string,
+  ) {}
+
+  subscribe(listener: (event: HostEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  current(): ImportJob | undefined {
+    return this.job;
+  }
+
+  async list(): Promise<ModelEntry[]> {
+    const root = resolve(this.modelsDir());
+    const names = await readdir(root).catch(() => [] as string[]);
+    const out: ModelEntry[] = [];
+    for (const name of names.sort()) {
+      const path = join(root, name);
+      let manifest: { precision?: unknown; createdAt?: unknown };
+      try {
+        manifest = JSON.parse(await readFile(join(path, this.importer.manifestFile), 'utf8')) as typeof manifest;
+      } catch {
+        continue;
+      }
+      out.push({
+        name,
+        path,
+        ...(typeof manifest.precision === 'string' ? { precision: manifest.precision } : {}),
+        ...(typeof manifest.createdAt === 'string' ? { createdAt: manifest.createdAt } : {}),
+        bytes: await folderBytes(path),
+        active: resolve(this.activeDir() || '.') === path,
+      });
+    }
+    return out;
+  }
+
+  /** Starts converting a Hugging Face folder into <models>/<name>; progress arrives as events. */
+  startImport(source: string, name: string): ImportJob {
+    if (this.job && this.job.phase !== 'done' && this.job.phase !== 'failed') {
+      throw new Error(`an import is already running (${basename(this.job.source)}); wait for it to finish`);
+    }
+    if (!NAME.test(name)) throw new Error(`the model name "${name}" may use letters, digits, ".", "_" and "-" only`);
+    const target = join(resolve(this.modelsDir()), name);
+    let job: ImportJob = { id: randomUUID(), source: resolve(source), target, phase: 'starting', done: 0, total: 0, detail: '' };
+    const update = (next: ImportJob) => {
+      job = next;
+      this.job = next;
+      for (const listener of this.listeners) listener({ type: 'model_import', job: next });
+    };
+    update(job);
+    void (async () => {
+      try {
+        if (await stat(target).catch(() => undefined)) throw new Error(`${target} already exists; choose another name or delete it first`);
+        let last = 0;
+        await this.importer.run({
+          source: job.source,
+          out: target,
+          onProgress: (p) => {
+            // Thousands of tensors: tell the windows a few times a second, not on every one.
+            const now = Date.now();
+            if (now - last < 200 && p.done < p.total) return;
+            last = now;
+            update({ ...job, ...p });
+          },
+        });
+        update({ ...job, phase: 'done', done: job.total, detail: `imported into ${target}` });
+      } catch (err) {
+        update({ ...job, phase: 'failed', error: err instanceof Error ? err.message : String(err) });
+      }
+    })();
+    return job;
+  }
+
+  async delete(path: string): Promise<void> {
+    const root = resolve(this.modelsDir());
+    const target = resolve(path);
+    if (!target.startsWith(root + sep) || target.slice(root.length + 1).includes(sep)) {
+      throw new Error(`${target} is not a model folder inside ${root}; only imported models can be deleted here`);
+    }
+    if (!(await stat(join(target, this.importer.manifestFile)).catch(() => undefined))) {
+      throw new Error(`${target} has no ${this.importer.manifestFile}; it is not an imported model, so it is left alone`);
+    }
+    if (this.job && this.job.target === target && this.job.phase !== 'done' && this.job.phase !== 'failed') {
+      throw new Error('that model is being imported right now');
+    }
+    await rm(target, { recursive: true, force: true });
+  }
+}

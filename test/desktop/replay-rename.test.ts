@@ -163,4 +163,30 @@ describe('kestrel replay on a real desktop (Xvfb, xterm)', () => {
     expect(again).toMatchObject({ code: 0, stdout: `os/kestrel-rename-folder: 1\nresults: ${out}\n` });
     expect(existsSync(join(home, 'Desktop', 'todo_list_Jan_2'))).toBe(true);
   });
+
+  test('a folder of tasks: unsupported ones are named and skipped, the rest run, then the summary per domain', async () => {
+    const tasks = join(home, '..', `tasks-${Date.now()}`);
+    mkdirSync(join(tasks, 'os'), { recursive: true });
+    for (const id of ['13584542-872b-42d8-b299-866967b5c3ef', 'b3d4a89c-53f2-4d6b-8b6a-541fb5d205fa']) {
+      copyFileSync(join(FIXTURES, 'os', `${id}.json`), join(tasks, 'os', `${id}.json`));
+    }
+    const server = await startOpenAIServer({ replies: ['## Action:\nThis machine has no Bluetooth.\n## Code:\n```python\nFAIL\n```'] });
+    try {
+      const result = await replay([tasks, '--endpoint', server.baseUrl, '--model', 'kimi-vl-test']);
+      expect(result.code).toBe(0);
+      const lines = result.stdout.trim().split('\n');
+      expect(lines[0]).toBe('os/13584542-872b-42d8-b299-866967b5c3ef: unsupported (evaluator.func result: getter "vm_terminal_output" is not supported on a local desktop)');
+      expect(lines[1]).toMatch(/^os\/b3d4a89c-53f2-4d6b-8b6a-541fb5d205fa: agent failed after 1 step \(.+\)$/);
+      expect(lines.slice(2)).toEqual([
+        'os/b3d4a89c-53f2-4d6b-8b6a-541fb5d205fa: 1',
+        'os: 100.00% success over 1 run (1 unsupported)',
+        'total: 100.00% success over 1 run (1 unsupported)',
+        `results: ${out}`,
+      ]);
+      expect(server.chatRequests()).toHaveLength(1);
+      expect(readdirSync(join(out, 'os')).sort()).toEqual(['13584542-872b-42d8-b299-866967b5c3ef', 'b3d4a89c-53f2-4d6b-8b6a-541fb5d205fa']);
+    } finally {
+      await server.stop();
+    }
+  });
 });

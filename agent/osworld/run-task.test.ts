@@ -160,6 +160,9 @@ describe('running an OSWorld task locally', () => {
       'sleep 250',
     ]);
     expect(readFileSync(join(home, 'in', 'copy.txt'), 'utf8')).toBe('payload');
+    expect(prepareTask(task({ func: 'infeasible' }, [{ type: 'download', parameters: { files: [{ url: pathToFileURL(source).href, path: '~/x' }] } }]), { screen }).commands).toEqual([
+      `cp ${source} ~/x`,
+    ]);
     expect(warnings).toEqual(['config[1] command exited with 3: boom']);
     expect(result).toMatchObject({ status: 'scored', score: 1 });
   });

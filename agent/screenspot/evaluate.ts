@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import sharp from 'sharp';
 import { pointInBox, summarize, type AccuracySummary, type PixelPoint } from './metric.ts';
 import type { ScreenSpotRecord } from './records.ts';
@@ -52,7 +52,10 @@ export class ScreenSpotImageError extends Error {
 }
 
 async function loadImage(imagesDir: string, record: ScreenSpotRecord): Promise<{ png: Uint8Array; width: number; height: number }> {
-  const path = join(imagesDir, record.imageFile);
+  const path = resolve(imagesDir, record.imageFile);
+  if (relative(resolve(imagesDir), path).startsWith('..') || isAbsolute(record.imageFile)) {
+    throw new ScreenSpotImageError(`record ${record.id} names image ${record.imageFile}, outside the --images folder; img_filename must be a path inside it`);
+  }
   let bytes: Buffer;
   try {
     bytes = await readFile(path);

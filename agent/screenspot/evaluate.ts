@@ -3,7 +3,7 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import sharp from 'sharp';
 import { pointInBox, summarize, type AccuracySummary, type PixelPoint } from './metric.ts';
 import type { ScreenSpotRecord } from './records.ts';
-import { ResultsFile, type ScreenSpotResult } from './results-file.ts';
+import { ResultsFile, ResultsFileError, type ScreenSpotResult } from './results-file.ts';
 
 /** What a grounding model said for one image and query; `point` in the image's pixels, null when unreadable. */
 export interface GroundingPrediction {
@@ -86,6 +86,11 @@ export async function runScreenSpot(options: ScreenSpotRunOptions): Promise<Scre
     let resumed = 0;
     for (const record of records) {
       const previous = done.get(record.id);
+      if (previous && (previous.instruction !== record.instruction || previous.imageFile !== record.imageFile)) {
+        throw new ResultsFileError(
+          `${options.resultsPath} holds a different record under id ${record.id} ("${previous.instruction}" on ${previous.imageFile}); it was written for other annotations: choose another --results file`,
+        );
+      }
       if (previous) {
         results.push(previous);
         resumed += 1;

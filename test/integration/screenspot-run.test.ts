@@ -83,6 +83,11 @@ describe('ScreenSpot evaluation on a generated dataset', () => {
     const lines = readFileSync(resultsPath, 'utf8').trimEnd().split('\n');
     expect(lines.map((l) => JSON.parse(l).id)).toEqual(records.map((r) => r.id));
 
+    const other = records.map((r, i) => (i === 1 ? { ...r, instruction: 'something else' } : r));
+    await expect(runScreenSpot({ records: other, imagesDir: data.imagesDir, ground: scriptedGround([]), resultsPath })).rejects.toThrow(
+      'holds a different record under id synthetic_1 ("open the settings" on editor.png); it was written for other annotations',
+    );
+
     const third: string[] = [];
     await runScreenSpot({ records, imagesDir: data.imagesDir, ground: scriptedGround(third), resultsPath });
     expect(third).toEqual([]);

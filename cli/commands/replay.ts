@@ -29,6 +29,7 @@ export function registerReplay(program: Command): void {
     .option('--max-steps <n>', 'most agent steps per task', positiveInt('--max-steps'), 15)
     .option('--display <n>', 'which monitor to act on: index or output name from `xrandr --listmonitors`')
     .option('--settle <ms>', 'pause after each replayed step', milliseconds, 300)
+    .option('--no-evaluate', "set up and act (agent or trajectory) but skip the task's evaluator; no result.txt")
     .option('--check', 'only list which tasks can run here, what they lack, and the commands they would run')
     .action(async (task: string, options) => {
       const { replayCommand } = await import('../replay/replay-command.ts');

@@ -22,6 +22,11 @@ describe('kestrel replay --check and bad input', () => {
     ]);
   });
 
+  test('--no-evaluate checks only the set-up: the terminal-size task then runs (its pyautogui snippet needs no consent)', async () => {
+    const result = await kestrel(['replay', `${SAMPLES}/13584542-872b-42d8-b299-866967b5c3ef.json`, '--check', '--no-evaluate']);
+    expect(result).toMatchObject({ code: 0, stdout: 'os/13584542-872b-42d8-b299-866967b5c3ef: runs\n', stderr: '' });
+  });
+
   test.each([
     [['replay', '/nonexistent/task.json'], 2, 'kestrel: /nonexistent/task.json does not exist; give an OSWorld task .json file or a folder of them'],
     [['replay', SAMPLES, '--trajectory', 'x'], 2, 'kestrel: --trajectory replays one task, but'],

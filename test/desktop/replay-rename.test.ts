@@ -104,12 +104,16 @@ describe('kestrel replay on a real desktop (Xvfb, xterm)', () => {
     expect(readFileSync(join(out, 'os', 'kestrel-rename-folder', 'result.txt'), 'utf8')).toBe('0.0\n');
   });
 
-  test('infeasible: 1 when the run ends with FAIL, 0 when it claims DONE', async () => {
+  test('infeasible: 1 when the run ends with FAIL, 0 when it claims DONE, no score with --no-evaluate', async () => {
     const bluetooth = join(FIXTURES, 'os/b3d4a89c-53f2-4d6b-8b6a-541fb5d205fa.json');
     const failed = await replay([bluetooth, '--trajectory', trajectoryDir('fail', ['FAIL'])]);
     expect(failed).toMatchObject({ code: 0, stdout: `os/b3d4a89c-53f2-4d6b-8b6a-541fb5d205fa: 1\nresults: ${out}\n` });
     const done = await replay([bluetooth, '--trajectory', trajectoryDir('done', ['pyautogui.click(10, 10)', 'DONE'])]);
     expect(done).toMatchObject({ code: 0, stdout: `os/b3d4a89c-53f2-4d6b-8b6a-541fb5d205fa: 0\nresults: ${out}\n` });
+    rmSync(join(out, 'os', 'b3d4a89c-53f2-4d6b-8b6a-541fb5d205fa', 'result.txt'));
+    const unscored = await replay([bluetooth, '--trajectory', trajectoryDir('done', ['DONE']), '--no-evaluate']);
+    expect(unscored).toMatchObject({ code: 0, stdout: `os/b3d4a89c-53f2-4d6b-8b6a-541fb5d205fa: not evaluated (--no-evaluate)\nresults: ${out}\n` });
+    expect(existsSync(join(out, 'os', 'b3d4a89c-53f2-4d6b-8b6a-541fb5d205fa', 'result.txt'))).toBe(false);
   });
 
   test('placeholders: screen size and halves from the display, the password from the environment (never printed)', async () => {

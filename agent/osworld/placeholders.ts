@@ -34,7 +34,7 @@ export function fillPlaceholders<T>(value: T, values: PlaceholderValues, reveal 
       return v.replace(PATTERN, (_, name: string) => {
         const filled = names[name];
         if (filled === undefined) {
-          throw new PlaceholderError(`the task uses {${name}}; give the password of this desktop's user with --client-password`);
+          throw new PlaceholderError(`the task uses {${name}}; give the password of this desktop's user through --client-password-env <VAR>`);
         }
         return filled;
       });

@@ -9,14 +9,14 @@ const SAMPLES = resolve(import.meta.dirname, '../../test/fixtures/osworld/os');
 describe('OSWorld task files', () => {
   test('the sample tasks load as they are, unknown fields kept, domain from the folder', async () => {
     const tasks = await loadOsworldTasks(resolve(SAMPLES, '..'));
-    expect(tasks.map((t) => t.id).sort()).toEqual([
-      '13584542-872b-42d8-b299-866967b5c3ef',
-      'b3d4a89c-53f2-4d6b-8b6a-541fb5d205fa',
-      'e0df059f-28a6-4169-924f-b9623e7184cc',
-      'f9be0997-4b7c-45c5-b05c-4612b44a6118',
-      'kestrel-rename-folder',
+    expect(tasks.map((t) => `${t.domain}/${t.id}`).sort()).toEqual([
+      'local/kestrel-placeholders',
+      'local/kestrel-rename-folder',
+      'os/13584542-872b-42d8-b299-866967b5c3ef',
+      'os/b3d4a89c-53f2-4d6b-8b6a-541fb5d205fa',
+      'os/e0df059f-28a6-4169-924f-b9623e7184cc',
+      'os/f9be0997-4b7c-45c5-b05c-4612b44a6118',
     ]);
-    expect(tasks.find((t) => t.id === 'kestrel-rename-folder')!.domain).toBe('local');
     const rename = tasks.find((t) => t.id.startsWith('e0df'))!;
     expect(rename.domain).toBe('os');
     expect(rename.config.map((s) => s.type)).toEqual(['execute', 'execute']);

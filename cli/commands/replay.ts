@@ -1,10 +1,43 @@
-import type { Command } from 'commander';
-import { notBuilt } from './not-built.ts';
+import { InvalidArgumentError, type Command } from 'commander';
+import { addModelOptions } from '../model-options.ts';
+import { positiveInt } from '../options.ts';
+
+function typing(value: string): 'auto' | 'xdotool' | 'clipboard' {
+  if (value === 'auto' || value === 'xdotool' || value === 'clipboard') return value;
+  throw new InvalidArgumentError(`--typing must be auto, xdotool or clipboard, got '${value}'.`);
+}
+
+function envName(value: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) {
+    throw new InvalidArgumentError('--client-password-env takes the NAME of an environment variable, not the password itself.');
+  }
+  return value;
+}
+
+function milliseconds(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`--settle must be a whole number of milliseconds, got '${value}'.`);
+  return Number(value);
+}
 
 export function registerReplay(program: Command): void {
-  program
-    .command('replay')
-    .description('run an OSWorld task file, or replay a recorded trajectory, on this desktop')
-    .argument('<task>', 'an OSWorld task .json file or a folder of them')
-    .action(notBuilt('replay', 7));
+  addModelOptions(
+    program
+      .command('replay')
+      .description('run an OSWorld task file, or replay a recorded trajectory, on this desktop')
+      .argument('<task>', 'an OSWorld task .json file or a folder of them'),
+  )
+    .option('--trajectory <path>', "replay a recorded run instead of asking the model: a traj.jsonl (Kestrel's or OSWorld's pyautogui) or its folder")
+    .option('--allow-exec', 'allow the commands the task file runs (set-up steps and getters); without it they are listed and nothing runs')
+    .option('--record <dir>', "results folder, in OSWorld's layout <dir>/<domain>/<task id>/", 'results')
+    .option('--client-password-env <VAR>', 'environment variable holding the password that fills {CLIENT_PASSWORD}', envName)
+    .option('--domain <name>', 'the domain folder results go under (default: the task folder name, else the task snapshot)')
+    .option('--max-steps <n>', 'most agent steps per task', positiveInt('--max-steps'), 15)
+    .option('--display <n>', 'which monitor to act on: index or output name from `xrandr --listmonitors`')
+    .option('--typing <how>', 'how text is typed: auto, xdotool or clipboard', typing, 'auto')
+    .option('--settle <ms>', 'pause after each replayed step', milliseconds, 300)
+    .option('--check', 'only list which tasks can run here, what they lack, and the commands they would run')
+    .action(async (task: string, options) => {
+      const { replayCommand } = await import('../replay/replay-command.ts');
+      process.exitCode = await replayCommand(task, options);
+    });
 }

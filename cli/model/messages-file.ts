@@ -4,6 +4,7 @@
  * `{"type": "image", "image": "/path.png"}` parts.
  */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { LocalChatMessage, LocalContentPart } from '../../native-models/models/kimi-vl/local-model.ts';
 import { CliError } from '../errors.ts';
 
@@ -21,11 +22,20 @@ export function parseMessages(raw: unknown, where: string): LocalChatMessage[] {
     const parts = content.map((p: unknown, j): LocalContentPart => {
       const part = p as { type?: unknown; text?: unknown; image?: unknown; image_url?: unknown };
       if (part?.type === 'text' && typeof part.text === 'string') return { type: 'text', text: part.text };
-      if (part?.type === 'image' || part?.type === 'image_url') return { type: 'image', image: part.image ?? part.image_url };
+      if (part?.type === 'image' || part?.type === 'image_url') return { type: 'image', image: imageSource(part.image ?? part.image_url, `${at}, part ${j + 1}`) };
       throw new CliError(`${at}, part ${j + 1}: expected {"type": "text", "text": "..."} or {"type": "image", "image": "/path.png"}`);
     });
     return { role: role as LocalChatMessage['role'], content: parts };
   });
+}
+
+/** A path, a file:// URL or a base64 data URL, bare or as OpenAI's `{"url": ...}`. */
+function imageSource(value: unknown, at: string): string | { readonly data: Uint8Array } {
+  const url = typeof value === 'object' && value !== null ? (value as { url?: unknown }).url : value;
+  if (typeof url !== 'string' || url === '') throw new CliError(`${at}: an image part needs "image": "/path.png" (a path, file:// URL or data URL)`);
+  const data = /^data:image\/[\w.+-]+;base64,(.*)$/s.exec(url);
+  if (data) return { data: new Uint8Array(Buffer.from(data[1]!, 'base64')) };
+  return url.startsWith('file://') ? fileURLToPath(url) : url;
 }
 
 export function readMessagesFile(path: string): LocalChatMessage[] {

@@ -1,13 +1,18 @@
 /** Runs a model command, turning the model runtime's typed errors into one-line CLI errors. */
 import { CheckpointError } from '../../native-models/checkpoint/errors.ts';
+import { ImageInputError, ImageProcessorConfigError } from '../../native-models/models/kimi-vl/image-processing.ts';
 import { VisionNotAvailableError } from '../../native-models/models/kimi-vl/local-model.ts';
+import { MultimodalPromptError } from '../../native-models/models/kimi-vl/multimodal.ts';
 import { CliError } from '../errors.ts';
+
+/** Errors about what the person gave us (files, images, messages): their message is the whole story. */
+const USER_FACING = [CheckpointError, VisionNotAvailableError, ImageInputError, ImageProcessorConfigError, MultimodalPromptError];
 
 export async function asCliErrors<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (err) {
-    if (err instanceof CheckpointError || err instanceof VisionNotAvailableError) throw new CliError(err.message);
+    if (USER_FACING.some((type) => err instanceof type)) throw new CliError((err as Error).message);
     throw err;
   }
 }

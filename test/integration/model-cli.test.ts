@@ -110,7 +110,7 @@ describe('kestrel model logits', () => {
   });
 
   test.each([
-    [[{ role: 'user', content: [{ type: 'image', image: '/tmp/screen.png' }, { type: 'text', text: 'What is this?' }] }], /vision tower is not built yet \(issue 5\)/],
+    [[{ role: 'user', content: [{ type: 'image', image: '/nonexistent/screen.png' }, { type: 'text', text: 'What is this?' }] }], /cannot read image \/nonexistent\/screen\.png: ENOENT/],
     [[{ role: 'bot', content: 'hi' }], /message 1 has role "bot"; use "system", "user" or "assistant"/],
     [[{ role: 'user', content: [{ type: 'audio' }] }], /message 1, part 1: expected \{"type": "text"/],
     ['not json', /is not valid JSON/],

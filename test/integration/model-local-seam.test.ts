@@ -36,9 +36,9 @@ describe('KimiVLLocalModel as the agent sees it', () => {
     expect(['stop', 'length']).toContain(r.finishReason);
   });
 
-  test('a screenshot in the messages is refused with the reason, not silently dropped', async () => {
+  test('a corrupt screenshot in the messages is refused with the reason, not silently dropped', async () => {
     const model: VisionLanguageModel = local;
     const png = { mimeType: 'image/png' as const, data: new Uint8Array([137, 80, 78, 71]) };
-    await expect(model.generate({ messages: [{ role: 'user', content: [{ type: 'image', image: png }, { type: 'text', text: 'click Save' }] }] })).rejects.toThrow(/vision tower is not built yet \(issue 5\)/);
+    await expect(model.generate({ messages: [{ role: 'user', content: [{ type: 'image', image: png }, { type: 'text', text: 'click Save' }] }] })).rejects.toThrow(/not a readable image/);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * `kestrel model import`: turns a Hugging Face Kimi-VL folder into a Kestrel model folder —
- * the language model as ONNX with external weights, the tokenizer and template files, and a
+ * the language model and the vision tower + projector as ONNX with external weights, the
+ * tokenizer, template and preprocessor files, and a
  * manifest recording what was built, from which checkpoint, with checksums. Streams tensor by
  * tensor (one expert at a time for MoE layers), so memory stays flat whatever the model size.
  */
@@ -12,7 +13,8 @@ import { HfCheckpoint, readJsonFile } from '../../checkpoint/hf-checkpoint.ts';
 import { writeModel } from '../../onnx/model-writer.ts';
 import { parseKimiVLConfig } from './configuration.ts';
 import { cacheWidth, buildTextGraph, type Precision } from './modeling-text.ts';
-import { textTensorShapes, visionTensorShapes } from './tensor-names.ts';
+import { checkVisionTensors, VISION_MODEL_NAME, writeVisionModel } from './import-vision.ts';
+import { textTensorShapes } from './tensor-names.ts';
 import { KimiTokenizer, TIKTOKEN_FILE, TOKENIZER_CONFIG_FILE } from './tokenization.ts';
 import { ChatTemplate } from './chat-template.ts';
 import { produceRecipe } from './weight-recipes.ts';
@@ -40,7 +42,8 @@ export interface ModelManifest {
     readonly vocabSize: number;
     readonly cacheWidth: number;
   };
-  readonly vision: null;
+  /** MoonViT + projector (import-vision.ts). */
+  readonly vision: { readonly graph: FileRecord; readonly weights: FileRecord };
   readonly files: readonly FileRecord[];
   readonly stats: { readonly seconds: number; readonly weightBytesWritten: number; readonly megabytesPerSecond: number };
 }
@@ -84,9 +87,7 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
       ckpt.expectShape(name, shape);
       opts.onProgress?.({ phase: 'checking', done: ++n, total: expected.size, detail: name });
     }
-    for (const [name, shape] of visionTensorShapes(config.vision, config.text.hiddenSize)) {
-      if (ckpt.has(name)) ckpt.expectShape(name, shape);
-    }
+    checkVisionTensors(ckpt, config);
     if (existsSync(opts.out) && readdirSync(opts.out).length > 0 && !existsSync(join(opts.out, MANIFEST_FILE))) {
       throw new CheckpointError(`output folder ${opts.out} is not empty and is not a Kestrel model; choose an empty folder`);
     }
@@ -97,6 +98,7 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
       metadata: { source: source, precision },
       onProgress: (p) => opts.onProgress?.({ phase: 'converting', done: p.index + 1, total: p.count, detail: p.weight }),
     });
+    const vision = await writeVisionModel(ckpt, config, opts.out, (p) => opts.onProgress?.({ phase: 'converting', done: p.index + 1, total: p.count, detail: p.weight }));
 
     const copied: FileRecord[] = [];
     for (const file of COPIED_FILES) {
@@ -127,9 +129,12 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
         vocabSize: config.text.vocabSize,
         cacheWidth: cacheWidth(config.text),
       },
-      vision: null,
+      vision: {
+        graph: { file: `${VISION_MODEL_NAME}.onnx`, bytes: vision.modelBytes, sha256: vision.modelSha256 },
+        weights: { file: `${VISION_MODEL_NAME}.onnx.data`, bytes: vision.dataBytes, sha256: vision.dataSha256 },
+      },
       files: copied,
-      stats: { seconds, weightBytesWritten: written.dataBytes, megabytesPerSecond: written.dataBytes / 1e6 / Math.max(seconds, 1e-3) },
+      stats: { seconds, weightBytesWritten: written.dataBytes + vision.dataBytes, megabytesPerSecond: (written.dataBytes + vision.dataBytes) / 1e6 / Math.max(seconds, 1e-3) },
     };
     const tmp = join(opts.out, `${MANIFEST_FILE}.partial`);
     writeFileSync(tmp, JSON.stringify(manifest, null, 2) + '\n');

@@ -5,7 +5,7 @@ import { argmax } from '../../../test/harness/floats.ts';
 import { HfCheckpoint } from '../../checkpoint/hf-checkpoint.ts';
 import { generateTokens } from '../../generation/generate.ts';
 import { importKimiVL } from './import-checkpoint.ts';
-import { KimiVLLocalModel, VisionNotAvailableError } from './local-model.ts';
+import { KimiVLLocalModel } from './local-model.ts';
 import { ReferenceTextModel } from './reference-text.ts';
 import { StreamingDecoder } from './tokenization.ts';
 
@@ -86,7 +86,8 @@ describe('generation on the in-process model', () => {
     expect(a.tokens).not.toEqual(c.tokens);
   });
 
-  test('image parts are refused until the vision tower exists', async () => {
-    await expect(model.generate({ messages: [{ role: 'user', content: [{ type: 'image', image: {} }, { type: 'text', text: 'hi' }] }] })).rejects.toThrow(VisionNotAvailableError);
+  test('image parts go through the image processor: a corrupt image is refused in one line', async () => {
+    const notPng = { data: new Uint8Array([137, 80, 78, 71]) };
+    await expect(model.generate({ messages: [{ role: 'user', content: [{ type: 'image', image: notPng }, { type: 'text', text: 'hi' }] }] })).rejects.toThrow(/image data is not a readable image/);
   });
 });

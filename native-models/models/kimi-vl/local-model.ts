@@ -1,17 +1,25 @@
 /**
  * Kimi-VL running in this process: chat messages in, text and timings out. Has the shape of
  * agent/model.ts's `VisionLanguageModel` (implemented structurally; native-models never
- * imports agent/). Images are refused until the vision tower lands (issue 5).
+ * imports agent/). Image parts (bytes or a file path) go through the image processor and the
+ * imported vision model; their features fill the `<|media_pad|>` slots of the prefill.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { generateTokens, type GenerationOutput } from '../../generation/generate.ts';
+import { readJsonFile } from '../../checkpoint/hf-checkpoint.ts';
 import type { SessionOptions } from '../../onnx/backend.ts';
 import { ChatTemplate, type TemplateMessage, type TemplatePart } from './chat-template.ts';
-import { TextSession } from './text-session.ts';
+import { KIMI_VL_IMAGE_DEFAULTS, parsePreprocessorConfig, type ImageProcessorConfig } from './image-processing.ts';
+import { VisionEncoder } from './import-vision.ts';
+import { attachImages, expandMediaPads, imagesInOrder, withImagePrefill, type PromptWithImages } from './multimodal.ts';
+import { TextSession, type ImageFeatures } from './text-session.ts';
 import { KimiTokenizer, StreamingDecoder } from './tokenization.ts';
 
 export type LocalContentPart =
   | { readonly type: 'text'; readonly text: string }
-  | { readonly type: 'image'; readonly image: unknown };
+  /** Bytes (the agent's ImageContent) or a file path. */
+  | { readonly type: 'image'; readonly image: { readonly data: Uint8Array } | string };
 
 export interface LocalChatMessage {
   readonly role: 'system' | 'user' | 'assistant';
@@ -45,7 +53,7 @@ export interface LocalGenerateResult {
 export class VisionNotAvailableError extends Error {
   override readonly name = 'VisionNotAvailableError';
   constructor() {
-    super('this message has an image, but the in-process vision tower is not built yet (issue 5); send text only');
+    super('this message has an image, but the model folder has no vision model (imported before vision support); re-run `kestrel model import` to send images');
   }
 }
 
@@ -56,10 +64,7 @@ export const DEFAULT_MAX_TOKENS = 512;
 export function toTemplateMessages(messages: readonly LocalChatMessage[]): TemplateMessage[] {
   return messages.map((m) => {
     if (typeof m.content === 'string') return { role: m.role, content: m.content };
-    const parts: TemplatePart[] = m.content.map((p) => {
-      if (p.type === 'image') throw new VisionNotAvailableError();
-      return { type: 'text', text: p.text };
-    });
+    const parts: TemplatePart[] = m.content.map((p) => (p.type === 'image' ? { type: 'image', image: '' } : { type: 'text', text: p.text }));
     return { role: m.role, content: parts };
   });
 }
@@ -70,13 +75,19 @@ export class KimiVLLocalModel {
     readonly session: TextSession,
     readonly tokenizer: KimiTokenizer,
     readonly template: ChatTemplate,
+    readonly vision: VisionEncoder | undefined,
+    readonly imageConfig: ImageProcessorConfig,
   ) {}
 
   static async load(dir: string, opts: SessionOptions = {}): Promise<KimiVLLocalModel> {
     const session = await TextSession.open(dir, opts);
     const tokenizer = KimiTokenizer.fromDir(dir, session.config.text.vocabSize);
     const template = ChatTemplate.fromDir(dir);
-    return new KimiVLLocalModel(`kimi-vl (in-process, ${session.manifest.precision}) @ ${dir}`, session, tokenizer, template);
+    const visionFile = session.manifest.vision ? join(dir, session.manifest.vision.graph.file) : undefined;
+    const vision = visionFile ? await VisionEncoder.open(visionFile, session.config.vision, opts) : undefined;
+    const preprocessor = join(dir, 'preprocessor_config.json');
+    const imageConfig = existsSync(preprocessor) ? parsePreprocessorConfig(readJsonFile(preprocessor, 'preprocessor_config.json')) : KIMI_VL_IMAGE_DEFAULTS;
+    return new KimiVLLocalModel(`kimi-vl (in-process, ${session.manifest.precision}) @ ${dir}`, session, tokenizer, template, vision, imageConfig);
   }
 
   /** The rendered prompt and its token ids. */
@@ -85,16 +96,25 @@ export class KimiVLLocalModel {
     return { prompt, inputIds: this.tokenizer.encode(prompt) };
   }
 
-  /** Next-token logits after the prompt (what `kestrel model logits` prints). */
-  async logits(messages: readonly LocalChatMessage[]): Promise<{ prompt: string; inputIds: number[]; logits: Float32Array }> {
+  /** The prompt with each image's `<|media_pad|>` widened, and the images' features for the prefill. */
+  async encodeMultimodal(messages: readonly LocalChatMessage[]): Promise<PromptWithImages & { prompt: string }> {
     const { prompt, inputIds } = this.encodeChat(messages);
-    const { logits } = await this.session.forward(inputIds);
-    return { prompt, inputIds, logits };
+    const images = imagesInOrder(messages);
+    if (images.length === 0) return { prompt, inputIds: expandMediaPads(inputIds, []).ids, images: undefined, imageTokenCounts: [] };
+    if (!this.vision) throw new VisionNotAvailableError();
+    return { prompt, ...(await attachImages(inputIds, images, this.vision, this.imageConfig)) };
+  }
+
+  /** Next-token logits after the prompt (what `kestrel model logits` prints). */
+  async logits(messages: readonly LocalChatMessage[]): Promise<{ prompt: string; inputIds: number[]; logits: Float32Array; images: ImageFeatures | undefined }> {
+    const { prompt, inputIds, images } = await this.encodeMultimodal(messages);
+    const { logits } = await this.session.forward(inputIds, undefined, images);
+    return { prompt, inputIds, logits, images };
   }
 
   async generate(request: LocalGenerateRequest): Promise<LocalGenerateResult> {
-    const { inputIds } = this.encodeChat(request.messages);
-    const out: GenerationOutput = await generateTokens(this.session, inputIds, new StreamingDecoder(this.tokenizer, { skipSpecialTokens: true }), {
+    const { inputIds, images } = await this.encodeMultimodal(request.messages);
+    const out: GenerationOutput = await generateTokens(withImagePrefill(this.session, images), inputIds, new StreamingDecoder(this.tokenizer, { skipSpecialTokens: true }), {
       maxNewTokens: request.maxTokens ?? DEFAULT_MAX_TOKENS,
       temperature: request.temperature,
       topP: request.topP,
@@ -113,7 +133,8 @@ export class KimiVLLocalModel {
     };
   }
 
-  release(): Promise<void> {
-    return this.session.release();
+  async release(): Promise<void> {
+    await this.vision?.release();
+    await this.session.release();
   }
 }

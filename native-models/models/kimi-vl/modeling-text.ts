@@ -33,6 +33,10 @@ export const TEXT_IO = {
   logits: 'logits',
   past: (i: number) => `past.${i}`,
   present: (i: number) => `present.${i}`,
+  /** Projector rows [n, hidden] (fp32) written over the embeddings at `imagePositions`; n = 0 for text. */
+  imageFeatures: 'image_features',
+  /** Positions within this call's `input_ids`, [n] int64. */
+  imagePositions: 'image_positions',
 } as const;
 
 /** Values per token and layer in the latent KV cache. */
@@ -112,6 +116,10 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
   // ---- embeddings ----------------------------------------------------------------------------
   const embed = copy('embed_tokens', [t.vocabSize, D], `${LM}.embed_tokens.weight`);
   let x = g.op('Gather', [embed, g.op('Squeeze', [ids, axis0], 'input_ids.flat')], 'embed', [attr.int('axis', 0)]);
+  // Image features replace the <|media_pad|> embeddings (KIMI-VL-FACTS §3.3); text-only calls feed none.
+  const imageFeatures = toAct(g.input(TEXT_IO.imageFeatures, F32, ['image_tokens', D]), 'image.features');
+  const imageRows = g.op('Unsqueeze', [g.input(TEXT_IO.imagePositions, I64, ['image_tokens']), i64('axes.image', [1])], 'image.positions');
+  x = g.op('ScatterND', [x, imageRows, imageFeatures], 'embed.with_images');
 
   const qShape = i64('attn.q_shape', [0, H, qHead]);
   const qSplit = i64('attn.q_split', [nope, rope]);

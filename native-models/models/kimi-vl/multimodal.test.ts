@@ -35,7 +35,7 @@ describe('placeImageFeatures', () => {
 });
 
 describe('imagesInOrder', () => {
-  it('collects image bytes across messages in conversation order', () => {
+  it('collects image bytes and paths across messages in conversation order', () => {
     const a = Uint8Array.from([1]);
     const b = Uint8Array.from([2]);
     const c = Uint8Array.from([3]);
@@ -43,9 +43,10 @@ describe('imagesInOrder', () => {
       { content: 'system prompt' },
       { content: [{ type: 'image', image: { data: a } }, { type: 'text' }, { type: 'image', image: { data: b } }] },
       { content: [{ type: 'text' }] },
-      { content: [{ type: 'image', image: { data: c } }] },
+      { content: [{ type: 'image', image: { data: c } }, { type: 'image', image: '/tmp/shot.png' }] },
     ]);
-    expect(images).toEqual([a, b, c]);
-    expect(() => imagesInOrder([{ content: [{ type: 'image' }] }])).toThrow(/no image data/);
+    expect(images).toEqual([a, b, c, '/tmp/shot.png']);
+    expect(() => imagesInOrder([{ content: [{ type: 'image' }] }])).toThrow(/neither image bytes \(\{data\}\) nor a file path/);
+    expect(() => imagesInOrder([{ content: [{ type: 'image', image: { data: [1, 2] } }] }])).toThrow(MultimodalPromptError);
   });
 });

@@ -3,6 +3,10 @@
  * `<|media_pad|>` in the rendered chat template; the k-th one is widened to image k's token
  * count, and the projector's rows then overwrite the embeddings at those positions, in order.
  */
+import type { StepModel } from '../../generation/generate.ts';
+import { processImages, type ImageProcessorConfig, type ImageSource } from './image-processing.ts';
+import type { VisionEncoder } from './import-vision.ts';
+import type { ImageFeatures, KvCache } from './text-session.ts';
 
 /** `<|media_pad|>` in Kimi-VL's vocabulary (config.json media_placeholder_token_id). */
 export const MEDIA_PAD_TOKEN_ID = 163605;
@@ -63,18 +67,58 @@ export function mediaPadPositions(ids: readonly number[], padId = MEDIA_PAD_TOKE
   return positions;
 }
 
-/** Image bytes in the order their parts appear in the conversation (structurally the agent's ChatMessage). */
+/**
+ * Images in the order their parts appear in the conversation: bytes (the agent's ImageContent)
+ * or a file path (a messages file), as the image processor takes them.
+ */
 export function imagesInOrder(
-  messages: ReadonlyArray<{ readonly content: string | ReadonlyArray<{ readonly type: string; readonly image?: { readonly data: Uint8Array } }> }>,
-): Uint8Array[] {
-  const images: Uint8Array[] = [];
+  messages: ReadonlyArray<{ readonly content: string | ReadonlyArray<{ readonly type: string; readonly image?: unknown }> }>,
+): ImageSource[] {
+  const images: ImageSource[] = [];
   for (const message of messages) {
     if (typeof message.content === 'string') continue;
     for (const part of message.content) {
       if (part.type !== 'image') continue;
-      if (!part.image) throw new MultimodalPromptError('an image part has no image data; attach the PNG or JPEG bytes');
-      images.push(part.image.data);
+      const image = part.image;
+      if (typeof image === 'string') images.push(image);
+      else if (image && typeof image === 'object' && (image as { data?: unknown }).data instanceof Uint8Array) images.push((image as { data: Uint8Array }).data);
+      else throw new MultimodalPromptError('an image part has neither image bytes ({data}) nor a file path; attach a PNG or JPEG');
     }
   }
   return images;
+}
+
+export interface PromptWithImages {
+  readonly inputIds: number[];
+  /** Features for the prefill; undefined for a text-only prompt. */
+  readonly images: ImageFeatures | undefined;
+  readonly imageTokenCounts: readonly number[];
+}
+
+/**
+ * Takes the tokenized chat prompt (one `<|media_pad|>` per image part) and the images in
+ * conversation order: widens the placeholders and encodes the images with the vision model.
+ */
+export async function attachImages(
+  ids: readonly number[],
+  images: readonly ImageSource[],
+  vision: VisionEncoder,
+  imageConfig: ImageProcessorConfig,
+): Promise<PromptWithImages> {
+  const processed = await processImages(images, imageConfig);
+  const { ids: inputIds, spans } = expandMediaPads(ids, processed.tokenCounts);
+  const features = await vision.encode(processed);
+  const positions = spans.flatMap(({ start, length }) => Array.from({ length }, (_, i) => start + i));
+  return { inputIds, images: { features, positions }, imageTokenCounts: processed.tokenCounts };
+}
+
+/** A step model whose first (prefill) call carries the image features; later calls are text. */
+export function withImagePrefill(
+  session: { emptyCache(): KvCache; forward(ids: readonly number[], cache: KvCache, images?: ImageFeatures): Promise<{ logits: Float32Array; cache: KvCache }> },
+  images: ImageFeatures | undefined,
+): StepModel<KvCache> {
+  return {
+    emptyCache: () => session.emptyCache(),
+    forward: (ids, cache) => session.forward(ids, cache, cache.length === 0 ? images : undefined),
+  };
 }

@@ -155,11 +155,11 @@ export class ReferenceTextModel {
   }
 
   /** Runs one token at the next position; returns its hidden state after the last layer. */
-  private step(id: number): Float32Array {
+  private step(id: number, embedding?: Float32Array): Float32Array {
     const t = this.t;
     const p = this.length;
     const D = t.hiddenSize;
-    let x = this.get(`${LM}.embed_tokens.weight`).slice(id * D, (id + 1) * D);
+    let x = embedding?.slice() ?? this.get(`${LM}.embed_tokens.weight`).slice(id * D, (id + 1) * D);
     for (let i = 0; i < t.numHiddenLayers; i++) {
       const pre = `${LM}.layers.${i}`;
       const a = this.attention(rmsNorm(x, this.get(`${pre}.input_layernorm.weight`), t.rmsNormEps), i, p);
@@ -172,10 +172,10 @@ export class ReferenceTextModel {
     return x;
   }
 
-  /** Appends tokens; returns the next-token logits after the last one. */
-  forward(ids: readonly number[]): Float32Array {
+  /** Appends tokens; returns the next-token logits after the last one. `embeddings` replaces the input embedding at an index of `ids` (image features). */
+  forward(ids: readonly number[], embeddings?: ReadonlyMap<number, Float32Array>): Float32Array {
     let x: Float32Array = new Float32Array(0);
-    for (const id of ids) x = this.step(id);
+    for (const [i, id] of ids.entries()) x = this.step(id, embeddings?.get(i));
     const n = rmsNorm(x, this.get(`${LM}.norm.weight`), this.t.rmsNormEps);
     return matvec(this.get('language_model.lm_head.weight'), n, this.t.vocabSize, this.t.hiddenSize);
   }

@@ -16,6 +16,12 @@ export interface KvCache {
   readonly layers: readonly (Float32Array | Uint16Array)[];
 }
 
+/** Projector rows [positions.length, hidden] and where they go in the ids of one forward call. */
+export interface ImageFeatures {
+  readonly features: Float32Array;
+  readonly positions: readonly number[];
+}
+
 export class TextSession {
   private constructor(
     readonly dir: string,
@@ -39,8 +45,16 @@ export class TextSession {
     return { length: 0, layers: Array.from({ length: this.manifest.text.layers }, () => empty) };
   }
 
-  /** Feeds `ids` after the cached tokens; returns the next-token logits and the extended cache. */
-  async forward(ids: readonly number[], cache: KvCache = this.emptyCache()): Promise<{ logits: Float32Array; cache: KvCache; extras: Record<string, OutputValue> }> {
+  /**
+   * Feeds `ids` after the cached tokens; returns the next-token logits, the extended cache and
+   * any other graph outputs (intermediates exposed for comparison with the reference).
+   * `images` (a multimodal prefill) puts projector rows at positions of `ids`.
+   */
+  async forward(
+    ids: readonly number[],
+    cache: KvCache = this.emptyCache(),
+    images?: ImageFeatures,
+  ): Promise<{ logits: Float32Array; cache: KvCache; extras: Record<string, OutputValue> }> {
     const width = this.manifest.text.cacheWidth;
     const feeds: Record<string, FeedValue> = {
       [TEXT_IO.inputIds]: { type: 'int64', data: BigInt64Array.from(ids, (v) => BigInt(v)), dims: [1, ids.length] },
@@ -48,6 +62,13 @@ export class TextSession {
     for (const [i, data] of cache.layers.entries()) {
       const dims = [1, cache.length, width];
       feeds[TEXT_IO.past(i)] = data instanceof Uint16Array ? { type: 'float16', data, dims } : { type: 'float32', data, dims };
+    }
+    if (this.session.inputNames.includes(TEXT_IO.imageFeatures)) {
+      const rows = images?.positions.length ?? 0;
+      feeds[TEXT_IO.imageFeatures] = { type: 'float32', data: images?.features ?? new Float32Array(0), dims: [rows, this.config.text.hiddenSize] };
+      feeds[TEXT_IO.imagePositions] = { type: 'int64', data: BigInt64Array.from(images?.positions ?? [], (v) => BigInt(v)), dims: [rows] };
+    } else if (images) {
+      throw new CheckpointError(`${this.dir} was imported without image inputs; re-run \`kestrel model import\` to send images`);
     }
     const out = await this.session.run(feeds);
     const layers = cache.layers.map((_, i) => out[TEXT_IO.present(i)]!.data as Float32Array | Uint16Array);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { maxAbsDiff } from '../../../test/harness/floats.ts';
 import { concatFloat32 } from '../../numeric/float32.ts';
 import {
   applyRope2d,
@@ -24,13 +25,6 @@ function pixels(tokens: number, seed: number): Float32Array {
 }
 
 const concat = (...parts: Float32Array[]): Float32Array => concatFloat32(parts);
-
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let max = 0;
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
-  return max;
-}
 
 describe('elementwise pieces', () => {
   it('computes both GELUs and erf to published values', () => {

@@ -4,18 +4,10 @@
  * for real checkpoints and is not used at run time.
  */
 import { concatFloat32 } from '../../numeric/float32.ts';
+import type { KimiVisionConfig } from './configuration.ts';
 
-/** The vision_config fields the forward pass needs (same names as the parsed config.json). */
-export interface MoonViTShape {
-  readonly patchSize: number;
-  readonly hiddenSize: number;
-  readonly numAttentionHeads: number;
-  readonly numHiddenLayers: number;
-  readonly intermediateSize: number;
-  readonly initPosEmbHeight: number;
-  readonly initPosEmbWidth: number;
-  readonly mergeKernelSize: readonly [number, number];
-}
+/** The vision_config fields the forward pass needs. */
+export type MoonViTShape = KimiVisionConfig;
 
 /** Looks a checkpoint tensor up by its Hugging Face name, as float32 row-major values. */
 export type WeightLookup = (name: string) => Float32Array;

@@ -1,0 +1,174 @@
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { runAgent, TrajectoryRecorder, TrajectoryFormatError, type DisplayInfo, type Operator, type VisionLanguageModel } from '../../agent/index.ts';
+import { DesktopOperator, DesktopUnavailableError, type TypingStrategy } from '../../agent/desktop/index.ts';
+import type { RunOutcome } from '../../agent/osworld/evaluator.ts';
+import { localTaskHost } from '../../agent/osworld/local-host.ts';
+import { PlaceholderError } from '../../agent/osworld/placeholders.ts';
+import { loadRecordedRun, RecordedRunError, type RecordedRun } from '../../agent/osworld/recorded-run.ts';
+import { parseRecordedCode, replayTrajectory, ReplayError } from '../../agent/osworld/replay-trajectory.ts';
+import { formatResultsSummary, summarizeResults } from '../../agent/osworld/results.ts';
+import { ConsentRequiredError, prepareTask, runOsworldTask } from '../../agent/osworld/run-task.ts';
+import { loadOsworldTasks, TaskFormatError, type OsworldTask } from '../../agent/osworld/task.ts';
+import { CliError, oneLine } from '../errors.ts';
+import { generationSettings, resolveModel, type ModelOptionValues } from '../model-options.ts';
+
+export interface ReplayCommandOptions extends ModelOptionValues {
+  readonly trajectory?: string;
+  readonly allowExec?: boolean;
+  readonly record: string;
+  readonly clientPasswordEnv?: string;
+  readonly domain?: string;
+  readonly maxSteps: number;
+  readonly display?: string;
+  readonly typing?: TypingStrategy;
+  /** Pause after each replayed step, in ms. */
+  readonly settle: number;
+  /** Only say what each task would need; run nothing. */
+  readonly check?: boolean;
+}
+
+/** `--check`: which tasks Kestrel can run here and which commands each would ask consent for. */
+function checkTasks(tasks: readonly OsworldTask[], password: string | undefined): number {
+  const screen = { width: 1920, height: 1080 };
+  for (const task of tasks) {
+    const prepared = prepareTask(task, { screen, clientPassword: password ?? '{CLIENT_PASSWORD}' });
+    const name = `${task.domain}/${task.id}`;
+    if (prepared.unsupported.length > 0) process.stdout.write(`${name}: unsupported (${prepared.unsupported.join('; ')})\n`);
+    else if (prepared.commands.length > 0) process.stdout.write(`${name}: runs with --allow-exec: ${prepared.commands.map((c, i) => `[${i + 1}] ${c}`).join(' ')}\n`);
+    else process.stdout.write(`${name}: runs\n`);
+  }
+  return 0;
+}
+
+function openOperator(options: ReplayCommandOptions): DesktopOperator {
+  try {
+    return new DesktopOperator({ ...(options.display !== undefined ? { display: options.display } : {}), ...(options.typing ? { typing: options.typing } : {}) });
+  } catch (err) {
+    if (err instanceof DesktopUnavailableError) throw new CliError(err.message);
+    throw err;
+  }
+}
+
+async function loadTasks(path: string, options: ReplayCommandOptions): Promise<OsworldTask[]> {
+  try {
+    const tasks = await loadOsworldTasks(path, options.domain);
+    if (options.trajectory && tasks.length !== 1) {
+      throw new CliError(`--trajectory replays one task, but ${path} holds ${tasks.length}; give the task's own .json file`, 2);
+    }
+    return tasks;
+  } catch (err) {
+    if (err instanceof TaskFormatError) throw new CliError(err.message, 2);
+    throw err;
+  }
+}
+
+function clientPassword(options: ReplayCommandOptions): string | undefined {
+  if (options.clientPasswordEnv === undefined) return undefined;
+  const value = process.env[options.clientPasswordEnv];
+  if (!value) throw new CliError(`--client-password-env ${options.clientPasswordEnv}: that environment variable is not set or empty`, 2);
+  return value;
+}
+
+/** Acts on one task: replays the recorded run, or runs the agent on the instruction; records into `dir`. */
+function actor(task: OsworldTask, operator: Operator, display: DisplayInfo, recorded: RecordedRun | undefined, model: VisionLanguageModel | undefined, options: ReplayCommandOptions) {
+  return async (dir: string, signal?: AbortSignal): Promise<RunOutcome> => {
+    const recorder = new TrajectoryRecorder(dir);
+    if (recorded) {
+      const startedAt = Date.now();
+      const initial = await operator.screenshot(signal);
+      await recorder.start({ runId: randomUUID(), instruction: task.instruction, model: `replay of ${recorded.dir}`, display, startedAt, initialScreenshot: initial.png });
+      const result = await replayTrajectory({ steps: recorded.steps, operator, display, coordinates: recorded.coordinates, recorder, settleMs: options.settle, ...(signal ? { signal } : {}) });
+      const status = result.ended === 'failed' ? 'failed' : result.ended === 'call_user' ? 'call_user' : 'finished';
+      await recorder.finish({ status, reason: `replayed ${result.steps} recorded steps`, steps: result.steps, durationMs: Date.now() - startedAt });
+      return { endedWithFail: result.endedWithFail };
+    }
+    const run = await runAgent(task.instruction, { model: model!, operator, recorder, maxSteps: options.maxSteps, ...generationSettings(options), ...(signal ? { signal } : {}) });
+    process.stdout.write(`${task.domain}/${task.id}: agent ${run.status} after ${run.steps} step${run.steps === 1 ? '' : 's'} (${run.reason})\n`);
+    return { endedWithFail: run.status === 'failed' };
+  };
+}
+
+/**
+ * `kestrel replay`: for each task, check it, ask for consent, set up, act (agent or recorded
+ * run), evaluate, write `<record>/<domain>/<id>/result.txt`; prints one line per task.
+ */
+export async function replayCommand(taskPath: string, options: ReplayCommandOptions): Promise<number> {
+  const tasks = await loadTasks(taskPath, options);
+  const password = clientPassword(options);
+  if (options.check) return checkTasks(tasks, password);
+  const model = options.trajectory ? undefined : await resolveModel(options);
+  const operator = openOperator(options);
+  let display: DisplayInfo;
+  try {
+    display = await operator.display();
+  } catch (err) {
+    throw new CliError(oneLine(err));
+  }
+  const screen = { width: display.bounds.width, height: display.bounds.height };
+  let recorded: RecordedRun | undefined;
+  if (options.trajectory) {
+    try {
+      recorded = await loadRecordedRun(resolve(options.trajectory), screen);
+    } catch (err) {
+      if (err instanceof RecordedRunError || err instanceof TrajectoryFormatError) throw new CliError(err.message, 2);
+      throw err;
+    }
+  }
+
+  // Consent first, for every task, before anything runs.
+  try {
+    const needing = tasks.flatMap((task) => {
+      const prepared = prepareTask(task, { screen, clientPassword: password });
+      return prepared.unsupported.length === 0 && prepared.commands.length > 0 ? [prepared] : [];
+    });
+    if (!options.allowExec && needing.length > 0) {
+      const all = needing.flatMap((p) => p.commands.map((c) => (needing.length > 1 ? `${p.task.id}: ${c}` : c)));
+      throw new ConsentRequiredError(needing.length > 1 ? `${needing.length} tasks` : needing[0]!.task.id, all);
+    }
+  } catch (err) {
+    if (err instanceof ConsentRequiredError || err instanceof PlaceholderError) throw new CliError(err.message, 2);
+    throw err;
+  }
+
+  const host = localTaskHost({
+    screen,
+    pyautogui: async (code, signal) => {
+      const plan = parseRecordedCode(code, { mode: 'pixels', screen }, display);
+      for (const action of plan.desktop) {
+        if (action.kind === 'finished' || action.kind === 'fail' || action.kind === 'call_user') continue;
+        await operator.execute(action, signal);
+      }
+    },
+  });
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort();
+  process.once('SIGINT', onSignal);
+  const out = resolve(options.record);
+  try {
+    for (const task of tasks) {
+      const result = await runOsworldTask({
+        task,
+        host,
+        screen,
+        ...(password !== undefined ? { clientPassword: password } : {}),
+        allowExec: options.allowExec === true,
+        out,
+        act: actor(task, operator, display, recorded, model, options),
+        signal: controller.signal,
+        onWarning: (w) => process.stderr.write(`kestrel: ${task.id}: ${w}\n`),
+      }).catch((err: unknown) => {
+        if (err instanceof ReplayError) throw new CliError(`${task.id}: ${err.message}`);
+        throw err;
+      });
+      if (result.status === 'scored') process.stdout.write(`${task.domain}/${task.id}: ${result.score}\n`);
+      else process.stdout.write(`${task.domain}/${task.id}: unsupported (${result.reasons.join('; ')})\n`);
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    await host.dispose();
+  }
+  if (tasks.length > 1) process.stdout.write(`${formatResultsSummary(await summarizeResults(out))}\n`);
+  process.stdout.write(`results: ${out}\n`);
+  return 0;
+}

@@ -1,0 +1,68 @@
+/**
+ * Import step for the vision side: checks every vision_tower.* / multi_modal_projector.* tensor
+ * against config.json before anything is written, then writes the MoonViT + projector graph,
+ * and opens it again as a VisionEncoder at run time.
+ */
+import { CheckpointError } from '../../checkpoint/errors.ts';
+import type { HfCheckpoint } from '../../checkpoint/hf-checkpoint.ts';
+import { openSession, type ModelSession, type SessionOptions } from '../../onnx/backend.ts';
+import { writeModel, type WriteProgress, type WrittenModel } from '../../onnx/model-writer.ts';
+import type { KimiVLConfig } from './configuration.ts';
+import type { ProcessedImages } from './image-processing.ts';
+import { buildVisionGraph, encodeImages } from './modeling-vision.ts';
+import { visionTensorShapes } from './tensor-names.ts';
+import type { MoonViTShape } from './vision-reference.ts';
+
+export const VISION_MODEL_NAME = 'vision-model';
+
+/** Refuses a checkpoint whose vision tensors are missing or mis-shaped, naming the first few. */
+export function checkVisionTensors(ckpt: HfCheckpoint, config: KimiVLConfig): void {
+  const shapes = visionTensorShapes(config.vision, config.text.hiddenSize);
+  const missing = [...shapes.keys()].filter((name) => !ckpt.has(name));
+  if (missing.length > 0) {
+    const listed = missing.slice(0, 3).join(', ') + (missing.length > 3 ? ` and ${missing.length - 3} more` : '');
+    throw new CheckpointError(
+      `${ckpt.dir} has no vision tower: ${missing.length} of ${shapes.size} vision tensors are missing (${listed}); import a full Kimi-VL checkpoint, not a text-only one`,
+    );
+  }
+  for (const [name, shape] of shapes) ckpt.expectShape(name, shape);
+  const headDim = config.vision.hiddenSize / config.vision.numAttentionHeads;
+  if (!Number.isInteger(headDim) || headDim % 4 !== 0) {
+    throw new CheckpointError(`config.json: vision_config hidden_size / num_attention_heads = ${headDim}; MoonViT's 2-D RoPE needs a whole multiple of 4`);
+  }
+}
+
+/** Writes `vision-model.onnx` (+ .data) for the checkpoint into `dir`. */
+export async function writeVisionModel(
+  ckpt: HfCheckpoint,
+  config: KimiVLConfig,
+  dir: string,
+  onProgress?: (p: WriteProgress) => void,
+): Promise<WrittenModel> {
+  checkVisionTensors(ckpt, config);
+  const graph = buildVisionGraph(config.vision, config.text.hiddenSize, async function* (name) {
+    yield* ckpt.readRows(name);
+  });
+  return writeModel(graph, dir, VISION_MODEL_NAME, { onProgress });
+}
+
+/** The imported vision model, ready to turn processed images into `<|media_pad|>` features. */
+export class VisionEncoder {
+  private constructor(
+    private readonly session: ModelSession,
+    readonly config: MoonViTShape,
+  ) {}
+
+  static async open(modelFile: string, config: MoonViTShape, opts: SessionOptions = {}): Promise<VisionEncoder> {
+    return new VisionEncoder(await openSession(modelFile, opts), config);
+  }
+
+  /** Features [Σ tokens, text hidden], images in order. */
+  encode(images: Pick<ProcessedImages, 'pixelValues' | 'gridHws'>): Promise<Float32Array> {
+    return encodeImages(this.session, this.config, images);
+  }
+
+  release(): Promise<void> {
+    return this.session.release();
+  }
+}

@@ -1,0 +1,92 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HfCheckpoint, readJsonFile } from '../../checkpoint/hf-checkpoint.ts';
+import { encodePng, noise } from '../../../test/fixtures/images/png.ts';
+import { maxAbsDiff } from '../../../test/harness/floats.ts';
+import { tinyCheckpoint, tempDir } from '../../../test/harness/tiny-checkpoint.ts';
+import { parseKimiVLConfig, type KimiVLConfig } from './configuration.ts';
+import { processImages } from './image-processing.ts';
+import { VisionEncoder, checkVisionTensors, writeVisionModel } from './import-vision.ts';
+import { visionFeaturesReference } from './vision-reference.ts';
+
+const rgb = (width: number, height: number, seed: number) => encodePng({ width, height, colour: 'rgb', samples: noise(width * height * 3, seed) });
+const configOf = (dir: string) => parseKimiVLConfig(readJsonFile(join(dir, 'config.json'), 'config.json'));
+
+describe('MoonViT + projector ONNX graph on the tiny checkpoint (fp32)', () => {
+  const ckptDir = tinyCheckpoint({ dtype: 'fp32' });
+  const out = tempDir('vision');
+  let ckpt: HfCheckpoint;
+  let config: KimiVLConfig;
+  let encoder: VisionEncoder;
+
+  beforeAll(async () => {
+    ckpt = HfCheckpoint.open(ckptDir.dir);
+    config = configOf(ckptDir.dir);
+    const written = await writeVisionModel(ckpt, config, out.dir);
+    encoder = await VisionEncoder.open(written.modelFile, config.vision);
+  });
+  afterAll(async () => {
+    await encoder?.release();
+    ckpt?.close();
+    ckptDir.cleanup();
+    out.cleanup();
+  });
+
+  it('matches the TypeScript reference to 1e-4 on three images (grids below, at and above the 8×8 table)', async () => {
+    // 60×30 → grid 4×6; 100×130 → 10×8; 20×20 → 2×2.
+    const images = await processImages([rgb(60, 30, 1), rgb(100, 130, 2), rgb(20, 20, 3)]);
+    expect(images.gridHws).toEqual([[4, 6], [10, 8], [2, 2]]);
+    const features = await encoder.encode(images);
+    const reference = visionFeaturesReference(config.vision, (name) => ckpt.read(name), images.pixelValues, images.gridHws, config.text.hiddenSize);
+    expect(features.length).toBe((6 + 20 + 1) * config.text.hiddenSize);
+    expect(maxAbsDiff(features, reference)).toBeLessThan(1e-4);
+    // Features of order 1, so the tolerance is meaningful (tanh vs erf GELU in the blocks differs by 5e-4).
+    expect(maxAbsDiff(reference, new Float32Array(reference.length))).toBeGreaterThan(0.1);
+  });
+
+  it('gives each image the same features alone as in company', async () => {
+    const hidden = config.text.hiddenSize;
+    const together = await encoder.encode(await processImages([rgb(60, 30, 1), rgb(20, 20, 3)]));
+    const single = await encoder.encode(await processImages([rgb(20, 20, 3)]));
+    expect(maxAbsDiff(together.subarray(6 * hidden), single)).toBe(0);
+  });
+});
+
+describe('checkpoints without a usable vision tower', () => {
+  it('refuses a text-only checkpoint, naming missing vision tensors', () => {
+    const t = tinyCheckpoint({ dtype: 'fp32', shards: 2 });
+    try {
+      const indexFile = join(t.dir, 'model.safetensors.index.json');
+      const index = JSON.parse(readFileSync(indexFile, 'utf8')) as { weight_map: Record<string, string> };
+      for (const name of Object.keys(index.weight_map)) if (!name.startsWith('language_model.')) delete index.weight_map[name];
+      writeFileSync(indexFile, JSON.stringify(index));
+      const ckpt = HfCheckpoint.open(t.dir);
+      try {
+        expect(() => checkVisionTensors(ckpt, configOf(t.dir))).toThrow(
+          /has no vision tower: 35 of 35 vision tensors are missing \(vision_tower\.patch_embed\.proj\.weight, .* and 32 more\); import a full Kimi-VL checkpoint/,
+        );
+      } finally {
+        ckpt.close();
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('refuses vision tensors whose shapes disagree with config.json', () => {
+    const t = tinyCheckpoint({ dtype: 'fp32' });
+    try {
+      const ckpt = HfCheckpoint.open(t.dir);
+      try {
+        const config = configOf(t.dir);
+        const wrong = { ...config, vision: { ...config.vision, intermediateSize: 40 } };
+        expect(() => checkVisionTensors(ckpt, wrong)).toThrow(/blocks\.0\.mlp\.fc0\.weight has shape \[48, 32\], expected \[40, 32\]/);
+      } finally {
+        ckpt.close();
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
+});

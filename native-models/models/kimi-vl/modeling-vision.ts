@@ -1,0 +1,178 @@
+/**
+ * MoonViT + projector as an ONNX graph (KIMI-VL-FACTS.md §3.1–3.2), run once per image so each
+ * image attends only within itself. The grid-dependent tables (bicubic resize matrices for the
+ * position table, 2-D RoPE cos/sin) are computed here in TypeScript and fed as inputs: they are
+ * tiny and exact. Attention is com.microsoft.MultiHeadAttention (CPU, CUDA and WebGPU have
+ * it): on a 1920×1080 screenshot (4128 patches) it used 7× less CPU per block than MatMul +
+ * Softmax, which materialise 16 × 4128² scores (scripts/bench-vision.ts).
+ */
+import { GraphBuilder, attr } from '../../onnx/graph-builder.ts';
+import type { FeedValue, ModelSession } from '../../onnx/backend.ts';
+import { DataType } from '../../onnx/onnx-proto.ts';
+import { concatFloat32 } from '../../numeric/float32.ts';
+import { bicubicMatrix, ropeFrequencies, type Grid, type MoonViTShape } from './vision-reference.ts';
+
+/** Streams a Hugging Face tensor's values (fp32, row-major) when the model is written. */
+export type TensorSource = (hfName: string) => AsyncIterable<Float32Array>;
+
+export const VISION_INPUTS = {
+  pixels: 'pixel_values',
+  posRows: 'pos_emb_rows',
+  posColsT: 'pos_emb_cols_t',
+  ropeCos: 'rope_cos',
+  ropeSin: 'rope_sin',
+} as const;
+export const VISION_OUTPUT = 'image_features';
+
+const EPS = 1e-5;
+const F = DataType.FLOAT;
+
+/** Builds the graph for one image: [gh·gw, 3, p, p] pixel values → [gh·gw/4, text hidden] features. */
+export function buildVisionGraph(cfg: MoonViTShape, textHidden: number, source: TensorSource): GraphBuilder {
+  const g = new GraphBuilder();
+  const d = cfg.hiddenSize;
+  const heads = cfg.numAttentionHeads;
+  const headDim = d / heads;
+  const patchLen = 3 * cfg.patchSize * cfg.patchSize;
+  const [mh, mw] = cfg.mergeKernelSize;
+  const wide = d * mh * mw;
+  const weight = (hfName: string, dims: readonly number[]): string => g.weight({ name: hfName, dims, dataType: F, produce: () => source(hfName) });
+  const shape = (name: string, dims: readonly number[]): string => g.constant(name, DataType.INT64, [dims.length], dims);
+  const gemm = (x: string, w: string, b: string, name: string): string => g.op('Gemm', [x, w, b], name, [attr.int('transB', 1)]);
+  const layerNorm = (x: string, prefix: string, name: string): string =>
+    g.op('LayerNormalization', [x, weight(`${prefix}.weight`, [d]), weight(`${prefix}.bias`, [d])], name, [attr.int('axis', -1), attr.float('epsilon', EPS)]);
+
+  // Inputs: the patches and the per-grid tables from visionInputs().
+  const pixels = g.input(VISION_INPUTS.pixels, F, ['patches', 3, cfg.patchSize, cfg.patchSize]);
+  const posRows = g.input(VISION_INPUTS.posRows, F, ['grid_h', cfg.initPosEmbHeight]);
+  const posColsT = g.input(VISION_INPUTS.posColsT, F, [cfg.initPosEmbWidth, 'grid_w']);
+  const ropeCos = g.input(VISION_INPUTS.ropeCos, F, ['patches', headDim / 2]);
+  const ropeSin = g.input(VISION_INPUTS.ropeSin, F, ['patches', headDim / 2]);
+
+  // Weights used outside the block loop.
+  const patchW = weight('vision_tower.patch_embed.proj.weight', [d, patchLen]);
+  const patchB = weight('vision_tower.patch_embed.proj.bias', [d]);
+  const posTable = weight('vision_tower.patch_embed.pos_emb.weight', [cfg.initPosEmbHeight, cfg.initPosEmbWidth * d]);
+
+  // Patch embedding (the 14×14 stride-14 conv is a Linear over each flattened patch).
+  const flat = g.op('Reshape', [pixels, shape('shape.patches', [-1, patchLen])], 'patch_embed.flatten');
+  const embedded = gemm(flat, patchW, patchB, 'patch_embed.proj');
+
+  // Position table resized to the grid: rows then columns, R_y · P · R_xᵀ.
+  const rows = g.op('MatMul', [posRows, posTable], 'pos_emb.rows'); // [gh, W0·D]
+  const rows3 = g.op('Reshape', [rows, shape('shape.pos_rows', [0, cfg.initPosEmbWidth, d])], 'pos_emb.rows_3d');
+  const colsFirst = g.op('Transpose', [rows3], 'pos_emb.channels_last_to_mid', [attr.ints('perm', [0, 2, 1])]); // [gh, D, W0]
+  const cols = g.op('MatMul', [colsFirst, posColsT], 'pos_emb.cols'); // [gh, D, gw]
+  const grid = g.op('Transpose', [cols], 'pos_emb.grid', [attr.ints('perm', [0, 2, 1])]); // [gh, gw, D]
+  const tokensShape = shape('shape.tokens', [-1, d]);
+  const posEmb = g.op('Reshape', [grid, tokensShape], 'pos_emb.tokens');
+  let x = g.op('Add', [embedded, posEmb], 'pos_emb.add');
+
+  // RoPE tables broadcast over heads: [N, 1, headDim/2, 1].
+  const ropeShape = shape('shape.rope_table', [0, 1, headDim / 2, 1]);
+  const cos = g.op('Reshape', [ropeCos, ropeShape], 'rope.cos');
+  const sin = g.op('Reshape', [ropeSin, ropeShape], 'rope.sin');
+  const pairsShape = shape('shape.rope_pairs', [0, heads, headDim / 2, 2]);
+  const batchShape = shape('shape.batch', [1, -1, d]);
+  const splitHalves = g.constant('split.pair', DataType.INT64, [2], [1, 1]);
+  const splitQkv = g.constant('split.qkv', DataType.INT64, [3], [d, d, d]);
+
+  /** Complex pairs (dims 2j, 2j+1) turned by the table angles: column for even j, row for odd j. */
+  const rope = (v: string, name: string): string => {
+    const pairs = g.op('Reshape', [v, pairsShape], `${name}.pairs`);
+    const [re, im] = g.node('Split', [pairs, splitHalves], `${name}.split`, { outputs: 2, attrs: [attr.int('axis', -1)] }) as [string, string];
+    const reOut = g.op('Sub', [g.op('Mul', [re, cos], `${name}.re_cos`), g.op('Mul', [im, sin], `${name}.im_sin`)], `${name}.re`);
+    const imOut = g.op('Add', [g.op('Mul', [re, sin], `${name}.re_sin`), g.op('Mul', [im, cos], `${name}.im_cos`)], `${name}.im`);
+    const joined = g.op('Concat', [reOut, imOut], `${name}.join`, [attr.int('axis', -1)]);
+    return g.op('Reshape', [joined, batchShape], `${name}.batch`); // [1, N, D]
+  };
+
+  for (let n = 0; n < cfg.numHiddenLayers; n++) {
+    const p = `vision_tower.encoder.blocks.${n}`;
+    const l = `blocks.${n}`;
+    const qkv = gemm(layerNorm(x, `${p}.norm0`, `${l}.norm0`), weight(`${p}.wqkv.weight`, [3 * d, d]), weight(`${p}.wqkv.bias`, [3 * d]), `${l}.attn.qkv`);
+    const [q, k, v] = g.node('Split', [qkv, splitQkv], `${l}.attn.split`, { outputs: 3, attrs: [attr.int('axis', 1)] }) as [string, string, string];
+    const qb = rope(q, `${l}.attn.q_rope`);
+    const kb = rope(k, `${l}.attn.k_rope`);
+    const vb = g.op('Reshape', [v, batchShape], `${l}.attn.v_batch`);
+    // Non-causal, no mask: the graph sees one image, so attention stays within it.
+    const mixed = g.op('MultiHeadAttention', [qb, kb, vb], `${l}.attn.mha`, [attr.int('num_heads', heads)], 'com.microsoft');
+    const merged = g.op('Reshape', [mixed, tokensShape], `${l}.attn.concat`);
+    x = g.op('Add', [x, gemm(merged, weight(`${p}.wo.weight`, [d, d]), weight(`${p}.wo.bias`, [d]), `${l}.attn.out`)], `${l}.attn.residual`);
+
+    const up = gemm(layerNorm(x, `${p}.norm1`, `${l}.norm1`), weight(`${p}.mlp.fc0.weight`, [cfg.intermediateSize, d]), weight(`${p}.mlp.fc0.bias`, [cfg.intermediateSize]), `${l}.mlp.fc0`);
+    const act = g.op('Gelu', [up], `${l}.mlp.gelu_tanh`, [attr.string('approximate', 'tanh')]);
+    const down = gemm(act, weight(`${p}.mlp.fc1.weight`, [d, cfg.intermediateSize]), weight(`${p}.mlp.fc1.bias`, [d]), `${l}.mlp.fc1`);
+    x = g.op('Add', [x, down], `${l}.mlp.residual`);
+  }
+  x = layerNorm(x, 'vision_tower.encoder.final_layernorm', 'final_layernorm');
+
+  // 2×2 merge: [gh·gw, D] → [gh/2, 2, gw/2, 2, D] → [gh/2, gw/2, 2, 2, D] → [M, 4, D].
+  const gh = g.op('Shape', [posRows], 'merge.grid_h', [attr.int('end', 1)]);
+  const halfGh = g.op('Div', [gh, g.constant('merge.kernel_h', DataType.INT64, [1], [mh])], 'merge.rows');
+  const windows = g.op('Concat', [halfGh, g.constant('merge.rest', DataType.INT64, [4], [mh, -1, mw, d])], 'merge.window_shape', [attr.int('axis', 0)]);
+  const split = g.op('Reshape', [x, windows], 'merge.windows');
+  const ordered = g.op('Transpose', [split], 'merge.order', [attr.ints('perm', [0, 2, 1, 3, 4])]);
+  const parts = g.op('Reshape', [ordered, shape('shape.merge_parts', [-1, mh * mw, d])], 'merge.parts');
+
+  // Projector: LayerNorm on each D-wide part, then linear_1 → exact GELU → linear_2.
+  const normed = layerNorm(parts, 'multi_modal_projector.pre_norm', 'projector.pre_norm');
+  const flatParts = g.op('Reshape', [normed, shape('shape.merged', [-1, wide])], 'projector.flatten');
+  const hidden = gemm(flatParts, weight('multi_modal_projector.linear_1.weight', [wide, wide]), weight('multi_modal_projector.linear_1.bias', [wide]), 'projector.linear_1');
+  const act = g.op('Gelu', [hidden], 'projector.gelu');
+  const features = gemm(act, weight('multi_modal_projector.linear_2.weight', [textHidden, wide]), weight('multi_modal_projector.linear_2.bias', [textHidden]), VISION_OUTPUT);
+  g.output(features, F, ['merged_tokens', textHidden]);
+  return g;
+}
+
+/** The grid-dependent inputs for one image (everything but the pixels). */
+export function visionTables(cfg: MoonViTShape, grid: Grid): Record<string, FeedValue> {
+  const [gh, gw] = grid;
+  const headDim = cfg.hiddenSize / cfg.numAttentionHeads;
+  const freqs = ropeFrequencies(headDim);
+  const half = headDim / 2;
+  const cos = new Float32Array(gh * gw * half);
+  const sin = new Float32Array(gh * gw * half);
+  for (let t = 0; t < gh * gw; t++) {
+    const col = t % gw;
+    const row = Math.floor(t / gw);
+    for (let j = 0; j < half; j++) {
+      const angle = (j % 2 === 0 ? col : row) * freqs[j >> 1]!;
+      cos[t * half + j] = Math.cos(angle);
+      sin[t * half + j] = Math.sin(angle);
+    }
+  }
+  const rows = Float32Array.from(bicubicMatrix(cfg.initPosEmbHeight, gh));
+  const cols = bicubicMatrix(cfg.initPosEmbWidth, gw);
+  const colsT = new Float32Array(cfg.initPosEmbWidth * gw);
+  for (let x = 0; x < gw; x++) for (let j = 0; j < cfg.initPosEmbWidth; j++) colsT[j * gw + x] = cols[x * cfg.initPosEmbWidth + j]!;
+  return {
+    [VISION_INPUTS.posRows]: { type: 'float32', data: rows, dims: [gh, cfg.initPosEmbHeight] },
+    [VISION_INPUTS.posColsT]: { type: 'float32', data: colsT, dims: [cfg.initPosEmbWidth, gw] },
+    [VISION_INPUTS.ropeCos]: { type: 'float32', data: cos, dims: [gh * gw, half] },
+    [VISION_INPUTS.ropeSin]: { type: 'float32', data: sin, dims: [gh * gw, half] },
+  };
+}
+
+/**
+ * Runs the vision graph image by image over processed images (image-processing.ts output) and
+ * returns all features in order, [Σ gh·gw/4, text hidden], ready for the `<|media_pad|>` slots.
+ */
+export async function encodeImages(
+  session: ModelSession,
+  cfg: MoonViTShape,
+  images: { readonly pixelValues: Float32Array; readonly gridHws: readonly Grid[] },
+): Promise<Float32Array> {
+  const p = cfg.patchSize;
+  const patchLen = 3 * p * p;
+  const pieces: Float32Array[] = [];
+  let first = 0;
+  for (const grid of images.gridHws) {
+    const tokens = grid[0] * grid[1];
+    const pixels = images.pixelValues.subarray(first * patchLen, (first + tokens) * patchLen);
+    first += tokens;
+    const out = await session.run({ [VISION_INPUTS.pixels]: { type: 'float32', data: pixels, dims: [tokens, 3, p, p] }, ...visionTables(cfg, grid) }, [VISION_OUTPUT]);
+    pieces.push(out[VISION_OUTPUT]!.data as Float32Array);
+  }
+  return concatFloat32(pieces);
+}

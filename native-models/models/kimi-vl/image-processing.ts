@@ -198,7 +198,10 @@ function normalisationTables(config: ImageProcessorConfig): Float32Array[] {
 export async function processImage(source: ImageSource, config: ImageProcessorConfig = KIMI_VL_IMAGE_DEFAULTS): Promise<ProcessedImage> {
   const { bytes, label } = await readSource(source);
   if (bytes.length === 0) throw new ImageInputError(`${label} is empty (0 bytes); pass a PNG, JPEG, WebP, GIF or TIFF file`);
-  const options: SharpOptions = { failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS };
+  // PIL ignores embedded colour profiles (a macOS screenshot's Display P3 one, say), so the model
+  // was trained on the stored values; sharp would convert them to sRGB. EXIF orientation is
+  // likewise not applied, as in PIL.
+  const options: SharpOptions = { failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS, ignoreIcc: true };
   let meta: Metadata;
   try {
     meta = await sharp(bytes, { ...options, limitInputPixels: false }).metadata();

@@ -1,5 +1,6 @@
 import { KimiVLLocalModel, type LocalChatMessage } from '../../native-models/models/kimi-vl/local-model.ts';
 import { asCliErrors } from './run-model-command.ts';
+import { onStdoutClosed } from './stdout-closed.ts';
 
 export interface ChatOptions {
   readonly maxTokens: number;
@@ -16,6 +17,7 @@ export async function runChat(modelDir: string, prompt: string, opts: ChatOption
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
+  onStdoutClosed(() => controller.abort());
   try {
     const images = opts.image ?? [];
     const content = images.length === 0 ? prompt : [...images.map((image) => ({ type: 'image' as const, image })), { type: 'text' as const, text: prompt }];

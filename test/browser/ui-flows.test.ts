@@ -86,6 +86,14 @@ beforeAll(async () => {
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await page.goto(host.url);
+  await page.getByTestId('announcer').waitFor({ state: 'attached' });
+  // (A string: this file is typechecked without the DOM library.)
+  await page.evaluate(`{
+    const log = (window.announced = []);
+    const region = document.querySelector('[data-testid="announcer"]');
+    new MutationObserver(() => region.textContent.trim() && log.push(region.textContent.trim()))
+      .observe(region, { childList: true, characterData: true, subtree: true });
+  }`);
 });
 
 afterAll(async () => {
@@ -94,6 +102,8 @@ afterAll(async () => {
 });
 
 const announcer = () => page.getByTestId('announcer');
+/** Every message the live region has carried (later ones may replace earlier ones quickly). */
+const announced = () => page.evaluate('window.announced') as Promise<string[]>;
 const openScreen = (name: string) => page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name }).click();
 
 test('confirm each action, pause, resume and stop, from the keyboard', async () => {
@@ -118,7 +128,8 @@ test('confirm each action, pause, resume and stop, from the keyboard', async () 
 
   await approve.click(); // step 2
   await page.getByRole('button', { name: 'Pause' }).click();
-  await expect.poll(() => announcer().textContent()).toMatch(/Run paused/);
+  await page.getByText(/^Paused at step \d/).waitFor();
+  await expect.poll(() => announced()).toContain('Run paused.');
   await page.getByRole('button', { name: 'Resume' }).waitFor();
   await page.getByRole('button', { name: 'Resume' }).click();
   await page.getByRole('button', { name: 'Stop' }).click();
@@ -130,6 +141,7 @@ test('confirm each action, pause, resume and stop, from the keyboard', async () 
 test('the inspector screenshots a display and draws the predicted point', async () => {
   await openScreen('Inspector');
   await page.getByRole('button', { name: 'Screenshot' }).click();
+  await page.getByRole('button', { name: /^Image screenshot-1\.png/ }).waitFor();
   await page.getByRole('textbox', { name: 'Find' }).fill('the Save button');
   await page.getByRole('textbox', { name: 'Find' }).press('Enter');
   await page.getByTestId('point').getByText('794, 328 px').waitFor();

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -128,6 +128,18 @@ describe('kestrel model logits', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(message);
+  });
+
+  test('a reader that stops early (| head) ends it quietly', async () => {
+    const file = join(work.dir, 'early.json');
+    writeFileSync(file, JSON.stringify([{ role: 'user', content: 'Hi' }]));
+    const child = spawn(process.execPath, [KESTREL_BIN, 'model', 'logits', modelDir, '--messages', file, '--json'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((done) => child.once('exit', done));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 
   test('image parts: --json logits match the vision and text references with features at the <|media_pad|> slots', async () => {

@@ -228,6 +228,14 @@ describe('processImage pixel layout and normalisation', () => {
     expect(max).toBeLessThanOrEqual(8);
   });
 
+  it('ignores an embedded colour profile, as PIL does (e.g. a Display P3 screenshot keeps its stored values)', async () => {
+    const tagged = await sharp(new Uint8Array(3).fill(128), { raw: { width: 1, height: 1, channels: 3 } }).withIccProfile('p3').png().toBuffer();
+    const iccProfile = (await sharp(tagged).metadata()).icc!;
+    const samples = [200, 30, 40, 10, 220, 60];
+    const { pixelValues } = await processImage(encodePng({ width: 2, height: 1, colour: 'rgb', samples, iccProfile }));
+    samples.forEach((v, i) => expect(at(pixelValues, 2, Math.floor(i / 3), 0, i % 3)).toBeCloseTo(norm(v), 6));
+  });
+
   it('reads JPEG files from a path', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kestrel-img-'));
     const file = join(dir, 'flat.jpg');

@@ -73,6 +73,20 @@ describe('multimodal prompts on the imported tiny model', () => {
     else expect(reply.tokens).toEqual([argmax(a.logits)]);
   });
 
+  test('an fp16 import takes the same images: logits within 2 % of the references, same top token', async () => {
+    await importKimiVL({ source: ckpt.dir, out: join(out.dir, 'model-fp16'), precision: 'fp16' });
+    const half = await KimiVLLocalModel.load(join(out.dir, 'model-fp16'));
+    try {
+      const { inputIds, logits } = await half.logits(conversation(screenshot));
+      const expected = referenceLogits(inputIds, await processImages([screenshot, iconFile]));
+      const scale = expected.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      expect(maxAbsDiff(logits, expected) / scale).toBeLessThan(2e-2);
+      expect(argmax(logits)).toBe(argmax(expected));
+    } finally {
+      await half.release();
+    }
+  });
+
   test('the manifest records the vision model', () => {
     expect(model.session.manifest.vision?.graph.file).toBe('vision-model.onnx');
     expect(model.vision).toBeDefined();

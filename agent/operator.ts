@@ -37,4 +37,9 @@ export interface Operator {
   displays(): Promise<readonly DisplayInfo[]>;
   screenshot(signal?: AbortSignal): Promise<Screenshot>;
   execute(action: DesktopAction, signal?: AbortSignal): Promise<void>;
+  /**
+   * Optional: says why an action cannot be done here (a key the keyboard layout lacks), before
+   * anything of the step runs, so the loop can ask the model for another way. Undefined = fine.
+   */
+  refusal?(action: DesktopAction): Promise<string | undefined>;
 }

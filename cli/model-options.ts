@@ -44,11 +44,15 @@ export function addModelOptions(command: Command): Command {
 }
 
 /**
- * The in-process model behind --model-dir. native-models (issue 4) implements the
- * VisionLanguageModel interface; until it lands this says so.
+ * The in-process model behind --model-dir (native-models implements the VisionLanguageModel
+ * interface structurally). Loaded only when asked for: onnxruntime is heavy.
  */
 async function openLocalModel(dir: string): Promise<VisionLanguageModel> {
-  throw new CliError(`--model-dir ${dir}: the in-process model is not in this build yet (issue #4); use --endpoint and --model`, 2);
+  const [{ KimiVLLocalModel }, { asCliErrors }] = await Promise.all([
+    import('../native-models/models/kimi-vl/local-model.ts'),
+    import('./model/run-model-command.ts'),
+  ]);
+  return asCliErrors(() => KimiVLLocalModel.load(dir));
 }
 
 /** Turns the parsed flags into a model, or a one-line CliError saying which flag is missing or wrong. */

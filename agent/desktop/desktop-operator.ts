@@ -57,7 +57,6 @@ export class DesktopOperator implements Operator {
   private loadNut(): Promise<Nut> {
     this.nut ??= import('@nut-tree-fork/nut-js').then((nut) => {
       nut.mouse.config.autoDelayMs = 10;
-      nut.mouse.config.mouseSpeed = this.options.mouseSpeed || 1000;
       return nut;
     });
     return this.nut;
@@ -93,13 +92,22 @@ export class DesktopOperator implements Operator {
   private async moveTo(point: DesktopPoint): Promise<void> {
     const nut = await this.loadNut();
     const target = new nut.Point(Math.round(point.x), Math.round(point.y));
-    if (this.options.mouseSpeed) await nut.mouse.move(nut.straightTo(target));
-    else await nut.mouse.setPosition(target);
+    if (this.options.mouseSpeed) {
+      // nut-js keeps one global config; set this operator's speed for its own moves.
+      nut.mouse.config.mouseSpeed = this.options.mouseSpeed;
+      await nut.mouse.move(nut.straightTo(target));
+    } else {
+      await nut.mouse.setPosition(target);
+    }
   }
 
   private async button(which: MouseButton): Promise<Nut['Button'][keyof Nut['Button']]> {
     const { Button } = await this.loadNut();
     return which === 'left' ? Button.LEFT : which === 'right' ? Button.RIGHT : Button.MIDDLE;
+  }
+
+  async refusal(action: DesktopAction): Promise<string | undefined> {
+    return this.keyboard.refusal(action);
   }
 
   async execute(action: DesktopAction, signal?: AbortSignal): Promise<void> {

@@ -1,3 +1,4 @@
+import type { DesktopAction } from '../actions.ts';
 import { Keymap, KeyNotAvailableError, keysymFor } from './x11-keys.ts';
 import { withPastedText } from './x11-clipboard.ts';
 import { runTool, type ToolOptions } from './tools.ts';
@@ -47,6 +48,19 @@ export class X11Keyboard {
       }
       return sym;
     });
+  }
+
+  /** Why a key action cannot be done with this layout, or undefined when it can. */
+  async refusal(action: DesktopAction): Promise<string | undefined> {
+    const keys = action.kind === 'press' || action.kind === 'key_down' || action.kind === 'key_up' ? [action.key] : action.kind === 'hotkey' ? action.keys : [];
+    if (keys.length === 0) return undefined;
+    try {
+      await this.keysyms(keys);
+      return undefined;
+    } catch (err) {
+      if (err instanceof KeyNotAvailableError) return err.message;
+      throw err;
+    }
   }
 
   async type(text: string, signal?: AbortSignal): Promise<void> {

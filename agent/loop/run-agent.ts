@@ -142,7 +142,17 @@ export async function runAgent(instruction: string, options: RunAgentOptions): P
     return result;
   };
 
-  /** Asks the model, and once more with the parser's complaint if the reply does not parse. */
+  /** The operator's objection to any action of a step, checked before any of it runs. */
+  const refusalOf = async (actions: readonly DesktopAction[]): Promise<string | undefined> => {
+    if (!operator.refusal) return undefined;
+    for (const action of actions) {
+      const refusal = await operator.refusal(action);
+      if (refusal !== undefined) return refusal;
+    }
+    return undefined;
+  };
+
+  /** Asks the model, and once more with the complaint if the reply does not parse or cannot be done here. */
   const decide = async (step: number, shot: Screenshot) => {
     let messages = agentMessages({ instruction, variant, history, screenshot: toImage(shot), screenshotsInContext: options.screenshotsInContext });
     const corrections: string[] = [];
@@ -153,13 +163,15 @@ export async function runAgent(instruction: string, options: RunAgentOptions): P
       modelMs += performance.now() - began;
       checkAbort();
       const parsed = parseKimiResponse(reply.text, { imageSize: { width: shot.width, height: shot.height } });
-      if (parsed.ok) return { reply, parsed, modelMs, corrections };
+      const desktopActions = parsed.ok ? parsed.actions.map((action) => mapAction(action, shot.display)) : [];
+      const error = parsed.ok ? await refusalOf(desktopActions) : parsed.error;
+      if (parsed.ok && error === undefined) return { reply, parsed, desktopActions, modelMs, corrections };
       if (corrections.length >= 1) {
-        throw new StopRun({ status: 'error', reason: `the model's reply could not be used after a correction: ${parsed.error}` });
+        throw new StopRun({ status: 'error', reason: `the model's reply could not be used after a correction: ${error}` });
       }
-      corrections.push(parsed.error);
-      emit({ type: 'correction', step, error: parsed.error });
-      messages = [...messages, ...correctionMessages(reply.text, parsed.error)];
+      corrections.push(error!);
+      emit({ type: 'correction', step, error: error! });
+      messages = [...messages, ...correctionMessages(reply.text, error!)];
     }
   };
 
@@ -176,8 +188,7 @@ export async function runAgent(instruction: string, options: RunAgentOptions): P
       const stepStarted = performance.now();
       emit({ type: 'step_started', step });
       emit({ type: 'screenshot', step, png: current.png, width: current.width, height: current.height });
-      const { reply, parsed, modelMs, corrections } = await decide(step, current);
-      const desktopActions = parsed.actions.map((action) => mapAction(action, current.display));
+      const { reply, parsed, desktopActions, modelMs, corrections } = await decide(step, current);
       emit({
         type: 'planned',
         step,
@@ -213,6 +224,9 @@ export async function runAgent(instruction: string, options: RunAgentOptions): P
       steps = step;
       actionHistory.push([...parsed.actions]);
       history.push({ response: reply.text, ...(parsed.description !== undefined ? { description: parsed.description } : {}), ...(parsed.code !== undefined ? { code: parsed.code } : {}), screenshot: toImage(current) });
+      // Only the last few screenshots are ever sent again: let older ones go, so long runs stay small.
+      const keep = Math.max(1, options.screenshotsInContext ?? 2);
+      for (let i = 0; i < history.length - keep; i++) if (history[i]!.screenshot) history[i] = { ...history[i]!, screenshot: undefined };
       const decision = stopRule({ steps, history: actionHistory, startedAt, now: Date.now() });
       const stepMs = performance.now() - stepStarted;
       await options.recorder?.step({

@@ -35,11 +35,16 @@ export function maxSteps(limit: number): StopRule {
   return ({ steps }) => (steps >= limit ? { status: 'max_steps', reason: `reached the limit of ${limit} steps` } : undefined);
 }
 
-/** Stops when the last `times` steps did exactly the same thing (the same wrong click, forever). */
+/** Points within 1% of the screen count as the same place: a model stuck on one spot jitters. */
+function sameness(actions: readonly Action[]): string {
+  return JSON.stringify(actions, (key, value: unknown) => ((key === 'x' || key === 'y') && typeof value === 'number' ? Math.round(value * 100) : value));
+}
+
+/** Stops when the last `times` steps did the same thing (the same wrong click, forever). */
 export function repeatedAction(times: number): StopRule {
   return ({ history }) => {
     if (history.length < times) return undefined;
-    const recent = history.slice(-times).map((actions) => JSON.stringify(actions));
+    const recent = history.slice(-times).map(sameness);
     if (recent.every((key) => key === recent[0])) {
       return { status: 'repeated_action', reason: `the same action was chosen ${times} times in a row` };
     }

@@ -156,3 +156,14 @@ describe('OpenAIChatModel', () => {
     expect(err.message).toMatch(/^cannot reach http:\/\/127\.0\.0\.1:\d+\/v1\/chat\/completions \(ECONNREFUSED\); is the server running.*gave up after 2 attempts/);
   });
 });
+
+describe('mid-stream failures', () => {
+  test('a stream that breaks after tokens were shown is not retried (the reply would print twice)', async () => {
+    const s = await serve([{ text: 'partial reply that never ends', chunkSize: 4, chunkDelayMs: 30 }, 'second']);
+    const deltas: string[] = [];
+    const err = await failure(client(s, { timeoutMs: 120, retries: 2 }).generate({ ...request, onToken: (d) => deltas.push(d) }));
+    expect(err.message).toMatch(/no complete reply .* within 0\.1 s/);
+    expect(deltas.length).toBeGreaterThan(0);
+    expect(s.chatRequests()).toHaveLength(1);
+  });
+});

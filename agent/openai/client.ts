@@ -157,10 +157,18 @@ export class OpenAIChatModel implements VisionLanguageModel {
       return fail(err);
     }
     if (!response.ok) throw await this.httpError(response);
+    let streamed = false;
+    const onToken = request.onToken && ((delta: string) => ((streamed = true), request.onToken!(delta)));
     try {
-      return stream ? await this.readStream(response, request, started) : await this.readJson(response, started);
+      return stream ? await this.readStream(response, { ...request, ...(onToken ? { onToken } : {}) }, started) : await this.readJson(response, started);
     } catch (err) {
-      return fail(err);
+      try {
+        return fail(err);
+      } catch (failure) {
+        // Tokens already shown cannot be taken back: a retry would print the reply twice.
+        if (streamed && failure instanceof ModelEndpointError && failure.retryable) throw new ModelEndpointError(failure.message, failure.status, false);
+        throw failure;
+      }
     }
   }
 

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { sleep } from '../loop/timing.ts';
 import type { CommandResult, CommandSpec, TaskHost, WindowMatch } from './host.ts';
 
 export interface LocalHostOptions {
@@ -109,11 +110,7 @@ export function localTaskHost(options: LocalHostOptions): LocalTaskHost {
       if (path === '~' || path.startsWith('~/')) return join(home, path.slice(1));
       return isAbsolute(path) ? path : resolve(home, path);
     },
-    sleep: (ms, signal) =>
-      new Promise((done, fail) => {
-        const timer = setTimeout(done, ms);
-        signal?.addEventListener('abort', () => (clearTimeout(timer), fail(signal.reason)), { once: true });
-      }),
+    sleep,
     async dispose() {
       for (const child of launched) killGroup(child, 'SIGTERM');
       launched.clear();

@@ -1,5 +1,6 @@
 import { isTerminal, type Action, type DesktopAction } from '../actions.ts';
 import { mapAction } from '../coordinates.ts';
+import { sleep } from '../loop/timing.ts';
 import type { DisplayInfo, Operator } from '../operator.ts';
 import { parseKimiResponse } from '../parser/index.ts';
 import type { TrajectorySink } from '../trajectory/index.ts';
@@ -37,13 +38,6 @@ export interface ReplayResult {
 export class ReplayError extends Error {
   override readonly name = 'ReplayError';
 }
-
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((done, fail) => {
-    if (signal?.aborted) return fail(signal.reason);
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(timer), fail(signal.reason)), { once: true });
-  });
 
 /** Parses one code string with the agent's own parser (never Python) and maps it to the display. */
 export function parseRecordedCode(code: string, coordinates: ReplayOptions['coordinates'], display: DisplayInfo): { actions: Action[]; desktop: DesktopAction[] } {

@@ -107,6 +107,26 @@ describe('running an OSWorld task locally', () => {
     expect(readFileSync(join(dir, 'unsupported.txt'), 'utf8')).toContain('vm_terminal_output');
   });
 
+  test('without the evaluator (replay only) an unsupported getter does not matter and no score is written', async () => {
+    const host = recordingHost();
+    const root = out();
+    const result = await runOsworldTask({
+      task: await sample('1358'),
+      host,
+      screen,
+      allowExec: false,
+      evaluate: false,
+      out: root,
+      act: async () => {
+        host.calls.push('act');
+        return { endedWithFail: false };
+      },
+    });
+    expect(result.status).toBe('not_evaluated');
+    expect(host.calls).toEqual(['pyautogui pyautogui.click(640, 400)', 'sleep 500', 'act']);
+    expect(existsSync(join(root, 'os', '13584542-872b-42d8-b299-866967b5c3ef', 'result.txt'))).toBe(false);
+  });
+
   test('unsupported steps, metrics and remote downloads are each reported by name', () => {
     const prepared = prepareTask(
       task(
@@ -160,6 +180,9 @@ describe('running an OSWorld task locally', () => {
       'sleep 250',
     ]);
     expect(readFileSync(join(home, 'in', 'copy.txt'), 'utf8')).toBe('payload');
+    expect(prepareTask(task({ func: 'infeasible' }, [{ type: 'download', parameters: { files: [{ url: pathToFileURL(source).href, path: '~/x' }] } }]), { screen }).commands).toEqual([
+      `cp ${source} ~/x`,
+    ]);
     expect(warnings).toEqual(['config[1] command exited with 3: boom']);
     expect(result).toMatchObject({ status: 'scored', score: 1 });
   });

@@ -31,6 +31,8 @@ export interface PreparedTask {
 export interface TaskRunContext {
   readonly screen: { readonly width: number; readonly height: number };
   readonly clientPassword?: string;
+  /** false: set up and act only; the evaluator is neither checked nor run, and no score is written. */
+  readonly evaluate?: boolean;
 }
 
 /** Checks a whole task (set-up, postconfig, evaluator) without running anything. */
@@ -40,18 +42,22 @@ export function prepareTask(task: OsworldTask, context: TaskRunContext): Prepare
     taskDir: dirname(task.source),
   };
   const setup = prepareSteps(task.config, 'config', ctx);
-  const evaluator = prepareEvaluator(task.evaluator, ctx);
+  const evaluator = context.evaluate === false ? undefined : prepareEvaluator(task.evaluator, ctx);
   return {
     task,
-    unsupported: [...setup.unsupported, ...evaluator.unsupported],
-    commands: [...setup.steps.flatMap((s) => (s.command ? [s.command] : [])), ...evaluator.commands],
+    unsupported: [...setup.unsupported, ...(evaluator?.unsupported ?? [])],
+    commands: [...setup.steps.flatMap((s) => (s.command ? [s.command] : [])), ...(evaluator?.commands ?? [])],
     setup: (host, signal) => runSteps(setup.steps, host, signal),
-    evaluate: (host, outcome, signal) => evaluator.score(host, outcome, signal),
+    evaluate: async (host, outcome, signal) => {
+      if (!evaluator) throw new Error(`task ${task.id} was prepared without its evaluator`);
+      return evaluator.score(host, outcome, signal);
+    },
   };
 }
 
 export type TaskResult =
   | { readonly status: 'scored'; readonly score: number; readonly warnings: readonly string[]; readonly dir: string }
+  | { readonly status: 'not_evaluated'; readonly warnings: readonly string[]; readonly dir: string }
   | { readonly status: 'unsupported'; readonly reasons: readonly string[]; readonly dir: string };
 
 export interface RunTaskOptions extends TaskRunContext {
@@ -81,6 +87,7 @@ export async function runOsworldTask(options: RunTaskOptions): Promise<TaskResul
   const warnings = await prepared.setup(options.host, options.signal);
   warnings.forEach((w) => options.onWarning?.(w));
   const outcome = await options.act(dir, options.signal);
+  if (options.evaluate === false) return { status: 'not_evaluated', warnings, dir };
   const evaluation = await prepared.evaluate(options.host, outcome, options.signal);
   evaluation.warnings.forEach((w) => options.onWarning?.(w));
   await writeScore(dir, evaluation.score);

@@ -125,8 +125,10 @@ const BUILDERS: Record<string, Builder> = {
       if (!from) return `${label}: download from ${file.url} (only local paths and file:// URLs are fetched)`;
       copies.push({ from, to: file.path });
     }
+    // Writing files where the task says is as powerful as running a command: it needs consent too.
     return {
       label,
+      command: copies.map(({ from, to }) => displayCommand({ argv: ['cp', from, to] })).join(' && '),
       async run(host) {
         for (const { from, to } of copies) {
           const target = host.resolvePath(to);

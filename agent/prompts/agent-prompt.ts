@@ -10,8 +10,8 @@ export interface PromptHistoryStep {
   /** The `## Action:` prose, used when the step is too old to keep its screenshot. */
   readonly description?: string;
   readonly code?: string;
-  /** The screenshot the model saw for this step. */
-  readonly screenshot: ImageContent;
+  /** The screenshot the model saw for this step; hosts may drop it once the step is too old to send. */
+  readonly screenshot?: ImageContent;
 }
 
 export interface AgentPromptInput {
@@ -80,7 +80,7 @@ export function agentMessages(input: AgentPromptInput): ChatMessage[] {
     { role: 'user', content: task },
   ];
   for (const step of recent) {
-    messages.push({ role: 'user', content: [{ type: 'image', image: step.screenshot }] });
+    if (step.screenshot) messages.push({ role: 'user', content: [{ type: 'image', image: step.screenshot }] });
     messages.push({ role: 'assistant', content: stripThinking(step.response) });
   }
   const current: ContentPart[] = [

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import sharp from 'sharp';
 import { pointInBox, summarize, type AccuracySummary, type PixelPoint } from './metric.ts';
 import type { ScreenSpotRecord } from './records.ts';
-import { ResultsFile, type ScreenSpotResult } from './results-file.ts';
+import { ResultsFile, ResultsFileError, type ScreenSpotResult } from './results-file.ts';
 
 /** What a grounding model said for one image and query; `point` in the image's pixels, null when unreadable. */
 export interface GroundingPrediction {
@@ -52,7 +52,10 @@ export class ScreenSpotImageError extends Error {
 }
 
 async function loadImage(imagesDir: string, record: ScreenSpotRecord): Promise<{ png: Uint8Array; width: number; height: number }> {
-  const path = join(imagesDir, record.imageFile);
+  const path = resolve(imagesDir, record.imageFile);
+  if (relative(resolve(imagesDir), path).startsWith('..') || isAbsolute(record.imageFile)) {
+    throw new ScreenSpotImageError(`record ${record.id} names image ${record.imageFile}, outside the --images folder; img_filename must be a path inside it`);
+  }
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
@@ -83,6 +86,11 @@ export async function runScreenSpot(options: ScreenSpotRunOptions): Promise<Scre
     let resumed = 0;
     for (const record of records) {
       const previous = done.get(record.id);
+      if (previous && (previous.instruction !== record.instruction || previous.imageFile !== record.imageFile)) {
+        throw new ResultsFileError(
+          `${options.resultsPath} holds a different record under id ${record.id} ("${previous.instruction}" on ${previous.imageFile}); it was written for other annotations: choose another --results file`,
+        );
+      }
       if (previous) {
         results.push(previous);
         resumed += 1;

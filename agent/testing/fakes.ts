@@ -68,6 +68,8 @@ export interface RecordingOperatorOptions {
   readonly actionDelayMs?: number;
   /** Return an error to make execute() fail for that action. */
   readonly failOn?: (action: DesktopAction) => Error | undefined;
+  /** Return a reason to refuse an action up front (as a keyboard layout without that key would). */
+  readonly refuse?: (action: DesktopAction) => string | undefined;
 }
 
 export const FAKE_DISPLAY: DisplayInfo = { id: 'fake-0', name: 'fake', bounds: { x: 0, y: 0, width: 1280, height: 800 }, scaleFactor: 1, primary: true };
@@ -107,6 +109,10 @@ export class RecordingOperator implements Operator {
     const s = this.display.scaleFactor;
     const png = new TextEncoder().encode(`fake-png frame=${this.frame}`);
     return { png, width: width * s, height: height * s, display: this.display, capturedAt: Date.now() };
+  }
+
+  async refusal(action: DesktopAction): Promise<string | undefined> {
+    return this.options.refuse?.(action);
   }
 
   async execute(action: DesktopAction, signal?: AbortSignal): Promise<void> {

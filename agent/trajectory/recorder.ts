@@ -6,17 +6,12 @@ import { osworldTimestamp, type RunRecord, type TrajectoryLine } from './format.
 /** Writes a file so that readers see the old content or the new, never half of it. */
 async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
   const temp = `${path}.${process.pid}.tmp`;
-  const handle = await open(temp, 'w');
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  await writeSynced(temp, data);
   await rename(temp, path);
 }
 
-async function writeSynced(path: string, data: Uint8Array): Promise<void> {
+/** Writes and fsyncs, so the file survives a crash right after. */
+async function writeSynced(path: string, data: string | Uint8Array): Promise<void> {
   const handle = await open(path, 'w');
   try {
     await handle.writeFile(data);

@@ -18,7 +18,7 @@ export function registerModel(program: Command): void {
     .command('logits')
     .description('print the rendered prompt, its token ids and the next-token logits')
     .argument('<model-dir>', 'an imported model folder')
-    .requiredOption('--messages <file>', 'chat as JSON: [{"role": "user", "content": "..."}]')
+    .requiredOption('--messages <file>', 'chat as JSON: [{"role": "user", "content": "..."}]; image parts {"type": "image", "image": "/path.png"}')
     .option('--json', 'print exactly one JSON object {"prompt", "input_ids", "logits"}')
     .action(async (modelDir: string, opts: { messages: string; json?: boolean }) => {
       const { runLogits } = await import('../model/logits-command.ts');
@@ -34,7 +34,8 @@ export function registerModel(program: Command): void {
     .option('--top-p <p>', 'nucleus sampling mass (0–1]', nonNegativeNumber('--top-p'), 1)
     .option('--seed <n>', 'random seed for sampling', wholeNumber('--seed'), 0)
     .option('--system <text>', 'system prompt (default: the template\'s own)')
-    .action(async (modelDir: string, prompt: string, opts: { maxTokens: number; temperature: number; topP: number; seed: number; system?: string }) => {
+    .option('--image <file>', 'attach an image (PNG, JPEG, …) before the prompt; repeat for several', (file: string, files: string[]) => [...files, file], [] as string[])
+    .action(async (modelDir: string, prompt: string, opts: { maxTokens: number; temperature: number; topP: number; seed: number; system?: string; image: string[] }) => {
       const { runChat } = await import('../model/chat-command.ts');
       await runChat(modelDir, prompt, opts);
     });

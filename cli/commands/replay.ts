@@ -2,11 +2,6 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { addModelOptions } from '../model-options.ts';
 import { positiveInt } from '../options.ts';
 
-function typing(value: string): 'auto' | 'xdotool' | 'clipboard' {
-  if (value === 'auto' || value === 'xdotool' || value === 'clipboard') return value;
-  throw new InvalidArgumentError(`--typing must be auto, xdotool or clipboard, got '${value}'.`);
-}
-
 function envName(value: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) {
     throw new InvalidArgumentError('--client-password-env takes the NAME of an environment variable, not the password itself.');
@@ -33,8 +28,8 @@ export function registerReplay(program: Command): void {
     .option('--domain <name>', 'the domain folder results go under (default: the task folder name, else the task snapshot)')
     .option('--max-steps <n>', 'most agent steps per task', positiveInt('--max-steps'), 15)
     .option('--display <n>', 'which monitor to act on: index or output name from `xrandr --listmonitors`')
-    .option('--typing <how>', 'how text is typed: auto, xdotool or clipboard', typing, 'auto')
     .option('--settle <ms>', 'pause after each replayed step', milliseconds, 300)
+    .option('--no-evaluate', "set up and act (agent or trajectory) but skip the task's evaluator; no result.txt")
     .option('--check', 'only list which tasks can run here, what they lack, and the commands they would run')
     .action(async (task: string, options) => {
       const { replayCommand } = await import('../replay/replay-command.ts');

@@ -1,5 +1,6 @@
 import { KimiVLLocalModel, type LocalChatMessage } from '../../native-models/models/kimi-vl/local-model.ts';
 import { asCliErrors } from './run-model-command.ts';
+import { onStdoutClosed } from './stdout-closed.ts';
 
 export interface ChatOptions {
   readonly maxTokens: number;
@@ -7,6 +8,8 @@ export interface ChatOptions {
   readonly topP: number;
   readonly seed: number;
   readonly system?: string;
+  /** Image files sent before the prompt text, as in the official examples. */
+  readonly image?: readonly string[];
 }
 
 export async function runChat(modelDir: string, prompt: string, opts: ChatOptions): Promise<void> {
@@ -14,8 +17,11 @@ export async function runChat(modelDir: string, prompt: string, opts: ChatOption
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
+  onStdoutClosed(() => controller.abort());
   try {
-    const messages: LocalChatMessage[] = [...(opts.system ? [{ role: 'system' as const, content: opts.system }] : []), { role: 'user', content: prompt }];
+    const images = opts.image ?? [];
+    const content = images.length === 0 ? prompt : [...images.map((image) => ({ type: 'image' as const, image })), { type: 'text' as const, text: prompt }];
+    const messages: LocalChatMessage[] = [...(opts.system ? [{ role: 'system' as const, content: opts.system }] : []), { role: 'user', content }];
     const r = await asCliErrors(() =>
       model.generate({ messages, maxTokens: opts.maxTokens, temperature: opts.temperature, topP: opts.topP, seed: opts.seed, signal: controller.signal, onToken: (d) => process.stdout.write(d) }),
     );

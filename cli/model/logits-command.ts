@@ -1,12 +1,15 @@
 import { KimiVLLocalModel } from '../../native-models/models/kimi-vl/local-model.ts';
 import { readMessagesFile } from './messages-file.ts';
 import { asCliErrors } from './run-model-command.ts';
+import { onStdoutClosed } from './stdout-closed.ts';
 
 const TOP = 10;
 
 export async function runLogits(modelDir: string, opts: { messages: string; json?: boolean }): Promise<void> {
   const messages = readMessagesFile(opts.messages);
   const model = await asCliErrors(() => KimiVLLocalModel.load(modelDir));
+  // A reader that stops early (| head) has all it wanted; nothing to report.
+  onStdoutClosed(() => undefined);
   try {
     const { prompt, inputIds, logits } = await asCliErrors(() => model.logits(messages));
     if (opts.json) {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { runAgent, TrajectoryRecorder, TrajectoryFormatError, type DisplayInfo, type Operator, type VisionLanguageModel } from '../../agent/index.ts';
-import { DesktopOperator, DesktopUnavailableError, type TypingStrategy } from '../../agent/desktop/index.ts';
+import { DesktopOperator, DesktopUnavailableError } from '../../agent/desktop/index.ts';
 import type { RunOutcome } from '../../agent/osworld/evaluator.ts';
 import { localTaskHost } from '../../agent/osworld/local-host.ts';
 import { PlaceholderError } from '../../agent/osworld/placeholders.ts';
@@ -21,18 +21,19 @@ export interface ReplayCommandOptions extends ModelOptionValues {
   readonly domain?: string;
   readonly maxSteps: number;
   readonly display?: string;
-  readonly typing?: TypingStrategy;
   /** Pause after each replayed step, in ms. */
   readonly settle: number;
   /** Only say what each task would need; run nothing. */
   readonly check?: boolean;
+  /** Commander's --no-evaluate: false skips the evaluator (and writes no result.txt). */
+  readonly evaluate: boolean;
 }
 
 /** `--check`: which tasks Kestrel can run here and which commands each would ask consent for. */
-function checkTasks(tasks: readonly OsworldTask[], password: string | undefined): number {
+function checkTasks(tasks: readonly OsworldTask[], password: string | undefined, evaluate: boolean): number {
   const screen = { width: 1920, height: 1080 };
   for (const task of tasks) {
-    const prepared = prepareTask(task, { screen, clientPassword: password ?? '{CLIENT_PASSWORD}' });
+    const prepared = prepareTask(task, { screen, clientPassword: password ?? '{CLIENT_PASSWORD}', evaluate });
     const name = `${task.domain}/${task.id}`;
     if (prepared.unsupported.length > 0) process.stdout.write(`${name}: unsupported (${prepared.unsupported.join('; ')})\n`);
     else if (prepared.commands.length > 0) process.stdout.write(`${name}: runs with --allow-exec: ${prepared.commands.map((c, i) => `[${i + 1}] ${c}`).join(' ')}\n`);
@@ -43,7 +44,7 @@ function checkTasks(tasks: readonly OsworldTask[], password: string | undefined)
 
 function openOperator(options: ReplayCommandOptions): DesktopOperator {
   try {
-    return new DesktopOperator({ ...(options.display !== undefined ? { display: options.display } : {}), ...(options.typing ? { typing: options.typing } : {}) });
+    return new DesktopOperator(options.display !== undefined ? { display: options.display } : {});
   } catch (err) {
     if (err instanceof DesktopUnavailableError) throw new CliError(err.message);
     throw err;
@@ -96,7 +97,7 @@ function actor(task: OsworldTask, operator: Operator, display: DisplayInfo, reco
 export async function replayCommand(taskPath: string, options: ReplayCommandOptions): Promise<number> {
   const tasks = await loadTasks(taskPath, options);
   const password = clientPassword(options);
-  if (options.check) return checkTasks(tasks, password);
+  if (options.check) return checkTasks(tasks, password, options.evaluate);
   const model = options.trajectory ? undefined : await resolveModel(options);
   const operator = openOperator(options);
   let display: DisplayInfo;
@@ -119,7 +120,7 @@ export async function replayCommand(taskPath: string, options: ReplayCommandOpti
   // Consent first, for every task, before anything runs.
   try {
     const needing = tasks.flatMap((task) => {
-      const prepared = prepareTask(task, { screen, clientPassword: password });
+      const prepared = prepareTask(task, { screen, clientPassword: password, evaluate: options.evaluate });
       return prepared.unsupported.length === 0 && prepared.commands.length > 0 ? [prepared] : [];
     });
     if (!options.allowExec && needing.length > 0) {
@@ -153,6 +154,7 @@ export async function replayCommand(taskPath: string, options: ReplayCommandOpti
         screen,
         ...(password !== undefined ? { clientPassword: password } : {}),
         allowExec: options.allowExec === true,
+        evaluate: options.evaluate,
         out,
         act: actor(task, operator, display, recorded, model, options),
         signal: controller.signal,
@@ -162,13 +164,14 @@ export async function replayCommand(taskPath: string, options: ReplayCommandOpti
         throw err;
       });
       if (result.status === 'scored') process.stdout.write(`${task.domain}/${task.id}: ${result.score}\n`);
+      else if (result.status === 'not_evaluated') process.stdout.write(`${task.domain}/${task.id}: not evaluated (--no-evaluate)\n`);
       else process.stdout.write(`${task.domain}/${task.id}: unsupported (${result.reasons.join('; ')})\n`);
     }
   } finally {
     process.off('SIGINT', onSignal);
     await host.dispose();
   }
-  if (tasks.length > 1) process.stdout.write(`${formatResultsSummary(await summarizeResults(out))}\n`);
+  if (tasks.length > 1 && options.evaluate) process.stdout.write(`${formatResultsSummary(await summarizeResults(out))}\n`);
   process.stdout.write(`results: ${out}\n`);
   return 0;
 }

@@ -3,20 +3,22 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { tinyCheckpoint, tempDir } from '../../test/harness/tiny-checkpoint.ts';
 import { maxAbsDiff } from '../../test/harness/floats.ts';
-import { bfloat16ToFloat32, float32ToBfloat16 } from '../numeric/half.ts';
+import { bfloat16ToFloat32, float16ToFloat32, float32ToBfloat16, float32ToFloat16 } from '../numeric/half.ts';
 import { HfCheckpoint } from './hf-checkpoint.ts';
 
 const bf16 = tinyCheckpoint({ dtype: 'bf16' });
 const fp32 = tinyCheckpoint({ dtype: 'fp32', shards: 3 });
+const fp16 = tinyCheckpoint({ dtype: 'fp16' });
 afterAll(() => {
   bf16.cleanup();
+  fp16.cleanup();
   fp32.cleanup();
 });
 
 const Q = 'language_model.model.layers.1.self_attn.q_proj.weight';
 
 describe('HfCheckpoint', () => {
-  test('reads single-file bf16 and sharded fp32 checkpoints to the same values', () => {
+  test('reads single-file bf16 / fp16 and sharded fp32 checkpoints to the same values', () => {
     const a = HfCheckpoint.open(bf16.dir);
     const b = HfCheckpoint.open(fp32.dir);
     expect(b.fileNames).toHaveLength(3);
@@ -25,6 +27,10 @@ describe('HfCheckpoint', () => {
     expect(b.info(Q).dtype).toBe('F32');
     const full = b.read(Q);
     expect(maxAbsDiff(a.read(Q), bfloat16ToFloat32(float32ToBfloat16(full)))).toBe(0);
+    const h = HfCheckpoint.open(fp16.dir);
+    expect(h.info(Q).dtype).toBe('F16');
+    expect(maxAbsDiff(h.read(Q), float16ToFloat32(float32ToFloat16(full)))).toBe(0);
+    h.close();
     a.close();
     b.close();
   });
@@ -80,6 +86,22 @@ describe('HfCheckpoint', () => {
       const dir = copy('missing');
       rmSync(join(dir, 'model-00003-of-00003.safetensors'));
       expect(() => HfCheckpoint.open(dir)).toThrow(/lists model-00003-of-00003\.safetensors \(for \S+\) but the file is missing; download it/);
+    });
+
+    test('integer tensors are listed but refused as weights, by name', () => {
+      const dir = join(t.dir, 'ints');
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'config.json'), '{}');
+      const path = join(dir, 'model.safetensors');
+      const header = JSON.stringify({ step: { dtype: 'I64', shape: [1], data_offsets: [0, 8] }, w: { dtype: 'F32', shape: [2], data_offsets: [8, 16] } });
+      const len = Buffer.alloc(8);
+      len.writeBigUInt64LE(BigInt(header.length));
+      writeFileSync(path, Buffer.concat([len, Buffer.from(header), Buffer.from(new BigInt64Array([7n]).buffer), Buffer.from(Float32Array.of(1.5, -2).buffer)]));
+      const c = HfCheckpoint.open(dir);
+      expect(Array.from(c.read('w'))).toEqual([1.5, -2]);
+      expect(() => c.read('step')).toThrow('model.safetensors: tensor step is I64; only F32, F16 and BF16 tensors can be loaded as weights');
+      expect(() => c.expectShape('step', [1])).toThrow(/tensor step is I64, not F32\/F16\/BF16; this looks like a quantized checkpoint/);
+      c.close();
     });
 
     test('a folder with no weights', () => {

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CheckpointError } from './errors.ts';
-import { SafetensorsFile, type TensorInfo } from './safetensors.ts';
+import { isFloatDtype, SafetensorsFile, type TensorInfo } from './safetensors.ts';
 
 const INDEX_FILE = 'model.safetensors.index.json';
 const SINGLE_FILE = 'model.safetensors';
@@ -85,9 +85,12 @@ export class HfCheckpoint {
     return { ...st.info(name), file };
   }
 
-  /** Throws a clear error unless the tensor exists with exactly this shape. */
+  /** Throws a clear error unless the tensor exists as floats with exactly this shape. */
   expectShape(name: string, shape: readonly number[]): void {
     const info = this.info(name);
+    if (!isFloatDtype(info.dtype)) {
+      throw new CheckpointError(`${info.file}: tensor ${name} is ${info.dtype}, not F32/F16/BF16; this looks like a quantized checkpoint — import the original bf16 one`);
+    }
     if (info.shape.length !== shape.length || info.shape.some((d, i) => d !== shape[i])) {
       throw new CheckpointError(`${info.file}: tensor ${name} has shape [${info.shape.join(', ')}], expected [${shape.join(', ')}] from config.json`);
     }

@@ -9,13 +9,19 @@ import { basename } from 'node:path';
 import { bfloat16ToFloat32, float16ToFloat32 } from '../numeric/half.ts';
 import { CheckpointError } from './errors.ts';
 
+/** The float types tensors can be read as; other safetensors types are listed but not readable. */
 export type SafetensorsDtype = 'F32' | 'F16' | 'BF16';
-const DTYPE_BYTES: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, BF16: 2 };
+
+export function isFloatDtype(dtype: string): dtype is SafetensorsDtype {
+  return dtype === 'F32' || dtype === 'F16' || dtype === 'BF16';
+}
+const FLOAT_BYTES: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, BF16: 2 };
+const OTHER_BYTES: Record<string, number> = { F64: 8, I64: 8, U64: 8, I32: 4, U32: 4, I16: 2, U16: 2, I8: 1, U8: 1, BOOL: 1, F8_E4M3: 1, F8_E5M2: 1 };
 const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
 export interface TensorInfo {
   readonly name: string;
-  readonly dtype: SafetensorsDtype;
+  readonly dtype: SafetensorsDtype | string;
   readonly shape: readonly number[];
   /** Absolute byte offset of the first element in the file. */
   readonly offset: number;
@@ -69,10 +75,9 @@ export class SafetensorsFile {
         continue;
       }
       const entry = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-      const dtype = entry.dtype as SafetensorsDtype;
-      if (!(dtype in DTYPE_BYTES)) {
-        throw new CheckpointError(`${file}: tensor ${name} has dtype ${String(entry.dtype)}; only F32, F16 and BF16 are supported`);
-      }
+      const dtype = String(entry.dtype);
+      const width = FLOAT_BYTES[dtype as SafetensorsDtype] ?? OTHER_BYTES[dtype];
+      if (width === undefined) throw new CheckpointError(`${file}: tensor ${name} has unknown dtype ${dtype}; the file is corrupt or newer than this reader`);
       const shape = entry.shape as number[];
       const offsets = entry.data_offsets as [number, number];
       if (!Array.isArray(shape) || !Array.isArray(offsets) || offsets.length !== 2) {
@@ -80,8 +85,8 @@ export class SafetensorsFile {
       }
       const elements = shape.reduce((a, b) => a * b, 1);
       const byteLength = offsets[1] - offsets[0];
-      if (byteLength !== elements * DTYPE_BYTES[dtype]) {
-        throw new CheckpointError(`${file}: tensor ${name} spans ${byteLength} bytes but shape [${shape.join(', ')}] ${dtype} needs ${elements * DTYPE_BYTES[dtype]}`);
+      if (byteLength !== elements * width) {
+        throw new CheckpointError(`${file}: tensor ${name} spans ${byteLength} bytes but shape [${shape.join(', ')}] ${dtype} needs ${elements * width}`);
       }
       if (dataStart + offsets[1] > size) {
         throw new CheckpointError(`${file}: truncated — tensor ${name} ends at byte ${dataStart + offsets[1]} but the file has ${size}; re-download it`);
@@ -111,7 +116,9 @@ export class SafetensorsFile {
   /** Elements [start, start+count) of a tensor in row-major order, as fp32. */
   readRange(name: string, start: number, count: number): Float32Array {
     const t = this.info(name);
-    const width = DTYPE_BYTES[t.dtype];
+    const width = FLOAT_BYTES[t.dtype as SafetensorsDtype];
+    // Integer buffers (step counters and the like) may sit in a checkpoint; weights are floats.
+    if (width === undefined) throw new CheckpointError(`${basename(this.path)}: tensor ${name} is ${t.dtype}; only F32, F16 and BF16 tensors can be loaded as weights`);
     const bytes = this.readBytes(t.offset + start * width, count * width, `tensor ${name}`);
     // Copy into a fresh, aligned buffer: Buffer pool slices may be unaligned for typed views.
     const aligned = new Uint8Array(bytes.length);

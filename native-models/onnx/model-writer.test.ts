@@ -1,3 +1,5 @@
+import { mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { tempDir } from '../../test/harness/tiny-checkpoint.ts';
 import { maxAbsDiff } from '../../test/harness/floats.ts';
@@ -78,4 +80,14 @@ describe('hand-written ONNX protobuf with external data', () => {
     }
   });
 
+
+  test('a weight that fails or comes out the wrong size leaves no partial files behind', async () => {
+    const dir = join(t.dir, 'failing');
+    mkdirSync(dir);
+    const g = new GraphBuilder();
+    g.weight({ name: 'ok', dims: [4], dataType: DataType.FLOAT, produce: async function* () { yield new Float32Array(4); } });
+    g.weight({ name: 'short', dims: [8], dataType: DataType.FLOAT, produce: async function* () { yield new Float32Array(5); } });
+    await expect(writeModel(g, dir, 'broken')).rejects.toThrow('weight short: produced 20 bytes, expected 32 for shape [8]');
+    expect(readdirSync(dir)).toEqual([]);
+  });
 });

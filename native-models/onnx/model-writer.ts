@@ -4,7 +4,7 @@
  * onnxruntime can memory-map them, and both files are hashed as they are written.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { float32ToFloat16 } from '../numeric/half.ts';
 import type { GraphBuilder, WeightSpec } from './graph-builder.ts';
@@ -82,9 +82,13 @@ export async function writeModel(
       opts.onProgress?.({ weight: spec.name, index, count: graph.weights.length, bytesWritten: offset });
     }
     fsyncSync(fd);
-  } finally {
+  } catch (err) {
+    // A failed import leaves no half-written weights behind (and the folder reusable).
     closeSync(fd);
+    rmSync(`${dataFile}.partial`, { force: true });
+    throw err;
   }
+  closeSync(fd);
   const model = encodeModel({
     irVersion: IR_VERSION,
     opsets: OPSETS,

@@ -96,6 +96,10 @@ describe('DesktopOperator on the right-hand monitor', () => {
     );
     await expect(op.execute({ kind: 'hotkey', keys: ['ctrl', '世'] })).rejects.toThrow(/no key for '世'/);
     await expect(op.execute({ kind: 'press', key: 'fn', presses: 1 })).rejects.toThrow("the 'fn' key cannot be pressed from software on X11");
+    // The loop asks before acting, so a model can be told to type the character instead.
+    expect(await op.refusal({ kind: 'press', key: 'é', presses: 1 })).toMatch(/^the keyboard layout has no key for 'é'/);
+    expect(await op.refusal({ kind: 'hotkey', keys: ['ctrl', 'shift', 't'] })).toBeUndefined();
+    expect(await op.refusal({ kind: 'type', text: 'é' })).toBeUndefined();
     await op.execute({ kind: 'move', to: { x: 1200, y: 100 } });
     expect(pointer()).toEqual({ x: 1200, y: 100 });
   });

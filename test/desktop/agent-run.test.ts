@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { artifactPath } from '../harness/artifacts.ts';
-import { startKestrel } from '../harness/cli.ts';
+import { KESTREL_BIN, REPO_ROOT, runKestrel, startKestrel } from '../harness/cli.ts';
 import { startOpenAIServer, type OpenAITestServer } from '../harness/openai-server.ts';
-import { waitFor } from '../harness/processes.ts';
+import { spawnTracked, waitFor } from '../harness/processes.ts';
+import { tempDir, tinyCheckpoint } from '../harness/tiny-checkpoint.ts';
 import { startVirtualDisplay, type VirtualDisplay } from '../harness/xvfb.ts';
 import { startCatTerminal, type CatTerminal } from '../harness/xterm.ts';
 
@@ -130,4 +131,59 @@ test('a display that does not exist is one line naming the ones that do', async 
   expect(kestrel.stderr()).toBe("kestrel: there is no display '3'; choose one of: 0 (screen 1024×768+0+0, primary)\n");
   await server.stop();
   server = undefined;
+});
+
+test('--confirm shows each step and acts only on yes; a no ends the run with exit 5', async () => {
+  const term = await startCatTerminal(screen, { title: 'kestrel-confirm', geometry: '40x5+100+500' });
+  try {
+    const cx = (term.window.x + term.window.width / 2) / WIDTH;
+    const cy = (term.window.y + term.window.height / 2) / HEIGHT;
+    server = await startOpenAIServer({
+      replies: [
+        reply('Focus the terminal.', `pyautogui.click(x=${cx.toFixed(4)}, y=${cy.toFixed(4)})`),
+        reply('Type a word.', "pyautogui.write('approved')\npyautogui.press('enter')"),
+        reply('Type another.', "pyautogui.write('declined')\npyautogui.press('enter')"),
+      ],
+    });
+    const child = spawnTracked(process.execPath, [KESTREL_BIN, 'run', 'type words', '--endpoint', server.baseUrl, '--model', 'kimi-vl-test', '--confirm'], {
+      cwd: REPO_ROOT,
+      env: screen.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const exited = new Promise<number | null>((done) => child.once('exit', done));
+    for (const answer of ['y', 'yes', 'n']) {
+      const asked = (out.match(/run it\? \[y\/N\]/g) ?? []).length;
+      await waitFor('the next question', () => (out.match(/run it\? \[y\/N\]/g) ?? []).length > asked, 30_000);
+      child.stdin!.write(`${answer}\n`);
+    }
+    expect(await exited).toBe(5);
+    expect(out).toMatch(/^step 3 plans: type "declined"; press enter — run it\? \[y\/N\] $/m);
+    expect(out).toMatch(/^aborted after 2 steps in \d+\.\d s: step 3 was declined$/m);
+    await term.waitForBytes((b) => b.toString() === 'approved\n', 'the approved line');
+    await new Promise((done) => setTimeout(done, 300));
+    expect(term.received().toString()).toBe('approved\n');
+  } finally {
+    term.dispose();
+    await server?.stop();
+    server = undefined;
+  }
+});
+
+test('kestrel run --model-dir drives the loop with the in-process model (random weights: corrected once, then an error)', async () => {
+  const ckpt = tinyCheckpoint({ seed: 9 });
+  const out = tempDir('run-model');
+  try {
+    const model = join(out.dir, 'm');
+    expect((await runKestrel(['model', 'import', ckpt.dir, '--out', model])).code).toBe(0);
+    const result = await runKestrel(['run', 'open the terminal', '--model-dir', model, '--max-tokens', '8'], screen.env);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^run \S+: "open the terminal" with kimi-vl \(in-process, fp32\) @ .* on display screen \(1024×768\+0\+0\)$/m);
+    expect(result.stdout).toMatch(/^error after 0 steps in \d+\.\d s: the model's reply could not be used after a correction: /m);
+    expect(result.stderr).toMatch(/^kestrel: step 1: the reply could not be used, asking again: /);
+  } finally {
+    ckpt.cleanup();
+    out.cleanup();
+  }
 });

@@ -1,15 +1,13 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { artifactPath } from '../harness/artifacts.ts';
-import { KESTREL_BIN, REPO_ROOT } from '../harness/cli.ts';
+import { runKestrel } from '../harness/run-kestrel.ts';
 import { startOpenAIServer } from '../harness/openai-server.ts';
 import { startVirtualDisplay, type VirtualDisplay } from '../harness/xvfb.ts';
 
-const run = promisify(execFile);
 const FIXTURES = resolve(import.meta.dirname, '../fixtures/osworld');
 const RENAME = join(FIXTURES, 'local/rename-folder.json');
 const RENAME_TRAJECTORY = join(FIXTURES, 'local/rename-trajectory/traj.jsonl');
@@ -34,15 +32,8 @@ beforeEach(() => {
 });
 
 /** `kestrel replay …` on the virtual display, with a private HOME so ~/Desktop is the test's. */
-async function replay(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
-  const env = { ...screen.env, HOME: home, ...extraEnv };
-  try {
-    const { stdout, stderr } = await run(process.execPath, [KESTREL_BIN, 'replay', ...args, '--record', out], { cwd: REPO_ROOT, env, timeout: 90_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function replay(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
+  return runKestrel(['replay', ...args, '--record', out], { ...screen.env, HOME: home, ...extraEnv });
 }
 
 function trajectoryDir(name: string, actions: string[]): string {
@@ -113,12 +104,16 @@ describe('kestrel replay on a real desktop (Xvfb, xterm)', () => {
     expect(readFileSync(join(out, 'os', 'kestrel-rename-folder', 'result.txt'), 'utf8')).toBe('0.0\n');
   });
 
-  test('infeasible: 1 when the run ends with FAIL, 0 when it claims DONE', async () => {
+  test('infeasible: 1 when the run ends with FAIL, 0 when it claims DONE, no score with --no-evaluate', async () => {
     const bluetooth = join(FIXTURES, 'os/b3d4a89c-53f2-4d6b-8b6a-541fb5d205fa.json');
     const failed = await replay([bluetooth, '--trajectory', trajectoryDir('fail', ['FAIL'])]);
     expect(failed).toMatchObject({ code: 0, stdout: `os/b3d4a89c-53f2-4d6b-8b6a-541fb5d205fa: 1\nresults: ${out}\n` });
     const done = await replay([bluetooth, '--trajectory', trajectoryDir('done', ['pyautogui.click(10, 10)', 'DONE'])]);
     expect(done).toMatchObject({ code: 0, stdout: `os/b3d4a89c-53f2-4d6b-8b6a-541fb5d205fa: 0\nresults: ${out}\n` });
+    rmSync(join(out, 'os', 'b3d4a89c-53f2-4d6b-8b6a-541fb5d205fa', 'result.txt'));
+    const unscored = await replay([bluetooth, '--trajectory', trajectoryDir('done', ['DONE']), '--no-evaluate']);
+    expect(unscored).toMatchObject({ code: 0, stdout: `os/b3d4a89c-53f2-4d6b-8b6a-541fb5d205fa: not evaluated (--no-evaluate)\nresults: ${out}\n` });
+    expect(existsSync(join(out, 'os', 'b3d4a89c-53f2-4d6b-8b6a-541fb5d205fa', 'result.txt'))).toBe(false);
   });
 
   test('placeholders: screen size and halves from the display, the password from the environment (never printed)', async () => {
@@ -171,5 +166,31 @@ describe('kestrel replay on a real desktop (Xvfb, xterm)', () => {
     const again = await replay([RENAME, '--trajectory', kept, '--allow-exec']);
     expect(again).toMatchObject({ code: 0, stdout: `os/kestrel-rename-folder: 1\nresults: ${out}\n` });
     expect(existsSync(join(home, 'Desktop', 'todo_list_Jan_2'))).toBe(true);
+  });
+
+  test('a folder of tasks: unsupported ones are named and skipped, the rest run, then the summary per domain', async () => {
+    const tasks = join(home, '..', `tasks-${Date.now()}`);
+    mkdirSync(join(tasks, 'os'), { recursive: true });
+    for (const id of ['13584542-872b-42d8-b299-866967b5c3ef', 'b3d4a89c-53f2-4d6b-8b6a-541fb5d205fa']) {
+      copyFileSync(join(FIXTURES, 'os', `${id}.json`), join(tasks, 'os', `${id}.json`));
+    }
+    const server = await startOpenAIServer({ replies: ['## Action:\nThis machine has no Bluetooth.\n## Code:\n```python\nFAIL\n```'] });
+    try {
+      const result = await replay([tasks, '--endpoint', server.baseUrl, '--model', 'kimi-vl-test']);
+      expect(result.code).toBe(0);
+      const lines = result.stdout.trim().split('\n');
+      expect(lines[0]).toBe('os/13584542-872b-42d8-b299-866967b5c3ef: unsupported (evaluator.func result: getter "vm_terminal_output" is not supported on a local desktop)');
+      expect(lines[1]).toMatch(/^os\/b3d4a89c-53f2-4d6b-8b6a-541fb5d205fa: agent failed after 1 step \(.+\)$/);
+      expect(lines.slice(2)).toEqual([
+        'os/b3d4a89c-53f2-4d6b-8b6a-541fb5d205fa: 1',
+        'os: 100.00% success over 1 run (1 unsupported)',
+        'total: 100.00% success over 1 run (1 unsupported)',
+        `results: ${out}`,
+      ]);
+      expect(server.chatRequests()).toHaveLength(1);
+      expect(readdirSync(join(out, 'os')).sort()).toEqual(['13584542-872b-42d8-b299-866967b5c3ef', 'b3d4a89c-53f2-4d6b-8b6a-541fb5d205fa']);
+    } finally {
+      await server.stop();
+    }
   });
 });

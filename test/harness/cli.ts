@@ -40,3 +40,14 @@ export function startKestrel(args: readonly string[], env: NodeJS.ProcessEnv = p
     stop: () => stopTracked(child),
   };
 }
+
+/** Runs `kestrel` to completion and collects its exit code and output. */
+export async function runKestrel(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { execFile } = await import('node:child_process');
+  return new Promise((done) => {
+    execFile(process.execPath, [KESTREL_BIN, ...args], { cwd: REPO_ROOT, env }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+      done({ code, stdout, stderr });
+    });
+  });
+}

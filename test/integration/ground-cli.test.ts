@@ -1,24 +1,11 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { KESTREL_BIN, REPO_ROOT } from '../harness/cli.ts';
+import { runKestrel as kestrel } from '../harness/cli.ts';
 import { startOpenAIServer, type OpenAITestServer } from '../harness/openai-server.ts';
-
-const execFileAsync = promisify(execFile);
-
-async function kestrel(args: string[], env: NodeJS.ProcessEnv = process.env) {
-  try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, [KESTREL_BIN, ...args], { cwd: REPO_ROOT, env });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { tempDir, tinyCheckpoint } from '../harness/tiny-checkpoint.ts';
 
 let work: string;
 let png: string;
@@ -92,7 +79,7 @@ describe('kestrel ground', () => {
     [['ground', 'IMG', 'x', '--endpoint', 'http://127.0.0.1:9', '--model', 'm'], 'has no /v1'],
     [['ground', 'IMG', 'x', '--endpoint', 'http://127.0.0.1:9/v1', '--model', 'm', '--api-key-env', 'KESTREL_SURELY_UNSET'], 'KESTREL_SURELY_UNSET: that environment variable is not set'],
     [['ground', 'IMG', 'x', '--endpoint', 'http://127.0.0.1:9/v1', '--model', 'm', '--api-key-env', 'sk-abc-123'], 'takes the NAME of an environment variable'],
-    [['ground', 'IMG', 'x', '--model-dir', '/tmp/nowhere'], '--model-dir /tmp/nowhere'],
+    [['ground', 'IMG', 'x', '--model-dir', '/tmp/nowhere', '--endpoint', 'http://127.0.0.1:9/v1'], 'give either --endpoint or --model-dir, not both'],
     [['ground', 'MISSING', 'x', '--endpoint', 'http://127.0.0.1:9/v1', '--model', 'm'], 'no such file'],
   ])('bad usage %j is one line and exit 2', async (args, message) => {
     const result = await kestrel(args.map((a) => (a === 'IMG' ? png : a === 'MISSING' ? join(work, 'missing.png') : a)));
@@ -108,5 +95,29 @@ describe('kestrel ground', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^kestrel: cannot reach http:\/\/127\.0\.0\.1:\d+\/v1\/chat\/completions \(ECONNREFUSED\)/);
     expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('kestrel ground --model-dir', () => {
+  test('the in-process model answers through the same command (a tiny random model names no point)', async () => {
+    const ckpt = tinyCheckpoint({ seed: 5 });
+    const out = tempDir('ground-model');
+    try {
+      const imported = await kestrel(['model', 'import', ckpt.dir, '--out', join(out.dir, 'm')]);
+      expect(imported.code).toBe(0);
+      const result = await kestrel(['ground', png, 'the Save button', '--model-dir', join(out.dir, 'm'), '--max-tokens', '8', '--json']);
+      const json = JSON.parse(result.stdout);
+      expect(Object.keys(json)).toEqual(['x', 'y', 'px', 'py', 'raw', 'ms']);
+      expect(typeof json.raw).toBe('string');
+      expect(json.raw.length).toBeGreaterThan(0);
+      expect(json.ms).toBeGreaterThan(0);
+      // Random weights do not point anywhere: null point, the reason on stderr, exit 1.
+      expect(json.x).toBeNull();
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/^kestrel: the reply held no point/);
+    } finally {
+      ckpt.cleanup();
+      out.cleanup();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +9,11 @@ import { argmax, maxAbsDiff } from '../harness/floats.ts';
 import { tinyCheckpoint, tempDir } from '../harness/tiny-checkpoint.ts';
 import { HfCheckpoint, readJsonFile } from '../../native-models/checkpoint/hf-checkpoint.ts';
 import { ChatTemplate } from '../../native-models/models/kimi-vl/chat-template.ts';
-import { parseKimiVLConfig } from '../../native-models/models/kimi-vl/configuration.ts';
+import { parseKimiVLConfig, type KimiVLConfig } from '../../native-models/models/kimi-vl/configuration.ts';
+import { processImages } from '../../native-models/models/kimi-vl/image-processing.ts';
+import { expandMediaPads, MEDIA_PAD_TOKEN_ID } from '../../native-models/models/kimi-vl/multimodal.ts';
+import { encodePng, noise } from '../fixtures/images/png.ts';
+import { referenceImageEmbeddings } from '../harness/image-embeddings.ts';
 import type { ModelManifest } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
 import { ReferenceTextModel } from '../../native-models/models/kimi-vl/reference-text.ts';
 import { KimiTokenizer } from '../../native-models/models/kimi-vl/tokenization.ts';
@@ -34,9 +38,10 @@ const work = tempDir('model-cli');
 const modelDir = join(work.dir, 'kimi-fp32');
 let reference: () => ReferenceTextModel;
 let tokenizer: KimiTokenizer;
+let config: KimiVLConfig;
 
 beforeAll(() => {
-  const config = parseKimiVLConfig(readJsonFile(join(ckpt.dir, 'config.json'), 'config.json'));
+  config = parseKimiVLConfig(readJsonFile(join(ckpt.dir, 'config.json'), 'config.json'));
   reference = () => {
     const hf = HfCheckpoint.open(ckpt.dir);
     const ref = new ReferenceTextModel(hf, config.text);
@@ -111,6 +116,7 @@ describe('kestrel model logits', () => {
 
   test.each([
     [[{ role: 'user', content: [{ type: 'image', image: '/nonexistent/screen.png' }, { type: 'text', text: 'What is this?' }] }], /cannot read image \/nonexistent\/screen\.png: ENOENT/],
+    [[{ role: 'user', content: [{ type: 'image', image: 'package.json' }, { type: 'text', text: 'What is this?' }] }], /package\.json is not a readable image \(.*\); pass an uncorrupted PNG/],
     [[{ role: 'bot', content: 'hi' }], /message 1 has role "bot"; use "system", "user" or "assistant"/],
     [[{ role: 'user', content: [{ type: 'audio' }] }], /message 1, part 1: expected \{"type": "text"/],
     ['not json', /is not valid JSON/],
@@ -122,6 +128,33 @@ describe('kestrel model logits', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(message);
+  });
+
+  test('a reader that stops early (| head) ends it quietly', async () => {
+    const file = join(work.dir, 'early.json');
+    writeFileSync(file, JSON.stringify([{ role: 'user', content: 'Hi' }]));
+    const child = spawn(process.execPath, [KESTREL_BIN, 'model', 'logits', modelDir, '--messages', file, '--json'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((done) => child.once('exit', done));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+  });
+
+  test('image parts: --json logits match the vision and text references with features at the <|media_pad|> slots', async () => {
+    const shot = join(work.dir, 'shot.png');
+    writeFileSync(shot, encodePng({ width: 60, height: 30, colour: 'rgb', samples: noise(60 * 30 * 3, 4) }));
+    const file = join(work.dir, 'image-messages.json');
+    writeFileSync(file, JSON.stringify([{ role: 'user', content: [{ type: 'image', image: shot }, { type: 'text', text: 'Where is Save?' }] }]));
+    const r = await kestrel(['model', 'logits', modelDir, '--messages', file, '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { prompt: string; input_ids: number[]; logits: number[] };
+    expect(out.prompt).toContain('<|media_start|>image<|media_content|><|media_pad|><|media_end|>Where is Save?');
+    expect(out.input_ids.filter((id) => id === MEDIA_PAD_TOKEN_ID)).toHaveLength(6); // 60×30 → grid 4×6 → 6 tokens
+    const embeddings = referenceImageEmbeddings(ckpt.dir, config, out.input_ids, await processImages([shot]));
+    expect(maxAbsDiff(out.logits, reference().forward(out.input_ids, embeddings))).toBeLessThan(1e-4);
   });
 
   test('a folder that was not imported is a clear error', async () => {
@@ -154,5 +187,25 @@ describe('kestrel model chat', () => {
     const r = await kestrel(['model', 'chat', dir, 'Hello', '--max-tokens', '4', '--temperature', '0.8', '--seed', '3']);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/^[0-4] tokens, finish:/);
+  });
+
+  test('--image: greedy output is the reference continuation of the prompt with the image features', async () => {
+    const shot = join(work.dir, 'chat-shot.png');
+    writeFileSync(shot, encodePng({ width: 40, height: 40, colour: 'rgb', samples: noise(40 * 40 * 3, 8) }));
+    const r = await kestrel(['model', 'chat', modelDir, 'Describe it', '--image', shot, '--max-tokens', '8']);
+    expect(r.code).toBe(0);
+    const rendered = ChatTemplate.fromDir(ckpt.dir).render([{ role: 'user', content: [{ type: 'image', image: '' }, { type: 'text', text: 'Describe it' }] }]);
+    const images = await processImages([shot]);
+    const prompt = expandMediaPads(tokenizer.encode(rendered), images.tokenCounts).ids;
+    const ref = reference();
+    const tokens: number[] = [];
+    let logits = ref.forward(prompt, referenceImageEmbeddings(ckpt.dir, config, prompt, images));
+    const ends = new Set([tokenizer.tokenId('<|im_end|>'), tokenizer.tokenId('[EOS]')]);
+    while (tokens.length < 8 && !ends.has(argmax(logits))) {
+      tokens.push(argmax(logits));
+      logits = ref.forward([tokens.at(-1)!]);
+    }
+    expect(r.stdout).toBe(`${tokenizer.decode(tokens, { skipSpecialTokens: true })}\n`);
+    expect(r.stderr).toMatch(new RegExp(`^${tokens.length} tokens, finish: (length|stop); prompt ${prompt.length} tokens`));
   });
 });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ChatMessage, VisionLanguageModel } from '../../agent/model.ts';
 import { importKimiVL } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
 import { KimiVLLocalModel } from '../../native-models/models/kimi-vl/local-model.ts';
+import { encodePng, noise } from '../fixtures/images/png.ts';
 import { tinyCheckpoint, tempDir } from '../harness/tiny-checkpoint.ts';
 
 // The in-process model satisfies the agent's model seam structurally (no import between the two).
@@ -36,9 +37,20 @@ describe('KimiVLLocalModel as the agent sees it', () => {
     expect(['stop', 'length']).toContain(r.finishReason);
   });
 
-  test('a corrupt screenshot in the messages is refused with the reason, not silently dropped', async () => {
+  test('a screenshot in the messages reaches the model: its image tokens count in the prompt', async () => {
+    const model: VisionLanguageModel = local;
+    const text: ChatMessage = { role: 'user', content: [{ type: 'text', text: 'click Save' }] };
+    const shot = { mimeType: 'image/png' as const, data: encodePng({ width: 60, height: 30, colour: 'rgb', samples: noise(60 * 30 * 3, 2) }) };
+    const withImage: ChatMessage = { role: 'user', content: [{ type: 'image', image: shot }, { type: 'text', text: 'click Save' }] };
+    const plain = await model.generate({ messages: [text], maxTokens: 1 });
+    const seen = await model.generate({ messages: [withImage], maxTokens: 1 });
+    // The image adds <|media_start|>image<|media_content|>, 6 image tokens (grid 4×6) and <|media_end|>.
+    expect(seen.usage!.promptTokens - plain.usage!.promptTokens).toBe(local.tokenizer.encode('<|media_start|>image<|media_content|><|media_end|>').length + 6);
+  });
+
+  test('a corrupt screenshot is refused with the reason, not silently dropped', async () => {
     const model: VisionLanguageModel = local;
     const png = { mimeType: 'image/png' as const, data: new Uint8Array([137, 80, 78, 71]) };
-    await expect(model.generate({ messages: [{ role: 'user', content: [{ type: 'image', image: png }, { type: 'text', text: 'click Save' }] }] })).rejects.toThrow(/not a readable image/);
+    await expect(model.generate({ messages: [{ role: 'user', content: [{ type: 'image', image: png }, { type: 'text', text: 'click Save' }] }] })).rejects.toThrow(/image data is not a readable image/);
   });
 });

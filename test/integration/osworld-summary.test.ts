@@ -1,22 +1,11 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, test } from 'vitest';
 import { writeScore, writeUnsupported } from '../../agent/osworld/results.ts';
-import { KESTREL_BIN, REPO_ROOT } from '../harness/cli.ts';
+import { runKestrel } from '../harness/run-kestrel.ts';
 
-const run = promisify(execFile);
-async function kestrel(args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [KESTREL_BIN, ...args], { cwd: REPO_ROOT });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const kestrel = (args: string[]) => runKestrel(args);
 
 describe('kestrel eval osworld', () => {
   test('prints the success rate per domain over a results folder', async () => {

@@ -1,22 +1,13 @@
-import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, test } from 'vitest';
-import { KESTREL_BIN, REPO_ROOT } from '../harness/cli.ts';
+import { runKestrel } from '../harness/run-kestrel.ts';
 
-const run = promisify(execFile);
 const SAMPLES = resolve(import.meta.dirname, '../fixtures/osworld/os');
 
-async function kestrel(args: string[]) {
+function kestrel(args: string[]) {
   const env = { ...process.env };
   delete env.DISPLAY;
-  try {
-    const { stdout, stderr } = await run(process.execPath, [KESTREL_BIN, ...args], { cwd: REPO_ROOT, env });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+  return runKestrel(args, env);
 }
 
 describe('kestrel replay --check and bad input', () => {
@@ -29,6 +20,11 @@ describe('kestrel replay --check and bad input', () => {
       "os/e0df059f-28a6-4169-924f-b9623e7184cc: runs with --allow-exec: [1] echo {CLIENT_PASSWORD} | sudo -S mkdir ~/Desktop/todo_list_Jan_1 [2] [ -d ~/Desktop/todo_list_Jan_2 ] && echo 'Directory exists.' || echo 'Directory does not exist.'",
       'os/f9be0997-4b7c-45c5-b05c-4612b44a6118: runs with --allow-exec: [1] gsettings set org.gnome.desktop.notifications show-banners true [2] gsettings get org.gnome.desktop.notifications show-banners',
     ]);
+  });
+
+  test('--no-evaluate checks only the set-up: the terminal-size task then runs (its pyautogui snippet needs no consent)', async () => {
+    const result = await kestrel(['replay', `${SAMPLES}/13584542-872b-42d8-b299-866967b5c3ef.json`, '--check', '--no-evaluate']);
+    expect(result).toMatchObject({ code: 0, stdout: 'os/13584542-872b-42d8-b299-866967b5c3ef: runs\n', stderr: '' });
   });
 
   test.each([

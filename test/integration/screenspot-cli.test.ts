@@ -1,24 +1,13 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { KESTREL_BIN, REPO_ROOT } from '../harness/cli.ts';
+import { runKestrel } from '../harness/run-kestrel.ts';
 import { startOpenAIServer, type OpenAITestServer, type RecordedRequest } from '../harness/openai-server.ts';
 import { generateScreenSpotDataset, SCRIPTED_POINTS, SYNTHETIC_SCREENS, type SyntheticDataset } from '../fixtures/screenspot/generate.ts';
 
-const run = promisify(execFile);
-async function kestrel(args: string[]) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [KESTREL_BIN, ...args], { cwd: REPO_ROOT });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const kestrel = (args: string[]) => runKestrel(args);
 
 function promptText(request: RecordedRequest): string {
   return (request.body?.messages ?? [])

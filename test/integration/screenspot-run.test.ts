@@ -83,12 +83,17 @@ describe('ScreenSpot evaluation on a generated dataset', () => {
     const lines = readFileSync(resultsPath, 'utf8').trimEnd().split('\n');
     expect(lines.map((l) => JSON.parse(l).id)).toEqual(records.map((r) => r.id));
 
+    const other = records.map((r, i) => (i === 1 ? { ...r, instruction: 'something else' } : r));
+    await expect(runScreenSpot({ records: other, imagesDir: data.imagesDir, ground: scriptedGround([]), resultsPath })).rejects.toThrow(
+      'holds a different record under id synthetic_1 ("open the settings" on editor.png); it was written for other annotations',
+    );
+
     const third: string[] = [];
     await runScreenSpot({ records, imagesDir: data.imagesDir, ground: scriptedGround(third), resultsPath });
     expect(third).toEqual([]);
   });
 
-  test('a missing image and a wrong img_size are named', async () => {
+  test('a missing image, a wrong img_size and a path outside the image folder are named', async () => {
     const records = await loadScreenSpotAnnotations(data.proAnnotations);
     const ground = scriptedGround([]);
     await expect(
@@ -98,5 +103,9 @@ describe('ScreenSpot evaluation on a generated dataset', () => {
     await expect(
       runScreenSpot({ records: wrong, imagesDir: data.imagesDir, ground, resultsPath: join(dir, 'y.jsonl') }),
     ).rejects.toThrow('image editor.png is 640x400 but record synthetic_0 says img_size 1x1');
+    const escaping = [{ ...records[0]!, imageFile: '../../etc/passwd' }];
+    await expect(
+      runScreenSpot({ records: escaping, imagesDir: data.imagesDir, ground, resultsPath: join(dir, 'z.jsonl') }),
+    ).rejects.toThrow('names image ../../etc/passwd, outside the --images folder');
   });
 });

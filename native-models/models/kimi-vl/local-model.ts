@@ -18,8 +18,8 @@ import { KimiTokenizer, StreamingDecoder } from './tokenization.ts';
 
 export type LocalContentPart =
   | { readonly type: 'text'; readonly text: string }
-  /** Bytes (the agent's ImageContent) or a file path. */
-  | { readonly type: 'image'; readonly image: { readonly data: Uint8Array } | string };
+  /** Bytes as `{ data }` (the agent's ImageContent) or a file path; checked when the prompt is encoded. */
+  | { readonly type: 'image'; readonly image: unknown };
 
 export interface LocalChatMessage {
   readonly role: 'system' | 'user' | 'assistant';

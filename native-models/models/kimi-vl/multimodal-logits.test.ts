@@ -5,12 +5,12 @@ import { encodePng, noise } from '../../../test/fixtures/images/png.ts';
 import { argmax, maxAbsDiff } from '../../../test/harness/floats.ts';
 import { tinyCheckpoint, tempDir } from '../../../test/harness/tiny-checkpoint.ts';
 import { HfCheckpoint } from '../../checkpoint/hf-checkpoint.ts';
-import { processImages } from './image-processing.ts';
+import { processImages, type ProcessedImages } from './image-processing.ts';
 import { importKimiVL } from './import-checkpoint.ts';
 import { KimiVLLocalModel, type LocalChatMessage } from './local-model.ts';
 import { MEDIA_PAD_TOKEN_ID } from './multimodal.ts';
+import { referenceImageEmbeddings } from '../../../test/harness/image-embeddings.ts';
 import { ReferenceTextModel } from './reference-text.ts';
-import { visionFeaturesReference } from './vision-reference.ts';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 60_000 });
 
@@ -28,18 +28,11 @@ const conversation = (first: Uint8Array): LocalChatMessage[] => [
 ];
 
 /** Logits of the plain-loop references: vision features placed at the <|media_pad|> positions of the text reference. */
-function referenceLogits(inputIds: number[], pixelValues: Float32Array, grids: ReadonlyArray<readonly [number, number]>): Float32Array {
+function referenceLogits(inputIds: number[], images: ProcessedImages): Float32Array {
+  const config = model.session.config;
+  const embeddings = referenceImageEmbeddings(ckpt.dir, config, inputIds, images);
   const hf = HfCheckpoint.open(ckpt.dir);
   try {
-    const config = model.session.config;
-    const hidden = config.text.hiddenSize;
-    const features = visionFeaturesReference(config.vision, (name) => hf.read(name), pixelValues, grids, hidden);
-    const embeddings = new Map<number, Float32Array>();
-    let row = 0;
-    inputIds.forEach((id, i) => {
-      if (id === MEDIA_PAD_TOKEN_ID) embeddings.set(i, features.subarray(row * hidden, ++row * hidden));
-    });
-    expect(row * hidden).toBe(features.length);
     return new ReferenceTextModel(hf, config.text).forward(inputIds, embeddings);
   } finally {
     hf.close();
@@ -66,7 +59,7 @@ describe('multimodal prompts on the imported tiny model', () => {
     expect(images!.positions.length).toBe(10);
     const processed = await processImages([screenshot, iconFile]);
     expect(processed.gridHws).toEqual([[4, 6], [4, 4]]);
-    const expected = referenceLogits(inputIds, processed.pixelValues, processed.gridHws);
+    const expected = referenceLogits(inputIds, processed);
     expect(maxAbsDiff(logits, expected)).toBeLessThan(1e-4);
   });
 

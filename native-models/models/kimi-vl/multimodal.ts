@@ -6,7 +6,7 @@
 import type { StepModel } from '../../generation/generate.ts';
 import { processImages, type ImageProcessorConfig, type ImageSource } from './image-processing.ts';
 import type { VisionEncoder } from './import-vision.ts';
-import type { ImageFeatures, KvCache } from './text-session.ts';
+import type { ImageFeatures, KvCache, TextSession } from './text-session.ts';
 
 /** `<|media_pad|>` in Kimi-VL's vocabulary (config.json media_placeholder_token_id). */
 export const MEDIA_PAD_TOKEN_ID = 163605;
@@ -114,7 +114,7 @@ export async function attachImages(
 
 /** A step model whose first (prefill) call carries the image features; later calls are text. */
 export function withImagePrefill(
-  session: { emptyCache(): KvCache; forward(ids: readonly number[], cache: KvCache, images?: ImageFeatures): Promise<{ logits: Float32Array; cache: KvCache }> },
+  session: Pick<TextSession, 'emptyCache' | 'forward'>,
   images: ImageFeatures | undefined,
 ): StepModel<KvCache> {
   return {

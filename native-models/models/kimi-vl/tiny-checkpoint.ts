@@ -41,7 +41,7 @@ export const KIMI_CHAT_TEMPLATE = [
 ].join('\n');
 
 export interface TinyCheckpointOptions {
-  readonly dtype?: 'bf16' | 'fp32';
+  readonly dtype?: 'bf16' | 'fp16' | 'fp32';
   readonly seed?: number;
   /** Number of .safetensors shards; more than one writes model.safetensors.index.json. */
   readonly shards?: number;
@@ -62,7 +62,7 @@ export function tinyConfigJson(opts: TinyCheckpointOptions = {}): Record<string,
     ignore_index: -100,
     vocab_size: VOCAB_SIZE,
     tie_word_embeddings: false,
-    torch_dtype: opts.dtype === 'fp32' ? 'float32' : 'bfloat16',
+    torch_dtype: { fp32: 'float32', fp16: 'float16', bf16: 'bfloat16' }[opts.dtype ?? 'bf16'],
     transformers_version: '4.50.3',
     vision_config: {
       model_type: 'moonvit',
@@ -188,7 +188,7 @@ export function writeTinyCheckpoint(dir: string, opts: TinyCheckpointOptions = {
   const config = parseKimiVLConfig(configJson);
   const ranks = trainTinyBpe(opts.bpeMerges ?? 400);
   const baseVocab = ranks.trimEnd().split('\n').length;
-  const dtype = opts.dtype === 'fp32' ? 'F32' : 'BF16';
+  const dtype = ({ fp32: 'F32', fp16: 'F16', bf16: 'BF16' } as const)[opts.dtype ?? 'bf16'];
   const tensors: TensorToWrite[] = [];
   for (const [name, shape] of allTensorShapes(config)) {
     tensors.push({ name, dtype, shape, values: tensorValues(name, shape, seed, baseVocab) });

@@ -67,6 +67,13 @@ describe('KimiTokenizer', () => {
     expect(() => new KimiTokenizer({ ranks, config, vocabSize: VOCAB_SIZE })).toThrow(/id 163586 is '<\|im_start\|>', expected '<\|im_end\|>'/);
   });
 
+  test('unconfirmed slots take the checkpoint\'s own names', () => {
+    const config = { added_tokens_decoder: { '163602': { content: '<|media_begin|>', special: true } } };
+    const t = new KimiTokenizer({ ranks, config, vocabSize: VOCAB_SIZE });
+    expect(t.encode('<|media_begin|>')).toEqual([163602]);
+    expect(t.tokenId('<|im_end|>')).toBe(163586);
+  });
+
   test('a malformed ranks line is refused with its line number', () => {
     expect(() => new KimiTokenizer({ ranks: 'QQ== 0\nnot-a-rank-line\n', config: {}, vocabSize: VOCAB_SIZE })).toThrow(/tiktoken\.model line 2/);
   });

@@ -33,7 +33,10 @@ export const KIMI_PATTERN = [
 export const TIKTOKEN_FILE = 'tiktoken.model';
 export const TOKENIZER_CONFIG_FILE = 'tokenizer_config.json';
 
-/** Named special tokens at their upstream ids; the other slots up to the vocabulary end are reserved. */
+/**
+ * Named special tokens at their upstream ids (names used when tokenizer_config.json has no entry
+ * for a slot); the other slots up to the vocabulary end are reserved.
+ */
 export const KIMI_SPECIAL_TOKENS: Readonly<Record<string, number>> = {
   '[BOS]': 163584,
   '[EOS]': 163585,
@@ -52,6 +55,13 @@ export const KIMI_SPECIAL_TOKENS: Readonly<Record<string, number>> = {
   '[UNK]': 163838,
   '[PAD]': 163839,
 };
+
+/**
+ * The ids the runtime depends on (stop tokens, chat roles, image placeholder), confirmed in
+ * published configs: a tokenizer_config.json that names them differently is refused rather than
+ * silently misread. Other slots take whatever name the checkpoint gives them.
+ */
+export const REQUIRED_SPECIAL_TOKENS = ['[BOS]', '[EOS]', '<|im_end|>', '<|im_user|>', '<|im_assistant|>', '<|im_system|>', '<|im_middle|>', '<|media_pad|>', '[PAD]'] as const;
 
 export function reservedTokenName(id: number): string {
   return `<|reserved_token_${id}|>`;
@@ -103,7 +113,8 @@ export class KimiTokenizer {
       this.specialIds.set(name, id);
       this.specialTokens.set(id, name);
     }
-    for (const [name, id] of Object.entries(KIMI_SPECIAL_TOKENS)) {
+    for (const name of REQUIRED_SPECIAL_TOKENS) {
+      const id = KIMI_SPECIAL_TOKENS[name]!;
       if (id < files.vocabSize && this.specialTokens.get(id) !== name) {
         throw new CheckpointError(`${TOKENIZER_CONFIG_FILE}: id ${id} is '${this.specialTokens.get(id)}', expected '${name}'; special tokens must keep their upstream ids`);
       }

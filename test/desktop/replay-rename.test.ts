@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { artifactPath } from '../harness/artifacts.ts';
-import { runKestrel } from '../harness/run-kestrel.ts';
+import { runKestrel } from '../harness/cli.ts';
 import { startOpenAIServer } from '../harness/openai-server.ts';
 import { startVirtualDisplay, type VirtualDisplay } from '../harness/xvfb.ts';
 

@@ -1,4 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { spawnTracked, stopTracked, waitFor } from './processes.ts';
 
@@ -41,11 +41,19 @@ export function startKestrel(args: readonly string[], env: NodeJS.ProcessEnv = p
   };
 }
 
-/** Runs `kestrel` to completion and collects its exit code and output. */
-export async function runKestrel(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
-  const { execFile } = await import('node:child_process');
+export interface KestrelResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs `kestrel …` to completion and returns its exit code and output, whatever the code.
+ * `maxBuffer` is large because `model logits --json` prints a whole vocabulary of logits.
+ */
+export function runKestrel(args: readonly string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 90_000): Promise<KestrelResult> {
   return new Promise((done) => {
-    execFile(process.execPath, [KESTREL_BIN, ...args], { cwd: REPO_ROOT, env }, (err, stdout, stderr) => {
+    execFile(process.execPath, [KESTREL_BIN, ...args], { cwd: REPO_ROOT, env, timeout: timeoutMs, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
       done({ code, stdout, stderr });
     });

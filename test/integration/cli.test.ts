@@ -1,19 +1,10 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, test } from 'vitest';
-import { KESTREL_BIN, REPO_ROOT, startKestrel, type CliProcess } from '../harness/cli.ts';
+import { REPO_ROOT, runKestrel as kestrel, startKestrel, type CliProcess } from '../harness/cli.ts';
 
 const execFileAsync = promisify(execFile);
 
-async function kestrel(args: string[], env: NodeJS.ProcessEnv = process.env) {
-  try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, [KESTREL_BIN, ...args], { cwd: REPO_ROOT, env });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe('kestrel CLI skeleton', () => {
   test('npx kestrel --help lists every subcommand', async () => {

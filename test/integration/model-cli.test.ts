@@ -1,10 +1,9 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { KESTREL_BIN, REPO_ROOT } from '../harness/cli.ts';
+import { KESTREL_BIN, REPO_ROOT, runKestrel as kestrel } from '../harness/cli.ts';
 import { argmax, maxAbsDiff } from '../harness/floats.ts';
 import { tinyCheckpoint, tempDir } from '../harness/tiny-checkpoint.ts';
 import { HfCheckpoint, readJsonFile } from '../../native-models/checkpoint/hf-checkpoint.ts';
@@ -18,17 +17,7 @@ import type { ModelManifest } from '../../native-models/models/kimi-vl/import-ch
 import { ReferenceTextModel } from '../../native-models/models/kimi-vl/reference-text.ts';
 import { KimiTokenizer } from '../../native-models/models/kimi-vl/tokenization.ts';
 
-const execFileAsync = promisify(execFile);
 
-async function kestrel(args: string[]) {
-  try {
-    const { stdout, stderr } = await execFileAsync(process.execPath, [KESTREL_BIN, ...args], { cwd: REPO_ROOT, maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { writeScore, writeUnsupported } from '../../agent/osworld/results.ts';
-import { runKestrel } from '../harness/run-kestrel.ts';
+import { runKestrel } from '../harness/cli.ts';
 
 const kestrel = (args: string[]) => runKestrel(args);
 

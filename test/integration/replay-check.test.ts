@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { runKestrel } from '../harness/run-kestrel.ts';
+import { runKestrel } from '../harness/cli.ts';
 
 const SAMPLES = resolve(import.meta.dirname, '../fixtures/osworld/os');
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { runKestrel } from '../harness/run-kestrel.ts';
+import { runKestrel } from '../harness/cli.ts';
 import { startOpenAIServer, type OpenAITestServer, type RecordedRequest } from '../harness/openai-server.ts';
 import { generateScreenSpotDataset, SCRIPTED_POINTS, SYNTHETIC_SCREENS, type SyntheticDataset } from '../fixtures/screenspot/generate.ts';
 

@@ -10,6 +10,7 @@ import { mockDesktopPng } from '../harness/mock-desktop.ts';
 import { startOpenAIServer, type OpenAITestServer } from '../harness/openai-server.ts';
 import { spawnTracked, stopTracked } from '../harness/processes.ts';
 import { ensureSystemTools } from '../harness/system-tools.ts';
+import { tinyCheckpoint } from '../harness/tiny-checkpoint.ts';
 
 // The issue's end-to-end tests: `kestrel ui --virtual` (the real host, the real agent loop and
 // desktop operator on its own private Xvfb display) driven from Chromium, with the scripted
@@ -137,4 +138,26 @@ test('the inspector grounds a query on an opened image and draws the marker wher
   expect(left <= 794 && 794 <= left + width && top <= 328 && 328 <= top + height).toBe(true);
   await page.mouse.click(image!.x + 0.1 * image!.width, image!.y + 0.1 * image!.height);
   await page.getByText('Miss', { exact: true }).waitFor();
+});
+
+test('a Hugging Face folder imported in Settings becomes the in-process model the inspector grounds with', async () => {
+  const checkpoint = tinyCheckpoint({ seed: 5 });
+  try {
+    await openScreen('Settings');
+    await page.getByRole('textbox', { name: 'Hugging Face folder' }).fill(checkpoint.dir);
+    await page.getByRole('textbox', { name: 'Name', exact: true }).fill('tiny-kimi');
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await page.getByText(/^Imported into .*tiny-kimi$/).waitFor({ timeout: 60_000 });
+    await page.getByRole('button', { name: 'Use tiny-kimi' }).click();
+    await page.getByText('in use').waitFor();
+    await openScreen('Inspector');
+    const before = server.chatRequests().length;
+    await page.getByRole('button', { name: 'Locate' }).click();
+    // The reply now comes from the random tiny model in-process, not from the server.
+    await page.getByText(/^kimi-vl \(in-process, fp32\) @ .*tiny-kimi$/).waitFor({ timeout: 60_000 });
+    expect(server.chatRequests().length).toBe(before);
+    await page.screenshot({ path: artifactPath('browser', 'e2e-inspector-in-process.png'), fullPage: true });
+  } finally {
+    checkpoint.cleanup();
+  }
 });

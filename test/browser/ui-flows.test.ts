@@ -177,6 +177,14 @@ test('the model manager imports with progress, lists, chooses and deletes', asyn
   await page.getByText('in use').waitFor();
   expect(await page.getByRole('combobox', { name: 'Backend' }).inputValue()).toBe('in-process');
   await page.screenshot({ path: artifactPath('browser', 'settings-models.png'), fullPage: true });
+  // The Run screen's model picker offers the imported model and the endpoint.
+  await openScreen('Run');
+  const picker = page.getByRole('combobox', { name: 'Model' });
+  await expect.poll(() => picker.locator('option:checked').textContent()).toMatch(/^kimi-vl-a3b-instruct \(in-process/);
+  await picker.selectOption('endpoint');
+  await expect.poll(() => announcer().textContent()).toMatch(/Settings saved/);
+  await openScreen('Settings');
+  expect(await page.getByRole('combobox', { name: 'Backend' }).inputValue()).toBe('endpoint');
   await page.getByRole('button', { name: 'Delete kimi-vl-a3b-instruct' }).click();
   await page.getByRole('button', { name: 'Really delete kimi-vl-a3b-instruct' }).click();
   await page.getByText('No imported models yet.').waitFor();

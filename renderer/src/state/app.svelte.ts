@@ -51,7 +51,7 @@ export class AppModel {
       this.applySettings(settings);
       this.run.state = state;
       this.run.model = info.model;
-      await this.refreshDisplays();
+      await Promise.all([this.refreshDisplays(), this.refreshModels().catch(() => undefined)]);
     } catch (err) {
       this.connectError = err instanceof Error ? err.message : String(err);
       this.announce(`Error: ${this.connectError}`);

@@ -1,4 +1,5 @@
 import { KimiVLLocalModel } from '../../native-models/models/kimi-vl/local-model.ts';
+import type { Device } from '../../native-models/onnx/device.ts';
 import { CliError } from '../errors.ts';
 import { asCliErrors } from '../model/run-model-command.ts';
 import { startServer } from './server.ts';
@@ -9,6 +10,7 @@ export interface ServeCommandOptions {
   readonly port: number;
   readonly modelName: string;
   readonly allowRemote?: boolean;
+  readonly device?: Device;
 }
 
 /** 127.0.0.0/8, ::1 and localhost: reachable only from this machine. */
@@ -25,7 +27,7 @@ export async function serveCommand(opts: ServeCommandOptions): Promise<void> {
     }
     process.stderr.write(`kestrel serve: warning: listening on ${opts.host} without authentication; anyone who can reach this address can use the model\n`);
   }
-  const model = await asCliErrors(() => KimiVLLocalModel.load(opts.modelDir));
+  const model = await asCliErrors(() => KimiVLLocalModel.load(opts.modelDir, { device: opts.device ?? 'cpu' }));
   let running;
   try {
     running = await startServer({ model, modelName: opts.modelName, host: opts.host, port: opts.port });

@@ -2,7 +2,7 @@
  * Parses an OpenAI chat-completions request body into the in-process model's request.
  * Pure: every rejection is an HttpError whose message says which field was wrong and why.
  */
-import type { LocalChatMessage, LocalContentPart } from '../../native-models/models/kimi-vl/local-model.ts';
+import type { LocalChatMessage, LocalContentPart, LocalGenerateRequest } from '../../native-models/models/kimi-vl/local-model.ts';
 
 export class HttpError extends Error {
   override readonly name = 'HttpError';
@@ -16,16 +16,11 @@ export class HttpError extends Error {
   }
 }
 
-export interface ChatRequest {
-  readonly messages: readonly LocalChatMessage[];
-  readonly maxTokens?: number;
-  readonly temperature?: number;
-  readonly topP?: number;
-  readonly seed?: number;
-  readonly stop?: readonly string[];
+/** The model's own request settings, plus how the reply goes back over HTTP. */
+export type ChatRequest = Pick<LocalGenerateRequest, 'messages' | 'maxTokens' | 'temperature' | 'topP' | 'seed' | 'stop'> & {
   readonly stream: boolean;
   readonly includeUsage: boolean;
-}
+};
 
 const ROLES = new Set(['system', 'user', 'assistant']);
 const DATA_URL = /^data:(image\/[a-z0-9.+-]+);base64,([A-Za-z0-9+/=\s]*)$/i;

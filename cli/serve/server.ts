@@ -173,17 +173,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   };
 }
 
-function toLocal(r: ChatRequest, signal: AbortSignal, onToken?: (delta: string) => void): LocalGenerateRequest {
-  return {
-    messages: r.messages,
-    ...(r.maxTokens !== undefined ? { maxTokens: r.maxTokens } : {}),
-    ...(r.temperature !== undefined ? { temperature: r.temperature } : {}),
-    ...(r.topP !== undefined ? { topP: r.topP } : {}),
-    ...(r.seed !== undefined ? { seed: r.seed } : {}),
-    ...(r.stop ? { stop: r.stop } : {}),
-    signal,
-    ...(onToken ? { onToken } : {}),
-  };
+function toLocal(request: ChatRequest, signal: AbortSignal, onToken?: (delta: string) => void): LocalGenerateRequest {
+  const { stream: _stream, includeUsage: _includeUsage, ...settings } = request;
+  return { ...settings, signal, ...(onToken ? { onToken } : {}) };
 }
 
 function describe(err: unknown): string {

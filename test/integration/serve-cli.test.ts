@@ -95,6 +95,22 @@ describe('kestrel serve', () => {
     expect(served.usage!.promptTokens).toBeGreaterThan(plain.usage.promptTokens);
   });
 
+  test('sampling settings (temperature, top_p, seed) and stop reach the model: same reply as in-process', async () => {
+    const messages = text('Rename the folder todo_list_Jan_1');
+    // The tiny tokenizer decodes most sampled ids to nothing, so compare usage as well as text.
+    const settings = { maxTokens: 12, temperature: 0.8, topP: 0.95, seed: 7 };
+    const sampled = await local.generate({ messages, ...settings });
+    const served = await client().generate({ messages, ...settings });
+    expect(served.text).toBe(sampled.text);
+    expect(served.usage).toEqual(sampled.usage);
+    // A stop string cuts the greedy reply where the in-process model cuts it.
+    const greedy = await local.generate({ messages, maxTokens: 12, temperature: 0 });
+    const stop = [greedy.text.slice(3, 5)];
+    const stopped = await client().generate({ messages, maxTokens: 12, temperature: 0, stop });
+    expect(stopped.text).toBe((await local.generate({ messages, maxTokens: 12, temperature: 0, stop })).text);
+    expect(stopped.text.length).toBeLessThan(greedy.text.length);
+  });
+
   test('requests sent together are queued and each gets its own complete answer', async () => {
     const prompts = ['Close the window', 'Scroll down', 'Type hello'];
     const served = await Promise.all(prompts.map((p) => client().generate({ messages: text(p), maxTokens: 6, temperature: 0 })));

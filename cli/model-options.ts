@@ -1,7 +1,8 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { VisionLanguageModel } from '../agent/index.ts';
 import { ModelEndpointError, OpenAIChatModel } from '../agent/index.ts';
 import { CliError } from './errors.ts';
+import { DEVICES, type Device } from '../native-models/onnx/device.ts';
 import { positiveInt } from './options.ts';
 
 /** What the shared model flags parse to; every command that talks to a model takes these. */
@@ -10,6 +11,8 @@ export interface ModelOptionValues {
   readonly model?: string;
   readonly apiKeyEnv?: string;
   readonly modelDir?: string;
+  /** Execution provider for --model-dir. */
+  readonly device?: Device;
   /** Seconds per model request. */
   readonly timeout?: number;
   readonly maxTokens?: number;
@@ -31,6 +34,11 @@ function envName(value: string): string {
   return value;
 }
 
+/** Where an in-process model runs; shared by every command that loads one. */
+export function deviceOption(): Option {
+  return new Option('--device <device>', 'where the in-process model runs: auto tries CUDA, then WebGPU, then the CPU').choices(DEVICES).default('cpu');
+}
+
 /** Adds the model flags to a command: an OpenAI-compatible endpoint, or (later) a local model directory. */
 export function addModelOptions(command: Command): Command {
   return command
@@ -38,6 +46,7 @@ export function addModelOptions(command: Command): Command {
     .option('--model <name>', 'model name on that endpoint, e.g. moonshotai/Kimi-VL-A3B-Instruct')
     .option('--api-key-env <VAR>', 'environment variable holding the API key (the key itself never goes on the command line)', envName)
     .option('--model-dir <dir>', 'run an imported model in-process instead of calling an endpoint')
+    .addOption(deviceOption())
     .option('--timeout <seconds>', 'limit per model request', positiveInt('--timeout'), 120)
     .option('--max-tokens <n>', 'most tokens the model may generate per reply', positiveInt('--max-tokens'))
     .option('--temperature <t>', 'sampling temperature (0 = greedy)', temperature);
@@ -47,19 +56,19 @@ export function addModelOptions(command: Command): Command {
  * The in-process model behind --model-dir (native-models implements the VisionLanguageModel
  * interface structurally). Loaded only when asked for: onnxruntime is heavy.
  */
-async function openLocalModel(dir: string): Promise<VisionLanguageModel> {
+async function openLocalModel(dir: string, device: Device): Promise<VisionLanguageModel> {
   const [{ KimiVLLocalModel }, { asCliErrors }] = await Promise.all([
     import('../native-models/models/kimi-vl/local-model.ts'),
     import('./model/run-model-command.ts'),
   ]);
-  return asCliErrors(() => KimiVLLocalModel.load(dir));
+  return asCliErrors(() => KimiVLLocalModel.load(dir, { device }));
 }
 
 /** Turns the parsed flags into a model, or a one-line CliError saying which flag is missing or wrong. */
 export async function resolveModel(options: ModelOptionValues, env: NodeJS.ProcessEnv = process.env): Promise<VisionLanguageModel> {
   if (options.modelDir !== undefined) {
     if (options.endpoint !== undefined) throw new CliError('give either --endpoint or --model-dir, not both', 2);
-    return openLocalModel(options.modelDir);
+    return openLocalModel(options.modelDir, options.device ?? 'cpu');
   }
   if (options.endpoint === undefined) {
     throw new CliError('no model: give --endpoint <url> and --model <name> (an OpenAI-compatible server such as vLLM), or --model-dir <dir>', 2);

@@ -1,5 +1,7 @@
 import { Option, type Command } from 'commander';
 import { nonNegativeNumber, wholeNumber } from '../model/number-options.ts';
+import type { Device } from '../../native-models/onnx/device.ts';
+import { deviceOption } from '../model-options.ts';
 import { positiveInt } from '../options.ts';
 
 export function registerModel(program: Command): void {
@@ -20,7 +22,8 @@ export function registerModel(program: Command): void {
     .argument('<model-dir>', 'an imported model folder')
     .requiredOption('--messages <file>', 'chat as JSON: [{"role": "user", "content": "..."}]; image parts {"type": "image", "image": "/path.png"}')
     .option('--json', 'print exactly one JSON object {"prompt", "input_ids", "logits"}')
-    .action(async (modelDir: string, opts: { messages: string; json?: boolean }) => {
+    .addOption(deviceOption())
+    .action(async (modelDir: string, opts: { messages: string; json?: boolean; device: Device }) => {
       const { runLogits } = await import('../model/logits-command.ts');
       await runLogits(modelDir, opts);
     });
@@ -35,7 +38,8 @@ export function registerModel(program: Command): void {
     .option('--seed <n>', 'random seed for sampling', wholeNumber('--seed'), 0)
     .option('--system <text>', 'system prompt (default: the template\'s own)')
     .option('--image <file>', 'attach an image (PNG, JPEG, …) before the prompt; repeat for several', (file: string, files: string[]) => [...files, file], [] as string[])
-    .action(async (modelDir: string, prompt: string, opts: { maxTokens: number; temperature: number; topP: number; seed: number; system?: string; image: string[] }) => {
+    .addOption(deviceOption())
+    .action(async (modelDir: string, prompt: string, opts: { maxTokens: number; temperature: number; topP: number; seed: number; system?: string; image: string[]; device: Device }) => {
       const { runChat } = await import('../model/chat-command.ts');
       await runChat(modelDir, prompt, opts);
     });

@@ -1,9 +1,20 @@
 import type { Command } from 'commander';
-import { notBuilt } from './not-built.ts';
+import type { Device } from '../../native-models/onnx/device.ts';
+import { deviceOption } from '../model-options.ts';
+import { portNumber } from '../options.ts';
 
 export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('serve the in-process model as an OpenAI-compatible endpoint on 127.0.0.1')
-    .action(notBuilt('serve', 5));
+    .requiredOption('--model-dir <dir>', 'an imported model folder (kestrel model import)')
+    .option('--host <address>', 'address to listen on; anything but loopback needs --allow-remote', '127.0.0.1')
+    .option('--port <n>', 'port to listen on (0 picks a free one)', portNumber, 8000)
+    .option('--model-name <name>', 'the name clients send as "model"', 'kimi-vl')
+    .addOption(deviceOption())
+    .option('--allow-remote', 'allow a --host other than loopback (no authentication: only on networks you trust)')
+    .action(async (opts: { modelDir: string; host: string; port: number; modelName: string; allowRemote?: boolean; device: Device }) => {
+      const { serveCommand } = await import('../serve/serve-command.ts');
+      await serveCommand(opts);
+    });
 }

@@ -1,4 +1,5 @@
 import { KimiVLLocalModel, type LocalChatMessage } from '../../native-models/models/kimi-vl/local-model.ts';
+import type { Device } from '../../native-models/onnx/device.ts';
 import { asCliErrors } from './run-model-command.ts';
 import { onStdoutClosed } from './stdout-closed.ts';
 
@@ -10,10 +11,11 @@ export interface ChatOptions {
   readonly system?: string;
   /** Image files sent before the prompt text, as in the official examples. */
   readonly image?: readonly string[];
+  readonly device?: Device;
 }
 
 export async function runChat(modelDir: string, prompt: string, opts: ChatOptions): Promise<void> {
-  const model = await asCliErrors(() => KimiVLLocalModel.load(modelDir));
+  const model = await asCliErrors(() => KimiVLLocalModel.load(modelDir, { device: opts.device ?? 'cpu' }));
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);

@@ -3,16 +3,22 @@ import { CheckpointError } from '../../native-models/checkpoint/errors.ts';
 import { ImageInputError, ImageProcessorConfigError } from '../../native-models/models/kimi-vl/image-processing.ts';
 import { VisionNotAvailableError } from '../../native-models/models/kimi-vl/local-model.ts';
 import { MultimodalPromptError } from '../../native-models/models/kimi-vl/multimodal.ts';
+import { DeviceUnavailableError } from '../../native-models/onnx/backend.ts';
 import { CliError } from '../errors.ts';
 
 /** Errors about what the person gave us (files, images, messages): their message is the whole story. */
-const USER_FACING = [CheckpointError, VisionNotAvailableError, ImageInputError, ImageProcessorConfigError, MultimodalPromptError];
+const USER_FACING = [CheckpointError, VisionNotAvailableError, ImageInputError, ImageProcessorConfigError, MultimodalPromptError, DeviceUnavailableError];
+
+/** Whether the error is about the caller's input (its message is the whole story), not a fault in Kestrel. */
+export function isUserFacing(err: unknown): err is Error {
+  return USER_FACING.some((type) => err instanceof type);
+}
 
 export async function asCliErrors<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (err) {
-    if (USER_FACING.some((type) => err instanceof type)) throw new CliError((err as Error).message);
+    if (isUserFacing(err)) throw new CliError((err as Error).message);
     throw err;
   }
 }

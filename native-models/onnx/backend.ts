@@ -2,7 +2,12 @@
  * The only file that imports onnxruntime-node. Everything else talks to sessions through the
  * small `ModelSession` shape below, so another backend (web, a different EP) can slot in.
  */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import type { Device, ExecutionDevice } from './device.ts';
 
 export type FeedValue =
   | { readonly type: 'int64'; readonly data: BigInt64Array; readonly dims: readonly number[] }
@@ -18,25 +23,110 @@ export interface OutputValue {
 export interface ModelSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
+  /** Where the session runs. */
+  readonly device?: ExecutionDevice;
   run(feeds: Readonly<Record<string, FeedValue>>, outputs?: readonly string[]): Promise<Record<string, OutputValue>>;
   release(): Promise<void>;
 }
 
+export { DEVICES, type Device, type ExecutionDevice } from './device.ts';
+
 export interface SessionOptions {
   /** Threads for one operator; default lets onnxruntime decide (all cores). */
   readonly intraOpThreads?: number;
+  /** Which execution provider; `auto` tries CUDA, then WebGPU, then CPU (default `cpu`). */
+  readonly device?: Device;
+  /** Where the one-line fallback note goes (default stderr). */
+  readonly note?: (line: string) => void;
+}
+
+/** An explicitly asked-for device cannot be used; the message names what is missing and the fix. */
+export class DeviceUnavailableError extends Error {
+  override readonly name = 'DeviceUnavailableError';
+}
+
+const CUDA_FIX = 'install them with `npm run gpu:cuda` (needs the CUDA 12 and cuDNN 9 runtime), or use --device cpu';
+
+/** onnxruntime-node ships CUDA's provider libraries separately (downloaded by its install script) into its bin folder. */
+function missingCudaLibraries(): string | undefined {
+  const ortRoot = dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
+  const bin = join(ortRoot, 'bin', 'napi-v6', process.platform, process.arch);
+  if (process.platform !== 'linux' && process.platform !== 'win32') return `onnxruntime-node has no CUDA provider for ${process.platform}`;
+  const libs = process.platform === 'win32' ? ['onnxruntime_providers_cuda.dll', 'onnxruntime_providers_shared.dll'] : ['libonnxruntime_providers_cuda.so', 'libonnxruntime_providers_shared.so'];
+  const missing = libs.filter((lib) => !existsSync(join(bin, lib)));
+  return missing.length ? `onnxruntime-node's CUDA provider libraries are not installed (${missing.join(', ')} missing from ${bin}); ${CUDA_FIX}` : undefined;
+}
+
+/** Dawn (onnxruntime's WebGPU) needs Vulkan on Linux; checking first keeps its native warnings off the terminal. */
+function missingVulkan(): string | undefined {
+  if (process.platform !== 'linux') return undefined;
+  const dirs = (process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean);
+  if (dirs.some((d) => existsSync(join(d, 'libvulkan.so.1')))) return undefined;
+  let cache = '';
+  try {
+    cache = execFileSync('ldconfig', ['-p'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    return undefined; // cannot tell; let onnxruntime try
+  }
+  return cache.includes('libvulkan.so.1') ? undefined : 'WebGPU needs Vulkan, and libvulkan.so.1 is not installed (Debian: apt-get install libvulkan1 plus your GPU\'s Vulkan driver)';
+}
+
+/** Why each GPU device failed in this process, so the fallback note is printed once, not per session. */
+const unavailable = new Map<'cuda' | 'webgpu', string>();
+let fallbackNoted = false;
+
+function oneLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').trim().slice(0, 300);
+}
+
+async function create(modelPath: string, device: ExecutionDevice, opts: SessionOptions): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(modelPath, {
+    executionProviders: [device],
+    graphOptimizationLevel: 'all',
+    ...(opts.intraOpThreads ? { intraOpNumThreads: opts.intraOpThreads } : {}),
+  });
+}
+
+/** Tries a GPU device; undefined (and the reason remembered) when it cannot be used here. */
+async function tryDevice(modelPath: string, device: 'cuda' | 'webgpu', opts: SessionOptions): Promise<ort.InferenceSession | undefined> {
+  if (unavailable.has(device)) return undefined;
+  const missing = device === 'cuda' ? missingCudaLibraries() : missingVulkan();
+  if (missing) {
+    unavailable.set(device, missing);
+    return undefined;
+  }
+  try {
+    return await create(modelPath, device, opts);
+  } catch (err) {
+    unavailable.set(device, `${device === 'cuda' ? 'the CUDA provider' : 'WebGPU'} failed to start (${oneLine(err)})${device === 'cuda' ? `; ${CUDA_FIX}` : ''}`);
+    return undefined;
+  }
+}
+
+/** Picks the execution provider: an explicit GPU device that fails is an error, `auto` falls back with one note. */
+async function createForDevice(modelPath: string, opts: SessionOptions): Promise<{ session: ort.InferenceSession; device: ExecutionDevice }> {
+  const wanted = opts.device ?? 'cpu';
+  const order: ('cuda' | 'webgpu')[] = wanted === 'auto' ? ['cuda', 'webgpu'] : wanted === 'cpu' ? [] : [wanted];
+  for (const device of order) {
+    const session = await tryDevice(modelPath, device, opts);
+    if (session) return { session, device };
+    if (wanted !== 'auto') throw new DeviceUnavailableError(`device ${device}: ${unavailable.get(device)}`);
+  }
+  if (wanted === 'auto' && !fallbackNoted) {
+    fallbackNoted = true;
+    const why = order.map((d) => unavailable.get(d)).join('; ');
+    (opts.note ?? ((line) => process.stderr.write(`${line}\n`)))(`kestrel: no GPU device, running on the CPU: ${why}`);
+  }
+  return { session: await create(modelPath, 'cpu', opts), device: 'cpu' };
 }
 
 /** Opens an .onnx file by path so its external weights are memory-mapped, not copied. */
 export async function openSession(modelPath: string, opts: SessionOptions = {}): Promise<ModelSession> {
-  const session = await ort.InferenceSession.create(modelPath, {
-    executionProviders: ['cpu'],
-    graphOptimizationLevel: 'all',
-    ...(opts.intraOpThreads ? { intraOpNumThreads: opts.intraOpThreads } : {}),
-  });
+  const { session, device } = await createForDevice(modelPath, opts);
   return {
     inputNames: session.inputNames,
     outputNames: session.outputNames,
+    device,
     async run(feeds, outputs) {
       const tensors: Record<string, ort.Tensor> = {};
       for (const [name, f] of Object.entries(feeds)) tensors[name] = new ort.Tensor(f.type, f.data, f.dims);

@@ -1,0 +1,46 @@
+import { KimiVLLocalModel } from '../../native-models/models/kimi-vl/local-model.ts';
+import type { Device } from '../../native-models/onnx/device.ts';
+import { CliError } from '../errors.ts';
+import { asCliErrors } from '../model/run-model-command.ts';
+import { startServer } from './server.ts';
+
+export interface ServeCommandOptions {
+  readonly modelDir: string;
+  readonly host: string;
+  readonly port: number;
+  readonly modelName: string;
+  readonly allowRemote?: boolean;
+  readonly device?: Device;
+}
+
+/** 127.0.0.0/8, ::1 and localhost: reachable only from this machine. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
+/** `kestrel serve`: loads the model, listens, and runs until SIGINT/SIGTERM. */
+export async function serveCommand(opts: ServeCommandOptions): Promise<void> {
+  if (!isLoopback(opts.host)) {
+    if (!opts.allowRemote) {
+      throw new CliError(`--host ${opts.host} would expose the model (and your screenshots) to the network; add --allow-remote if you mean it, or leave --host at 127.0.0.1`, 2);
+    }
+    process.stderr.write(`kestrel serve: warning: listening on ${opts.host} without authentication; anyone who can reach this address can use the model\n`);
+  }
+  const model = await asCliErrors(() => KimiVLLocalModel.load(opts.modelDir, { device: opts.device ?? 'cpu' }));
+  let running;
+  try {
+    running = await startServer({ model, modelName: opts.modelName, host: opts.host, port: opts.port });
+  } catch (err) {
+    await model.release();
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CliError(`cannot listen on ${opts.host}:${opts.port} (${code ?? (err as Error).message})${code === 'EADDRINUSE' ? '; pick another --port' : ''}`);
+  }
+  process.stdout.write(`Kestrel serve: ${running.baseUrl} (model ${opts.modelName})\n`);
+  await new Promise<void>((done) => {
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+  await running.close();
+  await model.release();
+}

@@ -3,6 +3,7 @@
  * |Δlogit|, that value relative to the largest fp32 |logit|, and whether the top token agrees.
  * Used by the int4 model test (with bounds) and scripts/int4-drift.ts (which prints them).
  */
+import { argmax } from '../generation/sampling.ts';
 import type { TextSession } from '../models/kimi-vl/text-session.ts';
 
 export interface PromptDrift {
@@ -17,12 +18,6 @@ export interface DriftReport {
   readonly worstMaxAbsDiff: number;
   readonly worstRelative: number;
   readonly top1Agreement: number;
-}
-
-function argmax(a: Float32Array): number {
-  let best = 0;
-  for (let i = 1; i < a.length; i++) if (a[i]! > a[best]!) best = i;
-  return best;
 }
 
 export async function measureLogitDrift(reference: TextSession, quantised: TextSession, prompts: readonly (readonly number[])[]): Promise<DriftReport> {

@@ -80,7 +80,7 @@ describe('int4 weights in onnxruntime', () => {
     const w = random(n * k, 5);
     const g = new GraphBuilder();
     const x = g.input('x', DataType.FLOAT, [m, k]);
-    const linear = int4Linear(g, 'proj', n, k, async function* () { yield w.subarray(0, 3 * k); yield w.subarray(3 * k); }, { symmetric });
+    const linear = int4Linear(g, 'proj', n, k, async function* () { yield w.subarray(0, 5); yield w.subarray(5, 3 * k + 7); yield w.subarray(3 * k + 7); }, { symmetric });
     g.output(linear(x, 'y'), DataType.FLOAT, [m, n]);
     const written = await writeModel(g, t.dir, `nbits-${symmetric}`);
     const session = await openSession(written.modelFile);

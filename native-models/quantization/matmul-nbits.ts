@@ -3,24 +3,48 @@
  * and the packed expert tensors com.microsoft.QMoE reads. Each quantised matrix is declared as
  * several initializers (codes, scales, zero points) that share one quantisation pass: the fp32
  * source is read and quantised when the first of them is written and dropped after the last,
- * so import memory stays bounded by one matrix (one expert stack for QMoE).
+ * so import memory stays bounded by one packed matrix (one layer's packed experts for QMoE).
  */
 import { attr, type GraphBuilder } from '../onnx/graph-builder.ts';
 import { DataType } from '../onnx/onnx-proto.ts';
-import { INT4_BLOCK_SIZE, quantizeInt4, type Int4Weight } from './int4-blocks.ts';
+import { INT4_BLOCK_SIZE, quantizeInt4, type Int4Options, type Int4Weight } from './int4-blocks.ts';
 
 export type Fp32Source = () => AsyncIterable<Float32Array>;
 
-async function collect(source: Fp32Source, length: number, what: string): Promise<Float32Array> {
-  const all = new Float32Array(length);
-  let at = 0;
+/**
+ * Quantises an [N, K] source as it streams: rows are independent (blocks never cross a row and
+ * zero points are padded per row), so whole rows are quantised as they arrive and only the
+ * packed result (~1/6 of fp32) is kept.
+ */
+async function quantizeStream(source: Fp32Source, n: number, k: number, opts: Int4Options, what: string): Promise<Int4Weight> {
+  const parts: Int4Weight[] = [];
+  let carry = new Float32Array(0);
+  let rows = 0;
   for await (const chunk of source()) {
-    if (at + chunk.length > length) throw new Error(`${what}: source produced more than ${length} values`);
-    all.set(chunk, at);
-    at += chunk.length;
+    let all = chunk;
+    if (carry.length) {
+      all = new Float32Array(carry.length + chunk.length);
+      all.set(carry);
+      all.set(chunk, carry.length);
+    }
+    const whole = Math.floor(all.length / k);
+    if (whole > 0) parts.push(quantizeInt4(all.subarray(0, whole * k), whole, k, opts));
+    rows += whole;
+    carry = all.slice(whole * k);
   }
-  if (at !== length) throw new Error(`${what}: source produced ${at} values, expected ${length}`);
-  return all;
+  if (rows !== n || carry.length) throw new Error(`${what}: source produced ${rows * k + carry.length} values, expected ${n * k}`);
+  const join = (pick: (q: Int4Weight) => Uint8Array | Float32Array | undefined) => {
+    const arrays = parts.map(pick);
+    if (arrays.some((a) => !a)) return undefined;
+    const out = new (arrays[0]!.constructor as Uint8ArrayConstructor | Float32ArrayConstructor)(arrays.reduce((s, a) => s + a!.length, 0));
+    let at = 0;
+    for (const a of arrays) {
+      out.set(a!, at);
+      at += a!.length;
+    }
+    return out;
+  };
+  return { ...parts[0]!, n, packed: join((q) => q.packed) as Uint8Array, scales: join((q) => q.scales) as Float32Array, zeroPoints: join((q) => q.zeroPoints) as Uint8Array | undefined };
 }
 
 /** Quantises lazily, once, for several producers; the last consumer releases the result. */
@@ -46,7 +70,7 @@ export function int4Linear(g: GraphBuilder, name: string, n: number, k: number, 
   const blockSize = INT4_BLOCK_SIZE;
   const blocks = Math.ceil(k / blockSize);
   const symmetric = opts.symmetric ?? false;
-  const get = shared(async () => quantizeInt4(await collect(source, n * k, name), n, k, { blockSize, symmetric }), symmetric ? 2 : 3);
+  const get = shared(() => quantizeStream(source, n, k, { blockSize, symmetric }, name), symmetric ? 2 : 3);
   const bytes = (pick: (q: Int4Weight) => Uint8Array) =>
     async function* () {
       yield pick(await get());

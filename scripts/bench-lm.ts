@@ -3,7 +3,7 @@
  * (real vocabulary, MLA + MoE layers), imports it, then reports import throughput and peak RSS,
  * prefill and decode tokens/s, and the decode step's effective weight bandwidth (bytes of
  * weights one token touches ÷ step time) next to the measured memory copy bandwidth.
- * Run: npx tsx scripts/bench-lm.ts [--precision fp32|fp16] [--layers N] [--prompt N] [--decode N] [--keep DIR]
+ * Run: npx tsx scripts/bench-lm.ts [--precision fp32|fp16|int4] [--layers N] [--prompt N] [--decode N] [--keep DIR]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -24,7 +24,7 @@ const { values: args } = parseArgs({
     keep: { type: 'string' },
   },
 });
-const precision = args.precision === 'fp16' ? 'fp16' : 'fp32';
+const precision = args.precision === 'fp16' || args.precision === 'int4' ? args.precision : 'fp32';
 const text = {
   hidden_size: 1024,
   intermediate_size: 2816,

@@ -16,12 +16,15 @@ export const attr = {
   string: (name: string, value: string): Attribute => ({ name, kind: 'string', value }),
 };
 
-/** A weight whose values are produced (streamed, in row-major order, as fp32) when the model is written. */
+/**
+ * A weight whose values are produced (streamed, in row-major order) when the model is written:
+ * as fp32 for float weights, as raw bytes for uint8 (packed quantised) weights.
+ */
 export interface WeightSpec {
   readonly name: string;
   readonly dims: readonly number[];
   readonly dataType: DataTypeCode;
-  readonly produce: () => AsyncIterable<Float32Array>;
+  readonly produce: () => AsyncIterable<Float32Array | Uint8Array>;
 }
 
 export const INT64_MAX = 9223372036854775807n;

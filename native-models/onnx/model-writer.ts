@@ -36,10 +36,14 @@ export interface WriteProgress {
 function bytesPerElement(spec: WeightSpec): number {
   if (spec.dataType === DataType.FLOAT) return 4;
   if (spec.dataType === DataType.FLOAT16) return 2;
-  throw new Error(`weight ${spec.name}: only float32 and float16 weights can be written`);
+  if (spec.dataType === DataType.UINT8) return 1;
+  throw new Error(`weight ${spec.name}: only float32, float16 and uint8 weights can be written`);
 }
 
-function encodeChunk(spec: WeightSpec, chunk: Float32Array): Uint8Array {
+function encodeChunk(spec: WeightSpec, chunk: Float32Array | Uint8Array): Uint8Array {
+  // Packed (quantised) weights arrive as bytes and are written as they are.
+  if ((spec.dataType === DataType.UINT8) !== chunk instanceof Uint8Array) throw new Error(`weight ${spec.name}: uint8 weights must be produced as bytes, others as float32`);
+  if (chunk instanceof Uint8Array) return chunk;
   if (spec.dataType === DataType.FLOAT) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   const half = float32ToFloat16(chunk);
   return new Uint8Array(half.buffer);

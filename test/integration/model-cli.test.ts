@@ -178,6 +178,20 @@ describe('kestrel model chat', () => {
     expect(r.stderr).toMatch(/^[0-4] tokens, finish:/);
   });
 
+  test('an int4 import (MatMulNBits + QMoE) chats too, from a third of the weights', async () => {
+    const dir = join(work.dir, 'kimi-int4');
+    const imported = await kestrel(['model', 'import', ckpt.dir, '--out', dir, '--precision', 'int4']);
+    expect(imported.code).toBe(0);
+    expect(imported.stdout).toContain('(int4, 3 layers');
+    const manifest = readJsonFile(join(dir, 'kestrel-model.json'), 'manifest') as ModelManifest;
+    expect(manifest.precision).toBe('int4');
+    const fp32 = readJsonFile(join(modelDir, 'kestrel-model.json'), 'manifest') as ModelManifest;
+    expect(manifest.text.weights.bytes / fp32.text.weights.bytes).toBeLessThan(0.4);
+    const r = await kestrel(['model', 'chat', dir, 'Hello', '--max-tokens', '4', '--temperature', '0.8', '--seed', '3']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^[0-4] tokens, finish:/);
+  });
+
   test('--image: greedy output is the reference continuation of the prompt with the image features', async () => {
     const shot = join(work.dir, 'chat-shot.png');
     writeFileSync(shot, encodePng({ width: 40, height: 40, colour: 'rgb', samples: noise(40 * 40 * 3, 8) }));

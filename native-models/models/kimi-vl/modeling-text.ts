@@ -12,12 +12,19 @@
  * as log-weights, so the op's softmax renormalisation reproduces the normalised weights exactly.
  */
 import { GraphBuilder, INT64_MAX, attr } from '../../onnx/graph-builder.ts';
+import { INT4_BLOCK_SIZE } from '../../quantization/int4-blocks.ts';
+import { int4Experts, int4Linear } from '../../quantization/matmul-nbits.ts';
 import { DataType, type DataTypeCode } from '../../onnx/onnx-proto.ts';
 import { isMoeLayer, KV_A_LAYERNORM_EPS, type KimiTextConfig } from './configuration.ts';
 import { LM } from './tensor-names.ts';
 import type { WeightRecipe } from './weight-recipes.ts';
 
-export type Precision = 'fp32' | 'fp16';
+/**
+ * int4: dense projections as com.microsoft.MatMulNBits and routed experts as com.microsoft.QMoE
+ * (block-wise 4-bit, block 32), the embedding in fp16, everything else (activations, cache,
+ * absorbed kv_b, norms, router) in fp32.
+ */
+export type Precision = 'fp32' | 'fp16' | 'int4';
 
 export interface TextGraphOptions {
   readonly precision: Precision;
@@ -47,6 +54,7 @@ export function cacheWidth(t: KimiTextConfig): number {
 export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): GraphBuilder {
   const g = new GraphBuilder();
   const act: DataTypeCode = opts.precision === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT;
+  const int4 = opts.precision === 'int4';
   const F32 = DataType.FLOAT;
   const I64 = DataType.INT64;
   const H = t.numAttentionHeads;
@@ -68,6 +76,14 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
   const toAct = (x: string, name: string) => (act === F32 ? x : g.op('Cast', [x], name, [attr.int('to', act)]));
   const toF32 = (x: string, name: string) => (act === F32 ? x : g.op('Cast', [x], name, [attr.int('to', F32)]));
   const linear = (x: string, w: string, name: string) => g.op('Gemm', [x, w], name, [attr.int('transB', 1)]);
+  /** A Linear layer's [out, in] weight and the node applying it (Gemm, or MatMulNBits for int4). */
+  type Projection = (x: string, nodeName: string) => string;
+  const proj = (name: string, dims: [number, number], recipe: WeightRecipe): Projection => {
+    if (int4) return int4Linear(g, name, dims[0], dims[1], opts.produce(recipe));
+    const w = weight(name, dims, recipe);
+    return (x, nodeName) => linear(x, w, nodeName);
+  };
+  const copyProj = (name: string, dims: [number, number], tensor: string) => proj(name, dims, { kind: 'copy', tensor });
 
   const axisLast = i64('axes.last', [-1]);
   const rmsNorm = (x: string, w: string, eps: number, name: string): string => {
@@ -79,8 +95,8 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
     return toAct(y, `${name}.to_act`);
   };
   const silu = (x: string, name: string) => g.op('Mul', [x, g.op('Sigmoid', [x], `${name}.sigmoid`)], name);
-  const swiglu = (x: string, gate: string, up: string, down: string, name: string) =>
-    linear(g.op('Mul', [silu(linear(x, gate, `${name}.gate_proj`), `${name}.silu`), linear(x, up, `${name}.up_proj`)], `${name}.gated`), down, `${name}.down_proj`);
+  const swiglu = (x: string, gate: Projection, up: Projection, down: Projection, name: string) =>
+    down(g.op('Mul', [silu(gate(x, `${name}.gate_proj`), `${name}.silu`), up(x, `${name}.up_proj`)], `${name}.gated`), `${name}.down_proj`);
 
   // ---- inputs ------------------------------------------------------------------------------
   const ids = g.input(TEXT_IO.inputIds, I64, [1, 'sequence']);
@@ -114,8 +130,10 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
   };
 
   // ---- embeddings ----------------------------------------------------------------------------
-  const embed = copy('embed_tokens', [t.vocabSize, D], `${LM}.embed_tokens.weight`);
-  let x = g.op('Gather', [embed, g.op('Squeeze', [ids, axis0], 'input_ids.flat')], 'embed', [attr.int('axis', 0)]);
+  // int4 keeps the embedding in fp16 (a lookup, no MatMul to quantise) and widens gathered rows.
+  const embed = copy('embed_tokens', [t.vocabSize, D], `${LM}.embed_tokens.weight`, int4 ? DataType.FLOAT16 : act);
+  let x = g.op('Gather', [embed, g.op('Squeeze', [ids, axis0], 'input_ids.flat')], int4 ? 'embed_f16' : 'embed', [attr.int('axis', 0)]);
+  if (int4) x = g.op('Cast', [x], 'embed', [attr.int('to', F32)]);
   // Image features replace the <|media_pad|> embeddings (KIMI-VL-FACTS §3.3); text-only calls feed none.
   const imageFeatures = toAct(g.input(TEXT_IO.imageFeatures, F32, ['image_tokens', D]), 'image.features');
   const imageRows = g.op('Unsqueeze', [g.input(TEXT_IO.imagePositions, I64, ['image_tokens']), i64('axes.image', [1])], 'image.positions');
@@ -137,21 +155,21 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
 
     // Multi-head latent attention (absorbed form).
     const a = `${p}.attn`;
-    const wq = weight(`${a}.q_proj`, [H * qHead, D], { kind: 'rope-rows', tensor: `${hf}.self_attn.q_proj.weight`, blockRows: qHead, ropeOffset: nope, ropeDim: rope });
-    const wkva = weight(`${a}.kv_a_proj_with_mqa`, [width, D], { kind: 'rope-rows', tensor: `${hf}.self_attn.kv_a_proj_with_mqa.weight`, blockRows: width, ropeOffset: rank, ropeDim: rope });
+    const wq = proj(`${a}.q_proj`, [H * qHead, D], { kind: 'rope-rows', tensor: `${hf}.self_attn.q_proj.weight`, blockRows: qHead, ropeOffset: nope, ropeDim: rope });
+    const wkva = proj(`${a}.kv_a_proj_with_mqa`, [width, D], { kind: 'rope-rows', tensor: `${hf}.self_attn.kv_a_proj_with_mqa.weight`, blockRows: width, ropeOffset: rank, ropeDim: rope });
     const lnKv = copy(`${a}.kv_a_layernorm`, [rank], `${hf}.self_attn.kv_a_layernorm.weight`, F32);
     const kvb = `${hf}.self_attn.kv_b_proj.weight`;
     const wuk = weight(`${a}.k_absorb`, [H, nope, rank], { kind: 'absorb-k', tensor: kvb, heads: H, nope, v: t.vHeadDim, rank });
     const wuv = weight(`${a}.v_absorb`, [H, rank, t.vHeadDim], { kind: 'absorb-v', tensor: kvb, heads: H, nope, v: t.vHeadDim, rank });
-    const wo = copy(`${a}.o_proj`, [D, H * t.vHeadDim], `${hf}.self_attn.o_proj.weight`);
+    const wo = copyProj(`${a}.o_proj`, [D, H * t.vHeadDim], `${hf}.self_attn.o_proj.weight`);
 
     const h = rmsNorm(x, lnIn, t.rmsNormEps, `${p}.input_layernorm`);
-    const q = g.op('Transpose', [g.op('Reshape', [linear(h, wq, `${a}.q_proj`), qShape], `${a}.q_heads`)], `${a}.q_head_major`, [attr.ints('perm', [1, 0, 2])]);
+    const q = g.op('Transpose', [g.op('Reshape', [wq(h, `${a}.q_proj`), qShape], `${a}.q_heads`)], `${a}.q_head_major`, [attr.ints('perm', [1, 0, 2])]);
     const [qNope, qPe] = g.node('Split', [q, qSplit], `${a}.q_split`, { outputs: 2, attrs: [attr.int('axis', -1)] }) as [string, string];
     const qLatent = g.op('MatMul', [qNope, wuk], `${a}.q_latent`);
     const query = g.op('Mul', [g.op('Concat', [qLatent, applyRope(qPe, `${a}.q_rope`)], `${a}.query`, [attr.int('axis', -1)]), scale], `${a}.query_scaled`);
 
-    const [latent, kPe] = g.node('Split', [linear(h, wkva, `${a}.kv_a_proj`), cacheSplit], `${a}.kv_split`, { outputs: 2, attrs: [attr.int('axis', -1)] }) as [string, string];
+    const [latent, kPe] = g.node('Split', [wkva(h, `${a}.kv_a_proj`), cacheSplit], `${a}.kv_split`, { outputs: 2, attrs: [attr.int('axis', -1)] }) as [string, string];
     const entry = g.op('Concat', [rmsNorm(latent, lnKv, KV_A_LAYERNORM_EPS, `${a}.kv_a_layernorm`), applyRope(kPe, `${a}.k_rope`)], `${a}.cache_entry`, [attr.int('axis', -1)]);
     const present = g.op('Concat', [pasts[i]!, g.op('Unsqueeze', [entry, axis0], `${a}.cache_entry_batched`)], TEXT_IO.present(i), [attr.int('axis', 1)]);
     presents.push(present);
@@ -161,16 +179,16 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
     const latentCache = g.op('Slice', [cache, i64(`${a}.latent_start`, [0]), i64(`${a}.latent_end`, [rank]), axis1], `${a}.latent_cache`);
     const heads = g.op('MatMul', [g.op('MatMul', [probs, latentCache], `${a}.context_latent`), wuv], `${a}.context`);
     const merged = g.op('Reshape', [g.op('Transpose', [heads], `${a}.context_token_major`, [attr.ints('perm', [1, 0, 2])]), mergeHeads], `${a}.context_merged`);
-    x = g.op('Add', [x, linear(merged, wo, `${a}.o_proj`)], `${p}.attn_residual`);
+    x = g.op('Add', [x, wo(merged, `${a}.o_proj`)], `${p}.attn_residual`);
 
     // Feed-forward: dense SwiGLU, or routed experts plus shared experts.
     const h2 = rmsNorm(x, lnPost, t.rmsNormEps, `${p}.post_attention_layernorm`);
     const m = `${p}.mlp`;
     let ffn: string;
     if (!isMoeLayer(t, i)) {
-      const gate = copy(`${m}.gate_proj`, [t.intermediateSize, D], `${hf}.mlp.gate_proj.weight`);
-      const up = copy(`${m}.up_proj`, [t.intermediateSize, D], `${hf}.mlp.up_proj.weight`);
-      const down = copy(`${m}.down_proj`, [D, t.intermediateSize], `${hf}.mlp.down_proj.weight`);
+      const gate = copyProj(`${m}.gate_proj`, [t.intermediateSize, D], `${hf}.mlp.gate_proj.weight`);
+      const up = copyProj(`${m}.up_proj`, [t.intermediateSize, D], `${hf}.mlp.up_proj.weight`);
+      const down = copyProj(`${m}.down_proj`, [D, t.intermediateSize], `${hf}.mlp.down_proj.weight`);
       ffn = swiglu(h2, gate, up, down, m);
     } else {
       ffn = moeBlock(h2, i);
@@ -185,8 +203,11 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
     const I = t.moeIntermediateSize;
     const router = copy(`${m}.gate`, [E, D], `${hf}.gate.weight`, F32);
     const bias = copy(`${m}.gate.e_score_correction_bias`, [E], `${hf}.gate.e_score_correction_bias`, F32);
-    const fc1 = weight(`${m}.experts.fc1`, [E, 2 * I, D], { kind: 'experts-fc1', prefix: `${hf}.experts`, experts: E });
-    const fc2 = weight(`${m}.experts.fc2`, [E, D, I], { kind: 'experts-fc2', prefix: `${hf}.experts`, experts: E });
+    const fc1Recipe: WeightRecipe = { kind: 'experts-fc1', prefix: `${hf}.experts`, experts: E };
+    const fc2Recipe: WeightRecipe = { kind: 'experts-fc2', prefix: `${hf}.experts`, experts: E };
+    // int4: QMoE takes each fc as packed codes + block scales (symmetric, zero point 8).
+    const [fc1, fc1Scales] = int4 ? int4Experts(g, `${m}.experts.fc1`, E, 2 * I, D, opts.produce(fc1Recipe)) : [weight(`${m}.experts.fc1`, [E, 2 * I, D], fc1Recipe), undefined];
+    const [fc2, fc2Scales] = int4 ? int4Experts(g, `${m}.experts.fc2`, E, D, I, opts.produce(fc2Recipe)) : [weight(`${m}.experts.fc2`, [E, D, I], fc2Recipe), undefined];
 
     const scores = g.op('Sigmoid', [linear(toF32(h, `${m}.router_input`), router, `${m}.router_logits`)], `${m}.router_scores`);
     const choice = g.op('Add', [scores, bias], `${m}.router_choice`);
@@ -198,7 +219,10 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
     // −inf elsewhere give back exactly `weights / sum(weights)`.
     const blocked = g.op('Expand', [scalar(`${m}.router_blocked`, -Infinity, F32), g.op('Shape', [scores], `${m}.router_shape`)], `${m}.router_blocked_full`);
     const logits = g.op('ScatterElements', [blocked, chosen, g.op('Log', [weights], `${m}.router_log_weights`)], `${m}.router_probs`, [attr.int('axis', -1)]);
-    const routed = g.op('MoE', [h, toAct(logits, `${m}.router_probs_act`), fc1, '', fc2], `${m}.experts`, [
+    const moeInputs = fc1Scales && fc2Scales ? [h, logits, fc1, fc1Scales, '', fc2, fc2Scales] : [h, toAct(logits, `${m}.router_probs_act`), fc1, '', fc2];
+    const quantAttrs = int4 ? [attr.int('expert_weight_bits', 4), attr.int('block_size', INT4_BLOCK_SIZE)] : [];
+    const routed = g.op(int4 ? 'QMoE' : 'MoE', moeInputs, `${m}.experts`, [
+      ...quantAttrs,
       attr.int('k', t.numExpertsPerTok),
       attr.string('activation_type', 'swiglu'),
       attr.int('swiglu_fusion', 1),
@@ -213,9 +237,9 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
     if (t.nSharedExperts > 0) {
       const s = I * t.nSharedExperts;
       const se = `${m}.shared_experts`;
-      const gate = copy(`${se}.gate_proj`, [s, D], `${hf}.shared_experts.gate_proj.weight`);
-      const up = copy(`${se}.up_proj`, [s, D], `${hf}.shared_experts.up_proj.weight`);
-      const down = copy(`${se}.down_proj`, [D, s], `${hf}.shared_experts.down_proj.weight`);
+      const gate = copyProj(`${se}.gate_proj`, [s, D], `${hf}.shared_experts.gate_proj.weight`);
+      const up = copyProj(`${se}.up_proj`, [s, D], `${hf}.shared_experts.up_proj.weight`);
+      const down = copyProj(`${se}.down_proj`, [D, s], `${hf}.shared_experts.down_proj.weight`);
       out = g.op('Add', [out, swiglu(h, gate, up, down, se)], `${m}.output`);
     }
     return out;
@@ -224,7 +248,7 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
   // ---- head: last position only --------------------------------------------------------------
   const last = g.op('Slice', [x, i64('head.last_start', [-1]), g.constant('head.last_end', I64, [1], [INT64_MAX]), axis0], 'head.last_hidden');
   const normed = rmsNorm(last, copy('norm', [D], `${LM}.norm.weight`, F32), t.rmsNormEps, 'norm');
-  const logits = toF32(linear(normed, copy('lm_head', [t.vocabSize, D], 'language_model.lm_head.weight'), 'lm_head'), 'lm_head_f32');
+  const logits = toF32(copyProj('lm_head', [t.vocabSize, D], 'language_model.lm_head.weight')(normed, 'lm_head'), 'lm_head_f32');
   const out = g.op('Identity', [logits], TEXT_IO.logits);
   g.output(out, F32, [1, t.vocabSize]);
   for (const present of presents) g.output(present, act, [1, 'total_sequence', width]);

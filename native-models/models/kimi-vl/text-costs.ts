@@ -17,7 +17,10 @@ export interface DecodeCost {
 }
 
 export function decodeCost(t: KimiTextConfig, precision: Precision): DecodeCost {
-  const width = precision === 'fp16' ? 2 : 4;
+  const width = precision === 'fp16' ? 2 : 4; // activations and cache (int4 keeps them fp32)
+  // int4: 4-bit codes + an fp32 scale and a 4-bit zero point per 32 weights (embedding and
+  // absorbed kv_b are not quantised; this is the bulk figure).
+  const weightWidth = precision === 'int4' ? (4 + 32 / 32 + 4 / 32) / 8 : width;
   const D = t.hiddenSize;
   const H = t.numAttentionHeads;
   const qHead = t.qkNopeHeadDim + t.qkRopeHeadDim;
@@ -36,7 +39,7 @@ export function decodeCost(t: KimiTextConfig, precision: Precision): DecodeCost 
   big += t.vocabSize * D;
   return {
     parameters: big + fp32,
-    weightBytes: big * width + fp32 * 4,
+    weightBytes: big * weightWidth + fp32 * 4,
     cacheBytesPerContextToken: t.numHiddenLayers * cacheWidth(t) * width,
   };
 }

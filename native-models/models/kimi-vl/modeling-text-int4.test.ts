@@ -1,0 +1,103 @@
+import { cpSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { tinyCheckpoint, tempDir } from '../../../test/harness/tiny-checkpoint.ts';
+import { HfCheckpoint } from '../../checkpoint/hf-checkpoint.ts';
+import { writeSafetensors } from '../../checkpoint/safetensors-writer.ts';
+import { float16ToFloat32, float32ToFloat16 } from '../../numeric/half.ts';
+import { dequantizeInt4, quantizeInt4 } from '../../quantization/int4-blocks.ts';
+import { formatDrift, measureLogitDrift } from '../../quantization/logit-drift.ts';
+import { ChatTemplate } from './chat-template.ts';
+import { importKimiVL } from './import-checkpoint.ts';
+import { TextSession } from './text-session.ts';
+import { KimiTokenizer } from './tokenization.ts';
+
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
+
+const ckpt = tinyCheckpoint({ dtype: 'fp32', seed: 3 });
+const out = tempDir('int4-models');
+let fp32: TextSession;
+let int4: TextSession;
+let prompts: number[][];
+
+const DRIFT_PROMPTS = ['Click the Save button, then type 你好 🙂 and press Enter.', 'Open the terminal.', 'Where is the search box on this page?', 'Scroll down to the bottom and click "Accept all cookies".'];
+
+beforeAll(async () => {
+  const tok = KimiTokenizer.fromDir(ckpt.dir, 163840);
+  const template = ChatTemplate.fromDir(ckpt.dir);
+  prompts = DRIFT_PROMPTS.map((content) => tok.encode(template.render([{ role: 'user', content }])));
+  await importKimiVL({ source: ckpt.dir, out: join(out.dir, 'fp32'), precision: 'fp32' });
+  await importKimiVL({ source: ckpt.dir, out: join(out.dir, 'int4'), precision: 'int4' });
+  fp32 = await TextSession.open(join(out.dir, 'fp32'));
+  int4 = await TextSession.open(join(out.dir, 'int4'));
+});
+
+afterAll(async () => {
+  await fp32?.release();
+  await int4?.release();
+  ckpt.cleanup();
+  out.cleanup();
+});
+
+describe('int4 import of the tiny checkpoint', () => {
+  test('the graph uses MatMulNBits and QMoE, and the weights file shrinks', () => {
+    expect(int4.manifest.precision).toBe('int4');
+    const ratio = int4.manifest.text.weights.bytes / fp32.manifest.text.weights.bytes;
+    console.log(`int4/fp32 text weights: ${int4.manifest.text.weights.bytes} / ${fp32.manifest.text.weights.bytes} bytes = ${ratio.toFixed(3)}`);
+    expect(statSync(join(out.dir, 'int4', 'text-model.onnx.data')).size).toBe(int4.manifest.text.weights.bytes);
+    expect(ratio).toBeLessThan(0.4);
+  });
+
+  test('logits drift against fp32 stays bounded and the top token agrees on most prompts', async () => {
+    const drift = await measureLogitDrift(fp32, int4, prompts);
+    console.log(`int4 vs fp32 logit drift (tiny checkpoint):\n${formatDrift(drift)}`);
+    expect(drift.worstRelative).toBeGreaterThan(0); // it really is a different (quantised) model
+    // Stated bound for this random 3-layer model (uniform weights, 4 bits, block 32): every logit
+    // within 40% of the largest fp32 logit (measured 16–31%), the top token agreeing on ≥ 3 of 4.
+    expect(drift.worstRelative).toBeLessThan(0.4);
+    expect(drift.top1Agreement).toBeGreaterThanOrEqual(0.75);
+  });
+
+  test('the int4 graph computes exactly the fp32 model whose weights are the dequantised int4 values', async () => {
+    // A checkpoint holding what int4 import keeps: dense projections and lm_head dequantised
+    // (asymmetric), routed experts dequantised (symmetric, as QMoE), the embedding through fp16.
+    // Imported as fp32 it must match the int4 import — so all the drift above is quantisation,
+    // none of it layout (rope row order, gate/up interleave, block order, nibble order).
+    const dir = join(out.dir, 'dequantised-ckpt');
+    cpSync(ckpt.dir, dir, { recursive: true });
+    rmSync(join(dir, 'model.safetensors'));
+    const src = HfCheckpoint.open(ckpt.dir);
+    const tensors = src.tensorNames.map((name) => {
+      const shape = src.info(name).shape;
+      const values = src.read(name);
+      const dense = /(q_proj|kv_a_proj_with_mqa|o_proj|mlp\.(gate|up|down)_proj|shared_experts\.\w+|lm_head)\.weight$/.test(name) && name.startsWith('language_model.');
+      const expert = /\.experts\.\d+\.\w+\.weight$/.test(name);
+      let kept = values;
+      if (dense || expert) kept = dequantizeInt4(quantizeInt4(values, shape[0]!, shape[1]!, { symmetric: expert }));
+      else if (name.endsWith('embed_tokens.weight')) kept = float16ToFloat32(float32ToFloat16(values));
+      return { name, dtype: 'F32' as const, shape, values: () => [kept] };
+    });
+    src.close();
+    writeSafetensors(join(dir, 'model.safetensors'), tensors);
+    await importKimiVL({ source: dir, out: join(out.dir, 'dequantised'), precision: 'fp32' });
+    const plain = await TextSession.open(join(out.dir, 'dequantised'));
+    try {
+      const drift = await measureLogitDrift(plain, int4, prompts);
+      console.log(`int4 graph vs fp32 graph on dequantised weights: worst max |Δlogit| ${drift.worstMaxAbsDiff.toExponential(2)}`);
+      expect(drift.worstMaxAbsDiff).toBeLessThan(1e-4);
+      expect(drift.top1Agreement).toBe(1);
+    } finally {
+      await plain.release();
+    }
+  });
+
+  test('decoding with the KV cache gives the same logits as one full prefill', async () => {
+    const p = prompts[0]!;
+    const first = await int4.forward(p.slice(0, 20));
+    const second = await int4.forward(p.slice(20), first.cache);
+    const full = await int4.forward(p);
+    let diff = 0;
+    for (let i = 0; i < full.logits.length; i++) diff = Math.max(diff, Math.abs(full.logits[i]! - second.logits[i]!));
+    expect(diff).toBeLessThan(1e-4);
+  });
+});

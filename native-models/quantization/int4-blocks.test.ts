@@ -1,0 +1,143 @@
+import { afterAll, describe, expect, test } from 'vitest';
+import { maxAbsDiff } from '../../test/harness/floats.ts';
+import { tempDir } from '../../test/harness/tiny-checkpoint.ts';
+import { openSession } from '../onnx/backend.ts';
+import { GraphBuilder, attr } from '../onnx/graph-builder.ts';
+import { writeModel } from '../onnx/model-writer.ts';
+import { DataType } from '../onnx/onnx-proto.ts';
+import { SeededRandom } from '../numeric/random.ts';
+import { dequantizeInt4, int4Code, int4ZeroPoint, quantizeInt4 } from './int4-blocks.ts';
+import { int4Experts, int4Linear } from './matmul-nbits.ts';
+
+const t = tempDir('int4');
+afterAll(t.cleanup);
+
+function random(n: number, seed: number, scale = 1): Float32Array {
+  const rng = new SeededRandom(seed);
+  return Float32Array.from({ length: n }, () => (rng.next() - 0.5) * scale);
+}
+
+/** y[m, n] = Σ_k x[m, k] · w[n, k], in float64. */
+function matmulT(x: Float32Array, w: Float32Array, m: number, n: number, k: number): Float32Array {
+  const y = new Float32Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let c = 0; c < k; c++) s += x[i * k + c]! * w[j * k + c]!;
+      y[i * n + j] = s;
+    }
+  }
+  return y;
+}
+
+describe('block-wise int4 packing', () => {
+  test.each([
+    ['asymmetric', false],
+    ['symmetric', true],
+  ])('%s: codes unpack to the plain per-element quantisation, and dequantise within half a step', (_, symmetric) => {
+    const n = 5, k = 80; // 80 = 2 full blocks of 32 + a padded block of 16
+    const w = random(n * k, 11, 2);
+    const q = quantizeInt4(w, n, k, { symmetric });
+    expect(q.blocks).toBe(3);
+    expect(q.packed.length).toBe(n * 3 * 16);
+    expect(q.scales.length).toBe(n * 3);
+    expect(q.zeroPoints?.length).toBe(symmetric ? undefined : n * 2);
+    const deq = dequantizeInt4(q);
+    for (let row = 0; row < n; row++) {
+      for (let col = 0; col < k; col++) {
+        const b = Math.floor(col / 32);
+        const scale = q.scales[row * 3 + b]!;
+        const zp = int4ZeroPoint(q, row, b);
+        // Plain dequantisation, written independently of the packing: nearest code, clamped.
+        const expected = Math.min(15, Math.max(0, Math.round(w[row * k + col]! / scale) + zp));
+        expect(int4Code(q, row, col)).toBe(expected);
+        expect(Math.abs(deq[row * k + col]! - w[row * k + col]!)).toBeLessThanOrEqual(scale / 2 + 1e-7);
+      }
+      // Padding in the last block dequantises to exactly zero.
+      for (let col = k; col < 96; col++) expect(int4Code(q, row, col)).toBe(int4ZeroPoint(q, row, 2));
+    }
+    // Low nibble holds the even element.
+    expect(q.packed[0]! & 0xf).toBe(int4Code(q, 0, 0));
+    expect(q.packed[0]! >> 4).toBe(int4Code(q, 0, 1));
+  });
+
+  test('zero is exact and an all-zero block does not divide by zero', () => {
+    const w = new Float32Array(64);
+    w.set([0.5, -0.25, 0, 0.125], 32);
+    const deq = dequantizeInt4(quantizeInt4(w, 1, 64));
+    expect(Array.from(deq.subarray(0, 32))).toEqual(new Array(32).fill(0));
+    expect(deq[34]).toBe(0);
+    expect(maxAbsDiff(deq, w)).toBeLessThan(0.75 / 15);
+  });
+});
+
+describe('int4 weights in onnxruntime', () => {
+  test.each([
+    ['asymmetric (zero points)', false],
+    ['symmetric (implicit zero point 8)', true],
+  ])('MatMulNBits %s equals a plain matmul on the dequantised weights to 1e-5', async (label, symmetric) => {
+    const m = 3, n = 7, k = 96 + 16;
+    const w = random(n * k, 5);
+    const g = new GraphBuilder();
+    const x = g.input('x', DataType.FLOAT, [m, k]);
+    const linear = int4Linear(g, 'proj', n, k, async function* () { yield w.subarray(0, 5); yield w.subarray(5, 3 * k + 7); yield w.subarray(3 * k + 7); }, { symmetric });
+    g.output(linear(x, 'y'), DataType.FLOAT, [m, n]);
+    const written = await writeModel(g, t.dir, `nbits-${symmetric}`);
+    const session = await openSession(written.modelFile);
+    const xv = random(m * k, 9);
+    const { y } = await session.run({ x: { type: 'float32', data: xv, dims: [m, k] } });
+    await session.release();
+    const expected = matmulT(xv, dequantizeInt4(quantizeInt4(w, n, k, { symmetric })), m, n, k);
+    expect(y!.dims).toEqual([m, n]);
+    const diff = maxAbsDiff(y!.data as Float32Array, expected);
+    expect(diff, label).toBeLessThan(1e-5);
+    // …and it is a real approximation of the original weights, not just self-consistent.
+    expect(maxAbsDiff(y!.data as Float32Array, matmulT(xv, w, m, n, k))).toBeLessThan(0.5);
+  });
+
+  test('QMoE with 4-bit block-wise experts equals the experts computed on dequantised weights to 1e-5', async () => {
+    const E = 4, D = 64, I = 32, T = 3, K = 2;
+    const gate = Array.from({ length: E }, (_, e) => random(I * D, 100 + e));
+    const up = Array.from({ length: E }, (_, e) => random(I * D, 200 + e));
+    const down = Array.from({ length: E }, (_, e) => random(D * I, 300 + e));
+    const fc1 = Array.from({ length: E }, (_, e) => {
+      const o = new Float32Array(2 * I * D);
+      for (let i = 0; i < I; i++) {
+        o.set(gate[e]!.subarray(i * D, (i + 1) * D), 2 * i * D);
+        o.set(up[e]!.subarray(i * D, (i + 1) * D), (2 * i + 1) * D);
+      }
+      return o;
+    });
+    const g = new GraphBuilder();
+    const x = g.input('x', DataType.FLOAT, [T, D]);
+    const r = g.input('router', DataType.FLOAT, [T, E]);
+    const [w1, s1] = int4Experts(g, 'fc1', E, 2 * I, D, async function* () { yield* fc1; });
+    const [w2, s2] = int4Experts(g, 'fc2', E, D, I, async function* () { yield* down; });
+    const y = g.op('QMoE', [x, r, w1, s1, '', w2, s2], 'moe', [
+      attr.int('k', K), attr.int('expert_weight_bits', 4), attr.int('block_size', 32), attr.string('activation_type', 'swiglu'),
+      attr.int('swiglu_fusion', 1), attr.int('normalize_routing_weights', 1), attr.float('activation_alpha', 1), attr.float('activation_beta', 0), attr.float('swiglu_limit', 3.4e38),
+    ], 'com.microsoft');
+    g.output(y, DataType.FLOAT, [T, D]);
+    const written = await writeModel(g, t.dir, 'qmoe');
+    const session = await openSession(written.modelFile);
+    const xv = random(T * D, 1);
+    const chosen = [[0, 2], [3, 1], [1, 2]];
+    const weights = [[0.3, 0.7], [0.6, 0.4], [0.5, 0.5]];
+    const router = new Float32Array(T * E).fill(-Infinity);
+    chosen.forEach((c, tok) => c.forEach((e, j) => (router[tok * E + e] = Math.log(weights[tok]![j]!))));
+    const out = await session.run({ x: { type: 'float32', data: xv, dims: [T, D] }, router: { type: 'float32', data: router, dims: [T, E] } });
+    await session.release();
+    const dq = (w: Float32Array, n: number, k: number) => dequantizeInt4(quantizeInt4(w, n, k, { symmetric: true }));
+    const expected = new Float32Array(T * D);
+    for (let tok = 0; tok < T; tok++) {
+      const xt = xv.subarray(tok * D, (tok + 1) * D);
+      chosen[tok]!.forEach((e, j) => {
+        const h = matmulT(xt, dq(fc1[e]!, 2 * I, D), 1, 2 * I, D);
+        const act = Float32Array.from({ length: I }, (_, i) => (h[2 * i]! / (1 + Math.exp(-h[2 * i]!))) * h[2 * i + 1]!);
+        const o = matmulT(act, dq(down[e]!, D, I), 1, D, I);
+        for (let d = 0; d < D; d++) expected[tok * D + d]! += weights[tok]![j]! * o[d]!;
+      });
+    }
+    expect(maxAbsDiff(out.moe!.data as Float32Array, expected)).toBeLessThan(1e-5);
+  });
+});

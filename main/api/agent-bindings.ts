@@ -44,21 +44,19 @@ export function modelName(settings: Settings): string {
 }
 
 // Loading an in-process model maps gigabytes; keep the last one for the next run or probe.
-let loaded: { dir: string; model: Promise<KimiVLLocalModel> } | undefined;
+let loaded: { dir: string; device: Settings['device']; model: Promise<KimiVLLocalModel> } | undefined;
 
 /** The model the settings describe: the endpoint client, or the in-process model. */
 export async function openModel(store: SettingsStore): Promise<VisionLanguageModel> {
   const settings = store.get();
   if (settings.backend === 'in-process') {
     if (!settings.modelDir) throw new Error('no model folder is chosen; import or choose one in Settings → Models');
-    if (settings.device !== 'cpu') {
-      throw new Error(`the ${settings.device} device is not available in this build; choose CPU in Settings`);
-    }
-    if (loaded?.dir !== settings.modelDir) {
-      // Loaded on first use, so the UI starts without onnxruntime's native library.
-      const dir = settings.modelDir;
-      const model = import('../../native-models/models/kimi-vl/local-model.ts').then((m) => m.KimiVLLocalModel.load(dir));
-      loaded = { dir, model };
+    const { modelDir: dir, device } = settings;
+    if (loaded?.dir !== dir || loaded.device !== device) {
+      // Loaded on first use, so the UI starts without onnxruntime's native library. A GPU device
+      // that is missing its libraries fails here with the one-line reason and the fix.
+      const model = import('../../native-models/models/kimi-vl/local-model.ts').then((m) => m.KimiVLLocalModel.load(dir, { device }));
+      loaded = { dir, device, model };
     }
     const model = loaded.model;
     model.catch(() => (loaded = undefined));

@@ -43,6 +43,7 @@ test('a good file: accuracy overall and by type, records as written, images as P
 
   const image = await screenSpotImage(path, data.imagesDir, 1);
   expect([image.width, image.height]).toEqual([lines[1]!.imageSize.width, lines[1]!.imageSize.height]);
+  expect(image.png.constructor).toBe(Uint8Array);
   expect([...image.png.slice(1, 4)]).toEqual([...Buffer.from('PNG')]);
   await expect(screenSpotImage(path, data.imagesDir, 3)).rejects.toThrow(/has 3 results; there is no result 3/);
 });

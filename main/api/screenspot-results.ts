@@ -18,5 +18,7 @@ export async function screenSpotImage(results: string, images: string, index: nu
   const records = await readResultsFile(resolve(results));
   const record = records[index];
   if (!record) throw new Error(`results file ${results} has ${records.length} results; there is no result ${index}`);
-  return loadScreenSpotImage(resolve(images), record);
+  const { png, width, height } = await loadScreenSpotImage(resolve(images), record);
+  // A plain Uint8Array: a Buffer would serialise through its toJSON on the WebSocket bridge.
+  return { png: new Uint8Array(png.buffer, png.byteOffset, png.byteLength), width, height };
 }

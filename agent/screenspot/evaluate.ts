@@ -51,7 +51,8 @@ export class ScreenSpotImageError extends Error {
   override readonly name = 'ScreenSpotImageError';
 }
 
-async function loadImage(imagesDir: string, record: ScreenSpotRecord): Promise<{ png: Uint8Array; width: number; height: number }> {
+/** A record's screenshot as PNG; its file name must stay inside `imagesDir` (names are untrusted). */
+export async function loadScreenSpotImage(imagesDir: string, record: Pick<ScreenSpotRecord, 'id' | 'imageFile'>): Promise<{ png: Uint8Array; width: number; height: number }> {
   const path = resolve(imagesDir, record.imageFile);
   if (relative(resolve(imagesDir), path).startsWith('..') || isAbsolute(record.imageFile)) {
     throw new ScreenSpotImageError(`record ${record.id} names image ${record.imageFile}, outside the --images folder; img_filename must be a path inside it`);
@@ -104,7 +105,7 @@ export async function runScreenSpot(options: ScreenSpotRunOptions): Promise<Scre
     for (const record of records) {
       if (done.has(record.id)) continue;
       options.signal?.throwIfAborted();
-      const image = await loadImage(options.imagesDir, record);
+      const image = await loadScreenSpotImage(options.imagesDir, record);
       if (record.imageSize && (record.imageSize.width !== image.width || record.imageSize.height !== image.height)) {
         throw new ScreenSpotImageError(
           `image ${record.imageFile} is ${image.width}x${image.height} but record ${record.id} says img_size ${record.imageSize.width}x${record.imageSize.height}`,

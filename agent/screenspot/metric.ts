@@ -1,9 +1,6 @@
-import type { PixelBox } from './records.ts';
+import type { AccuracySummary, PixelBox, PixelPoint, Tally } from './types.ts';
 
-export interface PixelPoint {
-  readonly x: number;
-  readonly y: number;
-}
+export type { AccuracySummary, PixelPoint, Tally };
 
 /** ScreenSpot's metric: the predicted point lies inside the box, edges included; no point is a miss. */
 export function pointInBox(point: PixelPoint | null | undefined, box: PixelBox): boolean {
@@ -11,12 +8,6 @@ export function pointInBox(point: PixelPoint | null | undefined, box: PixelBox):
   return point.x >= box.x1 && point.x <= box.x2 && point.y >= box.y1 && point.y <= box.y2;
 }
 
-export interface Tally {
-  readonly total: number;
-  readonly correct: number;
-  /** correct / total, 0 when there is nothing. */
-  readonly accuracy: number;
-}
 
 export interface ScoredSample {
   readonly correct: boolean;
@@ -26,13 +17,6 @@ export interface ScoredSample {
   readonly group?: string;
 }
 
-export interface AccuracySummary {
-  readonly overall: Tally;
-  readonly byDataType: Record<string, Tally>;
-  readonly byPlatform: Record<string, Tally>;
-  readonly byApplication: Record<string, Tally>;
-  readonly byGroup: Record<string, Tally>;
-}
 
 function tally(samples: readonly ScoredSample[]): Tally {
   const correct = samples.filter((s) => s.correct).length;

@@ -1,13 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import type { PixelBox } from './types.ts';
 
-/** A target box in image pixels; both edges belong to the box. */
-export interface PixelBox {
-  readonly x1: number;
-  readonly y1: number;
-  readonly x2: number;
-  readonly y2: number;
-}
+export type { PixelBox };
 
 /**
  * One grounding sample, whichever file format it came from. ScreenSpot v1/v2 write `bbox` as

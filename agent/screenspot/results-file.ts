@@ -1,28 +1,54 @@
 import { closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { PixelPoint } from './metric.ts';
-import type { PixelBox } from './records.ts';
+import type { ScreenSpotResult } from './types.ts';
 
-/** One line of the results file: everything needed to rescore or report without the model. */
-export interface ScreenSpotResult {
-  readonly id: string;
-  readonly imageFile: string;
-  readonly instruction: string;
-  readonly box: PixelBox;
-  readonly imageSize: { readonly width: number; readonly height: number };
-  readonly point: PixelPoint | null;
-  readonly correct: boolean;
-  readonly dataType: string;
-  readonly platform?: string;
-  readonly application?: string;
-  readonly group?: string;
-  /** The model's reply as it came. */
-  readonly raw: string;
-  readonly ms: number;
-}
+export type { ScreenSpotResult };
 
 export class ResultsFileError extends Error {
   override readonly name = 'ResultsFileError';
+}
+
+/**
+ * The complete lines of a results file's text, parsed; a last line without its newline was cut
+ * short by a crash and is left out. Throws ResultsFileError naming the line that is wrong.
+ */
+export function parseResultsText(text: string, path: string): { complete: string; existing: ScreenSpotResult[] } {
+  const complete = text.endsWith('\n') ? text : text.slice(0, text.lastIndexOf('\n') + 1);
+  const existing: ScreenSpotResult[] = [];
+  complete
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .forEach((line, index) => {
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch {
+        throw new ResultsFileError(
+          `${path} line ${index + 1} is not JSON; it is not a Kestrel ScreenSpot results file (choose another --results file or delete it)`,
+        );
+      }
+      const result = value as ScreenSpotResult;
+      if (typeof result?.id !== 'string' || typeof result.correct !== 'boolean') {
+        throw new ResultsFileError(`${path} line ${index + 1} is not a ScreenSpot result (no id/correct); choose another --results file`);
+      }
+      existing.push(result);
+    });
+  return { complete, existing };
+}
+
+/** Reads a results file without opening it for writing (the viewer's way in). */
+export async function readResultsFile(path: string): Promise<ScreenSpotResult[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ResultsFileError(
+      code === 'ENOENT' ? `results file ${path} does not exist; give the --results file kestrel eval screenspot wrote` : `cannot read results file ${path}: ${(err as Error).message}`,
+    );
+  }
+  return parseResultsText(text, path).existing;
 }
 
 /**
@@ -45,26 +71,7 @@ export class ResultsFile {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
-    const complete = text.endsWith('\n') ? text : text.slice(0, text.lastIndexOf('\n') + 1);
-    const existing: ScreenSpotResult[] = [];
-    complete
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .forEach((line, index) => {
-        let value: unknown;
-        try {
-          value = JSON.parse(line);
-        } catch {
-          throw new ResultsFileError(
-            `${path} line ${index + 1} is not JSON; it is not a Kestrel ScreenSpot results file (choose another --results file or delete it)`,
-          );
-        }
-        const result = value as ScreenSpotResult;
-        if (typeof result?.id !== 'string' || typeof result.correct !== 'boolean') {
-          throw new ResultsFileError(`${path} line ${index + 1} is not a ScreenSpot result (no id/correct); choose another --results file`);
-        }
-        existing.push(result);
-      });
+    const { complete, existing } = parseResultsText(text, path);
     const fd = openSync(path, 'a+');
     if (complete.length !== text.length) ftruncateSync(fd, Buffer.byteLength(complete));
     return new ResultsFile(path, fd, existing);

@@ -1,5 +1,6 @@
 import type { DisplayInfo, Screenshot } from '../../agent/operator.ts';
 import { validateCall, type RouteInput, type RouteName, type RouteOutput } from './routes.ts';
+import { openScreenSpotResults, screenSpotImage } from './screenspot-results.ts';
 import type { ModelManager } from './model-manager.ts';
 import type { RunManager } from './run-manager.ts';
 import type { SettingsStore } from './settings-store.ts';
@@ -76,6 +77,8 @@ export function createApi(deps: ApiDeps): KestrelApi {
       const shot = await trajectories.screenshot(path, step);
       return deps.ground(shot.png, query);
     },
+    'screenspot.open': ({ results, images }) => openScreenSpotResults(results, images),
+    'screenspot.image': ({ results, images, index }) => screenSpotImage(results, images, index),
     'models.list': async () => {
       const job = models.current();
       return { ...(await listModels()), ...(job ? { job } : {}) };

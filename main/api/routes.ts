@@ -9,6 +9,7 @@ import type {
   AppInfo,
   ImportJob,
   ModelEntry,
+  ScreenSpotResultsView,
   GroundResult,
   ImageData,
   PublicSettings,
@@ -37,6 +38,8 @@ export interface ApiRoutes {
   'trajectories.open': { input: { path: string }; output: TrajectoryView };
   'trajectories.screenshot': { input: { path: string; step: number }; output: ImageData };
   'trajectories.reground': { input: { path: string; step: number; query: string }; output: GroundResult };
+  'screenspot.open': { input: { results: string; images: string }; output: ScreenSpotResultsView };
+  'screenspot.image': { input: { results: string; images: string; index: number }; output: ImageData };
   'models.list': { input: void; output: { models: readonly ModelEntry[]; folder: string; job?: ImportJob } };
   'models.import': { input: { source: string; name: string }; output: ImportJob };
   'models.delete': { input: { path: string }; output: { models: readonly ModelEntry[]; folder: string } };
@@ -75,6 +78,8 @@ export const routeInputs: { readonly [R in RouteName]: v.Validator<RouteInput<R>
   'trajectories.open': v.object({ path }),
   'trajectories.screenshot': v.object({ path, step }),
   'trajectories.reground': v.object({ path, step, query }),
+  'screenspot.open': v.object({ results: path, images: path }),
+  'screenspot.image': v.object({ results: path, images: path, index: step }),
   'models.list': v.nothing,
   'models.import': v.object({
     source: path,

@@ -6,9 +6,10 @@
 import type { Action, NormalizedPoint } from '../../agent/actions.ts';
 import type { AgentEvent, RunStatus } from '../../agent/events.ts';
 import type { DisplayInfo } from '../../agent/operator.ts';
+import type { AccuracySummary, ScreenSpotResult } from '../../agent/screenspot/types.ts';
 import type { Settings } from './settings.ts';
 
-export type { Settings };
+export type { AccuracySummary, ScreenSpotResult, Settings };
 
 export interface AppInfo {
   readonly host: 'electron' | 'browser';
@@ -136,3 +137,11 @@ export interface TrajectoryView {
 }
 
 export type { Action, NormalizedPoint, DisplayInfo, AgentEvent, RunStatus };
+
+/** A ScreenSpot results file opened in the Inspector: the scores and every record, no images. */
+export interface ScreenSpotResultsView {
+  readonly results: string;
+  readonly images: string;
+  readonly summary: AccuracySummary;
+  readonly records: readonly ScreenSpotResult[];
+}

@@ -1,32 +1,13 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runKestrel } from '../harness/cli.ts';
-import { startOpenAIServer, type OpenAITestServer, type RecordedRequest } from '../harness/openai-server.ts';
-import { generateScreenSpotDataset, SCRIPTED_POINTS, SYNTHETIC_SCREENS, type SyntheticDataset } from '../fixtures/screenspot/generate.ts';
+import { startOpenAIServer, type OpenAITestServer } from '../harness/openai-server.ts';
+import { scriptedReply } from '../fixtures/screenspot/scripted-reply.ts';
+import { generateScreenSpotDataset, type SyntheticDataset } from '../fixtures/screenspot/generate.ts';
 
 const kestrel = (args: string[]) => runKestrel(args);
-
-function promptText(request: RecordedRequest): string {
-  return (request.body?.messages ?? [])
-    .flatMap((m) => (typeof m.content === 'string' ? [m.content] : m.content.flatMap((p) => (p.type === 'text' ? [p.text] : []))))
-    .join('\n');
-}
-
-/** A scripted Kimi-VL: finds which instruction it was asked about and answers with the scripted point, normalised. */
-async function scriptedReply(request: RecordedRequest): Promise<string> {
-  const text = promptText(request);
-  const instruction = Object.keys(SCRIPTED_POINTS).find((q) => text.includes(q));
-  if (!instruction) return 'I do not know what to look for.';
-  const screen = SYNTHETIC_SCREENS.find((s) => s.elements.some((e) => e.instruction === instruction))!;
-  const meta = await sharp(request.images[0]!.data).metadata();
-  if (meta.width !== screen.width || meta.height !== screen.height) return `wrong image ${meta.width}x${meta.height}`;
-  const point = SCRIPTED_POINTS[instruction];
-  if (!point) return 'I cannot find it on this screen.';
-  return `## Action:\nClick it.\n## Code:\n\`\`\`python\npyautogui.click(x=${point.x / screen.width}, y=${point.y / screen.height})\n\`\`\``;
-}
 
 let server: OpenAITestServer;
 let data: SyntheticDataset;

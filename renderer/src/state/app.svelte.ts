@@ -3,6 +3,7 @@ import type { KestrelBridge } from '../../../main/api/routes.ts';
 import type { AppInfo, ImportJob, ModelEntry, PublicSettings, Settings } from '../../../main/api/types.ts';
 import { connectBridge } from '../bridge/index.ts';
 import { InspectorModel } from './inspector.svelte.ts';
+import { ScreenSpotResultsModel } from './screenspot-results.svelte.ts';
 import { RunModel } from './run.svelte.ts';
 import { TrajectoriesModel } from './trajectories.svelte.ts';
 
@@ -26,6 +27,7 @@ export class AppModel {
 
   readonly run = new RunModel(() => this.bridge, (m) => this.announce(m));
   readonly inspector = new InspectorModel(() => this.bridge, (m) => this.announce(m));
+  readonly screenspot = new ScreenSpotResultsModel(() => this.bridge, (m) => this.announce(m));
   readonly trajectories = new TrajectoriesModel(() => this.bridge, (m) => this.announce(m));
 
   announce(message: string): void {

@@ -53,3 +53,19 @@ export type TerminalAction = Extract<Action, { kind: 'finished' | 'fail' | 'call
 export function isTerminal<P>(action: Action<P>): action is Extract<Action<P>, { kind: 'finished' | 'fail' | 'call_user' }> {
   return action.kind === 'finished' || action.kind === 'fail' || action.kind === 'call_user';
 }
+
+/** Where an action aims (for markers and overlays); undefined for actions with no position. */
+export function targetOf<P>(action: Action<P>): P | undefined {
+  switch (action.kind) {
+    case 'click':
+    case 'mouse_down':
+    case 'mouse_up':
+    case 'scroll':
+      return action.at;
+    case 'move':
+    case 'drag':
+      return action.to;
+    default:
+      return undefined;
+  }
+}

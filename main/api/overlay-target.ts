@@ -1,4 +1,4 @@
-import type { DesktopAction, DesktopPoint } from '../../agent/actions.ts';
+import { targetOf, type DesktopAction } from '../../agent/actions.ts';
 import type { AgentEvent } from '../../agent/events.ts';
 import type { DisplayInfo } from '../../agent/operator.ts';
 
@@ -10,21 +10,6 @@ export interface OverlayMark {
   readonly y: number;
   readonly label: string;
   readonly step: number;
-}
-
-function targetOf(action: DesktopAction): DesktopPoint | undefined {
-  switch (action.kind) {
-    case 'click':
-    case 'mouse_down':
-    case 'mouse_up':
-    case 'scroll':
-      return action.at;
-    case 'move':
-    case 'drag':
-      return action.to;
-    default:
-      return undefined;
-  }
 }
 
 function labelOf(action: DesktopAction): string {

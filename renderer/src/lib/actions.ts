@@ -1,6 +1,9 @@
 import type { Action, NormalizedPoint } from '../../../main/api/types.ts';
 
-/** Where an action aims, as fractions of the screenshot (for markers); undefined when nowhere. */
+/**
+ * Where an action aims, as fractions of the screenshot (for markers); undefined when nowhere.
+ * Mirrors agent/actions.ts `targetOf`: the renderer may import only types across the bridge.
+ */
 export function targetOf(action: Action): NormalizedPoint | undefined {
   switch (action.kind) {
     case 'click':

@@ -3,11 +3,12 @@ import { CheckpointError } from '../../native-models/checkpoint/errors.ts';
 import { ImageInputError, ImageProcessorConfigError } from '../../native-models/models/kimi-vl/image-processing.ts';
 import { VisionNotAvailableError } from '../../native-models/models/kimi-vl/local-model.ts';
 import { MultimodalPromptError } from '../../native-models/models/kimi-vl/multimodal.ts';
+import { TokenizerInputError } from '../../native-models/models/kimi-vl/tokenization.ts';
 import { DeviceUnavailableError } from '../../native-models/onnx/backend.ts';
 import { CliError } from '../errors.ts';
 
 /** Errors about what the person gave us (files, images, messages): their message is the whole story. */
-const USER_FACING = [CheckpointError, VisionNotAvailableError, ImageInputError, ImageProcessorConfigError, MultimodalPromptError, DeviceUnavailableError];
+const USER_FACING = [CheckpointError, VisionNotAvailableError, ImageInputError, ImageProcessorConfigError, MultimodalPromptError, DeviceUnavailableError, TokenizerInputError];
 
 /** Whether the error is about the caller's input (its message is the whole story), not a fault in Kestrel. */
 export function isUserFacing(err: unknown): err is Error {

@@ -69,6 +69,11 @@ export function toTemplateMessages(messages: readonly LocalChatMessage[]): Templ
   });
 }
 
+/** Every text the caller supplied, in conversation order: untrusted, never chat structure. */
+function messageTexts(messages: readonly LocalChatMessage[]): string[] {
+  return messages.flatMap((m) => (typeof m.content === 'string' ? [m.content] : m.content.flatMap((p) => (p.type === 'text' ? [p.text] : []))));
+}
+
 export class KimiVLLocalModel {
   private constructor(
     readonly name: string,
@@ -93,7 +98,7 @@ export class KimiVLLocalModel {
   /** The rendered prompt and its token ids. */
   encodeChat(messages: readonly LocalChatMessage[]): { prompt: string; inputIds: number[] } {
     const prompt = this.template.render(toTemplateMessages(messages), { addGenerationPrompt: true });
-    return { prompt, inputIds: this.tokenizer.encode(prompt) };
+    return { prompt, inputIds: this.tokenizer.encodePrompt(prompt, messageTexts(messages)) };
   }
 
   /** The prompt with each image's `<|media_pad|>` widened, and the images' features for the prefill. */

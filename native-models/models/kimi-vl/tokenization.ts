@@ -76,6 +76,10 @@ export interface TokenizerFiles {
   readonly vocabSize: number;
 }
 
+export class TokenizerInputError extends Error {
+  override readonly name = 'TokenizerInputError';
+}
+
 export class KimiTokenizer {
   private readonly bpe: Tiktoken;
   private readonly idToBytes: (Uint8Array | undefined)[];
@@ -140,6 +144,44 @@ export class KimiTokenizer {
   /** Special-token strings in the text map straight to their ids (as the chat template relies on). */
   encode(text: string): number[] {
     return this.bpe.encode(text, 'all');
+  }
+
+  /** Untrusted text: a special-token string in it is spelled out as ordinary text, never a control token. */
+  encodeText(text: string): number[] {
+    return this.bpe.encode(text, [], []);
+  }
+
+  /**
+   * A rendered prompt whose `untrusted` substrings (message texts, in order) are encoded with
+   * `encodeText` and the template's own text around them with `encode`, so a message cannot
+   * forge chat structure (`<|im_end|>`, `<|media_pad|>`, …). Adjacent substrings are one piece,
+   * so BPE sees the same text it would have seen in one string.
+   */
+  encodePrompt(prompt: string, untrusted: readonly string[]): number[] {
+    const ranges: [number, number][] = [];
+    let cursor = 0;
+    for (const text of untrusted) {
+      if (text === '') continue;
+      const at = prompt.indexOf(text, cursor);
+      if (at < 0) {
+        if ([...this.specialIds.keys()].some((name) => text.includes(name))) {
+          throw new TokenizerInputError('a message holds a special-token string that the chat template changed; remove it from the message');
+        }
+        continue;
+      }
+      const last = ranges[ranges.length - 1];
+      if (last && last[1] === at) last[1] = at + text.length;
+      else ranges.push([at, at + text.length]);
+      cursor = at + text.length;
+    }
+    const ids: number[] = [];
+    let from = 0;
+    for (const [start, end] of ranges) {
+      ids.push(...this.encode(prompt.slice(from, start)), ...this.encodeText(prompt.slice(start, end)));
+      from = end;
+    }
+    ids.push(...this.encode(prompt.slice(from)));
+    return ids;
   }
 
   /** The bytes a token stands for (special tokens: their name in UTF-8). */

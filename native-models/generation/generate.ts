@@ -10,6 +10,8 @@ import { StopStringMatcher } from './stop-strings.ts';
 export interface StepModel<Cache> {
   emptyCache(): Cache;
   forward(ids: readonly number[], cache: Cache): Promise<{ logits: Float32Array; cache: Cache }>;
+  /** Frees what the last cache holds outside the garbage collector's reach (GPU buffers). */
+  releaseCache?(cache: Cache): void;
 }
 
 /** Token ids → text, incrementally and UTF-8 safe. */
@@ -62,30 +64,34 @@ export async function generateTokens<Cache>(model: StepModel<Cache>, prompt: rea
 
   let cache = model.emptyCache();
   let next: readonly number[] = prompt;
-  while (tokens.length < opts.maxNewTokens) {
-    if (opts.signal?.aborted) {
-      finishReason = 'abort';
-      break;
+  try {
+    while (tokens.length < opts.maxNewTokens) {
+      if (opts.signal?.aborted) {
+        finishReason = 'abort';
+        break;
+      }
+      const step = await model.forward(next, cache);
+      cache = step.cache;
+      if (next === prompt) prefillMs = performance.now() - start;
+      else decodeSteps++;
+      const id = sampleToken(step.logits, opts, rng);
+      if (firstTokenMs === undefined) firstTokenMs = performance.now() - start;
+      if (opts.stopTokens.has(id)) {
+        finishReason = 'stop';
+        break;
+      }
+      tokens.push(id);
+      const { emit: shown, stopped } = stops.push(stream.push(id));
+      emit(shown);
+      if (stopped) {
+        stoppedByString = true;
+        finishReason = 'stop';
+        break;
+      }
+      next = [id];
     }
-    const step = await model.forward(next, cache);
-    cache = step.cache;
-    if (next === prompt) prefillMs = performance.now() - start;
-    else decodeSteps++;
-    const id = sampleToken(step.logits, opts, rng);
-    if (firstTokenMs === undefined) firstTokenMs = performance.now() - start;
-    if (opts.stopTokens.has(id)) {
-      finishReason = 'stop';
-      break;
-    }
-    tokens.push(id);
-    const { emit: shown, stopped } = stops.push(stream.push(id));
-    emit(shown);
-    if (stopped) {
-      stoppedByString = true;
-      finishReason = 'stop';
-      break;
-    }
-    next = [id];
+  } finally {
+    model.releaseCache?.(cache);
   }
   if (!stoppedByString) emit(stops.push(stream.flush()).emit + stops.flush());
   const totalMs = performance.now() - start;

@@ -9,12 +9,27 @@ import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Device, ExecutionDevice } from './device.ts';
 
+/** An output left in GPU memory (WebGPU): it can be fed back to a run, not read. */
+export interface DeviceValue {
+  readonly location: 'device';
+  readonly type: string;
+  readonly dims: readonly number[];
+  readonly data?: never;
+  dispose(): void;
+}
+
 export type FeedValue =
   | { readonly type: 'int64'; readonly data: BigInt64Array; readonly dims: readonly number[] }
   | { readonly type: 'float32'; readonly data: Float32Array; readonly dims: readonly number[] }
-  | { readonly type: 'float16'; readonly data: Uint16Array; readonly dims: readonly number[] };
+  | { readonly type: 'float16'; readonly data: Uint16Array; readonly dims: readonly number[] }
+  | DeviceValue;
+
+export function isDeviceValue(value: FeedValue | OutputValue | DeviceValue): value is DeviceValue {
+  return 'location' in value && value.location === 'device';
+}
 
 export interface OutputValue {
+  readonly location?: 'cpu';
   readonly type: string;
   readonly data: Float32Array | Uint16Array | BigInt64Array;
   readonly dims: readonly number[];
@@ -25,7 +40,8 @@ export interface ModelSession {
   readonly outputNames: readonly string[];
   /** Where the session runs. */
   readonly device?: ExecutionDevice;
-  run(feeds: Readonly<Record<string, FeedValue>>, outputs?: readonly string[]): Promise<Record<string, OutputValue>>;
+  /** Host values, except outputs named in `keepOnDevice` when the device can keep them. */
+  run(feeds: Readonly<Record<string, FeedValue>>, outputs?: readonly string[]): Promise<Record<string, OutputValue | DeviceValue>>;
   release(): Promise<void>;
 }
 
@@ -38,6 +54,14 @@ export interface SessionOptions {
   readonly device?: Device;
   /** Where the one-line fallback note goes (default stderr). */
   readonly note?: (line: string) => void;
+  /** Outputs to leave in GPU memory where the provider allows it (only WebGPU does, from Node). */
+  readonly keepOnDevice?: readonly string[];
+}
+
+/** onnxruntime's placement for the outputs to keep; undefined where they must come back to the host. */
+export function outputPlacement(device: ExecutionDevice, keepOnDevice: readonly string[] = []): Record<string, 'gpu-buffer'> | undefined {
+  if (device !== 'webgpu' || keepOnDevice.length === 0) return undefined;
+  return Object.fromEntries(keepOnDevice.map((name) => [name, 'gpu-buffer' as const]));
 }
 
 /** An explicitly asked-for device cannot be used; the message names what is missing and the fix. */
@@ -80,9 +104,11 @@ function oneLine(err: unknown): string {
 }
 
 async function create(modelPath: string, device: ExecutionDevice, opts: SessionOptions): Promise<ort.InferenceSession> {
+  const placement = outputPlacement(device, opts.keepOnDevice);
   return ort.InferenceSession.create(modelPath, {
     executionProviders: [device],
     graphOptimizationLevel: 'all',
+    ...(placement ? { preferredOutputLocation: placement } : {}),
     ...(opts.intraOpThreads ? { intraOpNumThreads: opts.intraOpThreads } : {}),
   });
 }
@@ -120,6 +146,21 @@ async function createForDevice(modelPath: string, opts: SessionOptions): Promise
   return { session: await create(modelPath, 'cpu', opts), device: 'cpu' };
 }
 
+/** The GPU tensors behind the device values this module handed out. */
+const deviceTensors = new WeakMap<DeviceValue, ort.Tensor>();
+
+function deviceValue(tensor: ort.Tensor): DeviceValue {
+  const value: DeviceValue = { location: 'device', type: tensor.type, dims: tensor.dims, dispose: () => tensor.dispose() };
+  deviceTensors.set(value, tensor);
+  return value;
+}
+
+function onDevice(value: DeviceValue): ort.Tensor {
+  const tensor = deviceTensors.get(value);
+  if (!tensor) throw new Error('a device value can only be fed to the session backend that made it');
+  return tensor;
+}
+
 /** Opens an .onnx file by path so its external weights are memory-mapped, not copied. */
 export async function openSession(modelPath: string, opts: SessionOptions = {}): Promise<ModelSession> {
   const { session, device } = await createForDevice(modelPath, opts);
@@ -129,11 +170,11 @@ export async function openSession(modelPath: string, opts: SessionOptions = {}):
     device,
     async run(feeds, outputs) {
       const tensors: Record<string, ort.Tensor> = {};
-      for (const [name, f] of Object.entries(feeds)) tensors[name] = new ort.Tensor(f.type, f.data, f.dims);
+      for (const [name, f] of Object.entries(feeds)) tensors[name] = isDeviceValue(f) ? onDevice(f) : new ort.Tensor(f.type, f.data, f.dims);
       const result = outputs ? await session.run(tensors, [...outputs]) : await session.run(tensors);
-      const out: Record<string, OutputValue> = {};
+      const out: Record<string, OutputValue | DeviceValue> = {};
       for (const [name, t] of Object.entries(result)) {
-        out[name] = { type: t.type, data: t.data as OutputValue['data'], dims: t.dims };
+        out[name] = t.location === 'gpu-buffer' ? deviceValue(t) : { type: t.type, data: t.data as OutputValue['data'], dims: t.dims };
       }
       return out;
     },

@@ -6,6 +6,7 @@ import { HfCheckpoint, readJsonFile } from '../../checkpoint/hf-checkpoint.ts';
 import { ChatTemplate } from './chat-template.ts';
 import { parseKimiVLConfig } from './configuration.ts';
 import { importKimiVL } from './import-checkpoint.ts';
+import type { HostLatentCache, KvCache } from './latent-cache.ts';
 import { ReferenceTextModel } from './reference-text.ts';
 import { TextSession } from './text-session.ts';
 import { KimiTokenizer } from './tokenization.ts';
@@ -63,14 +64,15 @@ describe('Kimi-VL text graph vs the plain TypeScript reference', () => {
     expect(logits.length).toBe(163840);
     expect(maxAbsDiff(logits, expected)).toBeLessThan(1e-4);
     expect(cache.length).toBe(prompt.length);
-    expect(cache.layers[0]!.length).toBe(prompt.length * (32 + 8));
+    expect(session.cacheHome).toBe('host');
+    expect((cache as HostLatentCache).rows(0).length).toBe(prompt.length * (32 + 8));
   });
 
   test('with the KV cache: chunked prefill then token-by-token decode match at every step', async () => {
     const session = await imported(fp32.dir, 'fp32-cache', 'fp32');
     const ref = reference(fp32.dir);
     const split = [0, 20, 28, ...Array.from({ length: prompt.length - 28 }, (_, i) => 29 + i)];
-    let cache = session.emptyCache();
+    let cache: KvCache = session.emptyCache();
     let worst = 0;
     for (let k = 0; k + 1 < split.length; k++) {
       const chunk = prompt.slice(split[k], split[k + 1]);
@@ -89,7 +91,7 @@ describe('Kimi-VL text graph vs the plain TypeScript reference', () => {
     expect(session.manifest.precision).toBe('fp16');
     const first = await session.forward(prompt.slice(0, 30));
     const { logits } = await session.forward(prompt.slice(30), first.cache);
-    expect(first.cache.layers[0]).toBeInstanceOf(Uint16Array);
+    expect((first.cache as HostLatentCache).rows(0)).toBeInstanceOf(Uint16Array);
     const expected = reference(fp32.dir).forward(prompt);
     const scale = expected.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
     expect(maxAbsDiff(logits, expected) / scale).toBeLessThan(2e-2);

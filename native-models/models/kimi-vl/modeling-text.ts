@@ -39,7 +39,10 @@ export const TEXT_IO = {
   inputIds: 'input_ids',
   logits: 'logits',
   past: (i: number) => `past.${i}`,
+  /** The whole cache after this call, [1, past + sequence, width]: kept on the GPU where it can be. */
   present: (i: number) => `present.${i}`,
+  /** Only the rows this call added, [1, sequence, width]: what a host-side cache appends. */
+  latent: (i: number) => `latent.${i}`,
   /** Projector rows [n, hidden] (fp32) written over the embeddings at `imagePositions`; n = 0 for text. */
   imageFeatures: 'image_features',
   /** Positions within this call's `input_ids`, [n] int64. */
@@ -145,6 +148,7 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
   const mergeHeads = i64('attn.merge_heads', [0, H * t.vHeadDim]);
   const scale = scalar('attn.softmax_scale', 1 / Math.sqrt(qHead));
   const presents: string[] = [];
+  const latents: string[] = [];
 
   // ---- decoder layers ------------------------------------------------------------------------
   for (let i = 0; i < t.numHiddenLayers; i++) {
@@ -171,8 +175,10 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
 
     const [latent, kPe] = g.node('Split', [wkva(h, `${a}.kv_a_proj`), cacheSplit], `${a}.kv_split`, { outputs: 2, attrs: [attr.int('axis', -1)] }) as [string, string];
     const entry = g.op('Concat', [rmsNorm(latent, lnKv, KV_A_LAYERNORM_EPS, `${a}.kv_a_layernorm`), applyRope(kPe, `${a}.k_rope`)], `${a}.cache_entry`, [attr.int('axis', -1)]);
-    const present = g.op('Concat', [pasts[i]!, g.op('Unsqueeze', [entry, axis0], `${a}.cache_entry_batched`)], TEXT_IO.present(i), [attr.int('axis', 1)]);
+    const added = g.op('Unsqueeze', [entry, axis0], `${a}.cache_entry_batched`);
+    const present = g.op('Concat', [pasts[i]!, added], TEXT_IO.present(i), [attr.int('axis', 1)]);
     presents.push(present);
+    latents.push(g.op('Identity', [added], TEXT_IO.latent(i)));
     const cache = g.op('Squeeze', [present, axis0], `${a}.cache`);
     const scores = g.op('Add', [g.op('MatMul', [query, g.op('Transpose', [cache], `${a}.cache_t`, [attr.ints('perm', [1, 0])])], `${a}.scores_raw`), mask], `${a}.scores`);
     const probs = toAct(g.op('Softmax', [toF32(scores, `${a}.scores_f32`)], `${a}.probs_f32`, [attr.int('axis', -1)]), `${a}.probs`);
@@ -252,6 +258,7 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
   const out = g.op('Identity', [logits], TEXT_IO.logits);
   g.output(out, F32, [1, t.vocabSize]);
   for (const present of presents) g.output(present, act, [1, 'total_sequence', width]);
+  for (const latent of latents) g.output(latent, act, [1, 'sequence', width]);
   for (const name of opts.debugOutputs ?? []) g.output(name, act);
   return g;
 }

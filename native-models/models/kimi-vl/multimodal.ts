@@ -114,11 +114,12 @@ export async function attachImages(
 
 /** A step model whose first (prefill) call carries the image features; later calls are text. */
 export function withImagePrefill(
-  session: Pick<TextSession, 'emptyCache' | 'forward'>,
+  session: Pick<TextSession, 'emptyCache' | 'forward' | 'releaseCache'>,
   images: ImageFeatures | undefined,
 ): StepModel<KvCache> {
   return {
     emptyCache: () => session.emptyCache(),
     forward: (ids, cache) => session.forward(ids, cache, cache.length === 0 ? images : undefined),
+    releaseCache: (cache) => session.releaseCache(cache),
   };
 }

@@ -5,16 +5,13 @@
 import { join } from 'node:path';
 import { CheckpointError } from '../../checkpoint/errors.ts';
 import { readJsonFile } from '../../checkpoint/hf-checkpoint.ts';
-import { openSession, type FeedValue, type ModelSession, type OutputValue, type SessionOptions } from '../../onnx/backend.ts';
+import { isDeviceValue, openSession, type DeviceValue, type FeedValue, type ModelSession, type OutputValue, type SessionOptions } from '../../onnx/backend.ts';
 import { parseKimiVLConfig, type KimiVLConfig } from './configuration.ts';
 import { MANIFEST_FILE, type ModelManifest } from './import-checkpoint.ts';
+import { DeviceLatentCache, HostLatentCache, type CacheRows, type KvCache } from './latent-cache.ts';
 import { TEXT_IO } from './modeling-text.ts';
 
-/** The latent cache of every layer, [1, length, width] each. */
-export interface KvCache {
-  readonly length: number;
-  readonly layers: readonly (Float32Array | Uint16Array)[];
-}
+export type { KvCache } from './latent-cache.ts';
 
 /** Projector rows [positions.length, hidden] and where they go in the ids of one forward call. */
 export interface ImageFeatures {
@@ -22,47 +19,73 @@ export interface ImageFeatures {
   readonly positions: readonly number[];
 }
 
+export interface TextSessionOptions extends SessionOptions {
+  /**
+   * What a host-side cache reads back each call: only the rows added (the default), or the whole
+   * cache as graphs imported before `latent.<i>` existed return it (kept for them and as the
+   * benchmark's baseline).
+   */
+  readonly hostCacheReads?: 'added-rows' | 'whole-cache';
+}
+
+export type SessionOpener = (modelPath: string, opts: SessionOptions) => Promise<ModelSession>;
+
 export class TextSession {
+  private readonly layers: number;
+  private readonly width: number;
+  /** Where the cache lives between calls: GPU memory on WebGPU, host memory elsewhere. */
+  readonly cacheHome: 'host' | 'device';
+  private readonly cacheOutputs: readonly string[];
+  private readonly extraOutputs: readonly string[];
+
   private constructor(
     readonly dir: string,
     readonly manifest: ModelManifest,
     readonly config: KimiVLConfig,
     private readonly session: ModelSession,
-  ) {}
+    hostCacheReads: 'added-rows' | 'whole-cache',
+  ) {
+    this.layers = manifest.text.layers;
+    this.width = manifest.text.cacheWidth;
+    const layerNames = (name: (i: number) => string) => Array.from({ length: this.layers }, (_, i) => name(i));
+    const hasAddedRows = session.outputNames.includes(TEXT_IO.latent(0));
+    this.cacheHome = session.device === 'webgpu' ? 'device' : 'host';
+    this.cacheOutputs = layerNames(this.cacheHome === 'host' && hasAddedRows && hostCacheReads === 'added-rows' ? TEXT_IO.latent : TEXT_IO.present);
+    this.extraOutputs = session.outputNames.filter((n) => n !== TEXT_IO.logits && !n.startsWith('present.') && !n.startsWith('latent.'));
+  }
 
-  static async open(dir: string, opts: SessionOptions = {}): Promise<TextSession> {
+  /** `openModel` is the seam for tests; it defaults to onnxruntime. */
+  static async open(dir: string, opts: TextSessionOptions = {}, openModel: SessionOpener = openSession): Promise<TextSession> {
     const manifest = readJsonFile(join(dir, MANIFEST_FILE), `${MANIFEST_FILE} (is ${dir} a folder made by \`kestrel model import\`?)`) as ModelManifest;
     if (manifest.format !== 'kestrel-kimi-vl' || manifest.formatVersion !== 1) {
       throw new CheckpointError(`${join(dir, MANIFEST_FILE)}: unsupported format ${manifest.format} v${manifest.formatVersion}; re-run \`kestrel model import\``);
     }
     const config = parseKimiVLConfig(readJsonFile(join(dir, 'config.json'), 'config.json'));
-    const session = await openSession(join(dir, manifest.text.graph.file), opts);
-    return new TextSession(dir, manifest, config, session);
+    const presents = Array.from({ length: manifest.text.layers }, (_, i) => TEXT_IO.present(i));
+    const session = await openModel(join(dir, manifest.text.graph.file), { ...opts, keepOnDevice: presents });
+    return new TextSession(dir, manifest, config, session, opts.hostCacheReads ?? 'added-rows');
   }
 
-  emptyCache(): KvCache {
-    const empty = this.manifest.precision === 'fp16' ? new Uint16Array(0) : new Float32Array(0);
-    return { length: 0, layers: Array.from({ length: this.manifest.text.layers }, () => empty) };
+  emptyCache(): HostLatentCache {
+    return HostLatentCache.empty(this.layers, this.width, this.manifest.precision === 'fp16' ? 'float16' : 'float32');
   }
 
   /**
    * Feeds `ids` after the cached tokens; returns the next-token logits, the extended cache and
    * any other graph outputs (intermediates exposed for comparison with the reference).
    * `images` (a multimodal prefill) puts projector rows at positions of `ids`.
+   * A cache on the GPU is spent by this call: continue from the returned one.
    */
   async forward(
     ids: readonly number[],
     cache: KvCache = this.emptyCache(),
     images?: ImageFeatures,
   ): Promise<{ logits: Float32Array; cache: KvCache; extras: Record<string, OutputValue> }> {
-    const width = this.manifest.text.cacheWidth;
+    if (cache.layerCount !== this.layers) throw new CheckpointError(`a ${cache.layerCount}-layer KV cache given to a ${this.layers}-layer model`);
     const feeds: Record<string, FeedValue> = {
       [TEXT_IO.inputIds]: { type: 'int64', data: BigInt64Array.from(ids, (v) => BigInt(v)), dims: [1, ids.length] },
+      ...this.pastFeeds(cache),
     };
-    for (const [i, data] of cache.layers.entries()) {
-      const dims = [1, cache.length, width];
-      feeds[TEXT_IO.past(i)] = data instanceof Uint16Array ? { type: 'float16', data, dims } : { type: 'float32', data, dims };
-    }
     if (this.session.inputNames.includes(TEXT_IO.imageFeatures)) {
       const rows = images?.positions.length ?? 0;
       feeds[TEXT_IO.imageFeatures] = { type: 'float32', data: images?.features ?? new Float32Array(0), dims: [rows, this.config.text.hiddenSize] };
@@ -70,10 +93,51 @@ export class TextSession {
     } else if (images) {
       throw new CheckpointError(`${this.dir} was imported without image inputs; re-run \`kestrel model import\` to send images`);
     }
-    const out = await this.session.run(feeds);
-    const layers = cache.layers.map((_, i) => out[TEXT_IO.present(i)]!.data as Float32Array | Uint16Array);
-    const extras = Object.fromEntries(Object.entries(out).filter(([name]) => name !== TEXT_IO.logits && !name.startsWith('present.')));
-    return { logits: out[TEXT_IO.logits]!.data as Float32Array, cache: { length: cache.length + ids.length, layers }, extras };
+    const out = await this.session.run(feeds, [TEXT_IO.logits, ...this.cacheOutputs, ...this.extraOutputs]);
+    const next = this.nextCache(cache, ids.length, this.cacheOutputs.map((name) => out[name]!));
+    if (cache instanceof DeviceLatentCache) cache.release();
+    const extras: Record<string, OutputValue> = {};
+    for (const name of this.extraOutputs) {
+      const value = out[name]!;
+      if (!isDeviceValue(value)) extras[name] = value;
+    }
+    return { logits: out[TEXT_IO.logits]!.data as Float32Array, cache: next, extras };
+  }
+
+  /** Frees a cache's GPU buffers (a host cache is left to the garbage collector). */
+  releaseCache(cache: KvCache): void {
+    if (cache instanceof DeviceLatentCache) cache.release();
+  }
+
+  private pastFeeds(cache: KvCache): Record<string, FeedValue> {
+    const feeds: Record<string, FeedValue> = {};
+    const dims = [1, cache.length, this.width];
+    const device = cache instanceof DeviceLatentCache ? cache.take() : undefined;
+    for (let i = 0; i < this.layers; i++) {
+      if (device) feeds[TEXT_IO.past(i)] = device[i]!;
+      else {
+        const rows = (cache as HostLatentCache).rows(i);
+        feeds[TEXT_IO.past(i)] = rows instanceof Uint16Array ? { type: 'float16', data: rows, dims } : { type: 'float32', data: rows, dims };
+      }
+    }
+    return feeds;
+  }
+
+  private nextCache(cache: KvCache, added: number, values: readonly (OutputValue | DeviceValue)[]): KvCache {
+    const length = cache.length + added;
+    if (this.cacheHome === 'device') {
+      const onDevice = values.filter(isDeviceValue);
+      if (onDevice.length !== values.length) throw new CheckpointError('the GPU returned the KV cache to the host although it was asked to keep it; use --device cpu');
+      return new DeviceLatentCache(length, onDevice);
+    }
+    if (!(cache instanceof HostLatentCache)) throw new CheckpointError('a GPU-resident KV cache was given to a session that keeps its cache on the host');
+    const whole = this.cacheOutputs[0] === TEXT_IO.present(0);
+    const rows = values.map((v) => {
+      if (isDeviceValue(v)) throw new CheckpointError('the KV cache came back on the GPU to a session that keeps it on the host');
+      const data = v.data as CacheRows;
+      return whole ? data.subarray(cache.length * this.width) : data;
+    });
+    return cache.append(rows, added);
   }
 
   release(): Promise<void> {

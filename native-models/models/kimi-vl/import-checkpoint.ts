@@ -12,7 +12,7 @@ import { CheckpointError } from '../../checkpoint/errors.ts';
 import { HfCheckpoint, readJsonFile } from '../../checkpoint/hf-checkpoint.ts';
 import { writeModel } from '../../onnx/model-writer.ts';
 import { parseKimiVLConfig } from './configuration.ts';
-import { cacheWidth, buildTextGraph, type Precision } from './modeling-text.ts';
+import { cacheWidth, buildTextGraph, defaultCacheType, type CacheType, type Precision } from './modeling-text.ts';
 import { checkVisionTensors, VISION_MODEL_NAME, writeVisionModel } from './import-vision.ts';
 import { textTensorShapes } from './tensor-names.ts';
 import { KimiTokenizer, TIKTOKEN_FILE, TOKENIZER_CONFIG_FILE } from './tokenization.ts';
@@ -41,6 +41,8 @@ export interface ModelManifest {
     readonly layers: number;
     readonly vocabSize: number;
     readonly cacheWidth: number;
+    /** Absent in folders imported before it could be chosen: then `defaultCacheType(precision)`. */
+    readonly cacheType?: CacheType;
   };
   /** MoonViT + projector (import-vision.ts). */
   readonly vision: { readonly graph: FileRecord; readonly weights: FileRecord };
@@ -59,6 +61,8 @@ export interface ImportOptions {
   readonly source: string;
   readonly out: string;
   readonly precision?: Precision;
+  /** The KV cache's element type (default: fp16 for fp16 models, else fp32). */
+  readonly cacheType?: CacheType;
   readonly onProgress?: (p: ImportProgress) => void;
   /** Intermediate values (graph node names such as `layers.0.output`) to expose as extra outputs. */
   readonly debugOutputs?: readonly string[];
@@ -73,6 +77,7 @@ async function hashFile(path: string): Promise<FileRecord & { path: string }> {
 export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> {
   const started = Date.now();
   const precision = opts.precision ?? 'fp32';
+  const cacheType = opts.cacheType ?? defaultCacheType(precision);
   const source = resolve(opts.source);
   if (!existsSync(source)) throw new CheckpointError(`checkpoint folder not found: ${source}`);
   const config = parseKimiVLConfig(readJsonFile(join(source, 'config.json'), 'config.json'));
@@ -93,7 +98,7 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
     }
     mkdirSync(opts.out, { recursive: true });
 
-    const graph = buildTextGraph(config.text, { precision, debugOutputs: opts.debugOutputs, produce: (recipe) => () => produceRecipe(ckpt, recipe) });
+    const graph = buildTextGraph(config.text, { precision, cacheType, debugOutputs: opts.debugOutputs, produce: (recipe) => () => produceRecipe(ckpt, recipe) });
     const written = await writeModel(graph, opts.out, TEXT_MODEL_NAME, {
       metadata: { source: source, precision },
       onProgress: (p) => opts.onProgress?.({ phase: 'converting', done: p.index + 1, total: p.count, detail: p.weight }),
@@ -128,6 +133,7 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
         layers: config.text.numHiddenLayers,
         vocabSize: config.text.vocabSize,
         cacheWidth: cacheWidth(config.text),
+        cacheType,
       },
       vision: {
         graph: { file: `${VISION_MODEL_NAME}.onnx`, bytes: vision.modelBytes, sha256: vision.modelSha256 },

@@ -26,8 +26,18 @@ import type { WeightRecipe } from './weight-recipes.ts';
  */
 export type Precision = 'fp32' | 'fp16' | 'int4';
 
+/** The KV cache's element type; `fp16` halves what crosses to a CUDA device every step. */
+export type CacheType = 'fp32' | 'fp16';
+
+/** fp16 models keep an fp16 cache; others keep fp32 unless asked otherwise. */
+export function defaultCacheType(precision: Precision): CacheType {
+  return precision === 'fp16' ? 'fp16' : 'fp32';
+}
+
 export interface TextGraphOptions {
   readonly precision: Precision;
+  /** Default: `defaultCacheType(precision)`. An fp16 cache under fp32 activations is cast on the way in and out. */
+  readonly cacheType?: CacheType;
   /** Turns a recipe into the producer that streams its values when the model is written. */
   readonly produce: (recipe: WeightRecipe) => () => AsyncIterable<Float32Array>;
   /** Intermediate values (by node name) to expose as extra outputs, for comparisons with a reference. */
@@ -67,6 +77,8 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
   const rank = t.kvLoraRank;
   const qHead = nope + rope;
   const width = cacheWidth(t);
+  const cacheType: DataTypeCode = (opts.cacheType ?? defaultCacheType(opts.precision)) === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT;
+  const castIfNeeded = (x: string, from: DataTypeCode, to: DataTypeCode, name: string) => (from === to ? x : g.op('Cast', [x], name, [attr.int('to', to)]));
 
   // Weights: big matrices in the chosen precision, norms and the router in fp32 (HF computes
   // both in fp32).
@@ -103,7 +115,7 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
 
   // ---- inputs ------------------------------------------------------------------------------
   const ids = g.input(TEXT_IO.inputIds, I64, [1, 'sequence']);
-  const pasts = Array.from({ length: t.numHiddenLayers }, (_, i) => g.input(TEXT_IO.past(i), act, [1, 'past_sequence', width]));
+  const pasts = Array.from({ length: t.numHiddenLayers }, (_, i) => g.input(TEXT_IO.past(i), cacheType, [1, 'past_sequence', width]));
 
   // ---- positions, RoPE tables, causal mask ------------------------------------------------
   const pastLen = g.op('Shape', [pasts[0]!], 'positions.past_length', [attr.int('start', 1), attr.int('end', 2)]);
@@ -175,11 +187,11 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
 
     const [latent, kPe] = g.node('Split', [wkva(h, `${a}.kv_a_proj`), cacheSplit], `${a}.kv_split`, { outputs: 2, attrs: [attr.int('axis', -1)] }) as [string, string];
     const entry = g.op('Concat', [rmsNorm(latent, lnKv, KV_A_LAYERNORM_EPS, `${a}.kv_a_layernorm`), applyRope(kPe, `${a}.k_rope`)], `${a}.cache_entry`, [attr.int('axis', -1)]);
-    const added = g.op('Unsqueeze', [entry, axis0], `${a}.cache_entry_batched`);
+    const added = castIfNeeded(g.op('Unsqueeze', [entry, axis0], `${a}.cache_entry_batched`), act, cacheType, `${a}.cache_entry_stored`);
     const present = g.op('Concat', [pasts[i]!, added], TEXT_IO.present(i), [attr.int('axis', 1)]);
     presents.push(present);
     latents.push(g.op('Identity', [added], TEXT_IO.latent(i)));
-    const cache = g.op('Squeeze', [present, axis0], `${a}.cache`);
+    const cache = castIfNeeded(g.op('Squeeze', [present, axis0], `${a}.cache_stored`), cacheType, act, `${a}.cache`);
     const scores = g.op('Add', [g.op('MatMul', [query, g.op('Transpose', [cache], `${a}.cache_t`, [attr.ints('perm', [1, 0])])], `${a}.scores_raw`), mask], `${a}.scores`);
     const probs = toAct(g.op('Softmax', [toF32(scores, `${a}.scores_f32`)], `${a}.probs_f32`, [attr.int('axis', -1)]), `${a}.probs`);
     const latentCache = g.op('Slice', [cache, i64(`${a}.latent_start`, [0]), i64(`${a}.latent_end`, [rank]), axis1], `${a}.latent_cache`);
@@ -257,8 +269,8 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
   const logits = toF32(copyProj('lm_head', [t.vocabSize, D], 'language_model.lm_head.weight')(normed, 'lm_head'), 'lm_head_f32');
   const out = g.op('Identity', [logits], TEXT_IO.logits);
   g.output(out, F32, [1, t.vocabSize]);
-  for (const present of presents) g.output(present, act, [1, 'total_sequence', width]);
-  for (const latent of latents) g.output(latent, act, [1, 'sequence', width]);
+  for (const present of presents) g.output(present, cacheType, [1, 'total_sequence', width]);
+  for (const latent of latents) g.output(latent, cacheType, [1, 'sequence', width]);
   for (const name of opts.debugOutputs ?? []) g.output(name, act);
   return g;
 }

@@ -10,7 +10,7 @@ import { tempDir, tinyCheckpoint } from '../../../test/harness/tiny-checkpoint.t
 import { generateTokens } from '../../generation/generate.ts';
 import { isDeviceValue, openSession, outputPlacement, type DeviceValue, type FeedValue, type ModelSession, type OutputValue, type SessionOptions } from '../../onnx/backend.ts';
 import { importKimiVL } from './import-checkpoint.ts';
-import type { KvCache } from './latent-cache.ts';
+import type { HostLatentCache, KvCache } from './latent-cache.ts';
 import { TEXT_IO } from './modeling-text.ts';
 import { TextSession } from './text-session.ts';
 
@@ -19,6 +19,7 @@ vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 const ckpt = tinyCheckpoint({ dtype: 'bf16', seed: 11 });
 const out = tempDir('kv-home');
 const modelDir = join(out.dir, 'fp32');
+const fp16CacheDir = join(out.dir, 'fp32-fp16-cache');
 const prompt = Array.from({ length: 24 }, (_, i) => 1000 + 37 * i);
 const opened: TextSession[] = [];
 
@@ -93,6 +94,7 @@ async function decode(session: TextSession, steps: number): Promise<Float32Array
 
 beforeAll(async () => {
   await importKimiVL({ source: ckpt.dir, out: modelDir, precision: 'fp32' });
+  await importKimiVL({ source: ckpt.dir, out: fp16CacheDir, precision: 'fp32', cacheType: 'fp16' });
 });
 
 afterAll(async () => {
@@ -101,8 +103,8 @@ afterAll(async () => {
   out.cleanup();
 });
 
-async function open(opts: Parameters<typeof TextSession.open>[1], opener?: Parameters<typeof TextSession.open>[2]): Promise<TextSession> {
-  const s = await TextSession.open(modelDir, opts, opener);
+async function open(opts: Parameters<typeof TextSession.open>[1], opener?: Parameters<typeof TextSession.open>[2], dir = modelDir): Promise<TextSession> {
+  const s = await TextSession.open(dir, opts, opener);
   opened.push(s);
   return s;
 }
@@ -157,5 +159,23 @@ describe('KV cache home', () => {
     expect(result.tokens).toHaveLength(5);
     expect(state.live.size).toBe(0);
     expect(state.fedAfterDispose).toBe(0);
+  });
+
+  test('an fp16 cache under fp32 activations: half the bytes per row, logits close, chunked prefill equals one prefill', async () => {
+    const half = await open({}, undefined, fp16CacheDir);
+    const full = await open({});
+    expect(half.manifest.text.cacheType).toBe('fp16');
+    const first = await half.forward(prompt.slice(0, 16));
+    expect((first.cache as HostLatentCache).rows(0)).toBeInstanceOf(Uint16Array);
+    const chunked = await half.forward(prompt.slice(16), first.cache);
+    const whole = await half.forward(prompt);
+    expect(maxAbsDiff(chunked.logits, whole.logits)).toBeLessThan(1e-4);
+    const got = await decode(half, 6);
+    const want = await decode(full, 6);
+    for (const [i, l] of got.entries()) {
+      const scale = want[i]!.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      expect(maxAbsDiff(l, want[i]!) / scale).toBeLessThan(1e-2);
+      expect(argmax(l)).toBe(argmax(want[i]!));
+    }
   });
 });

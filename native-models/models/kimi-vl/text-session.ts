@@ -9,7 +9,7 @@ import { isDeviceValue, openSession, type DeviceValue, type FeedValue, type Mode
 import { parseKimiVLConfig, type KimiVLConfig } from './configuration.ts';
 import { MANIFEST_FILE, type ModelManifest } from './import-checkpoint.ts';
 import { DeviceLatentCache, HostLatentCache, type CacheRows, type KvCache } from './latent-cache.ts';
-import { TEXT_IO } from './modeling-text.ts';
+import { defaultCacheType, TEXT_IO } from './modeling-text.ts';
 
 export type { KvCache } from './latent-cache.ts';
 
@@ -67,7 +67,8 @@ export class TextSession {
   }
 
   emptyCache(): HostLatentCache {
-    return HostLatentCache.empty(this.layers, this.width, this.manifest.precision === 'fp16' ? 'float16' : 'float32');
+    const type = this.manifest.text.cacheType ?? defaultCacheType(this.manifest.precision);
+    return HostLatentCache.empty(this.layers, this.width, type === 'fp16' ? 'float16' : 'float32');
   }
 
   /**

@@ -15,6 +15,7 @@ import { VisionEncoder } from './import-vision.ts';
 import { attachImages, expandMediaPads, imagesInOrder, withImagePrefill, type PromptWithImages } from './multimodal.ts';
 import { TextSession, type ImageFeatures } from './text-session.ts';
 import { KimiTokenizer, StreamingDecoder } from './tokenization.ts';
+import { describeDevice, LoadReporter, readManifest, warmWeights, weightFiles, type LoadOptions } from './load-progress.ts';
 
 export type LocalContentPart =
   | { readonly type: 'text'; readonly text: string }
@@ -84,15 +85,42 @@ export class KimiVLLocalModel {
     readonly imageConfig: ImageProcessorConfig,
   ) {}
 
-  static async load(dir: string, opts: SessionOptions = {}): Promise<KimiVLLocalModel> {
-    const session = await TextSession.open(dir, opts);
-    const tokenizer = KimiTokenizer.fromDir(dir, session.config.text.vocabSize);
-    const template = ChatTemplate.fromDir(dir);
-    const visionFile = session.manifest.vision ? join(dir, session.manifest.vision.graph.file) : undefined;
-    const vision = visionFile ? await VisionEncoder.open(visionFile, session.config.vision, opts) : undefined;
-    const preprocessor = join(dir, 'preprocessor_config.json');
-    const imageConfig = existsSync(preprocessor) ? parsePreprocessorConfig(readJsonFile(preprocessor, 'preprocessor_config.json')) : KIMI_VL_IMAGE_DEFAULTS;
-    return new KimiVLLocalModel(`kimi-vl (in-process, ${session.manifest.precision}) @ ${dir}`, session, tokenizer, template, vision, imageConfig);
+  /**
+   * Opens an imported folder: reads the weights ahead (reporting bytes), then creates the
+   * language and vision sessions (onnxruntime reports nothing while it does).
+   */
+  static async load(dir: string, opts: SessionOptions & LoadOptions = {}): Promise<KimiVLLocalModel> {
+    const { onProgress, signal, readAhead, ...sessionOptions } = opts;
+    const started = Date.now();
+    const manifest = readManifest(dir);
+    const files = weightFiles(dir, manifest);
+    const reporter = new LoadReporter(files.reduce((sum, f) => sum + f.bytes, 0), onProgress);
+    await warmWeights(files, reporter, { signal, readAhead });
+    const on = describeDevice(sessionOptions.device ?? 'cpu');
+    signal?.throwIfAborted();
+    reporter.report('text', `creating the language model session on ${on}`, true);
+    const session = await TextSession.open(dir, sessionOptions);
+    let vision: VisionEncoder | undefined;
+    try {
+      signal?.throwIfAborted();
+      const tokenizer = KimiTokenizer.fromDir(dir, session.config.text.vocabSize);
+      const template = ChatTemplate.fromDir(dir);
+      if (session.manifest.vision) {
+        reporter.report('vision', `creating the vision session on ${on}`, true);
+        vision = await VisionEncoder.open(join(dir, session.manifest.vision.graph.file), session.config.vision, sessionOptions);
+        signal?.throwIfAborted();
+      }
+      const preprocessor = join(dir, 'preprocessor_config.json');
+      const imageConfig = existsSync(preprocessor) ? parsePreprocessorConfig(readJsonFile(preprocessor, 'preprocessor_config.json')) : KIMI_VL_IMAGE_DEFAULTS;
+      const model = new KimiVLLocalModel(`kimi-vl (in-process, ${session.manifest.precision}) @ ${dir}`, session, tokenizer, template, vision, imageConfig);
+      reporter.report('ready', `loaded in ${((Date.now() - started) / 1000).toFixed(1)} s`, false, reporter.total);
+      return model;
+    } catch (err) {
+      // A half-opened model holds native memory nobody else can free.
+      await vision?.release();
+      await session.release();
+      throw err;
+    }
   }
 
   /** The rendered prompt and its token ids. */

@@ -1,12 +1,12 @@
 /**
- * What loading an imported model folder reports, and its first phase: the external weight
- * files the manifest lists, read ahead so that onnxruntime's sessions (which report nothing)
- * find them in the page cache.
+ * What loading an imported model folder reports, and the parts of a load that are not about
+ * one model: the manifest, its weight files, and reading them ahead (so that onnxruntime's
+ * sessions, which report nothing, find them in the page cache) with byte counts.
  */
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { CheckpointError } from '../../checkpoint/errors.ts';
 import { readJsonFile } from '../../checkpoint/hf-checkpoint.ts';
-import { checkWeightFiles, readAhead, readAheadSkipReason, type ReadAheadOptions, type WeightFile } from '../../checkpoint/read-ahead.ts';
+import { readAhead, type ReadAheadOptions, type WeightFile } from '../../checkpoint/read-ahead.ts';
 import type { Device } from '../../onnx/device.ts';
 import { MANIFEST_FILE, type ModelManifest } from './import-checkpoint.ts';
 
@@ -38,10 +38,10 @@ export function readManifest(dir: string): ModelManifest {
   return manifest;
 }
 
-/** The external weight files the manifest lists, text first. */
-export function weightFiles(dir: string, manifest: ModelManifest): WeightFile[] {
-  const records = [manifest.text.weights, ...(manifest.vision ? [manifest.vision.weights] : [])];
-  return records.map((r) => ({ path: join(dir, r.file), bytes: r.bytes }));
+/** The external weight files the manifest lists. */
+export function weightFiles(dir: string, manifest: ModelManifest): { text: WeightFile; vision?: WeightFile } {
+  const file = (r: { file: string; bytes: number }) => ({ path: join(dir, r.file), bytes: r.bytes });
+  return { text: file(manifest.text.weights), ...(manifest.vision ? { vision: file(manifest.vision.weights) } : {}) };
 }
 
 export function describeDevice(device: Device): string {
@@ -63,16 +63,12 @@ export class LoadReporter {
   }
 }
 
-/** Checks the weight files and reads them ahead (unless that would not help), reporting bytes. */
-export async function warmWeights(files: readonly WeightFile[], reporter: LoadReporter, opts: LoadOptions): Promise<void> {
-  await checkWeightFiles(files);
-  const skip = readAheadSkipReason(reporter.total, opts.readAhead?.memoryBytes);
-  if (skip) return reporter.report('weights', skip, true);
-  const gb = (reporter.total / 1e9).toFixed(2);
-  reporter.report('weights', `reading ${gb} GB of weights`, false, 0);
+/** Reads `files` ahead, their bytes counted after those already reported. */
+export async function readAheadReporting(files: readonly WeightFile[], reporter: LoadReporter, opts: LoadOptions): Promise<void> {
+  const before = reporter.done;
   await readAhead(files, {
     ...opts.readAhead,
     signal: opts.signal,
-    onProgress: (done, _total, file) => reporter.report('weights', file.split(/[\\/]/).pop()!, false, done),
+    onProgress: (done, _total, file) => reporter.report('weights', basename(file), false, before + done),
   });
 }

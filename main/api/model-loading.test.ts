@@ -53,7 +53,7 @@ describe('loading the in-process model, as the windows see it', () => {
       const first = (await host.api.call('ground.image', { png, query: 'the Save button' })) as { raw: string };
       expect(first.raw.length).toBeGreaterThan(0);
       const total = manifest.text.weights.bytes + manifest.vision.weights.bytes;
-      expect(seen.map((l) => l.phase).filter((p, i, all) => p !== all[i - 1])).toEqual(['weights', 'text', 'vision', 'ready']);
+      expect(seen.map((l) => l.phase).filter((p, i, all) => p !== all[i - 1])).toEqual(['weights', 'vision', 'weights', 'text', 'ready']);
       expect(seen[0]).toMatchObject({ dir: modelDir, device: 'cpu', done: 0, total, indeterminate: false });
       expect(seen.find((l) => l.phase === 'text')).toMatchObject({ done: total, indeterminate: true, detail: 'creating the language model session on the CPU' });
       expect(seen.at(-1)).toMatchObject({ phase: 'ready', done: total, total });

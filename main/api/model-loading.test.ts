@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { importKimiVL, type ModelManifest } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
 import { writeTinyCheckpoint } from '../../native-models/models/kimi-vl/tiny-checkpoint.ts';
 import { encodePng, noise } from '../../test/fixtures/images/png.ts';
+import { testHostOptions } from '../../test/harness/test-host.ts';
 import { grounder, localModels } from './agent-bindings.ts';
 import { createHost, type Host } from './host.ts';
-import { NO_SECRET_BOX } from './secrets.ts';
 import type { HostEvent, ModelLoad } from './types.ts';
 
 // The host API end to end with the real in-process model: an Inspector probe loads it (progress
@@ -24,22 +24,7 @@ beforeAll(async () => {
   writeTinyCheckpoint(join(work, 'ckpt'), { seed: 4 });
   modelDir = join(work, 'model');
   manifest = await importKimiVL({ source: join(work, 'ckpt'), out: modelDir });
-  const refuse = () => Promise.reject(new Error('not used in this test'));
-  host = await createHost({
-    host: 'browser',
-    version: 'test',
-    settingsFile: join(work, 'settings.json'),
-    dataDir: work,
-    secretBox: NO_SECRET_BOX,
-    env: {},
-    importer: { manifestFile: 'kestrel-model.json', run: refuse },
-    desktop: () => ({ displays: async () => [], screenshot: refuse, execute: refuse }),
-    runner: () => refuse,
-    ground: grounder,
-    modelLoads: localModels,
-    trajectories: { list: async () => [], open: refuse, screenshot: refuse },
-    modelName: () => 'in-process',
-  });
+  host = await createHost(testHostOptions(work, { ground: grounder, modelLoads: localModels }));
   await host.settings.update({ backend: 'in-process', modelDir, device: 'cpu' });
 }, 120_000);
 afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -6,13 +6,13 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { DisplayInfo, Operator } from '../../agent/operator.ts';
 import { agentRunner, grounder, localModels } from '../../main/api/agent-bindings.ts';
 import { createHost } from '../../main/api/host.ts';
-import { NO_SECRET_BOX } from '../../main/api/secrets.ts';
 import { startUiHost, type UiHost } from '../../cli/ui-host/server.ts';
 import { importKimiVL } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
 import { writeTinyCheckpoint } from '../../native-models/models/kimi-vl/tiny-checkpoint.ts';
 import { artifactPath } from '../harness/artifacts.ts';
 import { launchChromium } from '../harness/chromium.ts';
 import { mockDesktopPng } from '../harness/mock-desktop.ts';
+import { testHostOptions } from '../harness/test-host.ts';
 
 // The real agent loop and the real in-process model (a tiny random checkpoint) behind the real
 // host API and WebSocket bridge, with only the desktop at its seam: the first run loads the model
@@ -34,23 +34,15 @@ beforeAll(async () => {
     screenshot: async () => ({ png: shot, width: 1280, height: 800, display, capturedAt: Date.now() }),
     execute: async () => undefined,
   };
-  const refuse = () => Promise.reject(new Error('not used in this test'));
-  const core = await createHost({
-    host: 'browser',
-    version: 'test',
-    settingsFile: join(dir, 'settings.json'),
-    dataDir: dir,
-    secretBox: NO_SECRET_BOX,
-    env: {},
-    defaults: { backend: 'in-process', modelDir: join(dir, 'model'), device: 'cpu', maxSteps: 1 },
-    importer: { manifestFile: 'kestrel-model.json', run: refuse },
-    desktop: () => operator,
-    runner: agentRunner,
-    ground: grounder,
-    modelLoads: localModels,
-    trajectories: { list: async () => [], open: refuse, screenshot: refuse },
-    modelName: () => 'in-process tiny',
-  });
+  const core = await createHost(
+    testHostOptions(dir, {
+      defaults: { backend: 'in-process', modelDir: join(dir, 'model'), device: 'cpu', maxSteps: 1 },
+      desktop: () => operator,
+      runner: agentRunner,
+      ground: grounder,
+      modelLoads: localModels,
+    }),
+  );
   host = await startUiHost({ api: core.api });
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });

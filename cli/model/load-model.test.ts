@@ -53,6 +53,17 @@ describe('load progress on stderr', () => {
     expect(out.text.endsWith('\n')).toBe(true);
   });
 
+  test('on a terminal, a load that fails half-way ends the bar\'s line so the error starts on its own', async () => {
+    const out = stream(true);
+    const bar = new ProgressBar(out, 10, 4);
+    LOAD.slice(0, 4).forEach(showLoadProgress(bar));
+    expect(out.text.endsWith('\n')).toBe(false);
+    bar.end();
+    bar.end();
+    expect(out.text.endsWith(' \n')).toBe(true);
+    expect(out.text.split('\n')).toHaveLength(2);
+  });
+
   test('a skipped read-ahead is one line saying why', () => {
     const out = stream(false);
     showLoadProgress(new ProgressBar(out, 30, 4))({ phase: 'weights', done: 0, total: T, detail: 'not reading ahead: too big', indeterminate: true });

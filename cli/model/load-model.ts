@@ -15,8 +15,12 @@ export function showLoadProgress(bar: ProgressBar): (p: LoadProgress) => void {
   };
 }
 
-export function loadLocalModel(dir: string, device: Device, stream: NodeJS.WriteStream = process.stderr): Promise<KimiVLLocalModel> {
+export async function loadLocalModel(dir: string, device: Device, stream: NodeJS.WriteStream = process.stderr): Promise<KimiVLLocalModel> {
   // A quarter at a time on a pipe: a load is a few lines in a log, not a screenful.
-  const onProgress = showLoadProgress(new ProgressBar(stream, 30, 4));
-  return asCliErrors(() => KimiVLLocalModel.load(dir, { device, onProgress }));
+  const bar = new ProgressBar(stream, 30, 4);
+  try {
+    return await asCliErrors(() => KimiVLLocalModel.load(dir, { device, onProgress: showLoadProgress(bar) }));
+  } finally {
+    bar.end();
+  }
 }

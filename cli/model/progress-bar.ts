@@ -5,6 +5,8 @@
 export class ProgressBar {
   private lastStep = -1;
   private lastLabel = '';
+  /** A line drawn in place on a terminal and not yet ended. */
+  private open = false;
 
   constructor(
     private readonly stream: NodeJS.WriteStream = process.stderr,
@@ -20,7 +22,7 @@ export class ProgressBar {
       const filled = Math.round(fraction * this.width);
       const bar = '█'.repeat(filled) + '░'.repeat(this.width - filled);
       this.draw(`${label} ${bar} ${String(percent).padStart(3)}% ${detail}`);
-      if (fraction >= 1) this.stream.write('\n');
+      if (fraction >= 1) this.end();
       return;
     }
     const step = Math.floor(fraction * this.steps);
@@ -34,13 +36,24 @@ export class ProgressBar {
   /** A phase that cannot say how far it got: a line of its own (replacing a bar drawn in place). */
   note(label: string, detail = ''): void {
     const line = `${label} ${detail}`.trimEnd();
-    if (this.stream.isTTY) this.draw(line);
-    this.stream.write(this.stream.isTTY ? '\n' : `${line}\n`);
+    if (this.stream.isTTY) {
+      this.draw(line);
+      this.end();
+    } else {
+      this.stream.write(`${line}\n`);
+    }
     this.lastLabel = '';
+  }
+
+  /** Ends a line drawn in place, so what comes next (an error, say) starts on its own line. */
+  end(): void {
+    if (this.open) this.stream.write('\n');
+    this.open = false;
   }
 
   private draw(line: string): void {
     const columns = this.stream.columns ?? 100;
     this.stream.write(`\r${line.slice(0, columns - 1).padEnd(columns - 1)}`);
+    this.open = true;
   }
 }

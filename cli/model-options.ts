@@ -57,11 +57,8 @@ export function addModelOptions(command: Command): Command {
  * interface structurally). Loaded only when asked for: onnxruntime is heavy.
  */
 async function openLocalModel(dir: string, device: Device): Promise<VisionLanguageModel> {
-  const [{ KimiVLLocalModel }, { asCliErrors }] = await Promise.all([
-    import('../native-models/models/kimi-vl/local-model.ts'),
-    import('./model/run-model-command.ts'),
-  ]);
-  return asCliErrors(() => KimiVLLocalModel.load(dir, { device }));
+  const { loadLocalModel } = await import('./model/load-model.ts');
+  return loadLocalModel(dir, device);
 }
 
 /** Turns the parsed flags into a model, or a one-line CliError saying which flag is missing or wrong. */

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { app, BrowserWindow, ipcMain, type WebContents } from 'electron';
-import { agentRunner, desktopFactory, grounder, modelImporter, modelName, trajectoryLibrary } from './api/agent-bindings.ts';
+import { agentRunner, desktopFactory, grounder, localModels, modelImporter, modelName, trajectoryLibrary } from './api/agent-bindings.ts';
 import { guardCapture } from './api/capture-guard.ts';
 import { createHost, type Host } from './api/host.ts';
 import { overlayMark } from './api/overlay-target.ts';
@@ -79,6 +79,7 @@ async function start(): Promise<void> {
     runner: agentRunner,
     importer: modelImporter,
     ground: grounder,
+    modelLoads: localModels,
     trajectories: trajectoryLibrary,
     modelName,
     onSettingsChanged: applyHotkey,

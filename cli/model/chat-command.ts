@@ -1,5 +1,6 @@
-import { KimiVLLocalModel, type LocalChatMessage } from '../../native-models/models/kimi-vl/local-model.ts';
+import type { LocalChatMessage } from '../../native-models/models/kimi-vl/local-model.ts';
 import type { Device } from '../../native-models/onnx/device.ts';
+import { loadLocalModel } from './load-model.ts';
 import { asCliErrors } from './run-model-command.ts';
 import { onStdoutClosed } from './stdout-closed.ts';
 
@@ -15,7 +16,7 @@ export interface ChatOptions {
 }
 
 export async function runChat(modelDir: string, prompt: string, opts: ChatOptions): Promise<void> {
-  const model = await asCliErrors(() => KimiVLLocalModel.load(modelDir, { device: opts.device ?? 'cpu' }));
+  const model = await loadLocalModel(modelDir, opts.device ?? 'cpu');
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);

@@ -1,5 +1,5 @@
-import { KimiVLLocalModel } from '../../native-models/models/kimi-vl/local-model.ts';
 import type { Device } from '../../native-models/onnx/device.ts';
+import { loadLocalModel } from './load-model.ts';
 import { readMessagesFile } from './messages-file.ts';
 import { asCliErrors } from './run-model-command.ts';
 import { onStdoutClosed } from './stdout-closed.ts';
@@ -8,7 +8,7 @@ const TOP = 10;
 
 export async function runLogits(modelDir: string, opts: { messages: string; json?: boolean; device?: Device }): Promise<void> {
   const messages = readMessagesFile(opts.messages);
-  const model = await asCliErrors(() => KimiVLLocalModel.load(modelDir, { device: opts.device ?? 'cpu' }));
+  const model = await loadLocalModel(modelDir, opts.device ?? 'cpu');
   // A reader that stops early (| head) has all it wanted; nothing to report.
   onStdoutClosed(() => undefined);
   try {

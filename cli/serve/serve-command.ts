@@ -1,7 +1,6 @@
-import { KimiVLLocalModel } from '../../native-models/models/kimi-vl/local-model.ts';
 import type { Device } from '../../native-models/onnx/device.ts';
 import { CliError } from '../errors.ts';
-import { asCliErrors } from '../model/run-model-command.ts';
+import { loadLocalModel } from '../model/load-model.ts';
 import { startServer } from './server.ts';
 
 export interface ServeCommandOptions {
@@ -27,7 +26,7 @@ export async function serveCommand(opts: ServeCommandOptions): Promise<void> {
     }
     process.stderr.write(`kestrel serve: warning: listening on ${opts.host} without authentication; anyone who can reach this address can use the model\n`);
   }
-  const model = await asCliErrors(() => KimiVLLocalModel.load(opts.modelDir, { device: opts.device ?? 'cpu' }));
+  const model = await loadLocalModel(opts.modelDir, opts.device ?? 'cpu');
   let running;
   try {
     running = await startServer({ model, modelName: opts.modelName, host: opts.host, port: opts.port });

@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { agentRunner, desktopFactory, grounder, modelImporter, modelName, trajectoryLibrary } from '../../main/api/agent-bindings.ts';
+import { agentRunner, desktopFactory, grounder, localModels, modelImporter, modelName, trajectoryLibrary } from '../../main/api/agent-bindings.ts';
 import { createHost, type Host } from '../../main/api/host.ts';
 import { NO_SECRET_BOX } from '../../main/api/secrets.ts';
 import type { Settings } from '../../main/api/settings.ts';
@@ -36,6 +36,7 @@ export function createBrowserHost(options: { display?: string; virtual: boolean;
     runner: agentRunner,
     importer: modelImporter,
     ground: grounder,
+    modelLoads: localModels,
     trajectories: trajectoryLibrary,
     modelName,
   });

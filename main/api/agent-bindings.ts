@@ -17,6 +17,7 @@ import type { Grounder, TrajectoryLibrary } from './api.ts';
 import type { DesktopFactory } from './host.ts';
 import { gateOperator, paceOperator } from './capture-guard.ts';
 import type { ModelImporter } from './model-manager.ts';
+import { ModelLoads } from './model-loads.ts';
 import type { AgentRunner } from './run-manager.ts';
 import type { Settings } from './settings.ts';
 import type { SettingsStore } from './settings-store.ts';
@@ -43,24 +44,22 @@ export function modelName(settings: Settings): string {
     : `in-process ${settings.variant} (${settings.device})${settings.modelDir ? ` from ${settings.modelDir}` : ''}`;
 }
 
-// Loading an in-process model maps gigabytes; keep the last one for the next run or probe.
-let loaded: { dir: string; device: Settings['device']; model: Promise<KimiVLLocalModel> } | undefined;
+/**
+ * The in-process model, kept for the next run or probe (loading maps gigabytes). Loaded on first
+ * use, so the UI starts without onnxruntime's native library; a GPU device that is missing its
+ * libraries fails here with the one-line reason and the fix.
+ */
+export const localModels = new ModelLoads<KimiVLLocalModel>(async (dir, device, onProgress) => {
+  const { KimiVLLocalModel } = await import('../../native-models/models/kimi-vl/local-model.ts');
+  return KimiVLLocalModel.load(dir, { device, onProgress });
+});
 
 /** The model the settings describe: the endpoint client, or the in-process model. */
 export async function openModel(store: SettingsStore): Promise<VisionLanguageModel> {
   const settings = store.get();
   if (settings.backend === 'in-process') {
     if (!settings.modelDir) throw new Error('no model folder is chosen; import or choose one in Settings → Models');
-    const { modelDir: dir, device } = settings;
-    if (loaded?.dir !== dir || loaded.device !== device) {
-      // Loaded on first use, so the UI starts without onnxruntime's native library. A GPU device
-      // that is missing its libraries fails here with the one-line reason and the fix.
-      const model = import('../../native-models/models/kimi-vl/local-model.ts').then((m) => m.KimiVLLocalModel.load(dir, { device }));
-      loaded = { dir, device, model };
-    }
-    const model = loaded.model;
-    model.catch(() => (loaded = undefined));
-    return model as Promise<VisionLanguageModel>;
+    return localModels.open(settings.modelDir, settings.device) as Promise<VisionLanguageModel>;
   }
   const apiKey = store.apiKey();
   return new OpenAIChatModel({ baseUrl: settings.endpointUrl, model: settings.endpointModel, ...(apiKey ? { apiKey } : {}) });

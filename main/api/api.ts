@@ -4,13 +4,19 @@ import { openScreenSpotResults, screenSpotImage } from './screenspot-results.ts'
 import type { ModelManager } from './model-manager.ts';
 import type { RunManager } from './run-manager.ts';
 import type { SettingsStore } from './settings-store.ts';
-import type { AppInfo, GroundResult, HostEvent, ImageData, TrajectorySummary, TrajectoryView } from './types.ts';
+import type { AppInfo, GroundResult, HostEvent, ImageData, ModelLoad, TrajectorySummary, TrajectoryView } from './types.ts';
 
 /** Reads recorded runs (Kestrel's own layout and OSWorld's). */
 export interface TrajectoryLibrary {
   list(dir: string): Promise<TrajectorySummary[]>;
   open(path: string): Promise<TrajectoryView>;
   screenshot(path: string, step: number): Promise<ImageData>;
+}
+
+/** What the windows see of in-process model loads. */
+export interface ModelLoadEvents {
+  subscribe(listener: (event: HostEvent) => void): () => void;
+  current(): ModelLoad | undefined;
 }
 
 /** Asks the configured model where `query` is on the image. */
@@ -28,6 +34,8 @@ export interface ApiDeps {
   readonly displays: () => Promise<readonly DisplayInfo[]>;
   readonly screenshot: (displayId: string) => Promise<Screenshot>;
   readonly ground: Grounder;
+  /** Loads of the in-process model (model-loads.ts), whose progress goes to every window. */
+  readonly modelLoads?: ModelLoadEvents;
   readonly trajectories: TrajectoryLibrary;
   /** Called after settings change, e.g. so Electron re-registers the stop hotkey. */
   readonly onSettingsChanged?: () => void;
@@ -84,6 +92,10 @@ export function createApi(deps: ApiDeps): KestrelApi {
       return { ...(await listModels()), ...(job ? { job } : {}) };
     },
     'models.import': ({ source, name }) => models.startImport(source, name),
+    'models.loading': () => {
+      const load = deps.modelLoads?.current();
+      return load ? { load } : {};
+    },
     'models.delete': async ({ path }) => {
       await models.delete(path);
       return listModels();
@@ -105,9 +117,11 @@ export function createApi(deps: ApiDeps): KestrelApi {
     subscribe(listener) {
       const offRuns = runs.subscribe(listener);
       const offModels = models.subscribe(listener);
+      const offLoads = deps.modelLoads?.subscribe(listener);
       return () => {
         offRuns();
         offModels();
+        offLoads?.();
       };
     },
   };

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Operator } from '../../agent/operator.ts';
 
 export type DesktopFactory = (displayId?: string) => Operator;
-import { createApi, type Grounder, type KestrelApi, type TrajectoryLibrary } from './api.ts';
+import { createApi, type Grounder, type KestrelApi, type ModelLoadEvents, type TrajectoryLibrary } from './api.ts';
 import { ModelManager, type ModelImporter } from './model-manager.ts';
 import { RunManager, type AgentRunner } from './run-manager.ts';
 import type { SecretBox } from './secrets.ts';
@@ -31,6 +31,8 @@ export interface HostOptions {
   readonly runner: (desktop: DesktopFactory, settings: SettingsStore, trajectoriesDir: () => string) => AgentRunner;
   readonly importer: ModelImporter;
   readonly ground: (settings: SettingsStore) => Grounder;
+  /** Loads of the in-process model that runs and probes use (agent-bindings' localModels). */
+  readonly modelLoads?: ModelLoadEvents;
   readonly trajectories: TrajectoryLibrary;
   readonly modelName: (settings: Settings) => string;
   readonly onSettingsChanged?: () => void;
@@ -73,6 +75,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
       return options.desktop(displayId).screenshot();
     },
     ground: options.ground(settings),
+    modelLoads: options.modelLoads,
     trajectories: options.trajectories,
     onSettingsChanged: options.onSettingsChanged,
   });

@@ -9,6 +9,7 @@ import type {
   AppInfo,
   ImportJob,
   ModelEntry,
+  ModelLoad,
   ScreenSpotResultsView,
   GroundResult,
   ImageData,
@@ -42,6 +43,8 @@ export interface ApiRoutes {
   'screenspot.image': { input: { results: string; images: string; index: number }; output: ImageData };
   'models.list': { input: void; output: { models: readonly ModelEntry[]; folder: string; job?: ImportJob } };
   'models.import': { input: { source: string; name: string }; output: ImportJob };
+  /** The in-process model load in progress, or the last one that ended (a window opened mid-load). */
+  'models.loading': { input: void; output: { load?: ModelLoad } };
   'models.delete': { input: { path: string }; output: { models: readonly ModelEntry[]; folder: string } };
   'models.choose': { input: { path: string }; output: PublicSettings };
 }
@@ -85,6 +88,7 @@ export const routeInputs: { readonly [R in RouteName]: v.Validator<RouteInput<R>
     source: path,
     name: v.string({ min: 1, max: 100, pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/, what: 'a folder name (letters, digits, ".", "_", "-")' }),
   }),
+  'models.loading': v.nothing,
   'models.delete': v.object({ path }),
   'models.choose': v.object({ path }),
 };

@@ -73,11 +73,27 @@ export interface ImportJob {
   readonly error?: string;
 }
 
+/** The in-process model being loaded for a run or a probe (a reused model loads nothing). */
+export interface ModelLoad {
+  readonly dir: string;
+  readonly device: Settings['device'];
+  /** weights: read ahead from disk; text, vision: onnxruntime creating that session. */
+  readonly phase: 'weights' | 'text' | 'vision' | 'ready' | 'failed';
+  /** Weight bytes read so far, of `total`. */
+  readonly done: number;
+  readonly total: number;
+  readonly detail: string;
+  /** The phase cannot say how far it got (session creation, a skipped read-ahead). */
+  readonly indeterminate: boolean;
+  readonly error?: string;
+}
+
 /** Everything the host pushes to every connected UI, in order. */
 export type HostEvent =
   | { readonly type: 'agent'; readonly runId: string; readonly event: AgentEvent }
   | { readonly type: 'state'; readonly state: RunState }
-  | { readonly type: 'model_import'; readonly job: ImportJob };
+  | { readonly type: 'model_import'; readonly job: ImportJob }
+  | { readonly type: 'model_load'; readonly load: ModelLoad };
 
 export interface ImageData {
   readonly png: Uint8Array;

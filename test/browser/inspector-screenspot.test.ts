@@ -5,10 +5,10 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { pointInBox } from '../../agent/screenspot/metric.ts';
 import { createHost } from '../../main/api/host.ts';
-import { NO_SECRET_BOX } from '../../main/api/secrets.ts';
 import { startUiHost, type UiHost } from '../../cli/ui-host/server.ts';
 import { artifactPath } from '../harness/artifacts.ts';
 import { launchChromium } from '../harness/chromium.ts';
+import { testHostOptions } from '../harness/test-host.ts';
 import { runKestrel } from '../harness/cli.ts';
 import { startOpenAIServer, type OpenAITestServer } from '../harness/openai-server.ts';
 import { generateScreenSpotDataset, SCRIPTED_POINTS, type SyntheticDataset } from '../fixtures/screenspot/generate.ts';
@@ -34,21 +34,7 @@ beforeAll(async () => {
   const out = await runKestrel(['eval', 'screenspot', data.proAnnotations, '--images', data.imagesDir, '--results', results, '--endpoint', server.baseUrl, '--model', 'kimi-vl-test']);
   expect(out.code, out.stderr).toBe(0);
 
-  const refuse = () => Promise.reject(new Error('not used in this test'));
-  const core = await createHost({
-    host: 'browser',
-    version: 'test',
-    settingsFile: join(dir, 'settings.json'),
-    dataDir: dir,
-    secretBox: NO_SECRET_BOX,
-    env: {},
-    importer: { manifestFile: 'kestrel-model.json', run: refuse },
-    desktop: () => ({ displays: async () => [], screenshot: refuse, execute: refuse }),
-    runner: () => refuse,
-    ground: () => refuse,
-    trajectories: { list: async () => [], open: refuse, screenshot: refuse },
-    modelName: () => 'none',
-  });
+  const core = await createHost(testHostOptions(dir));
   host = await startUiHost({ api: core.api });
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });

@@ -59,3 +59,14 @@ export function runKestrel(args: readonly string[], env: NodeJS.ProcessEnv = pro
     });
   });
 }
+
+/** A line of the in-process model's load progress, which every `--model-dir` command prints on stderr. */
+export const LOAD_PROGRESS_LINE = /^(loading weights[ :]|loading model: |model loaded in )/;
+
+/** stderr with the load progress lines taken out, for tests about what comes after the load. */
+export function withoutLoadProgress(stderr: string): string {
+  return stderr
+    .split('\n')
+    .filter((line) => !LOAD_PROGRESS_LINE.test(line))
+    .join('\n');
+}

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { KESTREL_BIN, REPO_ROOT, runKestrel as kestrel } from '../harness/cli.ts';
+import { KESTREL_BIN, LOAD_PROGRESS_LINE, REPO_ROOT, runKestrel as kestrel, withoutLoadProgress } from '../harness/cli.ts';
 import { argmax, maxAbsDiff } from '../harness/floats.ts';
 import { tinyCheckpoint, tempDir } from '../harness/tiny-checkpoint.ts';
 import { HfCheckpoint, readJsonFile } from '../../native-models/checkpoint/hf-checkpoint.ts';
@@ -95,6 +95,30 @@ describe('kestrel model logits', () => {
     expect(maxAbsDiff(out.logits, reference().forward(out.input_ids))).toBeLessThan(1e-4);
   });
 
+  test('loading shows progress on stderr in a few plain lines (not a pipe full of carriage returns); stdout stays exactly the JSON', async () => {
+    const file = join(work.dir, 'progress.json');
+    writeFileSync(file, JSON.stringify([{ role: 'user', content: 'Hi' }]));
+    const r = await kestrel(['model', 'logits', modelDir, '--messages', file, '--json']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${JSON.stringify(JSON.parse(r.stdout))}\n`);
+    const manifest = readJsonFile(join(modelDir, 'kestrel-model.json'), 'manifest') as ModelManifest;
+    const total = manifest.text.weights.bytes + manifest.vision.weights.bytes;
+    expect(r.stderr).not.toContain('\r');
+    const lines = r.stderr.trimEnd().split('\n');
+    expect(lines.every((l) => LOAD_PROGRESS_LINE.test(l))).toBe(true);
+    expect(lines.length).toBeLessThanOrEqual(9);
+    expect(lines[0]).toBe(`loading weights   0% (0/${total}) reading ${(total / 1e9).toFixed(2)} GB of weights`);
+    // The vision model's few weights come first, then its session; then the language model's.
+    expect(lines[1]).toBe('loading model: creating the vision session on the CPU');
+    expect(lines.slice(-3)).toEqual([
+      `loading weights 100% (${total}/${total}) text-model.onnx.data`,
+      'loading model: creating the language model session on the CPU',
+      expect.stringMatching(/^model loaded in \d+\.\d s$/),
+    ]);
+    const percents = lines.flatMap((l) => /^loading weights +(\d+)%/.exec(l)?.[1] ?? []).map(Number);
+    expect(percents).toEqual([...percents].sort((a, b) => a - b));
+  });
+
   test('without --json it prints the prompt, the ids and the top tokens', async () => {
     const file = join(work.dir, 'plain.json');
     writeFileSync(file, JSON.stringify([{ role: 'user', content: 'Hi' }]));
@@ -115,7 +139,8 @@ describe('kestrel model logits', () => {
     const r = await kestrel(['model', 'logits', modelDir, '--messages', file, '--json']);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    // The messages file is read before the model loads; its images only once they are encoded.
+    expect(withoutLoadProgress(r.stderr).trimEnd().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(message);
   });
 
@@ -127,7 +152,7 @@ describe('kestrel model logits', () => {
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.stdout.once('data', () => child.stdout.destroy());
     const code = await new Promise<number | null>((done) => child.once('exit', done));
-    expect(stderr).toBe('');
+    expect(withoutLoadProgress(stderr)).toBe('');
     expect(code).toBe(0);
   });
 
@@ -137,7 +162,7 @@ describe('kestrel model logits', () => {
     const file = join(work.dir, 'image-messages.json');
     writeFileSync(file, JSON.stringify([{ role: 'user', content: [{ type: 'image', image: shot }, { type: 'text', text: 'Where is Save?' }] }]));
     const r = await kestrel(['model', 'logits', modelDir, '--messages', file, '--json']);
-    expect(r.stderr).toBe('');
+    expect(withoutLoadProgress(r.stderr)).toBe('');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as { prompt: string; input_ids: number[]; logits: number[] };
     expect(out.prompt).toContain('<|media_start|>image<|media_content|><|media_pad|><|media_end|>Where is Save?');
@@ -167,7 +192,7 @@ describe('kestrel model chat', () => {
       logits = ref.forward([tokens.at(-1)!]);
     }
     expect(r.stdout).toBe(`${tokenizer.decode(tokens, { skipSpecialTokens: true })}\n`);
-    expect(r.stderr).toMatch(new RegExp(`^${tokens.length} tokens, finish: (length|stop); prompt ${prompt.length} tokens at [\\d.]+ tok/s, decode [\\d.]+ tok/s, first token \\d+ ms\\n$`));
+    expect(withoutLoadProgress(r.stderr)).toMatch(new RegExp(`^${tokens.length} tokens, finish: (length|stop); prompt ${prompt.length} tokens at [\\d.]+ tok/s, decode [\\d.]+ tok/s, first token \\d+ ms\\n$`));
   });
 
   test('an fp16 import chats too', async () => {
@@ -175,7 +200,7 @@ describe('kestrel model chat', () => {
     expect((await kestrel(['model', 'import', ckpt.dir, '--out', dir, '--precision', 'fp16'])).code).toBe(0);
     const r = await kestrel(['model', 'chat', dir, 'Hello', '--max-tokens', '4', '--temperature', '0.8', '--seed', '3']);
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/^[0-4] tokens, finish:/);
+    expect(withoutLoadProgress(r.stderr)).toMatch(/^[0-4] tokens, finish:/);
   });
 
   test('an int4 import (MatMulNBits + QMoE) chats too, from a third of the weights', async () => {
@@ -189,7 +214,7 @@ describe('kestrel model chat', () => {
     expect(manifest.text.weights.bytes / fp32.text.weights.bytes).toBeLessThan(0.4);
     const r = await kestrel(['model', 'chat', dir, 'Hello', '--max-tokens', '4', '--temperature', '0.8', '--seed', '3']);
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/^[0-4] tokens, finish:/);
+    expect(withoutLoadProgress(r.stderr)).toMatch(/^[0-4] tokens, finish:/);
   });
 
   test('--image: greedy output is the reference continuation of the prompt with the image features', async () => {
@@ -209,6 +234,6 @@ describe('kestrel model chat', () => {
       logits = ref.forward([tokens.at(-1)!]);
     }
     expect(r.stdout).toBe(`${tokenizer.decode(tokens, { skipSpecialTokens: true })}\n`);
-    expect(r.stderr).toMatch(new RegExp(`^${tokens.length} tokens, finish: (length|stop); prompt ${prompt.length} tokens`));
+    expect(withoutLoadProgress(r.stderr)).toMatch(new RegExp(`^${tokens.length} tokens, finish: (length|stop); prompt ${prompt.length} tokens`));
   });
 });

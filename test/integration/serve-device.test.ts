@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { importKimiVL } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
-import { runKestrel, startKestrel } from '../harness/cli.ts';
+import { runKestrel, startKestrel, withoutLoadProgress } from '../harness/cli.ts';
 import { tempDir, tinyCheckpoint } from '../harness/tiny-checkpoint.ts';
 
 // This machine has no GPU, no CUDA provider libraries and no Vulkan: these tests pin down the
@@ -27,14 +27,14 @@ describe('--device', () => {
   test('cpu runs without a note', () => {
     expect(cpu.code).toBe(0);
     expect(cpu.stdout.length).toBeGreaterThan(1);
-    expect(cpu.stderr).toMatch(/^\d+ tokens, finish:/);
+    expect(withoutLoadProgress(cpu.stderr)).toMatch(/^\d+ tokens, finish:/);
   });
 
   test('auto falls back to the CPU with one note naming what was missing for CUDA and WebGPU, and the same answer', async () => {
     const r = await chat('auto');
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(cpu.stdout);
-    const lines = r.stderr.trimEnd().split('\n');
+    const lines = withoutLoadProgress(r.stderr).trimEnd().split('\n');
     // One note although the text and the vision sessions both looked for a GPU.
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/^kestrel: no GPU device, running on the CPU: /);
@@ -47,16 +47,16 @@ describe('--device', () => {
     const r = await chat('cuda');
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/^kestrel: device cuda: /);
+    expect(withoutLoadProgress(r.stderr).trimEnd().split('\n')).toHaveLength(1);
+    expect(withoutLoadProgress(r.stderr)).toMatch(/^kestrel: device cuda: /);
     expect(r.stderr).toMatch(CUDA_MISSING);
   });
 
   test('explicit webgpu: without Vulkan a one-line error; when the provider itself fails, its reason', async () => {
     const r = await chat('webgpu');
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^kestrel: device webgpu: WebGPU needs Vulkan, and libvulkan\.so\.1 is not installed/);
-    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(withoutLoadProgress(r.stderr)).toMatch(/^kestrel: device webgpu: WebGPU needs Vulkan, and libvulkan\.so\.1 is not installed/);
+    expect(withoutLoadProgress(r.stderr).trimEnd().split('\n')).toHaveLength(1);
     // A library that is not really Vulkan gets past the check: onnxruntime's WebGPU start-up itself fails.
     const fake = join(work.dir, 'fake-vulkan');
     mkdirSync(fake);
@@ -80,14 +80,15 @@ describe('--device', () => {
     const r = await runKestrel(['ground', png, 'the OK button', '--model-dir', modelDir, '--device', 'cuda', '--json']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(CUDA_MISSING);
-    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(withoutLoadProgress(r.stderr).trimEnd().split('\n')).toHaveLength(1);
   });
 
   test('`kestrel serve --device auto` notes the fallback once and serves', async () => {
     const serve = startKestrel(['serve', '--model-dir', modelDir, '--port', '0', '--device', 'auto']);
     try {
       const [, url] = await serve.waitForOutput(/^Kestrel serve: (http:\S+) \(model kimi-vl\)$/m, 60_000);
-      expect(serve.stderr()).toMatch(/^kestrel: no GPU device, running on the CPU: .*npm run gpu:cuda.*\n$/);
+      expect(serve.stderr()).toMatch(/^model loaded in [\d.]+ s$/m);
+      expect(withoutLoadProgress(serve.stderr())).toMatch(/^kestrel: no GPU device, running on the CPU: .*npm run gpu:cuda.*\n$/);
       expect((await fetch(`${url}/models`)).status).toBe(200);
     } finally {
       await serve.stop();

@@ -8,13 +8,16 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateTokens, type GenerationOutput } from '../../generation/generate.ts';
 import { readJsonFile } from '../../checkpoint/hf-checkpoint.ts';
+import { checkWeightFiles, readAheadSkipReason, type WeightFile } from '../../checkpoint/read-ahead.ts';
 import type { SessionOptions } from '../../onnx/backend.ts';
 import { ChatTemplate, type TemplateMessage, type TemplatePart } from './chat-template.ts';
+import { parseKimiVLConfig } from './configuration.ts';
 import { KIMI_VL_IMAGE_DEFAULTS, parsePreprocessorConfig, type ImageProcessorConfig } from './image-processing.ts';
 import { VisionEncoder } from './import-vision.ts';
 import { attachImages, expandMediaPads, imagesInOrder, withImagePrefill, type PromptWithImages } from './multimodal.ts';
 import { TextSession, type ImageFeatures } from './text-session.ts';
 import { KimiTokenizer, StreamingDecoder } from './tokenization.ts';
+import { describeDevice, LoadReporter, readAheadReporting, readManifest, weightFiles, type LoadOptions } from './load-progress.ts';
 
 export type LocalContentPart =
   | { readonly type: 'text'; readonly text: string }
@@ -84,15 +87,53 @@ export class KimiVLLocalModel {
     readonly imageConfig: ImageProcessorConfig,
   ) {}
 
-  static async load(dir: string, opts: SessionOptions = {}): Promise<KimiVLLocalModel> {
-    const session = await TextSession.open(dir, opts);
-    const tokenizer = KimiTokenizer.fromDir(dir, session.config.text.vocabSize);
+  /**
+   * Opens an imported folder. Everything cheap is checked first (manifest, config, tokenizer,
+   * template, the weight files' sizes); then each model's weights are read ahead, reporting
+   * bytes, before onnxruntime creates its session (which reports nothing). The small vision
+   * model goes first, so a device that cannot start fails before gigabytes are read.
+   */
+  static async load(dir: string, opts: SessionOptions & LoadOptions = {}): Promise<KimiVLLocalModel> {
+    const { onProgress, signal, readAhead, ...sessionOptions } = opts;
+    const started = Date.now();
+    const manifest = readManifest(dir);
+    const config = parseKimiVLConfig(readJsonFile(join(dir, 'config.json'), 'config.json'));
+    const tokenizer = KimiTokenizer.fromDir(dir, config.text.vocabSize);
     const template = ChatTemplate.fromDir(dir);
-    const visionFile = session.manifest.vision ? join(dir, session.manifest.vision.graph.file) : undefined;
-    const vision = visionFile ? await VisionEncoder.open(visionFile, session.config.vision, opts) : undefined;
     const preprocessor = join(dir, 'preprocessor_config.json');
     const imageConfig = existsSync(preprocessor) ? parsePreprocessorConfig(readJsonFile(preprocessor, 'preprocessor_config.json')) : KIMI_VL_IMAGE_DEFAULTS;
-    return new KimiVLLocalModel(`kimi-vl (in-process, ${session.manifest.precision}) @ ${dir}`, session, tokenizer, template, vision, imageConfig);
+    const { text: textWeights, vision: visionWeights } = weightFiles(dir, manifest);
+    const all = [...(visionWeights ? [visionWeights] : []), textWeights];
+    await checkWeightFiles(all);
+
+    const reporter = new LoadReporter(all.reduce((sum, f) => sum + f.bytes, 0), onProgress);
+    const skip = readAheadSkipReason(reporter.total, readAhead?.memoryBytes);
+    reporter.report('weights', skip ?? `reading ${(reporter.total / 1e9).toFixed(2)} GB of weights`, skip !== undefined);
+    const warm = (file: WeightFile) => (skip ? undefined : readAheadReporting([file], reporter, { signal, readAhead }));
+    const on = describeDevice(sessionOptions.device ?? 'cpu');
+    let vision: VisionEncoder | undefined;
+    let session: TextSession | undefined;
+    try {
+      if (visionWeights) {
+        await warm(visionWeights);
+        signal?.throwIfAborted();
+        reporter.report('vision', `creating the vision session on ${on}`, true);
+        vision = await VisionEncoder.open(join(dir, manifest.vision.graph.file), config.vision, sessionOptions);
+      }
+      await warm(textWeights);
+      signal?.throwIfAborted();
+      reporter.report('text', `creating the language model session on ${on}`, true);
+      session = await TextSession.open(dir, sessionOptions);
+      signal?.throwIfAborted();
+      const model = new KimiVLLocalModel(`kimi-vl (in-process, ${manifest.precision}) @ ${dir}`, session, tokenizer, template, vision, imageConfig);
+      reporter.report('ready', `loaded in ${((Date.now() - started) / 1000).toFixed(1)} s`, false, reporter.total);
+      return model;
+    } catch (err) {
+      // A half-opened model holds native memory nobody else can free.
+      await vision?.release();
+      await session?.release();
+      throw err;
+    }
   }
 
   /** The rendered prompt and its token ids. */

@@ -1,6 +1,6 @@
 import type { DisplayInfo } from '../../../main/api/types.ts';
 import type { KestrelBridge } from '../../../main/api/routes.ts';
-import type { AppInfo, ImportJob, ModelEntry, PublicSettings, Settings } from '../../../main/api/types.ts';
+import type { AppInfo, ImportJob, ModelEntry, ModelLoad, PublicSettings, Settings } from '../../../main/api/types.ts';
 import { connectBridge } from '../bridge/index.ts';
 import { InspectorModel } from './inspector.svelte.ts';
 import { ScreenSpotResultsModel } from './screenspot-results.svelte.ts';
@@ -22,6 +22,8 @@ export class AppModel {
   models: readonly ModelEntry[] = $state.raw([]);
   modelsFolder = $state('');
   importJob: ImportJob | undefined = $state.raw();
+  /** The in-process model being loaded for a run or a probe (the Run screen and the Inspector show it). */
+  modelLoad: ModelLoad | undefined = $state.raw();
   /** The latest status message, read out by the aria-live region. */
   announcement = $state('');
 
@@ -41,14 +43,18 @@ export class AppModel {
       const bridge = await connectBridge();
       bridge.onEvent((event) => {
         if (event.type === 'model_import') this.onImport(event.job);
+        else if (event.type === 'model_load') this.onModelLoad(event.load);
         else this.run.handle(event);
       });
       this.bridge = bridge;
-      const [info, settings, state] = await Promise.all([
+      const [info, settings, state, loading] = await Promise.all([
         bridge.call('app.info'),
         bridge.call('settings.get'),
         bridge.call('run.state'),
+        bridge.call('models.loading'),
       ]);
+      // A load that started before this window connected (events from now on update it).
+      this.modelLoad ??= loading.load;
       this.info = info;
       this.applySettings(settings);
       this.run.state = state;
@@ -126,6 +132,16 @@ export class AppModel {
     } else if (job.phase === 'failed') {
       this.announce(`Model import failed: ${job.error}`);
     }
+  }
+
+  private onModelLoad(load: ModelLoad): void {
+    const before = this.modelLoad;
+    this.modelLoad = load;
+    const same = before?.dir === load.dir && before.device === load.device;
+    const wasLoading = same && before.phase !== 'ready' && before.phase !== 'failed';
+    if (!wasLoading && load.phase !== 'ready' && load.phase !== 'failed') this.announce('Loading the model…');
+    else if (load.phase === 'ready' && !(same && before.phase === 'ready')) this.announce(`Model loaded (${load.detail}).`);
+    else if (load.phase === 'failed') this.announce(`The model failed to load: ${load.error}`);
   }
 
   async setApiKey(key: string): Promise<void> {

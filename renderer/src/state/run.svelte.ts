@@ -108,7 +108,7 @@ export class RunModel {
     return view;
   }
 
-  handle(event: Exclude<HostEvent, { type: 'model_import' }>): void {
+  handle(event: Extract<HostEvent, { type: 'agent' | 'state' }>): void {
     if (event.type === 'state') {
       const before = this.state;
       this.state = event.state;

@@ -1,0 +1,26 @@
+/** Loading the in-process model for a command, with its progress on stderr (stdout is the command's). */
+import type { LoadProgress } from '../../native-models/models/kimi-vl/load-progress.ts';
+import { KimiVLLocalModel } from '../../native-models/models/kimi-vl/local-model.ts';
+import type { Device } from '../../native-models/onnx/device.ts';
+import { ProgressBar } from './progress-bar.ts';
+import { asCliErrors } from './run-model-command.ts';
+
+/** Shows load progress on the bar: bytes while the weights are read, one line per other phase. */
+export function showLoadProgress(bar: ProgressBar): (p: LoadProgress) => void {
+  return (p) => {
+    if (p.phase === 'weights' && !p.indeterminate) bar.update('loading weights', p.done, p.total, p.detail);
+    else if (p.phase === 'weights') bar.note('loading weights:', p.detail);
+    else if (p.phase === 'ready') bar.note('model', p.detail);
+    else bar.note('loading model:', p.detail);
+  };
+}
+
+export async function loadLocalModel(dir: string, device: Device, stream: NodeJS.WriteStream = process.stderr): Promise<KimiVLLocalModel> {
+  // A quarter at a time on a pipe: a load is a few lines in a log, not a screenful.
+  const bar = new ProgressBar(stream, 30, 4);
+  try {
+    return await asCliErrors(() => KimiVLLocalModel.load(dir, { device, onProgress: showLoadProgress(bar) }));
+  } finally {
+    bar.end();
+  }
+}

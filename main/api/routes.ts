@@ -4,6 +4,7 @@
  * a handler sees it. Electron's IPC and the browser host's WebSocket serve the same table.
  */
 import type { DisplayInfo } from '../../agent/operator.ts';
+import { IMPORT_PRECISIONS } from '../../native-models/models/kimi-vl/precision.ts';
 import { validateSettingsPatch, type Settings } from './settings.ts';
 import type {
   AppInfo,
@@ -12,6 +13,7 @@ import type {
   ScreenSpotResultsView,
   GroundResult,
   ImageData,
+  ImportPrecision,
   PublicSettings,
   RunRequest,
   RunState,
@@ -41,7 +43,7 @@ export interface ApiRoutes {
   'screenspot.open': { input: { results: string; images: string }; output: ScreenSpotResultsView };
   'screenspot.image': { input: { results: string; images: string; index: number }; output: ImageData };
   'models.list': { input: void; output: { models: readonly ModelEntry[]; folder: string; job?: ImportJob } };
-  'models.import': { input: { source: string; name: string }; output: ImportJob };
+  'models.import': { input: { source: string; name: string; precision?: ImportPrecision }; output: ImportJob };
   'models.delete': { input: { path: string }; output: { models: readonly ModelEntry[]; folder: string } };
   'models.choose': { input: { path: string }; output: PublicSettings };
 }
@@ -84,6 +86,7 @@ export const routeInputs: { readonly [R in RouteName]: v.Validator<RouteInput<R>
   'models.import': v.object({
     source: path,
     name: v.string({ min: 1, max: 100, pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/, what: 'a folder name (letters, digits, ".", "_", "-")' }),
+    precision: v.optional(v.oneOf(IMPORT_PRECISIONS)),
   }),
   'models.delete': v.object({ path }),
   'models.choose': v.object({ path }),

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { ExecutionDevice } from '../../onnx/device.ts';
-import type { Precision } from './modeling-text.ts';
+import type { Precision as GraphPrecision } from './modeling-text.ts';
+import type { Precision } from './precision.ts';
 import { choosePrecision, formatBytes, precisionDeviceNote, type ImportPrecision, type PrecisionFacts } from './precision.ts';
 
 const GiB = 2 ** 30;
@@ -37,7 +38,12 @@ const rows: Row[] = [
   ['explicit int4 on webgpu: no note', 'int4', { device: 'webgpu', fp32Bytes: BIG, totalMemory: 24 * GiB }, 'int4', /^asked for/],
 ];
 
+// Compile-time: the import choices are exactly the precisions the graph builder takes.
+const samePrecisions: [GraphPrecision] extends [Precision] ? ([Precision] extends [GraphPrecision] ? true : false) : false = true;
+
 describe('choosePrecision', () => {
+  test('offers exactly the graph builder\'s precisions', () => expect(samePrecisions).toBe(true));
+
   test.each(rows)('%s', (_what, requested, facts, precision, reason, note) => {
     const choice = choosePrecision(requested, facts);
     expect(choice.precision).toBe(precision);

@@ -9,10 +9,14 @@
  * memory — then int4, saying why. A precision asked for by name is always used as it is.
  */
 import type { Device, ExecutionDevice } from '../../onnx/device.ts';
-import type { Precision } from './modeling-text.ts';
 
 export const IMPORT_PRECISIONS = ['auto', 'int4', 'fp16', 'fp32'] as const;
 export type ImportPrecision = (typeof IMPORT_PRECISIONS)[number];
+/**
+ * modeling-text.ts's Precision, spelled here so the app's route types (and so the renderer)
+ * need not load the graph builder; precision.test.ts has tsc check that the two are the same.
+ */
+export type Precision = Exclude<ImportPrecision, 'auto'>;
 
 /** fp32 weights above this share of the machine's memory make a CPU import int4. */
 export const CPU_MEMORY_SHARE = 0.6;

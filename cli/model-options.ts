@@ -35,8 +35,8 @@ function envName(value: string): string {
 }
 
 /** Where an in-process model runs; shared by every command that loads one. */
-export function deviceOption(): Option {
-  return new Option('--device <device>', 'where the in-process model runs: auto tries CUDA, then WebGPU, then the CPU').choices(DEVICES).default('cpu');
+export function deviceOption(description = 'where the in-process model runs: auto tries CUDA, then WebGPU, then the CPU'): Option {
+  return new Option('--device <device>', description).choices(DEVICES).default('cpu');
 }
 
 /** Adds the model flags to a command: an OpenAI-compatible endpoint, or (later) a local model directory. */

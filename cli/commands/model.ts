@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { nonNegativeNumber, wholeNumber } from '../model/number-options.ts';
 import type { Device } from '../../native-models/onnx/device.ts';
+import { IMPORT_PRECISIONS, type ImportPrecision } from '../../native-models/models/kimi-vl/precision.ts';
 import { deviceOption } from '../model-options.ts';
 import { positiveInt } from '../options.ts';
 
@@ -11,8 +12,13 @@ export function registerModel(program: Command): void {
     .description('convert a Hugging Face Kimi-VL checkpoint folder into an ONNX model folder')
     .argument('<hf-dir>', 'the downloaded checkpoint folder')
     .requiredOption('--out <dir>', 'where to write the model folder (created; must be empty or an earlier import)')
-    .addOption(new Option('--precision <precision>', 'weight precision of the ONNX model (int4: block-wise 4-bit MatMulNBits + QMoE, about a third of fp32 on disk)').choices(['fp32', 'fp16', 'int4']).default('fp32'))
-    .action(async (source: string, opts: { out: string; precision: 'fp32' | 'fp16' | 'int4' }) => {
+    .addOption(
+      new Option('--precision <precision>', 'weight precision (int4: block-wise 4-bit MatMulNBits + QMoE, a fifth of fp32 on disk); auto: int4 for a GPU, fp32 for the CPU unless it would not fit in memory')
+        .choices(IMPORT_PRECISIONS)
+        .default('auto'),
+    )
+    .addOption(deviceOption('the device the model is for, which --precision auto follows (auto: a GPU if its provider is installed)'))
+    .action(async (source: string, opts: { out: string; precision: ImportPrecision; device: Device }) => {
       const { runImport } = await import('../model/import-command.ts');
       await runImport(source, opts);
     });

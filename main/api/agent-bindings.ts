@@ -127,8 +127,8 @@ export const trajectoryLibrary: TrajectoryLibrary = createTrajectoryLibrary({
 export const modelImporter: ModelImporter = {
   // The importer's MANIFEST_FILE, spelled here so listing models needs no native library.
   manifestFile: 'kestrel-model.json',
-  run: async ({ source, out, onProgress }) => {
+  run: async (options) => {
     const { importKimiVL } = await import('../../native-models/models/kimi-vl/import-checkpoint.ts');
-    return importKimiVL({ source, out, onProgress });
+    return importKimiVL(options);
   },
 };

@@ -91,7 +91,7 @@ export function createApi(deps: ApiDeps): KestrelApi {
       const job = models.current();
       return { ...(await listModels()), ...(job ? { job } : {}) };
     },
-    'models.import': ({ source, name }) => models.startImport(source, name),
+    'models.import': ({ source, name, precision }) => models.startImport(source, name, precision),
     'models.loading': () => {
       const load = deps.modelLoads?.current();
       return load ? { load } : {};

@@ -51,7 +51,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
   const trajectoriesDir = () => settings.get().trajectoriesDir || join(options.dataDir, 'trajectories');
   const modelsDir = () => settings.get().modelsDir || join(options.dataDir, 'models');
   const runs = new RunManager(options.runner(options.desktop, settings, trajectoriesDir), () => settings.get());
-  const models = new ModelManager(options.importer, modelsDir, () => settings.get().modelDir);
+  const models = new ModelManager(options.importer, modelsDir, () => settings.get().modelDir, () => settings.get().device);
   const api = createApi({
     info: () => ({
       host: options.host,

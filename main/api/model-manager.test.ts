@@ -61,3 +61,43 @@ test('a failed import says why', async () => {
   manager.startImport('/hf/other', 'other');
   expect(await finished(manager)).toMatchObject({ phase: 'failed', error: 'config.json: model_type is not kimi_vl' });
 });
+
+test('the import follows the precision asked for, else auto for the device in Settings, and the job carries the plan', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'kestrel-models-'));
+  const seen: { precision: string; device: string }[] = [];
+  let settingsDevice: 'cpu' | 'cuda' | 'webgpu' = 'webgpu';
+  const importer: ModelImporter = {
+    manifestFile: 'kestrel-model.json',
+    async run({ out, precision, device, onPlan, onProgress }) {
+      seen.push({ precision, device });
+      const chosen = precision === 'auto' ? (device === 'cpu' ? 'fp32' : 'int4') : precision;
+      onPlan({ precision: { precision: chosen, reason: `for ${device}` }, weights: { text: 10, vision: 2, total: 12 } });
+      onProgress({ phase: 'converting', done: 1, total: 1, detail: 'lm_head.weight' });
+      await mkdir(out, { recursive: true });
+      await writeFile(join(out, 'kestrel-model.json'), JSON.stringify({ precision: chosen }));
+    },
+  };
+  const manager = new ModelManager(importer, () => root, () => '', () => settingsDevice);
+  const events: ImportJob[] = [];
+  manager.subscribe((e) => e.type === 'model_import' && events.push(e.job));
+
+  manager.startImport('/hf/kimi', 'auto-webgpu');
+  expect(await finished(manager)).toMatchObject({ phase: 'done', plan: { precision: 'int4', reason: 'for webgpu', weightBytes: 12 } });
+  settingsDevice = 'cpu';
+  manager.startImport('/hf/kimi', 'fp16-cpu', 'fp16');
+  expect(await finished(manager)).toMatchObject({ phase: 'done', plan: { precision: 'fp16', reason: 'for cpu' } });
+  manager.startImport('/hf/kimi', 'auto-cpu');
+  await finished(manager);
+
+  expect(seen).toEqual([
+    { precision: 'auto', device: 'webgpu' },
+    { precision: 'fp16', device: 'cpu' },
+    { precision: 'auto', device: 'cpu' },
+  ]);
+  // The plan reaches the windows before the first progress event, and stays on the job.
+  const firstJob = events.filter((j) => j.target === join(root, 'auto-webgpu'));
+  const planned = firstJob.findIndex((j) => j.plan !== undefined);
+  expect(firstJob[planned]!.phase).toBe('starting');
+  expect(firstJob.slice(planned).every((j) => j.plan !== undefined)).toBe(true);
+  expect((await manager.list()).map((m) => `${m.name}:${m.precision}`)).toEqual(['auto-cpu:fp32', 'auto-webgpu:int4', 'fp16-cpu:fp16']);
+});

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, join, resolve, sep } from 'node:path';
-import type { HostEvent, ImportJob, ModelEntry } from './types.ts';
+import type { ImportPlan } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
+import type { ExecutionDevice } from '../../native-models/onnx/device.ts';
+import type { HostEvent, ImportJob, ImportPrecision, ModelEntry } from './types.ts';
 
 /** The in-process model's importer (native-models), as the manager needs it. */
 export interface ModelImporter {
@@ -10,6 +12,10 @@ export interface ModelImporter {
   run(options: {
     source: string;
     out: string;
+    /** `auto` follows `device`: int4 for a GPU, fp32 for the CPU unless it would not fit in memory. */
+    precision: ImportPrecision;
+    device: ExecutionDevice;
+    onPlan: (plan: ImportPlan) => void;
     onProgress: (p: { phase: 'checking' | 'converting' | 'hashing'; done: number; total: number; detail: string }) => void;
   }): Promise<unknown>;
 }
@@ -37,6 +43,8 @@ export class ModelManager {
     private readonly importer: ModelImporter,
     private readonly modelsDir: () => string,
     private readonly activeDir: () => string,
+    /** The device chosen in Settings, which an `auto` import's precision follows. */
+    private readonly device: () => ExecutionDevice = () => 'cpu',
   ) {}
 
   subscribe(listener: (event: HostEvent) => void): () => void {
@@ -73,7 +81,7 @@ export class ModelManager {
   }
 
   /** Starts converting a Hugging Face folder into <models>/<name>; progress arrives as events. */
-  startImport(source: string, name: string): ImportJob {
+  startImport(source: string, name: string, precision: ImportPrecision = 'auto'): ImportJob {
     if (this.job && this.job.phase !== 'done' && this.job.phase !== 'failed') {
       throw new Error(`an import is already running (${basename(this.job.source)}); wait for it to finish`);
     }
@@ -93,6 +101,10 @@ export class ModelManager {
         await this.importer.run({
           source: job.source,
           out: target,
+          precision,
+          device: this.device(),
+          onPlan: ({ precision: choice, weights }) =>
+            update({ ...job, plan: { precision: choice.precision, reason: choice.reason, ...(choice.note ? { note: choice.note } : {}), weightBytes: weights.total } }),
           onProgress: (p) => {
             // Thousands of tensors: tell the windows a few times a second, not on every one.
             const now = Date.now();

@@ -33,6 +33,9 @@ describe('route input validation', () => {
     ['trajectories.open', { path: '' }, /trajectories.open.path must be a file or folder path, got ""/],
     ['trajectories.screenshot', { path: '/r', step: -1 }, /step must be a whole number from 0/],
     ['displays.screenshot', {}, /displays.screenshot.displayId must be a string/],
+    ['models.import', { source: '/hf/kimi', name: 'kimi', precision: 'int8' }, /^models.import.precision must be one of "auto", "int4", "fp16", "fp32", got "int8"$/],
+    ['models.import', { source: '/hf/kimi', name: 'kimi', precision: 4 }, /models.import.precision must be one of .*, got 4$/],
+    ['models.import', { source: '/hf/kimi', name: 'kimi', device: 'cuda' }, /models.import has an unknown field "device"/],
   ])('%s %j is refused', (route, input, message) => {
     expect(() => validateCall(route, input)).toThrow(InvalidInput);
     expect(() => validateCall(route, input)).toThrow(message);
@@ -48,6 +51,10 @@ describe('route input validation', () => {
       temperature: 0.7,
     });
     expect(validateCall<'ground.image'>('ground.image', { png, query: 'the Save button' }).input.png).toBe(png);
+    for (const precision of ['auto', 'int4', 'fp16', 'fp32']) {
+      expect(validateCall('models.import', { source: '/hf/kimi', name: 'kimi', precision }).input).toEqual({ source: '/hf/kimi', name: 'kimi', precision });
+    }
+    expect(validateCall('models.import', { source: '/hf/kimi', name: 'kimi' }).input).toEqual({ source: '/hf/kimi', name: 'kimi' });
     expect(validateCall('run.stop', undefined).input).toBeUndefined();
     expect(validateCall('run.stop', {}).input).toBeUndefined();
   });

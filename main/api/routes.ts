@@ -4,6 +4,7 @@
  * a handler sees it. Electron's IPC and the browser host's WebSocket serve the same table.
  */
 import type { DisplayInfo } from '../../agent/operator.ts';
+import { IMPORT_PRECISIONS } from '../../native-models/models/kimi-vl/precision.ts';
 import { validateSettingsPatch, type Settings } from './settings.ts';
 import type {
   AppInfo,
@@ -13,6 +14,7 @@ import type {
   ScreenSpotResultsView,
   GroundResult,
   ImageData,
+  ImportPrecision,
   PublicSettings,
   RunRequest,
   RunState,
@@ -42,7 +44,7 @@ export interface ApiRoutes {
   'screenspot.open': { input: { results: string; images: string }; output: ScreenSpotResultsView };
   'screenspot.image': { input: { results: string; images: string; index: number }; output: ImageData };
   'models.list': { input: void; output: { models: readonly ModelEntry[]; folder: string; job?: ImportJob } };
-  'models.import': { input: { source: string; name: string }; output: ImportJob };
+  'models.import': { input: { source: string; name: string; precision?: ImportPrecision }; output: ImportJob };
   /** The in-process model load in progress, or the last one that ended (a window opened mid-load). */
   'models.loading': { input: void; output: { load?: ModelLoad } };
   'models.delete': { input: { path: string }; output: { models: readonly ModelEntry[]; folder: string } };
@@ -87,6 +89,7 @@ export const routeInputs: { readonly [R in RouteName]: v.Validator<RouteInput<R>
   'models.import': v.object({
     source: path,
     name: v.string({ min: 1, max: 100, pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/, what: 'a folder name (letters, digits, ".", "_", "-")' }),
+    precision: v.optional(v.oneOf(IMPORT_PRECISIONS)),
   }),
   'models.loading': v.nothing,
   'models.delete': v.object({ path }),

@@ -8,8 +8,9 @@ import type { AgentEvent, RunStatus } from '../../agent/events.ts';
 import type { DisplayInfo } from '../../agent/operator.ts';
 import type { AccuracySummary, ScreenSpotResult } from '../../agent/screenspot/types.ts';
 import type { Settings } from './settings.ts';
+import type { ImportPrecision } from '../../native-models/models/kimi-vl/precision.ts';
 
-export type { AccuracySummary, ScreenSpotResult, Settings };
+export type { AccuracySummary, ScreenSpotResult, Settings, ImportPrecision };
 
 export interface AppInfo {
   readonly host: 'electron' | 'browser';
@@ -71,6 +72,8 @@ export interface ImportJob {
   readonly total: number;
   readonly detail: string;
   readonly error?: string;
+  /** The precision chosen (for `auto`, by the device in Settings) and why, once known. */
+  readonly plan?: { readonly precision: string; readonly reason: string; readonly note?: string; readonly weightBytes: number };
 }
 
 /** The in-process model being loaded for a run or a probe (a reused model loads nothing). */

@@ -181,3 +181,12 @@ export async function openSession(modelPath: string, opts: SessionOptions = {}):
     release: () => session.release(),
   };
 }
+
+/**
+ * Which GPU providers could start here, judged from their libraries only (no session is
+ * created): a provider maps to undefined when usable, else to the reason it is not. For
+ * choices made before any model exists, such as an import's default precision.
+ */
+export function probeGpuDevices(): Record<'cuda' | 'webgpu', string | undefined> {
+  return { cuda: missingCudaLibraries(), webgpu: missingVulkan() };
+}

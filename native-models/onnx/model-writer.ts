@@ -40,6 +40,21 @@ function bytesPerElement(spec: WeightSpec): number {
   throw new Error(`weight ${spec.name}: only float32, float16 and uint8 weights can be written`);
 }
 
+/** Bytes one weight takes in the data file. */
+function weightBytes(spec: WeightSpec): number {
+  return spec.dims.reduce((a, b) => a * b, 1) * bytesPerElement(spec);
+}
+
+/**
+ * What writeModel will put in `<name>.onnx.data` for these weights, page alignment included,
+ * worked out from their declared shapes without producing any value.
+ */
+export function plannedDataBytes(weights: readonly WeightSpec[]): number {
+  let offset = 0;
+  for (const spec of weights) offset += (ALIGN - (offset % ALIGN)) % ALIGN + weightBytes(spec);
+  return offset;
+}
+
 function encodeChunk(spec: WeightSpec, chunk: Float32Array | Uint8Array): Uint8Array {
   // Packed (quantised) weights arrive as bytes and are written as they are.
   if ((spec.dataType === DataType.UINT8) !== chunk instanceof Uint8Array) throw new Error(`weight ${spec.name}: uint8 weights must be produced as bytes, others as float32`);
@@ -72,7 +87,7 @@ export async function writeModel(
       const pad = (ALIGN - (offset % ALIGN)) % ALIGN;
       if (pad) write(new Uint8Array(pad));
       const start = offset;
-      const expected = spec.dims.reduce((a, b) => a * b, 1) * bytesPerElement(spec);
+      const expected = weightBytes(spec);
       for await (const chunk of spec.produce()) write(encodeChunk(spec, chunk));
       if (offset - start !== expected) {
         throw new Error(`weight ${spec.name}: produced ${offset - start} bytes, expected ${expected} for shape [${spec.dims.join(', ')}]`);

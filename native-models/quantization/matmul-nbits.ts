@@ -16,7 +16,7 @@ export type Fp32Source = () => AsyncIterable<Float32Array>;
  * zero points are padded per row), so whole rows are quantised as they arrive and only the
  * packed result (~1/6 of fp32) is kept.
  */
-async function quantizeStream(source: Fp32Source, n: number, k: number, opts: Int4Options, what: string): Promise<Int4Weight> {
+export async function quantizeStream(source: Fp32Source, n: number, k: number, opts: Int4Options, what: string): Promise<Int4Weight> {
   const parts: Int4Weight[] = [];
   let carry = new Float32Array(0);
   let rows = 0;
@@ -48,7 +48,7 @@ async function quantizeStream(source: Fp32Source, n: number, k: number, opts: In
 }
 
 /** Quantises lazily, once, for several producers; the last consumer releases the result. */
-function shared<T>(compute: () => Promise<T>, consumers: number): () => Promise<T> {
+export function shared<T>(compute: () => Promise<T>, consumers: number): () => Promise<T> {
   let pending: Promise<T> | undefined;
   let left = consumers;
   return () => {

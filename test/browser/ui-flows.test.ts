@@ -21,6 +21,7 @@ let host: UiHost;
 let browser: Browser;
 let page: Page;
 const executed: string[] = [];
+const imports: { precision: string; device: string }[] = [];
 
 /** Behaves like the loop: announce, capture, stream, plan, confirm, act; until stopped. */
 const scriptedRunner = (png: Uint8Array): AgentRunner => async (ctx) => {
@@ -65,7 +66,9 @@ beforeAll(async () => {
     // The importer at its seam: slow enough to show progress, writes a manifest like the real one.
     importer: {
       manifestFile: 'kestrel-model.json',
-      async run({ out, onProgress }) {
+      async run({ out, precision, device, onPlan, onProgress }) {
+        imports.push({ precision, device });
+        onPlan({ precision: { precision: precision === 'auto' ? 'fp32' : precision, reason: `scripted for ${device}` }, weights: { text: 1e9, vision: 1e8, total: 1.1e9 } });
         for (let i = 1; i <= 20; i++) {
           onProgress({ phase: 'converting', done: i, total: 20, detail: `model.layers.${i}.mlp` });
           await new Promise((d) => setTimeout(d, 40));
@@ -170,7 +173,13 @@ test('settings are validated by the host, saved, and still there after a reload'
 test('the model manager imports with progress, lists, chooses and deletes', async () => {
   await openScreen('Settings');
   await page.getByRole('textbox', { name: 'Hugging Face folder' }).fill('/models/Kimi-VL-A3B-Instruct');
+  const precision = page.getByRole('combobox', { name: 'Precision' });
+  expect(await precision.inputValue()).toBe('auto');
+  await page.getByText(/Auto follows the device in Settings \(CPU\)/).waitFor();
+  await precision.selectOption('int4');
   await page.getByRole('button', { name: 'Import', exact: true }).click();
+  await page.getByText('int4 — scripted for cpu.').waitFor();
+  expect(imports).toEqual([{ precision: 'int4', device: 'cpu' }]);
   await expect.poll(() => page.getByRole('progressbar', { name: 'Model import progress' }).getAttribute('value')).not.toBe('0');
   await expect.poll(() => announcer().textContent(), { timeout: 10_000 }).toMatch(/Model import finished/);
   await page.getByRole('button', { name: 'Use kimi-vl-a3b-instruct' }).click();

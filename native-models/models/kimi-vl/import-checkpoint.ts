@@ -7,17 +7,23 @@
  */
 import { createHash } from 'node:crypto';
 import { copyFileSync, createReadStream, existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CheckpointError } from '../../checkpoint/errors.ts';
+import { freeBytes } from '../../checkpoint/disk-space.ts';
 import { HfCheckpoint, readJsonFile } from '../../checkpoint/hf-checkpoint.ts';
+import { probeGpuDevices } from '../../onnx/backend.ts';
+import type { Device } from '../../onnx/device.ts';
 import { writeModel } from '../../onnx/model-writer.ts';
-import { parseKimiVLConfig } from './configuration.ts';
+import { parseKimiVLConfig, type KimiVLConfig } from './configuration.ts';
 import { cacheWidth, buildTextGraph, defaultCacheType, type CacheType, type Precision } from './modeling-text.ts';
 import { checkVisionTensors, VISION_MODEL_NAME, writeVisionModel } from './import-vision.ts';
 import { textTensorShapes } from './tensor-names.ts';
 import { KimiTokenizer, TIKTOKEN_FILE, TOKENIZER_CONFIG_FILE } from './tokenization.ts';
 import { ChatTemplate } from './chat-template.ts';
 import { produceRecipe } from './weight-recipes.ts';
+import { choosePrecision, formatBytes, type ImportPrecision, type PrecisionChoice } from './precision.ts';
+import { estimateWeights, type WeightsEstimate } from './weights-size.ts';
 
 export const MANIFEST_FILE = 'kestrel-model.json';
 export const TEXT_MODEL_NAME = 'text-model';
@@ -57,10 +63,21 @@ export interface ImportProgress {
   readonly detail: string;
 }
 
+/** What an import will write, decided before it writes anything. */
+export interface ImportPlan {
+  readonly precision: PrecisionChoice;
+  readonly weights: WeightsEstimate;
+}
+
 export interface ImportOptions {
   readonly source: string;
   readonly out: string;
-  readonly precision?: Precision;
+  /** Default `auto`: chosen for `device` (precision.ts). */
+  readonly precision?: ImportPrecision;
+  /** The device the model is for, which `auto` precision follows (default `cpu`). */
+  readonly device?: Device;
+  /** Told the chosen precision and the sizes once they are known, before any weight is read. */
+  readonly onPlan?: (plan: ImportPlan) => void;
   /** The KV cache's element type (default: fp16 for fp16 models, else fp32). */
   readonly cacheType?: CacheType;
   readonly onProgress?: (p: ImportProgress) => void;
@@ -74,16 +91,51 @@ async function hashFile(path: string): Promise<FileRecord & { path: string }> {
   return { path, file: path.split('/').pop()!, bytes: statSync(path).size, sha256: hash.digest('hex') };
 }
 
+/** Reads config.json and decides the precision; for callers that show the plan before importing. */
+export function planImport(source: string, opts: Pick<ImportOptions, 'precision' | 'device'> = {}): ImportPlan & { readonly config: KimiVLConfig } {
+  const dir = resolve(source);
+  if (!existsSync(dir)) throw new CheckpointError(`checkpoint folder not found: ${dir}`);
+  const config = parseKimiVLConfig(readJsonFile(join(dir, 'config.json'), 'config.json'));
+  const requested = opts.precision ?? 'auto';
+  const device = opts.device ?? 'cpu';
+  const precision = choosePrecision(requested, {
+    device,
+    // Probing is only needed when `auto` must tell a GPU machine from a CPU one.
+    ...(requested === 'auto' && device === 'auto' ? { gpus: probeGpuDevices() } : {}),
+    fp32Bytes: estimateWeights(config, 'fp32').total,
+    totalMemory: totalmem(),
+  });
+  return { config, precision, weights: estimateWeights(config, precision.precision) };
+}
+
+/** Refuses, before anything is written, an output filesystem without room for the whole folder. */
+function checkDiskSpace(out: string, source: string, plan: ImportPlan & { config: KimiVLConfig }): void {
+  const copied = COPIED_FILES.reduce((sum, file) => sum + (existsSync(join(source, file)) ? statSync(join(source, file)).size : 0), 0);
+  const needed = plan.weights.total + copied + GRAPH_ALLOWANCE;
+  const available = freeBytes(out);
+  if (available >= needed) return;
+  const precision = plan.precision.precision;
+  const smaller = precision === 'int4' ? '' : `, or import as int4 (about ${formatBytes(estimateWeights(plan.config, 'int4').total + copied + GRAPH_ALLOWANCE)})`;
+  throw new CheckpointError(
+    `not enough disk space for ${resolve(out)}: this ${precision} import writes about ${formatBytes(needed)} and ${formatBytes(available)} is free there; free some space, choose another output folder${smaller}`,
+  );
+}
+
+/** Room for the two .onnx graph files (a few MB for the 16B model; their weights are in .data). */
+const GRAPH_ALLOWANCE = 64 * 2 ** 20;
+
 export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> {
   const started = Date.now();
-  const precision = opts.precision ?? 'fp32';
-  const cacheType = opts.cacheType ?? defaultCacheType(precision);
   const source = resolve(opts.source);
-  if (!existsSync(source)) throw new CheckpointError(`checkpoint folder not found: ${source}`);
-  const config = parseKimiVLConfig(readJsonFile(join(source, 'config.json'), 'config.json'));
+  const plan = planImport(source, opts);
+  const { config } = plan;
+  const precision = plan.precision.precision;
+  const cacheType = opts.cacheType ?? defaultCacheType(precision);
   // Fail on tokenizer or template problems before spending minutes on weights.
   KimiTokenizer.fromDir(source, config.text.vocabSize);
   ChatTemplate.fromDir(source);
+  opts.onPlan?.({ precision: plan.precision, weights: plan.weights });
+  checkDiskSpace(opts.out, source, plan);
   const ckpt = HfCheckpoint.open(source);
   try {
     const expected = textTensorShapes(config.text);

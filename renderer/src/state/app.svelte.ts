@@ -1,6 +1,6 @@
 import type { DisplayInfo } from '../../../main/api/types.ts';
 import type { KestrelBridge } from '../../../main/api/routes.ts';
-import type { AppInfo, ImportJob, ModelEntry, ModelLoad, PublicSettings, Settings } from '../../../main/api/types.ts';
+import type { AppInfo, ImportJob, ImportPrecision, ModelEntry, ModelLoad, PublicSettings, Settings } from '../../../main/api/types.ts';
 import { connectBridge } from '../bridge/index.ts';
 import { InspectorModel } from './inspector.svelte.ts';
 import { ScreenSpotResultsModel } from './screenspot-results.svelte.ts';
@@ -103,8 +103,8 @@ export class AppModel {
     if (job) this.importJob = job;
   }
 
-  async importModel(source: string, name: string): Promise<void> {
-    this.importJob = await this.bridge!.call('models.import', { source, name });
+  async importModel(source: string, name: string, precision: ImportPrecision = 'auto'): Promise<void> {
+    this.importJob = await this.bridge!.call('models.import', { source, name, precision });
     this.announce(`Importing ${source} as ${name}…`);
   }
 

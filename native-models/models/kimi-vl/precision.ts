@@ -1,0 +1,111 @@
+/**
+ * Which weight precision an import writes when the person leaves it to Kestrel (`auto`), and
+ * the note due when a folder's precision and the device it runs on do not go well together.
+ * Pure: the caller supplies the device, what the GPU probe found and the sizes.
+ *
+ * The rule: a GPU gets int4 (about a fifth of fp32's bytes for Kimi-VL-A3B, and the routed experts run in QMoE,
+ * which CPU, CUDA and WebGPU all have; plain MoE has no WebGPU kernel). The CPU keeps fp32,
+ * the tested reference, unless the fp32 weights would take more than 60% of the machine's
+ * memory — then int4, saying why. A precision asked for by name is always used as it is.
+ */
+import type { Device, ExecutionDevice } from '../../onnx/device.ts';
+
+export const IMPORT_PRECISIONS = ['auto', 'int4', 'fp16', 'fp32'] as const;
+export type ImportPrecision = (typeof IMPORT_PRECISIONS)[number];
+/**
+ * modeling-text.ts's Precision, spelled here so the app's route types (and so the renderer)
+ * need not load the graph builder; precision.test.ts has tsc check that the two are the same.
+ */
+export type Precision = Exclude<ImportPrecision, 'auto'>;
+
+/** fp32 weights above this share of the machine's memory make a CPU import int4. */
+export const CPU_MEMORY_SHARE = 0.6;
+
+type Gpu = 'cuda' | 'webgpu';
+
+export interface PrecisionFacts {
+  /** The device the model is for. */
+  readonly device: Device;
+  /**
+   * For device `auto`: why each GPU provider cannot be used here, undefined when it can
+   * (backend.ts probeGpuDevices). A provider not listed counts as unavailable.
+   */
+  readonly gpus?: Readonly<Partial<Record<Gpu, string | undefined>>>;
+  /** What the weights would take as fp32 (weights-size.ts). */
+  readonly fp32Bytes: number;
+  /** The machine's memory (os.totalmem()). */
+  readonly totalMemory: number;
+}
+
+export interface PrecisionChoice {
+  readonly precision: Precision;
+  /** One line: why this precision. */
+  readonly reason: string;
+  /** A one-line warning when the choice is likely to disappoint (set only for explicit choices). */
+  readonly note?: string;
+}
+
+const GPU_NAMES: Record<Gpu, string> = { cuda: 'CUDA', webgpu: 'WebGPU' };
+
+/** 12.4 TB, 65.6 GB, 512.0 MB, 12.3 kB: decimal units, as disks are sold. */
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1e12) return `${(bytes / 1e12).toFixed(1)} TB`;
+  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(1)} GB`;
+  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
+  return `${(bytes / 1e3).toFixed(1)} kB`;
+}
+
+/** The GPU `auto` would run on, in the order the backend tries them. */
+function detectedGpu(gpus: PrecisionFacts['gpus']): Gpu | undefined {
+  return (['cuda', 'webgpu'] as const).find((d) => gpus !== undefined && d in gpus && gpus[d] === undefined);
+}
+
+function tooBigForMemory(facts: PrecisionFacts): boolean {
+  return facts.fp32Bytes > CPU_MEMORY_SHARE * facts.totalMemory;
+}
+
+function memoryClause(facts: PrecisionFacts): string {
+  return `${formatBytes(facts.fp32Bytes)} of fp32 weights against ${CPU_MEMORY_SHARE * 100}% of this machine's ${formatBytes(facts.totalMemory)} of memory`;
+}
+
+/** The note due for `precision` on `device`, for explicit choices made at import time. */
+function explicitNote(precision: Precision, facts: PrecisionFacts): string | undefined {
+  const device = facts.device === 'auto' ? detectedGpu(facts.gpus) ?? 'cpu' : facts.device;
+  const onDevice = precisionDeviceNote(precision, device);
+  if (onDevice) return onDevice;
+  if (precision === 'fp32' && device === 'cpu' && tooBigForMemory(facts)) {
+    return `fp32 may not fit in memory (${memoryClause(facts)}); --precision int4 writes about a fifth of that`;
+  }
+  return undefined;
+}
+
+export function choosePrecision(requested: ImportPrecision, facts: PrecisionFacts): PrecisionChoice {
+  if (requested !== 'auto') {
+    const note = explicitNote(requested, facts);
+    return { precision: requested, reason: 'asked for with --precision', ...(note ? { note } : {}) };
+  }
+  if (facts.device === 'cuda' || facts.device === 'webgpu') {
+    return { precision: 'int4', reason: `for ${GPU_NAMES[facts.device]}: int4 weights are about a fifth of fp32's size and every GPU provider runs them` };
+  }
+  const found = facts.device === 'auto' ? detectedGpu(facts.gpus) : undefined;
+  if (found) {
+    return { precision: 'int4', reason: `--device auto found ${GPU_NAMES[found]}, and int4 weights are about a fifth of fp32's size` };
+  }
+  const forCpu = facts.device === 'auto' ? 'no GPU provider found, so for the CPU' : 'for the CPU';
+  if (tooBigForMemory(facts)) {
+    return { precision: 'int4', reason: `${forCpu}: fp32 would not fit comfortably (${memoryClause(facts)}), so int4` };
+  }
+  return { precision: 'fp32', reason: `${forCpu}: fp32 is the tested reference and fits (${memoryClause(facts)})` };
+}
+
+/**
+ * The note due when a folder of this precision runs on this device, else undefined. fp32 and
+ * fp16 folders run their experts in com.microsoft.MoE, which has no WebGPU kernel: onnxruntime
+ * places those nodes on the CPU, so every layer's hidden states cross between the devices.
+ */
+export function precisionDeviceNote(precision: Precision, device: ExecutionDevice): string | undefined {
+  if (device === 'webgpu' && precision !== 'int4') {
+    return `this ${precision} model's experts use com.microsoft.MoE, which has no WebGPU kernel, so they run on the CPU; re-import with \`kestrel model import --precision int4\` (its QMoE experts run on WebGPU)`;
+  }
+  return undefined;
+}

@@ -1,0 +1,27 @@
+/**
+ * How many bytes an import will write, known before it writes any: the text and vision graphs
+ * are built exactly as the importer builds them (same recipes, same precisions) with producers
+ * that are never run, and the writer's own layout rule sums their declared weights.
+ */
+import { plannedDataBytes } from '../../onnx/model-writer.ts';
+import type { KimiVLConfig } from './configuration.ts';
+import { buildTextGraph, type Precision } from './modeling-text.ts';
+import { buildVisionGraph } from './modeling-vision.ts';
+
+export interface WeightsEstimate {
+  /** text-model.onnx.data */
+  readonly text: number;
+  /** vision-model.onnx.data (MoonViT + projector, fp32 at every precision) */
+  readonly vision: number;
+  readonly total: number;
+}
+
+function unproduced(): never {
+  throw new Error('a size estimate produces no weights');
+}
+
+export function estimateWeights(config: KimiVLConfig, precision: Precision): WeightsEstimate {
+  const text = plannedDataBytes(buildTextGraph(config.text, { precision, produce: () => unproduced }).weights);
+  const vision = plannedDataBytes(buildVisionGraph(config.vision, config.text.hiddenSize, unproduced).weights);
+  return { text, vision, total: text + vision };
+}

@@ -18,7 +18,12 @@ export function registerModel(program: Command): void {
         .default('auto'),
     )
     .addOption(deviceOption('the device the model is for, which --precision auto follows (auto: a GPU if its provider is installed)'))
-    .action(async (source: string, opts: { out: string; precision: ImportPrecision; device: Device }) => {
+    .addOption(
+      new Option('--kv-cache <type>', 'the KV cache element type; auto: fp16 for a GPU (half of what crosses to CUDA each step) or an fp16 model, else fp32')
+        .choices(['auto', 'fp16', 'fp32'])
+        .default('auto'),
+    )
+    .action(async (source: string, opts: { out: string; precision: ImportPrecision; device: Device; kvCache: 'auto' | 'fp16' | 'fp32' }) => {
       const { runImport } = await import('../model/import-command.ts');
       await runImport(source, opts);
     });

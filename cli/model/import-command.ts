@@ -1,19 +1,20 @@
 import { importKimiVL, MANIFEST_FILE, type ImportPlan } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
 import { formatBytes, type ImportPrecision } from '../../native-models/models/kimi-vl/precision.ts';
 import type { Device } from '../../native-models/onnx/device.ts';
+import type { CacheType } from '../../native-models/models/kimi-vl/modeling-text.ts';
 import { ProgressBar } from './progress-bar.ts';
 import { asCliErrors } from './run-model-command.ts';
 
 /** The chosen precision and why, before the progress bar starts. */
-function showPlan({ precision, weights }: ImportPlan): void {
-  process.stderr.write(`kestrel: precision ${precision.precision} — ${precision.reason}; ${formatBytes(weights.total)} of weights to write\n`);
+function showPlan({ precision, weights, cacheType }: ImportPlan): void {
+  process.stderr.write(`kestrel: precision ${precision.precision} — ${precision.reason}; ${formatBytes(weights.total)} of weights to write; KV cache ${cacheType}\n`);
   if (precision.note) process.stderr.write(`kestrel: note: ${precision.note}\n`);
 }
 
-export async function runImport(source: string, opts: { out: string; precision: ImportPrecision; device: Device }): Promise<void> {
+export async function runImport(source: string, opts: { out: string; precision: ImportPrecision; device: Device; kvCache?: CacheType | 'auto' }): Promise<void> {
   const bar = new ProgressBar();
   const manifest = await asCliErrors(() =>
-    importKimiVL({ source, out: opts.out, precision: opts.precision, device: opts.device, onPlan: showPlan, onProgress: (p) => bar.update(p.phase, p.done, p.total, p.detail) }),
+    importKimiVL({ source, out: opts.out, precision: opts.precision, device: opts.device, cacheType: opts.kvCache, onPlan: showPlan, onProgress: (p) => bar.update(p.phase, p.done, p.total, p.detail) }),
   );
   const gb = (manifest.text.weights.bytes / 1e9).toFixed(2);
   process.stdout.write(

@@ -71,7 +71,7 @@ test('the import follows the precision asked for, else auto for the device in Se
     async run({ out, precision, device, onPlan, onProgress }) {
       seen.push({ precision, device });
       const chosen = precision === 'auto' ? (device === 'cpu' ? 'fp32' : 'int4') : precision;
-      onPlan({ precision: { precision: chosen, reason: `for ${device}` }, weights: { text: 10, vision: 2, total: 12 } });
+      onPlan({ precision: { precision: chosen, reason: `for ${device}` }, weights: { text: 10, vision: 2, total: 12 }, cacheType: 'fp32' });
       onProgress({ phase: 'converting', done: 1, total: 1, detail: 'lm_head.weight' });
       await mkdir(out, { recursive: true });
       await writeFile(join(out, 'kestrel-model.json'), JSON.stringify({ precision: chosen }));

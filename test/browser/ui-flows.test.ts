@@ -68,7 +68,7 @@ beforeAll(async () => {
       manifestFile: 'kestrel-model.json',
       async run({ out, precision, device, onPlan, onProgress }) {
         imports.push({ precision, device });
-        onPlan({ precision: { precision: precision === 'auto' ? 'fp32' : precision, reason: `scripted for ${device}` }, weights: { text: 1e9, vision: 1e8, total: 1.1e9 } });
+        onPlan({ precision: { precision: precision === 'auto' ? 'fp32' : precision, reason: `scripted for ${device}` }, weights: { text: 1e9, vision: 1e8, total: 1.1e9 }, cacheType: 'fp32' });
         for (let i = 1; i <= 20; i++) {
           onProgress({ phase: 'converting', done: i, total: 20, detail: `model.layers.${i}.mlp` });
           await new Promise((d) => setTimeout(d, 40));

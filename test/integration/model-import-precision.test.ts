@@ -38,7 +38,7 @@ const lines = (text: string) => text.trimEnd().split('\n');
 describe('kestrel model import: precision and disk space', () => {
   test('the 16B model for CUDA: int4 by default, 12.4 GB of weights', async () => {
     const r = await kestrel(['model', 'import', real, '--out', join(work.dir, 'out-cuda'), '--device', 'cuda']);
-    expect(lines(r.stderr)[0]).toBe("kestrel: precision int4 — for CUDA: int4 weights are about a fifth of fp32's size and every GPU provider runs them; 12.4 GB of weights to write");
+    expect(lines(r.stderr)[0]).toBe("kestrel: precision int4 — for CUDA: int4 weights are about a fifth of fp32's size and every GPU provider runs them; 12.4 GB of weights to write; KV cache fp16");
     // No weights in this folder: the import stops there (or at the disk check on a small disk), in one more line.
     expect(r.code).toBe(1);
     expect(lines(r.stderr)).toHaveLength(2);
@@ -49,7 +49,7 @@ describe('kestrel model import: precision and disk space', () => {
     ['cpu', 'fp16', /^asked for with --precision$/, '33.7 GB'],
   ])('the 16B model for %s as %s', async (device, precision, reason, size) => {
     const r = await kestrel(['model', 'import', real, '--out', join(work.dir, `out-${device}`), '--device', device, ...(precision === 'int4' ? [] : ['--precision', precision])]);
-    const first = lines(r.stderr)[0]!.match(/^kestrel: precision (\w+) — (.*); ([\d.]+ GB) of weights to write$/);
+    const first = lines(r.stderr)[0]!.match(/^kestrel: precision (\w+) — (.*); ([\d.]+ GB) of weights to write; KV cache fp(?:16|32)$/);
     expect(first?.[1]).toBe(precision);
     expect(first?.[2]).toMatch(reason);
     expect(first?.[3]).toBe(size);
@@ -60,7 +60,7 @@ describe('kestrel model import: precision and disk space', () => {
     const r = await kestrel(['model', 'import', huge, '--out', out]);
     expect(r.code).toBe(1);
     const [plan, refusal, ...rest] = lines(r.stderr);
-    expect(plan).toMatch(/^kestrel: precision int4 — for the CPU: fp32 would not fit comfortably \([\d.]+ TB of fp32 weights against 60% of this machine's [\d.]+ GB of memory\), so int4; [\d.]+ TB of weights to write$/);
+    expect(plan).toMatch(/^kestrel: precision int4 — for the CPU: fp32 would not fit comfortably \([\d.]+ TB of fp32 weights against 60% of this machine's [\d.]+ GB of memory\), so int4; [\d.]+ TB of weights to write; KV cache fp32$/);
     expect(refusal).toMatch(/^kestrel: not enough disk space for .*out-huge: this int4 import writes about [\d.]+ TB and [\d.]+ [GT]B is free there; free some space, choose another output folder$/);
     expect(rest).toEqual([]);
     expect(existsSync(out)).toBe(false);
@@ -70,7 +70,7 @@ describe('kestrel model import: precision and disk space', () => {
     const r = await kestrel(['model', 'import', huge, '--out', join(work.dir, 'out-huge-fp32'), '--precision', 'fp32']);
     expect(r.code).toBe(1);
     const [plan, note, refusal] = lines(r.stderr);
-    expect(plan).toMatch(/^kestrel: precision fp32 — asked for with --precision; [\d.]+ TB of weights to write$/);
+    expect(plan).toMatch(/^kestrel: precision fp32 — asked for with --precision; [\d.]+ TB of weights to write; KV cache fp32$/);
     expect(note).toMatch(/^kestrel: note: fp32 may not fit in memory \(.*\); --precision int4 writes about a fifth of that$/);
     expect(refusal).toMatch(/this fp32 import writes about [\d.]+ TB .*; free some space, choose another output folder, or import as int4 \(about [\d.]+ TB\)$/);
   });
@@ -80,10 +80,25 @@ describe('kestrel model import: precision and disk space', () => {
     const r = await kestrel(['model', 'import', ckpt.dir, '--out', out, '--device', 'webgpu', '--precision', 'fp16']);
     expect(r.code).toBe(0);
     expect(lines(r.stderr).slice(0, 2)).toEqual([
-      expect.stringMatching(/^kestrel: precision fp16 — asked for with --precision; [\d.]+ MB of weights to write$/),
+      expect.stringMatching(/^kestrel: precision fp16 — asked for with --precision; [\d.]+ MB of weights to write; KV cache fp16$/),
       "kestrel: note: this fp16 model's experts use com.microsoft.MoE, which has no WebGPU kernel, so they run on the CPU; re-import with `kestrel model import --precision int4` (its QMoE experts run on WebGPU)",
     ]);
     expect(r.stdout).toMatch(/\(fp16, 3 layers, /);
+  });
+
+  test('the KV cache is fp16 for a GPU import unless --kv-cache says otherwise; the manifest records it', async () => {
+    const cacheOf = (dir: string) => (JSON.parse(readFileSync(join(dir, 'kestrel-model.json'), 'utf8')) as { text: { cacheType: string } }).text.cacheType;
+    const gpu = join(work.dir, 'tiny-cuda');
+    const r = await kestrel(['model', 'import', ckpt.dir, '--out', gpu, '--device', 'cuda']);
+    expect(r.code).toBe(0);
+    expect(lines(r.stderr)[0]).toMatch(/^kestrel: precision int4 — for CUDA: .*; KV cache fp16$/);
+    expect(cacheOf(gpu)).toBe('fp16');
+    const asked = join(work.dir, 'tiny-cuda-fp32-cache');
+    expect((await kestrel(['model', 'import', ckpt.dir, '--out', asked, '--device', 'cuda', '--kv-cache', 'fp32'])).code).toBe(0);
+    expect(cacheOf(asked)).toBe('fp32');
+    const cpu = join(work.dir, 'tiny-cpu');
+    expect((await kestrel(['model', 'import', ckpt.dir, '--out', cpu])).code).toBe(0);
+    expect(cacheOf(cpu)).toBe('fp32');
   });
 
   test('--device auto follows the GPU probe (none on a machine without CUDA libraries or Vulkan)', async () => {

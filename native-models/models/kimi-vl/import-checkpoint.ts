@@ -67,6 +67,8 @@ export interface ImportProgress {
 export interface ImportPlan {
   readonly precision: PrecisionChoice;
   readonly weights: WeightsEstimate;
+  /** fp16 for a GPU (half of what crosses to CUDA each step, half the WebGPU memory), else the precision's own. */
+  readonly cacheType: CacheType;
 }
 
 export interface ImportOptions {
@@ -78,8 +80,8 @@ export interface ImportOptions {
   readonly device?: Device;
   /** Told the chosen precision and the sizes once they are known, before any weight is read. */
   readonly onPlan?: (plan: ImportPlan) => void;
-  /** The KV cache's element type (default: fp16 for fp16 models, else fp32). */
-  readonly cacheType?: CacheType;
+  /** The KV cache's element type; `auto` (default): fp16 for a GPU or an fp16 model, else fp32. */
+  readonly cacheType?: CacheType | 'auto';
   readonly onProgress?: (p: ImportProgress) => void;
   /** Intermediate values (graph node names such as `layers.0.output`) to expose as extra outputs. */
   readonly debugOutputs?: readonly string[];
@@ -92,20 +94,24 @@ async function hashFile(path: string): Promise<FileRecord & { path: string }> {
 }
 
 /** Reads config.json and decides the precision; for callers that show the plan before importing. */
-export function planImport(source: string, opts: Pick<ImportOptions, 'precision' | 'device'> = {}): ImportPlan & { readonly config: KimiVLConfig } {
+export function planImport(source: string, opts: Pick<ImportOptions, 'precision' | 'device' | 'cacheType'> = {}): ImportPlan & { readonly config: KimiVLConfig } {
   const dir = resolve(source);
   if (!existsSync(dir)) throw new CheckpointError(`checkpoint folder not found: ${dir}`);
   const config = parseKimiVLConfig(readJsonFile(join(dir, 'config.json'), 'config.json'));
   const requested = opts.precision ?? 'auto';
   const device = opts.device ?? 'cpu';
+  const cacheRequest = opts.cacheType ?? 'auto';
+  // Probing is only needed when `auto` must tell a GPU machine from a CPU one.
+  const gpus = device === 'auto' && (requested === 'auto' || cacheRequest === 'auto') ? probeGpuDevices() : undefined;
   const precision = choosePrecision(requested, {
     device,
-    // Probing is only needed when `auto` must tell a GPU machine from a CPU one.
-    ...(requested === 'auto' && device === 'auto' ? { gpus: probeGpuDevices() } : {}),
+    ...(gpus ? { gpus } : {}),
     fp32Bytes: estimateWeights(config, 'fp32').total,
     totalMemory: totalmem(),
   });
-  return { config, precision, weights: estimateWeights(config, precision.precision) };
+  const forGpu = device === 'cuda' || device === 'webgpu' || (gpus !== undefined && Object.values(gpus).some((missing) => missing === undefined));
+  const cacheType = cacheRequest !== 'auto' ? cacheRequest : forGpu ? 'fp16' : defaultCacheType(precision.precision);
+  return { config, precision, weights: estimateWeights(config, precision.precision), cacheType };
 }
 
 /** Refuses, before anything is written, an output filesystem without room for the whole folder. */
@@ -130,11 +136,11 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
   const plan = planImport(source, opts);
   const { config } = plan;
   const precision = plan.precision.precision;
-  const cacheType = opts.cacheType ?? defaultCacheType(precision);
+  const { cacheType } = plan;
   // Fail on tokenizer or template problems before spending minutes on weights.
   KimiTokenizer.fromDir(source, config.text.vocabSize);
   ChatTemplate.fromDir(source);
-  opts.onPlan?.({ precision: plan.precision, weights: plan.weights });
+  opts.onPlan?.({ precision: plan.precision, weights: plan.weights, cacheType: plan.cacheType });
   checkDiskSpace(opts.out, source, plan);
   const ckpt = HfCheckpoint.open(source);
   try {

@@ -134,8 +134,10 @@ describe('KV cache home', () => {
 
   test('on WebGPU the cache stays on the device: fed back as is, old buffers disposed, logits unchanged', async () => {
     const state = { live: new Set<DeviceValue>(), fedAfterDispose: 0 };
-    const gpu = await open({ device: 'webgpu' }, fakeGpuOpener(state));
+    const notes: string[] = [];
+    const gpu = await open({ device: 'webgpu', note: (line) => notes.push(line) }, fakeGpuOpener(state));
     const host = await open({});
+    expect(notes).toEqual([expect.stringMatching(/^kestrel: note: this fp32 model's experts use com.microsoft.MoE, which has no WebGPU kernel, so they run on the CPU; re-import with `kestrel model import --precision int4`/)]);
     expect(gpu.cacheHome).toBe('device');
     const got = await decode(gpu, 6);
     const want = await decode(host, 6);

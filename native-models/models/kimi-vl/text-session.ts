@@ -10,6 +10,7 @@ import { parseKimiVLConfig, type KimiVLConfig } from './configuration.ts';
 import { MANIFEST_FILE, type ModelManifest } from './import-checkpoint.ts';
 import { DeviceLatentCache, HostLatentCache, type CacheRows, type KvCache } from './latent-cache.ts';
 import { defaultCacheType, TEXT_IO } from './modeling-text.ts';
+import { precisionDeviceNote } from './precision.ts';
 
 export type { KvCache } from './latent-cache.ts';
 
@@ -63,6 +64,8 @@ export class TextSession {
     const config = parseKimiVLConfig(readJsonFile(join(dir, 'config.json'), 'config.json'));
     const presents = Array.from({ length: manifest.text.layers }, (_, i) => TEXT_IO.present(i));
     const session = await openModel(join(dir, manifest.text.graph.file), { ...opts, keepOnDevice: presents });
+    const note = session.device ? precisionDeviceNote(manifest.precision, session.device) : undefined;
+    if (note) (opts.note ?? ((line) => process.stderr.write(`${line}\n`)))(`kestrel: note: ${note}`);
     return new TextSession(dir, manifest, config, session, opts.hostCacheReads ?? 'added-rows');
   }
 

@@ -16,11 +16,9 @@ import { writeModel } from '../native-models/onnx/model-writer.ts';
 import { processImage } from '../native-models/models/kimi-vl/image-processing.ts';
 import { VisionEncoder } from '../native-models/models/kimi-vl/import-vision.ts';
 import { buildVisionGraph, type VisionWeights } from '../native-models/models/kimi-vl/modeling-vision.ts';
-import { visionTensorShapes } from '../native-models/models/kimi-vl/tensor-names.ts';
-import type { MoonViTShape } from '../native-models/models/kimi-vl/vision-reference.ts';
 import { noise } from '../test/fixtures/images/png.ts';
+import { randomVisionSource, TEXT_HIDDEN, visionShapeWith } from './vision-bench-model.ts';
 
-const textHidden = 2048;
 const MB = 1e6;
 
 interface Measured {
@@ -31,25 +29,10 @@ interface Measured {
 }
 
 async function measure(weights: VisionWeights, blocks: number): Promise<Measured> {
-  const cfg: MoonViTShape = {
-    patchSize: 14,
-    hiddenSize: 1152,
-    numAttentionHeads: 16,
-    numHiddenLayers: blocks,
-    intermediateSize: 4304,
-    initPosEmbHeight: 64,
-    initPosEmbWidth: 64,
-    mergeKernelSize: [2, 2],
-  };
-  const sizes = new Map([...visionTensorShapes(cfg, textHidden)].map(([name, dims]) => [name, dims.reduce((a, b) => a * b, 1)]));
-  const source = async function* (name: string): AsyncGenerator<Float32Array> {
-    const scale = /norm/.test(name) ? 1 : name.endsWith('.weight') ? 0.02 : 0.1;
-    const block = Float32Array.from(noise(1 << 20, name.length + 7), (v) => (v / 127.5 - 1) * scale);
-    for (let left = sizes.get(name)!; left > 0; left -= block.length) yield block.subarray(0, Math.min(left, block.length));
-  };
+  const cfg = visionShapeWith(blocks);
   const dir = mkdtempSync(join(tmpdir(), 'kestrel-bench-vision-memory-'));
   try {
-    const written = await writeModel(buildVisionGraph(cfg, textHidden, source, weights), dir, 'vision');
+    const written = await writeModel(buildVisionGraph(cfg, TEXT_HIDDEN, randomVisionSource(cfg), weights), dir, 'vision');
     const png = await sharp(noise(448 * 448 * 3, 5), { raw: { width: 448, height: 448, channels: 3 } }).png().toBuffer();
     const image = await processImage(png);
     const before = process.memoryUsage.rss();

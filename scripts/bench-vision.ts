@@ -13,33 +13,11 @@ import { writeModel } from '../native-models/onnx/model-writer.ts';
 import { processImage } from '../native-models/models/kimi-vl/image-processing.ts';
 import { VisionEncoder } from '../native-models/models/kimi-vl/import-vision.ts';
 import { buildVisionGraph } from '../native-models/models/kimi-vl/modeling-vision.ts';
-import { visionTensorShapes } from '../native-models/models/kimi-vl/tensor-names.ts';
-import type { MoonViTShape } from '../native-models/models/kimi-vl/vision-reference.ts';
 import { noise } from '../test/fixtures/images/png.ts';
+import { randomVisionSource, TEXT_HIDDEN, visionShapeWith } from './vision-bench-model.ts';
 
 const blocks = Number(process.argv[2] ?? 2);
 const REAL_BLOCKS = 27;
-const textHidden = 2048;
-const shapeWith = (layers: number): MoonViTShape => ({
-  patchSize: 14,
-  hiddenSize: 1152,
-  numAttentionHeads: 16,
-  numHiddenLayers: layers,
-  intermediateSize: 4304,
-  initPosEmbHeight: 64,
-  initPosEmbWidth: 64,
-  mergeKernelSize: [2, 2],
-});
-
-/** Finite values of a sensible size; one noise block is repeated to fill each tensor. */
-function randomSource(cfg: MoonViTShape) {
-  const sizes = new Map([...visionTensorShapes(cfg, textHidden)].map(([name, dims]) => [name, dims.reduce((a, b) => a * b, 1)]));
-  return async function* (name: string): AsyncGenerator<Float32Array> {
-    const scale = /norm/.test(name) ? 1 : name.endsWith('.weight') ? 0.02 : 0.1;
-    const block = Float32Array.from(noise(1 << 20, name.length + 7), (v) => (v / 127.5 - 1) * scale);
-    for (let left = sizes.get(name)!; left > 0; left -= block.length) yield block.subarray(0, Math.min(left, block.length));
-  };
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'kestrel-bench-vision-'));
 try {
@@ -50,8 +28,8 @@ try {
   const times: number[] = [];
   const cpuTimes: number[] = [];
   for (const layers of [1, 1 + blocks]) {
-    const cfg = shapeWith(layers);
-    const written = await writeModel(buildVisionGraph(cfg, textHidden, randomSource(cfg)), dir, `vision-${layers}`);
+    const cfg = visionShapeWith(layers);
+    const written = await writeModel(buildVisionGraph(cfg, TEXT_HIDDEN, randomVisionSource(cfg)), dir, `vision-${layers}`);
     const encoder = await VisionEncoder.open(written.modelFile, cfg);
     const feed = { pixelValues: image.pixelValues, gridHws: [image.plan.grid] };
     let best = Infinity;

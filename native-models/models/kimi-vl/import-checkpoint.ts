@@ -24,6 +24,7 @@ import { ChatTemplate } from './chat-template.ts';
 import { produceRecipe } from './weight-recipes.ts';
 import { choosePrecision, formatBytes, type ImportPrecision, type PrecisionChoice } from './precision.ts';
 import { estimateWeights, type WeightsEstimate } from './weights-size.ts';
+import { visionWeightsFor } from './modeling-vision.ts';
 
 export const MANIFEST_FILE = 'kestrel-model.json';
 export const TEXT_MODEL_NAME = 'text-model';
@@ -161,7 +162,7 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
       metadata: { source: source, precision },
       onProgress: (p) => opts.onProgress?.({ phase: 'converting', done: p.index + 1, total: p.count, detail: p.weight }),
     });
-    const vision = await writeVisionModel(ckpt, config, opts.out, (p) => opts.onProgress?.({ phase: 'converting', done: p.index + 1, total: p.count, detail: p.weight }));
+    const vision = await writeVisionModel(ckpt, config, opts.out, visionWeightsFor(precision), (p) => opts.onProgress?.({ phase: 'converting', done: p.index + 1, total: p.count, detail: p.weight }));
 
     const copied: FileRecord[] = [];
     for (const file of COPIED_FILES) {

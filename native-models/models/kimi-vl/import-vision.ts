@@ -9,7 +9,7 @@ import { openSession, type ModelSession, type SessionOptions } from '../../onnx/
 import { writeModel, type WriteProgress, type WrittenModel } from '../../onnx/model-writer.ts';
 import type { KimiVLConfig } from './configuration.ts';
 import type { ProcessedImages } from './image-processing.ts';
-import { buildVisionGraph, encodeImages } from './modeling-vision.ts';
+import { buildVisionGraph, encodeImages, type VisionWeights } from './modeling-vision.ts';
 import { visionTensorShapes } from './tensor-names.ts';
 import type { MoonViTShape } from './vision-reference.ts';
 
@@ -32,17 +32,19 @@ export function checkVisionTensors(ckpt: HfCheckpoint, config: KimiVLConfig): vo
   }
 }
 
-/** Writes `vision-model.onnx` (+ .data) for the checkpoint into `dir`. */
+/** Writes `vision-model.onnx` (+ .data) for the checkpoint into `dir`, its matrices in `weights`. */
 export async function writeVisionModel(
   ckpt: HfCheckpoint,
   config: KimiVLConfig,
   dir: string,
+  weights: VisionWeights,
   onProgress?: (p: WriteProgress) => void,
 ): Promise<WrittenModel> {
   checkVisionTensors(ckpt, config);
-  const graph = buildVisionGraph(config.vision, config.text.hiddenSize, async function* (name) {
+  const source = async function* (name: string) {
     yield* ckpt.readRows(name);
-  });
+  };
+  const graph = buildVisionGraph(config.vision, config.text.hiddenSize, source, weights);
   return writeModel(graph, dir, VISION_MODEL_NAME, { onProgress });
 }
 

@@ -5,10 +5,17 @@
  * tiny and exact. Attention is com.microsoft.MultiHeadAttention (CPU, CUDA and WebGPU have
  * it): on a 1920×1080 screenshot (4128 patches) it used 7× less CPU per block than MatMul +
  * Softmax, which materialise 16 × 4128² scores (scripts/bench-vision.ts).
+ *
+ * fp16 weights (fp16 and int4 imports): the linear layers' weights, biases and the position
+ * table are stored in fp16 and only their products run in fp16 — the activation is cast to
+ * fp16 going in and the result back to fp32 coming out. The weights themselves are never cast:
+ * onnxruntime constant-folds a Cast of an initializer into a new fp32 initializer, which would
+ * put the fp32 bytes back in memory (on a GPU, in device memory). Norms, RoPE, attention, GELU
+ * and the residual stream stay fp32, as do the graph's inputs and output.
  */
 import { GraphBuilder, attr } from '../../onnx/graph-builder.ts';
 import type { FeedValue, ModelSession } from '../../onnx/backend.ts';
-import { DataType } from '../../onnx/onnx-proto.ts';
+import { DataType, type DataTypeCode } from '../../onnx/onnx-proto.ts';
 import { concatFloat32 } from '../../numeric/float32.ts';
 import { bicubicMatrix, ropeFrequencies, type Grid, type MoonViTShape } from './vision-reference.ts';
 
@@ -26,9 +33,18 @@ export const VISION_OUTPUT = 'image_features';
 
 const EPS = 1e-5;
 const F = DataType.FLOAT;
+const F16 = DataType.FLOAT16;
+
+/** The element type of the vision tower's matrices; norms stay fp32 either way. */
+export type VisionWeights = 'fp32' | 'fp16';
+
+/** fp16 and int4 imports keep the vision matrices in fp16 (half of fp32's 1.8 GB for the 16B model). */
+export function visionWeightsFor(precision: 'fp32' | 'fp16' | 'int4'): VisionWeights {
+  return precision === 'fp32' ? 'fp32' : 'fp16';
+}
 
 /** Builds the graph for one image: [gh·gw, 3, p, p] pixel values → [gh·gw/4, text hidden] features. */
-export function buildVisionGraph(cfg: MoonViTShape, textHidden: number, source: TensorSource): GraphBuilder {
+export function buildVisionGraph(cfg: MoonViTShape, textHidden: number, source: TensorSource, weights: VisionWeights = 'fp32'): GraphBuilder {
   const g = new GraphBuilder();
   const d = cfg.hiddenSize;
   const heads = cfg.numAttentionHeads;
@@ -36,9 +52,19 @@ export function buildVisionGraph(cfg: MoonViTShape, textHidden: number, source: 
   const patchLen = 3 * cfg.patchSize * cfg.patchSize;
   const [mh, mw] = cfg.mergeKernelSize;
   const wide = d * mh * mw;
-  const weight = (hfName: string, dims: readonly number[]): string => g.weight({ name: hfName, dims, dataType: F, produce: () => source(hfName) });
+  const mat: DataTypeCode = weights === 'fp16' ? F16 : F;
+  const weight = (hfName: string, dims: readonly number[], dataType: DataTypeCode = F): string => g.weight({ name: hfName, dims, dataType, produce: () => source(hfName) });
+  /** A linear layer's weight or bias, or the position table: in the import's matrix type. */
+  const matrix = (hfName: string, dims: readonly number[]): string => weight(hfName, dims, mat);
   const shape = (name: string, dims: readonly number[]): string => g.constant(name, DataType.INT64, [dims.length], dims);
-  const gemm = (x: string, w: string, b: string, name: string): string => g.op('Gemm', [x, w, b], name, [attr.int('transB', 1)]);
+  const toMat = (x: string, name: string): string => (mat === F ? x : g.op('Cast', [x], `${name}.to_f16`, [attr.int('to', F16)]));
+  /** `op` on the matrix type's inputs; under fp16 weights the fp16 result is cast back to fp32 as `name`. */
+  const onMatrices = (opType: string, inputs: readonly string[], name: string, a: Parameters<typeof g.op>[3] = []): string => {
+    if (mat === F) return g.op(opType, inputs, name, a);
+    const half = g.op(opType, [toMat(inputs[0]!, name), ...inputs.slice(1)], `${name}.f16`, a);
+    return g.op('Cast', [half], name, [attr.int('to', F)]);
+  };
+  const gemm = (x: string, w: string, b: string, name: string): string => onMatrices('Gemm', [x, w, b], name, [attr.int('transB', 1)]);
   const layerNorm = (x: string, prefix: string, name: string): string =>
     g.op('LayerNormalization', [x, weight(`${prefix}.weight`, [d]), weight(`${prefix}.bias`, [d])], name, [attr.int('axis', -1), attr.float('epsilon', EPS)]);
 
@@ -50,16 +76,16 @@ export function buildVisionGraph(cfg: MoonViTShape, textHidden: number, source: 
   const ropeSin = g.input(VISION_INPUTS.ropeSin, F, ['patches', headDim / 2]);
 
   // Weights used outside the block loop.
-  const patchW = weight('vision_tower.patch_embed.proj.weight', [d, patchLen]);
-  const patchB = weight('vision_tower.patch_embed.proj.bias', [d]);
-  const posTable = weight('vision_tower.patch_embed.pos_emb.weight', [cfg.initPosEmbHeight, cfg.initPosEmbWidth * d]);
+  const patchW = matrix('vision_tower.patch_embed.proj.weight', [d, patchLen]);
+  const patchB = matrix('vision_tower.patch_embed.proj.bias', [d]);
+  const posTable = matrix('vision_tower.patch_embed.pos_emb.weight', [cfg.initPosEmbHeight, cfg.initPosEmbWidth * d]);
 
   // Patch embedding (the 14×14 stride-14 conv is a Linear over each flattened patch).
   const flat = g.op('Reshape', [pixels, shape('shape.patches', [-1, patchLen])], 'patch_embed.flatten');
   const embedded = gemm(flat, patchW, patchB, 'patch_embed.proj');
 
   // Position table resized to the grid: rows then columns, R_y · P · R_xᵀ.
-  const rows = g.op('MatMul', [posRows, posTable], 'pos_emb.rows'); // [gh, W0·D]
+  const rows = onMatrices('MatMul', [posRows, posTable], 'pos_emb.rows'); // [gh, W0·D]
   const rows3 = g.op('Reshape', [rows, shape('shape.pos_rows', [0, cfg.initPosEmbWidth, d])], 'pos_emb.rows_3d');
   const colsFirst = g.op('Transpose', [rows3], 'pos_emb.channels_last_to_mid', [attr.ints('perm', [0, 2, 1])]); // [gh, D, W0]
   const cols = g.op('MatMul', [colsFirst, posColsT], 'pos_emb.cols'); // [gh, D, gw]
@@ -90,7 +116,7 @@ export function buildVisionGraph(cfg: MoonViTShape, textHidden: number, source: 
   for (let n = 0; n < cfg.numHiddenLayers; n++) {
     const p = `vision_tower.encoder.blocks.${n}`;
     const l = `blocks.${n}`;
-    const qkv = gemm(layerNorm(x, `${p}.norm0`, `${l}.norm0`), weight(`${p}.wqkv.weight`, [3 * d, d]), weight(`${p}.wqkv.bias`, [3 * d]), `${l}.attn.qkv`);
+    const qkv = gemm(layerNorm(x, `${p}.norm0`, `${l}.norm0`), matrix(`${p}.wqkv.weight`, [3 * d, d]), matrix(`${p}.wqkv.bias`, [3 * d]), `${l}.attn.qkv`);
     const [q, k, v] = g.node('Split', [qkv, splitQkv], `${l}.attn.split`, { outputs: 3, attrs: [attr.int('axis', 1)] }) as [string, string, string];
     const qb = rope(q, `${l}.attn.q_rope`);
     const kb = rope(k, `${l}.attn.k_rope`);
@@ -98,11 +124,11 @@ export function buildVisionGraph(cfg: MoonViTShape, textHidden: number, source: 
     // Non-causal, no mask: the graph sees one image, so attention stays within it.
     const mixed = g.op('MultiHeadAttention', [qb, kb, vb], `${l}.attn.mha`, [attr.int('num_heads', heads)], 'com.microsoft');
     const merged = g.op('Reshape', [mixed, tokensShape], `${l}.attn.concat`);
-    x = g.op('Add', [x, gemm(merged, weight(`${p}.wo.weight`, [d, d]), weight(`${p}.wo.bias`, [d]), `${l}.attn.out`)], `${l}.attn.residual`);
+    x = g.op('Add', [x, gemm(merged, matrix(`${p}.wo.weight`, [d, d]), matrix(`${p}.wo.bias`, [d]), `${l}.attn.out`)], `${l}.attn.residual`);
 
-    const up = gemm(layerNorm(x, `${p}.norm1`, `${l}.norm1`), weight(`${p}.mlp.fc0.weight`, [cfg.intermediateSize, d]), weight(`${p}.mlp.fc0.bias`, [cfg.intermediateSize]), `${l}.mlp.fc0`);
+    const up = gemm(layerNorm(x, `${p}.norm1`, `${l}.norm1`), matrix(`${p}.mlp.fc0.weight`, [cfg.intermediateSize, d]), matrix(`${p}.mlp.fc0.bias`, [cfg.intermediateSize]), `${l}.mlp.fc0`);
     const act = g.op('Gelu', [up], `${l}.mlp.gelu_tanh`, [attr.string('approximate', 'tanh')]);
-    const down = gemm(act, weight(`${p}.mlp.fc1.weight`, [d, cfg.intermediateSize]), weight(`${p}.mlp.fc1.bias`, [d]), `${l}.mlp.fc1`);
+    const down = gemm(act, matrix(`${p}.mlp.fc1.weight`, [d, cfg.intermediateSize]), matrix(`${p}.mlp.fc1.bias`, [d]), `${l}.mlp.fc1`);
     x = g.op('Add', [x, down], `${l}.mlp.residual`);
   }
   x = layerNorm(x, 'vision_tower.encoder.final_layernorm', 'final_layernorm');
@@ -118,9 +144,9 @@ export function buildVisionGraph(cfg: MoonViTShape, textHidden: number, source: 
   // Projector: LayerNorm on each D-wide part, then linear_1 → exact GELU → linear_2.
   const normed = layerNorm(parts, 'multi_modal_projector.pre_norm', 'projector.pre_norm');
   const flatParts = g.op('Reshape', [normed, shape('shape.merged', [-1, wide])], 'projector.flatten');
-  const hidden = gemm(flatParts, weight('multi_modal_projector.linear_1.weight', [wide, wide]), weight('multi_modal_projector.linear_1.bias', [wide]), 'projector.linear_1');
+  const hidden = gemm(flatParts, matrix('multi_modal_projector.linear_1.weight', [wide, wide]), matrix('multi_modal_projector.linear_1.bias', [wide]), 'projector.linear_1');
   const act = g.op('Gelu', [hidden], 'projector.gelu');
-  const features = gemm(act, weight('multi_modal_projector.linear_2.weight', [textHidden, wide]), weight('multi_modal_projector.linear_2.bias', [textHidden]), VISION_OUTPUT);
+  const features = gemm(act, matrix('multi_modal_projector.linear_2.weight', [textHidden, wide]), matrix('multi_modal_projector.linear_2.bias', [textHidden]), VISION_OUTPUT);
   g.output(features, F, ['merged_tokens', textHidden]);
   return g;
 }

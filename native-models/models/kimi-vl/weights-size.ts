@@ -6,12 +6,12 @@
 import { plannedDataBytes } from '../../onnx/model-writer.ts';
 import type { KimiVLConfig } from './configuration.ts';
 import { buildTextGraph, type Precision } from './modeling-text.ts';
-import { buildVisionGraph } from './modeling-vision.ts';
+import { buildVisionGraph, visionWeightsFor } from './modeling-vision.ts';
 
 export interface WeightsEstimate {
   /** text-model.onnx.data */
   readonly text: number;
-  /** vision-model.onnx.data (MoonViT + projector, fp32 at every precision) */
+  /** vision-model.onnx.data (MoonViT + projector: fp32 matrices for an fp32 import, fp16 otherwise) */
   readonly vision: number;
   readonly total: number;
 }
@@ -22,6 +22,6 @@ function unproduced(): never {
 
 export function estimateWeights(config: KimiVLConfig, precision: Precision): WeightsEstimate {
   const text = plannedDataBytes(buildTextGraph(config.text, { precision, produce: () => unproduced }).weights);
-  const vision = plannedDataBytes(buildVisionGraph(config.vision, config.text.hiddenSize, unproduced).weights);
+  const vision = plannedDataBytes(buildVisionGraph(config.vision, config.text.hiddenSize, unproduced, visionWeightsFor(precision)).weights);
   return { text, vision, total: text + vision };
 }

@@ -13,6 +13,7 @@
  */
 import { GraphBuilder, INT64_MAX, attr } from '../../onnx/graph-builder.ts';
 import { INT4_BLOCK_SIZE } from '../../quantization/int4-blocks.ts';
+import { int4Embedding } from '../../quantization/int4-embedding.ts';
 import { int4Experts, int4Linear } from '../../quantization/matmul-nbits.ts';
 import { DataType, type DataTypeCode } from '../../onnx/onnx-proto.ts';
 import { isMoeLayer, KV_A_LAYERNORM_EPS, type KimiTextConfig } from './configuration.ts';
@@ -21,8 +22,8 @@ import type { WeightRecipe } from './weight-recipes.ts';
 
 /**
  * int4: dense projections as com.microsoft.MatMulNBits and routed experts as com.microsoft.QMoE
- * (block-wise 4-bit, block 32), the embedding in fp16, everything else (activations, cache,
- * absorbed kv_b, norms, router) in fp32.
+ * (block-wise 4-bit, block 32), the embedding as com.microsoft.GatherBlockQuantized (same
+ * blocks), everything else (activations, cache, absorbed kv_b, norms, router) in fp32.
  */
 export type Precision = 'fp32' | 'fp16' | 'int4';
 
@@ -145,10 +146,13 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
   };
 
   // ---- embeddings ----------------------------------------------------------------------------
-  // int4 keeps the embedding in fp16 (a lookup, no MatMul to quantise) and widens gathered rows.
-  const embed = copy('embed_tokens', [t.vocabSize, D], `${LM}.embed_tokens.weight`, int4 ? DataType.FLOAT16 : act);
-  let x = g.op('Gather', [embed, g.op('Squeeze', [ids, axis0], 'input_ids.flat')], int4 ? 'embed_f16' : 'embed', [attr.int('axis', 0)]);
-  if (int4) x = g.op('Cast', [x], 'embed', [attr.int('to', F32)]);
+  // int4 stores the table in the MatMulNBits block layout (asymmetric) and dequantises only the
+  // rows it gathers, into fp32.
+  const flatIds = g.op('Squeeze', [ids, axis0], 'input_ids.flat');
+  const embedRecipe: WeightRecipe = { kind: 'copy', tensor: `${LM}.embed_tokens.weight` };
+  let x = int4
+    ? int4Embedding(g, 'embed_tokens', t.vocabSize, D, opts.produce(embedRecipe))(flatIds, 'embed')
+    : g.op('Gather', [weight('embed_tokens', [t.vocabSize, D], embedRecipe), flatIds], 'embed', [attr.int('axis', 0)]);
   // Image features replace the <|media_pad|> embeddings (KIMI-VL-FACTS §3.3); text-only calls feed none.
   const imageFeatures = toAct(g.input(TEXT_IO.imageFeatures, F32, ['image_tokens', D]), 'image.features');
   const imageRows = g.op('Unsqueeze', [g.input(TEXT_IO.imagePositions, I64, ['image_tokens']), i64('axes.image', [1])], 'image.positions');

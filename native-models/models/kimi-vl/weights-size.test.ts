@@ -101,8 +101,9 @@ function independentCount(precision: Precision): { bytes: number; weights: numbe
       bytes += 4 * n;
       weights += 1;
     } else if (role === 'embed') {
-      bytes += (precision === 'fp32' ? 4 : 2) * n;
-      weights += 1;
+      // int4: the MatMulNBits blocks again (GatherBlockQuantized), codes, scales and zero points.
+      bytes += precision === 'int4' ? nbits(shape[0]!, shape[1]!, true) : act * n;
+      weights += precision === 'int4' ? 3 : 1;
     } else if (role === 'kv_b') {
       bytes += act * n; // split into the absorbed k and v halves, never quantised
       weights += 2;
@@ -136,8 +137,8 @@ describe('the estimate for Kimi-VL-A3B-Instruct', () => {
 
   test('the sizes the README quotes', () => {
     const gb = (p: Precision) => Number((estimateWeights(REAL_CONFIG, p).total / 1e9).toFixed(1));
-    expect([gb('fp32'), gb('fp16'), gb('int4')]).toEqual([65.6, 33.7, 12.4]);
-    expect((estimateWeights(REAL_CONFIG, 'int4').text / 1e9).toFixed(2)).toBe('10.66');
+    expect([gb('fp32'), gb('fp16'), gb('int4')]).toEqual([65.6, 33.7, 12]);
+    expect((estimateWeights(REAL_CONFIG, 'int4').text / 1e9).toFixed(2)).toBe('10.20');
     expect((estimateWeights(REAL_CONFIG, 'int4').vision / 1e9).toFixed(2)).toBe('1.79');
   });
 });

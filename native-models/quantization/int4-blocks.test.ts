@@ -6,7 +6,7 @@ import { GraphBuilder, attr } from '../onnx/graph-builder.ts';
 import { writeModel } from '../onnx/model-writer.ts';
 import { DataType } from '../onnx/onnx-proto.ts';
 import { SeededRandom } from '../numeric/random.ts';
-import { dequantizeInt4, int4Code, int4ZeroPoint, quantizeInt4 } from './int4-blocks.ts';
+import { dequantizeInt4, int4BlockSize, int4Code, int4ZeroPoint, quantizeInt4 } from './int4-blocks.ts';
 import { int4Experts, int4Linear } from './matmul-nbits.ts';
 
 const t = tempDir('int4');
@@ -73,21 +73,24 @@ describe('block-wise int4 packing', () => {
 
 describe('int4 weights in onnxruntime', () => {
   test.each([
-    ['asymmetric (zero points)', false],
-    ['symmetric (implicit zero point 8)', true],
-  ])('MatMulNBits %s equals a plain matmul on the dequantised weights to 1e-5', async (label, symmetric) => {
-    const m = 3, n = 7, k = 96 + 16;
+    ['asymmetric (zero points), K 112: block 32', false, 96 + 16, 32],
+    ['symmetric (implicit zero point 8), K 112: block 32', true, 96 + 16, 32],
+    ['asymmetric (zero points), K 192: block 64', false, 192, 64],
+    ['symmetric (implicit zero point 8), K 192: block 64', true, 192, 64],
+  ])('MatMulNBits %s equals a plain matmul on the dequantised weights to 1e-5', async (label, symmetric, k, blockSize) => {
+    const m = 3, n = 7;
+    expect(int4BlockSize(k)).toBe(blockSize);
     const w = random(n * k, 5);
     const g = new GraphBuilder();
     const x = g.input('x', DataType.FLOAT, [m, k]);
     const linear = int4Linear(g, 'proj', n, k, async function* () { yield w.subarray(0, 5); yield w.subarray(5, 3 * k + 7); yield w.subarray(3 * k + 7); }, { symmetric });
     g.output(linear(x, 'y'), DataType.FLOAT, [m, n]);
-    const written = await writeModel(g, t.dir, `nbits-${symmetric}`);
+    const written = await writeModel(g, t.dir, `nbits-${symmetric}-${k}`);
     const session = await openSession(written.modelFile);
     const xv = random(m * k, 9);
     const { y } = await session.run({ x: { type: 'float32', data: xv, dims: [m, k] } });
     await session.release();
-    const expected = matmulT(xv, dequantizeInt4(quantizeInt4(w, n, k, { symmetric })), m, n, k);
+    const expected = matmulT(xv, dequantizeInt4(quantizeInt4(w, n, k, { symmetric, blockSize })), m, n, k);
     expect(y!.dims).toEqual([m, n]);
     const diff = maxAbsDiff(y!.data as Float32Array, expected);
     expect(diff, label).toBeLessThan(1e-5);
@@ -95,8 +98,12 @@ describe('int4 weights in onnxruntime', () => {
     expect(maxAbsDiff(y!.data as Float32Array, matmulT(xv, w, m, n, k))).toBeLessThan(0.5);
   });
 
-  test('QMoE with 4-bit block-wise experts equals the experts computed on dequantised weights to 1e-5', async () => {
-    const E = 4, D = 64, I = 32, T = 3, K = 2;
+  test.each([
+    [32, 64, 32],
+    [64, 128, 64],
+  ])('QMoE with 4-bit experts in blocks of %i (hidden %i, intermediate %i) equals the experts computed on dequantised weights to 1e-5', async (blockSize, D, I) => {
+    const E = 4, T = 3, K = 2;
+    expect(int4BlockSize(D, I)).toBe(blockSize);
     const gate = Array.from({ length: E }, (_, e) => random(I * D, 100 + e));
     const up = Array.from({ length: E }, (_, e) => random(I * D, 200 + e));
     const down = Array.from({ length: E }, (_, e) => random(D * I, 300 + e));
@@ -111,14 +118,14 @@ describe('int4 weights in onnxruntime', () => {
     const g = new GraphBuilder();
     const x = g.input('x', DataType.FLOAT, [T, D]);
     const r = g.input('router', DataType.FLOAT, [T, E]);
-    const [w1, s1] = int4Experts(g, 'fc1', E, 2 * I, D, async function* () { yield* fc1; });
-    const [w2, s2] = int4Experts(g, 'fc2', E, D, I, async function* () { yield* down; });
+    const [w1, s1] = int4Experts(g, 'fc1', E, 2 * I, D, async function* () { yield* fc1; }, blockSize);
+    const [w2, s2] = int4Experts(g, 'fc2', E, D, I, async function* () { yield* down; }, blockSize);
     const y = g.op('QMoE', [x, r, w1, s1, '', w2, s2], 'moe', [
-      attr.int('k', K), attr.int('expert_weight_bits', 4), attr.int('block_size', 32), attr.string('activation_type', 'swiglu'),
+      attr.int('k', K), attr.int('expert_weight_bits', 4), attr.int('block_size', blockSize), attr.string('activation_type', 'swiglu'),
       attr.int('swiglu_fusion', 1), attr.int('normalize_routing_weights', 1), attr.float('activation_alpha', 1), attr.float('activation_beta', 0), attr.float('swiglu_limit', 3.4e38),
     ], 'com.microsoft');
     g.output(y, DataType.FLOAT, [T, D]);
-    const written = await writeModel(g, t.dir, 'qmoe');
+    const written = await writeModel(g, t.dir, `qmoe-${blockSize}`);
     const session = await openSession(written.modelFile);
     const xv = random(T * D, 1);
     const chosen = [[0, 2], [3, 1], [1, 2]];
@@ -127,7 +134,7 @@ describe('int4 weights in onnxruntime', () => {
     chosen.forEach((c, tok) => c.forEach((e, j) => (router[tok * E + e] = Math.log(weights[tok]![j]!))));
     const out = await session.run({ x: { type: 'float32', data: xv, dims: [T, D] }, router: { type: 'float32', data: router, dims: [T, E] } });
     await session.release();
-    const dq = (w: Float32Array, n: number, k: number) => dequantizeInt4(quantizeInt4(w, n, k, { symmetric: true }));
+    const dq = (w: Float32Array, n: number, k: number) => dequantizeInt4(quantizeInt4(w, n, k, { symmetric: true, blockSize }));
     const expected = new Float32Array(T * D);
     for (let tok = 0; tok < T; tok++) {
       const xt = xv.subarray(tok * D, (tok + 1) * D);

@@ -14,6 +14,15 @@
 
 export const INT4_BLOCK_SIZE = 32;
 
+/**
+ * The block size an import uses for weights read along `widths` (K): 64 when every one is a
+ * multiple of 64 — half the scales and zero points of 32, about 11% fewer bytes — else 32.
+ * Kimi-VL-A3B's widths all are; the tiny test checkpoint's are partly not, so both are exercised.
+ */
+export function int4BlockSize(...widths: number[]): number {
+  return widths.every((k) => k % 64 === 0) ? 64 : INT4_BLOCK_SIZE;
+}
+
 export interface Int4Weight {
   readonly n: number;
   readonly k: number;

@@ -7,12 +7,12 @@
  */
 import { attr, type GraphBuilder } from '../onnx/graph-builder.ts';
 import { DataType } from '../onnx/onnx-proto.ts';
-import { INT4_BLOCK_SIZE, type Int4Weight } from './int4-blocks.ts';
+import { int4BlockSize, type Int4Weight } from './int4-blocks.ts';
 import { quantizeStream, shared, type Fp32Source } from './matmul-nbits.ts';
 
 /** Declares a [rows, width] table under `name`; returns `gather(ids, nodeName)` → fp32 [...ids, width]. */
 export function int4Embedding(g: GraphBuilder, name: string, rows: number, width: number, source: Fp32Source) {
-  const blockSize = INT4_BLOCK_SIZE;
+  const blockSize = int4BlockSize(width);
   if (width % blockSize !== 0) throw new Error(`${name}: GatherBlockQuantized needs the row width (${width}) to be a multiple of the int4 block size ${blockSize}`);
   const blocks = width / blockSize;
   const get = shared(() => quantizeStream(source, rows, width, { blockSize, symmetric: false }, name), 3);

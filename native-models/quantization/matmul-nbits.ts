@@ -7,7 +7,7 @@
  */
 import { attr, type GraphBuilder } from '../onnx/graph-builder.ts';
 import { DataType } from '../onnx/onnx-proto.ts';
-import { INT4_BLOCK_SIZE, quantizeInt4, type Int4Options, type Int4Weight } from './int4-blocks.ts';
+import { int4BlockSize, quantizeInt4, type Int4Options, type Int4Weight } from './int4-blocks.ts';
 
 export type Fp32Source = () => AsyncIterable<Float32Array>;
 
@@ -67,7 +67,7 @@ export function shared<T>(compute: () => Promise<T>, consumers: number): () => P
  * returns `apply(x, nodeName)` computing x · Wᵀ, like Gemm with transB.
  */
 export function int4Linear(g: GraphBuilder, name: string, n: number, k: number, source: Fp32Source, opts: { symmetric?: boolean } = {}) {
-  const blockSize = INT4_BLOCK_SIZE;
+  const blockSize = int4BlockSize(k);
   const blocks = Math.ceil(k / blockSize);
   const symmetric = opts.symmetric ?? false;
   const get = shared(() => quantizeStream(source, n, k, { blockSize, symmetric }, name), symmetric ? 2 : 3);
@@ -85,10 +85,10 @@ export function int4Linear(g: GraphBuilder, name: string, n: number, k: number, 
 /**
  * Declares experts stacked as [E, N, K] (one expert per produced chunk) as QMoE's symmetric
  * 4-bit initializers: codes uint8 [E, N, K / 2] and block scales [E, N, K / blockSize].
- * Returns the two names in QMoE's input order.
+ * Returns the two names in QMoE's input order. QMoE has one block size for fc1 and fc2, so the
+ * caller picks it from both widths (`int4BlockSize(hidden, intermediate)`).
  */
-export function int4Experts(g: GraphBuilder, name: string, experts: number, n: number, k: number, source: Fp32Source): [weights: string, scales: string] {
-  const blockSize = INT4_BLOCK_SIZE;
+export function int4Experts(g: GraphBuilder, name: string, experts: number, n: number, k: number, source: Fp32Source, blockSize: number): [weights: string, scales: string] {
   if (k % blockSize !== 0) throw new Error(`${name}: QMoE needs the input width (${k}) to be a multiple of the int4 block size ${blockSize}`);
   const get = shared(async () => {
     const all: Int4Weight[] = [];

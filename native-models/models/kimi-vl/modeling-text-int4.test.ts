@@ -1,14 +1,15 @@
-import { cpSync, rmSync, statSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { tinyCheckpoint, tempDir } from '../../../test/harness/tiny-checkpoint.ts';
 import { HfCheckpoint } from '../../checkpoint/hf-checkpoint.ts';
 import { writeSafetensors } from '../../checkpoint/safetensors-writer.ts';
-import { float16ToFloat32, float32ToFloat16 } from '../../numeric/half.ts';
-import { dequantizeInt4, quantizeInt4 } from '../../quantization/int4-blocks.ts';
+import { dequantizeInt4, int4BlockSize, quantizeInt4 } from '../../quantization/int4-blocks.ts';
 import { formatDrift, measureLogitDrift } from '../../quantization/logit-drift.ts';
 import { ChatTemplate } from './chat-template.ts';
+import { parseKimiVLConfig } from './configuration.ts';
 import { importKimiVL } from './import-checkpoint.ts';
+import { buildTextGraph } from './modeling-text.ts';
 import { TextSession } from './text-session.ts';
 import { KimiTokenizer } from './tokenization.ts';
 
@@ -40,41 +41,51 @@ afterAll(async () => {
 });
 
 describe('int4 import of the tiny checkpoint', () => {
-  test('the graph uses MatMulNBits and QMoE, and the weights file shrinks', () => {
+  test('the graph uses MatMulNBits, QMoE and GatherBlockQuantized, and the weights file shrinks', () => {
     expect(int4.manifest.precision).toBe('int4');
+    const ops = new Set(buildTextGraph(parseKimiVLConfig(JSON.parse(readFileSync(join(ckpt.dir, 'config.json'), 'utf8'))).text, { precision: 'int4', produce: () => async function* () {} }).nodes.map((n) => n.opType));
+    for (const op of ['MatMulNBits', 'QMoE', 'GatherBlockQuantized']) expect(ops).toContain(op);
+    expect(ops).not.toContain('Gather'); // no fp table lookup left
     const ratio = int4.manifest.text.weights.bytes / fp32.manifest.text.weights.bytes;
     console.log(`int4/fp32 text weights: ${int4.manifest.text.weights.bytes} / ${fp32.manifest.text.weights.bytes} bytes = ${ratio.toFixed(3)}`);
     expect(statSync(join(out.dir, 'int4', 'text-model.onnx.data')).size).toBe(int4.manifest.text.weights.bytes);
-    expect(ratio).toBeLessThan(0.4);
+    // Under a fifth: the real-size vocabulary's embedding, most of the tiny model, is int4 too.
+    expect(ratio).toBeLessThan(0.2);
   });
 
   test('logits drift against fp32 stays bounded and the top token agrees on most prompts', async () => {
     const drift = await measureLogitDrift(fp32, int4, prompts);
     console.log(`int4 vs fp32 logit drift (tiny checkpoint):\n${formatDrift(drift)}`);
     expect(drift.worstRelative).toBeGreaterThan(0); // it really is a different (quantised) model
-    // Stated bound for this random 3-layer model (uniform weights, 4 bits, block 32): every logit
-    // within 40% of the largest fp32 logit (measured 16–31%), the top token agreeing on ≥ 3 of 4.
-    expect(drift.worstRelative).toBeLessThan(0.4);
+    // Stated bound for this random 3-layer model (uniform weights, 4 bits, blocks of 64 or 32):
+    // every logit within 70% of the largest fp32 logit, the top token agreeing on ≥ 3 of 4.
+    // Measured 18–60% since the embedding is int4 too (16–31% with it in fp16 and block 32
+    // throughout): its uniform random rows are int4's worst case and this chaotic model
+    // amplifies input noise.
+    expect(drift.worstRelative).toBeLessThan(0.7);
     expect(drift.top1Agreement).toBeGreaterThanOrEqual(0.75);
   });
 
   test('the int4 graph computes exactly the fp32 model whose weights are the dequantised int4 values', async () => {
-    // A checkpoint holding what int4 import keeps: dense projections and lm_head dequantised
-    // (asymmetric), routed experts dequantised (symmetric, as QMoE), the embedding through fp16.
+    // A checkpoint holding what int4 import keeps: the embedding, dense projections and lm_head
+    // dequantised (asymmetric), routed experts dequantised (symmetric, as QMoE).
     // Imported as fp32 it must match the int4 import — so all the drift above is quantisation,
     // none of it layout (rope row order, gate/up interleave, block order, nibble order).
     const dir = join(out.dir, 'dequantised-ckpt');
     cpSync(ckpt.dir, dir, { recursive: true });
     rmSync(join(dir, 'model.safetensors'));
     const src = HfCheckpoint.open(ckpt.dir);
+    // Blocks of 64 where the input width allows (the experts' one size must suit fc1 and fc2):
+    // this checkpoint has widths of both kinds.
+    const text = parseKimiVLConfig(JSON.parse(readFileSync(join(ckpt.dir, 'config.json'), 'utf8'))).text;
+    const expertBlock = int4BlockSize(text.hiddenSize, text.moeIntermediateSize);
     const tensors = src.tensorNames.map((name) => {
       const shape = src.info(name).shape;
       const values = src.read(name);
-      const dense = /(q_proj|kv_a_proj_with_mqa|o_proj|mlp\.(gate|up|down)_proj|shared_experts\.\w+|lm_head)\.weight$/.test(name) && name.startsWith('language_model.');
+      const dense = /(embed_tokens|q_proj|kv_a_proj_with_mqa|o_proj|mlp\.(gate|up|down)_proj|shared_experts\.\w+|lm_head)\.weight$/.test(name) && name.startsWith('language_model.');
       const expert = /\.experts\.\d+\.\w+\.weight$/.test(name);
       let kept = values;
-      if (dense || expert) kept = dequantizeInt4(quantizeInt4(values, shape[0]!, shape[1]!, { symmetric: expert }));
-      else if (name.endsWith('embed_tokens.weight')) kept = float16ToFloat32(float32ToFloat16(values));
+      if (dense || expert) kept = dequantizeInt4(quantizeInt4(values, shape[0]!, shape[1]!, { symmetric: expert, blockSize: expert ? expertBlock : int4BlockSize(shape[1]!) }));
       return { name, dtype: 'F32' as const, shape, values: () => [kept] };
     });
     src.close();

@@ -12,7 +12,8 @@
  * as log-weights, so the op's softmax renormalisation reproduces the normalised weights exactly.
  */
 import { GraphBuilder, INT64_MAX, attr } from '../../onnx/graph-builder.ts';
-import { INT4_BLOCK_SIZE } from '../../quantization/int4-blocks.ts';
+import { int4BlockSize } from '../../quantization/int4-blocks.ts';
+import { int4Embedding } from '../../quantization/int4-embedding.ts';
 import { int4Experts, int4Linear } from '../../quantization/matmul-nbits.ts';
 import { DataType, type DataTypeCode } from '../../onnx/onnx-proto.ts';
 import { isMoeLayer, KV_A_LAYERNORM_EPS, type KimiTextConfig } from './configuration.ts';
@@ -21,8 +22,8 @@ import type { WeightRecipe } from './weight-recipes.ts';
 
 /**
  * int4: dense projections as com.microsoft.MatMulNBits and routed experts as com.microsoft.QMoE
- * (block-wise 4-bit, block 32), the embedding in fp16, everything else (activations, cache,
- * absorbed kv_b, norms, router) in fp32.
+ * (block-wise 4-bit, block 64 where the input width allows, else 32), the embedding as com.microsoft.GatherBlockQuantized (same
+ * blocks), everything else (activations, cache, absorbed kv_b, norms, router) in fp32.
  */
 export type Precision = 'fp32' | 'fp16' | 'int4';
 
@@ -145,10 +146,13 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
   };
 
   // ---- embeddings ----------------------------------------------------------------------------
-  // int4 keeps the embedding in fp16 (a lookup, no MatMul to quantise) and widens gathered rows.
-  const embed = copy('embed_tokens', [t.vocabSize, D], `${LM}.embed_tokens.weight`, int4 ? DataType.FLOAT16 : act);
-  let x = g.op('Gather', [embed, g.op('Squeeze', [ids, axis0], 'input_ids.flat')], int4 ? 'embed_f16' : 'embed', [attr.int('axis', 0)]);
-  if (int4) x = g.op('Cast', [x], 'embed', [attr.int('to', F32)]);
+  // int4 stores the table in the MatMulNBits block layout (asymmetric) and dequantises only the
+  // rows it gathers, into fp32.
+  const flatIds = g.op('Squeeze', [ids, axis0], 'input_ids.flat');
+  const embedRecipe: WeightRecipe = { kind: 'copy', tensor: `${LM}.embed_tokens.weight` };
+  let x = int4
+    ? int4Embedding(g, 'embed_tokens', t.vocabSize, D, opts.produce(embedRecipe))(flatIds, 'embed')
+    : g.op('Gather', [weight('embed_tokens', [t.vocabSize, D], embedRecipe), flatIds], 'embed', [attr.int('axis', 0)]);
   // Image features replace the <|media_pad|> embeddings (KIMI-VL-FACTS §3.3); text-only calls feed none.
   const imageFeatures = toAct(g.input(TEXT_IO.imageFeatures, F32, ['image_tokens', D]), 'image.features');
   const imageRows = g.op('Unsqueeze', [g.input(TEXT_IO.imagePositions, I64, ['image_tokens']), i64('axes.image', [1])], 'image.positions');
@@ -223,9 +227,11 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
     const bias = copy(`${m}.gate.e_score_correction_bias`, [E], `${hf}.gate.e_score_correction_bias`, F32);
     const fc1Recipe: WeightRecipe = { kind: 'experts-fc1', prefix: `${hf}.experts`, experts: E };
     const fc2Recipe: WeightRecipe = { kind: 'experts-fc2', prefix: `${hf}.experts`, experts: E };
-    // int4: QMoE takes each fc as packed codes + block scales (symmetric, zero point 8).
-    const [fc1, fc1Scales] = int4 ? int4Experts(g, `${m}.experts.fc1`, E, 2 * I, D, opts.produce(fc1Recipe)) : [weight(`${m}.experts.fc1`, [E, 2 * I, D], fc1Recipe), undefined];
-    const [fc2, fc2Scales] = int4 ? int4Experts(g, `${m}.experts.fc2`, E, D, I, opts.produce(fc2Recipe)) : [weight(`${m}.experts.fc2`, [E, D, I], fc2Recipe), undefined];
+    // int4: QMoE takes each fc as packed codes + block scales (symmetric, zero point 8), one
+    // block size for both.
+    const block = int4BlockSize(D, I);
+    const [fc1, fc1Scales] = int4 ? int4Experts(g, `${m}.experts.fc1`, E, 2 * I, D, opts.produce(fc1Recipe), block) : [weight(`${m}.experts.fc1`, [E, 2 * I, D], fc1Recipe), undefined];
+    const [fc2, fc2Scales] = int4 ? int4Experts(g, `${m}.experts.fc2`, E, D, I, opts.produce(fc2Recipe), block) : [weight(`${m}.experts.fc2`, [E, D, I], fc2Recipe), undefined];
 
     const scores = g.op('Sigmoid', [linear(toF32(h, `${m}.router_input`), router, `${m}.router_logits`)], `${m}.router_scores`);
     const choice = g.op('Add', [scores, bias], `${m}.router_choice`);
@@ -238,7 +244,7 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
     const blocked = g.op('Expand', [scalar(`${m}.router_blocked`, -Infinity, F32), g.op('Shape', [scores], `${m}.router_shape`)], `${m}.router_blocked_full`);
     const logits = g.op('ScatterElements', [blocked, chosen, g.op('Log', [weights], `${m}.router_log_weights`)], `${m}.router_probs`, [attr.int('axis', -1)]);
     const moeInputs = fc1Scales && fc2Scales ? [h, logits, fc1, fc1Scales, '', fc2, fc2Scales] : [h, toAct(logits, `${m}.router_probs_act`), fc1, '', fc2];
-    const quantAttrs = int4 ? [attr.int('expert_weight_bits', 4), attr.int('block_size', INT4_BLOCK_SIZE)] : [];
+    const quantAttrs = int4 ? [attr.int('expert_weight_bits', 4), attr.int('block_size', block)] : [];
     const routed = g.op(int4 ? 'QMoE' : 'MoE', moeInputs, `${m}.experts`, [
       ...quantAttrs,
       attr.int('k', t.numExpertsPerTok),

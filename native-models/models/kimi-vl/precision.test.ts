@@ -14,7 +14,7 @@ const TINY = 2.1e6;
 type Row = [what: string, requested: ImportPrecision, facts: PrecisionFacts, precision: Precision, reason: RegExp, note?: RegExp];
 
 const rows: Row[] = [
-  ['cuda → int4', 'auto', { device: 'cuda', fp32Bytes: TINY, totalMemory: 24 * GiB }, 'int4', /^for CUDA: int4 weights are about a fifth of fp32's size/],
+  ['cuda → int4', 'auto', { device: 'cuda', fp32Bytes: TINY, totalMemory: 24 * GiB }, 'int4', /^for CUDA: int4 weights are about a sixth of fp32's size/],
   ['webgpu → int4', 'auto', { device: 'webgpu', fp32Bytes: TINY, totalMemory: 24 * GiB }, 'int4', /^for WebGPU: /],
   ['cuda with a huge machine → still int4', 'auto', { device: 'cuda', fp32Bytes: BIG, totalMemory: 1024 * GiB }, 'int4', /^for CUDA/],
   ['auto, CUDA found', 'auto', { device: 'auto', gpus: { cuda: undefined, webgpu: NO_VULKAN }, fp32Bytes: TINY, totalMemory: 24 * GiB }, 'int4', /^--device auto found CUDA/],
@@ -30,7 +30,7 @@ const rows: Row[] = [
   ['cpu, exactly 60% still fits', 'auto', { device: 'cpu', fp32Bytes: 60, totalMemory: 100 }, 'fp32', /fits/],
   ['cpu, just over 60% does not', 'auto', { device: 'cpu', fp32Bytes: 60.001, totalMemory: 100 }, 'int4', /would not fit/],
   ['explicit fp32 on cpu, fits: no note', 'fp32', { device: 'cpu', fp32Bytes: TINY, totalMemory: 24 * GiB }, 'fp32', /^asked for with --precision$/],
-  ['explicit fp32 on cpu, too big: kept, with a note', 'fp32', { device: 'cpu', fp32Bytes: BIG, totalMemory: 24 * GiB }, 'fp32', /^asked for/, /^fp32 may not fit in memory \(65\.6 GB .*\); --precision int4 writes about a fifth of that$/],
+  ['explicit fp32 on cpu, too big: kept, with a note', 'fp32', { device: 'cpu', fp32Bytes: BIG, totalMemory: 24 * GiB }, 'fp32', /^asked for/, /^fp32 may not fit in memory \(65\.6 GB .*\); --precision int4 writes about a sixth of that$/],
   ['explicit fp16 for webgpu: kept, MoE note', 'fp16', { device: 'webgpu', fp32Bytes: TINY, totalMemory: 24 * GiB }, 'fp16', /^asked for/, /fp16 model's experts use com\.microsoft\.MoE, which has no WebGPU kernel, so they run on the CPU; re-import with `kestrel model import --precision int4`/],
   ['explicit fp32 with auto finding only WebGPU: MoE note', 'fp32', { device: 'auto', gpus: { cuda: NO_CUDA, webgpu: undefined }, fp32Bytes: TINY, totalMemory: 24 * GiB }, 'fp32', /^asked for/, /fp32 model's experts use com\.microsoft\.MoE/],
   ['explicit fp16 for cuda: no note', 'fp16', { device: 'cuda', fp32Bytes: BIG, totalMemory: 24 * GiB }, 'fp16', /^asked for/],

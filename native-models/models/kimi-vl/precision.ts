@@ -3,7 +3,7 @@
  * the note due when a folder's precision and the device it runs on do not go well together.
  * Pure: the caller supplies the device, what the GPU probe found and the sizes.
  *
- * The rule: a GPU gets int4 (about a fifth of fp32's bytes for Kimi-VL-A3B, and the routed experts run in QMoE,
+ * The rule: a GPU gets int4 (about a sixth of fp32's bytes for Kimi-VL-A3B, and the routed experts run in QMoE,
  * which CPU, CUDA and WebGPU all have; plain MoE has no WebGPU kernel). The CPU keeps fp32,
  * the tested reference, unless the fp32 weights would take more than 60% of the machine's
  * memory — then int4, saying why. A precision asked for by name is always used as it is.
@@ -74,7 +74,7 @@ function explicitNote(precision: Precision, facts: PrecisionFacts): string | und
   const onDevice = precisionDeviceNote(precision, device);
   if (onDevice) return onDevice;
   if (precision === 'fp32' && device === 'cpu' && tooBigForMemory(facts)) {
-    return `fp32 may not fit in memory (${memoryClause(facts)}); --precision int4 writes about a fifth of that`;
+    return `fp32 may not fit in memory (${memoryClause(facts)}); --precision int4 writes about a sixth of that`;
   }
   return undefined;
 }
@@ -85,11 +85,11 @@ export function choosePrecision(requested: ImportPrecision, facts: PrecisionFact
     return { precision: requested, reason: 'asked for with --precision', ...(note ? { note } : {}) };
   }
   if (facts.device === 'cuda' || facts.device === 'webgpu') {
-    return { precision: 'int4', reason: `for ${GPU_NAMES[facts.device]}: int4 weights are about a fifth of fp32's size and every GPU provider runs them` };
+    return { precision: 'int4', reason: `for ${GPU_NAMES[facts.device]}: int4 weights are about a sixth of fp32's size and every GPU provider runs them` };
   }
   const found = facts.device === 'auto' ? detectedGpu(facts.gpus) : undefined;
   if (found) {
-    return { precision: 'int4', reason: `--device auto found ${GPU_NAMES[found]}, and int4 weights are about a fifth of fp32's size` };
+    return { precision: 'int4', reason: `--device auto found ${GPU_NAMES[found]}, and int4 weights are about a sixth of fp32's size` };
   }
   const forCpu = facts.device === 'auto' ? 'no GPU provider found, so for the CPU' : 'for the CPU';
   if (tooBigForMemory(facts)) {

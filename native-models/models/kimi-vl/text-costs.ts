@@ -18,9 +18,10 @@ export interface DecodeCost {
 
 export function decodeCost(t: KimiTextConfig, precision: Precision): DecodeCost {
   const width = precision === 'fp16' ? 2 : 4; // activations and cache (int4 keeps them fp32)
-  // int4: 4-bit codes + an fp32 scale and a 4-bit zero point per 32 weights (embedding and
-  // absorbed kv_b are not quantised; this is the bulk figure).
-  const weightWidth = precision === 'int4' ? (4 + 32 / 32 + 4 / 32) / 8 : width;
+  // int4: 4-bit codes + an fp32 scale and a 4-bit zero point per block of 64 weights (the
+  // block size when widths are multiples of 64, as Kimi-VL-A3B's are; absorbed kv_b is not
+  // quantised; this is the bulk figure).
+  const weightWidth = precision === 'int4' ? (4 + 32 / 64 + 4 / 64) / 8 : width;
   const D = t.hiddenSize;
   const H = t.numAttentionHeads;
   const qHead = t.qkNopeHeadDim + t.qkRopeHeadDim;

@@ -81,7 +81,7 @@ const count = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 /**
  * Bytes the tensors take when stored as an import stores them (DESIGN.md and the int4 layout
- * in int4-blocks.ts: 4-bit codes, an fp32 scale per 32 weights, plus a 4-bit zero point per
+ * in int4-blocks.ts: 4-bit codes, an fp32 scale per block of 64 weights, plus a 4-bit zero point per
  * block for MatMulNBits; QMoE is symmetric), before page alignment, and how many ONNX weights
  * they become (each may be preceded by < 4096 bytes of alignment).
  */
@@ -89,9 +89,10 @@ function independentCount(precision: Precision): { bytes: number; weights: numbe
   const act = precision === 'fp16' ? 2 : 4;
   let bytes = 0;
   let weights = 0;
+  // Every input width of this model is a multiple of 64, so every int4 block holds 64 values.
   const nbits = (n: number, k: number, zeroPoints: boolean) => {
-    const blocks = Math.ceil(k / 32);
-    return n * blocks * 16 + n * blocks * 4 + (zeroPoints ? n * Math.ceil(blocks / 2) : 0);
+    const blocks = Math.ceil(k / 64);
+    return n * blocks * 32 + n * blocks * 4 + (zeroPoints ? n * Math.ceil(blocks / 2) : 0);
   };
   for (const { name, shape, role } of factsTensorList()) {
     const n = count(shape);
@@ -105,8 +106,9 @@ function independentCount(precision: Precision): { bytes: number; weights: numbe
       bytes += 4 * n;
       weights += 1;
     } else if (role === 'embed') {
-      bytes += (precision === 'fp32' ? 4 : 2) * n;
-      weights += 1;
+      // int4: the MatMulNBits blocks again (GatherBlockQuantized), codes, scales and zero points.
+      bytes += precision === 'int4' ? nbits(shape[0]!, shape[1]!, true) : act * n;
+      weights += precision === 'int4' ? 3 : 1;
     } else if (role === 'kv_b') {
       bytes += act * n; // split into the absorbed k and v halves, never quantised
       weights += 2;
@@ -140,8 +142,8 @@ describe('the estimate for Kimi-VL-A3B-Instruct', () => {
 
   test('the sizes the README quotes', () => {
     const gb = (p: Precision) => Number((estimateWeights(REAL_CONFIG, p).total / 1e9).toFixed(1));
-    expect([gb('fp32'), gb('fp16'), gb('int4')]).toEqual([65.6, 32.8, 11.6]);
-    expect((estimateWeights(REAL_CONFIG, 'int4').text / 1e9).toFixed(2)).toBe('10.66');
+    expect([gb('fp32'), gb('fp16'), gb('int4')]).toEqual([65.6, 32.8, 10.1]);
+    expect((estimateWeights(REAL_CONFIG, 'int4').text / 1e9).toFixed(2)).toBe('9.20');
     expect((estimateWeights(REAL_CONFIG, 'int4').vision / 1e9).toFixed(2)).toBe('0.90');
   });
 });

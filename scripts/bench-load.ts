@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readAhead } from '../native-models/checkpoint/read-ahead.ts';
-import { importKimiVL } from '../native-models/models/kimi-vl/import-checkpoint.ts';
-import { readManifest, weightFiles } from '../native-models/models/kimi-vl/load-progress.ts';
+import { importKimiVL, readManifest } from '../native-models/models/kimi-vl/import-checkpoint.ts';
+import { weightFiles } from '../native-models/models/kimi-vl/load-progress.ts';
 import { KimiVLLocalModel } from '../native-models/models/kimi-vl/local-model.ts';
 import { writeTinyCheckpoint } from '../native-models/models/kimi-vl/tiny-checkpoint.ts';
 

@@ -57,6 +57,15 @@ export interface ModelManifest {
   readonly stats: { readonly seconds: number; readonly weightBytesWritten: number; readonly megabytesPerSecond: number };
 }
 
+/** The manifest of a folder made by `kestrel model import`, refused in one line if it is not one. */
+export function readManifest(dir: string): ModelManifest {
+  const manifest = readJsonFile(join(dir, MANIFEST_FILE), `${MANIFEST_FILE} (is ${dir} a folder made by \`kestrel model import\`?)`) as ModelManifest;
+  if (manifest.format !== 'kestrel-kimi-vl' || manifest.formatVersion !== 1) {
+    throw new CheckpointError(`${join(dir, MANIFEST_FILE)}: unsupported format ${manifest.format} v${manifest.formatVersion}; re-run \`kestrel model import\``);
+  }
+  return manifest;
+}
+
 export interface ImportProgress {
   readonly phase: 'checking' | 'converting' | 'hashing';
   readonly done: number;

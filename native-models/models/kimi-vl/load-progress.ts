@@ -4,11 +4,9 @@
  * sessions, which report nothing, find them in the page cache) with byte counts.
  */
 import { basename, join } from 'node:path';
-import { CheckpointError } from '../../checkpoint/errors.ts';
-import { readJsonFile } from '../../checkpoint/hf-checkpoint.ts';
 import { readAhead, type ReadAheadOptions, type WeightFile } from '../../checkpoint/read-ahead.ts';
 import type { Device } from '../../onnx/device.ts';
-import { MANIFEST_FILE, type ModelManifest } from './import-checkpoint.ts';
+import type { ModelManifest } from './import-checkpoint.ts';
 
 export interface LoadProgress {
   /** weights: reading the weight files ahead; text, vision: onnxruntime creating that session; ready: done. */
@@ -27,15 +25,6 @@ export interface LoadOptions {
   /** Stops the load between chunks and phases; the promise rejects with the signal's reason. */
   readonly signal?: AbortSignal;
   readonly readAhead?: ReadAheadOptions;
-}
-
-/** The folder's manifest, checked to be one this version runs (the first thing a load reads). */
-export function readManifest(dir: string): ModelManifest {
-  const manifest = readJsonFile(join(dir, MANIFEST_FILE), `${MANIFEST_FILE} (is ${dir} a folder made by \`kestrel model import\`?)`) as ModelManifest;
-  if (manifest.format !== 'kestrel-kimi-vl' || manifest.formatVersion !== 1) {
-    throw new CheckpointError(`${join(dir, MANIFEST_FILE)}: unsupported format ${manifest.format} v${manifest.formatVersion}; re-run \`kestrel model import\``);
-  }
-  return manifest;
 }
 
 /** The external weight files the manifest lists. */

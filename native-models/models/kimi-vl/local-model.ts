@@ -17,7 +17,8 @@ import { VisionEncoder } from './import-vision.ts';
 import { attachImages, expandMediaPads, imagesInOrder, withImagePrefill, type PromptWithImages } from './multimodal.ts';
 import { TextSession, type ImageFeatures } from './text-session.ts';
 import { KimiTokenizer, StreamingDecoder } from './tokenization.ts';
-import { describeDevice, LoadReporter, readAheadReporting, readManifest, weightFiles, type LoadOptions } from './load-progress.ts';
+import { describeDevice, LoadReporter, readAheadReporting, weightFiles, type LoadOptions } from './load-progress.ts';
+import { readManifest } from './import-checkpoint.ts';
 
 export type LocalContentPart =
   | { readonly type: 'text'; readonly text: string }

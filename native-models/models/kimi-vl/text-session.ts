@@ -7,7 +7,7 @@ import { CheckpointError } from '../../checkpoint/errors.ts';
 import { readJsonFile } from '../../checkpoint/hf-checkpoint.ts';
 import { isDeviceValue, openSession, type DeviceValue, type FeedValue, type ModelSession, type OutputValue, type SessionOptions } from '../../onnx/backend.ts';
 import { parseKimiVLConfig, type KimiVLConfig } from './configuration.ts';
-import { MANIFEST_FILE, type ModelManifest } from './import-checkpoint.ts';
+import { readManifest, type ModelManifest } from './import-checkpoint.ts';
 import { DeviceLatentCache, HostLatentCache, type CacheRows, type KvCache } from './latent-cache.ts';
 import { defaultCacheType, TEXT_IO } from './modeling-text.ts';
 import { precisionDeviceNote } from './precision.ts';
@@ -57,10 +57,7 @@ export class TextSession {
 
   /** `openModel` is the seam for tests; it defaults to onnxruntime. */
   static async open(dir: string, opts: TextSessionOptions = {}, openModel: SessionOpener = openSession): Promise<TextSession> {
-    const manifest = readJsonFile(join(dir, MANIFEST_FILE), `${MANIFEST_FILE} (is ${dir} a folder made by \`kestrel model import\`?)`) as ModelManifest;
-    if (manifest.format !== 'kestrel-kimi-vl' || manifest.formatVersion !== 1) {
-      throw new CheckpointError(`${join(dir, MANIFEST_FILE)}: unsupported format ${manifest.format} v${manifest.formatVersion}; re-run \`kestrel model import\``);
-    }
+    const manifest = readManifest(dir);
     const config = parseKimiVLConfig(readJsonFile(join(dir, 'config.json'), 'config.json'));
     const presents = Array.from({ length: manifest.text.layers }, (_, i) => TEXT_IO.present(i));
     const session = await openModel(join(dir, manifest.text.graph.file), { ...opts, keepOnDevice: presents });

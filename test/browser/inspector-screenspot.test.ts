@@ -7,7 +7,7 @@ import { pointInBox } from '../../agent/screenspot/metric.ts';
 import { createHost } from '../../main/api/host.ts';
 import { startUiHost, type UiHost } from '../../cli/ui-host/server.ts';
 import { artifactPath } from '../harness/artifacts.ts';
-import { launchChromium } from '../harness/chromium.ts';
+import { launchChromium, openAppPage } from '../harness/chromium.ts';
 import { testHostOptions } from '../harness/test-host.ts';
 import { runKestrel } from '../harness/cli.ts';
 import { startOpenAIServer, type OpenAITestServer } from '../harness/openai-server.ts';
@@ -37,9 +37,7 @@ beforeAll(async () => {
   const core = await createHost(testHostOptions(dir));
   host = await startUiHost({ api: core.api });
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
-  await page.goto(host.url);
-  await page.getByTestId('announcer').waitFor({ state: 'attached' });
+  page = await openAppPage(browser, host.url, { width: 1280, height: 1400 });
 });
 
 afterAll(async () => {

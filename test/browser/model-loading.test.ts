@@ -10,7 +10,7 @@ import { startUiHost, type UiHost } from '../../cli/ui-host/server.ts';
 import { importKimiVL } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
 import { writeTinyCheckpoint } from '../../native-models/models/kimi-vl/tiny-checkpoint.ts';
 import { artifactPath } from '../harness/artifacts.ts';
-import { launchChromium } from '../harness/chromium.ts';
+import { launchChromium, openAppPage } from '../harness/chromium.ts';
 import { mockDesktopPng } from '../harness/mock-desktop.ts';
 import { testHostOptions } from '../harness/test-host.ts';
 
@@ -45,9 +45,7 @@ beforeAll(async () => {
   );
   host = await startUiHost({ api: core.api });
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await page.goto(host.url);
-  await page.getByTestId('announcer').waitFor({ state: 'attached' });
+  page = await openAppPage(browser, host.url);
   // Every text the loading status shows, however briefly. (A string: no DOM library here.)
   await page.evaluate(`{
     const log = (window.loadingTexts = []);

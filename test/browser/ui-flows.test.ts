@@ -9,7 +9,7 @@ import { createHost } from '../../main/api/host.ts';
 import { NO_SECRET_BOX } from '../../main/api/secrets.ts';
 import { startUiHost, type UiHost } from '../../cli/ui-host/server.ts';
 import { artifactPath } from '../harness/artifacts.ts';
-import { launchChromium } from '../harness/chromium.ts';
+import { launchChromium, openAppPage } from '../harness/chromium.ts';
 import { mockDesktopPng } from '../harness/mock-desktop.ts';
 
 // UI behaviour against the real host API and the real WebSocket bridge, with the agent loop
@@ -87,9 +87,7 @@ beforeAll(async () => {
   });
   host = await startUiHost({ api: core.api });
   browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await page.goto(host.url);
-  await page.getByTestId('announcer').waitFor({ state: 'attached' });
+  page = await openAppPage(browser, host.url);
   // (A string: this file is typechecked without the DOM library.)
   await page.evaluate(`{
     const log = (window.announced = []);

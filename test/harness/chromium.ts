@@ -1,4 +1,4 @@
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { ensureSystemTools } from './system-tools.ts';
 
 // Without the background-networking switches Chromium keeps trying to reach Google's hosts,
@@ -18,4 +18,12 @@ export async function launchChromium(): Promise<Browser> {
   const executablePath = process.env.KESTREL_CHROMIUM ?? '/usr/bin/chromium';
   if (!process.env.KESTREL_CHROMIUM) ensureSystemTools(['chromium']);
   return chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS });
+}
+
+/** A page on the app's UI at `url`, once the app has mounted (its announcer region exists). */
+export async function openAppPage(browser: Browser, url: string, viewport = { width: 1280, height: 900 }): Promise<Page> {
+  const page = await browser.newPage({ viewport });
+  await page.goto(url);
+  await page.getByTestId('announcer').waitFor({ state: 'attached' });
+  return page;
 }

@@ -58,6 +58,11 @@ export interface SessionOptions {
   readonly keepOnDevice?: readonly string[];
 }
 
+/** Writes a one-line note where the caller asked (default stderr). */
+export function note(opts: Pick<SessionOptions, 'note'>, line: string): void {
+  (opts.note ?? ((text) => process.stderr.write(`${text}\n`)))(line);
+}
+
 /** onnxruntime's placement for the outputs to keep; undefined where they must come back to the host. */
 export function outputPlacement(device: ExecutionDevice, keepOnDevice: readonly string[] = []): Record<string, 'gpu-buffer'> | undefined {
   if (device !== 'webgpu' || keepOnDevice.length === 0) return undefined;
@@ -141,7 +146,7 @@ async function createForDevice(modelPath: string, opts: SessionOptions): Promise
   if (wanted === 'auto' && !fallbackNoted) {
     fallbackNoted = true;
     const why = order.map((d) => unavailable.get(d)).join('; ');
-    (opts.note ?? ((line) => process.stderr.write(`${line}\n`)))(`kestrel: no GPU device, running on the CPU: ${why}`);
+    note(opts, `kestrel: no GPU device, running on the CPU: ${why}`);
   }
   return { session: await create(modelPath, 'cpu', opts), device: 'cpu' };
 }

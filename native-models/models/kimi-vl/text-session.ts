@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { CheckpointError } from '../../checkpoint/errors.ts';
 import { readJsonFile } from '../../checkpoint/hf-checkpoint.ts';
-import { isDeviceValue, openSession, type DeviceValue, type FeedValue, type ModelSession, type OutputValue, type SessionOptions } from '../../onnx/backend.ts';
+import { isDeviceValue, note, openSession, type DeviceValue, type FeedValue, type ModelSession, type OutputValue, type SessionOptions } from '../../onnx/backend.ts';
 import { parseKimiVLConfig, type KimiVLConfig } from './configuration.ts';
 import { readManifest, type ModelManifest } from './import-checkpoint.ts';
 import { DeviceLatentCache, HostLatentCache, type CacheRows, type KvCache } from './latent-cache.ts';
@@ -61,8 +61,8 @@ export class TextSession {
     const config = parseKimiVLConfig(readJsonFile(join(dir, 'config.json'), 'config.json'));
     const presents = Array.from({ length: manifest.text.layers }, (_, i) => TEXT_IO.present(i));
     const session = await openModel(join(dir, manifest.text.graph.file), { ...opts, keepOnDevice: presents });
-    const note = session.device ? precisionDeviceNote(manifest.precision, session.device) : undefined;
-    if (note) (opts.note ?? ((line) => process.stderr.write(`${line}\n`)))(`kestrel: note: ${note}`);
+    const deviceNote = session.device ? precisionDeviceNote(manifest.precision, session.device) : undefined;
+    if (deviceNote) note(opts, `kestrel: note: ${deviceNote}`);
     return new TextSession(dir, manifest, config, session, opts.hostCacheReads ?? 'added-rows');
   }
 
@@ -83,6 +83,7 @@ export class TextSession {
     images?: ImageFeatures,
   ): Promise<{ logits: Float32Array; cache: KvCache; extras: Record<string, OutputValue> }> {
     if (cache.layerCount !== this.layers) throw new CheckpointError(`a ${cache.layerCount}-layer KV cache given to a ${this.layers}-layer model`);
+    if (cache instanceof DeviceLatentCache && this.cacheHome === 'host') throw new CheckpointError('a GPU-resident KV cache was given to a session that keeps its cache on the host');
     const feeds: Record<string, FeedValue> = {
       [TEXT_IO.inputIds]: { type: 'int64', data: BigInt64Array.from(ids, (v) => BigInt(v)), dims: [1, ids.length] },
       ...this.pastFeeds(cache),
@@ -131,14 +132,14 @@ export class TextSession {
       if (onDevice.length !== values.length) throw new CheckpointError('the GPU returned the KV cache to the host although it was asked to keep it; use --device cpu');
       return new DeviceLatentCache(length, onDevice);
     }
-    if (!(cache instanceof HostLatentCache)) throw new CheckpointError('a GPU-resident KV cache was given to a session that keeps its cache on the host');
+    const host = cache as HostLatentCache; // checked before the run
     const whole = this.cacheOutputs[0] === TEXT_IO.present(0);
     const rows = values.map((v) => {
       if (isDeviceValue(v)) throw new CheckpointError('the KV cache came back on the GPU to a session that keeps it on the host');
       const data = v.data as CacheRows;
-      return whole ? data.subarray(cache.length * this.width) : data;
+      return whole ? data.subarray(host.length * this.width) : data;
     });
-    return cache.append(rows, added);
+    return host.append(rows, added);
   }
 
   release(): Promise<void> {

@@ -107,7 +107,7 @@ test('with the token, calls are validated and answered, bytes travel both ways, 
   const s = session(ws);
   expect(await s.call('run.start', { instruction: '' })).toMatchObject({
     ok: false,
-    error: 'run.start.instruction must be an instruction of 1–4000 characters, got ""',
+    error: 'instruction must be an instruction of 1–4000 characters, got ""',
   });
   expect(await s.call('rm -rf', {})).toMatchObject({ ok: false, error: expect.stringMatching(/^unknown route/) });
   expect(await s.call('ground.image', { png: new Uint8Array([9, 9]), query: 'Save' })).toMatchObject({

@@ -4,7 +4,8 @@ import { openScreenSpotResults, screenSpotImage } from './screenspot-results.ts'
 import type { ModelManager } from './model-manager.ts';
 import type { RunManager } from './run-manager.ts';
 import type { SettingsStore } from './settings-store.ts';
-import type { AppInfo, GroundResult, HostEvent, ImageData, ModelLoad, TrajectorySummary, TrajectoryView } from './types.ts';
+import { checkFolderSettings } from './folder-settings.ts';
+import type { AppInfo, GroundResult, HostEvent, ImageData, ModelLoad, PublicSettings, TrajectorySummary, TrajectoryView } from './types.ts';
 
 /** Reads recorded runs (Kestrel's own layout and OSWorld's). */
 export interface TrajectoryLibrary {
@@ -52,17 +53,22 @@ export interface KestrelApi {
 export function createApi(deps: ApiDeps): KestrelApi {
   const { settings, runs, trajectories, models } = deps;
   const listModels = async () => ({ models: await models.list(), folder: deps.modelsFolder() });
+  const view = (): PublicSettings => ({
+    ...settings.view(),
+    folders: { models: deps.modelsFolder(), trajectories: deps.trajectoriesFolder() },
+  });
   const handlers: Handlers = {
     'app.info': () => deps.info(),
-    'settings.get': () => settings.view(),
+    'settings.get': () => view(),
     'settings.update': async (patch) => {
+      await checkFolderSettings(patch, models.manifestFile);
       await settings.update(patch);
       deps.onSettingsChanged?.();
-      return settings.view();
+      return view();
     },
     'settings.setApiKey': async ({ key }) => {
       await settings.setApiKey(key);
-      return settings.view();
+      return view();
     },
     'displays.list': () => deps.displays(),
     'displays.screenshot': async ({ displayId }) => {
@@ -105,7 +111,7 @@ export function createApi(deps: ApiDeps): KestrelApi {
       if (!chosen) throw new Error(`${path} is not one of the imported models; list them again`);
       await settings.update({ modelDir: chosen.path, backend: 'in-process' });
       deps.onSettingsChanged?.();
-      return settings.view();
+      return view();
     },
   };
   return {

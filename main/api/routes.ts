@@ -107,7 +107,7 @@ export function validateCall<R extends RouteName>(route: unknown, input: unknown
   if (!isRouteName(route)) {
     throw new v.InvalidInput(`unknown route ${JSON.stringify(String(route).slice(0, 60))}; known routes: ${ROUTE_NAMES.join(', ')}`);
   }
-  return { route: route as R, input: (routeInputs[route] as v.Validator<RouteInput<R>>)(input, route) };
+  return { route: route as R, input: (routeInputs[route] as v.Validator<RouteInput<R>>)(input, '') };
 }
 
 /** The typed bridge the renderer talks to: window.kestrel in Electron, a WebSocket in a browser. */

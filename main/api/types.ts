@@ -25,10 +25,17 @@ export interface AppInfo {
 }
 
 export interface PublicSettings {
+  /** The settings in effect: the saved ones, with this session's command-line values over them. */
   readonly settings: Settings;
+  /** What the settings file holds (and the next session starts from, without those options). */
+  readonly saved: Settings;
+  /** Fields that come from the command line (`kestrel ui --endpoint …`) for this session only. */
+  readonly sessionOnly: readonly (keyof Settings)[];
   /** Where the endpoint key comes from; the key itself never leaves main. */
   readonly apiKey: 'stored' | 'environment' | 'none';
   readonly canStoreApiKey: boolean;
+  /** The folders in use: the settings' own, or the host's defaults when those are empty. */
+  readonly folders: { readonly models: string; readonly trajectories: string };
 }
 
 export interface RunRequest {

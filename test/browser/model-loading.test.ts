@@ -36,7 +36,7 @@ beforeAll(async () => {
   };
   const core = await createHost(
     testHostOptions(dir, {
-      defaults: { backend: 'in-process', modelDir: join(dir, 'model'), device: 'cpu', maxSteps: 1 },
+      sessionSettings: { backend: 'in-process', modelDir: join(dir, 'model'), device: 'cpu', maxSteps: 1 },
       desktop: () => operator,
       runner: agentRunner,
       ground: grounder,

@@ -8,6 +8,8 @@ export const DEBIAN_PACKAGES: Record<string, string> = {
   xrandr: 'x11-xserver-utils',
   xmodmap: 'x11-xserver-utils',
   xwininfo: 'x11-utils',
+  xprop: 'x11-utils',
+  openbox: 'openbox',
   xdotool: 'xdotool',
   xsel: 'xsel',
   xclip: 'xclip',

@@ -70,7 +70,8 @@ export class SettingsStore {
     return {
       settings: this.current,
       saved: this.saved,
-      sessionOnly: Object.keys(this.session) as (keyof Settings)[],
+      // Only where the command line changed something: the same value as saved needs no note.
+      sessionOnly: (Object.keys(this.session) as (keyof Settings)[]).filter((key) => this.session[key] !== this.saved[key]),
       apiKey: this.sealedApiKey && this.box.isAvailable() ? 'stored' : fromEnv ? 'environment' : 'none',
       canStoreApiKey: this.box.isAvailable(),
     };
@@ -101,12 +102,21 @@ export class SettingsStore {
     await this.persist();
   }
 
-  /** The key for the endpoint: the stored one when there is a keychain, else the environment's. */
-  apiKey(): string | undefined {
+  /**
+   * The key for the endpoint: the stored one when there is a keychain, else the environment
+   * variable's (Settings' own, or `envName` when a form is testing another).
+   */
+  apiKey(envName: string = this.current.apiKeyEnv): string | undefined {
     if (this.sealedApiKey && this.box.isAvailable()) {
       return this.box.decrypt(Buffer.from(this.sealedApiKey, 'base64'));
     }
-    return this.env[this.current.apiKeyEnv] || undefined;
+    return this.env[envName] || undefined;
+  }
+
+  /** Where apiKey() finds the key, said for messages; never the key. */
+  apiKeySource(envName: string = this.current.apiKeyEnv): string {
+    if (this.sealedApiKey && this.box.isAvailable()) return 'the key stored in Settings';
+    return this.env[envName] ? `the environment variable ${envName}` : `no key: ${envName} is not set`;
   }
 
   private persist(): Promise<void> {

@@ -38,6 +38,13 @@ export interface PublicSettings {
   readonly folders: { readonly models: string; readonly trajectories: string };
 }
 
+/** The outcome of Settings' "Test connection": one line, and how long the request took. */
+export interface EndpointCheck {
+  readonly ok: boolean;
+  readonly message: string;
+  readonly ms: number;
+}
+
 export interface RunRequest {
   readonly instruction: string;
   readonly displayId?: string;
@@ -53,6 +60,8 @@ export interface RunState {
   readonly instruction?: string;
   readonly step: number;
   readonly awaitingConfirmation: boolean;
+  /** The folder this run is recorded in (Kestrel's layout, which the Trajectories screen opens). */
+  readonly savedTo?: string;
   /** How the last run ended, once it has. */
   readonly lastStatus?: RunStatus;
   readonly lastReason?: string;

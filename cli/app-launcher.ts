@@ -67,6 +67,6 @@ export async function launchApp(options: ServeOptions): Promise<number> {
     reason = outcome.failed;
   }
   process.stdout.write(`Kestrel: ${reason}, so the UI is served for a browser instead.\n`);
-  await serveUiUntilStopped(options);
+  await serveUiUntilStopped({ ...options, displayNoteGiven: !electron });
   return 0;
 }

@@ -15,6 +15,8 @@ export interface ServeOptions {
   launch?: readonly string[];
   /** Settings from the command line's model options: this session only, never saved. */
   sessionSettings?: Partial<Settings>;
+  /** The caller has already said there is no display (and about --virtual). */
+  displayNoteGiven?: boolean;
 }
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -82,7 +84,7 @@ export async function serveUiUntilStopped(options: ServeOptions): Promise<void> 
     process.stdout.write(`Kestrel UI: ${ui.url}\n`);
     if (privateDisplay) {
       process.stdout.write(`Kestrel: the agent works on the private display ${privateDisplay.display} (window manager: ${WINDOW_MANAGER.command})\n`);
-    } else if (!display) {
+    } else if (!display && !options.displayNoteGiven) {
       process.stderr.write('kestrel: there is no display (DISPLAY is not set), so the agent has no screen to work on; add --virtual to give it a private one\n');
     }
     const given = optionNames(session);

@@ -115,6 +115,7 @@ describe('the private display', () => {
       await new Promise((done, fail) => ws.once('open', done).once('error', fail));
       ws.send(JSON.stringify({ id: 1, route: 'run.start', input: { instruction: 'click the middle' } }));
       await waitFor('the run to ask the model', () => server.chatRequests().length > 0, 60_000);
+      expect(ui.stderr()).toBe('kestrel: --endpoint, --model apply to this session only; Settings keeps its saved values\n');
       expect(await signalAndWait(ui, 'SIGINT')).toBe(0);
     } finally {
       await ui.stop();
@@ -151,6 +152,14 @@ describe('the private display', () => {
     expect(result.stderr).toBe('kestrel: --virtual starts the openbox window manager, which is not installed; install it with: apt-get install openbox\n');
     await allGone(mark);
   });
+});
+
+test('--model-dir that is not a model is one line and exit 2, before anything listens', async () => {
+  const notModel = await mkdtemp(join(tmpdir(), 'kestrel-uiv-notmodel-'));
+  const result = await runKestrel(['ui', '--virtual', '--model-dir', notModel], hostEnv());
+  expect(result.code).toBe(2);
+  expect(result.stderr).toBe(`kestrel: --model-dir: ${notModel} has no kestrel-model.json, so it is not a model made by kestrel model import; give a folder made by kestrel model import (Settings → Models lists the imported ones)\n`);
+  expect(result.stdout).toBe('');
 });
 
 test('--launch without --virtual is a usage error', async () => {

@@ -1,4 +1,5 @@
 import type { DesktopAction, DesktopPoint } from '../actions.ts';
+import { toPointerPoint } from '../coordinates.ts';
 import type { DisplayInfo, Operator, Screenshot } from '../operator.ts';
 import { sleep } from '../loop/timing.ts';
 import { MacPlatform, terminalName, type MacPermissions } from './macos-platform.ts';
@@ -118,7 +119,7 @@ export class DesktopOperator implements Operator {
   }
 
   private async moveTo(point: DesktopPoint): Promise<void> {
-    const target = { x: Math.round(point.x), y: Math.round(point.y) };
+    const target = toPointerPoint(point, await this.display());
     if (this.options.mouseSpeed) {
       for (const step of glidePath(await this.platform.position(), target, this.options.mouseSpeed).slice(0, -1)) {
         await this.platform.moveTo(Math.round(step.x), Math.round(step.y));

@@ -121,7 +121,7 @@ describe('DesktopOperator on the right-hand monitor', () => {
 
   test('without monitors given it asks xrandr, and names the display', async () => {
     const op = new DesktopOperator({ env: screen.env });
-    expect(await op.displays()).toEqual([{ id: '0', name: 'screen', bounds: { x: 0, y: 0, width: 2048, height: 768 }, scaleFactor: 1, primary: true }]);
+    expect(await op.displays()).toEqual([{ id: '0', name: 'screen', bounds: { x: 0, y: 0, width: 2048, height: 768 }, scaleFactor: 1, primary: true, pixelSize: { width: 2048, height: 768 } }]);
     expect(() => new DesktopOperator({ env: { PATH: process.env.PATH } })).toThrow('there is no display (DISPLAY is not set)');
   });
 });

@@ -139,7 +139,7 @@ export class DesktopOperator implements Operator {
         return this.moveTo(action.to);
       case 'drag': {
         if (action.from) await this.moveTo(action.from);
-        const from = await this.platform.position();
+        const from = action.from ? toPointerPoint(action.from, await this.display()) : await this.platform.position();
         await this.platform.press(action.button);
         try {
           // Several intermediate points: many toolkits only start a drag after some motion.

@@ -74,8 +74,11 @@ export async function loadNut(keyDelayMs = 0): Promise<NutInput> {
     async scroll(direction, amount) {
       if (direction === 'up') await nut.mouse.scrollUp(amount);
       else if (direction === 'down') await nut.mouse.scrollDown(amount);
-      else if (direction === 'left') await nut.mouse.scrollLeft(amount);
-      else await nut.mouse.scrollRight(amount);
+      // nut-js 4.2's sideways scrolls go the other way from their names: on X11 scrollLeft
+      // sends button 7 (right) and scrollRight button 6 (left), as xev shows
+      // (test/desktop/nut-operator-input.test.ts); libnut gives every OS the same sign.
+      else if (direction === 'left') await nut.mouse.scrollRight(amount);
+      else await nut.mouse.scrollLeft(amount);
     },
     async pressKeys(keys) {
       await nut.keyboard.pressKey(...keys.map(key));

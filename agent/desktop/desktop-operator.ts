@@ -102,6 +102,14 @@ export class DesktopOperator implements Operator {
     return this.chosen;
   }
 
+  /** Checks, before a run loads its model, that this desktop can be seen and controlled: the display exists, permissions are there. */
+  async preflight(): Promise<DisplayInfo> {
+    const display = await this.display();
+    const problem = await this.platform.preflight?.();
+    if (problem) throw problem;
+    return display;
+  }
+
   async screenshot(signal?: AbortSignal): Promise<Screenshot> {
     return this.platform.capture(await this.display(), signal);
   }

@@ -162,6 +162,14 @@ export class MacPlatform implements DesktopPlatform {
     await (await this.options.nut()).scroll(direction, clicks * MACOS_PIXELS_PER_CLICK);
   }
 
+  async preflight(): Promise<DesktopUnavailableError | undefined> {
+    for (const which of ['screen', 'accessibility'] as const) {
+      const refused = await this.permitted(which);
+      if (refused) return new DesktopUnavailableError(refused, 'permission');
+    }
+    return undefined;
+  }
+
   async blocked(action: DesktopAction): Promise<DesktopUnavailableError | undefined> {
     if (action.kind === 'wait' || action.kind === 'finished' || action.kind === 'fail' || action.kind === 'call_user') return undefined;
     const refused = await this.permitted('accessibility');

@@ -52,6 +52,8 @@ export interface DesktopPlatform {
    * secure desktop; macOS: a missing permission), checked just before it runs. Undefined = go.
    */
   blocked?(action: DesktopAction): Promise<DesktopUnavailableError | undefined>;
+  /** What would stop a run before it starts (a missing permission), checked before any model is loaded. */
+  preflight?(): Promise<DesktopUnavailableError | undefined>;
 }
 
 /**

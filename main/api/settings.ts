@@ -41,7 +41,8 @@ export const DEFAULT_SETTINGS: Settings = {
   historyLength: 3,
   actionDelayMs: 300,
   confirmEachAction: false,
-  stopHotkey: 'CommandOrControl+Shift+Escape',
+  // Ctrl+Shift+Esc opens Task Manager on Windows, so the stop shortcut there adds Alt instead.
+  stopHotkey: process.platform === 'win32' ? 'Control+Alt+Escape' : 'CommandOrControl+Shift+Escape',
   trajectoriesDir: '',
 };
 

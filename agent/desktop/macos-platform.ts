@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { DesktopAction, MouseButton, ScrollDirection } from '../actions.ts';
 import type { DisplayInfo, Screenshot } from '../operator.ts';
 import { MACOS_PROBE_JXA, parseMacProbe, parseSystemProfiler, type MacProbe } from './macos-displays.ts';
-import type { NutInput } from './nut.ts';
+import { NutPointer, type NutInput } from './nut.ts';
 import { NutKeyboard, type TypingStrategy } from './nut-keyboard.ts';
 import { DesktopUnavailableError, type DesktopPlatform } from './platform.ts';
 import { pngSize } from './png-size.ts';
@@ -70,12 +70,13 @@ export const MACOS_PIXELS_PER_CLICK = 30;
  * two permissions; `screencapture -R` captures a display at its backing resolution (2× on
  * Retina); nut-js (CGEvent) moves, clicks, scrolls and types exact Unicode.
  */
-export class MacPlatform implements DesktopPlatform {
+export class MacPlatform extends NutPointer implements DesktopPlatform {
   readonly kind = 'macos';
   readonly keyboard: NutKeyboard;
   private probed: Promise<MacProbe> | undefined;
 
   constructor(private readonly options: MacPlatformOptions) {
+    super(options.nut);
     this.keyboard = new NutKeyboard({ platform: 'macos', nut: options.nut, typeExact: async (text) => (await options.nut()).type(text), ...(options.typing ? { typing: options.typing } : {}) });
   }
 
@@ -133,24 +134,8 @@ export class MacPlatform implements DesktopPlatform {
     }
   }
 
-  async moveTo(x: number, y: number): Promise<void> {
-    await (await this.options.nut()).setPosition(x, y);
-  }
-
-  async position(): Promise<{ x: number; y: number }> {
-    return (await this.options.nut()).getPosition();
-  }
-
-  async press(button: MouseButton): Promise<void> {
-    await (await this.options.nut()).pressButton(button);
-  }
-
-  async release(button: MouseButton): Promise<void> {
-    await (await this.options.nut()).releaseButton(button);
-  }
-
   /** Single and double clicks through nut-js; a triple click needs click state 3, which only a CGEvent of our own carries. */
-  async click(button: MouseButton, count: 1 | 2 | 3): Promise<void> {
+  override async click(button: MouseButton, count: 1 | 2 | 3): Promise<void> {
     const nut = await this.options.nut();
     if (count === 1) return nut.click(button);
     if (count === 2) return nut.doubleClick(button);
@@ -158,7 +143,7 @@ export class MacPlatform implements DesktopPlatform {
     await this.options.tools('osascript', ['-l', 'JavaScript', '-e', MACOS_CLICK_JXA, String(at.x), String(at.y), String(count), button], { timeoutMs: 10_000 });
   }
 
-  async scroll(direction: ScrollDirection, clicks: number): Promise<void> {
+  override async scroll(direction: ScrollDirection, clicks: number): Promise<void> {
     await (await this.options.nut()).scroll(direction, clicks * MACOS_PIXELS_PER_CLICK);
   }
 

@@ -2,8 +2,7 @@ import type { DesktopAction } from '../actions.ts';
 import { sleep } from '../loop/timing.ts';
 import type { NutInput } from './nut.ts';
 import { isTypedCharacter, nutKeyFor, type NutPlatform } from './nut-keys.ts';
-import type { DesktopKeyboard } from './platform.ts';
-import { KeyNotAvailableError } from './x11-keys.ts';
+import { keyRefusal, type DesktopKeyboard } from './platform.ts';
 
 /**
  * How text reaches applications:
@@ -36,15 +35,9 @@ export class NutKeyboard implements DesktopKeyboard {
     return keys.map((key) => nutKeyFor(key, this.options.platform));
   }
 
-  async refusal(action: DesktopAction): Promise<string | undefined> {
+  refusal(action: DesktopAction): Promise<string | undefined> {
     const keys = action.kind === 'hotkey' ? action.keys : action.kind === 'key_down' || action.kind === 'key_up' ? [action.key] : action.kind === 'press' && !isTypedCharacter(action.key) ? [action.key] : [];
-    try {
-      this.keysFor(keys);
-      return undefined;
-    } catch (err) {
-      if (err instanceof KeyNotAvailableError) return err.message;
-      throw err;
-    }
+    return keyRefusal(keys, (k) => this.keysFor(k));
   }
 
   async type(text: string, signal?: AbortSignal): Promise<void> {

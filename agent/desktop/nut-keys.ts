@@ -1,4 +1,4 @@
-import { KeyNotAvailableError } from './x11-keys.ts';
+import { KeyNotAvailableError } from './platform.ts';
 
 export type NutPlatform = 'windows' | 'macos';
 

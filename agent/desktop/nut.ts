@@ -97,3 +97,38 @@ export async function loadNut(keyDelayMs = 0): Promise<NutInput> {
     },
   };
 }
+
+/**
+ * The pointer through nut-js, as X11 uses it whole; the Windows and macOS adapters extend it and
+ * replace what their OS needs done differently (exact placement, multi-clicks, wheel units).
+ */
+export class NutPointer {
+  constructor(protected readonly nut: () => Promise<NutInput>) {}
+
+  async moveTo(x: number, y: number): Promise<void> {
+    await (await this.nut()).setPosition(x, y);
+  }
+
+  async position(): Promise<{ x: number; y: number }> {
+    return (await this.nut()).getPosition();
+  }
+
+  async press(button: MouseButton): Promise<void> {
+    await (await this.nut()).pressButton(button);
+  }
+
+  async release(button: MouseButton): Promise<void> {
+    await (await this.nut()).releaseButton(button);
+  }
+
+  /** X11 and Windows count clicks that follow within the double-click time as one multi-click. */
+  async click(button: MouseButton, count: 1 | 2 | 3): Promise<void> {
+    const nut = await this.nut();
+    for (let i = 0; i < count; i++) await nut.click(button);
+  }
+
+  /** One wheel click is one notch: on X11 one press of button 4/5 (6/7 sideways), as pyautogui sends. */
+  async scroll(direction: ScrollDirection, clicks: number): Promise<void> {
+    await (await this.nut()).scroll(direction, clicks);
+  }
+}

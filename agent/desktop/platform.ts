@@ -15,6 +15,23 @@ export class DesktopUnavailableError extends Error {
   }
 }
 
+/** A key the keyboard (layout) has no key for, or no key at all; the message says what to do instead. */
+export class KeyNotAvailableError extends Error {
+  override readonly name = 'KeyNotAvailableError';
+}
+
+/** The message of a KeyNotAvailableError the key check throws, or undefined when every key maps. */
+export async function keyRefusal(keys: readonly string[], check: (keys: readonly string[]) => unknown): Promise<string | undefined> {
+  if (keys.length === 0) return undefined;
+  try {
+    await check(keys);
+    return undefined;
+  } catch (err) {
+    if (err instanceof KeyNotAvailableError) return err.message;
+    throw err;
+  }
+}
+
 /** Keys and text, as each platform sends them. */
 export interface DesktopKeyboard {
   type(text: string, signal?: AbortSignal): Promise<void>;

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DesktopAction, DesktopPoint, MouseButton, ScrollDirection } from '../actions.ts';
+import type { DesktopAction, DesktopPoint, ScrollDirection } from '../actions.ts';
 import type { DisplayInfo, Screenshot } from '../operator.ts';
-import type { NutInput } from './nut.ts';
+import { NutPointer, type NutInput } from './nut.ts';
 import { NutKeyboard, type TypingStrategy } from './nut-keyboard.ts';
 import { DesktopUnavailableError, type DesktopPlatform } from './platform.ts';
 import { pngSize } from './png-size.ts';
@@ -68,11 +68,12 @@ const KEYBOARD_ACTIONS = new Set<DesktopAction['kind']>(['type', 'press', 'hotke
  * and keys. libnut's own pointer moves are relative to the primary monitor and its typing sends
  * ANSI key codes, so neither is used for those.
  */
-export class WindowsPlatform implements DesktopPlatform {
+export class WindowsPlatform extends NutPointer implements DesktopPlatform {
   readonly kind = 'windows';
   readonly keyboard: NutKeyboard;
 
   constructor(private readonly options: WindowsPlatformOptions) {
+    super(options.nut);
     this.keyboard = new NutKeyboard({
       platform: 'windows',
       nut: options.nut,
@@ -107,7 +108,7 @@ export class WindowsPlatform implements DesktopPlatform {
     }
   }
 
-  async moveTo(x: number, y: number): Promise<void> {
+  override async moveTo(x: number, y: number): Promise<void> {
     const [px, py] = [Math.round(x), Math.round(y)];
     const at = (await this.ask('move', [px, py])) as { x: number; y: number };
     if (at.x !== px || at.y !== py) {
@@ -115,25 +116,11 @@ export class WindowsPlatform implements DesktopPlatform {
     }
   }
 
-  async position(): Promise<{ x: number; y: number }> {
+  override async position(): Promise<{ x: number; y: number }> {
     return (await this.ask('position')) as { x: number; y: number };
   }
 
-  async press(button: MouseButton): Promise<void> {
-    await (await this.options.nut()).pressButton(button);
-  }
-
-  async release(button: MouseButton): Promise<void> {
-    await (await this.options.nut()).releaseButton(button);
-  }
-
-  /** Windows counts clicks within the double-click time and distance as one multi-click. */
-  async click(button: MouseButton, count: 1 | 2 | 3): Promise<void> {
-    const nut = await this.options.nut();
-    for (let i = 0; i < count; i++) await nut.click(button);
-  }
-
-  async scroll(direction: ScrollDirection, clicks: number): Promise<void> {
+  override async scroll(direction: ScrollDirection, clicks: number): Promise<void> {
     await this.ask('scroll', [direction, clicks]);
   }
 

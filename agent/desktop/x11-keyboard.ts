@@ -1,4 +1,5 @@
 import type { DesktopAction } from '../actions.ts';
+import { keyRefusal } from './platform.ts';
 import { Keymap, KeyNotAvailableError, keysymFor } from './x11-keys.ts';
 import { withPastedText } from './x11-clipboard.ts';
 import type { TypingStrategy } from './nut-keyboard.ts';
@@ -57,16 +58,9 @@ export class X11Keyboard {
   }
 
   /** Why a key action cannot be done with this layout, or undefined when it can. */
-  async refusal(action: DesktopAction): Promise<string | undefined> {
+  refusal(action: DesktopAction): Promise<string | undefined> {
     const keys = action.kind === 'press' || action.kind === 'key_down' || action.kind === 'key_up' ? [action.key] : action.kind === 'hotkey' ? action.keys : [];
-    if (keys.length === 0) return undefined;
-    try {
-      await this.keysyms(keys);
-      return undefined;
-    } catch (err) {
-      if (err instanceof KeyNotAvailableError) return err.message;
-      throw err;
-    }
+    return keyRefusal(keys, (k) => this.keysyms(k));
   }
 
   async type(text: string, signal?: AbortSignal): Promise<void> {

@@ -1,7 +1,6 @@
-import type { MouseButton, ScrollDirection } from '../actions.ts';
 import type { DisplayInfo, Screenshot } from '../operator.ts';
 import { captureLibnut } from './libnut-capture.ts';
-import type { NutInput } from './nut.ts';
+import { NutPointer, type NutInput } from './nut.ts';
 import type { TypingStrategy } from './nut-keyboard.ts';
 import { DesktopUnavailableError, type DesktopPlatform } from './platform.ts';
 import { DesktopToolError, runTool } from './tools.ts';
@@ -39,11 +38,12 @@ export function x11Problem(env: NodeJS.ProcessEnv): DesktopUnavailableError | un
  * nut-js moves and clicks, xdotool types and presses keys (libnut types shifted symbols wrongly
  * here), xclip pastes what xdotool cannot type.
  */
-export class X11Platform implements DesktopPlatform {
+export class X11Platform extends NutPointer implements DesktopPlatform {
   readonly kind = 'x11';
   readonly keyboard: X11Keyboard;
 
   constructor(private readonly options: X11PlatformOptions) {
+    super(options.nut);
     const problem = x11Problem(options.env);
     if (problem) throw problem;
     this.keyboard = new X11Keyboard({ env: options.env, ...(options.typing ? { typing: options.typing } : {}), ...(options.charDelayMs !== undefined ? { charDelayMs: options.charDelayMs } : {}) });
@@ -68,32 +68,5 @@ export class X11Platform implements DesktopPlatform {
   async capture(display: DisplayInfo, signal?: AbortSignal): Promise<Screenshot> {
     if (this.options.capture === 'import') return captureX11(display, this.options.env, signal);
     return captureLibnut(await this.options.nut(), display);
-  }
-
-  async moveTo(x: number, y: number): Promise<void> {
-    await (await this.options.nut()).setPosition(x, y);
-  }
-
-  async position(): Promise<{ x: number; y: number }> {
-    return (await this.options.nut()).getPosition();
-  }
-
-  async press(button: MouseButton): Promise<void> {
-    await (await this.options.nut()).pressButton(button);
-  }
-
-  async release(button: MouseButton): Promise<void> {
-    await (await this.options.nut()).releaseButton(button);
-  }
-
-  /** The X server counts clicks that follow within the double-click time as one multi-click. */
-  async click(button: MouseButton, count: 1 | 2 | 3): Promise<void> {
-    const nut = await this.options.nut();
-    for (let i = 0; i < count; i++) await nut.click(button);
-  }
-
-  /** One wheel click is one press of button 4/5 (6/7 sideways), as pyautogui sends. */
-  async scroll(direction: ScrollDirection, clicks: number): Promise<void> {
-    await (await this.options.nut()).scroll(direction, clicks);
   }
 }

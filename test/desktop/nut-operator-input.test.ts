@@ -3,23 +3,22 @@ import type { Action } from '../../agent/actions.ts';
 import { mapAction } from '../../agent/coordinates.ts';
 import type { DesktopOperator as DesktopOperatorType } from '../../agent/desktop/index.ts';
 import type { DisplayInfo } from '../../agent/operator.ts';
+import { LEFT, RIGHT, TWO_MONITORS } from '../harness/two-monitors.ts';
 import { startGtkEntry, startPointerLog, type PointerLog } from '../harness/x-clients.ts';
 import { startVirtualDisplay, type VirtualDisplay } from '../harness/xvfb.ts';
 
 // The nut-js operator through its Linux adapter, checked against what the X server delivers:
 // xev logs every pointer event at its root-window position, zenity's GTK entry prints what was
-// typed into it. One 2048×768 Xvfb screen is described as two monitors (Xvfb's RandR cannot
-// add monitors), and the actions arrive as the model gives them: fractions of the right-hand
+// typed into it. One Xvfb screen is described as two monitors (harness/two-monitors.ts), and
+// the actions arrive as the model gives them: fractions of the right-hand
 // monitor's screenshot, mapped by the same mapAction the agent loop uses.
-const LEFT: DisplayInfo = { id: '0', name: 'left', bounds: { x: 0, y: 0, width: 1024, height: 768 }, scaleFactor: 1, primary: true };
-const RIGHT: DisplayInfo = { id: '1', name: 'right', bounds: { x: 1024, y: 0, width: 1024, height: 768 }, scaleFactor: 1, primary: false };
 
 let screen: VirtualDisplay;
 let DesktopOperator: typeof DesktopOperatorType;
 let log: PointerLog;
 
 beforeAll(async () => {
-  screen = await startVirtualDisplay({ width: 2048, height: 768 });
+  screen = await startVirtualDisplay(TWO_MONITORS);
   // nut-js (libnut) opens the display named by DISPLAY when it is first loaded.
   process.env.DISPLAY = screen.display;
   ({ DesktopOperator } = await import('../../agent/desktop/index.ts'));

@@ -45,7 +45,8 @@ export function createBrowserHost(options: { display?: string; virtual: boolean;
     sessionSettings: options.sessionSettings,
     display: options.display,
     virtualDisplay: options.virtual,
-    desktop: options.display ? desktopFactory(options.display) : noDesktop,
+    // Only X11 has a DISPLAY to lack; Windows and macOS always have their desktop.
+    desktop: options.display || process.platform !== 'linux' ? desktopFactory(options.display) : noDesktop,
     runner: agentRunner,
     importer: modelImporter,
     ground: grounder,

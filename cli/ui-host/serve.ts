@@ -84,7 +84,7 @@ export async function serveUiUntilStopped(options: ServeOptions): Promise<void> 
     process.stdout.write(`Kestrel UI: ${ui.url}\n`);
     if (privateDisplay) {
       process.stdout.write(`Kestrel: the agent works on the private display ${privateDisplay.display} (window manager: ${WINDOW_MANAGER.command})\n`);
-    } else if (!display && !options.displayNoteGiven) {
+    } else if (!display && process.platform === 'linux' && !options.displayNoteGiven) {
       process.stderr.write('kestrel: there is no display (DISPLAY is not set), so the agent has no screen to work on; add --virtual to give it a private one\n');
     }
     const given = optionNames(session);

@@ -42,6 +42,9 @@ function optionNames(session: Partial<Settings>): string[] {
  */
 export async function serveUiUntilStopped(options: ServeOptions): Promise<void> {
   const session = options.sessionSettings ?? {};
+  if (options.virtual && process.platform !== 'linux') {
+    throw new CliError('--virtual starts a private X11 display (Xvfb), which needs Linux; on this system the agent works on your own desktop', 2);
+  }
   if ((options.launch?.length ?? 0) > 0 && !options.virtual) {
     throw new CliError('--launch opens apps on the private display that --virtual starts; add --virtual', 2);
   }

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import { runKestrel, startKestrel, type CliProcess } from '../harness/cli.ts';
-import { markProcesses } from '../harness/marked-processes.ts';
+import { markProcesses, type ProcessMark } from '../harness/marked-processes.ts';
 import { startOpenAIServer, type OpenAITestServer } from '../harness/openai-server.ts';
 import { waitFor } from '../harness/processes.ts';
 import { ensureSystemTools } from '../harness/system-tools.ts';
@@ -26,21 +26,45 @@ beforeAll(async () => {
 
 const hostEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({ ...process.env, KESTREL_CONFIG_DIR: dirs.config, KESTREL_DATA_DIR: dirs.data, ...extra });
 
-/** Starts `kestrel ui --virtual …` and waits for its URL and private display. */
-async function startVirtual(args: string[], env: NodeJS.ProcessEnv): Promise<{ ui: CliProcess; url: string; display: string }> {
-  const ui = startKestrel(['ui', '--virtual', '--port', '0', ...args], env);
-  const url = (await ui.waitForOutput(/^Kestrel UI: (http:\/\/\S+)$/m, 60_000))[1]!;
-  const display = (await ui.waitForOutput(/private display (:\d+)/))[1]!;
-  return { ui, url, display };
+interface VirtualSession {
+  readonly ui: CliProcess;
+  readonly url: string;
+  readonly display: string;
+  readonly mark: ProcessMark;
+}
+
+/**
+ * Runs `kestrel ui --virtual …` under a fresh process marker, waits for its URL and private
+ * display, hands it to `body` (which ends it), and then checks that nothing it started is left.
+ */
+async function withVirtual(args: string[], body: (session: VirtualSession) => Promise<void>): Promise<void> {
+  const mark = markProcesses(hostEnv());
+  const ui = startKestrel(['ui', '--virtual', '--port', '0', ...args], mark.env);
+  try {
+    const url = (await ui.waitForOutput(/^Kestrel UI: (http:\/\/\S+)$/m, 60_000))[1]!;
+    const display = (await ui.waitForOutput(/private display (:\d+)/))[1]!;
+    await body({ ui, url, display, mark });
+  } finally {
+    await ui.stop();
+  }
+  await allGone(mark);
 }
 
 /**
  * Waits until nothing started under `mark` is left. The X server goes a moment after kestrel
  * itself (it must outlive kestrel's own X connection), hence the wait.
  */
-async function allGone(mark: ReturnType<typeof markProcesses>): Promise<void> {
+async function allGone(mark: ProcessMark): Promise<void> {
   await waitFor('every process kestrel started to end', () => mark.alive().length === 0, 10_000).catch(() => undefined);
   expect(mark.alive()).toEqual([]);
+}
+
+/** The UI's socket as a client without a page opens it: the token from the printed URL. */
+async function openSocket(url: string): Promise<WebSocket> {
+  const { port, searchParams } = new URL(url);
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/api?token=${searchParams.get('token')}`);
+  await new Promise((done, fail) => ws.once('open', done).once('error', fail));
+  return ws;
 }
 
 /** Sends `signal` to kestrel itself (not its group) and returns its exit code. */
@@ -81,9 +105,8 @@ describe('the private display', () => {
   afterAll(() => server?.stop());
 
   test('has a window manager, opens the --launch apps in frames, and SIGTERM stops all of it', async () => {
-    const mark = markProcesses(hostEnv());
-    const { ui, display } = await startVirtual(['--launch', 'xterm -title kestrel-launch-one', '--launch', 'xterm -title kestrel-launch-two'], mark.env);
-    try {
+    const launch = ['--launch', 'xterm -title kestrel-launch-one', '--launch', 'xterm -title kestrel-launch-two'];
+    await withVirtual(launch, async ({ ui, display, mark }) => {
       // openbox announces itself on the root window (EWMH), which xdotool and wmctrl rely on.
       const { stdout: check } = await run('xprop', ['-display', display, '-root', '_NET_SUPPORTING_WM_CHECK']);
       const wmWindow = /window id # (0x[0-9a-f]+)/.exec(check)?.[1];
@@ -99,35 +122,23 @@ describe('the private display', () => {
       }
       expect(mark.alive().some((p) => p.includes('Xvfb'))).toBe(true);
       expect(await signalAndWait(ui, 'SIGTERM')).toBe(0);
-    } finally {
-      await ui.stop();
-    }
-    await allGone(mark);
+    });
   });
 
   test('SIGINT during a run (the model still thinking) stops the run, openbox and Xvfb, and exits 0', async () => {
-    const mark = markProcesses(hostEnv());
     server.push({ text: '## Action:\nwait\n## Code:\n```python\npyautogui.click(x=0.5, y=0.5)\n```', delayMs: 120_000 });
-    const { ui, url } = await startVirtual(['--endpoint', server.baseUrl, '--model', 'kimi-vl-test'], mark.env);
-    try {
-      const { port, searchParams } = new URL(url);
-      const ws = new WebSocket(`ws://127.0.0.1:${port}/api?token=${searchParams.get('token')}`);
-      await new Promise((done, fail) => ws.once('open', done).once('error', fail));
+    await withVirtual(['--endpoint', server.baseUrl, '--model', 'kimi-vl-test'], async ({ ui, url }) => {
+      const ws = await openSocket(url);
       ws.send(JSON.stringify({ id: 1, route: 'run.start', input: { instruction: 'click the middle' } }));
       await waitFor('the run to ask the model', () => server.chatRequests().length > 0, 60_000);
       expect(ui.stderr()).toBe('kestrel: --endpoint, --model apply to this session only; Settings keeps its saved values\n');
       expect(await signalAndWait(ui, 'SIGINT')).toBe(0);
-    } finally {
-      await ui.stop();
-    }
-    await allGone(mark);
+    });
   });
 
   test('a second signal ends it at once, even while an app ignores SIGTERM, and still takes everything down', async () => {
-    const mark = markProcesses(hostEnv());
     // An app that ignores SIGTERM holds the graceful stop for its grace period (3 s).
-    const { ui } = await startVirtual(['--launch', "trap '' TERM; sleep 300"], mark.env);
-    try {
+    await withVirtual(['--launch', "trap '' TERM; sleep 300"], async ({ ui, mark }) => {
       await waitFor('the stubborn app', () => mark.alive().some((p) => p.includes('sleep 300')), 10_000);
       const exited = ui.exited();
       process.kill(ui.child.pid!, 'SIGTERM');
@@ -135,10 +146,7 @@ describe('the private display', () => {
       expect(ui.child.exitCode).toBeNull();
       process.kill(ui.child.pid!, 'SIGTERM');
       expect(await exited).toBe(143);
-    } finally {
-      await ui.stop();
-    }
-    await allGone(mark);
+    });
   });
 
   test('an error part-way (openbox missing) is one line, exit 1, and the Xvfb it started is gone', async () => {
@@ -177,9 +185,7 @@ test('without a display, the UI host says to add --virtual, and so does every us
     const url = (await ui.waitForOutput(/^Kestrel UI: (http:\/\/\S+)$/m, 60_000))[1]!;
     await waitFor('the no-display note', () => ui.stderr().includes('--virtual'), 10_000);
     expect(ui.stderr()).toContain('kestrel: there is no display (DISPLAY is not set), so the agent has no screen to work on; add --virtual to give it a private one\n');
-    const { port, searchParams } = new URL(url);
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/api?token=${searchParams.get('token')}`);
-    await new Promise((done, fail) => ws.once('open', done).once('error', fail));
+    const ws = await openSocket(url);
     const reply = new Promise<{ ok: boolean; error?: string }>((done) =>
       ws.on('message', (data) => {
         const message = JSON.parse(data.toString()) as { id?: number; ok: boolean; error?: string };

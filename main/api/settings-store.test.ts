@@ -36,7 +36,7 @@ describe('SettingsStore', () => {
     await writeFile(file, JSON.stringify({ maxSteps: 9, temperature: 'hot' }));
     const partly = await SettingsStore.open(file, NO_SECRET_BOX, {});
     expect(partly.get().maxSteps).toBe(9);
-    expect(partly.problems).toEqual(['settings.temperature must be a number from 0 to 2, got "hot"']);
+    expect(partly.problems).toEqual(['The saved Temperature (temperature in the settings file) must be a number from 0 to 2, got "hot"; the default is used until you save another']);
   });
 
   test('API keys are sealed by the SecretBox and never written in plain text', async () => {

@@ -131,9 +131,9 @@ export function settingsFromStored(stored: unknown): { settings: Settings; probl
   for (const [key, check] of Object.entries(settingsShape)) {
     if (record[key] === undefined) continue;
     try {
-      out[key] = (check as v.Validator<unknown>)(record[key], `settings.${key}`);
+      out[key] = (check as v.Validator<unknown>)(record[key], `The saved ${SETTING_LABELS[key as keyof Settings]} (${key} in the settings file)`);
     } catch (err) {
-      problems.push((err as Error).message);
+      problems.push(`${(err as Error).message}; the default is used until you save another`);
     }
   }
   return { settings: out as unknown as Settings, problems };

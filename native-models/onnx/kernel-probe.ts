@@ -11,7 +11,7 @@ import type { ExecutionDevice } from './device.ts';
 import { IR_VERSION, OPSETS } from './model-writer.ts';
 import { ELEMENT_NAMES, signatureKey, type TypedNode } from './node-signatures.ts';
 import { encodeModel, type DataTypeCode, type NodeProto, type ValueInfo } from './onnx-proto.ts';
-import { providerName, readPlacement } from './placement.ts';
+import { providerName, readPlacement, UNLISTED } from './placement.ts';
 
 const CODES = new Map(Object.entries(ELEMENT_NAMES).map(([code, name]) => [name, Number(code) as DataTypeCode]));
 
@@ -49,7 +49,7 @@ export async function probeKernels(device: ExecutionDevice, nodes: readonly Type
     const placement = await readPlacement(file, device, { optimization: 'disabled' });
     const provider = providerName(device);
     const byName = new Map(placement.nodes.map((p) => [p.name, p.provider]));
-    const all = placement.nodes.every((p) => p.name === '?') ? placement.nodes[0]?.provider : undefined;
+    const all = placement.nodes.every((p) => p.name === UNLISTED) ? placement.nodes[0]?.provider : undefined;
     return new Map(nodes.map((n, i) => [signatureKey(n), (all ?? byName.get(`probe.${i}`)) === provider]));
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -25,6 +25,9 @@ export interface Placement {
 
 export const CPU_PROVIDER = 'CPUExecutionProvider';
 
+/** Op type and name of a node onnxruntime counted but did not list (one provider took them all). */
+export const UNLISTED = '?';
+
 const PROVIDER_NAMES: Readonly<Record<ExecutionDevice, string>> = { cpu: CPU_PROVIDER, cuda: 'CUDAExecutionProvider', webgpu: 'WebGpuExecutionProvider' };
 
 export function providerName(device: ExecutionDevice): string {
@@ -35,7 +38,7 @@ const LOG_TAG = 'VerifyEachNodeIsAssignedToAnEp]';
 
 /**
  * The placements in an onnxruntime verbose log. Where one provider took every node onnxruntime
- * prints only the count, so those nodes come back with their op type and name unknown ('?').
+ * prints only the count, so those nodes come back with their op type and name UNLISTED.
  */
 export function parsePlacementLog(log: string): PlacedNode[] {
   const nodes: PlacedNode[] = [];
@@ -43,7 +46,7 @@ export function parsePlacementLog(log: string): PlacedNode[] {
   let listed = 0;
   let expected = 0;
   const finish = () => {
-    if (provider && listed === 0) for (let i = 0; i < expected; i++) nodes.push({ provider, opType: '?', name: '?' });
+    if (provider && listed === 0) for (let i = 0; i < expected; i++) nodes.push({ provider, opType: UNLISTED, name: UNLISTED });
   };
   let seen = false;
   for (const line of log.split('\n')) {

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DeviceUnavailableError } from './backend.ts';
-import type { ExecutionDevice } from './device.ts';
+import type { Device, ExecutionDevice } from './device.ts';
 
 export interface PlacedNode {
   /** onnxruntime's provider name: `WebGpuExecutionProvider`, `CPUExecutionProvider`, … */
@@ -76,8 +76,8 @@ export function parsePlacementLog(log: string): PlacedNode[] {
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const CHILD = fileURLToPath(new URL('./placement-child.ts', import.meta.url));
 
-/** Opens the model on the device in a child process and returns where each node was placed. */
-export function readPlacement(modelFile: string, device: ExecutionDevice, opts: { optimization?: 'all' | 'disabled' } = {}): Promise<Placement> {
+/** Opens the model on the device (`auto`: the one a run would pick) in a child process and returns where each node was placed. */
+export function readPlacement(modelFile: string, device: Device, opts: { optimization?: 'all' | 'disabled' } = {}): Promise<Placement> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', tsxLoader, CHILD, modelFile, device, opts.optimization ?? 'all'], { stdio: ['ignore', 'ignore', 'pipe'] });
     const chunks: Buffer[] = [];

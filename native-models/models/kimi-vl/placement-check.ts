@@ -38,7 +38,7 @@ export function heavyKind(node: Pick<PlacedNode, 'opType' | 'name'>, part: 'text
 
 /** Why a heavy node on the CPU is accepted here, or undefined when it is a defect. */
 export function documentedFallback(node: Pick<PlacedNode, 'opType'>, precision: Precision, device: ExecutionDevice): string | undefined {
-  if (device === 'webgpu' && node.opType === 'MoE' && precision !== 'int4') return `${precision} experts use com.microsoft.MoE, which has no WebGPU kernel (an int4 import's QMoE has one)`;
+  if (device === 'webgpu' && node.opType === 'MoE' && precision !== 'int4') return `${precision} experts use com.microsoft.MoE, which has no WebGPU kernel; an int4 import's QMoE has one`;
   return undefined;
 }
 

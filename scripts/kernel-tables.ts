@@ -1,11 +1,12 @@
 /**
  * Regenerates the kernel tables in native-models/onnx/kernels/ (docs/onnxruntime.md):
  *
- *   npx tsx scripts/kernel-tables.ts cuda --operator-kernels OperatorKernels.md \
- *     --contrib cuda_contrib_kernels.cc --commit <sha of OperatorKernels.md> --contrib-commit <sha>
- *     From onnxruntime's generated docs/OperatorKernels.md and
- *     onnxruntime/contrib_ops/cuda/cuda_contrib_kernels.cc at the given commits (download them
- *     from github.com/microsoft/onnxruntime): the CUDA rows for the op types Kestrel's graphs use,
+ *   npx tsx scripts/kernel-tables.ts cuda --operator-kernels KERNEL_TABLE --contrib CONTRIB_CC \
+ *     --commit <sha> --contrib-commit <sha>
+ *     From onnxruntime's generated kernel table and CUDA contrib registrations at the given
+ *     commits — https://github.com/microsoft/onnxruntime/blob/<sha>/docs/OperatorKernels.md and
+ *     https://github.com/microsoft/onnxruntime/blob/<sha>/onnxruntime/contrib_ops/cuda/cuda_contrib_kernels.cc,
+ *     downloaded first: the CUDA rows for the op types Kestrel's graphs use,
  *     at the opsets they import; fails when the contributed-op rows and registrations disagree.
  *
  *   npx tsx scripts/kernel-tables.ts webgpu

@@ -2,13 +2,14 @@
  * Which kernels onnxruntime has for a node, from tables kept in kernels/ (scripts/kernel-tables.ts
  * regenerates them; docs/onnxruntime.md says where each comes from):
  *
- * - CUDA: the rows of onnxruntime's generated operator-kernel table (docs/OperatorKernels.md)
- *   for the op types Kestrel's graphs use, at the opsets they import, cross-checked against the
- *   contributed-op registrations (onnxruntime/contrib_ops/cuda/cuda_contrib_kernels.cc). No GPU
- *   is needed to check a graph against it.
+ * - CUDA: the rows of onnxruntime's generated operator-kernel table
+ *   (https://github.com/microsoft/onnxruntime/blob/main/docs/OperatorKernels.md) for the op types
+ *   Kestrel's graphs use, at the opsets they import, cross-checked against the contributed-op
+ *   registrations (onnxruntime/contrib_ops/cuda/cuda_contrib_kernels.cc there). No GPU is needed
+ *   to check a graph against it.
  * - WebGPU: onnxruntime's docs have no such table, so the installed onnxruntime-node is asked:
- *   one node per signature Kestrel uses, placed by the WebGPU provider or not. The placement
- *   test (placement.test.ts) cross-checks it against whole graphs.
+ *   one node per signature Kestrel uses, placed by the WebGPU provider or not (kernel-probe.ts).
+ *   test/integration/webgpu-placement.test.ts cross-checks it against whole graphs.
  */
 import { readFileSync } from 'node:fs';
 import { signatureKey, type NodeSignature } from './node-signatures.ts';
@@ -92,7 +93,7 @@ function parseTypes(cell: string): Record<string, string[]> {
 }
 
 /**
- * The rows of one provider's section of OperatorKernels.md, for the ops in `wanted`
+ * The rows of one provider's section of onnxruntime's operator-kernel table, for the ops in `wanted`
  * (`domain/op`, domain '' for ai.onnx) whose version range holds the opset in `opsets`.
  */
 export function parseOperatorKernels(markdown: string, provider: string, wanted: ReadonlySet<string>, opsets: Readonly<Record<string, number>>): KernelRow[] {

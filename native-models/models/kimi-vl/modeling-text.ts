@@ -4,7 +4,7 @@
  * one loop over decoder layers (MLA attention over a latent KV cache; dense or MoE feed-forward),
  * final norm and lm_head on the last position.
  *
- * Op choices (see DESIGN.md): attention is written with plain MatMul/Softmax in the absorbed
+ * Op choices (docs/onnxruntime.md#operators-kestrel-uses): attention is written with plain MatMul/Softmax in the absorbed
  * MLA form — queries are projected into the 512-d latent space, so the cache holds only the
  * normalised latent plus the roped shared key (kv_lora_rank + qk_rope_head_dim values per token
  * and layer) and every EP that runs MatMul runs it. Routed experts use com.microsoft.MoE
@@ -154,7 +154,7 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
   let x = int4
     ? int4Embedding(g, 'embed_tokens', t.vocabSize, D, opts.produce(embedRecipe))(flatIds, 'embed')
     : g.op('Gather', [weight('embed_tokens', [t.vocabSize, D], embedRecipe), flatIds], 'embed', [attr.int('axis', 0)]);
-  // Image features replace the <|media_pad|> embeddings (KIMI-VL-FACTS §3.3); text-only calls feed none.
+  // Image features replace the <|media_pad|> embeddings (docs/kimi-vl.md#image-features-in-the-prompt); text-only calls feed none.
   const imageFeatures = toAct(g.input(TEXT_IO.imageFeatures, F32, ['image_tokens', D]), 'image.features');
   const imageRows = g.op('Unsqueeze', [g.input(TEXT_IO.imagePositions, I64, ['image_tokens']), i64('axes.image', [1])], 'image.positions');
   x = g.op('ScatterND', [x, imageRows, imageFeatures], 'embed.with_images');

@@ -13,7 +13,7 @@ const REAL_CONFIG = parseKimiVLConfig(JSON.parse(readFileSync(new URL('../../../
 const PAGE = 4096;
 
 /**
- * Kimi-VL-A3B-Instruct's tensors as KIMI-VL-FACTS.md §2 lists them (written out here by hand,
+ * Kimi-VL-A3B-Instruct's tensors as docs/kimi-vl.md#weights lists them (written out here by hand,
  * not taken from tensor-names.ts), each with the role that decides how an import stores it.
  */
 type Role = 'embed' | 'linear' | 'fp32' | 'kv_b' | 'experts-fc1' | 'experts-fc2' | 'skip';
@@ -80,8 +80,8 @@ function factsTensorList(): { name: string; shape: number[]; role: Role }[] {
 const count = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 /**
- * Bytes the tensors take when stored as an import stores them (DESIGN.md and the int4 layout
- * in int4-blocks.ts: 4-bit codes, a scale per block of 64 weights — fp32 with a 4-bit zero point
+ * Bytes the tensors take when stored as an import stores them (docs/onnxruntime.md#operators-kestrel-uses and the
+ * int4 layout in int4-blocks.ts: 4-bit codes, a scale per block of 64 weights — fp32 with a 4-bit zero point
  * for MatMulNBits, fp16 and symmetric for QMoE), before page alignment, and how many ONNX weights
  * they become (each may be preceded by < 4096 bytes of alignment).
  */

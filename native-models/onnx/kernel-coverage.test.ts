@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
+import { artifactPath } from '../../test/harness/artifacts.ts';
 import { checkedKimiConfigs } from '../../test/harness/kimi-configs.ts';
 import { generatedNodes } from '../models/kimi-vl/generated-graphs.ts';
 import { heavyKind } from '../models/kimi-vl/placement-check.ts';
@@ -27,8 +28,10 @@ describe('the CUDA kernel table', () => {
   });
 
   test('every node of every generated graph, at every precision, has a CUDA kernel at its types', () => {
-    const listing = [...signatures.values()].map((n) => `${signatureKey(n)}  e.g. ${n.graph}: ${n.name}`);
-    console.log(`${nodes.length} nodes, ${signatures.size} signatures:\n  ${listing.join('\n  ')}`);
+    // Every node, one line each (domain.op@opset(input types)->(output types)), for reading.
+    const file = artifactPath('kernel-coverage', 'nodes.txt');
+    writeFileSync(file, nodes.map((n) => `${n.graph}\t${n.name}\t${signatureKey(n)}\t${missingCudaKernel(cuda, n) ?? 'CUDA kernel'}`).join('\n') + '\n');
+    console.log(`${nodes.length} nodes in ${new Set(nodes.map((n) => n.graph)).size} graphs for each of the Kimi-VL-A3B and tiny configurations, ${signatures.size} signatures; every node listed in ${file}`);
     const missing = [...signatures.values()].flatMap((n) => {
       const why = missingCudaKernel(cuda, n);
       return why && !NO_CUDA_KERNEL[signatureKey(n)] ? [`${n.graph}: ${n.name} — ${signatureKey(n)}: ${why}`] : [];

@@ -54,7 +54,7 @@ describe('node signatures', () => {
     const g = graphs.find((x) => x.part === 'text' && x.precision === 'int4')!.graph;
     const qmoe = typedNodes(g).find((n) => n.opType === 'QMoE')!;
     expect(qmoe.outputs).toEqual(['float16']);
-    await expect(loads(declaredModel(g, { value: qmoe.proto.outputs[0]!, type: DataType.FLOAT }), 'wrong')).rejects.toThrow(/Type Error: Type \(tensor\(float16\)\) of output arg \(layers\.1\.mlp\.experts\)/);
+    await expect(loads(declaredModel(g, { value: qmoe.proto.outputs[0]!, type: DataType.FLOAT }), 'wrong')).rejects.toThrow(/Type Error: Type \(tensor\(float\)\) of output arg \(layers\.1\.mlp\.experts\) of node \(layers\.1\.mlp\.experts\) does not match expected type \(tensor\(float16\)\)/);
   });
 
   test('a signature names domain, op, opset and the element types in and out', () => {

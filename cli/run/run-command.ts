@@ -1,9 +1,9 @@
 import { createInterface } from 'node:readline';
-import { resolve } from 'node:path';
 import { runAgent, TrajectoryRecorder, type AgentEvent, type PlannedStep } from '../../agent/index.ts';
 import { DesktopOperator, DesktopUnavailableError, type TypingStrategy } from '../../agent/desktop/index.ts';
 import { CliError, oneLine } from '../errors.ts';
 import { generationSettings, resolveModel, type ModelOptionValues } from '../model-options.ts';
+import { recordFolder } from '../record-folder.ts';
 import { describeAction, EXIT_CODES, lineFor } from './step-lines.ts';
 
 export interface RunCommandOptions extends ModelOptionValues {
@@ -46,6 +46,7 @@ function stdinConfirm(): { confirm: (plan: PlannedStep) => Promise<boolean>; clo
 /** `kestrel run`: drives this desktop until the task ends; returns the exit code. */
 export async function runCommand(instruction: string, options: RunCommandOptions): Promise<number> {
   if (instruction.trim() === '') throw new CliError('the instruction is empty; say what to do, e.g. kestrel run "open the Downloads folder"', 2);
+  const record = options.record === undefined ? undefined : await recordFolder(options.record, { fresh: true });
   const model = await resolveModel(options);
   let operator: DesktopOperator;
   try {
@@ -92,9 +93,9 @@ export async function runCommand(instruction: string, options: RunCommandOptions
       variant: options.thinking ? 'thinking' : 'instruct',
       screenshotsInContext: options.screenshots,
       ...generationSettings(options),
-      ...(options.record ? { recorder: new TrajectoryRecorder(resolve(options.record)) } : {}),
+      ...(record ? { recorder: new TrajectoryRecorder(record) } : {}),
     });
-    if (options.record) process.stdout.write(`trajectory: ${resolve(options.record)}\n`);
+    if (record) process.stdout.write(`trajectory: ${record}\n`);
     if (result.status === 'aborted' && interrupted) return 130;
     return EXIT_CODES[result.status];
   } finally {

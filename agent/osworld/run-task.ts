@@ -22,8 +22,8 @@ export class ConsentRequiredError extends Error {
     readonly items: readonly string[],
   ) {
     super(
-      `task ${taskId} needs consent for ${items.length} step${items.length === 1 ? '' : 's'} from the task file ` +
-        `(programs, file copies, window closing, keyboard and mouse input); read them and re-run with --allow-exec to allow them: ${formatConsentList(items)}`,
+      `task ${taskId} needs consent for ${items.length} item${items.length === 1 ? '' : 's'} of the task file ` +
+        `(programs, file copies, closing windows, keyboard and mouse input); read them and re-run with --allow-exec to allow them: ${formatConsentList(items)}`,
     );
   }
 }

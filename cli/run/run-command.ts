@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline';
 import { runAgent, TrajectoryRecorder, type AgentEvent, type PlannedStep } from '../../agent/index.ts';
 import { DesktopOperator, DesktopUnavailableError, type TypingStrategy } from '../../agent/desktop/index.ts';
 import { CliError, oneLine } from '../errors.ts';
+import { catchInterrupt } from '../interrupt.ts';
 import { generationSettings, resolveModel, type ModelOptionValues } from '../model-options.ts';
 import { recordFolder } from '../record-folder.ts';
 import { describeAction, EXIT_CODES, lineFor } from './step-lines.ts';
@@ -62,16 +63,7 @@ export async function runCommand(instruction: string, options: RunCommandOptions
     throw new CliError(oneLine(err), /there is no display '/.test(oneLine(err)) ? 2 : 1);
   }
 
-  const controller = new AbortController();
-  let interrupted = false;
-  const onSignal = (): void => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    process.stderr.write('kestrel: stopping (Ctrl-C again to quit at once)\n');
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const interrupt = catchInterrupt();
   const prompt = options.confirm ? stdinConfirm() : undefined;
   const planned = new Map<number, Extract<AgentEvent, { type: 'planned' }>>();
   const onEvent = (event: AgentEvent): void => {
@@ -84,7 +76,7 @@ export async function runCommand(instruction: string, options: RunCommandOptions
     const result = await runAgent(instruction, {
       model,
       operator,
-      signal: controller.signal,
+      signal: interrupt.signal,
       onEvent,
       maxSteps: options.maxSteps,
       maxRepeats: options.maxRepeats,
@@ -96,11 +88,10 @@ export async function runCommand(instruction: string, options: RunCommandOptions
       ...(record ? { recorder: new TrajectoryRecorder(record) } : {}),
     });
     if (record) process.stdout.write(`trajectory: ${record}\n`);
-    if (result.status === 'aborted' && interrupted) return 130;
+    if (result.status === 'aborted' && interrupt.requested) return 130;
     return EXIT_CODES[result.status];
   } finally {
     prompt?.close();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupt.dispose();
   }
 }

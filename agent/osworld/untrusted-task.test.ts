@@ -161,6 +161,20 @@ describe('names from a task file are looked up in own keys only', () => {
     expect(single.unsupported).toEqual([`evaluator.func: metric "${name}" is not supported`]);
   });
 
+  test('options and rules read only what the task set, never what objects inherit', async () => {
+    const literal = (options: string) =>
+      runOsworldTask({
+        task: task({ evaluator: { func: 'literal_match', result: { type: 'rule', rules: 'A' }, expected: { type: 'rule', rules: 'a' }, options: JSON.parse(options) } }),
+        host: recordingHost(),
+        screen,
+        allowExec: false,
+        out: out(),
+        act: async () => ({ endedWithFail: false }),
+      });
+    expect(await literal('{"ignore_case": true}')).toMatchObject({ score: 1 });
+    expect(await literal('{"__proto__": {"ignore_case": true}}')).toMatchObject({ score: 0 });
+  });
+
   test('an inherited name is not "in" a result object', async () => {
     const score = async (include: string) =>
       runOsworldTask({

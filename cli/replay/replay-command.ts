@@ -78,7 +78,8 @@ async function loadTasks(path: string, options: ReplayCommandOptions): Promise<O
 
 function clientPassword(options: ReplayCommandOptions): string | undefined {
   if (options.clientPasswordEnv === undefined) return undefined;
-  const value = process.env[options.clientPasswordEnv];
+  // Own keys only: process.env.constructor is Object, not an environment variable.
+  const value = Object.hasOwn(process.env, options.clientPasswordEnv) ? process.env[options.clientPasswordEnv] : undefined;
   if (!value) throw new CliError(`--client-password-env ${options.clientPasswordEnv}: that environment variable is not set or empty`, 2);
   return value;
 }

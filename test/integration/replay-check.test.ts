@@ -46,6 +46,8 @@ describe('kestrel replay --check and bad input', () => {
     [['replay', '/nonexistent/task.json'], 2, 'kestrel: /nonexistent/task.json does not exist; give an OSWorld task .json file or a folder of them'],
     [['replay', SAMPLES, '--trajectory', 'x'], 2, 'kestrel: --trajectory replays one task, but'],
     [['replay', `${SAMPLES}/b3d4a89c-53f2-4d6b-8b6a-541fb5d205fa.json`, '--client-password-env', 'NOT_SET_ANYWHERE'], 2, 'kestrel: --client-password-env NOT_SET_ANYWHERE: that environment variable is not set or empty'],
+    // Inherited members of process.env are no environment variables.
+    [['replay', `${SAMPLES}/b3d4a89c-53f2-4d6b-8b6a-541fb5d205fa.json`, '--client-password-env', 'constructor'], 2, 'kestrel: --client-password-env constructor: that environment variable is not set or empty'],
     [['replay', `${SAMPLES}/b3d4a89c-53f2-4d6b-8b6a-541fb5d205fa.json`], 2, 'kestrel: no model: give --endpoint'],
     [['replay', `${SAMPLES}/b3d4a89c-53f2-4d6b-8b6a-541fb5d205fa.json`, '--trajectory', 'x'], 1, 'kestrel: there is no display (DISPLAY is not set)'],
   ])('%j fails in one line', async (args, code, message) => {

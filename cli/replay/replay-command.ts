@@ -117,10 +117,11 @@ async function refuseHeldRuns(tasks: readonly OsworldTask[], out: string): Promi
     if (file) held.push(`${dir} (${file})`);
   }
   if (held.length === 0) return;
+  const one = held.length === 1;
   const shown = held.length > 3 ? [...held.slice(0, 3), `and ${held.length - 3} more`] : held;
   throw new CliError(
-    `--record ${out}: ${held.length === 1 ? 'the task folder' : `${held.length} task folders`} already hold${held.length === 1 ? 's' : ''} a run: ${shown.join(', ')}; ` +
-      'give a new --record folder, or move those runs away first (nothing was overwritten)',
+    `--record ${out}: ${one ? 'the task folder already holds a run' : `${held.length} task folders already hold runs`}: ${shown.join(', ')}; ` +
+      `give a new --record folder, or move ${one ? 'that run' : 'those runs'} away first (nothing was overwritten)`,
     2,
   );
 }
@@ -134,7 +135,8 @@ function taskError(task: OsworldTask, err: unknown): unknown {
 /**
  * `kestrel replay`: for each task, check it, ask for consent, set up, act (agent or recorded
  * run), evaluate, write `<record>/<domain>/<id>/result.txt`; prints one line per task. Every
- * check (tasks, record folder, display, consent, earlier runs) comes before the model loads.
+ * check (tasks, record folder, earlier runs, model flags, display, trajectory, consent) comes
+ * before an in-process model loads and before anything runs.
  */
 export async function replayCommand(taskPath: string, options: ReplayCommandOptions): Promise<number> {
   const tasks = await loadTasks(taskPath, options);

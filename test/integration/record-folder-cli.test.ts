@@ -74,7 +74,7 @@ describe('--record into a folder that holds another run is refused, and nothing 
     expectOneLine(
       await kestrel(['replay', INFEASIBLE, '--trajectory', join(work, 'no-trajectory'), '--record', results]),
       2,
-      `--record ${results}: the task folder already holds a run: ${dir} (result.txt); give a new --record folder, or move those runs away first (nothing was overwritten)`,
+      `--record ${results}: the task folder already holds a run: ${dir} (result.txt); give a new --record folder, or move that run away first (nothing was overwritten)`,
     );
     expect(readFileSync(join(dir, 'result.txt'), 'utf8')).toBe('1.0\n');
   });

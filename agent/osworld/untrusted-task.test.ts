@@ -161,30 +161,20 @@ describe('names from a task file are looked up in own keys only', () => {
     expect(single.unsupported).toEqual([`evaluator.func: metric "${name}" is not supported`]);
   });
 
+  /** Scores a task that has only this evaluator, after a run that did not end with fail. */
+  const scoreOf = (evaluator: Record<string, unknown>) =>
+    runOsworldTask({ task: task({ evaluator }), host: recordingHost(), screen, allowExec: false, out: out(), act: async () => ({ endedWithFail: false }) });
+
   test('options and rules read only what the task set, never what objects inherit', async () => {
     const literal = (options: string) =>
-      runOsworldTask({
-        task: task({ evaluator: { func: 'literal_match', result: { type: 'rule', rules: 'A' }, expected: { type: 'rule', rules: 'a' }, options: JSON.parse(options) } }),
-        host: recordingHost(),
-        screen,
-        allowExec: false,
-        out: out(),
-        act: async () => ({ endedWithFail: false }),
-      });
+      scoreOf({ func: 'literal_match', result: { type: 'rule', rules: 'A' }, expected: { type: 'rule', rules: 'a' }, options: JSON.parse(options) });
     expect(await literal('{"ignore_case": true}')).toMatchObject({ score: 1 });
     expect(await literal('{"__proto__": {"ignore_case": true}}')).toMatchObject({ score: 0 });
   });
 
   test('an inherited name is not "in" a result object', async () => {
-    const score = async (include: string) =>
-      runOsworldTask({
-        task: task({ evaluator: { func: 'check_include_exclude', result: { type: 'rule', rules: { real: 1 } }, expected: { type: 'rule', rules: { include: [include] } } } }),
-        host: recordingHost(),
-        screen,
-        allowExec: false,
-        out: out(),
-        act: async () => ({ endedWithFail: false }),
-      });
+    const score = (include: string) =>
+      scoreOf({ func: 'check_include_exclude', result: { type: 'rule', rules: { real: 1 } }, expected: { type: 'rule', rules: { include: [include] } } });
     expect(await score('real')).toMatchObject({ score: 1 });
     for (const name of INHERITED) expect(await score(name)).toMatchObject({ score: 0 });
   });

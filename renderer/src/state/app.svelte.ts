@@ -23,6 +23,8 @@ export class AppModel {
   info: AppInfo | undefined = $state.raw();
   settings: PublicSettings | undefined = $state.raw();
   displays: readonly DisplayInfo[] = $state.raw([]);
+  /** Whether the host has answered about the displays yet (until then there are none to show). */
+  displaysListed = $state(false);
   displayError = $state('');
   screen: Screen = $state(screenFromHash(location.hash));
   models: readonly ModelEntry[] = $state.raw([]);
@@ -99,6 +101,8 @@ export class AppModel {
       if (!this.run.displayId && primary) this.run.displayId = primary.id;
     } catch (err) {
       this.displayError = err instanceof Error ? err.message : String(err);
+    } finally {
+      this.displaysListed = true;
     }
   }
 

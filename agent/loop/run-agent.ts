@@ -37,7 +37,10 @@ export interface RunAgentOptions {
   /** Called before each step's actions run; false ends the run ("declined"). */
   readonly confirm?: (plan: PlannedStep) => Promise<boolean>;
   readonly pause?: PauseController;
-  /** Retries for screenshots and model calls that fail transiently. */
+  /**
+   * Retries for screenshots that fail transiently. Model requests are not retried here: a model
+   * that can fail transiently (an endpoint) retries inside its client and reports it via onRetry.
+   */
   readonly retries?: RetryOptions;
   /** Wait for the screen to settle after acting; false skips it (one capture is still taken). */
   readonly settle?: SettleOptions | false;
@@ -113,15 +116,20 @@ export async function runAgent(instruction: string, options: RunAgentOptions): P
     }
   };
   const capture = (step: number): Promise<Screenshot> =>
-    withRetries(() => operator.screenshot(signal), retries, signal, (attempt, error) =>
-      emit({ type: 'retry', step, what: 'screenshot', attempt, error: describeError(error) }),
-    );
+    withRetries(() => operator.screenshot(signal), retries, {
+      ...(signal ? { signal } : {}),
+      onRetry: ({ attempt, attempts, delayMs, error }) => emit({ type: 'retry', step, what: 'screenshot', attempt, attempts, delayMs, error: describeError(error) }),
+    });
   const generate = (step: number, messages: ReturnType<typeof agentMessages>): Promise<GenerateResult> =>
-    withRetries(
-      () => model.generate({ messages, ...generation, ...(signal ? { signal } : {}), onToken: (delta) => emit({ type: 'token', step, delta }) }),
-      retries,
+    raceAbort(
+      model.generate({
+        messages,
+        ...generation,
+        ...(signal ? { signal } : {}),
+        onToken: (delta) => emit({ type: 'token', step, delta }),
+        onRetry: ({ attempt, attempts, delayMs, error }) => emit({ type: 'retry', step, what: 'model', attempt, attempts, delayMs, error: describeError(error) }),
+      }),
       signal,
-      (attempt, error) => emit({ type: 'retry', step, what: 'model', attempt, error: describeError(error) }),
     );
 
   const finish = async (decision: StopDecision): Promise<RunResult> => {

@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { startOpenAIServer, type OpenAITestServer, type ScriptedReply } from '../../test/harness/openai-server.ts';
+import type { AgentEvent } from '../events.ts';
+import { runAgent } from '../loop/run-agent.ts';
 import type { GenerateRequest } from '../model.ts';
+import { RecordingOperator } from '../testing/fakes.ts';
 import { OpenAIChatModel, type OpenAIClientOptions } from './client.ts';
 import { ModelAbortedError, ModelEndpointError } from './errors.ts';
 
@@ -110,11 +113,17 @@ describe('OpenAIChatModel', () => {
     expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(45);
   });
 
-  test('retries are bounded and the last error says so', async () => {
+  test('retries are bounded, announced, and the last error says so and is final', async () => {
     const s = await serve([{ status: 429 }, { status: 429 }, { status: 429 }, 'never']);
-    const err = await failure(client(s, { retries: 2 }).generate(request));
-    expect(err.message).toMatch(/answered 429 \(rate limited\).*gave up after 3 attempts/);
+    const notices: unknown[] = [];
+    const err = await failure(client(s, { retries: 2 }).generate({ ...request, onRetry: (r) => notices.push(r) }));
+    expect(err.message).toMatch(/answered 429 \(rate limited\).*\(gave up after 3 attempts\)$/);
+    expect(err).toMatchObject({ retryable: false, status: 429 });
     expect(s.chatRequests()).toHaveLength(3);
+    expect(notices).toEqual([
+      { attempt: 1, attempts: 3, delayMs: 10, error: expect.stringMatching(/answered 429 \(rate limited\)/) },
+      { attempt: 2, attempts: 3, delayMs: 20, error: expect.stringMatching(/answered 429 \(rate limited\)/) },
+    ]);
     const five = await serve([{ status: 502, message: 'bad gateway' }]);
     expect((await failure(client(five, { retries: 0 }).generate(request))).message).toMatch(/answered 502 \(server error\): bad gateway; check the server's log/);
   });
@@ -165,5 +174,42 @@ describe('mid-stream failures', () => {
     expect(err.message).toMatch(/no complete reply .* within 0\.1 s/);
     expect(deltas.length).toBeGreaterThan(0);
     expect(s.chatRequests()).toHaveLength(1);
+  });
+});
+
+describe('one retry layer: the agent loop over a failing server', () => {
+  async function run(s: OpenAITestServer, options: Partial<OpenAIClientOptions>) {
+    const events: AgentEvent[] = [];
+    const started = performance.now();
+    const result = await runAgent('open the File menu', {
+      model: client(s, options),
+      operator: new RecordingOperator(),
+      onEvent: (e) => events.push(e),
+      settle: false,
+    });
+    return { result, events, ms: performance.now() - started, retries: events.filter((e) => e.type === 'retry') };
+  }
+
+  test("a server that keeps failing gets the client's 3 attempts, not 3 × 3, and one message", async () => {
+    const s = await serve(Array.from({ length: 9 }, () => ({ status: 503, message: 'overloaded' })));
+    const { result, retries } = await run(s, {});
+    expect(s.chatRequests()).toHaveLength(3);
+    expect(result.status).toBe('error');
+    expect(result.reason).toBe(`${s.baseUrl}/chat/completions answered 503 (server error): overloaded; check the server's log (gave up after 3 attempts)`);
+    expect(retries.map((r) => r.type === 'retry' && [r.what, r.attempt, r.attempts])).toEqual([
+      ['model', 1, 3],
+      ['model', 2, 3],
+    ]);
+    expect(retries.every((r) => r.type === 'retry' && !r.error.includes('gave up'))).toBe(true);
+  });
+
+  test('a hung server gives up after 3 timeouts, not 9', async () => {
+    const s = await serve(Array.from({ length: 9 }, () => ({ text: 'too late', delayMs: 30_000 })));
+    const { result, ms } = await run(s, { timeoutMs: 300 });
+    expect(s.chatRequests()).toHaveLength(3);
+    expect(result.reason).toMatch(/no complete reply from .* within 0\.3 s;.*\(gave up after 3 attempts\)$/);
+    // 3 × 300 ms plus 10 + 20 ms of back-off; nine attempts would take over 2.7 s.
+    expect(ms).toBeGreaterThanOrEqual(900);
+    expect(ms).toBeLessThan(2500);
   });
 });

@@ -1,3 +1,4 @@
+import { RunAbortedError, withRetries } from '../loop/timing.ts';
 import type { ChatMessage, GenerateRequest, GenerateResult, VisionLanguageModel } from '../model.ts';
 import { ModelAbortedError, ModelEndpointError } from './errors.ts';
 import { readSseData } from './sse.ts';
@@ -11,7 +12,10 @@ export interface OpenAIClientOptions {
   readonly apiKey?: string;
   /** Whole-request limit per attempt (default 120 s). */
   readonly timeoutMs?: number;
-  /** Extra attempts after a retryable failure: 429, 5xx, network error, timeout (default 2). */
+  /**
+   * Extra attempts after a retryable failure: 429, 5xx, network error, timeout (default 2). The
+   * client is the only layer that retries a request; once it gives up, the error is final.
+   */
   readonly retries?: number;
   /** First back-off delay, doubled per attempt (default 500 ms); a Retry-After header wins, up to 30 s. */
   readonly backoffMs?: number;
@@ -61,20 +65,6 @@ export function normalizeBaseUrl(raw: string): URL {
   return url;
 }
 
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((done, fail) => {
-    if (signal?.aborted) return fail(new ModelAbortedError());
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      done();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      fail(new ModelAbortedError());
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-
 interface ChatChunk {
   choices?: { delta?: { content?: string | null; reasoning_content?: string | null }; message?: { content?: string | null }; finish_reason?: string | null }[];
   usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
@@ -105,21 +95,28 @@ export class OpenAIChatModel implements VisionLanguageModel {
   }
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {
-    const retries = this.options.retries ?? 2;
-    const backoff = this.options.backoffMs ?? 500;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.attempt(request);
-      } catch (err) {
-        if (err instanceof ModelAbortedError || request.signal?.aborted) throw new ModelAbortedError();
-        const retryable = err instanceof ModelEndpointError && err.retryable;
-        if (!retryable || attempt >= retries) {
-          if (retryable && retries > 0) throw new ModelEndpointError(`${(err as Error).message} (gave up after ${attempt + 1} attempts)`, (err as ModelEndpointError).status, true);
-          throw err;
-        }
-        const retryAfter = (err as { retryAfterMs?: number }).retryAfterMs;
-        await sleep(Math.min(30_000, retryAfter ?? backoff * 2 ** attempt), request.signal);
+    const attempts = (this.options.retries ?? 2) + 1;
+    try {
+      return await withRetries(
+        () => this.attempt(request),
+        { attempts, backoffMs: this.options.backoffMs ?? 500 },
+        {
+          ...(request.signal ? { signal: request.signal } : {}),
+          retryable: (err) => err instanceof ModelEndpointError && err.retryable,
+          delayMs: (err) => {
+            const after = (err as { retryAfterMs?: number }).retryAfterMs;
+            return after === undefined ? undefined : Math.min(30_000, after);
+          },
+          onRetry: ({ attempt, delayMs, error }) => request.onRetry?.({ attempt, attempts, delayMs, error: (error as Error).message }),
+        },
+      );
+    } catch (err) {
+      if (err instanceof ModelAbortedError || err instanceof RunAbortedError || request.signal?.aborted) throw new ModelAbortedError();
+      if (err instanceof ModelEndpointError && err.retryable) {
+        // The attempts ran out: say so once, and mark the error final so that no caller tries again.
+        throw new ModelEndpointError(attempts > 1 ? `${err.message} (gave up after ${attempts} attempts)` : err.message, err.status, false);
       }
+      throw err;
     }
   }
 

@@ -74,7 +74,10 @@ export async function runCommand(instruction: string, options: RunCommandOptions
   const prompt = options.confirm ? stdinConfirm() : undefined;
   const planned = new Map<number, Extract<AgentEvent, { type: 'planned' }>>();
   const onEvent = (event: AgentEvent): void => {
-    if (event.type === 'retry') process.stderr.write(`kestrel: step ${event.step}: ${event.what} failed (attempt ${event.attempt}), retrying: ${event.error}\n`);
+    if (event.type === 'retry') {
+      const what = event.what === 'model' ? 'the model request' : 'the screenshot';
+      process.stderr.write(`kestrel: step ${event.step}: ${what} failed (attempt ${event.attempt} of ${event.attempts}), trying again in ${(event.delayMs / 1000).toFixed(1)} s: ${event.error}\n`);
+    }
     if (event.type === 'correction') process.stderr.write(`kestrel: step ${event.step}: the reply could not be used, asking again: ${event.error}\n`);
     const line = lineFor(event, planned);
     if (line !== undefined) process.stdout.write(`${line}\n`);

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, test } from 'vitest';
 import type { AgentEvent } from '../events.ts';
 import type { DisplayInfo } from '../operator.ts';
@@ -20,6 +21,7 @@ function setup(turns: ScriptedTurn[], extra: Partial<RunAgentOptions> = {}, oper
     onEvent: (e) => events.push(e),
     settle: { initialDelayMs: 0, intervalMs: 1, timeoutMs: 200 },
     retries: { attempts: 3, backoffMs: 1 },
+    actionDelayMs: 0,
     ...extra,
   });
   return { model, operator, events, run, types: () => events.map((e) => e.type) };
@@ -166,6 +168,19 @@ describe('runAgent', () => {
     pause.pause();
     setTimeout(() => controller.abort(), 30);
     expect((await run).status).toBe('aborted');
+  });
+
+  test('actionDelayMs is the pause after each action (none after a wait), abortable, with no listener left behind', async () => {
+    const operator = new RecordingOperator();
+    const times: number[] = [];
+    const execute = operator.execute.bind(operator);
+    operator.execute = async (action, signal) => (await execute(action, signal), void times.push(performance.now()));
+    const controller = new AbortController();
+    const { run } = setup([code("pyautogui.press('a')\npyautogui.press('b')\ncomputer.wait(seconds=0)\npyautogui.press('c')"), DONE], { actionDelayMs: 60, signal: controller.signal }, operator);
+    expect((await run).status).toBe('finished');
+    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(55);
+    expect(times[3]! - times[2]!).toBeLessThan(55);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
   test('flaky captures are retried with back-off, and announced', async () => {

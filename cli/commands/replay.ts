@@ -1,4 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { RUN_DEFAULTS } from '../../agent/loop/defaults.ts';
 import { addModelOptions } from '../model-options.ts';
 import { positiveInt } from '../options.ts';
 
@@ -26,7 +27,7 @@ export function registerReplay(program: Command): void {
     .option('--record <dir>', "results folder, in OSWorld's layout <dir>/<domain>/<task id>/", 'results')
     .option('--client-password-env <VAR>', 'environment variable holding the password that fills {CLIENT_PASSWORD}', envName)
     .option('--domain <name>', 'the domain folder results go under (default: the task folder name, else the task snapshot)')
-    .option('--max-steps <n>', 'most agent steps per task', positiveInt('--max-steps'), 15)
+    .option('--max-steps <n>', 'most agent steps per task (OSWorld reports at 15, 50 and 100)', positiveInt('--max-steps'), RUN_DEFAULTS.maxSteps)
     .option('--display <n>', 'which monitor to act on: index or output name from `xrandr --listmonitors`')
     .option('--settle <ms>', 'pause after each replayed step', milliseconds, 300)
     .option('--no-evaluate', "set up and act (agent or trajectory) but skip the task's evaluator; no result.txt")

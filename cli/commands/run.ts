@@ -1,4 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { RUN_DEFAULTS } from '../../agent/loop/defaults.ts';
 import { addModelOptions } from '../model-options.ts';
 import { positiveInt } from '../options.ts';
 
@@ -21,17 +22,17 @@ export function registerRun(program: Command): void {
       .description('run the agent on an instruction, driving this desktop')
       .argument('<instruction>', 'what to do, in plain words'),
   )
-    .option('--max-steps <n>', 'stop after this many steps', positiveInt('--max-steps'), 50)
-    .option('--max-repeats <n>', 'stop when the same action is chosen this many times in a row', positiveInt('--max-repeats'), 4)
+    .option('--max-steps <n>', 'stop after this many steps', positiveInt('--max-steps'), RUN_DEFAULTS.maxSteps)
+    .option('--max-repeats <n>', 'stop when the same action is chosen this many times in a row', positiveInt('--max-repeats'), RUN_DEFAULTS.maxRepeats)
     .option('--time-limit <seconds>', 'stop after this long', positiveInt('--time-limit'))
     .option('--record <dir>', "write the trajectory there (OSWorld's layout: traj.jsonl + step_<n>_<time>.png, plus run.json)")
     .option('--display <n>', 'which monitor to watch and act on: index or output name from `xrandr --listmonitors` (default: the primary)')
     .option('--confirm', 'show each step and wait for y/n on stdin before acting')
     .option('--thinking', 'use the Kimi-VL Thinking prompt and sampling defaults')
-    .option('--screenshots <n>', 'screenshots sent per request, the current one included', positiveInt('--screenshots'), 2)
+    .option('--screenshots <n>', 'screenshots sent per request, the current one included', positiveInt('--screenshots'), RUN_DEFAULTS.screenshots)
     .option('--typing <how>', 'how text is typed: auto (xdotool for ASCII, clipboard paste otherwise), xdotool, clipboard', typing, 'auto')
     .option('--mouse-speed <px-per-s>', 'animate the pointer at this speed (0 = jump)', nonNegativeInt('--mouse-speed'), 0)
-    .option('--action-delay <ms>', 'pause after each action', nonNegativeInt('--action-delay'), 50)
+    .option('--action-delay <ms>', 'pause after each action, so applications keep up and you can follow (and stop) the run', nonNegativeInt('--action-delay'), RUN_DEFAULTS.actionDelayMs)
     .action(async (instruction: string, options) => {
       const { runCommand } = await import('../run/run-command.ts');
       process.exitCode = await runCommand(instruction, options);

@@ -53,7 +53,6 @@ export async function runCommand(instruction: string, options: RunCommandOptions
       ...(options.display !== undefined ? { display: options.display } : {}),
       typing: options.typing,
       mouseSpeed: options.mouseSpeed,
-      actionDelayMs: options.actionDelay,
     });
     await operator.display();
   } catch (err) {
@@ -90,6 +89,7 @@ export async function runCommand(instruction: string, options: RunCommandOptions
       onEvent,
       maxSteps: options.maxSteps,
       maxRepeats: options.maxRepeats,
+      actionDelayMs: options.actionDelay,
       ...(options.timeLimit !== undefined ? { timeLimitMs: options.timeLimit * 1000 } : {}),
       ...(prompt ? { confirm: prompt.confirm } : {}),
       variant: options.thinking ? 'thinking' : 'instruct',

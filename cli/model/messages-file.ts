@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { LocalChatMessage, LocalContentPart } from '../../native-models/models/kimi-vl/local-model.ts';
 import { CliError } from '../errors.ts';
+import { checkImage } from '../ground/read-image.ts';
 
 const ROLES = new Set(['system', 'user', 'assistant']);
 
@@ -52,4 +53,21 @@ export function readMessagesFile(path: string): LocalChatMessage[] {
     throw new CliError(`${path} is not valid JSON: ${(err as Error).message}`);
   }
   return parseMessages(raw, path);
+}
+
+/** The messages with every image named by path read (and checked) now, before a model loads. */
+export async function withImagesRead(messages: readonly LocalChatMessage[]): Promise<LocalChatMessage[]> {
+  const out: LocalChatMessage[] = [];
+  for (const message of messages) {
+    if (typeof message.content === 'string') {
+      out.push(message);
+      continue;
+    }
+    const parts: LocalContentPart[] = [];
+    for (const part of message.content) {
+      parts.push(part.type === 'image' && typeof part.image === 'string' ? { type: 'image', image: { data: (await checkImage(part.image)).bytes } } : part);
+    }
+    out.push({ ...message, content: parts });
+  }
+  return out;
 }

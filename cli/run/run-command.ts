@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { runAgent, TrajectoryRecorder, type AgentEvent, type PlannedStep } from '../../agent/index.ts';
 import { DesktopOperator, DesktopUnavailableError, type TypingStrategy } from '../../agent/desktop/index.ts';
 import { CliError, oneLine } from '../errors.ts';
-import { generationSettings, resolveModel, type ModelOptionValues } from '../model-options.ts';
+import { generationSettings, modelOpener, type ModelOptionValues } from '../model-options.ts';
 import { describeAction, EXIT_CODES, lineFor } from './step-lines.ts';
 
 export interface RunCommandOptions extends ModelOptionValues {
@@ -46,7 +46,8 @@ function stdinConfirm(): { confirm: (plan: PlannedStep) => Promise<boolean>; clo
 /** `kestrel run`: drives this desktop until the task ends; returns the exit code. */
 export async function runCommand(instruction: string, options: RunCommandOptions): Promise<number> {
   if (instruction.trim() === '') throw new CliError('the instruction is empty; say what to do, e.g. kestrel run "open the Downloads folder"', 2);
-  const model = await resolveModel(options);
+  // Cheap checks first (the flags, the display), the model last: loading one takes minutes.
+  const openModel = modelOpener(options);
   let operator: DesktopOperator;
   try {
     operator = new DesktopOperator({
@@ -59,6 +60,7 @@ export async function runCommand(instruction: string, options: RunCommandOptions
     if (err instanceof DesktopUnavailableError) throw new CliError(err.message);
     throw new CliError(oneLine(err), /there is no display '/.test(oneLine(err)) ? 2 : 1);
   }
+  const model = await openModel();
 
   const controller = new AbortController();
   let interrupted = false;

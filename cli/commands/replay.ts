@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { RUN_DEFAULTS } from '../../agent/loop/defaults.ts';
 import { addModelOptions } from '../model-options.ts';
+import { EXIT_FAILED, EXIT_INTERRUPTED, withHelp } from './help.ts';
 import { positiveInt } from '../options.ts';
 
 function envName(value: string): string {
@@ -16,12 +17,26 @@ function milliseconds(value: string): number {
 }
 
 export function registerReplay(program: Command): void {
-  addModelOptions(
+  const command = addModelOptions(
     program
       .command('replay')
       .description('run an OSWorld task file, or replay a recorded trajectory, on this desktop')
       .argument('<task>', 'an OSWorld task .json file or a folder of them'),
-  )
+  );
+  withHelp(command, {
+    examples: [
+      'kestrel replay examples/ --check                          # what runs here, and the commands needing consent',
+      'kestrel replay task.json --endpoint http://gpu:8000/v1 --model kimi-vl --allow-exec',
+      'kestrel replay task.json --trajectory results/os/<id>/traj.jsonl --no-evaluate',
+    ],
+    exitCodes: [
+      [0, 'every task ran (or was reported unsupported); scores are printed and written under --record'],
+      EXIT_FAILED,
+      [2, 'usage: a bad flag, task file or trajectory, or commands that need --allow-exec'],
+      EXIT_INTERRUPTED,
+    ],
+  });
+  command
     .option('--trajectory <path>', "replay a recorded run instead of asking the model: a traj.jsonl (Kestrel's or OSWorld's pyautogui) or its folder")
     .option('--allow-exec', 'allow the commands the task file runs (set-up steps and getters); without it they are listed and nothing runs')
     .option('--record <dir>', "results folder, in OSWorld's layout <dir>/<domain>/<task id>/", 'results')

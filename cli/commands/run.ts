@@ -1,6 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { RUN_DEFAULTS } from '../../agent/loop/defaults.ts';
 import { addModelOptions } from '../model-options.ts';
+import { EXIT_INTERRUPTED, EXIT_USAGE, withHelp } from './help.ts';
 import { positiveInt } from '../options.ts';
 
 function typing(value: string): 'auto' | 'xdotool' | 'clipboard' {
@@ -16,12 +17,29 @@ function nonNegativeInt(name: string) {
 }
 
 export function registerRun(program: Command): void {
-  addModelOptions(
+  const command = addModelOptions(
     program
       .command('run')
       .description('run the agent on an instruction, driving this desktop')
       .argument('<instruction>', 'what to do, in plain words'),
-  )
+  );
+  withHelp(command, {
+    examples: [
+      'kestrel run "open the Downloads folder" --endpoint http://gpu-box:8000/v1 --model moonshotai/Kimi-VL-A3B-Instruct',
+      'kestrel run "rename todo.txt to done.txt" --model-dir ~/models/kimi-vl-onnx --record runs/rename',
+      'kestrel run "close the dialog" --endpoint http://127.0.0.1:8000/v1 --model kimi-vl --confirm   # y/n before each step',
+    ],
+    exitCodes: [
+      [0, 'the model said the task is done'],
+      [1, 'the model gave up, or an error ended the run'],
+      EXIT_USAGE,
+      [3, 'the model asks for you (call_user)'],
+      [4, 'a limit stopped it: --max-steps, --max-repeats or --time-limit'],
+      [5, 'you declined a step under --confirm'],
+      EXIT_INTERRUPTED,
+    ],
+  });
+  command
     .option('--max-steps <n>', 'stop after this many steps', positiveInt('--max-steps'), RUN_DEFAULTS.maxSteps)
     .option('--max-repeats <n>', 'stop when the same action is chosen this many times in a row', positiveInt('--max-repeats'), RUN_DEFAULTS.maxRepeats)
     .option('--time-limit <seconds>', 'stop after this long', positiveInt('--time-limit'))

@@ -130,9 +130,9 @@ describe('kestrel model logits', () => {
   test.each([
     [[{ role: 'user', content: [{ type: 'image', image: '/nonexistent/screen.png' }, { type: 'text', text: 'What is this?' }] }], 2, /^kestrel: cannot read the image \/nonexistent\/screen\.png: no such file$/m],
     [[{ role: 'user', content: [{ type: 'image', image: 'package.json' }, { type: 'text', text: 'What is this?' }] }], 2, /^kestrel: package\.json is not an image Kestrel can read \(.*\); give a PNG or JPEG screenshot$/m],
-    [[{ role: 'bot', content: 'hi' }], 1, /message 1 has role "bot"; use "system", "user" or "assistant"/],
-    [[{ role: 'user', content: [{ type: 'audio' }] }], 1, /message 1, part 1: expected \{"type": "text"/],
-    ['not json', 1, /is not valid JSON/],
+    [[{ role: 'bot', content: 'hi' }], 2, /message 1 has role "bot"; use "system", "user" or "assistant"/],
+    [[{ role: 'user', content: [{ type: 'audio' }] }], 2, /message 1, part 1: expected \{"type": "text"/],
+    ['not json', 2, /is not valid JSON/],
   ])('refuses %j in one line', async (content, code, message) => {
     const file = join(work.dir, 'bad.json');
     writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));

@@ -126,8 +126,9 @@ export const trajectoryLibrary: TrajectoryLibrary = createTrajectoryLibrary({
 });
 
 export const modelImporter: ModelImporter = {
-  // The importer's MANIFEST_FILE, spelled here so listing models needs no native library.
+  // The importer's MANIFEST_FILE and IMPORT_MARKER, spelled here so listing models needs no native library.
   manifestFile: 'kestrel-model.json',
+  markerFile: 'kestrel-import-in-progress.json',
   run: async (options) => {
     const { importKimiVL } = await import('../../native-models/models/kimi-vl/import-checkpoint.ts');
     return importKimiVL(options);

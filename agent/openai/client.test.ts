@@ -241,7 +241,7 @@ describe('bad servers are reported by what came back', () => {
     ['an HTML page, streaming', streaming, { raw: nginx, contentType: 'text/html' }, `with an HTML page titled "Welcome to nginx!", ${hint}`],
     ['an HTML page, not streaming', request, { raw: nginx, contentType: 'text/html; charset=utf-8' }, `with an HTML page titled "Welcome to nginx!", ${hint}`],
     ['an HTML page labelled JSON', request, { raw: '<html><body>login</body></html>', contentType: 'application/json' }, `with an HTML page, ${hint}`],
-    ['plain text', streaming, { raw: 'Hello,\r\n\x1b[31mworld', contentType: 'text/plain' }, `with text/plain ("Hello, [31mworld"), ${hint}`],
+    ['plain text', streaming, { raw: 'Hello,\r\n\x1b[31mworld', contentType: 'text/plain' }, `with text/plain ("Hello, \\x1b[31mworld"), ${hint}`],
     ['nothing at all', streaming, { raw: '' }, `with an empty body, ${hint}`],
     ['broken JSON', request, { raw: '{"choices": [', contentType: 'application/json' }, `with broken JSON ("{"choices": ["), ${hint}`],
     ['JSON that is not a completion', streaming, { raw: '{"object": "list", "data": []}', contentType: 'application/json' }, `with JSON without choices ("{"object":"list","data":[]}"), ${hint}`],

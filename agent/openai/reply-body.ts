@@ -5,6 +5,7 @@
  * what it was, in one line.
  */
 import type { GenerateResult } from '../model.ts';
+import { preview } from '../one-line.ts';
 import { ModelEndpointError } from './errors.ts';
 import { readSseData } from './sse.ts';
 
@@ -28,24 +29,15 @@ export interface ReplyContext {
   readonly redact: (text: string) => string;
 }
 
-/** Text from a server as it may appear in a one-line message: blanks collapsed, controls dropped, cut short. */
-export function snippet(text: string, max = 80): string {
-  const flat = text
-    .slice(0, max * 4)
-    .replace(/[\x00-\x1f\x7f-\x9f\s]+/g, ' ')
-    .trim();
-  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
-}
-
 /** What a body that is not a chat completion looks like, for a message: "an HTML page titled …", "text/plain: …". */
 export function describeBody(contentType: string, text: string): string {
   const trimmed = text.trimStart();
   if (trimmed === '') return 'an empty body';
   if (contentType === 'text/html' || /^<(?:!doctype|html|head|body)\b/i.test(trimmed)) {
     const title = /<title[^>]*>([^<]*)<\/title>/i.exec(trimmed.slice(0, 64 * 1024))?.[1];
-    return title && snippet(title) ? `an HTML page titled "${snippet(title)}"` : 'an HTML page';
+    return title && preview(title) ? `an HTML page titled "${preview(title)}"` : 'an HTML page';
   }
-  return `${contentType || 'a body without a content type'} ("${snippet(trimmed)}")`;
+  return `${contentType || 'a body without a content type'} ("${preview(trimmed)}")`;
 }
 
 function mediaType(response: Response): string {
@@ -84,7 +76,7 @@ function contentText(content: unknown, context: ReplyContext): string {
   if (content === undefined || content === null) return '';
   if (typeof content === 'string') return content;
   if (Array.isArray(content) && content.every((part) => typeof part?.text === 'string')) return content.map((part: { text: string }) => part.text).join('');
-  throw new ModelEndpointError(context.redact(`${context.endpoint} sent a reply whose content is not text: ${snippet(JSON.stringify(content) ?? '')}`));
+  throw new ModelEndpointError(context.redact(`${context.endpoint} sent a reply whose content is not text: ${preview(JSON.stringify(content) ?? '')}`));
 }
 
 function errorOf(chunk: ChatChunk): string | undefined {
@@ -110,8 +102,8 @@ function fromJson(json: ChatChunk, status: number, context: ReplyContext): Gener
   const error = errorOf(json);
   if (!choice) {
     throw error !== undefined
-      ? new ModelEndpointError(context.redact(`${context.endpoint} answered ${status} with an error: ${snippet(error, 200)}`), status)
-      : notACompletion(context, status, `JSON without choices ("${snippet(JSON.stringify(json))}")`);
+      ? new ModelEndpointError(context.redact(`${context.endpoint} answered ${status} with an error: ${preview(error, 200)}`), status)
+      : notACompletion(context, status, `JSON without choices ("${preview(JSON.stringify(json))}")`);
   }
   const text = contentText(choice.message?.content ?? choice.delta?.content, context);
   // A server that ignores `stream: true` still answered: the whole text arrives as one piece.
@@ -132,11 +124,11 @@ async function fromEvents(events: AsyncIterable<string>, context: ReplyContext):
     try {
       chunk = JSON.parse(data) as ChatChunk;
     } catch {
-      throw new ModelEndpointError(context.redact(`${context.endpoint} streamed something that is not JSON: "${snippet(data)}"`));
+      throw new ModelEndpointError(context.redact(`${context.endpoint} streamed something that is not JSON: "${preview(data)}"`));
     }
     chunks++;
     const error = errorOf(chunk);
-    if (error !== undefined) throw new ModelEndpointError(context.redact(`${context.endpoint} reported an error mid-stream: ${snippet(error, 200)}`), undefined, true);
+    if (error !== undefined) throw new ModelEndpointError(context.redact(`${context.endpoint} reported an error mid-stream: ${preview(error, 200)}`), undefined, true);
     if (chunk.usage) last = chunk;
     const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
     const delta = contentText(choice?.delta?.content ?? choice?.message?.content, context);
@@ -172,7 +164,7 @@ export async function readReply(response: Response, context: ReplyContext): Prom
     try {
       json = JSON.parse(text);
     } catch {
-      throw notACompletion(context, response.status, `broken JSON ("${snippet(start)}")`);
+      throw notACompletion(context, response.status, `broken JSON ("${preview(start)}")`);
     }
     return fromJson(json as ChatChunk, response.status, context);
   }

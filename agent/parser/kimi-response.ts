@@ -1,4 +1,5 @@
 import type { Action } from '../actions.ts';
+import { preview } from '../one-line.ts';
 import { parseStatements } from './python-calls.ts';
 import { PythonSyntaxError } from './python-tokens.ts';
 import { statementsToActions, type CoordinateOptions } from './pyautogui.ts';
@@ -129,22 +130,6 @@ function findCode(answer: string, parts: Map<string, string>): string | undefine
   return start ? answer.slice(start.index).trim() : undefined;
 }
 
-const RUN = /(\s+)|[^\s\x00-\x1f\x7f-\x9f]+|[^]/y;
-
-/**
- * The start of `text` on one line for a message: runs of white space become one space, control
- * characters are escaped, and it stops after `max` characters (reading no further than that).
- */
-function oneLine(text: string, max = 80): string {
-  let out = '';
-  RUN.lastIndex = 0;
-  for (let m = RUN.exec(text); m && out.length <= max; m = RUN.exec(text)) {
-    if (m[1] !== undefined) out += out === '' || RUN.lastIndex === text.length ? '' : ' ';
-    else out += m[0].length === 1 && /[\x00-\x1f\x7f-\x9f]/.test(m[0]) ? `\\x${m[0].charCodeAt(0).toString(16).padStart(2, '0')}` : m[0];
-  }
-  return out.length > max ? `${out.slice(0, max)}…` : out;
-}
-
 function parse(reply: string, options: ParseOptions): ParseResult {
   const { thinking, answer, truncated } = splitThinking(reply);
   const base = thinking !== undefined ? { thinking } : {};
@@ -156,7 +141,7 @@ function parse(reply: string, options: ParseOptions): ParseResult {
   const withDescription = description ? { ...base, description } : base;
   const code = findCode(answer, parts);
   if (code === undefined || code === '') {
-    const said = oneLine(answer) || '(nothing)';
+    const said = preview(answer) || '(nothing)';
     return { ...withDescription, ok: false, truncated: false, error: `the reply has no ## Code: section with a pyautogui call; it said: ${said}` };
   }
   try {
@@ -183,6 +168,6 @@ export function parseKimiResponse(reply: string, options: ParseOptions = {}): Pa
   } catch (err) {
     // A bug here must not crash a run: report it like any unreadable reply.
     const message = err instanceof Error ? err.message : String(err);
-    return { ok: false, truncated: false, error: `the reply could not be read (${oneLine(message)})` };
+    return { ok: false, truncated: false, error: `the reply could not be read (${preview(message)})` };
   }
 }

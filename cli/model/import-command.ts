@@ -4,6 +4,7 @@ import { formatBytes, type ImportPrecision } from '../../native-models/models/ki
 import type { Device } from '../../native-models/onnx/device.ts';
 import type { CacheType } from '../../native-models/models/kimi-vl/modeling-text.ts';
 import { CliError } from '../errors.ts';
+import { catchInterrupt } from '../interrupt.ts';
 import { ProgressBar } from './progress-bar.ts';
 import { asCliErrors } from './run-model-command.ts';
 
@@ -20,17 +21,10 @@ function showPlan({ precision, weights, cacheType }: ImportPlan): void {
  */
 export async function runImport(source: string, opts: { out: string; precision: ImportPrecision; device: Device; kvCache?: CacheType | 'auto' }): Promise<void> {
   const bar = new ProgressBar();
-  const controller = new AbortController();
-  const onSignal = (): void => {
-    if (controller.signal.aborted) {
-      bar.end();
-      process.stderr.write(`kestrel: stopped at once; \`kestrel model import\` into ${opts.out} again takes over what was left\n`);
-      process.exit(130);
-    }
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const interrupt = catchInterrupt(() => {
+    bar.end();
+    process.stderr.write(`kestrel: stopped at once; \`kestrel model import\` into ${opts.out} again takes over what was left\n`);
+  });
   let manifest;
   try {
     manifest = await asCliErrors(() =>
@@ -40,7 +34,7 @@ export async function runImport(source: string, opts: { out: string; precision: 
         precision: opts.precision,
         device: opts.device,
         cacheType: opts.kvCache,
-        signal: controller.signal,
+        signal: interrupt.signal,
         onPlan: showPlan,
         onNote: (note) => {
           bar.end();
@@ -54,8 +48,7 @@ export async function runImport(source: string, opts: { out: string; precision: 
     if (err instanceof ImportCancelledError) throw new CliError(err.message, 130);
     throw err;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupt.dispose();
   }
   const gb = (manifest.text.weights.bytes / 1e9).toFixed(2);
   process.stdout.write(

@@ -29,7 +29,7 @@ describe('kestrel CLI skeleton', () => {
 });
 
 describe('--help', () => {
-  const commands = [[], ['run'], ['ground'], ['replay'], ['eval'], ['eval', 'screenspot'], ['eval', 'osworld'], ['model'], ['model', 'import'], ['model', 'logits'], ['model', 'chat'], ['serve'], ['ui'], ['app']];
+  const commands = [[], ['run'], ['ground'], ['replay'], ['eval'], ['eval', 'screenspot'], ['eval', 'osworld'], ['model'], ['model', 'import'], ['model', 'logits'], ['model', 'info'], ['model', 'chat'], ['serve'], ['ui'], ['app']];
 
   test.each(commands.map((command) => [command.join(' '), command] as const))('kestrel %s --help shows examples and what each exit code means', async (_name, command) => {
     const result = await kestrel([...command, '--help']);

@@ -116,6 +116,7 @@ export function createApi(deps: ApiDeps): KestrelApi {
       return { ...(await listModels()), sizes: KIMI_VL_A3B_WEIGHTS, ...(job ? { job } : {}) };
     },
     'models.import': ({ source, name, precision }) => models.startImport(source, name, precision),
+    'models.cancelImport': () => models.cancelImport(),
     'models.loading': () => {
       const load = deps.modelLoads?.current();
       return load ? { load } : {};

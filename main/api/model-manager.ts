@@ -9,6 +9,8 @@ import type { HostEvent, ImportJob, ImportPrecision, ModelEntry } from './types.
 export interface ModelImporter {
   /** The file a converted folder carries, e.g. kestrel-model.json. */
   readonly manifestFile: string;
+  /** The file an import under way (or cut short) leaves in its folder; such a folder is taken over, not refused. */
+  readonly markerFile?: string;
   run(options: {
     source: string;
     out: string;
@@ -17,8 +19,14 @@ export interface ModelImporter {
     device: ExecutionDevice;
     onPlan: (plan: ImportPlan) => void;
     onProgress: (p: { phase: 'checking' | 'converting' | 'hashing'; done: number; total: number; detail: string }) => void;
+    /** One-line notes, such as an interrupted import being taken over. */
+    onNote?: (note: string) => void;
+    /** Cancels the import; it removes what it wrote. */
+    signal?: AbortSignal;
   }): Promise<unknown>;
 }
+
+const over = (job: ImportJob): boolean => job.phase === 'done' || job.phase === 'failed' || job.phase === 'cancelled';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
@@ -38,6 +46,7 @@ async function folderBytes(dir: string): Promise<number> {
  */
 export class ModelManager {
   private job: ImportJob | undefined;
+  private cancel: AbortController | undefined;
   private readonly listeners = new Set<(event: HostEvent) => void>();
 
   constructor(
@@ -83,8 +92,8 @@ export class ModelManager {
 
   /** Starts converting a Hugging Face folder into <models>/<name>; progress arrives as events. */
   startImport(source: string, name: string, precision: ImportPrecision = 'auto'): ImportJob {
-    if (this.job && this.job.phase !== 'done' && this.job.phase !== 'failed') {
-      throw new Error(`an import is already running (${basename(this.job.source)}); wait for it to finish`);
+    if (this.job && !over(this.job)) {
+      throw new Error(`an import is already running (${basename(this.job.source)}); wait for it to finish or cancel it`);
     }
     if (!NAME.test(name)) throw new Error(`the model name "${name}" may use letters, digits, ".", "_" and "-" only`);
     const target = join(resolve(this.modelsDir()), name);
@@ -95,15 +104,21 @@ export class ModelManager {
       for (const listener of this.listeners) listener({ type: 'model_import', job: next });
     };
     update(job);
+    const cancel = (this.cancel = new AbortController());
+    const marker = this.importer.markerFile;
     void (async () => {
       try {
-        if (await stat(target).catch(() => undefined)) throw new Error(`${target} already exists; choose another name or delete it first`);
+        // A folder left by an import cut short (the app closed mid-way) is taken over by the importer.
+        const interrupted = marker !== undefined && (await stat(join(target, marker)).catch(() => undefined)) !== undefined;
+        if (!interrupted && (await stat(target).catch(() => undefined))) throw new Error(`${target} already exists; choose another name or delete it first`);
         let last = 0;
         await this.importer.run({
           source: job.source,
           out: target,
           precision,
           device: this.device(),
+          signal: cancel.signal,
+          onNote: (note) => update({ ...job, detail: note }),
           onPlan: ({ precision: choice, weights }) =>
             update({ ...job, plan: { precision: choice.precision, reason: choice.reason, ...(choice.note ? { note: choice.note } : {}), weightBytes: weights.total } }),
           onProgress: (p) => {
@@ -116,10 +131,18 @@ export class ModelManager {
         });
         update({ ...job, phase: 'done', done: job.total, detail: `imported into ${target}` });
       } catch (err) {
-        update({ ...job, phase: 'failed', error: err instanceof Error ? err.message : String(err) });
+        if (cancel.signal.aborted) update({ ...job, phase: 'cancelled', detail: 'cancelled; what it had written is removed' });
+        else update({ ...job, phase: 'failed', error: err instanceof Error ? err.message : String(err) });
       }
     })();
     return job;
+  }
+
+  /** Cancels the import under way; it ends as 'cancelled' once what it wrote is removed. */
+  cancelImport(): ImportJob {
+    if (!this.job || over(this.job)) throw new Error('no import is running');
+    this.cancel?.abort();
+    return this.job;
   }
 
   /** The file every converted folder carries; settings checks look for it. */
@@ -140,7 +163,7 @@ export class ModelManager {
     if (!entry) {
       throw new Error(`${path} is not one of the models listed in ${resolve(this.modelsDir())}; only those can be deleted here`);
     }
-    if (this.job && this.job.target === entry.path && this.job.phase !== 'done' && this.job.phase !== 'failed') {
+    if (this.job && this.job.target === entry.path && !over(this.job)) {
       throw new Error('that model is being imported right now');
     }
     await rm(entry.path, { recursive: true, force: true });

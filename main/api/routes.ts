@@ -50,6 +50,7 @@ export interface ApiRoutes {
   /** `sizes`: what an import of Kimi-VL-A3B writes at each precision (model-sizes.ts). */
   'models.list': { input: void; output: { models: readonly ModelEntry[]; folder: string; sizes: ModelSizes; job?: ImportJob } };
   'models.import': { input: { source: string; name: string; precision?: ImportPrecision }; output: ImportJob };
+  'models.cancelImport': { input: void; output: ImportJob };
   /** The in-process model load in progress, or the last one that ended (a window opened mid-load). */
   'models.loading': { input: void; output: { load?: ModelLoad } };
   'models.delete': { input: { path: string }; output: { models: readonly ModelEntry[]; folder: string } };
@@ -106,6 +107,7 @@ export const routeInputs: { readonly [R in RouteName]: v.Validator<RouteInput<R>
     name: v.string({ min: 1, max: 100, pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/, what: 'a folder name (letters, digits, ".", "_", "-")' }),
     precision: v.optional(v.oneOf(IMPORT_PRECISIONS)),
   }),
+  'models.cancelImport': v.nothing,
   'models.loading': v.nothing,
   'models.delete': v.object({ path }),
   'models.choose': v.object({ path }),

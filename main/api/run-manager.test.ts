@@ -4,12 +4,13 @@ import { RunManager, type AgentRunner, type RunContext } from './run-manager.ts'
 import { DEFAULT_SETTINGS } from './settings.ts';
 import type { HostEvent } from './types.ts';
 
-/** A runner that takes `steps` steps, passing the gate (and confirmation) before each action. */
+/** A runner that takes `steps` steps, waiting while paused (as runAgent does) and confirming before each action. */
 function scriptedRunner(steps: number, log: string[]): AgentRunner {
   return async (ctx: RunContext) => {
     for (let step = 1; step <= steps; step++) {
       ctx.emit({ type: 'step_started', step });
-      await ctx.gate();
+      if (await ctx.pause.whilePaused(ctx.signal, () => ctx.emit({ type: 'paused' }))) ctx.emit({ type: 'resumed' });
+      ctx.signal.throwIfAborted();
       if (ctx.confirm && !(await ctx.confirm(step))) {
         ctx.emit({ type: 'run_finished', status: 'aborted', reason: 'rejected', steps: step, durationMs: 1 });
         return;

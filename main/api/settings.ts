@@ -1,3 +1,4 @@
+import { RUN_DEFAULTS } from '../../agent/loop/defaults.ts';
 import * as v from './validate.ts';
 
 /** What the person chooses in Settings. Persisted as JSON; never holds an API key in plain text. */
@@ -36,10 +37,10 @@ export const DEFAULT_SETTINGS: Settings = {
   modelsDir: '',
   device: 'cpu',
   variant: 'instruct',
-  maxSteps: 15,
+  maxSteps: RUN_DEFAULTS.maxSteps,
   temperature: 0,
-  historyLength: 3,
-  actionDelayMs: 300,
+  historyLength: RUN_DEFAULTS.screenshots - 1,
+  actionDelayMs: RUN_DEFAULTS.actionDelayMs,
   confirmEachAction: false,
   // Ctrl+Shift+Esc opens Task Manager on Windows, so the stop shortcut there is Ctrl+Alt+Esc.
   // (This file is also compiled for the browser UI, which has no `process`.)

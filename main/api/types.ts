@@ -83,7 +83,7 @@ export interface ImportJob {
   readonly id: string;
   readonly source: string;
   readonly target: string;
-  readonly phase: 'starting' | 'checking' | 'converting' | 'hashing' | 'done' | 'failed';
+  readonly phase: 'starting' | 'checking' | 'converting' | 'hashing' | 'done' | 'failed' | 'cancelled';
   readonly done: number;
   readonly total: number;
   readonly detail: string;

@@ -26,7 +26,7 @@ let browser: Browser;
 let dir: string;
 let shot: Uint8Array;
 
-/** A run that records where it goes, then waits for confirmation before its first action. */
+/** A run that records where it goes, then waits for confirmation of its first action (the test stops it there). */
 const confirmingRunner = (png: Uint8Array, trajectories: string): AgentRunner => async (ctx) => {
   ctx.recordingIn(join(trajectories, `run-${ctx.runId.slice(0, 8)}`));
   ctx.emit({ type: 'run_started', runId: ctx.runId, instruction: ctx.request.instruction, model: 'scripted', display, startedAt: Date.now() });
@@ -35,7 +35,6 @@ const confirmingRunner = (png: Uint8Array, trajectories: string): AgentRunner =>
   const action = { kind: 'click', button: 'left', count: 1, at: { x: 0.62, y: 0.41 } } as const;
   ctx.emit({ type: 'planned', step: 1, response: '## Action:\nClick Save.', actions: [action], desktopActions: [{ ...action, at: { x: 794, y: 328 } }], modelMs: 5 });
   if (ctx.confirm && !(await ctx.confirm(1))) throw new Error('declined');
-  await ctx.gate();
 };
 
 async function recordRun(folder: string, instruction: string, png: Buffer): Promise<void> {

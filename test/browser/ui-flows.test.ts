@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { DisplayInfo, Operator } from '../../agent/operator.ts';
-import type { AgentRunner } from '../../main/api/run-manager.ts';
+import type { AgentRunner, RunContext } from '../../main/api/run-manager.ts';
 import { createHost } from '../../main/api/host.ts';
 import { NO_SECRET_BOX } from '../../main/api/secrets.ts';
 import { startUiHost, type UiHost } from '../../cli/ui-host/server.ts';
@@ -23,12 +23,18 @@ let page: Page;
 const executed: string[] = [];
 const imports: { precision: string; device: string }[] = [];
 
+/** The loop's checkpoint: waits while paused (saying so), and ends the run once it is stopped. */
+async function checkpoint(ctx: RunContext): Promise<void> {
+  if (await ctx.pause.whilePaused(ctx.signal, () => ctx.emit({ type: 'paused' }))) ctx.emit({ type: 'resumed' });
+  ctx.signal.throwIfAborted();
+}
+
 /** Behaves like the loop: announce, capture, stream, plan, confirm, act; until stopped. */
 const scriptedRunner = (png: Uint8Array): AgentRunner => async (ctx) => {
   ctx.emit({ type: 'run_started', runId: ctx.runId, instruction: ctx.request.instruction, model: 'scripted', display, startedAt: Date.now() });
   for (let step = 1; ; step++) {
     ctx.emit({ type: 'step_started', step });
-    await ctx.gate();
+    await checkpoint(ctx);
     ctx.emit({ type: 'screenshot', step, png, width: 1280, height: 800 });
     const reply = `## Action:\nClick Save.\n## Code:\n\`\`\`python\npyautogui.click(x=0.62, y=0.41)\n\`\`\``;
     for (let i = 0; i < reply.length; i += 6) {
@@ -42,7 +48,7 @@ const scriptedRunner = (png: Uint8Array): AgentRunner => async (ctx) => {
       ctx.emit({ type: 'awaiting_confirmation', step });
       if (!(await ctx.confirm(step))) throw new Error('declined');
     }
-    await ctx.gate();
+    await checkpoint(ctx);
     executed.push(`click ${step}`);
     ctx.emit({ type: 'action_executed', step, index: 0, action: { ...action, at: { x: 794, y: 328 } }, ms: 12 });
     ctx.emit({ type: 'step_finished', step, ms: 480 });

@@ -128,19 +128,19 @@ describe('kestrel model logits', () => {
   });
 
   test.each([
-    [[{ role: 'user', content: [{ type: 'image', image: '/nonexistent/screen.png' }, { type: 'text', text: 'What is this?' }] }], /cannot read image \/nonexistent\/screen\.png: ENOENT/],
-    [[{ role: 'user', content: [{ type: 'image', image: 'package.json' }, { type: 'text', text: 'What is this?' }] }], /package\.json is not a readable image \(.*\); pass an uncorrupted PNG/],
-    [[{ role: 'bot', content: 'hi' }], /message 1 has role "bot"; use "system", "user" or "assistant"/],
-    [[{ role: 'user', content: [{ type: 'audio' }] }], /message 1, part 1: expected \{"type": "text"/],
-    ['not json', /is not valid JSON/],
-  ])('refuses %j in one line', async (content, message) => {
+    [[{ role: 'user', content: [{ type: 'image', image: '/nonexistent/screen.png' }, { type: 'text', text: 'What is this?' }] }], 2, /^kestrel: cannot read the image \/nonexistent\/screen\.png: no such file$/m],
+    [[{ role: 'user', content: [{ type: 'image', image: 'package.json' }, { type: 'text', text: 'What is this?' }] }], 2, /^kestrel: package\.json is not an image Kestrel can read \(.*\); give a PNG or JPEG screenshot$/m],
+    [[{ role: 'bot', content: 'hi' }], 2, /message 1 has role "bot"; use "system", "user" or "assistant"/],
+    [[{ role: 'user', content: [{ type: 'audio' }] }], 2, /message 1, part 1: expected \{"type": "text"/],
+    ['not json', 2, /is not valid JSON/],
+  ])('refuses %j in one line', async (content, code, message) => {
     const file = join(work.dir, 'bad.json');
     writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
     const r = await kestrel(['model', 'logits', modelDir, '--messages', file, '--json']);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(code);
     expect(r.stdout).toBe('');
-    // The messages file is read before the model loads; its images only once they are encoded.
-    expect(withoutLoadProgress(r.stderr).trimEnd().split('\n')).toHaveLength(1);
+    // The messages file and its images are read before the model loads: no load progress.
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(message);
   });
 

@@ -138,6 +138,11 @@ export class AppModel {
     this.announce(`Importing ${source} as ${name}…`);
   }
 
+  async cancelImport(): Promise<void> {
+    this.importJob = await this.bridge!.call('models.cancelImport');
+    this.announce('Cancelling the import…');
+  }
+
   async chooseModel(path: string): Promise<void> {
     this.applySettings(await this.bridge!.call('models.choose', { path }));
     this.info = await this.bridge!.call('app.info');
@@ -161,6 +166,8 @@ export class AppModel {
       void this.refreshModels();
     } else if (job.phase === 'failed') {
       this.announce(`Model import failed: ${job.error}`);
+    } else if (job.phase === 'cancelled') {
+      this.announce('Model import cancelled; what it had written is removed.');
     }
   }
 

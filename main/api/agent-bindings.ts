@@ -80,6 +80,8 @@ export function agentRunner(desktop: DesktopFactory, store: SettingsStore, traje
     const operator = desktop(ctx.request.displayId);
     const model = await openModel(store);
     const confirm = ctx.confirm;
+    const folder = runFolder(trajectoriesDir(), ctx.runId);
+    ctx.recordingIn(folder);
     await runAgent(ctx.request.instruction, {
       model,
       operator,
@@ -92,7 +94,7 @@ export function agentRunner(desktop: DesktopFactory, store: SettingsStore, traje
       temperature: s.temperature,
       screenshotsInContext: s.historyLength + 1,
       runId: ctx.runId,
-      recorder: new TrajectoryRecorder(runFolder(trajectoriesDir(), ctx.runId)),
+      recorder: new TrajectoryRecorder(folder),
       ...(confirm ? { confirm: (plan: { step: number }) => confirm(plan.step) } : {}),
     });
   };

@@ -51,7 +51,7 @@ test("a run started from the app: the operator's refusal reaches the loop, Setti
   const drawing = { hide: async () => undefined, show: () => undefined };
   const host = await createHost(
     testHostOptions(dir, {
-      defaults: { backend: 'endpoint', endpointUrl: server.baseUrl, endpointModel: 'kimi-vl-test', actionDelayMs: 25, maxSteps: 5 },
+      sessionSettings: { backend: 'endpoint', endpointUrl: server.baseUrl, endpointModel: 'kimi-vl-test', actionDelayMs: 25, maxSteps: 5 },
       desktop: () => guardCapture(operator, drawing, true),
       runner: agentRunner,
     }),

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
-import { basename, join, resolve, sep } from 'node:path';
+import { readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 import type { ImportPlan } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
 import type { ExecutionDevice } from '../../native-models/onnx/device.ts';
 import type { HostEvent, ImportJob, ImportPrecision, ModelEntry } from './types.ts';
@@ -41,7 +41,8 @@ async function folderBytes(dir: string): Promise<number> {
 
 /**
  * Converted models in one folder: list, import (one at a time, with progress pushed to every
- * window), delete. Only folders inside the models folder that carry a manifest are touched.
+ * window), delete. Only folders inside the models folder that carry a manifest are listed, and
+ * only listed ones are deleted.
  */
 export class ModelManager {
   private job: ImportJob | undefined;
@@ -144,18 +145,27 @@ export class ModelManager {
     return this.job;
   }
 
+  /** The file every converted folder carries; settings checks look for it. */
+  get manifestFile(): string {
+    return this.importer.manifestFile;
+  }
+
+  /**
+   * Deletes one of the models `list()` shows, matched by real path (links resolved), and nothing
+   * else. A listed entry that is a link to a model elsewhere loses the link, not the model.
+   */
   async delete(path: string): Promise<void> {
-    const root = resolve(this.modelsDir());
-    const target = resolve(path);
-    if (!target.startsWith(root + sep) || target.slice(root.length + 1).includes(sep)) {
-      throw new Error(`${target} is not a model folder inside ${root}; only imported models can be deleted here`);
+    const wanted = await realpath(path).catch(() => undefined);
+    let entry: ModelEntry | undefined;
+    for (const model of await this.list()) {
+      if (wanted !== undefined && (await realpath(model.path).catch(() => undefined)) === wanted) entry = model;
     }
-    if (!(await stat(join(target, this.importer.manifestFile)).catch(() => undefined))) {
-      throw new Error(`${target} has no ${this.importer.manifestFile}; it is not an imported model, so it is left alone`);
+    if (!entry) {
+      throw new Error(`${path} is not one of the models listed in ${resolve(this.modelsDir())}; only those can be deleted here`);
     }
-    if (this.job && this.job.target === target && !over(this.job)) {
+    if (this.job && this.job.target === entry.path && !over(this.job)) {
       throw new Error('that model is being imported right now');
     }
-    await rm(target, { recursive: true, force: true });
+    await rm(entry.path, { recursive: true, force: true });
   }
 }

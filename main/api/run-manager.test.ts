@@ -33,6 +33,21 @@ const agentTypes = (events: HostEvent[]) =>
   events.filter((e): e is Extract<HostEvent, { type: 'agent' }> => e.type === 'agent').map((e) => e.event.type);
 
 describe('RunManager', () => {
+  test('where a run is recorded goes to every window and stays after the run; the next run starts without it', async () => {
+    const manager = new RunManager(async (ctx) => {
+      ctx.recordingIn(`/runs/${ctx.request.instruction}`);
+      ctx.emit({ type: 'run_finished', status: 'finished', reason: 'done', steps: 0, durationMs: 1 });
+    }, () => DEFAULT_SETTINGS);
+    const events = collect(manager);
+    manager.start({ instruction: 'first' });
+    await manager.idle();
+    expect(manager.current()).toMatchObject({ phase: 'idle', savedTo: '/runs/first', lastStatus: 'finished' });
+    expect(events.some((e) => e.type === 'state' && e.state.phase === 'running' && e.state.savedTo === '/runs/first')).toBe(true);
+    expect(manager.start({ instruction: 'second' }).savedTo).toBeUndefined();
+    await manager.idle();
+    expect(manager.current().savedTo).toBe('/runs/second');
+  });
+
   test('a run goes through its steps and reports the end', async () => {
     const log: string[] = [];
     const manager = new RunManager(scriptedRunner(3, log), () => DEFAULT_SETTINGS);

@@ -15,6 +15,8 @@ export interface RunContext {
   readonly pause: PauseController;
   /** When confirm-each-action is on: waits for the person's answer about this step. */
   readonly confirm?: (step: number) => Promise<boolean>;
+  /** Tells every window where the run is recorded (RunState.savedTo), so the Run screen can say. */
+  readonly recordingIn: (folder: string) => void;
 }
 
 /** The seam to the agent loop: the host adapts runAgent (or a test fake) to this shape. */
@@ -89,6 +91,9 @@ export class RunManager {
       emit,
       pause: active.pause,
       confirm: confirmEach ? (step) => this.askConfirmation(active, step) : undefined,
+      recordingIn: (folder) => {
+        if (this.active === active) this.setState({ ...this.state, savedTo: folder });
+      },
     };
     const started = Date.now();
     // Started on the next tick so that the caller has its 'running' answer before any event.
@@ -185,7 +190,8 @@ export class RunManager {
   private finish(active: Active, status: RunState['lastStatus'], reason: string): void {
     active.finished = true;
     if (this.active === active) this.active = undefined;
-    this.setState({ phase: 'idle', runId: active.runId, instruction: this.state.instruction, step: this.state.step, awaitingConfirmation: false, lastStatus: status, lastReason: reason });
+    const { instruction, step, savedTo } = this.state;
+    this.setState({ phase: 'idle', runId: active.runId, instruction, step, awaitingConfirmation: false, ...(savedTo ? { savedTo } : {}), lastStatus: status, lastReason: reason });
   }
 
   private broadcastAgent(active: Active, event: AgentEvent): void {

@@ -5,6 +5,7 @@ import { tinyCheckpoint, tempDir } from '../../../test/harness/tiny-checkpoint.t
 import { HfCheckpoint } from '../../checkpoint/hf-checkpoint.ts';
 import { writeSafetensors } from '../../checkpoint/safetensors-writer.ts';
 import { dequantizeInt4, int4BlockSize, quantizeInt4 } from '../../quantization/int4-blocks.ts';
+import { embeddingBlockSize } from '../../quantization/int4-embedding.ts';
 import { formatDrift, measureLogitDrift } from '../../quantization/logit-drift.ts';
 import { ChatTemplate } from './chat-template.ts';
 import { parseKimiVLConfig } from './configuration.ts';
@@ -85,7 +86,8 @@ describe('int4 import of the tiny checkpoint', () => {
       const dense = /(embed_tokens|q_proj|kv_a_proj_with_mqa|o_proj|mlp\.(gate|up|down)_proj|shared_experts\.\w+|lm_head)\.weight$/.test(name) && name.startsWith('language_model.');
       const expert = /\.experts\.\d+\.\w+\.weight$/.test(name);
       let kept = values;
-      if (dense || expert) kept = dequantizeInt4(quantizeInt4(values, shape[0]!, shape[1]!, { symmetric: expert, blockSize: expert ? expertBlock : int4BlockSize(shape[1]!) }));
+      const blockSize = expert ? expertBlock : name.endsWith('embed_tokens.weight') ? embeddingBlockSize(shape[1]!) : int4BlockSize(shape[1]!);
+      if (dense || expert) kept = dequantizeInt4(quantizeInt4(values, shape[0]!, shape[1]!, { symmetric: expert, blockSize }));
       return { name, dtype: 'F32' as const, shape, values: () => [kept] };
     });
     src.close();

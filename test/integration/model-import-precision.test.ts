@@ -81,7 +81,7 @@ describe('kestrel model import: precision and disk space', () => {
     expect(r.code).toBe(0);
     expect(lines(r.stderr).slice(0, 2)).toEqual([
       expect.stringMatching(/^kestrel: precision fp16 — asked for with --precision; [\d.]+ MB of weights to write; KV cache fp16$/),
-      "kestrel: note: this fp16 model's experts use com.microsoft.MoE, which has no WebGPU kernel, so they run on the CPU; re-import with `kestrel model import --precision int4` (its QMoE experts run on WebGPU)",
+      "kestrel: note: this fp16 model's experts use com.microsoft.MoE, which has no WebGPU kernel, so they run on the CPU",
     ]);
     expect(r.stdout).toMatch(/\(fp16, 3 layers, /);
   });

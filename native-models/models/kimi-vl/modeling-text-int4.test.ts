@@ -10,7 +10,7 @@ import { formatDrift, measureLogitDrift } from '../../quantization/logit-drift.t
 import { ChatTemplate } from './chat-template.ts';
 import { parseKimiVLConfig } from './configuration.ts';
 import { importKimiVL } from './import-checkpoint.ts';
-import { buildTextGraph } from './modeling-text.ts';
+import { buildTextGraph, routedExpertNodes } from './modeling-text.ts';
 import { TextSession } from './text-session.ts';
 import { KimiTokenizer } from './tokenization.ts';
 
@@ -44,8 +44,13 @@ afterAll(async () => {
 describe('int4 import of the tiny checkpoint', () => {
   test('the graph uses MatMulNBits, QMoE and GatherBlockQuantized, and the weights file shrinks', () => {
     expect(int4.manifest.precision).toBe('int4');
-    const ops = new Set(buildTextGraph(parseKimiVLConfig(JSON.parse(readFileSync(join(ckpt.dir, 'config.json'), 'utf8'))).text, { precision: 'int4', produce: () => async function* () {} }).nodes.map((n) => n.opType));
+    const text = parseKimiVLConfig(JSON.parse(readFileSync(join(ckpt.dir, 'config.json'), 'utf8'))).text;
+    const nodes = buildTextGraph(text, { precision: 'int4', produce: () => async function* () {} }).nodes;
+    const ops = new Set(nodes.map((n) => n.opType));
     for (const op of ['MatMulNBits', 'QMoE', 'GatherBlockQuantized']) expect(ops).toContain(op);
+    // What WebGPU is told to leave on the CPU is exactly the experts, at either precision.
+    expect(routedExpertNodes(text)).toEqual(nodes.filter((n) => n.opType === 'QMoE').map((n) => n.name));
+    expect(routedExpertNodes(text)).toEqual(buildTextGraph(text, { precision: 'fp32', produce: () => async function* () {} }).nodes.filter((n) => n.opType === 'MoE').map((n) => n.name));
     expect(ops).not.toContain('Gather'); // no fp table lookup left
     const ratio = int4.manifest.text.weights.bytes / fp32.manifest.text.weights.bytes;
     console.log(`int4/fp32 text weights: ${int4.manifest.text.weights.bytes} / ${fp32.manifest.text.weights.bytes} bytes = ${ratio.toFixed(3)}`);

@@ -36,7 +36,7 @@ function envName(value: string): string {
 
 /** Where an in-process model runs; shared by every command that loads one. */
 export function deviceOption(description = 'where the in-process model runs: auto tries CUDA, then WebGPU, then the CPU'): Option {
-  return new Option('--device <device>', description).choices(DEVICES).default('cpu');
+  return new Option('--device <device>', description).choices(DEVICES).default('auto');
 }
 
 /** Adds the model flags to a command: an OpenAI-compatible endpoint, or (later) a local model directory. */
@@ -65,7 +65,7 @@ async function openLocalModel(dir: string, device: Device): Promise<VisionLangua
 export async function resolveModel(options: ModelOptionValues, env: NodeJS.ProcessEnv = process.env): Promise<VisionLanguageModel> {
   if (options.modelDir !== undefined) {
     if (options.endpoint !== undefined) throw new CliError('give either --endpoint or --model-dir, not both', 2);
-    return openLocalModel(options.modelDir, options.device ?? 'cpu');
+    return openLocalModel(options.modelDir, options.device ?? 'auto');
   }
   if (options.endpoint === undefined) {
     throw new CliError('no model: give --endpoint <url> and --model <name> (an OpenAI-compatible server such as vLLM), or --model-dir <dir>', 2);

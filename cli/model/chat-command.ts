@@ -16,7 +16,7 @@ export interface ChatOptions {
 }
 
 export async function runChat(modelDir: string, prompt: string, opts: ChatOptions): Promise<void> {
-  const model = await loadLocalModel(modelDir, opts.device ?? 'cpu');
+  const model = await loadLocalModel(modelDir, opts.device ?? 'auto');
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);

@@ -26,7 +26,7 @@ export async function serveCommand(opts: ServeCommandOptions): Promise<void> {
     }
     process.stderr.write(`kestrel serve: warning: listening on ${opts.host} without authentication; anyone who can reach this address can use the model\n`);
   }
-  const model = await loadLocalModel(opts.modelDir, opts.device ?? 'cpu');
+  const model = await loadLocalModel(opts.modelDir, opts.device ?? 'auto');
   let running;
   try {
     running = await startServer({ model, modelName: opts.modelName, host: opts.host, port: opts.port });

@@ -56,6 +56,16 @@ describe('--device', () => {
     expect(lines[1]).toMatch(/^\d+ tokens, finish:/);
   });
 
+  test('no --device means auto, for every command that runs a model (and its --help says so)', async () => {
+    const implicit = await runKestrel(['model', 'chat', modelDir, 'Hello there', '--max-tokens', '6'], withoutDriver, 180_000);
+    expect(implicit.stdout).toBe(cpu.stdout);
+    expect(own(implicit.stderr)[0]).toMatch(/^kestrel: no GPU device, running on the CPU: /);
+    for (const command of [['run'], ['ground'], ['serve'], ['model', 'chat'], ['model', 'logits'], ['model', 'import']]) {
+      const help = await runKestrel([...command, '--help']);
+      expect(help.stdout.replace(/\s+/g, ' '), command.join(' ')).toMatch(/--device <device> .*\(choices: "auto", "cpu", "cuda", "webgpu", default: "auto"\)/);
+    }
+  });
+
   test('auto on this machine as it is: WebGPU where it starts on a GPU, else the CPU with the reason; the same answer', async () => {
     const r = await chat('auto');
     expect(r.code).toBe(0);

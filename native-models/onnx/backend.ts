@@ -58,6 +58,13 @@ export interface SessionOptions {
   readonly keepOnDevice?: readonly string[];
   /** Nodes (by name) to run on the CPU provider although WebGPU has kernels for them. */
   readonly cpuNodes?: readonly string[];
+  /**
+   * onnxruntime's verbose log on stderr, where it lists the provider each node was placed on
+   * (placement.ts reads it from a child process).
+   */
+  readonly verboseLog?: boolean;
+  /** Default `all`, as every run uses; `disabled` keeps the nodes as written (kernel probes). */
+  readonly graphOptimization?: 'all' | 'disabled';
 }
 
 /** Writes a one-line note where the caller asked (default stderr). */
@@ -115,8 +122,8 @@ async function create(modelPath: string, device: ExecutionDevice, opts: SessionO
   const forced = device === 'webgpu' && opts.cpuNodes?.length ? [...opts.cpuNodes] : undefined;
   return ort.InferenceSession.create(modelPath, {
     executionProviders: [forced ? { name: 'webgpu', forceCpuNodeNames: forced } : device],
-    graphOptimizationLevel: 'all',
-    logSeverityLevel: ORT_LOG_FATAL_ONLY,
+    graphOptimizationLevel: opts.graphOptimization ?? 'all',
+    ...(opts.verboseLog ? { logSeverityLevel: 0 as const, logVerbosityLevel: 0 } : { logSeverityLevel: ORT_LOG_FATAL_ONLY }),
     ...(placement ? { preferredOutputLocation: placement } : {}),
     ...(opts.intraOpThreads ? { intraOpNumThreads: opts.intraOpThreads } : {}),
   });

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { INSTALL_LAVAPIPE, LAVAPIPE_FIX, probeWebGpu } from './webgpu.ts';
+import { INSTALL_LAVAPIPE, WEBGPU_FIX, probeWebGpu } from './webgpu.ts';
 
 /**
  * Before any WebGPU test: WebGPU must start here. As root (CI) a missing adapter is installed —
@@ -13,5 +13,5 @@ export default function setup(): void {
     if (install.status !== 0) throw new Error(`WebGPU has no adapter here (${status.reason}), and ${INSTALL_LAVAPIPE} failed: ${install.stderr.trim().slice(-300)}`);
     status = probeWebGpu();
   }
-  if (!status.ok) throw new Error(`WebGPU has no adapter here (${status.reason}); ${LAVAPIPE_FIX}`);
+  if (!status.ok) throw new Error(`WebGPU has no adapter here (${status.reason}); ${WEBGPU_FIX}`);
 }

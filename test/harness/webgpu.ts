@@ -4,8 +4,8 @@ import { resolve } from 'node:path';
 const PROBE = resolve(import.meta.dirname, 'webgpu-probe.ts');
 export const INSTALL_LAVAPIPE = resolve(import.meta.dirname, '../../scripts/install-lavapipe.sh');
 
-/** What to run where WebGPU has no adapter: Mesa's lavapipe, a Vulkan driver on the CPU. */
-export const LAVAPIPE_FIX = `install Mesa's lavapipe (a Vulkan driver that runs on the CPU): sudo ${INSTALL_LAVAPIPE} (on Debian bookworm: apt-get install -t bookworm-backports mesa-vulkan-drivers)`;
+/** What to install where WebGPU has no adapter: Mesa's lavapipe, a Vulkan driver on the CPU. */
+export const WEBGPU_FIX = `install Mesa's lavapipe (a Vulkan driver that runs on the CPU): sudo ${INSTALL_LAVAPIPE} (on Debian bookworm: apt-get install -t bookworm-backports mesa-vulkan-drivers)`;
 
 /**
  * Environment in which the Vulkan loader finds no driver: the machine as it is without one,

@@ -10,8 +10,8 @@ import { TextSession } from '../../native-models/models/kimi-vl/text-session.ts'
 // random (measured on lavapipe: 2–55% of calls, by token count and load; one token takes another
 // path and is exact). Kestrel keeps the experts on the CPU provider under WebGPU; this repeats the
 // short multi-token prefills where the race showed most. With the experts on WebGPU 8 of 60 such
-// prefills were off by 1.0–2.4; now every one must be within int4's tolerance (1e-3: the fp16 KV
-// cache of a GPU import rounds a few entries differently when the providers differ by 1e-6).
+// prefills were off by 1.0–2.4; now every one must be within int4's tolerance (5e-3, whose reasons
+// parity-int4.test.ts gives).
 const ckpt = tinyCheckpoint({ seed: 21 });
 const work = tempDir('webgpu-qmoe');
 let cpu: TextSession;
@@ -38,7 +38,7 @@ test('an int4 model on WebGPU gives the CPU\'s logits on every one of 40 two- to
     const got = await gpu.forward(ids);
     gpu.releaseCache(got.cache);
     const diff = maxAbsDiff(got.logits, want.logits);
-    if (!(diff <= 1e-3)) wrong.push(`run ${run} (${ids.length} tokens): ${diff}`);
+    if (!(diff <= 5e-3)) wrong.push(`run ${run} (${ids.length} tokens): ${diff}`);
   }
   expect(wrong).toEqual([]);
 });

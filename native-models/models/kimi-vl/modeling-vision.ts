@@ -1,5 +1,5 @@
 /**
- * MoonViT + projector as an ONNX graph (KIMI-VL-FACTS.md §3.1–3.2), run once per image so each
+ * MoonViT + projector as an ONNX graph (docs/kimi-vl.md#vision-tower-moonvit), run once per image so each
  * image attends only within itself. The grid-dependent tables (bicubic resize matrices for the
  * position table, 2-D RoPE cos/sin) are computed here in TypeScript and fed as inputs: they are
  * tiny and exact. Attention is com.microsoft.MultiHeadAttention (CPU, CUDA and WebGPU have
@@ -108,13 +108,15 @@ export function buildVisionGraph(cfg: MoonViTShape, textHidden: number, source: 
   // unit-scale inputs, every row); with unequal sizes it runs its plain kernel, which agrees with
   // the CPU to 1e-6. The CPU and CUDA kernels take either; the column costs 1/headDim more work in
   // the probabilities × V product.
+  // The column is V's first times zero, so it needs no op beyond those the graphs already use.
   const headsShape = shape('shape.v_heads', [0, heads, headDim]);
-  const vPads = g.constant('pad.v_head', DataType.INT64, [6], [0, 0, 0, 0, 0, 1]);
   const paddedBatchShape = shape('shape.v_padded_batch', [1, -1, heads * (headDim + 1)]);
   const paddedHeadsShape = shape('shape.mha_heads', [-1, heads, headDim + 1]);
   const sliceStart = g.constant('slice.head_start', DataType.INT64, [1], [0]);
+  const sliceOne = g.constant('slice.head_one', DataType.INT64, [1], [1]);
   const sliceEnd = g.constant('slice.head_end', DataType.INT64, [1], [headDim]);
   const sliceAxis = g.constant('slice.head_axis', DataType.INT64, [1], [2]);
+  const zero = g.constant('const.zero', F, [], [0]);
 
   /** Complex pairs (dims 2j, 2j+1) turned by the table angles: column for even j, row for odd j. */
   const rope = (v: string, name: string): string => {
@@ -135,7 +137,9 @@ export function buildVisionGraph(cfg: MoonViTShape, textHidden: number, source: 
     const kb = rope(k, `${l}.attn.k_rope`);
     // V's heads get one zero column each (see vHeadsPadded above); it is sliced off the output.
     const vHeads = g.op('Reshape', [v, headsShape], `${l}.attn.v_heads`);
-    const vb = g.op('Reshape', [g.op('Pad', [vHeads, vPads], `${l}.attn.v_padded`), paddedBatchShape], `${l}.attn.v_batch`);
+    const zeroColumn = g.op('Mul', [g.op('Slice', [vHeads, sliceStart, sliceOne, sliceAxis], `${l}.attn.v_first`), zero], `${l}.attn.v_zero`);
+    const vPadded = g.op('Concat', [vHeads, zeroColumn], `${l}.attn.v_padded`, [attr.int('axis', 2)]);
+    const vb = g.op('Reshape', [vPadded, paddedBatchShape], `${l}.attn.v_batch`);
     // Non-causal, no mask: the graph sees one image, so attention stays within it.
     const mixed = g.op('MultiHeadAttention', [qb, kb, vb], `${l}.attn.mha`, [attr.int('num_heads', heads)], 'com.microsoft');
     const mixedHeads = g.op('Reshape', [mixed, paddedHeadsShape], `${l}.attn.mha_heads`);

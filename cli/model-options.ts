@@ -36,7 +36,7 @@ function envName(value: string): string {
 
 /** Where an in-process model runs; shared by every command that loads one. */
 export function deviceOption(description = 'where the in-process model runs: auto tries CUDA, then WebGPU, then the CPU'): Option {
-  return new Option('--device <device>', description).choices(DEVICES).default('cpu');
+  return new Option('--device <device>', description).choices(DEVICES).default('auto');
 }
 
 /** Adds the model flags to a command: an OpenAI-compatible endpoint, or (later) a local model directory. */
@@ -75,7 +75,7 @@ export function modelOpener(options: ModelOptionValues, env: NodeJS.ProcessEnv =
   if (options.modelDir !== undefined) {
     if (options.endpoint !== undefined) throw new CliError('give either --endpoint or --model-dir, not both', 2);
     const dir = options.modelDir;
-    return () => openLocalModel(dir, options.device ?? 'cpu');
+    return () => openLocalModel(dir, options.device ?? 'auto');
   }
   if (options.endpoint === undefined) {
     throw new CliError('no model: give --endpoint <url> and --model <name> (an OpenAI-compatible server such as vLLM), or --model-dir <dir>', 2);

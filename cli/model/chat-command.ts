@@ -19,7 +19,7 @@ export interface ChatOptions {
 export async function runChat(modelDir: string, prompt: string, opts: ChatOptions): Promise<void> {
   // The images first, the same way `ground` reads its image: a bad path is one line before the load.
   const images = await checkImages(opts.image ?? []);
-  const model = await loadLocalModel(modelDir, opts.device ?? 'cpu');
+  const model = await loadLocalModel(modelDir, opts.device ?? 'auto');
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);

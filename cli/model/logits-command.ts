@@ -8,7 +8,7 @@ const TOP = 10;
 
 export async function runLogits(modelDir: string, opts: { messages: string; json?: boolean; device?: Device }): Promise<void> {
   const messages = await withImagesRead(readMessagesFile(opts.messages));
-  const model = await loadLocalModel(modelDir, opts.device ?? 'cpu');
+  const model = await loadLocalModel(modelDir, opts.device ?? 'auto');
   // A reader that stops early (| head) has all it wanted; nothing to report.
   onStdoutClosed(() => undefined);
   try {

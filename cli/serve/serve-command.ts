@@ -45,7 +45,7 @@ export async function serveCommand(opts: ServeCommandOptions): Promise<void> {
     throw new CliError(`cannot listen on ${opts.host}:${opts.port} (${code ?? (err as Error).message})${code === 'EADDRINUSE' ? '; pick another --port' : ''}`);
   }
   try {
-    model = await loadLocalModel(opts.modelDir, opts.device ?? 'cpu');
+    model = await loadLocalModel(opts.modelDir, opts.device ?? 'auto');
   } catch (err) {
     await running.close();
     throw err;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { ImportPlan } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
-import type { ExecutionDevice } from '../../native-models/onnx/device.ts';
+import type { Device } from '../../native-models/onnx/device.ts';
 import type { HostEvent, ImportJob, ImportPrecision, ModelEntry } from './types.ts';
 
 /** The in-process model's importer (native-models), as the manager needs it. */
@@ -16,7 +16,7 @@ export interface ModelImporter {
     out: string;
     /** `auto` follows `device`: int4 for a GPU, fp32 for the CPU unless it would not fit in memory. */
     precision: ImportPrecision;
-    device: ExecutionDevice;
+    device: Device;
     onPlan: (plan: ImportPlan) => void;
     onProgress: (p: { phase: 'checking' | 'converting' | 'hashing'; done: number; total: number; detail: string }) => void;
     /** One-line notes, such as an interrupted import being taken over. */
@@ -54,7 +54,7 @@ export class ModelManager {
     private readonly modelsDir: () => string,
     private readonly activeDir: () => string,
     /** The device chosen in Settings, which an `auto` import's precision follows. */
-    private readonly device: () => ExecutionDevice = () => 'cpu',
+    private readonly device: () => Device = () => 'auto',
   ) {}
 
   subscribe(listener: (event: HostEvent) => void): () => void {

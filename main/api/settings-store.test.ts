@@ -26,6 +26,14 @@ describe('SettingsStore', () => {
     expect(again.get()).toMatchObject({ maxSteps: 7, variant: 'thinking', temperature: 0 });
   });
 
+  test('the device is auto unless chosen; an earlier cpu, cuda or webgpu choice is kept, anything else refused', async () => {
+    expect(DEFAULT_SETTINGS.device).toBe('auto');
+    for (const device of ['cpu', 'cuda', 'webgpu', 'auto']) expect(settingsFromStored({ device })).toEqual({ settings: { ...DEFAULT_SETTINGS, device }, problems: [] });
+    const bad = settingsFromStored({ device: 'tpu' });
+    expect(bad.settings.device).toBe('auto');
+    expect(bad.problems).toEqual(['settings.device must be one of "auto", "cpu", "cuda", "webgpu", got "tpu"']);
+  });
+
   test('a broken file falls back to defaults and says why', async () => {
     const dir = await tempDir();
     const file = join(dir, 'settings.json');

@@ -1,4 +1,5 @@
 import { RUN_DEFAULTS } from '../../agent/loop/defaults.ts';
+import { DEVICES, type Device } from '../../native-models/onnx/device.ts';
 import * as v from './validate.ts';
 
 /** What the person chooses in Settings. Persisted as JSON; never holds an API key in plain text. */
@@ -13,7 +14,8 @@ export interface Settings {
   readonly modelDir: string;
   /** Where the model manager keeps imported models. */
   readonly modelsDir: string;
-  readonly device: 'cpu' | 'cuda' | 'webgpu';
+  /** Where the in-process model runs; `auto`: CUDA or WebGPU when one starts on a GPU, else the CPU. */
+  readonly device: Device;
   readonly variant: 'instruct' | 'thinking';
   readonly maxSteps: number;
   readonly temperature: number;
@@ -35,7 +37,7 @@ export const DEFAULT_SETTINGS: Settings = {
   apiKeyEnv: 'KESTREL_API_KEY',
   modelDir: '',
   modelsDir: '',
-  device: 'cpu',
+  device: 'auto',
   variant: 'instruct',
   maxSteps: RUN_DEFAULTS.maxSteps,
   temperature: 0,
@@ -93,7 +95,7 @@ export const settingsShape = {
   apiKeyEnv: v.string({ max: 100, pattern: /^[A-Za-z_][A-Za-z0-9_]*$/, what: 'an environment variable name (letters, digits, _)' }),
   modelDir: folder('none'),
   modelsDir: folder('the default'),
-  device: v.oneOf(['cpu', 'cuda', 'webgpu'] as const),
+  device: v.oneOf(DEVICES),
   variant: v.oneOf(['instruct', 'thinking'] as const),
   maxSteps: v.number({ min: 1, max: 500, integer: true }),
   temperature: v.number({ min: 0, max: 2 }),

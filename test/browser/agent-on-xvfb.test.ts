@@ -32,6 +32,9 @@ beforeAll(async () => {
   ensureSystemTools(['Xvfb', 'xterm']);
   server = await startOpenAIServer({ models: ['kimi-vl-test'] });
   config = await mkdtemp(join(tmpdir(), 'kestrel-ui-config-'));
+  // The device is chosen (the default, auto, would take a GPU where this machine has one), so
+  // the import below is for the CPU wherever the test runs.
+  await writeFile(join(config, 'settings.json'), JSON.stringify({ device: 'cpu' }));
   dataDir = await mkdtemp(join(tmpdir(), 'kestrel-ui-data-'));
   ui = startKestrel(['ui', '--virtual', '--port', '0', '--endpoint', server.baseUrl, '--model', 'kimi-vl-test'], {
     ...process.env,

@@ -178,11 +178,11 @@ test('the model manager imports with progress, lists, chooses and deletes', asyn
   await page.getByRole('textbox', { name: 'Hugging Face folder' }).fill('/models/Kimi-VL-A3B-Instruct');
   const precision = page.getByRole('combobox', { name: 'Precision' });
   expect(await precision.inputValue()).toBe('auto');
-  await page.getByText(/Auto follows the device in Settings \(CPU\)/).waitFor();
+  await page.getByText(/Auto follows the device in Settings \(Auto\)/).waitFor(); // Settings' default device
   await precision.selectOption('int4');
   await page.getByRole('button', { name: 'Import', exact: true }).click();
-  await page.getByText('int4 — scripted for cpu.').waitFor();
-  expect(imports).toEqual([{ precision: 'int4', device: 'cpu' }]);
+  await page.getByText('int4 — scripted for auto.').waitFor();
+  expect(imports).toEqual([{ precision: 'int4', device: 'auto' }]);
   await expect.poll(() => page.getByRole('progressbar', { name: 'Model import progress' }).getAttribute('value')).not.toBe('0');
   await expect.poll(() => announcer().textContent(), { timeout: 10_000 }).toMatch(/Model import finished/);
   await page.getByRole('button', { name: 'Use kimi-vl-a3b-instruct' }).click();

@@ -114,9 +114,9 @@ describe('kestrel ground --model-dir', () => {
     const ckpt = tinyCheckpoint({ seed: 5 });
     const out = tempDir('ground-model');
     try {
-      const imported = await kestrel(['model', 'import', ckpt.dir, '--out', join(out.dir, 'm')]);
+      const imported = await kestrel(['model', 'import', ckpt.dir, '--out', join(out.dir, 'm'), '--device', 'cpu']);
       expect(imported.code).toBe(0);
-      const result = await kestrel(['ground', png, 'the Save button', '--model-dir', join(out.dir, 'm'), '--max-tokens', '8', '--json']);
+      const result = await kestrel(['ground', png, 'the Save button', '--model-dir', join(out.dir, 'm'), '--max-tokens', '8', '--json', '--device', 'cpu']);
       const json = JSON.parse(result.stdout);
       expect(Object.keys(json)).toEqual(['x', 'y', 'px', 'py', 'raw', 'ms']);
       expect(typeof json.raw).toBe('string');

@@ -5,8 +5,8 @@ import svelteConfig from './svelte.config.js';
 import commentCitations from './eslint-rules/comment-citations.js';
 
 // The rooms and which way imports may flow (README.md#folders):
-//   renderer → (types only) main → agent → (interface) native-models
-// agent/ and native-models/ never import Electron; the renderer never imports Node.
+//   main (Electron shell) → host ← cli;  host → agent, native-models;  renderer → (types only) host
+// Only main/ imports Electron; the renderer never imports Node.
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 const electron = { name: 'electron', message: 'Only main/ may import Electron; pass what you need in as an interface.' };
 const room = (name, message) => ({ group: [`**/${name}`, `**/${name}/**`], message });
@@ -36,6 +36,7 @@ export default tseslint.config(
           patterns: [
             room('native-models', 'agent/ reaches models only through its VisionLanguageModel interface, passed in.'),
             room('main', 'agent/ must not depend on the Electron host.'),
+            room('host', 'agent/ must not depend on the host core; the host calls the agent.'),
             room('renderer', 'agent/ must not depend on the UI.'),
             room('cli', 'agent/ must not depend on the CLI host.'),
           ],
@@ -53,8 +54,25 @@ export default tseslint.config(
           patterns: [
             room('agent', 'native-models/ must not import agent/; it implements the interface structurally.'),
             room('main', 'native-models/ must not depend on the Electron host.'),
+            room('host', 'native-models/ must not depend on the host core.'),
             room('renderer', 'native-models/ must not depend on the UI.'),
             room('cli', 'native-models/ must not depend on the CLI host.'),
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['host/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [electron],
+          patterns: [
+            room('main', 'host/ is the Electron-free core that main/ and cli/ both use; it must not depend on either.'),
+            room('cli', 'host/ is the Electron-free core that main/ and cli/ both use; it must not depend on either.'),
+            room('renderer', 'host/ serves the renderer through the typed bridge; it does not import it.'),
           ],
         },
       ],
@@ -65,7 +83,27 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { paths: [electron], patterns: [room('renderer', 'The CLI serves the built renderer; it does not import it.')] },
+        {
+          paths: [electron],
+          patterns: [
+            room('renderer', 'The CLI serves the built renderer; it does not import it.'),
+            room('main', 'The CLI reaches the shared core through host/, never through the Electron shell.'),
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['main/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            room('cli', 'main/ reaches the shared core through host/; the CLI is another host.'),
+            room('renderer', 'main/ loads the built renderer; it does not import it.'),
+          ],
+        },
       ],
     },
   },
@@ -80,7 +118,8 @@ export default tseslint.config(
             ...nodeBuiltins.map((name) => ({ name, message: 'The renderer runs in a sandboxed page: no Node modules.' })),
           ],
           patterns: [
-            { ...room('main', 'The renderer may import only types from main/.'), allowTypeImports: true },
+            { ...room('host', 'The renderer may import only types from host/.'), allowTypeImports: true },
+            room('main', 'The renderer talks to the Electron shell through the typed bridge only.'),
             room('agent', 'The renderer talks to the agent through the typed bridge only.'),
             room('native-models', 'The renderer talks to models through the typed bridge only.'),
             room('cli', 'The renderer does not depend on the CLI host.'),

@@ -3,8 +3,7 @@ import { CliError, oneLine } from './errors.ts';
 import { helpConfiguration, withHelp, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE } from './commands/help.ts';
 import { registerCommands } from './commands/index.ts';
 import { onStdoutClosed } from './model/stdout-closed.ts';
-
-export const VERSION = '0.1.0';
+import { VERSION } from './version.ts';
 
 /** Builds the `kestrel` program. Commands load their heavy modules only when they run. */
 export function buildProgram(): Command {

@@ -2,10 +2,10 @@ import { release } from 'node:os';
 import { join } from 'node:path';
 import { app, BrowserWindow, ipcMain, type WebContents } from 'electron';
 import { overlayHiddenDuringCapture } from '../agent/desktop/platform.ts';
-import { agentRunner, desktopFactory, grounder, localModels, modelImporter, modelName, trajectoryLibrary } from './api/agent-bindings.ts';
-import { guardCapture } from './api/capture-guard.ts';
-import { createHost, type Host } from './api/host.ts';
-import { overlayMark } from './api/overlay-target.ts';
+import { agentRunner, desktopFactory, grounder, localModels, modelImporter, modelName, trajectoryLibrary } from '../host/agent-bindings.ts';
+import { guardCapture } from '../host/capture-guard.ts';
+import { createHost, type Host } from '../host/host.ts';
+import { overlayMark } from '../host/overlay-target.ts';
 import type { DisplayInfo } from '../agent/operator.ts';
 import { Overlays, overlayPreloadPath } from './overlay.ts';
 import { safeStorageBox } from './safe-storage.ts';
@@ -15,7 +15,7 @@ import { registerStopShortcut } from './shortcut.ts';
 import { createTray } from './tray.ts';
 
 // The Electron host is deliberately thin: windows, overlay, tray, the stop shortcut and the IPC
-// wiring. Everything that does work is Electron-free (main/api/, agent/) and shared with the
+// wiring. Everything that does work is Electron-free (host/, agent/) and shared with the
 // browser host.
 
 const devServer = process.env.ELECTRON_RENDERER_URL;

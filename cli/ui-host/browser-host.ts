@@ -1,10 +1,10 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { agentRunner, desktopFactory, grounder, localModels, modelImporter, modelName, trajectoryLibrary } from '../../main/api/agent-bindings.ts';
-import { createHost, type DesktopFactory, type Host } from '../../main/api/host.ts';
-import { NO_SECRET_BOX } from '../../main/api/secrets.ts';
-import type { Settings } from '../../main/api/settings.ts';
-import { VERSION } from '../main.ts';
+import { agentRunner, desktopFactory, grounder, localModels, modelImporter, modelName, trajectoryLibrary } from '../../host/agent-bindings.ts';
+import { createHost, type DesktopFactory, type Host } from '../../host/host.ts';
+import { NO_SECRET_BOX } from '../../host/secrets.ts';
+import type { Settings } from '../../host/settings.ts';
+import { VERSION } from '../version.ts';
 
 /** Where settings live: $KESTREL_CONFIG_DIR, else the XDG config folder. */
 export function configDir(env: NodeJS.ProcessEnv = process.env): string {

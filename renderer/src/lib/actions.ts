@@ -1,4 +1,4 @@
-import type { Action, NormalizedPoint } from '../../../main/api/types.ts';
+import type { Action, NormalizedPoint } from '../../../host/types.ts';
 
 /**
  * Where an action aims, as fractions of the screenshot (for markers); undefined when nowhere.

@@ -1,6 +1,6 @@
-import type { DisplayInfo } from '../../../main/api/types.ts';
-import type { KestrelBridge, ModelSizes } from '../../../main/api/routes.ts';
-import type { AppInfo, EndpointCheck, ImportJob, ImportPrecision, ModelEntry, ModelLoad, PublicSettings, Settings } from '../../../main/api/types.ts';
+import type { DisplayInfo } from '../../../host/types.ts';
+import type { KestrelBridge, ModelSizes } from '../../../host/routes.ts';
+import type { AppInfo, EndpointCheck, ImportJob, ImportPrecision, ModelEntry, ModelLoad, PublicSettings, Settings } from '../../../host/types.ts';
 import { connectBridge } from '../bridge/index.ts';
 import { InspectorModel } from './inspector.svelte.ts';
 import { ScreenSpotResultsModel } from './screenspot-results.svelte.ts';

@@ -1,5 +1,5 @@
-import type { KestrelBridge } from '../../../main/api/routes.ts';
-import type { GroundResult } from '../../../main/api/types.ts';
+import type { KestrelBridge } from '../../../host/routes.ts';
+import type { GroundResult } from '../../../host/types.ts';
 import { fileToPng, pngUrl } from '../lib/images.ts';
 import { isHit, toScreenSpot, truthBox, type Probe } from '../lib/screenspot.ts';
 

@@ -1,7 +1,7 @@
-import type { Action } from '../../../main/api/types.ts';
-import type { AgentEvent } from '../../../main/api/types.ts';
-import type { KestrelBridge } from '../../../main/api/routes.ts';
-import type { HostEvent, RunState } from '../../../main/api/types.ts';
+import type { Action } from '../../../host/types.ts';
+import type { AgentEvent } from '../../../host/types.ts';
+import type { KestrelBridge } from '../../../host/routes.ts';
+import type { HostEvent, RunState } from '../../../host/types.ts';
 import { describeAction } from '../lib/actions.ts';
 import { pngUrl } from '../lib/images.ts';
 

@@ -1,5 +1,5 @@
-import type { KestrelBridge } from '../../../main/api/routes.ts';
-import type { ScreenSpotResultsView } from '../../../main/api/types.ts';
+import type { KestrelBridge } from '../../../host/routes.ts';
+import type { ScreenSpotResultsView } from '../../../host/types.ts';
 import { pngUrl } from '../lib/images.ts';
 
 /** A `kestrel eval screenspot` results file opened in the Inspector, one record shown at a time. */

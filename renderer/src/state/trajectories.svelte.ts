@@ -1,5 +1,5 @@
-import type { KestrelBridge } from '../../../main/api/routes.ts';
-import type { GroundResult, TrajectorySummary, TrajectoryView } from '../../../main/api/types.ts';
+import type { KestrelBridge } from '../../../host/routes.ts';
+import type { GroundResult, TrajectorySummary, TrajectoryView } from '../../../host/types.ts';
 import { pngUrl } from '../lib/images.ts';
 
 /** The trajectory viewer: a folder of runs, one opened run, one step at a time. */

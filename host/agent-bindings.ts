@@ -3,16 +3,16 @@
  * grounding with the configured model, trajectory reading, the model importer.
  */
 import { join } from 'node:path';
-import type { NormalizedPoint } from '../../agent/actions.ts';
-import { ground } from '../../agent/ground.ts';
-import { runAgent } from '../../agent/loop/run-agent.ts';
-import type { VisionLanguageModel } from '../../agent/model.ts';
-import { OpenAIChatModel } from '../../agent/openai/client.ts';
-import { DesktopOperator, type DesktopOperatorOptions } from '../../agent/desktop/index.ts';
-import type { Operator } from '../../agent/operator.ts';
-import { parseKimiResponse } from '../../agent/parser/index.ts';
-import { readTrajectory, TrajectoryRecorder } from '../../agent/trajectory/index.ts';
-import type { KimiVLLocalModel } from '../../native-models/models/kimi-vl/local-model.ts';
+import type { NormalizedPoint } from '../agent/actions.ts';
+import { ground } from '../agent/ground.ts';
+import { runAgent } from '../agent/loop/run-agent.ts';
+import type { VisionLanguageModel } from '../agent/model.ts';
+import { OpenAIChatModel } from '../agent/openai/client.ts';
+import { DesktopOperator, type DesktopOperatorOptions } from '../agent/desktop/index.ts';
+import type { Operator } from '../agent/operator.ts';
+import { parseKimiResponse } from '../agent/parser/index.ts';
+import { readTrajectory, TrajectoryRecorder } from '../agent/trajectory/index.ts';
+import type { KimiVLLocalModel } from '../native-models/models/kimi-vl/local-model.ts';
 import type { Grounder, TrajectoryLibrary } from './api.ts';
 import type { DesktopFactory } from './host.ts';
 import type { ModelImporter } from './model-manager.ts';
@@ -52,7 +52,7 @@ export function modelName(settings: Settings): string {
  * libraries fails here with the one-line reason and the fix.
  */
 export const localModels = new ModelLoads<KimiVLLocalModel>(async (dir, device, onProgress) => {
-  const { KimiVLLocalModel } = await import('../../native-models/models/kimi-vl/local-model.ts');
+  const { KimiVLLocalModel } = await import('../native-models/models/kimi-vl/local-model.ts');
   return KimiVLLocalModel.load(dir, { device, onProgress });
 });
 
@@ -135,7 +135,7 @@ export const modelImporter: ModelImporter = {
   manifestFile: 'kestrel-model.json',
   markerFile: 'kestrel-import-in-progress.json',
   run: async (options) => {
-    const { importKimiVL } = await import('../../native-models/models/kimi-vl/import-checkpoint.ts');
+    const { importKimiVL } = await import('../native-models/models/kimi-vl/import-checkpoint.ts');
     return importKimiVL(options);
   },
 };

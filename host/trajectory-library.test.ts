@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { expect, test } from 'vitest';
-import { TrajectoryRecorder } from '../../agent/trajectory/index.ts';
-import { MANIFEST_FILE } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
+import { TrajectoryRecorder } from '../agent/trajectory/index.ts';
+import { MANIFEST_FILE } from '../native-models/models/kimi-vl/import-checkpoint.ts';
 import { modelImporter, trajectoryLibrary } from './agent-bindings.ts';
 
 const png = (width: number, height: number, color: string) =>

@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { isInsideFolder, realPathInside } from '../../agent/folder-containment.ts';
-import type { Action, NormalizedPoint } from '../../agent/actions.ts';
+import { isInsideFolder, realPathInside } from '../agent/folder-containment.ts';
+import type { Action, NormalizedPoint } from '../agent/actions.ts';
 import type { TrajectoryLibrary } from './api.ts';
 import type { ImageData, TrajectoryStepView, TrajectorySummary, TrajectoryView } from './types.ts';
 

@@ -1,6 +1,6 @@
-import { targetOf, type DesktopAction } from '../../agent/actions.ts';
-import type { AgentEvent } from '../../agent/events.ts';
-import type { DisplayInfo } from '../../agent/operator.ts';
+import { targetOf, type DesktopAction } from '../agent/actions.ts';
+import type { AgentEvent } from '../agent/events.ts';
+import type { DisplayInfo } from '../agent/operator.ts';
 
 /** What one display's overlay shows: where the next action lands, what it is, which step. */
 export interface OverlayMark {

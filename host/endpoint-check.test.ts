@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startOpenAIServer, type OpenAITestServer } from '../../test/harness/openai-server.ts';
+import { startOpenAIServer, type OpenAITestServer } from '../test/harness/openai-server.ts';
 import { checkEndpoint } from './endpoint-check.ts';
 
 // Real requests to real servers on loopback: the scripted OpenAI-style server, a plain web

@@ -2,7 +2,7 @@ import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, expect, test } from 'vitest';
-import { generateScreenSpotDataset, type SyntheticDataset } from '../../test/fixtures/screenspot/generate.ts';
+import { generateScreenSpotDataset, type SyntheticDataset } from '../test/fixtures/screenspot/generate.ts';
 import { validateCall } from './routes.ts';
 import { openScreenSpotResults, screenSpotImage } from './screenspot-results.ts';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { expect, test } from 'vitest';
-import { testHostOptions } from '../../test/harness/test-host.ts';
+import { testHostOptions } from '../test/harness/test-host.ts';
 import { trajectoryLibrary } from './agent-bindings.ts';
 import { createHost } from './host.ts';
 import type { PublicSettings } from './types.ts';

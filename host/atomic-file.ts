@@ -1,2 +1,2 @@
 // One atomic write for the whole project; it lives with the agent, which writes trajectories too.
-export { writeFileAtomic } from '../../agent/files.ts';
+export { writeFileAtomic } from '../agent/files.ts';

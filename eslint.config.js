@@ -63,6 +63,31 @@ export default tseslint.config(
     },
   },
   {
+    // The basics every room may import (errors, one-line text, timing, files) and the types that
+    // cross room boundaries (actions, model messages). shared/ imports no room; all of it but
+    // files.ts runs in the renderer too, so only files.ts may use Node.
+    files: ['shared/**'],
+    ignores: ['shared/files.ts', 'shared/**/*.test.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [electron, ...nodeBuiltins.map((name) => ({ name, message: 'shared/ runs in the renderer too: keep Node to shared/files.ts.' }))],
+          patterns: ['agent', 'native-models', 'host', 'main', 'cli', 'renderer'].map((name) => room(name, 'shared/ is imported by every room and imports none.')),
+        },
+      ],
+    },
+  },
+  {
+    files: ['shared/files.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { paths: [electron], patterns: ['agent', 'native-models', 'host', 'main', 'cli', 'renderer'].map((name) => room(name, 'shared/ is imported by every room and imports none.')) },
+      ],
+    },
+  },
+  {
     files: ['host/**'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
@@ -123,6 +148,7 @@ export default tseslint.config(
             room('agent', 'The renderer talks to the agent through the typed bridge only.'),
             room('native-models', 'The renderer talks to models through the typed bridge only.'),
             room('cli', 'The renderer does not depend on the CLI host.'),
+            { group: ['**/shared/files.ts'], message: 'shared/files.ts uses Node; the renderer runs in a sandboxed page.' },
           ],
         },
       ],

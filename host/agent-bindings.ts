@@ -3,10 +3,10 @@
  * grounding with the configured model, trajectory reading, the model importer.
  */
 import { join } from 'node:path';
-import type { NormalizedPoint } from '../agent/actions.ts';
+import type { NormalizedPoint } from '../shared/actions.ts';
 import { ground } from '../agent/ground.ts';
 import { runAgent } from '../agent/loop/run-agent.ts';
-import type { VisionLanguageModel } from '../agent/model.ts';
+import type { VisionLanguageModel } from '../shared/model.ts';
 import { OpenAIChatModel } from '../agent/openai/client.ts';
 import { DesktopOperator, type DesktopOperatorOptions } from '../agent/desktop/index.ts';
 import type { Operator } from '../agent/operator.ts';
@@ -20,7 +20,7 @@ import { ModelLoads } from './model-loads.ts';
 import type { AgentRunner } from './run-manager.ts';
 import type { Settings } from './settings.ts';
 import type { SettingsStore } from './settings-store.ts';
-import { createTrajectoryLibrary, pngSize } from './trajectory-library.ts';
+import { createTrajectoryLibrary, screenshotSize } from './trajectory-library.ts';
 
 /**
  * This desktop (on X11 the display `display`), one operator per chosen monitor. The app adds
@@ -103,7 +103,7 @@ export function agentRunner(desktop: DesktopFactory, store: SettingsStore, traje
 export function grounder(store: SettingsStore): Grounder {
   return async (png, query) => {
     const model = await openModel(store);
-    const result = await ground(model, { mimeType: 'image/png', data: png, ...pngSize(png) }, query, {
+    const result = await ground(model, { mimeType: 'image/png', data: png, ...screenshotSize(png) }, query, {
       temperature: store.get().temperature,
     });
     return {

@@ -4,6 +4,7 @@
  * model loads nothing, so it sends none.
  */
 import type { HostEvent, ModelLoad } from './types.ts';
+import { messageOf } from '../shared/one-line.ts';
 
 type Device = ModelLoad['device'];
 
@@ -53,7 +54,7 @@ export class ModelLoads<M> {
     model.catch((err: unknown) => {
       if (this.loaded === entry) this.loaded = undefined;
       const { total = 0, done = 0 } = this.load?.dir === dir && this.load.device === device ? this.load : {};
-      update({ dir, device, phase: 'failed', done, total, detail: '', indeterminate: true, error: err instanceof Error ? err.message : String(err) }, true);
+      update({ dir, device, phase: 'failed', done, total, detail: '', indeterminate: true, error: messageOf(err) }, true);
     });
     return model;
   }

@@ -4,6 +4,7 @@ import { basename, join, resolve } from 'node:path';
 import type { ImportPlan } from '../native-models/models/kimi-vl/import-checkpoint.ts';
 import type { Device } from '../native-models/onnx/device.ts';
 import type { HostEvent, ImportJob, ImportPrecision, ModelEntry } from './types.ts';
+import { messageOf } from '../shared/one-line.ts';
 
 /** The in-process model's importer (native-models), as the manager needs it. */
 export interface ModelImporter {
@@ -132,7 +133,7 @@ export class ModelManager {
         update({ ...job, phase: 'done', done: job.total, detail: `imported into ${target}` });
       } catch (err) {
         if (cancel.signal.aborted) update({ ...job, phase: 'cancelled', detail: 'cancelled; what it had written is removed' });
-        else update({ ...job, phase: 'failed', error: err instanceof Error ? err.message : String(err) });
+        else update({ ...job, phase: 'failed', error: messageOf(err) });
       }
     })();
     return job;

@@ -1,4 +1,4 @@
-import { targetOf, type DesktopAction } from '../agent/actions.ts';
+import { targetOf, type DesktopAction } from '../shared/actions.ts';
 import type { AgentEvent } from '../agent/events.ts';
 import type { DisplayInfo } from '../agent/operator.ts';
 

@@ -3,6 +3,8 @@ import type { AgentEvent } from '../agent/events.ts';
 import { PauseController } from '../agent/loop/pause.ts';
 import type { Settings } from './settings.ts';
 import type { HostEvent, RunRequest, RunState } from './types.ts';
+import { KestrelError } from '../shared/errors.ts';
+import { messageOf } from '../shared/one-line.ts';
 
 /** What a runner gets for one run: the request, the controls, and where events go. */
 export interface RunContext {
@@ -22,7 +24,7 @@ export interface RunContext {
 /** The seam to the agent loop: the host adapts runAgent (or a test fake) to this shape. */
 export type AgentRunner = (context: RunContext) => Promise<void>;
 
-export class RunRefused extends Error {
+export class RunRefused extends KestrelError {
   override readonly name = 'RunRefused';
 }
 
@@ -104,7 +106,7 @@ export class RunManager {
       (err: unknown) =>
         this.end(active, {
           status: active.controller.signal.aborted ? 'aborted' : 'error',
-          reason: active.controller.signal.aborted ? 'stopped' : err instanceof Error ? err.message : String(err),
+          reason: active.controller.signal.aborted ? 'stopped' : messageOf(err),
           started,
         }),
     );

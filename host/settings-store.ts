@@ -1,16 +1,17 @@
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { writeFileAtomic } from './atomic-file.ts';
+import { writeFileAtomic } from '../shared/files.ts';
 import type { SecretBox } from './secrets.ts';
 import { settingsFromStored, type Settings } from './settings.ts';
 import type { PublicSettings } from './types.ts';
+import { KestrelError } from '../shared/errors.ts';
 
 interface StoredFile extends Partial<Settings> {
   /** The endpoint API key, sealed by the SecretBox (base64); absent without a keychain. */
   readonly sealedApiKey?: string;
 }
 
-export class ApiKeyNotStorable extends Error {
+export class ApiKeyNotStorable extends KestrelError {
   override readonly name = 'ApiKeyNotStorable';
 }
 

@@ -1,9 +1,10 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { isInsideFolder, realPathInside } from '../agent/folder-containment.ts';
-import type { Action, NormalizedPoint } from '../agent/actions.ts';
+import { targetOf, type Action, type NormalizedPoint } from '../shared/actions.ts';
 import type { TrajectoryLibrary } from './api.ts';
 import type { ImageData, TrajectoryStepView, TrajectorySummary, TrajectoryView } from './types.ts';
+import { pngSize } from '../agent/desktop/png-size.ts';
 
 /** The parts of a recorded step the viewer uses: OSWorld's fields, plus Kestrel's when present. */
 export interface RecordedStep {
@@ -36,22 +37,11 @@ export interface TrajectorySources {
   targetsOfCode(code: string, size: { width: number; height: number }): NormalizedPoint[];
 }
 
-/** Width and height from a PNG's IHDR chunk, without decoding the image. */
-export function pngSize(png: Uint8Array): { width: number; height: number } {
-  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
-  if (png.length < 24 || view.getUint32(0) !== 0x89504e47 || view.getUint32(12) !== 0x49484452) {
-    throw new Error('the screenshot is not a PNG file');
-  }
-  return { width: view.getUint32(16), height: view.getUint32(20) };
-}
+/** Width and height of a screenshot from its PNG header (the viewer and the inspector show them). */
+export const screenshotSize = (png: Uint8Array): { width: number; height: number } => pngSize(png, 'the screenshot is not a PNG file');
 
 function targetsOfActions(actions: readonly Action[]): NormalizedPoint[] {
-  const out: NormalizedPoint[] = [];
-  for (const a of actions) {
-    if ('at' in a && a.at) out.push(a.at);
-    else if ('to' in a) out.push(a.to);
-  }
-  return out;
+  return actions.map((a) => targetOf(a)).filter((p): p is NormalizedPoint => p !== undefined);
 }
 
 /**
@@ -89,7 +79,7 @@ export function createTrajectoryLibrary(sources: TrajectorySources): TrajectoryL
     });
     if (real === null) throw outside(' through a symbolic link');
     const png = new Uint8Array(await readFile(real));
-    return { png, ...pngSize(png) };
+    return { png, ...screenshotSize(png) };
   };
 
   return {

@@ -3,7 +3,7 @@
  * Node and no DOM, so the renderer may import them. Bytes are Uint8Array: Electron's IPC
  * carries them as they are, the WebSocket bridge encodes them (wire.ts).
  */
-import type { Action, NormalizedPoint } from '../agent/actions.ts';
+import type { Action, NormalizedPoint } from '../shared/actions.ts';
 import type { AgentEvent, RunStatus } from '../agent/events.ts';
 import type { DisplayInfo } from '../agent/operator.ts';
 import type { AccuracySummary, ScreenSpotResult } from '../agent/screenspot/types.ts';

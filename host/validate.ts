@@ -1,3 +1,5 @@
+import { KestrelError } from '../shared/errors.ts';
+
 /**
  * Small runtime validators for everything that crosses into main from a renderer or a socket.
  * Pure (no Node, no DOM) so the renderer may import the types. A failed check throws an
@@ -5,7 +7,7 @@
  * people (the UI shows them), so they name fields, never the route that carried them.
  */
 
-export class InvalidInput extends Error {
+export class InvalidInput extends KestrelError {
   override readonly name = 'InvalidInput';
 }
 

@@ -13,6 +13,7 @@ import { electronDisplays, macPermissions } from './desktop-info.ts';
 import { checkSender, hardenSessions } from './security.ts';
 import { registerStopShortcut } from './shortcut.ts';
 import { createTray } from './tray.ts';
+import { messageOf } from '../shared/one-line.ts';
 
 // The Electron host is deliberately thin: windows, overlay, tray, the stop shortcut and the IPC
 // wiring. Everything that does work is Electron-free (host/, agent/) and shared with the
@@ -116,7 +117,7 @@ async function start(): Promise<void> {
 }
 
 app.whenReady().then(start, (err: unknown) => {
-  console.error(`Kestrel: could not start (${err instanceof Error ? err.message : String(err)})`);
+  console.error(`Kestrel: could not start (${messageOf(err)})`);
   app.exit(1);
 });
 

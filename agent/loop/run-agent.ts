@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { isTerminal, type Action, type DesktopAction } from '../actions.ts';
+import { isTerminal, type Action, type DesktopAction } from '../../shared/actions.ts';
 import { mapAction } from '../coordinates.ts';
 import type { AgentEvent, RunStatus } from '../events.ts';
-import type { GenerateResult, ImageContent, VisionLanguageModel } from '../model.ts';
+import type { GenerateResult, ImageContent, VisionLanguageModel } from '../../shared/model.ts';
 import type { Operator, Screenshot } from '../operator.ts';
 import { parseKimiResponse, type ParseResult } from '../parser/index.ts';
 import { agentMessages, correctionMessages, defaultGeneration, type PromptHistoryStep, type PromptVariant } from '../prompts/agent-prompt.ts';
@@ -11,7 +11,8 @@ import type { PauseController } from './pause.ts';
 import { settle, type SettleOptions } from './settle.ts';
 import { defaultStopRules, type StopDecision, type StopRule } from './stop-rules.ts';
 import { RUN_DEFAULTS } from './defaults.ts';
-import { raceAbort, RunAbortedError, sleep, withRetries, type RetryOptions } from './timing.ts';
+import { raceAbort, RunAbortedError, sleep, withRetries, type RetryOptions } from '../../shared/timing.ts';
+import { oneLine } from '../../shared/one-line.ts';
 
 /** What the person sees before a step runs, in confirm mode. */
 export interface PlannedStep {
@@ -72,10 +73,6 @@ class StopRun extends Error {
   }
 }
 
-function describeError(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  return text.replace(/\s*\n\s*/g, ' ').trim();
-}
 
 function toImage(shot: Screenshot): ImageContent {
   return { mimeType: 'image/png', data: shot.png };
@@ -123,7 +120,7 @@ export async function runAgent(instruction: string, options: RunAgentOptions): P
   const capture = (step: number): Promise<Screenshot> =>
     withRetries(() => operator.screenshot(signal), retries, {
       ...(signal ? { signal } : {}),
-      onRetry: ({ attempt, attempts, delayMs, error }) => emit({ type: 'retry', step, what: 'screenshot', attempt, attempts, delayMs, error: describeError(error) }),
+      onRetry: ({ attempt, attempts, delayMs, error }) => emit({ type: 'retry', step, what: 'screenshot', attempt, attempts, delayMs, error: oneLine(error) }),
     });
   const generate = (step: number, messages: ReturnType<typeof agentMessages>): Promise<GenerateResult> =>
     raceAbort(
@@ -132,7 +129,7 @@ export async function runAgent(instruction: string, options: RunAgentOptions): P
         ...generation,
         ...(signal ? { signal } : {}),
         onToken: (delta) => emit({ type: 'token', step, delta }),
-        onRetry: ({ attempt, attempts, delayMs, error }) => emit({ type: 'retry', step, what: 'model', attempt, attempts, delayMs, error: describeError(error) }),
+        onRetry: ({ attempt, attempts, delayMs, error }) => emit({ type: 'retry', step, what: 'model', attempt, attempts, delayMs, error: oneLine(error) }),
       }),
       signal,
     );
@@ -145,7 +142,7 @@ export async function runAgent(instruction: string, options: RunAgentOptions): P
         await options.recorder.finish({ status: result.status, reason: result.reason, steps, durationMs, ...(result.answer !== undefined ? { answer: result.answer } : {}) });
       } catch (err) {
         if (result.status !== 'error') {
-          const failed: RunResult = { ...result, status: 'error', reason: `the trajectory could not be finished: ${describeError(err)}` };
+          const failed: RunResult = { ...result, status: 'error', reason: `the trajectory could not be finished: ${oneLine(err)}` };
           emit({ type: 'run_finished', status: failed.status, reason: failed.reason, steps, durationMs });
           return failed;
         }
@@ -268,6 +265,6 @@ export async function runAgent(instruction: string, options: RunAgentOptions): P
   } catch (err) {
     if (err instanceof StopRun) return finish(err.decision);
     if (err instanceof RunAbortedError || signal?.aborted) return finish({ status: 'aborted', reason: 'stopped by the person' });
-    return finish({ status: 'error', reason: describeError(err) });
+    return finish({ status: 'error', reason: oneLine(err) });
   }
 }

@@ -2,10 +2,11 @@ import { closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync,
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ScreenSpotResult } from './types.ts';
+import { KestrelError } from '../../shared/errors.ts';
 
 export type { ScreenSpotResult };
 
-export class ResultsFileError extends Error {
+export class ResultsFileError extends KestrelError {
   override readonly name = 'ResultsFileError';
 }
 

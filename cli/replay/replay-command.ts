@@ -20,7 +20,8 @@ import { exampleDir, formatResultsSummary, summarizeResults } from '../../agent/
 import { ConsentRequiredError, formatConsentList, prepareTask, runOsworldTask } from '../../agent/osworld/run-task.ts';
 import { StepFailedError } from '../../agent/osworld/steps.ts';
 import { loadOsworldTasks, TaskFormatError, type OsworldTask } from '../../agent/osworld/task.ts';
-import { CliError, oneLine } from '../errors.ts';
+import { CliError } from '../errors.ts';
+import { oneLine } from '../../shared/one-line.ts';
 import { catchInterrupt } from '../interrupt.ts';
 import { recordFolder } from '../record-folder.ts';
 import { generationSettings, resolveModel, type ModelOptionValues } from '../model-options.ts';

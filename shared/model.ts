@@ -1,7 +1,8 @@
 /**
- * The seam between the agent and any vision-language model: an OpenAI-compatible endpoint
- * today, the in-process ONNX model (native-models/) tomorrow. native-models implements this
- * shape structurally, without importing agent/; hosts (cli/, main/) pass an instance in.
+ * The seam between the agent and any vision-language model: an OpenAI-compatible endpoint or
+ * the in-process ONNX model (native-models/). It lives in shared/ so both sides use the same
+ * message and result types; native-models never imports agent/, and the hosts (cli/, host/)
+ * pass a model in.
  */
 
 export interface ImageContent {

@@ -15,3 +15,13 @@ export function preview(text: string, max = 80): string {
   }
   return out.length > max ? `${out.slice(0, max)}…` : out;
 }
+
+/** The message of any thrown value (an Error's message, anything else as text). */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** One line describing any thrown value, without a stack trace: line breaks become one space. */
+export function oneLine(err: unknown): string {
+  return messageOf(err).replace(/\s*\n\s*/g, ' ').trim();
+}

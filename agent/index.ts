@@ -11,7 +11,7 @@ export { OpenAIChatModel, normalizeBaseUrl, type OpenAIClientOptions } from './o
 export { ModelEndpointError, ModelAbortedError } from './openai/errors.ts';
 export { ground, type GroundImage, type GroundOptions, type GroundResult } from './ground.ts';
 export { groundingMessages } from './prompts/grounding.ts';
-export { runAgent, type RunAgentOptions, type RunResult, type PlannedStep } from './loop/run-agent.ts';
+export { keepRecentScreenshots, runAgent, type PlannedStep, type PrepareStep, type RunAgentOptions, type RunResult, type StepContext } from './loop/run-agent.ts';
 export { PauseController } from './loop/pause.ts';
 export { anyOf, defaultStopRules, maxSteps, repeatedAction, terminalAction, timeLimit, type StopRule, type StopDecision, type RunProgress } from './loop/stop-rules.ts';
 export { RunAbortedError, withRetries, type RetryOptions } from '../shared/timing.ts';

@@ -7,11 +7,10 @@ import { CheckpointError } from '../../checkpoint/errors.ts';
 import type { HfCheckpoint } from '../../checkpoint/hf-checkpoint.ts';
 import { openSession, type ModelSession, type SessionOptions } from '../../onnx/backend.ts';
 import { writeModel, type WriteProgress, type WrittenModel } from '../../onnx/model-writer.ts';
-import type { KimiVLConfig } from './configuration.ts';
+import type { KimiVisionConfig, KimiVLConfig } from './configuration.ts';
 import type { ProcessedImages } from './image-processing.ts';
 import { buildVisionGraph, encodeImages, type VisionWeights } from './modeling-vision.ts';
 import { visionTensorShapes } from './tensor-names.ts';
-import type { MoonViTShape } from './vision-reference.ts';
 
 export const VISION_MODEL_NAME = 'vision-model';
 
@@ -52,10 +51,10 @@ export async function writeVisionModel(
 export class VisionEncoder {
   private constructor(
     private readonly session: ModelSession,
-    readonly config: MoonViTShape,
+    readonly config: KimiVisionConfig,
   ) {}
 
-  static async open(modelFile: string, config: MoonViTShape, opts: SessionOptions = {}): Promise<VisionEncoder> {
+  static async open(modelFile: string, config: KimiVisionConfig, opts: SessionOptions = {}): Promise<VisionEncoder> {
     return new VisionEncoder(await openSession(modelFile, opts), config);
   }
 

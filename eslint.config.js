@@ -10,6 +10,20 @@ import commentCitations from './eslint-rules/comment-citations.js';
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 const electron = { name: 'electron', message: 'Only main/ may import Electron; pass what you need in as an interface.' };
 const room = (name, message) => ({ group: [`**/${name}`, `**/${name}/**`], message });
+// Hosts reach the model runtime only through its two entries (native-models/index.ts).
+const modelsEntry = {
+  group: ['**/native-models/**', '!**/native-models/index.ts', '!**/native-models/runtime.ts'],
+  message: 'Import native-models through native-models/index.ts (names, types, errors) or native-models/runtime.ts (the model itself); export what you need there.',
+};
+
+/** A host room's import rules: its code may use native-models only through the entries; its tests may reach in. */
+function host(files, paths, patterns) {
+  const rule = (extra) => ({ '@typescript-eslint/no-restricted-imports': ['error', { paths, patterns: [...patterns, ...extra] }] });
+  return [
+    { files, rules: rule([modelsEntry]) },
+    { files: files.map((f) => `${f}/*.test.ts`), rules: rule([]) },
+  ];
+}
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'out/', 'dist/', 'release/', 'test-results/', 'coverage/'] },
@@ -87,51 +101,21 @@ export default tseslint.config(
       ],
     },
   },
-  {
-    files: ['host/**'],
-    rules: {
-      '@typescript-eslint/no-restricted-imports': [
-        'error',
-        {
-          paths: [electron],
-          patterns: [
-            room('main', 'host/ is the Electron-free core that main/ and cli/ both use; it must not depend on either.'),
-            room('cli', 'host/ is the Electron-free core that main/ and cli/ both use; it must not depend on either.'),
-            room('renderer', 'host/ serves the renderer through the typed bridge; it does not import it.'),
-          ],
-        },
-      ],
-    },
-  },
-  {
-    files: ['cli/**'],
-    rules: {
-      '@typescript-eslint/no-restricted-imports': [
-        'error',
-        {
-          paths: [electron],
-          patterns: [
-            room('renderer', 'The CLI serves the built renderer; it does not import it.'),
-            room('main', 'The CLI reaches the shared core through host/, never through the Electron shell.'),
-          ],
-        },
-      ],
-    },
-  },
-  {
-    files: ['main/**'],
-    rules: {
-      '@typescript-eslint/no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            room('cli', 'main/ reaches the shared core through host/; the CLI is another host.'),
-            room('renderer', 'main/ loads the built renderer; it does not import it.'),
-          ],
-        },
-      ],
-    },
-  },
+  // The hosts. Their unit tests may reach inside native-models (tiny checkpoints, internals they
+  // test against); their code goes through the entries.
+  ...host(['host/**'], [electron], [
+    room('main', 'host/ is the Electron-free core that main/ and cli/ both use; it must not depend on either.'),
+    room('cli', 'host/ is the Electron-free core that main/ and cli/ both use; it must not depend on either.'),
+    room('renderer', 'host/ serves the renderer through the typed bridge; it does not import it.'),
+  ]),
+  ...host(['cli/**'], [electron], [
+    room('renderer', 'The CLI serves the built renderer; it does not import it.'),
+    room('main', 'The CLI reaches the shared core through host/, never through the Electron shell.'),
+  ]),
+  ...host(['main/**'], [], [
+    room('cli', 'main/ reaches the shared core through host/; the CLI is another host.'),
+    room('renderer', 'main/ loads the built renderer; it does not import it.'),
+  ]),
   {
     files: ['renderer/**'],
     rules: {

@@ -12,7 +12,7 @@ import { DesktopOperator, type DesktopOperatorOptions } from '../agent/desktop/i
 import type { Operator } from '../agent/operator.ts';
 import { parseKimiResponse } from '../agent/parser/index.ts';
 import { readTrajectory, TrajectoryRecorder } from '../agent/trajectory/index.ts';
-import type { KimiVLLocalModel } from '../native-models/models/kimi-vl/local-model.ts';
+import { IMPORT_MARKER, MANIFEST_FILE, type KimiVLLocalModel } from '../native-models/index.ts';
 import type { Grounder, TrajectoryLibrary } from './api.ts';
 import type { DesktopFactory } from './host.ts';
 import type { ModelImporter } from './model-manager.ts';
@@ -52,7 +52,7 @@ export function modelName(settings: Settings): string {
  * libraries fails here with the one-line reason and the fix.
  */
 export const localModels = new ModelLoads<KimiVLLocalModel>(async (dir, device, onProgress) => {
-  const { KimiVLLocalModel } = await import('../native-models/models/kimi-vl/local-model.ts');
+  const { KimiVLLocalModel } = await import('../native-models/runtime.ts');
   return KimiVLLocalModel.load(dir, { device, onProgress });
 });
 
@@ -131,11 +131,11 @@ export const trajectoryLibrary: TrajectoryLibrary = createTrajectoryLibrary({
 });
 
 export const modelImporter: ModelImporter = {
-  // The importer's MANIFEST_FILE and IMPORT_MARKER, spelled here so listing models needs no native library.
-  manifestFile: 'kestrel-model.json',
-  markerFile: 'kestrel-import-in-progress.json',
+  // From native-models' cheap entry: listing models needs no native library.
+  manifestFile: MANIFEST_FILE,
+  markerFile: IMPORT_MARKER,
   run: async (options) => {
-    const { importKimiVL } = await import('../native-models/models/kimi-vl/import-checkpoint.ts');
+    const { importKimiVL } = await import('../native-models/runtime.ts');
     return importKimiVL(options);
   },
 };

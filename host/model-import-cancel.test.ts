@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { IMPORT_MARKER } from '../native-models/checkpoint/output-folder.ts';
-import { MANIFEST_FILE } from '../native-models/models/kimi-vl/import-checkpoint.ts';
+import { MANIFEST_FILE } from '../native-models/models/kimi-vl/manifest.ts';
 import { modelImporter } from './agent-bindings.ts';
 import { ModelManager, type ModelImporter } from './model-manager.ts';
 import type { ImportJob } from './types.ts';

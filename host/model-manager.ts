@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import type { ImportPlan } from '../native-models/models/kimi-vl/import-checkpoint.ts';
-import type { Device } from '../native-models/onnx/device.ts';
+import type { Device, ImportPlan } from '../native-models/index.ts';
 import type { HostEvent, ImportJob, ImportPrecision, ModelEntry } from './types.ts';
 import { messageOf } from '../shared/one-line.ts';
 

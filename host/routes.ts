@@ -4,7 +4,7 @@
  * a handler sees it. Electron's IPC and the browser host's WebSocket serve the same table.
  */
 import type { DisplayInfo } from '../agent/operator.ts';
-import { IMPORT_PRECISIONS } from '../native-models/models/kimi-vl/precision.ts';
+import { IMPORT_PRECISIONS } from '../native-models/index.ts';
 import type { KIMI_VL_A3B_WEIGHTS } from './model-sizes.ts';
 import { validateSettingsPatch, type Settings } from './settings.ts';
 import type {

@@ -1,5 +1,5 @@
 import { RUN_DEFAULTS } from '../agent/loop/defaults.ts';
-import { DEVICES, type Device } from '../native-models/onnx/device.ts';
+import { DEVICES, type Device } from '../native-models/index.ts';
 import * as v from './validate.ts';
 
 /** What the person chooses in Settings. Persisted as JSON; never holds an API key in plain text. */

@@ -8,7 +8,7 @@ import type { AgentEvent, RunStatus } from '../agent/events.ts';
 import type { DisplayInfo } from '../agent/operator.ts';
 import type { AccuracySummary, ScreenSpotResult } from '../agent/screenspot/types.ts';
 import type { Settings } from './settings.ts';
-import type { ImportPrecision } from '../native-models/models/kimi-vl/precision.ts';
+import type { ImportPrecision } from '../native-models/index.ts';
 
 export type { AccuracySummary, ScreenSpotResult, Settings, ImportPrecision };
 

@@ -1,5 +1,4 @@
-import type { LocalChatMessage } from '../../native-models/models/kimi-vl/local-model.ts';
-import type { Device } from '../../native-models/onnx/device.ts';
+import type { Device, LocalChatMessage } from '../../native-models/index.ts';
 import { checkImages } from '../ground/read-image.ts';
 import { loadLocalModel } from './load-model.ts';
 import { onStdoutClosed } from './stdout-closed.ts';

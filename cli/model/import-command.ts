@@ -1,7 +1,5 @@
-import { importKimiVL, MANIFEST_FILE, type ImportPlan } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
-import { formatBytes, type ImportPrecision } from '../../native-models/models/kimi-vl/precision.ts';
-import type { Device } from '../../native-models/onnx/device.ts';
-import type { CacheType } from '../../native-models/models/kimi-vl/modeling-text.ts';
+import { MANIFEST_FILE, formatBytes, type CacheType, type Device, type ImportPlan, type ImportPrecision } from '../../native-models/index.ts';
+import { importKimiVL } from '../../native-models/runtime.ts';
 import { catchInterrupt } from '../interrupt.ts';
 import { ProgressBar } from './progress-bar.ts';
 

@@ -1,7 +1,5 @@
-import type { Device } from '../../native-models/onnx/device.ts';
-import { devicePlacement, modelInfo, type DevicePlacement, type ModelInfo } from '../../native-models/models/kimi-vl/model-info.ts';
-import { countOpTypes, type PlacementSummary } from '../../native-models/models/kimi-vl/placement-check.ts';
-import { formatBytes } from '../../native-models/models/kimi-vl/precision.ts';
+import { formatBytes, type Device, type DevicePlacement, type ModelInfo, type PlacementSummary } from '../../native-models/index.ts';
+import { countOpTypes, devicePlacement, modelInfo } from '../../native-models/runtime.ts';
 
 function placementLine(part: string, s: PlacementSummary, device: string): string {
   if (device === 'cpu') return `${part} graph: ${s.total} nodes, all on the CPU`;

@@ -1,7 +1,6 @@
 /** Loading the in-process model for a command, with its progress on stderr (stdout is the command's). */
-import type { LoadProgress } from '../../native-models/models/kimi-vl/load-progress.ts';
-import { KimiVLLocalModel } from '../../native-models/models/kimi-vl/local-model.ts';
-import type { Device } from '../../native-models/onnx/device.ts';
+import type { Device, LoadProgress } from '../../native-models/index.ts';
+import { KimiVLLocalModel } from '../../native-models/runtime.ts';
 import { ProgressBar } from './progress-bar.ts';
 
 /** Shows load progress on the bar: bytes while the weights are read, one line per other phase. */

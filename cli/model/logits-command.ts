@@ -1,4 +1,4 @@
-import type { Device } from '../../native-models/onnx/device.ts';
+import type { Device } from '../../native-models/index.ts';
 import { loadLocalModel } from './load-model.ts';
 import { readMessagesFile, withImagesRead } from './messages-file.ts';
 import { onStdoutClosed } from './stdout-closed.ts';

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { LocalGenerateRequest, LocalGenerateResult } from '../../native-models/models/kimi-vl/local-model.ts';
+import type { LocalGenerateRequest, LocalGenerateResult } from '../../native-models/index.ts';
 import { KestrelError } from '../../shared/errors.ts';
 import { HttpError, parseChatRequest, type ChatRequest } from './chat-request.ts';
 import { oneLine } from '../../shared/one-line.ts';

@@ -16,7 +16,7 @@ import { probeGpuDevices } from '../../onnx/backend.ts';
 import type { Device } from '../../onnx/device.ts';
 import { writeModel } from '../../onnx/model-writer.ts';
 import { parseKimiVLConfig, type KimiVLConfig } from './configuration.ts';
-import { cacheWidth, buildTextGraph, defaultCacheType, type CacheType, type Precision } from './modeling-text.ts';
+import { cacheWidth, buildTextGraph, defaultCacheType, type CacheType } from './modeling-text.ts';
 import { checkVisionTensors, VISION_MODEL_NAME, writeVisionModel } from './import-vision.ts';
 import { checkOutputFolder, claimOutputFolder, ImportCancelledError, type ClaimedFolder } from '../../checkpoint/output-folder.ts';
 import { textTensorShapes } from './tensor-names.ts';
@@ -25,47 +25,11 @@ import { ChatTemplate } from './chat-template.ts';
 import { produceRecipe } from './weight-recipes.ts';
 import { choosePrecision, formatBytes, type ImportPrecision, type PrecisionChoice } from './precision.ts';
 import { estimateWeights, type WeightsEstimate } from './weights-size.ts';
+import { MANIFEST_FILE, type FileRecord, type ModelManifest } from './manifest.ts';
 import { visionWeightsFor } from './modeling-vision.ts';
 
-export const MANIFEST_FILE = 'kestrel-model.json';
 export const TEXT_MODEL_NAME = 'text-model';
 const COPIED_FILES = ['config.json', TIKTOKEN_FILE, TOKENIZER_CONFIG_FILE, 'chat_template.jinja', 'chat_template.json', 'generation_config.json', 'preprocessor_config.json'];
-
-export interface FileRecord {
-  readonly file: string;
-  readonly bytes: number;
-  readonly sha256: string;
-}
-
-export interface ModelManifest {
-  readonly format: 'kestrel-kimi-vl';
-  readonly formatVersion: 1;
-  readonly createdAt: string;
-  readonly precision: Precision;
-  readonly source: { readonly dir: string; readonly files: readonly FileRecord[] };
-  readonly text: {
-    readonly graph: FileRecord;
-    readonly weights: FileRecord;
-    readonly layers: number;
-    readonly vocabSize: number;
-    readonly cacheWidth: number;
-    /** Absent in folders imported before it could be chosen: then `defaultCacheType(precision)`. */
-    readonly cacheType?: CacheType;
-  };
-  /** MoonViT + projector (import-vision.ts). */
-  readonly vision: { readonly graph: FileRecord; readonly weights: FileRecord };
-  readonly files: readonly FileRecord[];
-  readonly stats: { readonly seconds: number; readonly weightBytesWritten: number; readonly megabytesPerSecond: number };
-}
-
-/** The manifest of a folder made by `kestrel model import`, refused in one line if it is not one. */
-export function readManifest(dir: string): ModelManifest {
-  const manifest = readJsonFile(join(dir, MANIFEST_FILE), `${MANIFEST_FILE} (is ${dir} a folder made by \`kestrel model import\`?)`) as ModelManifest;
-  if (manifest.format !== 'kestrel-kimi-vl' || manifest.formatVersion !== 1) {
-    throw new CheckpointError(`${join(dir, MANIFEST_FILE)}: unsupported format ${manifest.format} v${manifest.formatVersion}; re-run \`kestrel model import\``);
-  }
-  return manifest;
-}
 
 export interface ImportProgress {
   readonly phase: 'checking' | 'converting' | 'hashing';

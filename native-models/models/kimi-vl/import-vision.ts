@@ -1,15 +1,13 @@
 /**
  * Import step for the vision side: checks every vision_tower.* / multi_modal_projector.* tensor
- * against config.json before anything is written, then writes the MoonViT + projector graph,
- * and opens it again as a VisionEncoder at run time.
+ * against config.json before anything is written, then writes the MoonViT + projector graph
+ * (vision-session.ts opens it at run time).
  */
 import { CheckpointError } from '../../checkpoint/errors.ts';
 import type { HfCheckpoint } from '../../checkpoint/hf-checkpoint.ts';
-import { openSession, type ModelSession, type SessionOptions } from '../../onnx/backend.ts';
 import { writeModel, type WriteProgress, type WrittenModel } from '../../onnx/model-writer.ts';
-import type { KimiVisionConfig, KimiVLConfig } from './configuration.ts';
-import type { ProcessedImages } from './image-processing.ts';
-import { buildVisionGraph, encodeImages, type VisionWeights } from './modeling-vision.ts';
+import type { KimiVLConfig } from './configuration.ts';
+import { buildVisionGraph, type VisionWeights } from './modeling-vision.ts';
 import { visionTensorShapes } from './tensor-names.ts';
 
 export const VISION_MODEL_NAME = 'vision-model';
@@ -45,25 +43,4 @@ export async function writeVisionModel(
   };
   const graph = buildVisionGraph(config.vision, config.text.hiddenSize, source, weights);
   return writeModel(graph, dir, VISION_MODEL_NAME, { onProgress });
-}
-
-/** The imported vision model, ready to turn processed images into `<|media_pad|>` features. */
-export class VisionEncoder {
-  private constructor(
-    private readonly session: ModelSession,
-    readonly config: KimiVisionConfig,
-  ) {}
-
-  static async open(modelFile: string, config: KimiVisionConfig, opts: SessionOptions = {}): Promise<VisionEncoder> {
-    return new VisionEncoder(await openSession(modelFile, opts), config);
-  }
-
-  /** Features [Σ tokens, text hidden], images in order. */
-  encode(images: Pick<ProcessedImages, 'pixelValues' | 'gridHws'>): Promise<Float32Array> {
-    return encodeImages(this.session, this.config, images);
-  }
-
-  release(): Promise<void> {
-    return this.session.release();
-  }
 }

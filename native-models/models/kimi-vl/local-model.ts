@@ -11,14 +11,13 @@ import { readJsonFile } from '../../checkpoint/hf-checkpoint.ts';
 import { checkWeightFiles, readAheadSkipReason, type WeightFile } from '../../checkpoint/read-ahead.ts';
 import type { SessionOptions } from '../../onnx/backend.ts';
 import { ChatTemplate, type TemplateMessage, type TemplatePart } from './chat-template.ts';
-import { parseKimiVLConfig } from './configuration.ts';
 import { KIMI_VL_IMAGE_DEFAULTS, parsePreprocessorConfig, type ImageProcessorConfig } from './image-processing.ts';
-import { VisionEncoder } from './import-vision.ts';
+import { VisionEncoder } from './vision-session.ts';
 import { attachImages, expandMediaPads, imagesInOrder, withImagePrefill, type PromptWithImages } from './multimodal.ts';
 import { TextSession, type ImageFeatures } from './text-session.ts';
 import { KimiTokenizer, StreamingDecoder } from './tokenization.ts';
 import { describeDevice, LoadReporter, readAheadReporting, weightFiles, type LoadOptions } from './load-progress.ts';
-import { readManifest } from './import-checkpoint.ts';
+import { readModelFolder } from './manifest.ts';
 import { KestrelError } from '../../../shared/errors.ts';
 import type { ChatMessage, ContentPart, GenerateRequest, GenerateResult } from '../../../shared/model.ts';
 
@@ -76,8 +75,8 @@ export class KimiVLLocalModel {
   static async load(dir: string, opts: SessionOptions & LoadOptions = {}): Promise<KimiVLLocalModel> {
     const { onProgress, signal, readAhead, ...sessionOptions } = opts;
     const started = Date.now();
-    const manifest = readManifest(dir);
-    const config = parseKimiVLConfig(readJsonFile(join(dir, 'config.json'), 'config.json'));
+    const folder = readModelFolder(dir);
+    const { manifest, config } = folder;
     const tokenizer = KimiTokenizer.fromDir(dir, config.text.vocabSize);
     const template = ChatTemplate.fromDir(dir);
     const preprocessor = join(dir, 'preprocessor_config.json');
@@ -103,7 +102,7 @@ export class KimiVLLocalModel {
       await warm(textWeights);
       signal?.throwIfAborted();
       reporter.report('text', `creating the language model session on ${on}`, true);
-      session = await TextSession.open(dir, sessionOptions);
+      session = await TextSession.open(dir, sessionOptions, undefined, folder);
       signal?.throwIfAborted();
       const model = new KimiVLLocalModel(`kimi-vl (in-process, ${manifest.precision}) @ ${dir}`, session, tokenizer, template, vision, imageConfig);
       reporter.report('ready', `loaded in ${((Date.now() - started) / 1000).toFixed(1)} s`, false, reporter.total);

@@ -5,7 +5,7 @@
  */
 import type { StepModel } from '../../generation/generate.ts';
 import { processImages, type ImageProcessorConfig, type ImageSource } from './image-processing.ts';
-import type { VisionEncoder } from './import-vision.ts';
+import type { VisionEncoder } from './vision-session.ts';
 import type { ImageFeatures, KvCache, TextSession } from './text-session.ts';
 import { KestrelError } from '../../../shared/errors.ts';
 

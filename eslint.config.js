@@ -4,7 +4,7 @@ import svelte from 'eslint-plugin-svelte';
 import svelteConfig from './svelte.config.js';
 import commentCitations from './eslint-rules/comment-citations.js';
 
-// The rooms and which way imports may flow (README.md#folders):
+// The rooms and which way imports may flow (docs/ARCHITECTURE.md):
 //   main (Electron shell) → host ← cli;  host → agent, native-models;  renderer → (types only) host
 // Only main/ imports Electron; the renderer never imports Node.
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];

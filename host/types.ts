@@ -1,5 +1,5 @@
 /**
- * Plain data that crosses from main (or the browser host) to the renderer. Types only, no
+ * Plain data that crosses from a host (Electron or the browser host) to the renderer. Types only, no
  * Node and no DOM, so the renderer may import them. Bytes are Uint8Array: Electron's IPC
  * carries them as they are, the WebSocket bridge encodes them (wire.ts).
  */

@@ -1,7 +1,7 @@
 import { KestrelError } from '../shared/errors.ts';
 
 /**
- * Small runtime validators for everything that crosses into main from a renderer or a socket.
+ * Small runtime validators for everything that crosses into a host from a renderer or a socket.
  * Pure (no Node, no DOM) so the renderer may import the types. A failed check throws an
  * `InvalidInput` whose message names the field, what it must be and what it got. Messages reach
  * people (the UI shows them), so they name fields, never the route that carried them.

@@ -21,6 +21,7 @@ import type { AgentRunner } from './run-manager.ts';
 import type { Settings } from './settings.ts';
 import type { SettingsStore } from './settings-store.ts';
 import { createTrajectoryLibrary, screenshotSize } from './trajectory-library.ts';
+import type { HostOptions } from './host.ts';
 
 /**
  * This desktop (on X11 the display `display`), one operator per chosen monitor. The app adds
@@ -139,3 +140,13 @@ export const modelImporter: ModelImporter = {
     return importKimiVL(options);
   },
 };
+
+/** What both hosts hand createHost from the agent and the models (the Electron app and the browser host alike). */
+export const agentBindings = {
+  runner: agentRunner,
+  importer: modelImporter,
+  ground: grounder,
+  modelLoads: localModels,
+  trajectories: trajectoryLibrary,
+  modelName,
+} satisfies Partial<HostOptions>;

@@ -2,7 +2,7 @@ import { release } from 'node:os';
 import { join } from 'node:path';
 import { app, BrowserWindow, ipcMain, type WebContents } from 'electron';
 import { overlayHiddenDuringCapture } from '../agent/desktop/platform.ts';
-import { agentRunner, desktopFactory, grounder, localModels, modelImporter, modelName, trajectoryLibrary } from '../host/agent-bindings.ts';
+import { agentBindings, desktopFactory } from '../host/agent-bindings.ts';
 import { guardCapture } from '../host/capture-guard.ts';
 import { createHost, type Host } from '../host/host.ts';
 import { overlayMark } from '../host/overlay-target.ts';
@@ -81,12 +81,7 @@ async function start(): Promise<void> {
     secretBox: safeStorageBox,
     display: process.env.DISPLAY,
     desktop,
-    runner: agentRunner,
-    importer: modelImporter,
-    ground: grounder,
-    modelLoads: localModels,
-    trajectories: trajectoryLibrary,
-    modelName,
+    ...agentBindings,
     onSettingsChanged: applyHotkey,
   });
   wireIpc(host);

@@ -3,7 +3,8 @@ import type { Host } from '../../host/host.ts';
 import type { Settings } from '../../host/settings.ts';
 import { InvalidInput } from '../../host/validate.ts';
 import { CliError } from '../errors.ts';
-import { createBrowserHost, MANIFEST_FILE } from './browser-host.ts';
+import { MANIFEST_FILE } from '../../native-models/index.ts';
+import { createBrowserHost } from './browser-host.ts';
 import { startUiHost } from './server.ts';
 import { startPrivateDisplay, WINDOW_MANAGER, type PrivateDisplay } from './virtual-display.ts';
 

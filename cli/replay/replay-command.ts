@@ -10,7 +10,7 @@ import {
   type Operator,
   type VisionLanguageModel,
 } from '../../agent/index.ts';
-import { DesktopOperator, DesktopUnavailableError } from '../../agent/desktop/index.ts';
+import { DesktopOperator } from '../../agent/desktop/index.ts';
 import type { RunOutcome } from '../../agent/osworld/evaluator.ts';
 import { localTaskHost } from '../../agent/osworld/local-host.ts';
 import { PlaceholderError } from '../../agent/osworld/placeholders.ts';
@@ -55,13 +55,9 @@ function checkTasks(tasks: readonly OsworldTask[], password: string | undefined,
   return 0;
 }
 
+/** DesktopUnavailableError, when there is no desktop to drive, is a KestrelError: cli/main.ts prints it as one line. */
 function openOperator(options: ReplayCommandOptions): DesktopOperator {
-  try {
-    return new DesktopOperator(options.display !== undefined ? { display: options.display } : {});
-  } catch (err) {
-    if (err instanceof DesktopUnavailableError) throw new CliError(err.message);
-    throw err;
-  }
+  return new DesktopOperator(options.display !== undefined ? { display: options.display } : {});
 }
 
 async function loadTasks(path: string, options: ReplayCommandOptions): Promise<OsworldTask[]> {

@@ -10,18 +10,21 @@ import commentCitations from './eslint-rules/comment-citations.js';
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 const electron = { name: 'electron', message: 'Only main/ may import Electron; pass what you need in as an interface.' };
 const room = (name, message) => ({ group: [`**/${name}`, `**/${name}/**`], message });
-// Hosts reach the model runtime only through its two entries (native-models/index.ts).
-const modelsEntry = {
-  group: ['**/native-models/**', '!**/native-models/index.ts', '!**/native-models/runtime.ts'],
-  message: 'Import native-models through native-models/index.ts (names, types, errors) or native-models/runtime.ts (the model itself); export what you need there.',
-};
+// Hosts reach the model runtime only through its entries: index.ts (names, types, errors; no
+// native library), runtime.ts (the model itself) and, for their tests, testing.ts.
+const modelEntries = (entries, why) => ({
+  group: ['**/native-models/**', ...entries.map((e) => `!**/native-models/${e}`)],
+  message: `Import native-models through ${entries.map((e) => `native-models/${e}`).join(', ')}${why}; export what you need there.`,
+});
+const modelsEntry = modelEntries(['index.ts', 'runtime.ts'], ' (testing.ts is for tests)');
+const modelsEntryForTests = modelEntries(['index.ts', 'runtime.ts', 'testing.ts'], '');
 
-/** A host room's import rules: its code may use native-models only through the entries; its tests may reach in. */
+/** A host room's import rules: native-models only through its entries, the test entry in tests only. */
 function host(files, paths, patterns) {
-  const rule = (extra) => ({ '@typescript-eslint/no-restricted-imports': ['error', { paths, patterns: [...patterns, ...extra] }] });
+  const rule = (extra) => ({ '@typescript-eslint/no-restricted-imports': ['error', { paths, patterns: [...patterns, extra] }] });
   return [
-    { files, rules: rule([modelsEntry]) },
-    { files: files.map((f) => `${f}/*.test.ts`), rules: rule([]) },
+    { files, rules: rule(modelsEntry) },
+    { files: files.map((f) => `${f}/*.test.ts`), rules: rule(modelsEntryForTests) },
   ];
 }
 
@@ -101,8 +104,7 @@ export default tseslint.config(
       ],
     },
   },
-  // The hosts. Their unit tests may reach inside native-models (tiny checkpoints, internals they
-  // test against); their code goes through the entries.
+  // The hosts: cli/ and main/ over host/.
   ...host(['host/**'], [electron], [
     room('main', 'host/ is the Electron-free core that main/ and cli/ both use; it must not depend on either.'),
     room('cli', 'host/ is the Electron-free core that main/ and cli/ both use; it must not depend on either.'),

@@ -1,11 +1,6 @@
 import { expect, test } from 'vitest';
-import { CheckpointError } from '../native-models/checkpoint/errors.ts';
-import { ImportCancelledError, OutputFolderError } from '../native-models/checkpoint/output-folder.ts';
-import { ImageInputError, ImageProcessorConfigError } from '../native-models/models/kimi-vl/image-processing.ts';
-import { VisionNotAvailableError } from '../native-models/models/kimi-vl/local-model.ts';
-import { MultimodalPromptError } from '../native-models/models/kimi-vl/multimodal.ts';
-import { TokenizerInputError } from '../native-models/models/kimi-vl/tokenization.ts';
-import { DeviceUnavailableError } from '../native-models/onnx/backend.ts';
+import { CheckpointError, ImportCancelledError, OutputFolderError } from '../native-models/index.ts';
+import { DeviceUnavailableError, ImageInputError, ImageProcessorConfigError, MultimodalPromptError, TokenizerInputError, VisionNotAvailableError } from '../native-models/runtime.ts';
 import { ModelEndpointError } from '../agent/openai/errors.ts';
 import { KestrelError } from '../shared/errors.ts';
 import { CliError } from './errors.ts';

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
-import { parseKimiVLConfig } from '../native-models/models/kimi-vl/configuration.ts';
-import { estimateWeights } from '../native-models/models/kimi-vl/weights-size.ts';
+import { estimateWeights, parseKimiVLConfig } from '../native-models/testing.ts';
 import { KIMI_VL_A3B_WEIGHTS } from './model-sizes.ts';
 
 const config = parseKimiVLConfig(JSON.parse(readFileSync(new URL('../test/fixtures/kimi-vl/Kimi-VL-A3B-Instruct.config.json', import.meta.url), 'utf8')));

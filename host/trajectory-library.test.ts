@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { expect, test } from 'vitest';
 import { TrajectoryRecorder } from '../agent/trajectory/index.ts';
-import { MANIFEST_FILE } from '../native-models/models/kimi-vl/manifest.ts';
+import { MANIFEST_FILE } from '../native-models/index.ts';
 import { modelImporter, trajectoryLibrary } from './agent-bindings.ts';
 
 const png = (width: number, height: number, color: string) =>

@@ -7,3 +7,8 @@ export { KimiVLLocalModel } from './models/kimi-vl/local-model.ts';
 export { importKimiVL } from './models/kimi-vl/import-checkpoint.ts';
 export { devicePlacement, modelInfo } from './models/kimi-vl/model-info.ts';
 export { countOpTypes } from './models/kimi-vl/placement-check.ts';
+export { DeviceUnavailableError } from './onnx/backend.ts';
+export { ImageInputError, ImageProcessorConfigError } from './models/kimi-vl/image-processing.ts';
+export { VisionNotAvailableError } from './models/kimi-vl/local-model.ts';
+export { MultimodalPromptError } from './models/kimi-vl/multimodal.ts';
+export { TokenizerInputError } from './models/kimi-vl/tokenization.ts';

@@ -11,13 +11,13 @@ function showPlan({ precision, weights, cacheType }: ImportPlan): void {
   if (precision.note) process.stderr.write(`kestrel: note: ${precision.note}\n`);
 }
 
-export async function runImport(source: string, opts: { out: string; precision: ImportPrecision; device: Device; kvCache?: CacheType | 'auto' }): Promise<void> {
+export async function runImport(source: string, opts: { out: string; precision: ImportPrecision; device: Device; kvCache?: CacheType | 'auto'; workers?: number }): Promise<void> {
   const bar = new ProgressBar();
   const manifest = await asCliErrors(() =>
-    importKimiVL({ source, out: opts.out, precision: opts.precision, device: opts.device, cacheType: opts.kvCache, onPlan: showPlan, onProgress: (p) => bar.update(p.phase, p.done, p.total, p.detail) }),
+    importKimiVL({ source, out: opts.out, precision: opts.precision, device: opts.device, cacheType: opts.kvCache, workers: opts.workers, onPlan: showPlan, onProgress: (p) => bar.update(p.phase, p.done, p.total, p.detail) }),
   );
-  const gb = (manifest.text.weights.bytes / 1e9).toFixed(2);
+  // Both weight files, the language model's and the vision tower's, in the size as in the rate.
   process.stdout.write(
-    `Imported ${manifest.source.dir} → ${opts.out} (${manifest.precision}, ${manifest.text.layers} layers, ${gb} GB of weights in ${manifest.stats.seconds.toFixed(1)} s, ${manifest.stats.megabytesPerSecond.toFixed(0)} MB/s); manifest: ${MANIFEST_FILE}\n`,
+    `Imported ${manifest.source.dir} → ${opts.out} (${manifest.precision}, ${manifest.text.layers} layers, ${formatBytes(manifest.stats.weightBytesWritten)} of weights in ${manifest.stats.seconds.toFixed(1)} s, ${manifest.stats.megabytesPerSecond.toFixed(0)} MB/s); manifest: ${MANIFEST_FILE}\n`,
   );
 }

@@ -4,7 +4,7 @@ import { openScreenSpotResults, screenSpotImage } from './screenspot-results.ts'
 import type { ModelManager } from './model-manager.ts';
 import type { RunManager } from './run-manager.ts';
 import type { SettingsStore } from './settings-store.ts';
-import type { AppInfo, GroundResult, HostEvent, ImageData, ModelLoad, TrajectorySummary, TrajectoryView } from './types.ts';
+import type { AppInfo, BenchReport, GroundResult, HostEvent, ImageData, ModelLoad, Settings, TrajectorySummary, TrajectoryView } from './types.ts';
 
 /** Reads recorded runs (Kestrel's own layout and OSWorld's). */
 export interface TrajectoryLibrary {
@@ -39,6 +39,8 @@ export interface ApiDeps {
   readonly trajectories: TrajectoryLibrary;
   /** Called after settings change, e.g. so Electron re-registers the stop hotkey. */
   readonly onSettingsChanged?: () => void;
+  /** Times an imported model folder on a device (model-bench.ts). */
+  readonly bench?: (dir: string, device: Settings['device'], repetitions: number) => Promise<BenchReport>;
 }
 
 type Handlers = { readonly [R in RouteName]: (input: RouteInput<R>) => Promise<RouteOutput<R>> | RouteOutput<R> };
@@ -52,6 +54,7 @@ export interface KestrelApi {
 export function createApi(deps: ApiDeps): KestrelApi {
   const { settings, runs, trajectories, models } = deps;
   const listModels = async () => ({ models: await models.list(), folder: deps.modelsFolder() });
+  let benchmarking = false;
   const handlers: Handlers = {
     'app.info': () => deps.info(),
     'settings.get': () => settings.view(),
@@ -106,6 +109,20 @@ export function createApi(deps: ApiDeps): KestrelApi {
       await settings.update({ modelDir: chosen.path, backend: 'in-process' });
       deps.onSettingsChanged?.();
       return settings.view();
+    },
+    'models.bench': async ({ path, device, repetitions }) => {
+      if (!deps.bench) throw new Error('this host cannot benchmark models');
+      const chosen = (await models.list()).find((m) => m.path === path);
+      if (!chosen) throw new Error(`${path} is not one of the imported models; list them again`);
+      // A run's model and the benchmark's would share the CPU (and memory): neither would be right.
+      if (runs.current().phase !== 'idle') throw new Error('a run is under way; benchmark when it has ended');
+      if (benchmarking) throw new Error('a benchmark is already running; wait for its table');
+      benchmarking = true;
+      try {
+        return await deps.bench(chosen.path, device ?? settings.get().device, repetitions ?? 3);
+      } finally {
+        benchmarking = false;
+      }
     },
   };
   return {

@@ -3,6 +3,7 @@ import type { Operator } from '../../agent/operator.ts';
 
 export type DesktopFactory = (displayId?: string) => Operator;
 import { createApi, type Grounder, type KestrelApi, type ModelLoadEvents, type TrajectoryLibrary } from './api.ts';
+import { runModelBench } from './model-bench.ts';
 import { ModelManager, type ModelImporter } from './model-manager.ts';
 import { RunManager, type AgentRunner } from './run-manager.ts';
 import type { SecretBox } from './secrets.ts';
@@ -78,6 +79,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
     modelLoads: options.modelLoads,
     trajectories: options.trajectories,
     onSettingsChanged: options.onSettingsChanged,
+    bench: (dir, device, repetitions) => runModelBench([dir], [device], { repetitions }),
   });
   return { api, runs, settings, models };
 }

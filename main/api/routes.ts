@@ -8,6 +8,7 @@ import { IMPORT_PRECISIONS } from '../../native-models/models/kimi-vl/precision.
 import { validateSettingsPatch, type Settings } from './settings.ts';
 import type {
   AppInfo,
+  BenchReport,
   ImportJob,
   ModelEntry,
   ModelLoad,
@@ -49,6 +50,8 @@ export interface ApiRoutes {
   'models.loading': { input: void; output: { load?: ModelLoad } };
   'models.delete': { input: { path: string }; output: { models: readonly ModelEntry[]; folder: string } };
   'models.choose': { input: { path: string }; output: PublicSettings };
+  /** `kestrel bench` for one imported model, on the device given or Settings' device. */
+  'models.bench': { input: { path: string; device?: Settings['device']; repetitions?: number }; output: BenchReport };
 }
 
 export type RouteName = keyof ApiRoutes;
@@ -94,6 +97,11 @@ export const routeInputs: { readonly [R in RouteName]: v.Validator<RouteInput<R>
   'models.loading': v.nothing,
   'models.delete': v.object({ path }),
   'models.choose': v.object({ path }),
+  'models.bench': v.object({
+    path,
+    device: v.optional(v.oneOf(['cpu', 'cuda', 'webgpu'] as const)),
+    repetitions: v.optional(v.number({ min: 1, max: 10, integer: true })),
+  }),
 };
 
 export const ROUTE_NAMES = Object.keys(routeInputs) as RouteName[];

@@ -1,0 +1,67 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { createHost, type Host } from '../../main/api/host.ts';
+import type { BenchReport } from '../../main/api/types.ts';
+import { startUiHost, type UiHost } from '../../cli/ui-host/server.ts';
+import { importKimiVL } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
+import { writeTinyCheckpoint } from '../../native-models/models/kimi-vl/tiny-checkpoint.ts';
+import { artifactPath } from '../harness/artifacts.ts';
+import { launchChromium, openAppPage } from '../harness/chromium.ts';
+import { testHostOptions } from '../harness/test-host.ts';
+
+// Settings → Models → Benchmark with the real host, its route and the real in-process model (a
+// tiny random checkpoint imported into the models folder): the table the page shows is the one
+// the host measured.
+
+let dir: string;
+let core: Host;
+let host: UiHost;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kestrel-model-bench-ui-'));
+  writeTinyCheckpoint(join(dir, 'ckpt'), { seed: 12 });
+  await importKimiVL({ source: join(dir, 'ckpt'), out: join(dir, 'models', 'tiny-fp32') });
+  core = await createHost(testHostOptions(dir, { defaults: { device: 'cpu' } }));
+  host = await startUiHost({ api: core.api });
+  browser = await launchChromium();
+  page = await openAppPage(browser, host.url);
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await host?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+test('Benchmark runs the chosen model on the chosen device and shows each test as mean ± sd', async () => {
+  await page.getByRole('navigation', { name: 'Screens' }).getByText('Settings', { exact: true }).click();
+  const model = page.getByRole('combobox', { name: 'Model to benchmark' });
+  await expect.poll(() => model.locator('option:checked').textContent()).toBe('tiny-fp32 (fp32)');
+  expect(await page.getByRole('combobox', { name: 'Benchmark device' }).inputValue()).toBe('cpu');
+  await page.getByRole('spinbutton', { name: 'Repetitions' }).fill('2');
+  await page.getByRole('button', { name: 'Benchmark', exact: true }).click();
+  await page.getByRole('status').getByText(/Benchmarking tiny-fp32/).waitFor();
+  const table = page.getByRole('table', { name: /Benchmark results \(2 repetitions, mean ± sd\)/ });
+  await table.waitFor({ timeout: 110_000 });
+  const rows = await table.getByRole('row').allTextContents();
+  expect(rows[0]).toBe('ModelDeviceTestResult');
+  const cells = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent!.trim())));
+  expect(cells.map((c) => c[2])).toEqual(['load', 'pp512', 'tg32', 'vision 1920×1080 (1032 tokens)', expect.stringMatching(/^pp\d+ with the image$/), expect.stringMatching(/^first point \(\d+ reply tokens\)$/), 'peak RSS']);
+  for (const [name, device, , result] of cells) {
+    expect([name, device]).toEqual(['tiny-fp32 (fp32)', 'cpu']);
+    expect(result).toMatch(/^\d+\.\d+ ± \d+\.\d+ (s|tok\/s|GB)$/);
+  }
+  await page.screenshot({ path: artifactPath('browser', 'settings-model-bench.png'), fullPage: true });
+
+  // The route itself: what the page showed, with the samples behind it.
+  const report = (await core.api.call('models.bench', { path: join(dir, 'models', 'tiny-fp32'), repetitions: 1 })) as BenchReport;
+  expect(report.results[0]!.tests.map((t) => t.samples.length)).toEqual([1, 1, 1, 1, 1, 1, 1]);
+  await expect(core.api.call('models.bench', { path: dir })).rejects.toThrow(`${dir} is not one of the imported models; list them again`);
+  await expect(core.api.call('models.bench', { path: join(dir, 'models', 'tiny-fp32'), repetitions: 0 })).rejects.toThrow('models.bench.repetitions must be a whole number from 1 to 10, got 0');
+  await expect(core.api.call('models.bench', { path: join(dir, 'models', 'tiny-fp32'), device: 'tpu' })).rejects.toThrow(/models.bench.device must be one of "cpu", "cuda", "webgpu", got "tpu"/);
+}, 240_000);

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -26,7 +26,9 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kestrel-model-bench-ui-'));
   writeTinyCheckpoint(join(dir, 'ckpt'), { seed: 12 });
   await importKimiVL({ source: join(dir, 'ckpt'), out: join(dir, 'models', 'tiny-fp32') });
-  core = await createHost(testHostOptions(dir, { defaults: { device: 'cpu' } }));
+  // The CPU chosen in Settings (the default, auto, would take a GPU where the machine has one).
+  await writeFile(join(dir, 'settings.json'), JSON.stringify({ device: 'cpu' }));
+  core = await createHost(testHostOptions(dir));
   host = await startUiHost({ api: core.api });
   browser = await launchChromium();
   page = await openAppPage(browser, host.url);

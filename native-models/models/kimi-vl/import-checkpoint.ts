@@ -10,7 +10,7 @@
  * and another worker hashes the checkpoint meanwhile: reading, converting and writing overlap.
  * `workers: 0` makes everything on this thread; the files are the same byte for byte.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CheckpointError } from '../../checkpoint/errors.ts';
@@ -26,6 +26,7 @@ import { cacheWidth, defaultCacheType, type CacheType, type Precision } from './
 import { checkVisionTensors, VISION_MODEL_NAME, writeVisionModel } from './import-vision.ts';
 import { buildImportGraph, type ImportGraph } from './import-graphs.ts';
 import type { ImportWorkerData } from './import-worker.ts';
+import { checkOutputFolder, claimOutputFolder, ImportCancelledError, type ClaimedFolder } from '../../checkpoint/output-folder.ts';
 import { textTensorShapes } from './tensor-names.ts';
 import { KimiTokenizer, TIKTOKEN_FILE, TOKENIZER_CONFIG_FILE } from './tokenization.ts';
 import { ChatTemplate } from './chat-template.ts';
@@ -119,10 +120,17 @@ export interface ImportOptions {
   readonly debugOutputs?: readonly string[];
   /** Threads making the weights (default `defaultImportWorkers`); 0 makes them on this thread. */
   readonly workers?: number;
+  /** Cancels the import (ImportCancelledError); what it wrote is removed. */
+  readonly signal?: AbortSignal;
+  /** One-line notes for the person: an interrupted import taken over, an earlier one replaced. */
+  readonly onNote?: (note: string) => void;
 }
 
-/** Hashes the files in a worker thread, starting now: their records in order, and how many are done. */
-function hashInWorker(files: readonly string[]): { records: Promise<FileRecord[]>; done: () => number; stop: () => Promise<number> } {
+/**
+ * Hashes the files in a worker thread, starting now: their records in order, and how many are
+ * done. `signal` stops the worker, which fails `records`.
+ */
+function hashInWorker(files: readonly string[], signal?: AbortSignal): { records: Promise<FileRecord[]>; done: () => number; stop: () => Promise<number> } {
   const data: ImportWorkerData = { role: 'hash', files };
   const worker = startModuleWorker(IMPORT_WORKER, data);
   const records: FileRecord[] = [];
@@ -135,6 +143,7 @@ function hashInWorker(files: readonly string[]): { records: Promise<FileRecord[]
     worker.on('exit', (code) => reject(new Error(`the checkpoint hashing worker stopped (exit code ${code})`)));
   });
   all.catch(() => undefined); // awaited later, or abandoned when the import fails first
+  signal?.addEventListener('abort', () => void worker.terminate(), { once: true });
   return { records: all, done: () => records.length, stop: () => worker.terminate() };
 }
 
@@ -175,9 +184,21 @@ function checkDiskSpace(out: string, source: string, plan: ImportPlan & { config
 /** Room for the two .onnx graph files (a few MB for the 16B model; their weights are in .data). */
 const GRAPH_ALLOWANCE = 64 * 2 ** 20;
 
+/** Every file an import writes into its folder, besides the manifest. */
+const WRITTEN_FILES = [TEXT_MODEL_NAME, VISION_MODEL_NAME].flatMap((name) => [`${name}.onnx`, `${name}.onnx.data`]).concat(COPIED_FILES);
+
 export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> {
   const started = Date.now();
   const source = resolve(opts.source);
+  const cancelled = (): void => {
+    if (opts.signal?.aborted) throw new ImportCancelledError(`the import into ${resolve(opts.out)} was cancelled`);
+  };
+  const progress = (p: ImportProgress): void => {
+    cancelled();
+    opts.onProgress?.(p);
+  };
+  // The output folder is the cheapest thing to get wrong: checked first, claimed once writing starts.
+  checkOutputFolder(opts.out, MANIFEST_FILE);
   const plan = planImport(source, opts);
   const { config } = plan;
   const precision = plan.precision.precision;
@@ -190,18 +211,18 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
   const ckpt = HfCheckpoint.open(source);
   let pool: WeightPool | undefined;
   let hasher: ReturnType<typeof hashInWorker> | undefined;
+  let folder: ClaimedFolder | undefined;
   try {
     const expected = textTensorShapes(config.text);
     let n = 0;
     for (const [name, shape] of expected) {
       ckpt.expectShape(name, shape);
-      opts.onProgress?.({ phase: 'checking', done: ++n, total: expected.size, detail: name });
+      progress({ phase: 'checking', done: ++n, total: expected.size, detail: name });
     }
     checkVisionTensors(ckpt, config);
-    if (existsSync(opts.out) && readdirSync(opts.out).length > 0 && !existsSync(join(opts.out, MANIFEST_FILE))) {
-      throw new CheckpointError(`output folder ${opts.out} is not empty and is not a Kestrel model; choose an empty folder`);
-    }
-    mkdirSync(opts.out, { recursive: true });
+    folder = claimOutputFolder(opts.out, { source, manifestFile: MANIFEST_FILE, writes: WRITTEN_FILES });
+    if (folder.found === 'import') opts.onNote?.(`replacing the model in ${folder.dir}`);
+    else if (typeof folder.found === 'object') opts.onNote?.(`${folder.dir} holds an import that was interrupted (started ${folder.found.interrupted.startedAt}); starting it again over what it left`);
 
     const graphs: Record<'text' | 'vision', ImportGraph> = {
       text: { kind: 'text', options: { precision, cacheType, debugOutputs: opts.debugOutputs } },
@@ -210,10 +231,10 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
     const shards = [...ckpt.fileNames, ...(existsSync(join(source, 'model.safetensors.index.json')) ? ['model.safetensors.index.json'] : [])];
     const workers = opts.workers ?? defaultImportWorkers(ckpt.fileNames.reduce((sum, f) => sum + statSync(join(source, f)).size, 0));
     // In parallel the checkpoint is hashed while the weights are made; alone, after them.
-    hasher = workers > 0 ? hashInWorker(shards.map((f) => join(source, f))) : undefined;
+    hasher = workers > 0 ? hashInWorker(shards.map((f) => join(source, f)), opts.signal) : undefined;
     const data: ImportWorkerData = { role: 'weights', source, config, graphs, budget: WORKER_BUDGET };
     pool = workers > 0 ? WeightPool.start(IMPORT_WORKER, data, workers) : undefined;
-    const converting = (p: { index: number; count: number; weight: string }) => opts.onProgress?.({ phase: 'converting', done: p.index + 1, total: p.count, detail: p.weight });
+    const converting = (p: { index: number; count: number; weight: string }) => progress({ phase: 'converting', done: p.index + 1, total: p.count, detail: p.weight });
     const written = await writeModel(buildImportGraph(ckpt, config, graphs.text), opts.out, TEXT_MODEL_NAME, {
       metadata: { source: source, precision },
       onProgress: converting,
@@ -225,10 +246,11 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
     const copied: FileRecord[] = [];
     for (const file of COPIED_FILES) {
       if (!existsSync(join(source, file))) continue;
+      cancelled();
       copyFileSync(join(source, file), join(opts.out, file));
-      copied.push(await hashFile(join(opts.out, file)));
+      copied.push(await hashFile(join(opts.out, file), opts.signal));
     }
-    const hashing = (done: number) => opts.onProgress?.({ phase: 'hashing', done, total: shards.length, detail: done < shards.length ? shards[done]! : 'done' });
+    const hashing = (done: number) => progress({ phase: 'hashing', done, total: shards.length, detail: done < shards.length ? shards[done]! : 'done' });
     let records: FileRecord[];
     if (hasher) {
       hashing(hasher.done());
@@ -237,7 +259,7 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
       records = [];
       for (const file of shards) {
         hashing(records.length);
-        records.push(await hashFile(join(source, file)));
+        records.push(await hashFile(join(source, file), opts.signal));
       }
     }
     hashing(shards.length);
@@ -265,8 +287,18 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
     };
     const tmp = join(opts.out, `${MANIFEST_FILE}.partial`);
     writeFileSync(tmp, JSON.stringify(manifest, null, 2) + '\n');
+    cancelled();
     renameSync(tmp, join(opts.out, MANIFEST_FILE));
+    folder.finish();
     return manifest;
+  } catch (err) {
+    // Nothing half-written stays behind: tens of gigabytes for the real model. The workers stop
+    // first, so that none writes into a file after it is removed.
+    await pool?.close();
+    await hasher?.stop();
+    folder?.discard();
+    if (opts.signal?.aborted) throw new ImportCancelledError(`the import into ${resolve(opts.out)} was cancelled; what it had written is removed`);
+    throw err;
   } finally {
     await pool?.close();
     await hasher?.stop();

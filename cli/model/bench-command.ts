@@ -1,7 +1,6 @@
 /** `kestrel bench`: the table (or one JSON object) on stdout, progress on stderr. */
 import { basename } from 'node:path';
 import type { BenchReport } from '../../native-models/models/kimi-vl/bench.ts';
-import { readManifest } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
 import { formatBytes } from '../../native-models/models/kimi-vl/precision.ts';
 import type { Device } from '../../native-models/onnx/device.ts';
 import { runModelBench } from '../../main/api/model-bench.ts';
@@ -23,7 +22,7 @@ export interface BenchCommandOptions {
 export function benchTable(report: BenchReport): string {
   const rows: string[][] = [['model', 'precision', 'size', 'device', 'test', 'result']];
   for (const r of report.results) {
-    const about = [basename(r.model), r.precision, formatBytes(r.weightBytes), r.device];
+    const about = [basename(r.model), r.precision, formatBytes(r.weightBytes), r.deviceLabel];
     if (r.error !== undefined) rows.push([...about, 'failed', 'see below']);
     for (const t of r.tests) rows.push([...about, t.label, t.display]);
   }
@@ -35,18 +34,17 @@ export function benchTable(report: BenchReport): string {
 }
 
 export async function runBench(dirs: readonly string[], opts: BenchCommandOptions): Promise<number> {
-  // Cheap checks first: every folder's manifest and the image, before any model loads.
-  for (const dir of dirs) {
-    try {
-      readManifest(dir);
-    } catch (err) {
-      throw new CliError(oneLine(err), 2);
-    }
+  // Cheap checks first: every folder (its manifest and weight files) and the image, before any model loads.
+  const { checkBenchFolders } = await import('../../native-models/models/kimi-vl/bench.ts');
+  try {
+    await checkBenchFolders(dirs);
+  } catch (err) {
+    throw new CliError(oneLine(err), 2);
   }
   const screenshot = opts.image ? await readImage(opts.image) : undefined;
   const bar = new ProgressBar();
   const report = await asCliErrors(() =>
-    runModelBench(dirs, opts.device ?? ['cpu'], {
+    runModelBench(dirs, opts.device ?? ['auto'], {
       repetitions: opts.repetitions,
       promptTokens: opts.prompt,
       decodeTokens: opts.decode,

@@ -5,6 +5,7 @@
  */
 import type { DisplayInfo } from '../../agent/operator.ts';
 import { IMPORT_PRECISIONS } from '../../native-models/models/kimi-vl/precision.ts';
+import { DEVICES } from '../../native-models/onnx/device.ts';
 import type { KIMI_VL_A3B_WEIGHTS } from './model-sizes.ts';
 import { validateSettingsPatch, type Settings } from './settings.ts';
 import type {
@@ -116,7 +117,7 @@ export const routeInputs: { readonly [R in RouteName]: v.Validator<RouteInput<R>
   'models.choose': v.object({ path }),
   'models.bench': v.object({
     path,
-    device: v.optional(v.oneOf(['cpu', 'cuda', 'webgpu'] as const)),
+    device: v.optional(v.oneOf(DEVICES)),
     repetitions: v.optional(v.number({ min: 1, max: 10, integer: true })),
   }),
 };

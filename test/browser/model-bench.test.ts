@@ -64,6 +64,6 @@ test('Benchmark runs the chosen model on the chosen device and shows each test a
   const report = (await core.api.call('models.bench', { path: join(dir, 'models', 'tiny-fp32'), repetitions: 1 })) as BenchReport;
   expect(report.results[0]!.tests.map((t) => t.samples.length)).toEqual([1, 1, 1, 1, 1, 1, 1]);
   await expect(core.api.call('models.bench', { path: dir })).rejects.toThrow(`${dir} is not one of the imported models; list them again`);
-  await expect(core.api.call('models.bench', { path: join(dir, 'models', 'tiny-fp32'), repetitions: 0 })).rejects.toThrow('models.bench.repetitions must be a whole number from 1 to 10, got 0');
-  await expect(core.api.call('models.bench', { path: join(dir, 'models', 'tiny-fp32'), device: 'tpu' })).rejects.toThrow(/models.bench.device must be one of "cpu", "cuda", "webgpu", got "tpu"/);
+  await expect(core.api.call('models.bench', { path: join(dir, 'models', 'tiny-fp32'), repetitions: 0 })).rejects.toThrow('repetitions must be a whole number from 1 to 10, got 0');
+  await expect(core.api.call('models.bench', { path: join(dir, 'models', 'tiny-fp32'), device: 'tpu' })).rejects.toThrow(/device must be one of "auto", "cpu", "cuda", "webgpu", got "tpu"/);
 }, 240_000);

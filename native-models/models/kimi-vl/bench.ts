@@ -21,8 +21,10 @@
 import { availableParallelism, loadavg, platform, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import sharp from 'sharp';
-import type { Device } from '../../onnx/device.ts';
-import { readManifest } from './import-checkpoint.ts';
+import { checkWeightFiles } from '../../checkpoint/read-ahead.ts';
+import type { Device, ExecutionDevice } from '../../onnx/device.ts';
+import { readManifest, type ModelManifest } from './import-checkpoint.ts';
+import { weightFiles } from './load-progress.ts';
 import { KimiVLLocalModel, type LocalChatMessage } from './local-model.ts';
 import type { KvCache } from './text-session.ts';
 
@@ -48,7 +50,12 @@ export interface BenchResult {
   readonly precision: string;
   /** Both weight files. */
   readonly weightBytes: number;
+  /** The device asked for (`auto` included). */
   readonly device: Device;
+  /** The provider the model ran on: what `auto` chose; absent when it did not load. */
+  readonly ranOn?: ExecutionDevice;
+  /** How the table shows the two: `cpu`, or `auto → cpu`. */
+  readonly deviceLabel: string;
   /** Empty when the model could not be benchmarked on the device; `error` says why. */
   readonly tests: readonly BenchTest[];
   readonly error?: string;
@@ -131,12 +138,13 @@ function sampleRss(): { peak: () => number; stop: () => number } {
 const seconds = (since: number) => (performance.now() - since) / 1000;
 
 /** One model folder on one device, `repetitions` times from a fresh load. */
-export async function benchModel(dir: string, device: Device, opts: BenchOptions & { readonly screenshot: BenchImage }): Promise<BenchTest[]> {
+export async function benchModel(dir: string, device: Device, opts: BenchOptions & { readonly screenshot: BenchImage }): Promise<{ tests: BenchTest[]; ranOn?: ExecutionDevice }> {
   const samples: Record<BenchTestName, number[]> = { load: [], prefill: [], decode: [], vision: [], 'image-prefill': [], 'first-point': [], 'peak-memory': [] };
   const image = opts.screenshot;
   let imageTokens = 0;
   let imagePromptTokens = 0;
   let replyTokens = 0;
+  let ranOn: ExecutionDevice | undefined;
   for (let rep = 1; rep <= opts.repetitions; rep++) {
     const step = (what: string) => {
       opts.signal?.throwIfAborted();
@@ -150,6 +158,7 @@ export async function benchModel(dir: string, device: Device, opts: BenchOptions
       model = await KimiVLLocalModel.load(dir, { device, ...(opts.signal ? { signal: opts.signal } : {}) });
       samples.load.push(seconds(t));
       const session = model.session;
+      ranOn = session.device;
       let cache: KvCache;
       // Warm-up: the first run of a session allocates; llama-bench leaves it out too.
       ({ cache } = await session.forward(promptIds(8, 0)));
@@ -193,7 +202,7 @@ export async function benchModel(dir: string, device: Device, opts: BenchOptions
     }
   }
   const { width, height } = await sharp(image.data).metadata();
-  return [
+  const tests = [
     stat('load', 'load', 's', samples.load),
     stat('prefill', `pp${opts.promptTokens}`, 'tok/s', samples.prefill, opts.promptTokens),
     stat('decode', `tg${opts.decodeTokens}`, 'tok/s', samples.decode, opts.decodeTokens),
@@ -202,15 +211,33 @@ export async function benchModel(dir: string, device: Device, opts: BenchOptions
     stat('first-point', `first point (${replyTokens} reply tokens)`, 's', samples['first-point'], replyTokens),
     stat('peak-memory', 'peak RSS', 'bytes', samples['peak-memory']),
   ];
+  return { tests, ...(ranOn ? { ranOn } : {}) };
 }
 
 /**
- * Every folder on every device, one after another. Every folder's manifest is read before any
- * model loads (a wrong folder fails at once); a combination that fails later (a device that
+ * The cheap checks, before any model loads: each folder is an imported model (its manifest)
+ * and its weight files are there at the sizes the manifest records. Throws the first problem
+ * in one line.
+ */
+export async function checkBenchFolders(dirs: readonly string[]): Promise<{ dir: string; manifest: ModelManifest }[]> {
+  const checked: { dir: string; manifest: ModelManifest }[] = [];
+  for (const given of dirs) {
+    const dir = resolve(given);
+    const manifest = readManifest(dir);
+    const { text, vision } = weightFiles(dir, manifest);
+    await checkWeightFiles([text, ...(vision ? [vision] : [])]);
+    checked.push({ dir, manifest });
+  }
+  return checked;
+}
+
+/**
+ * Every folder on every device, one after another. Every folder is checked before any model
+ * loads (a wrong folder fails at once, checkBenchFolders); a combination that fails later (a device that
  * does not start) is reported in its result and the others still run.
  */
 export async function benchModels(dirs: readonly string[], devices: readonly Device[], opts: BenchOptions): Promise<BenchReport> {
-  const manifests = dirs.map((dir) => ({ dir: resolve(dir), manifest: readManifest(resolve(dir)) }));
+  const manifests = await checkBenchFolders(dirs);
   const screenshot = opts.screenshot ?? (await benchScreenshot());
   const { width = 0, height = 0 } = await sharp(screenshot.data).metadata();
   const results: BenchResult[] = [];
@@ -218,10 +245,11 @@ export async function benchModels(dirs: readonly string[], devices: readonly Dev
     for (const device of devices) {
       const about = { model: dir, precision: manifest.precision, weightBytes: manifest.text.weights.bytes + manifest.vision.weights.bytes, device };
       try {
-        results.push({ ...about, tests: await benchModel(dir, device, { ...opts, screenshot }) });
+        const { tests, ranOn } = await benchModel(dir, device, { ...opts, screenshot });
+        results.push({ ...about, tests, ...(ranOn ? { ranOn } : {}), deviceLabel: ranOn && ranOn !== device ? `${device} → ${ranOn}` : device });
       } catch (err) {
         if (opts.signal?.aborted) throw err;
-        results.push({ ...about, tests: [], error: err instanceof Error ? err.message : String(err) });
+        results.push({ ...about, tests: [], deviceLabel: device, error: err instanceof Error ? err.message : String(err) });
       }
     }
   }

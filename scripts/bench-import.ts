@@ -21,6 +21,8 @@ import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { defaultImportWorkers } from '../native-models/models/kimi-vl/import-checkpoint.ts';
 import { writeTinyCheckpoint } from '../native-models/models/kimi-vl/tiny-checkpoint.ts';
+import { meanSd } from '../native-models/models/kimi-vl/bench.ts';
+import { midTextConfig } from './mid-checkpoint.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -37,20 +39,7 @@ const REPO = resolve(import.meta.dirname, '..');
 const reps = Number(args.reps);
 const precisions = args.precisions!.split(',') as ('fp32' | 'fp16' | 'int4')[];
 const TARGETS: Record<string, number> = { fp32: 0.5, int4: 0.3 };
-const text = {
-  hidden_size: 1024,
-  intermediate_size: 2816,
-  moe_intermediate_size: 512,
-  num_hidden_layers: Number(args.layers),
-  num_attention_heads: 8,
-  n_routed_experts: Number(args.experts),
-  n_shared_experts: 2,
-  num_experts_per_tok: 6,
-  kv_lora_rank: 256,
-  qk_nope_head_dim: 64,
-  qk_rope_head_dim: 32,
-  v_head_dim: 64,
-};
+const text = midTextConfig(Number(args.layers), Number(args.experts));
 
 const work = args.keep ? resolve(args.keep) : mkdtempSync(join(tmpdir(), 'kestrel-bench-import-'));
 const outRoot = mkdtempSync(join(args['out-dir'] ? resolve(args['out-dir']) : work, 'kestrel-bench-import-out-'));
@@ -58,9 +47,7 @@ const ckptDir = join(work, 'checkpoint');
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(0)} MB`;
 
 function stats(values: readonly number[]): { mean: number; sd: number; min: number; max: number } {
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  const sd = values.length > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1)) : 0;
-  return { mean, sd, min: Math.min(...values), max: Math.max(...values) };
+  return { ...meanSd(values), min: Math.min(...values), max: Math.max(...values) };
 }
 const spread = (values: readonly number[], digits = 2) => {
   const s = stats(values);

@@ -1,46 +1,31 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { createHost, type Host } from '../../main/api/host.ts';
 import type { BenchReport } from '../../main/api/types.ts';
-import { startUiHost, type UiHost } from '../../cli/ui-host/server.ts';
 import { importKimiVL } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
 import { writeTinyCheckpoint } from '../../native-models/models/kimi-vl/tiny-checkpoint.ts';
+import { openAppInBrowser, type AppInBrowser } from '../harness/app-in-browser.ts';
 import { artifactPath } from '../harness/artifacts.ts';
-import { launchChromium, openAppPage } from '../harness/chromium.ts';
-import { testHostOptions } from '../harness/test-host.ts';
 
 // Settings → Models → Benchmark with the real host, its route and the real in-process model (a
 // tiny random checkpoint imported into the models folder): the table the page shows is the one
 // the host measured.
 
-let dir: string;
-let core: Host;
-let host: UiHost;
-let browser: Browser;
-let page: Page;
+let app: AppInBrowser;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'kestrel-model-bench-ui-'));
-  writeTinyCheckpoint(join(dir, 'ckpt'), { seed: 12 });
-  await importKimiVL({ source: join(dir, 'ckpt'), out: join(dir, 'models', 'tiny-fp32') });
-  // The CPU chosen in Settings (the default, auto, would take a GPU where the machine has one).
-  await writeFile(join(dir, 'settings.json'), JSON.stringify({ device: 'cpu' }));
-  core = await createHost(testHostOptions(dir));
-  host = await startUiHost({ api: core.api });
-  browser = await launchChromium();
-  page = await openAppPage(browser, host.url);
+  app = await openAppInBrowser('model-bench-ui', async (dir) => {
+    writeTinyCheckpoint(join(dir, 'ckpt'), { seed: 12 });
+    await importKimiVL({ source: join(dir, 'ckpt'), out: join(dir, 'models', 'tiny-fp32') });
+    // The CPU chosen in Settings (the default, auto, would take a GPU where the machine has one).
+    await writeFile(join(dir, 'settings.json'), JSON.stringify({ device: 'cpu' }));
+  });
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await host?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => app?.close());
 
 test('Benchmark runs the chosen model on the chosen device and shows each test as mean ± sd', async () => {
+  const { page, core, dir } = app;
   await page.getByRole('navigation', { name: 'Screens' }).getByText('Settings', { exact: true }).click();
   const model = page.getByRole('combobox', { name: 'Model to benchmark' });
   await expect.poll(() => model.locator('option:checked').textContent()).toBe('tiny-fp32 (fp32)');

@@ -116,9 +116,15 @@ function display(unit: BenchTest['unit'], mean: number, sd: number): string {
   return `${mean.toFixed(digits)} ± ${sd.toFixed(digits)} ${unit}`;
 }
 
+/** The mean and the sample standard deviation (0 for one value). */
+export function meanSd(values: readonly number[]): { mean: number; sd: number } {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const sd = values.length > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1)) : 0;
+  return { mean, sd };
+}
+
 function stat(name: BenchTestName, label: string, unit: BenchTest['unit'], samples: readonly number[], tokens?: number): BenchTest {
-  const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
-  const sd = samples.length > 1 ? Math.sqrt(samples.reduce((a, v) => a + (v - mean) ** 2, 0) / (samples.length - 1)) : 0;
+  const { mean, sd } = meanSd(samples);
   return { name, label, unit, ...(tokens !== undefined ? { tokens } : {}), mean, sd, samples, display: display(unit, mean, sd) };
 }
 

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { importKimiVL, type ModelManifest } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
+import { ImportCancelledError } from '../../native-models/checkpoint/output-folder.ts';
+import { importKimiVL, type ImportProgress, type ModelManifest } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
 import { runKestrel } from '../harness/cli.ts';
 import { tempDir, tinyCheckpoint } from '../harness/tiny-checkpoint.ts';
 
@@ -43,5 +44,21 @@ describe('parallel import', () => {
     const bad = await runKestrel(['model', 'import', ckpt.dir, '--out', join(out.dir, 'bad'), '--workers', 'many']);
     expect(bad.code).toBe(2);
     expect(bad.stderr.trimEnd().split('\n')).toEqual(["kestrel: option '--workers <n>' argument 'many' is invalid. --workers must be a whole number ≥ 0, got 'many'."]);
+  });
+
+  test.each([
+    ['converting', 5],
+    ['hashing', 0],
+  ] as const)('cancelled while %s, with its workers: ImportCancelledError, and nothing it wrote is left', async (phase, after) => {
+    const dir = join(out.dir, `cancel-${phase}`);
+    const abort = new AbortController();
+    const seen: ImportProgress[] = [];
+    const onProgress = (p: ImportProgress) => {
+      seen.push(p);
+      if (p.phase === phase && seen.filter((q) => q.phase === phase).length > after) abort.abort();
+    };
+    await expect(importKimiVL({ source: ckpt.dir, out: dir, workers: 2, signal: abort.signal, onProgress })).rejects.toThrow(ImportCancelledError);
+    expect(abort.signal.aborted).toBe(true);
+    expect(existsSync(dir)).toBe(false);
   });
 });

@@ -93,7 +93,11 @@ export function createApi(deps: ApiDeps): KestrelApi {
       const shot = await deps.screenshot(displayId);
       return { png: shot.png, width: shot.width, height: shot.height };
     },
-    'run.start': (request) => runs.start(request),
+    'run.start': (request) => {
+      // The other side of models.bench's check: the benchmark's timings would be the run's too.
+      if (benchmarking) throw new Error('a model benchmark is running; start the run when its table is shown');
+      return runs.start(request);
+    },
     'run.pause': () => runs.pause(),
     'run.resume': () => runs.resume(),
     'run.stop': () => runs.stop(),

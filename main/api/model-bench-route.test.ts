@@ -18,7 +18,7 @@ const report = (dir: string): BenchReport => ({
   results: [{ model: dir, precision: 'fp32', weightBytes: 1, device: 'cpu', deviceLabel: 'cpu', tests: [] }],
 });
 
-test('models.bench benchmarks only a listed model, on the device asked or Settings\' device, one benchmark at a time', async () => {
+test('models.bench benchmarks only a listed model, on the device asked or Settings\' device, one benchmark at a time and no run during one', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'kestrel-api-bench-'));
   const model = join(dir, 'models', 'kimi');
   await mkdir(model, { recursive: true });
@@ -42,6 +42,7 @@ test('models.bench benchmarks only a listed model, on the device asked or Settin
   const first = api.call('models.bench', { path: model });
   await expect.poll(() => calls.length).toBe(1);
   await expect(api.call('models.bench', { path: model, device: 'cpu' })).rejects.toThrow('a benchmark is already running; wait for its table');
+  await expect(api.call('run.start', { instruction: 'open the editor' })).rejects.toThrow('a model benchmark is running; start the run when its table is shown');
   finish();
   expect(await first).toEqual(report(model));
   // Settings' device (auto by default) and three repetitions, unless the call says otherwise.

@@ -8,9 +8,9 @@ import type { AgentEvent, RunStatus } from '../agent/events.ts';
 import type { DisplayInfo } from '../agent/operator.ts';
 import type { AccuracySummary, ScreenSpotResult } from '../agent/screenspot/types.ts';
 import type { Settings } from './settings.ts';
-import type { ImportPrecision } from '../native-models/index.ts';
+import type { BenchReport, BenchResult, BenchTest, ImportPrecision } from '../native-models/index.ts';
 
-export type { AccuracySummary, ScreenSpotResult, Settings, ImportPrecision };
+export type { AccuracySummary, ScreenSpotResult, Settings, ImportPrecision, BenchReport, BenchResult, BenchTest };
 
 export interface AppInfo {
   readonly host: 'electron' | 'browser';

@@ -17,3 +17,4 @@ export type { LoadOptions, LoadProgress } from './models/kimi-vl/load-progress.t
 export type { KimiVLLocalModel, LocalChatMessage, LocalContentPart, LocalGenerateRequest, LocalGenerateResult } from './models/kimi-vl/local-model.ts';
 export type { DevicePlacement, ModelInfo } from './models/kimi-vl/model-info.ts';
 export type { PlacementSummary } from './models/kimi-vl/placement-check.ts';
+export type { BenchOptions, BenchReport, BenchResult, BenchTest } from './models/kimi-vl/bench.ts';

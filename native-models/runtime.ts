@@ -7,6 +7,7 @@ export { KimiVLLocalModel } from './models/kimi-vl/local-model.ts';
 export { importKimiVL } from './models/kimi-vl/import-checkpoint.ts';
 export { devicePlacement, modelInfo } from './models/kimi-vl/model-info.ts';
 export { countOpTypes } from './models/kimi-vl/placement-check.ts';
+export { BENCH_DEFAULTS, benchModels, checkBenchFolders } from './models/kimi-vl/bench.ts';
 export { DeviceUnavailableError } from './onnx/backend.ts';
 export { ImageInputError, ImageProcessorConfigError } from './models/kimi-vl/image-processing.ts';
 export { VisionNotAvailableError } from './models/kimi-vl/local-model.ts';

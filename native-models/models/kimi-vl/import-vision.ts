@@ -5,9 +5,10 @@
  */
 import { CheckpointError } from '../../checkpoint/errors.ts';
 import type { HfCheckpoint } from '../../checkpoint/hf-checkpoint.ts';
-import { writeModel, type WriteProgress, type WrittenModel } from '../../onnx/model-writer.ts';
+import { writeModel, type WriteProgress, type WrittenModel, type WeightsWriter } from '../../onnx/model-writer.ts';
 import type { KimiVLConfig } from './configuration.ts';
-import { buildVisionGraph, type VisionWeights } from './modeling-vision.ts';
+import { buildImportGraph } from './import-graphs.ts';
+import type { VisionWeights } from './modeling-vision.ts';
 import { visionTensorShapes } from './tensor-names.ts';
 
 export const VISION_MODEL_NAME = 'vision-model';
@@ -29,18 +30,17 @@ export function checkVisionTensors(ckpt: HfCheckpoint, config: KimiVLConfig): vo
   }
 }
 
-/** Writes `vision-model.onnx` (+ .data) for the checkpoint into `dir`, its matrices in `weights`. */
+/**
+ * Writes `vision-model.onnx` (+ .data) for the checkpoint into `dir`, its matrices in `weights`;
+ * `opts.weights` makes them elsewhere (a parallel import's worker pool).
+ */
 export async function writeVisionModel(
   ckpt: HfCheckpoint,
   config: KimiVLConfig,
   dir: string,
   weights: VisionWeights,
-  onProgress?: (p: WriteProgress) => void,
+  opts: { onProgress?: (p: WriteProgress) => void; weights?: WeightsWriter } = {},
 ): Promise<WrittenModel> {
   checkVisionTensors(ckpt, config);
-  const source = async function* (name: string) {
-    yield* ckpt.readRows(name);
-  };
-  const graph = buildVisionGraph(config.vision, config.text.hiddenSize, source, weights);
-  return writeModel(graph, dir, VISION_MODEL_NAME, { onProgress });
+  return writeModel(buildImportGraph(ckpt, config, { kind: 'vision', weights }), dir, VISION_MODEL_NAME, opts);
 }

@@ -5,17 +5,12 @@
  */
 import { join } from 'node:path';
 import { CheckpointError } from '../../checkpoint/errors.ts';
+import type { FileRecord } from '../../checkpoint/file-hash.ts';
 import { readJsonFile } from '../../checkpoint/hf-checkpoint.ts';
 import { parseKimiVLConfig, type KimiVLConfig } from './configuration.ts';
 import type { CacheType, Precision } from './modeling-text.ts';
 
 export const MANIFEST_FILE = 'kestrel-model.json';
-
-export interface FileRecord {
-  readonly file: string;
-  readonly bytes: number;
-  readonly sha256: string;
-}
 
 export interface ModelManifest {
   readonly format: 'kestrel-kimi-vl';

@@ -3,9 +3,9 @@
  * small `ModelSession` shape below, so another backend (web, a different EP) can slot in.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Device, ExecutionDevice } from './device.ts';
 
@@ -108,11 +108,37 @@ function oneLine(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').trim().slice(0, 300);
 }
 
+/**
+ * `KESTREL_ORT_PROFILE=<folder>`: every session writes onnxruntime's own profile (session
+ * creation, then each node's run time, in Chrome's trace-event JSON) to
+ * `<folder>/<model name>_<date>.json` when it is released. `scripts/ort-profile.ts` turns it into
+ * a per-op table.
+ */
+export const PROFILE_ENV = 'KESTREL_ORT_PROFILE';
+
+function profiling(modelPath: string): { enableProfiling: true; profileFilePrefix: string } | undefined {
+  const dir = process.env[PROFILE_ENV];
+  if (!dir) return undefined;
+  mkdirSync(dir, { recursive: true });
+  return { enableProfiling: true, profileFilePrefix: join(resolve(dir), basename(modelPath, '.onnx')) };
+}
+
+/**
+ * onnxruntime's CPU QMoE has a fast int4 kernel (MLAS's Q4 GEMM) that it turns off by default
+ * for symmetric 4-bit experts, because it re-quantises them with its own rule and lost accuracy
+ * on weights quantised otherwise. Kestrel quantises experts with that very rule
+ * (quantization/int4-blocks.ts), so the repacked experts are bit-identical, and the kernel is
+ * 10–40× faster per decode step here (scripts/bench-experts.ts). The variable is read when a
+ * session is created; a value the user set is left alone.
+ */
+process.env.ORT_USE_MLAS_Q4_GEMM_MOE ??= '1';
+
 async function create(modelPath: string, device: ExecutionDevice, opts: SessionOptions): Promise<ort.InferenceSession> {
   const placement = outputPlacement(device, opts.keepOnDevice);
   return ort.InferenceSession.create(modelPath, {
     executionProviders: [device],
     graphOptimizationLevel: 'all',
+    ...profiling(modelPath),
     ...(placement ? { preferredOutputLocation: placement } : {}),
     ...(opts.intraOpThreads ? { intraOpNumThreads: opts.intraOpThreads } : {}),
   });
@@ -168,6 +194,7 @@ function onDevice(value: DeviceValue): ort.Tensor {
 
 /** Opens an .onnx file by path so its external weights are memory-mapped, not copied. */
 export async function openSession(modelPath: string, opts: SessionOptions = {}): Promise<ModelSession> {
+  const profiled = Boolean(process.env[PROFILE_ENV]);
   const { session, device } = await createForDevice(modelPath, opts);
   return {
     inputNames: session.inputNames,
@@ -183,7 +210,10 @@ export async function openSession(modelPath: string, opts: SessionOptions = {}):
       }
       return out;
     },
-    release: () => session.release(),
+    async release() {
+      if (profiled) session.endProfiling();
+      await session.release();
+    },
   };
 }
 

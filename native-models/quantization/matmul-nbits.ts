@@ -86,7 +86,7 @@ export function int4Linear(g: GraphBuilder, name: string, n: number, k: number, 
  * Declares experts stacked as [E, N, K] (one expert per produced chunk) as QMoE's symmetric
  * 4-bit initializers: codes uint8 [E, N, K / 2] and block scales [E, N, K / blockSize].
  * Returns the two names in QMoE's input order. QMoE has one block size for fc1 and fc2, so the
- * caller picks it from both widths (`int4BlockSize(hidden, intermediate)`).
+ * caller picks it from both widths (`int4ExpertBlockSize(hidden, intermediate)`).
  */
 export function int4Experts(g: GraphBuilder, name: string, experts: number, n: number, k: number, source: Fp32Source, blockSize: number): [weights: string, scales: string] {
   if (k % blockSize !== 0) throw new Error(`${name}: QMoE needs the input width (${k}) to be a multiple of the int4 block size ${blockSize}`);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { tinyCheckpoint, tempDir } from '../../../test/harness/tiny-checkpoint.ts';
 import { HfCheckpoint } from '../../checkpoint/hf-checkpoint.ts';
 import { writeSafetensors } from '../../checkpoint/safetensors-writer.ts';
-import { dequantizeInt4, int4BlockSize, quantizeInt4 } from '../../quantization/int4-blocks.ts';
+import { dequantizeInt4, int4BlockSize, int4ExpertBlockSize, quantizeInt4 } from '../../quantization/int4-blocks.ts';
 import { formatDrift, measureLogitDrift } from '../../quantization/logit-drift.ts';
 import { ChatTemplate } from './chat-template.ts';
 import { parseKimiVLConfig } from './configuration.ts';
@@ -78,7 +78,7 @@ describe('int4 import of the tiny checkpoint', () => {
     // Blocks of 64 where the input width allows (the experts' one size must suit fc1 and fc2):
     // this checkpoint has widths of both kinds.
     const text = parseKimiVLConfig(JSON.parse(readFileSync(join(ckpt.dir, 'config.json'), 'utf8'))).text;
-    const expertBlock = int4BlockSize(text.hiddenSize, text.moeIntermediateSize);
+    const expertBlock = int4ExpertBlockSize(text.hiddenSize, text.moeIntermediateSize);
     const tensors = src.tensorNames.map((name) => {
       const shape = src.info(name).shape;
       const values = src.read(name);

@@ -12,7 +12,7 @@
  * as log-weights, so the op's softmax renormalisation reproduces the normalised weights exactly.
  */
 import { GraphBuilder, INT64_MAX, attr } from '../../onnx/graph-builder.ts';
-import { int4BlockSize } from '../../quantization/int4-blocks.ts';
+import { int4ExpertBlockSize } from '../../quantization/int4-blocks.ts';
 import { int4Embedding } from '../../quantization/int4-embedding.ts';
 import { int4Experts, int4Linear } from '../../quantization/matmul-nbits.ts';
 import { DataType, type DataTypeCode } from '../../onnx/onnx-proto.ts';
@@ -229,7 +229,7 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
     const fc2Recipe: WeightRecipe = { kind: 'experts-fc2', prefix: `${hf}.experts`, experts: E };
     // int4: QMoE takes each fc as packed codes + block scales (symmetric, zero point 8), one
     // block size for both.
-    const block = int4BlockSize(D, I);
+    const block = int4ExpertBlockSize(D, I);
     const [fc1, fc1Scales] = int4 ? int4Experts(g, `${m}.experts.fc1`, E, 2 * I, D, opts.produce(fc1Recipe), block) : [weight(`${m}.experts.fc1`, [E, 2 * I, D], fc1Recipe), undefined];
     const [fc2, fc2Scales] = int4 ? int4Experts(g, `${m}.experts.fc2`, E, D, I, opts.produce(fc2Recipe), block) : [weight(`${m}.experts.fc2`, [E, D, I], fc2Recipe), undefined];
 

@@ -13,6 +13,7 @@ import { writeModel } from '../native-models/onnx/model-writer.ts';
 import { DataType } from '../native-models/onnx/onnx-proto.ts';
 import { openSession, type ModelSession } from '../native-models/onnx/backend.ts';
 import { dequantizeInt4, quantizeInt4, type Int4Weight } from '../native-models/quantization/int4-blocks.ts';
+import { int4ExpertsPerExpert } from '../native-models/quantization/int4-experts.ts';
 import { SeededRandom } from '../native-models/numeric/random.ts';
 import { float16ToFloat32, float32ToFloat16 } from '../native-models/numeric/half.ts';
 
@@ -181,6 +182,19 @@ const forms: Form[] = [
     },
   },
 ];
+
+forms.push({
+  name: 'If + MatMulNBits per expert',
+  build: (g, x, _ids, _w, logits) => {
+    const experts = int4ExpertsPerExpert(g, 'experts', {
+      experts: E, hidden: D, intermediate: I, blockSize: BS,
+      // Re-quantising the dequantised values gives back the same blocks (int4-blocks.test.ts).
+      fc1: async function* () { yield* w1.map(interleaveF); },
+      fc2: async function* () { yield* w2; },
+    });
+    return g.op('Identity', [experts(x, g.op('Exp', [logits], 'routing'), 'moe')], 'y');
+  },
+});
 
 const work = mkdtempSync(join(tmpdir(), 'kestrel-bench-experts-'));
 try {

@@ -71,7 +71,7 @@ for (const row of byOp.values()) {
 const n = picked.length;
 const runMs = picked.reduce((s, r) => s + r.dur / 1000, 0) / n;
 const kernelMs = [...byOp.values()].reduce((s, r) => s + r.ms, 0) / n;
-const setup = events.filter((e) => e.cat === 'Session' && e.name !== 'model_run');
+const setup = events.filter((e) => e.cat === 'Session' && (e.name === 'model_loading_uri' || e.name === 'session_initialization'));
 const rows = [...byOp.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, Number(args.top));
 const fmt = (ms: number) => ms.toFixed(ms < 10 ? 3 : 1);
 console.log(`${positionals[0]}: runs ${from}–${Math.min(to, runs.length - 1)} of ${runs.length} (${n}); ${fmt(runMs)} ms per run, ${fmt(kernelMs)} ms of it in kernels (${(100 * kernelMs / runMs).toFixed(0)}%)`);

@@ -15,8 +15,9 @@ import { HfCheckpoint, readJsonFile } from '../../checkpoint/hf-checkpoint.ts';
 import { probeGpuDevices } from '../../onnx/backend.ts';
 import type { Device } from '../../onnx/device.ts';
 import { writeModel } from '../../onnx/model-writer.ts';
+import type { Int4AccuracyLevel } from '../../quantization/matmul-nbits.ts';
 import { parseKimiVLConfig, type KimiVLConfig } from './configuration.ts';
-import { cacheWidth, buildTextGraph, defaultCacheType, type CacheType, type Precision } from './modeling-text.ts';
+import { cacheWidth, buildTextGraph, defaultCacheType, type CacheType, type Int4ExpertForm, type Precision } from './modeling-text.ts';
 import { checkVisionTensors, VISION_MODEL_NAME, writeVisionModel } from './import-vision.ts';
 import { textTensorShapes } from './tensor-names.ts';
 import { KimiTokenizer, TIKTOKEN_FILE, TOKENIZER_CONFIG_FILE } from './tokenization.ts';
@@ -95,6 +96,8 @@ export interface ImportOptions {
   readonly onProgress?: (p: ImportProgress) => void;
   /** Intermediate values (graph node names such as `layers.0.output`) to expose as extra outputs. */
   readonly debugOutputs?: readonly string[];
+  /** int4 only: MatMulNBits' accuracy level (default 4; 0 computes in fp32, for drift measurements). */
+  readonly int4AccuracyLevel?: Int4AccuracyLevel;
 }
 
 async function hashFile(path: string): Promise<FileRecord & { path: string }> {
@@ -104,7 +107,7 @@ async function hashFile(path: string): Promise<FileRecord & { path: string }> {
 }
 
 /** Reads config.json and decides the precision; for callers that show the plan before importing. */
-export function planImport(source: string, opts: Pick<ImportOptions, 'precision' | 'device' | 'cacheType'> = {}): ImportPlan & { readonly config: KimiVLConfig } {
+export function planImport(source: string, opts: Pick<ImportOptions, 'precision' | 'device' | 'cacheType'> = {}): ImportPlan & { readonly config: KimiVLConfig; readonly int4Experts: Int4ExpertForm } {
   const dir = resolve(source);
   if (!existsSync(dir)) throw new CheckpointError(`checkpoint folder not found: ${dir}`);
   const config = parseKimiVLConfig(readJsonFile(join(dir, 'config.json'), 'config.json'));
@@ -121,7 +124,10 @@ export function planImport(source: string, opts: Pick<ImportOptions, 'precision'
   });
   const forGpu = device === 'cuda' || device === 'webgpu' || (gpus !== undefined && Object.values(gpus).some((missing) => missing === undefined));
   const cacheType = cacheRequest !== 'auto' ? cacheRequest : forGpu ? 'fp16' : defaultCacheType(precision.precision);
-  return { config, precision, weights: estimateWeights(config, precision.precision), cacheType };
+  // int4 experts: one QMoE for a GPU (every provider has it); a MatMulNBits pair per expert for
+  // the CPU, about 2× faster to run and 4× faster to load there (quantization/int4-experts.ts).
+  const int4Experts = forGpu ? 'qmoe' : 'per-expert';
+  return { config, precision, weights: estimateWeights(config, precision.precision), cacheType, int4Experts };
 }
 
 /** Refuses, before anything is written, an output filesystem without room for the whole folder. */
@@ -166,7 +172,7 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
     }
     mkdirSync(opts.out, { recursive: true });
 
-    const graph = buildTextGraph(config.text, { precision, cacheType, debugOutputs: opts.debugOutputs, produce: (recipe) => () => produceRecipe(ckpt, recipe) });
+    const graph = buildTextGraph(config.text, { precision, cacheType, debugOutputs: opts.debugOutputs, int4AccuracyLevel: opts.int4AccuracyLevel, int4Experts: plan.int4Experts, produce: (recipe) => () => produceRecipe(ckpt, recipe) });
     const written = await writeModel(graph, opts.out, TEXT_MODEL_NAME, {
       metadata: { source: source, precision },
       onProgress: (p) => opts.onProgress?.({ phase: 'converting', done: p.index + 1, total: p.count, detail: p.weight }),

@@ -2,7 +2,7 @@
  * One MoE layer's routed experts in each candidate form, timed side by side in one run (decode:
  * one token; prefill: many), each checked against the experts computed in plain TypeScript on
  * the dequantised weights.
- * Run: npx tsx scripts/bench-experts.ts [--hidden 1024] [--intermediate 512] [--experts 64] [--top 6] [--prefill 512] [--rounds 5]
+ * Run: npx tsx scripts/bench-experts.ts [--hidden 1024] [--intermediate 512] [--experts 64] [--top 6] [--prefill 512] [--rounds 5] [--only NAME] [--device cpu|webgpu|cuda]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +26,7 @@ const { values: args } = parseArgs({
     prefill: { type: 'string', default: '512' },
     rounds: { type: 'string', default: '5' },
     only: { type: 'string' },
+    device: { type: 'string', default: 'cpu' },
   },
 });
 const D = Number(args.hidden);
@@ -211,7 +212,7 @@ try {
     mkdirSync(dir);
     const written = await writeModel(g, dir, 'experts');
     const t0 = performance.now();
-    const session = await openSession(written.modelFile);
+    const session = await openSession(written.modelFile, { device: args.device as 'cpu' | 'webgpu' | 'cuda' });
     sessions.push({ form, session, load: performance.now() - t0 });
   }
 

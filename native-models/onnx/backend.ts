@@ -111,7 +111,7 @@ function oneLine(err: unknown): string {
 /**
  * `KESTREL_ORT_PROFILE=<folder>`: every session writes onnxruntime's own profile (session
  * creation, then each node's run time, in Chrome's trace-event JSON) to
- * `<folder>/<model name>_<date>.json` when it is released. `scripts/ort-profile.ts` turns it into
+ * `<folder>/<model folder>-<model name>_<date>.json` when it is released. `scripts/ort-profile.ts` turns it into
  * a per-op table.
  */
 export const PROFILE_ENV = 'KESTREL_ORT_PROFILE';
@@ -120,7 +120,7 @@ function profiling(modelPath: string): { enableProfiling: true; profileFilePrefi
   const dir = process.env[PROFILE_ENV];
   if (!dir) return undefined;
   mkdirSync(dir, { recursive: true });
-  return { enableProfiling: true, profileFilePrefix: join(resolve(dir), basename(modelPath, '.onnx')) };
+  return { enableProfiling: true, profileFilePrefix: join(resolve(dir), `${basename(dirname(resolve(modelPath)))}-${basename(modelPath, '.onnx')}`) };
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * Turns an onnxruntime profile (written with KESTREL_ORT_PROFILE=<folder>) into a per-op table:
- * time per run by op type, its share, node count and the slowest node of each type.
+ * time per run by op type, its share, node count and the slowest node of each type (an If's or
+ * Loop's own time, without the nodes of its subgraph, which are counted under their own types).
  * Runs are numbered from 0 in the order they ran; pick some with --runs (e.g. `2-` for all but
  * a warm-up and a prefill, `1` for the prefill alone). Session creation is listed separately.
  * Run: npx tsx scripts/ort-profile.ts <profile.json> [--runs 2-] [--top 20] [--markdown]
@@ -49,18 +50,28 @@ interface Row {
   slowest: { name: string; ms: number };
   provider: string;
 }
+// A control-flow node (If, Loop) runs its subgraph's nodes within its own span, and they are
+// profiled too: each node counts only its own time, less that of the nodes nested in it.
+const kernels = events.filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time') && within(e)).sort((a, b) => a.ts - b.ts || b.dur - a.dur);
+const own = kernels.map((e) => e.dur);
+const open: number[] = [];
+kernels.forEach((e, i) => {
+  while (open.length && kernels[open.at(-1)!]!.ts + kernels[open.at(-1)!]!.dur <= e.ts) open.pop();
+  if (open.length) own[open.at(-1)!]! -= e.dur;
+  open.push(i);
+});
 const byOp = new Map<string, Row>();
 const perNode = new Map<string, number>();
-for (const e of events) {
-  if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || !within(e)) continue;
+kernels.forEach((e, i) => {
   const node = e.name.slice(0, -'_kernel_time'.length);
-  perNode.set(node, (perNode.get(node) ?? 0) + e.dur / 1000);
+  const ms = own[i]! / 1000;
+  perNode.set(node, (perNode.get(node) ?? 0) + ms);
   const op = e.args?.op_name ?? '?';
   const row = byOp.get(op) ?? { ms: 0, nodes: new Set(), slowest: { name: '', ms: 0 }, provider: e.args?.provider ?? '' };
-  row.ms += e.dur / 1000;
+  row.ms += ms;
   row.nodes.add(node);
   byOp.set(op, row);
-}
+});
 for (const row of byOp.values()) {
   for (const node of row.nodes) {
     const ms = perNode.get(node)!;

@@ -1,9 +1,10 @@
 import { createInterface } from 'node:readline';
-import { resolve } from 'node:path';
 import { runAgent, TrajectoryRecorder, type AgentEvent, type PlannedStep } from '../../agent/index.ts';
 import { DesktopOperator, DesktopUnavailableError, type TypingStrategy } from '../../agent/desktop/index.ts';
 import { CliError, oneLine } from '../errors.ts';
+import { catchInterrupt } from '../interrupt.ts';
 import { generationSettings, resolveModel, type ModelOptionValues } from '../model-options.ts';
+import { recordFolder } from '../record-folder.ts';
 import { describeAction, EXIT_CODES, lineFor } from './step-lines.ts';
 
 export interface RunCommandOptions extends ModelOptionValues {
@@ -46,6 +47,7 @@ function stdinConfirm(): { confirm: (plan: PlannedStep) => Promise<boolean>; clo
 /** `kestrel run`: drives this desktop until the task ends; returns the exit code. */
 export async function runCommand(instruction: string, options: RunCommandOptions): Promise<number> {
   if (instruction.trim() === '') throw new CliError('the instruction is empty; say what to do, e.g. kestrel run "open the Downloads folder"', 2);
+  const record = options.record === undefined ? undefined : await recordFolder(options.record, { fresh: true });
   // An endpoint client is only checked options; an in-process model maps gigabytes, so a missing
   // display or permission is said before that. DesktopOperator picks this OS's adapter.
   const endpointModel = options.modelDir === undefined ? await resolveModel(options) : undefined;
@@ -64,16 +66,7 @@ export async function runCommand(instruction: string, options: RunCommandOptions
   }
   const model = endpointModel ?? (await resolveModel(options));
 
-  const controller = new AbortController();
-  let interrupted = false;
-  const onSignal = (): void => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    process.stderr.write('kestrel: stopping (Ctrl-C again to quit at once)\n');
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const interrupt = catchInterrupt();
   const prompt = options.confirm ? stdinConfirm() : undefined;
   const planned = new Map<number, Extract<AgentEvent, { type: 'planned' }>>();
   const onEvent = (event: AgentEvent): void => {
@@ -86,7 +79,7 @@ export async function runCommand(instruction: string, options: RunCommandOptions
     const result = await runAgent(instruction, {
       model,
       operator,
-      signal: controller.signal,
+      signal: interrupt.signal,
       onEvent,
       maxSteps: options.maxSteps,
       maxRepeats: options.maxRepeats,
@@ -95,14 +88,13 @@ export async function runCommand(instruction: string, options: RunCommandOptions
       variant: options.thinking ? 'thinking' : 'instruct',
       screenshotsInContext: options.screenshots,
       ...generationSettings(options),
-      ...(options.record ? { recorder: new TrajectoryRecorder(resolve(options.record)) } : {}),
+      ...(record ? { recorder: new TrajectoryRecorder(record) } : {}),
     });
-    if (options.record) process.stdout.write(`trajectory: ${resolve(options.record)}\n`);
-    if (result.status === 'aborted' && interrupted) return 130;
+    if (record) process.stdout.write(`trajectory: ${record}\n`);
+    if (result.status === 'aborted' && interrupt.requested) return 130;
     return EXIT_CODES[result.status];
   } finally {
     prompt?.close();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupt.dispose();
   }
 }

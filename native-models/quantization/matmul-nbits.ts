@@ -7,6 +7,7 @@
  */
 import { attr, type GraphBuilder } from '../onnx/graph-builder.ts';
 import { DataType } from '../onnx/onnx-proto.ts';
+import { float16ToFloat32, float32ToFloat16 } from '../numeric/half.ts';
 import { int4BlockSize, quantizeInt4, type Int4Options, type Int4Weight } from './int4-blocks.ts';
 
 export type Fp32Source = () => AsyncIterable<Float32Array>;
@@ -110,12 +111,16 @@ export function int4NBits(g: GraphBuilder, name: string, n: number, k: number, g
 /**
  * Quantises a layer's experts (one [n, k] expert per produced chunk, symmetric blocks) once for
  * `consumers` readers; the last one releases them, so import memory holds one layer's packed
- * experts at a time.
+ * experts at a time. The scales are rounded to fp16, which QMoE stores; the per-expert form
+ * stores the same values in fp32, so imports for the CPU and for a GPU hold the same weights.
  */
 export function quantizedExperts(name: string, source: Fp32Source, experts: number, n: number, k: number, blockSize: number, consumers: number): () => Promise<Int4Weight[]> {
   return shared(async () => {
     const all: Int4Weight[] = [];
-    for await (const chunk of source()) all.push(quantizeInt4(chunk, n, k, { blockSize, symmetric: true }));
+    for await (const chunk of source()) {
+      const q = quantizeInt4(chunk, n, k, { blockSize, symmetric: true });
+      all.push({ ...q, scales: float16ToFloat32(float32ToFloat16(q.scales)) });
+    }
     if (all.length !== experts) throw new Error(`${name}: source produced ${all.length} experts, expected ${experts}`);
     return all;
   }, consumers);
@@ -123,7 +128,8 @@ export function quantizedExperts(name: string, source: Fp32Source, experts: numb
 
 /**
  * Declares experts stacked as [E, N, K] (one expert per produced chunk) as QMoE's symmetric
- * 4-bit initializers: codes uint8 [E, N, K / 2] and block scales [E, N, K / blockSize].
+ * 4-bit initializers: codes uint8 [E, N, K / 2] and block scales [E, N, K / blockSize] in fp16
+ * (onnxruntime's CUDA QMoE takes fp16 or bf16 only; docs/onnxruntime.md).
  * Returns the two names in QMoE's input order. QMoE has one block size for fc1 and fc2, so the
  * caller picks it from both widths (`int4ExpertBlockSize(hidden, intermediate)`).
  */
@@ -131,6 +137,6 @@ export function int4Experts(g: GraphBuilder, name: string, experts: number, n: n
   if (k % blockSize !== 0) throw new Error(`${name}: QMoE needs the input width (${k}) to be a multiple of the int4 block size ${blockSize}`);
   const get = quantizedExperts(name, source, experts, n, k, blockSize, 2);
   const weights = g.weight({ name: `${name}.weight_q4`, dims: [experts, n, k / 2], dataType: DataType.UINT8, produce: async function* () { for (const q of await get()) yield q.packed; } });
-  const scales = g.weight({ name: `${name}.weight_scales`, dims: [experts, n, k / blockSize], dataType: DataType.FLOAT, produce: async function* () { for (const q of await get()) yield q.scales; } });
+  const scales = g.weight({ name: `${name}.weight_scales`, dims: [experts, n, k / blockSize], dataType: DataType.FLOAT16, produce: async function* () { for (const q of await get()) yield q.scales; } });
   return [weights, scales];
 }

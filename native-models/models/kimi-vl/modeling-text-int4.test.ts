@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { tinyCheckpoint, tempDir } from '../../../test/harness/tiny-checkpoint.ts';
 import { HfCheckpoint } from '../../checkpoint/hf-checkpoint.ts';
 import { writeSafetensors } from '../../checkpoint/safetensors-writer.ts';
+import { float16ToFloat32, float32ToFloat16 } from '../../numeric/half.ts';
 import { dequantizeInt4, int4BlockSize, int4ExpertBlockSize, quantizeInt4 } from '../../quantization/int4-blocks.ts';
 import { formatDrift, measureLogitDrift } from '../../quantization/logit-drift.ts';
 import { ChatTemplate } from './chat-template.ts';
@@ -100,7 +101,11 @@ describe('int4 import of the tiny checkpoint', () => {
       const dense = /(embed_tokens|q_proj|kv_a_proj_with_mqa|o_proj|mlp\.(gate|up|down)_proj|shared_experts\.\w+|lm_head)\.weight$/.test(name) && name.startsWith('language_model.');
       const expert = /\.experts\.\d+\.\w+\.weight$/.test(name);
       let kept = values;
-      if (dense || expert) kept = dequantizeInt4(quantizeInt4(values, shape[0]!, shape[1]!, { symmetric: expert, blockSize: expert ? expertBlock : int4BlockSize(shape[1]!) }));
+      if (dense || expert) {
+        const q = quantizeInt4(values, shape[0]!, shape[1]!, { symmetric: expert, blockSize: expert ? expertBlock : int4BlockSize(shape[1]!) });
+        // QMoE's block scales are stored in fp16.
+        kept = dequantizeInt4(expert ? { ...q, scales: float16ToFloat32(float32ToFloat16(q.scales)) } : q);
+      }
       return { name, dtype: 'F32' as const, shape, values: () => [kept] };
     });
     src.close();
@@ -109,11 +114,14 @@ describe('int4 import of the tiny checkpoint', () => {
     const plain = await TextSession.open(join(out.dir, 'dequantised'));
     try {
       // At accuracy level 0 MatMulNBits computes in fp32 like Gemm (level 4's int8 activations:
-      // next test). Both expert forms: the CPU's MatMulNBits pair per expert, the GPUs' QMoE.
-      for (const [form, session] of [['per-expert', level0], ['QMoE', qmoeLevel0]] as const) {
+      // next test). Both expert forms: the CPU's MatMulNBits pair per expert (fp32, exact) and the
+      // GPUs' QMoE, which computes in fp16 (input, routing, result: 11 significant bits,
+      // 2⁻¹¹ ≈ 4.9e-4 each), so exact there means within a few fp16 roundings; a layout slip
+      // moves logits by whole units.
+      for (const [form, session, bound] of [['per-expert', level0, 1e-5], ['QMoE', qmoeLevel0, 2e-3]] as const) {
         const drift = await measureLogitDrift(plain, session, prompts);
-        console.log(`int4 graph (${form} experts) vs fp32 graph on dequantised weights: worst max |Δlogit| ${drift.worstMaxAbsDiff.toExponential(2)}`);
-        expect(drift.worstMaxAbsDiff, form).toBeLessThan(1e-4);
+        console.log(`int4 graph (${form} experts) vs fp32 graph on dequantised weights: worst max |Δlogit| ${drift.worstMaxAbsDiff.toExponential(2)} (${drift.worstRelative.toExponential(2)} of the largest logit)`);
+        expect(drift.worstRelative, form).toBeLessThan(bound);
         expect(drift.top1Agreement, form).toBe(1);
       }
     } finally {

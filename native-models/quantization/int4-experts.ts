@@ -49,6 +49,8 @@ export function int4ExpertsPerExpert(g: GraphBuilder, name: string, o: PerExpert
     const zero = g.constant(`${nodeName}.zero`, F32, [], [0]);
     const chosenBy = g.op('ReduceMax', [routing, g.constant(`${nodeName}.token_axis`, I64, [1], [0])], `${nodeName}.weight_max`, [attr.int('keepdims', 0)]);
     const chosen = g.op('Greater', [chosenBy, zero], `${nodeName}.chosen`);
+    // One flag per expert, [1] each, from a single node (not a Gather per expert).
+    const flags = g.node('Split', [chosen], `${nodeName}.is_chosen`, { outputs: E, attrs: [attr.int('axis', 0), attr.int('num_outputs', E)] });
     let sum = g.op('Mul', [x, zero], `${nodeName}.sum_0`);
     for (let e = 0; e < E; e++) {
       const p = `${nodeName}.${e}`;
@@ -68,7 +70,7 @@ export function int4ExpertsPerExpert(g: GraphBuilder, name: string, o: PerExpert
         return b.op('ScatterND', [before, b.op('Unsqueeze', [rows, axes('index_axis', 1)], `${p}.row_indices`), weighted], `${p}.added`, [attr.string('reduction', 'add')]);
       });
       const skip = g.branch(`${p}.skip`, F32, (b) => b.op('Identity', [before], `${p}.unchanged`));
-      sum = g.op('If', [g.op('Gather', [chosen, expert], `${p}.is_chosen`)], `${p}.sum`, [attr.graph('then_branch', then), attr.graph('else_branch', skip)]);
+      sum = g.op('If', [flags[e]!], `${p}.sum`, [attr.graph('then_branch', then), attr.graph('else_branch', skip)]);
     }
     return sum;
   };

@@ -127,17 +127,17 @@ export function planImport(source: string, opts: Pick<ImportOptions, 'precision'
   // int4 experts: one QMoE for a GPU (every provider has it); a MatMulNBits pair per expert for
   // the CPU, about 2× faster to run and 4× faster to load there (quantization/int4-experts.ts).
   const int4Experts = forGpu ? 'qmoe' : 'per-expert';
-  return { config, precision, weights: estimateWeights(config, precision.precision), cacheType, int4Experts };
+  return { config, precision, weights: estimateWeights(config, precision.precision, int4Experts), cacheType, int4Experts };
 }
 
 /** Refuses, before anything is written, an output filesystem without room for the whole folder. */
-function checkDiskSpace(out: string, source: string, plan: ImportPlan & { config: KimiVLConfig }): void {
+function checkDiskSpace(out: string, source: string, plan: ReturnType<typeof planImport>): void {
   const copied = COPIED_FILES.reduce((sum, file) => sum + (existsSync(join(source, file)) ? statSync(join(source, file)).size : 0), 0);
   const needed = plan.weights.total + copied + GRAPH_ALLOWANCE;
   const available = freeBytes(out);
   if (available >= needed) return;
   const precision = plan.precision.precision;
-  const smaller = precision === 'int4' ? '' : `, or import as int4 (about ${formatBytes(estimateWeights(plan.config, 'int4').total + copied + GRAPH_ALLOWANCE)})`;
+  const smaller = precision === 'int4' ? '' : `, or import as int4 (about ${formatBytes(estimateWeights(plan.config, 'int4', plan.int4Experts).total + copied + GRAPH_ALLOWANCE)})`;
   throw new CheckpointError(
     `not enough disk space for ${resolve(out)}: this ${precision} import writes about ${formatBytes(needed)} and ${formatBytes(available)} is free there; free some space, choose another output folder${smaller}`,
   );

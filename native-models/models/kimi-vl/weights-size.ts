@@ -5,7 +5,7 @@
  */
 import { plannedDataBytes } from '../../onnx/model-writer.ts';
 import type { KimiVLConfig } from './configuration.ts';
-import { buildTextGraph, type Precision } from './modeling-text.ts';
+import { buildTextGraph, type Int4ExpertForm, type Precision } from './modeling-text.ts';
 import { buildVisionGraph, visionWeightsFor } from './modeling-vision.ts';
 
 export interface WeightsEstimate {
@@ -20,8 +20,9 @@ function unproduced(): never {
   throw new Error('a size estimate produces no weights');
 }
 
-export function estimateWeights(config: KimiVLConfig, precision: Precision): WeightsEstimate {
-  const text = plannedDataBytes(buildTextGraph(config.text, { precision, produce: () => unproduced }).weights);
+/** `int4Experts`: the experts' form an int4 import writes (a CPU's per-expert form has fp32 scales, QMoE's are fp16). */
+export function estimateWeights(config: KimiVLConfig, precision: Precision, int4Experts: Int4ExpertForm = 'qmoe'): WeightsEstimate {
+  const text = plannedDataBytes(buildTextGraph(config.text, { precision, int4Experts, produce: () => unproduced }).weights);
   const vision = plannedDataBytes(buildVisionGraph(config.vision, config.text.hiddenSize, unproduced, visionWeightsFor(precision)).weights);
   return { text, vision, total: text + vision };
 }

@@ -51,6 +51,8 @@ export interface ModelManifest {
     readonly cacheWidth: number;
     /** Absent in folders imported before it could be chosen: then `defaultCacheType(precision)`. */
     readonly cacheType?: CacheType;
+    /** int4: the experts' form (absent in older folders: QMoE). */
+    readonly int4Experts?: Int4ExpertForm;
   };
   /** MoonViT + projector (import-vision.ts). */
   readonly vision: { readonly graph: FileRecord; readonly weights: FileRecord };
@@ -208,6 +210,7 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
         vocabSize: config.text.vocabSize,
         cacheWidth: cacheWidth(config.text),
         cacheType,
+        ...(precision === 'int4' ? { int4Experts: plan.int4Experts } : {}),
       },
       vision: {
         graph: { file: `${VISION_MODEL_NAME}.onnx`, bytes: vision.modelBytes, sha256: vision.modelSha256 },

@@ -72,6 +72,12 @@ describe('precisionDeviceNote', () => {
     expect(note).toContain(`this ${precision} model's experts use com.microsoft.MoE`);
     expect(note).toContain('--precision int4');
   });
+
+  test.each(['webgpu', 'cuda'] as const)('an int4 folder imported for the CPU, on %s → note: re-import for it', (device) => {
+    expect(precisionDeviceNote('int4', device, 'per-expert')).toContain(`re-import with \`kestrel model import --device ${device}\``);
+    expect(precisionDeviceNote('int4', device, 'qmoe')).toBeUndefined();
+    expect(precisionDeviceNote('int4', 'cpu', 'per-expert')).toBeUndefined();
+  });
 });
 
 test.each([

@@ -103,9 +103,12 @@ export function choosePrecision(requested: ImportPrecision, facts: PrecisionFact
  * fp16 folders run their experts in com.microsoft.MoE, which has no WebGPU kernel: onnxruntime
  * places those nodes on the CPU, so every layer's hidden states cross between the devices.
  */
-export function precisionDeviceNote(precision: Precision, device: ExecutionDevice): string | undefined {
+export function precisionDeviceNote(precision: Precision, device: ExecutionDevice, int4Experts?: 'qmoe' | 'per-expert'): string | undefined {
   if (device === 'webgpu' && precision !== 'int4') {
     return `this ${precision} model's experts use com.microsoft.MoE, which has no WebGPU kernel, so they run on the CPU; re-import with \`kestrel model import --precision int4\` (its QMoE experts run on WebGPU)`;
+  }
+  if (device !== 'cpu' && precision === 'int4' && int4Experts === 'per-expert') {
+    return `this int4 model was imported for the CPU: its experts run one by one under If, which on a GPU reads a condition back to the host for every expert of every layer; re-import with \`kestrel model import --device ${device}\` (its experts then run in one QMoE per layer)`;
   }
   return undefined;
 }

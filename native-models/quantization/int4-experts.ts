@@ -9,8 +9,8 @@
  * Measured against com.microsoft.QMoE (scripts/bench-experts.ts, onnxruntime 1.30, one layer of
  * 64 experts): about 2× faster to decode and to prefill, and about 4× faster to load — QMoE's CPU
  * kernel unpacks every expert to a byte per weight and repacks it once more at load, keeping both
- * (2.2× the packed bytes in memory). GPUs keep QMoE: there an If reads its condition back to the
- * host, once per expert and layer.
+ * (docs/int4-on-the-cpu.md). GPUs keep QMoE: there an If reads its condition back to the host,
+ * once per expert and layer.
  */
 import { attr, INT64_MAX, type GraphBuilder } from '../onnx/graph-builder.ts';
 import { DataType } from '../onnx/onnx-proto.ts';

@@ -4,7 +4,8 @@ import { afterAll, describe, expect, test, vi } from 'vitest';
 import { tempDir, tinyCheckpoint } from '../../../test/harness/tiny-checkpoint.ts';
 import { parseKimiVLConfig } from './configuration.ts';
 import { importKimiVL, planImport } from './import-checkpoint.ts';
-import type { Precision } from './modeling-text.ts';
+import { buildTextGraph, type Precision } from './modeling-text.ts';
+import { plannedDataBytes } from '../../onnx/model-writer.ts';
 import { estimateWeights } from './weights-size.ts';
 
 vi.setConfig({ testTimeout: 120_000 });
@@ -147,6 +148,9 @@ describe('the estimate for Kimi-VL-A3B-Instruct', () => {
     expect((estimateWeights(REAL_CONFIG, 'int4').text / 1e9).toFixed(2)).toBe('8.75');
     expect((estimateWeights(REAL_CONFIG, 'int4').vision / 1e9).toFixed(2)).toBe('0.90');
     // Imported for the CPU: the experts' scales are fp32 (MatMulNBits takes them in its activations' type).
+    // The estimate swaps QMoE's expert weights for E times one expert's: the whole graph agrees.
+    const whole = plannedDataBytes(buildTextGraph(REAL_CONFIG.text, { precision: 'int4', int4Experts: 'per-expert', produce: () => async function* () {} }).weights);
+    expect(estimateWeights(REAL_CONFIG, 'int4', 'per-expert').text).toBe(whole);
     expect((estimateWeights(REAL_CONFIG, 'int4', 'per-expert').total / 1e9).toFixed(1)).toBe('10.1');
     expect((estimateWeights(REAL_CONFIG, 'int4', 'per-expert').text / 1e9).toFixed(2)).toBe('9.20');
   });

@@ -9,11 +9,15 @@ export interface Interrupt {
   dispose(): void;
 }
 
-export function catchInterrupt(): Interrupt {
+/** `onQuit` runs just before a second Ctrl-C exits, to say what was left behind. */
+export function catchInterrupt(onQuit?: () => void): Interrupt {
   const controller = new AbortController();
   let requested = false;
   const onSignal = (): void => {
-    if (requested) process.exit(130);
+    if (requested) {
+      onQuit?.();
+      process.exit(130);
+    }
     requested = true;
     process.stderr.write('kestrel: stopping (Ctrl-C again to quit at once)\n');
     controller.abort();

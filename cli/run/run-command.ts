@@ -3,7 +3,7 @@ import { runAgent, TrajectoryRecorder, type AgentEvent, type PlannedStep } from 
 import { DesktopOperator, DesktopUnavailableError, type TypingStrategy } from '../../agent/desktop/index.ts';
 import { CliError, oneLine } from '../errors.ts';
 import { catchInterrupt } from '../interrupt.ts';
-import { generationSettings, resolveModel, type ModelOptionValues } from '../model-options.ts';
+import { generationSettings, modelOpener, type ModelOptionValues } from '../model-options.ts';
 import { recordFolder } from '../record-folder.ts';
 import { describeAction, EXIT_CODES, lineFor } from './step-lines.ts';
 
@@ -48,29 +48,31 @@ function stdinConfirm(): { confirm: (plan: PlannedStep) => Promise<boolean>; clo
 export async function runCommand(instruction: string, options: RunCommandOptions): Promise<number> {
   if (instruction.trim() === '') throw new CliError('the instruction is empty; say what to do, e.g. kestrel run "open the Downloads folder"', 2);
   const record = options.record === undefined ? undefined : await recordFolder(options.record, { fresh: true });
-  // An endpoint client is only checked options; an in-process model maps gigabytes, so a missing
-  // display or permission is said before that. DesktopOperator picks this OS's adapter.
-  const endpointModel = options.modelDir === undefined ? await resolveModel(options) : undefined;
+  // Cheap checks first (the flags, the record folder, the desktop), the model last: an in-process
+  // one maps gigabytes. DesktopOperator picks this OS's adapter.
+  const openModel = modelOpener(options);
   let operator: DesktopOperator;
   try {
     operator = new DesktopOperator({
       ...(options.display !== undefined ? { display: options.display } : {}),
       typing: options.typing,
       mouseSpeed: options.mouseSpeed,
-      actionDelayMs: options.actionDelay,
     });
     await operator.preflight();
   } catch (err) {
     if (err instanceof DesktopUnavailableError) throw new CliError(err.message);
     throw new CliError(oneLine(err), /there is no display '/.test(oneLine(err)) ? 2 : 1);
   }
-  const model = endpointModel ?? (await resolveModel(options));
+  const model = await openModel();
 
   const interrupt = catchInterrupt();
   const prompt = options.confirm ? stdinConfirm() : undefined;
   const planned = new Map<number, Extract<AgentEvent, { type: 'planned' }>>();
   const onEvent = (event: AgentEvent): void => {
-    if (event.type === 'retry') process.stderr.write(`kestrel: step ${event.step}: ${event.what} failed (attempt ${event.attempt}), retrying: ${event.error}\n`);
+    if (event.type === 'retry') {
+      const what = event.what === 'model' ? 'the model request' : 'the screenshot';
+      process.stderr.write(`kestrel: step ${event.step}: ${what} failed (attempt ${event.attempt} of ${event.attempts}), trying again in ${(event.delayMs / 1000).toFixed(1)} s: ${event.error}\n`);
+    }
     if (event.type === 'correction') process.stderr.write(`kestrel: step ${event.step}: the reply could not be used, asking again: ${event.error}\n`);
     const line = lineFor(event, planned);
     if (line !== undefined) process.stdout.write(`${line}\n`);
@@ -83,6 +85,7 @@ export async function runCommand(instruction: string, options: RunCommandOptions
       onEvent,
       maxSteps: options.maxSteps,
       maxRepeats: options.maxRepeats,
+      actionDelayMs: options.actionDelay,
       ...(options.timeLimit !== undefined ? { timeLimitMs: options.timeLimit * 1000 } : {}),
       ...(prompt ? { confirm: prompt.confirm } : {}),
       variant: options.thinking ? 'thinking' : 'instruct',

@@ -102,6 +102,21 @@ export function buildVisionGraph(cfg: MoonViTShape, textHidden: number, source: 
   const batchShape = shape('shape.batch', [1, -1, d]);
   const splitHalves = g.constant('split.pair', DataType.INT64, [2], [1, 1]);
   const splitQkv = g.constant('split.qkv', DataType.INT64, [3], [d, d, d]);
+  // V's heads are one column wider than Q's and K's (a zero column, so no value changes). Where
+  // the two head sizes are equal, onnxruntime's WebGPU MultiHeadAttention runs its flash-attention
+  // kernel, which on Mesa's lavapipe gives wrong results from 32 patches up (off by 0.1–0.3 on
+  // unit-scale inputs, every row); with unequal sizes it runs its plain kernel, which agrees with
+  // the CPU to 1e-6. The CPU and CUDA kernels take either; the column costs 1/headDim more work in
+  // the probabilities × V product.
+  // The column is V's first times zero, so it needs no op beyond those the graphs already use.
+  const headsShape = shape('shape.v_heads', [0, heads, headDim]);
+  const paddedBatchShape = shape('shape.v_padded_batch', [1, -1, heads * (headDim + 1)]);
+  const paddedHeadsShape = shape('shape.mha_heads', [-1, heads, headDim + 1]);
+  const sliceStart = g.constant('slice.head_start', DataType.INT64, [1], [0]);
+  const sliceOne = g.constant('slice.head_one', DataType.INT64, [1], [1]);
+  const sliceEnd = g.constant('slice.head_end', DataType.INT64, [1], [headDim]);
+  const sliceAxis = g.constant('slice.head_axis', DataType.INT64, [1], [2]);
+  const zero = g.constant('const.zero', F, [], [0]);
 
   /** Complex pairs (dims 2j, 2j+1) turned by the table angles: column for even j, row for odd j. */
   const rope = (v: string, name: string): string => {
@@ -120,10 +135,16 @@ export function buildVisionGraph(cfg: MoonViTShape, textHidden: number, source: 
     const [q, k, v] = g.node('Split', [qkv, splitQkv], `${l}.attn.split`, { outputs: 3, attrs: [attr.int('axis', 1)] }) as [string, string, string];
     const qb = rope(q, `${l}.attn.q_rope`);
     const kb = rope(k, `${l}.attn.k_rope`);
-    const vb = g.op('Reshape', [v, batchShape], `${l}.attn.v_batch`);
+    // V's heads get one zero column each (see vHeadsPadded above); it is sliced off the output.
+    const vHeads = g.op('Reshape', [v, headsShape], `${l}.attn.v_heads`);
+    const zeroColumn = g.op('Mul', [g.op('Slice', [vHeads, sliceStart, sliceOne, sliceAxis], `${l}.attn.v_first`), zero], `${l}.attn.v_zero`);
+    const vPadded = g.op('Concat', [vHeads, zeroColumn], `${l}.attn.v_padded`, [attr.int('axis', 2)]);
+    const vb = g.op('Reshape', [vPadded, paddedBatchShape], `${l}.attn.v_batch`);
     // Non-causal, no mask: the graph sees one image, so attention stays within it.
     const mixed = g.op('MultiHeadAttention', [qb, kb, vb], `${l}.attn.mha`, [attr.int('num_heads', heads)], 'com.microsoft');
-    const merged = g.op('Reshape', [mixed, tokensShape], `${l}.attn.concat`);
+    const mixedHeads = g.op('Reshape', [mixed, paddedHeadsShape], `${l}.attn.mha_heads`);
+    const unpadded = g.op('Slice', [mixedHeads, sliceStart, sliceEnd, sliceAxis], `${l}.attn.unpadded`);
+    const merged = g.op('Reshape', [unpadded, tokensShape], `${l}.attn.concat`);
     x = g.op('Add', [x, gemm(merged, matrix(`${p}.wo.weight`, [d, d]), matrix(`${p}.wo.bias`, [d]), `${l}.attn.out`)], `${l}.attn.residual`);
 
     const up = gemm(layerNorm(x, `${p}.norm1`, `${l}.norm1`), matrix(`${p}.mlp.fc0.weight`, [cfg.intermediateSize, d]), matrix(`${p}.mlp.fc0.bias`, [cfg.intermediateSize]), `${l}.mlp.fc0`);

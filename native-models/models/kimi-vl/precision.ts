@@ -99,16 +99,16 @@ export function choosePrecision(requested: ImportPrecision, facts: PrecisionFact
 }
 
 /**
- * The note due when a folder of this precision runs on this device, else undefined. fp32 and
- * fp16 folders run their experts in com.microsoft.MoE, which has no WebGPU kernel: onnxruntime
- * places those nodes on the CPU, so every layer's hidden states cross between the devices.
+ * The note due when a folder of this precision runs on this device, else undefined. On WebGPU
+ * every folder's experts run on the CPU, so every MoE layer's hidden states cross between the
+ * devices: fp32 and fp16 folders use com.microsoft.MoE, which has no WebGPU kernel, and int4
+ * folders' QMoE is kept off WebGPU's racy kernel (modeling-text.ts routedExpertNodes).
  */
 export function precisionDeviceNote(precision: Precision, device: ExecutionDevice, int4Experts?: 'qmoe' | 'per-expert'): string | undefined {
-  if (device === 'webgpu' && precision !== 'int4') {
-    return `this ${precision} model's experts use com.microsoft.MoE, which has no WebGPU kernel, so they run on the CPU; re-import with \`kestrel model import --precision int4\` (its QMoE experts run on WebGPU)`;
-  }
   if (device !== 'cpu' && precision === 'int4' && int4Experts === 'per-expert') {
     return `this int4 model was imported for the CPU: its experts run one by one under If, which on a GPU reads a condition back to the host for every expert of every layer; re-import with \`kestrel model import --device ${device}\` (its experts then run in one QMoE per layer)`;
   }
-  return undefined;
+  if (device !== 'webgpu') return undefined;
+  if (precision !== 'int4') return `this ${precision} model's experts use com.microsoft.MoE, which has no WebGPU kernel, so they run on the CPU`;
+  return 'this int4 model\'s experts run on the CPU: onnxruntime 1.30\'s WebGPU QMoE gives wrong results at random for more than one token';
 }

@@ -66,9 +66,10 @@ export function shared<T>(compute: () => Promise<T>, consumers: number): () => P
 /**
  * MatMulNBits' `accuracy_level`: 4 quantises each activation block to int8 on the fly and
  * multiplies in integers (AVX-512 VNNI / AVX2 / NEON dot products), 0 multiplies in fp32.
- * 4 is the default: 2–3× faster here and its drift over 0 is small next to int4's own
- * (scripts/int4-drift.ts prints both; modeling-text-int4.test.ts bounds it). CUDA and WebGPU
- * accept the attribute and compute as they always do.
+ * 4 is the default for CPU imports: 2–3× faster here and its drift over 0 is small next to
+ * int4's own (scripts/int4-drift.ts prints both; modeling-text-int4.test.ts bounds it). CUDA and
+ * WebGPU accept the attribute and compute as they always do, so GPU imports ask for 0: on the
+ * CPU provider such a folder then gives the GPU's logits (import-checkpoint.ts planImport).
  */
 export type Int4AccuracyLevel = 0 | 4;
 export const DEFAULT_INT4_ACCURACY_LEVEL: Int4AccuracyLevel = 4;

@@ -15,7 +15,7 @@ import { HfCheckpoint, readJsonFile } from '../../checkpoint/hf-checkpoint.ts';
 import { probeGpuDevices } from '../../onnx/backend.ts';
 import type { Device } from '../../onnx/device.ts';
 import { writeModel } from '../../onnx/model-writer.ts';
-import type { Int4AccuracyLevel } from '../../quantization/matmul-nbits.ts';
+import { DEFAULT_INT4_ACCURACY_LEVEL, type Int4AccuracyLevel } from '../../quantization/matmul-nbits.ts';
 import { parseKimiVLConfig, type KimiVLConfig } from './configuration.ts';
 import { cacheWidth, buildTextGraph, defaultCacheType, type CacheType, type Int4ExpertForm, type Precision } from './modeling-text.ts';
 import { checkVisionTensors, VISION_MODEL_NAME, writeVisionModel } from './import-vision.ts';
@@ -99,7 +99,7 @@ export interface ImportOptions {
   readonly onProgress?: (p: ImportProgress) => void;
   /** Intermediate values (graph node names such as `layers.0.output`) to expose as extra outputs. */
   readonly debugOutputs?: readonly string[];
-  /** int4 only: MatMulNBits' accuracy level (default 4; 0 computes in fp32, for drift measurements). */
+  /** int4 only: MatMulNBits' accuracy level (default 4 for the CPU, 0 for a GPU; 0 computes in fp32). */
   readonly int4AccuracyLevel?: Int4AccuracyLevel;
   /** Cancels the import (ImportCancelledError); what it wrote is removed. */
   readonly signal?: AbortSignal;
@@ -114,7 +114,10 @@ async function hashFile(path: string, signal?: AbortSignal): Promise<FileRecord 
 }
 
 /** Reads config.json and decides the precision; for callers that show the plan before importing. */
-export function planImport(source: string, opts: Pick<ImportOptions, 'precision' | 'device' | 'cacheType'> = {}): ImportPlan & { readonly config: KimiVLConfig; readonly int4Experts: Int4ExpertForm } {
+export function planImport(
+  source: string,
+  opts: Pick<ImportOptions, 'precision' | 'device' | 'cacheType' | 'int4AccuracyLevel'> = {},
+): ImportPlan & { readonly config: KimiVLConfig; readonly int4Experts: Int4ExpertForm; readonly int4AccuracyLevel: Int4AccuracyLevel } {
   const dir = resolve(source);
   if (!existsSync(dir)) throw new CheckpointError(`checkpoint folder not found: ${dir}`);
   const config = parseKimiVLConfig(readJsonFile(join(dir, 'config.json'), 'config.json'));
@@ -134,7 +137,10 @@ export function planImport(source: string, opts: Pick<ImportOptions, 'precision'
   // int4 experts: one QMoE for a GPU (every provider has it); a MatMulNBits pair per expert for
   // the CPU, about 2× faster to run and 4× faster to load there (quantization/int4-experts.ts).
   const int4Experts = forGpu ? 'qmoe' : 'per-expert';
-  return { config, precision, weights: estimateWeights(config, precision.precision, int4Experts), cacheType, int4Experts };
+  // MatMulNBits' int8 activations are a CPU speed-up (MLAS); GPU kernels ignore the level, so a
+  // GPU import asks for fp32 compute and gives the same logits when it falls back to the CPU.
+  const int4AccuracyLevel = opts.int4AccuracyLevel ?? (forGpu ? 0 : DEFAULT_INT4_ACCURACY_LEVEL);
+  return { config, precision, weights: estimateWeights(config, precision.precision, int4Experts), cacheType, int4Experts, int4AccuracyLevel };
 }
 
 /** Refuses, before anything is written, an output filesystem without room for the whole folder. */
@@ -191,7 +197,7 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
     if (folder.found === 'import') opts.onNote?.(`replacing the model in ${folder.dir}`);
     else if (typeof folder.found === 'object') opts.onNote?.(`${folder.dir} holds an import that was interrupted (started ${folder.found.interrupted.startedAt}); starting it again over what it left`);
 
-    const graph = buildTextGraph(config.text, { precision, cacheType, debugOutputs: opts.debugOutputs, int4AccuracyLevel: opts.int4AccuracyLevel, int4Experts: plan.int4Experts, produce: (recipe) => () => produceRecipe(ckpt, recipe) });
+    const graph = buildTextGraph(config.text, { precision, cacheType, debugOutputs: opts.debugOutputs, int4AccuracyLevel: plan.int4AccuracyLevel, int4Experts: plan.int4Experts, produce: (recipe) => () => produceRecipe(ckpt, recipe) });
     const written = await writeModel(graph, opts.out, TEXT_MODEL_NAME, {
       metadata: { source: source, precision },
       onProgress: (p) => progress({ phase: 'converting', done: p.index + 1, total: p.count, detail: p.weight }),

@@ -61,6 +61,10 @@ describe('int4 import of the tiny checkpoint', () => {
     expect(int4.manifest.precision).toBe('int4');
     expect(planImport(ckpt.dir, { precision: 'int4' }).int4Experts).toBe('per-expert');
     expect(planImport(ckpt.dir, { precision: 'int4', device: 'webgpu' }).int4Experts).toBe('qmoe');
+    // int8 activations for the CPU only: GPU kernels compute as they always do, and a GPU folder
+    // run on the CPU then gives the GPU's logits (test/webgpu/parity-int4.test.ts).
+    expect(planImport(ckpt.dir, { precision: 'int4' }).int4AccuracyLevel).toBe(4);
+    expect(planImport(ckpt.dir, { precision: 'int4', device: 'webgpu' }).int4AccuracyLevel).toBe(0);
     const text = parseKimiVLConfig(JSON.parse(readFileSync(join(ckpt.dir, 'config.json'), 'utf8'))).text;
     const nodes = (int4Experts: Int4ExpertForm) => buildTextGraph(text, { precision: 'int4', int4Experts, produce: () => async function* () {} }).nodes;
     const ops = (int4Experts: Int4ExpertForm) => new Set(nodes(int4Experts).map((n) => n.opType));

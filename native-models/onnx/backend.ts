@@ -111,15 +111,22 @@ function oneLine(err: unknown): string {
 /**
  * `KESTREL_ORT_PROFILE=<folder>`: every session writes onnxruntime's own profile (session
  * creation, then each node's run time, in Chrome's trace-event JSON) to
- * `<folder>/<model folder>-<model name>_<date>.json` when it is released. `scripts/ort-profile.ts` turns it into
- * a per-op table.
+ * `<folder>/<model folder>-<model name>_<date>.json` when it is released (the folder is made if
+ * its parent exists). `scripts/ort-profile.ts` turns it into a per-op table.
  */
 export const PROFILE_ENV = 'KESTREL_ORT_PROFILE';
 
 function profiling(modelPath: string): { enableProfiling: true; profileFilePrefix: string } | undefined {
   const dir = process.env[PROFILE_ENV];
   if (!dir) return undefined;
-  mkdirSync(dir, { recursive: true });
+  // One level only, as every writer in Kestrel (a recursive mkdir never returns for paths such as /proc/x).
+  if (!existsSync(dir)) {
+    try {
+      mkdirSync(dir);
+    } catch (err) {
+      throw new Error(`${PROFILE_ENV}=${dir}: cannot make the profile folder (${(err as NodeJS.ErrnoException).code ?? String(err)}); point it at a folder whose parent exists`);
+    }
+  }
   return { enableProfiling: true, profileFilePrefix: join(resolve(dir), `${basename(dirname(resolve(modelPath)))}-${basename(modelPath, '.onnx')}`) };
 }
 

@@ -42,6 +42,12 @@ describe(`${PROFILE_ENV}: onnxruntime's profile, and the per-op table made from 
     expect(table).toMatch(/^Softmax\s.*probs/m);
   });
 
+  test('a profile folder whose parent is missing is one line naming the variable, before any session starts', async () => {
+    const model = await twoOpModel(t.dir);
+    process.env[PROFILE_ENV] = join(t.dir, 'no-such-parent', 'profiles');
+    await expect(openSession(model)).rejects.toThrow(new RegExp(`^${PROFILE_ENV}=.*no-such-parent/profiles: cannot make the profile folder \\(ENOENT\\); point it at a folder whose parent exists$`));
+  });
+
   test('without the variable nothing is written', async () => {
     const model = await twoOpModel(join(t.dir));
     const session = await openSession(model);

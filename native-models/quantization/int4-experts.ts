@@ -39,8 +39,9 @@ export function int4ExpertsPerExpert(g: GraphBuilder, name: string, o: PerExpert
   const fc2 = quantizedExperts(`${name}.fc2`, o.fc2, E, D, I, blockSize, 2 * E);
   const accuracyLevel = o.accuracyLevel ?? DEFAULT_INT4_ACCURACY_LEVEL;
   const linears = Array.from({ length: E }, (_, e) => ({
-    fc1: int4NBits(g, `${name}.${e}.fc1`, 2 * I, D, async () => (await fc1())[e]!, { blockSize, symmetric: true, accuracyLevel }),
-    fc2: int4NBits(g, `${name}.${e}.fc2`, D, I, async () => (await fc2())[e]!, { blockSize, symmetric: true, accuracyLevel }),
+    // One weight group for the layer: its experts are quantised together (fc1 and fc2 each once).
+    fc1: int4NBits(g, `${name}.${e}.fc1`, 2 * I, D, async () => (await fc1())[e]!, { blockSize, symmetric: true, accuracyLevel, group: name }),
+    fc2: int4NBits(g, `${name}.${e}.fc2`, D, I, async () => (await fc2())[e]!, { blockSize, symmetric: true, accuracyLevel, group: name }),
   }));
   const I64 = DataType.INT64;
   const F32 = DataType.FLOAT;

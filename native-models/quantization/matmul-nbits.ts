@@ -95,16 +95,25 @@ export function int4Linear(g: GraphBuilder, name: string, n: number, k: number, 
  * initializer as it is written); `apply(x, nodeName, on)` adds the node to `on` (default `g`;
  * an If branch of `g` reads the initializers from the outer graph).
  */
-export function int4NBits(g: GraphBuilder, name: string, n: number, k: number, get: () => Promise<Int4Weight>, opts: Int4LinearOptions & { readonly blockSize: number }) {
+export function int4NBits(
+  g: GraphBuilder,
+  name: string,
+  n: number,
+  k: number,
+  get: () => Promise<Int4Weight>,
+  /** `group`: the weight group (GraphBuilder) when `get` is shared beyond this matrix (default `name`). */
+  opts: Int4LinearOptions & { readonly blockSize: number; readonly group?: string },
+) {
   const { blockSize } = opts;
   const blocks = Math.ceil(k / blockSize);
   const bytes = (pick: (q: Int4Weight) => Uint8Array) =>
     async function* () {
       yield pick(await get());
     };
-  const b = g.weight({ name: `${name}.weight_q4`, dims: [n, blocks, blockSize / 2], dataType: DataType.UINT8, produce: bytes((q) => q.packed) });
-  const scales = g.weight({ name: `${name}.weight_scales`, dims: [n * blocks], dataType: DataType.FLOAT, produce: async function* () { yield (await get()).scales; } });
-  const zeroPoints = opts.symmetric ? undefined : g.weight({ name: `${name}.weight_zero_points`, dims: [n * Math.ceil(blocks / 2)], dataType: DataType.UINT8, produce: bytes((q) => q.zeroPoints!) });
+  const group = opts.group ?? name;
+  const b = g.weight({ name: `${name}.weight_q4`, dims: [n, blocks, blockSize / 2], dataType: DataType.UINT8, produce: bytes((q) => q.packed), group });
+  const scales = g.weight({ name: `${name}.weight_scales`, dims: [n * blocks], dataType: DataType.FLOAT, produce: async function* () { yield (await get()).scales; }, group });
+  const zeroPoints = opts.symmetric ? undefined : g.weight({ name: `${name}.weight_zero_points`, dims: [n * Math.ceil(blocks / 2)], dataType: DataType.UINT8, produce: bytes((q) => q.zeroPoints!), group });
   return (x: string, nodeName: string, on: GraphBuilder = g): string =>
     on.op('MatMulNBits', zeroPoints ? [x, b, scales, zeroPoints] : [x, b, scales], nodeName, [attr.int('K', k), attr.int('N', n), attr.int('bits', 4), attr.int('block_size', blockSize), attr.int('accuracy_level', opts.accuracyLevel ?? DEFAULT_INT4_ACCURACY_LEVEL)], 'com.microsoft');
 }
@@ -137,7 +146,7 @@ export function quantizedExperts(name: string, source: Fp32Source, experts: numb
 export function int4Experts(g: GraphBuilder, name: string, experts: number, n: number, k: number, source: Fp32Source, blockSize: number): [weights: string, scales: string] {
   if (k % blockSize !== 0) throw new Error(`${name}: QMoE needs the input width (${k}) to be a multiple of the int4 block size ${blockSize}`);
   const get = quantizedExperts(name, source, experts, n, k, blockSize, 2);
-  const weights = g.weight({ name: `${name}.weight_q4`, dims: [experts, n, k / 2], dataType: DataType.UINT8, produce: async function* () { for (const q of await get()) yield q.packed; } });
-  const scales = g.weight({ name: `${name}.weight_scales`, dims: [experts, n, k / blockSize], dataType: DataType.FLOAT16, produce: async function* () { for (const q of await get()) yield q.scales; } });
+  const weights = g.weight({ name: `${name}.weight_q4`, dims: [experts, n, k / 2], dataType: DataType.UINT8, produce: async function* () { for (const q of await get()) yield q.packed; }, group: name });
+  const scales = g.weight({ name: `${name}.weight_scales`, dims: [experts, n, k / blockSize], dataType: DataType.FLOAT16, produce: async function* () { for (const q of await get()) yield q.scales; }, group: name });
   return [weights, scales];
 }

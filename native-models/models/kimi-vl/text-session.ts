@@ -11,6 +11,7 @@ import { readManifest, type ModelManifest } from './import-checkpoint.ts';
 import { DeviceLatentCache, HostLatentCache, type CacheRows, type KvCache } from './latent-cache.ts';
 import { defaultCacheType, routedExpertNodes, TEXT_IO } from './modeling-text.ts';
 import { precisionDeviceNote } from './precision.ts';
+import type { ExecutionDevice } from '../../onnx/device.ts';
 
 export type { KvCache } from './latent-cache.ts';
 
@@ -64,6 +65,11 @@ export class TextSession {
     const deviceNote = session.device ? precisionDeviceNote(manifest.precision, session.device, manifest.text.int4Experts) : undefined;
     if (deviceNote) note(opts, `kestrel: note: ${deviceNote}`);
     return new TextSession(dir, manifest, config, session, opts.hostCacheReads ?? 'added-rows');
+  }
+
+  /** The provider the session runs on (what `auto` chose); undefined from a test's opener that does not say. */
+  get device(): ExecutionDevice | undefined {
+    return this.session.device;
   }
 
   emptyCache(): HostLatentCache {

@@ -1,84 +1,167 @@
 /**
- * In-process language model speed on this machine: builds a mid-size random Kimi-VL checkpoint
- * (real vocabulary, MLA + MoE layers), imports it, then reports import throughput and peak RSS,
- * prefill and decode tokens/s, and the decode step's effective weight bandwidth (bytes of
- * weights one token touches ÷ step time) next to the measured memory copy bandwidth.
- * Run: npx tsx scripts/bench-lm.ts [--precision fp32|fp16|int4] [--layers N] [--prompt N] [--decode N] [--keep DIR]
+ * In-process language model speed on this machine, precisions side by side: builds a mid-size
+ * random Kimi-VL checkpoint (real vocabulary and MLA widths, hidden 1024, 64 experts top-6 plus
+ * 2 shared), imports it at each precision, then — in a fresh process per measurement, the
+ * precisions taking turns — times the load (session creation), a prefill, greedy decode steps,
+ * and the decode step's effective weight bandwidth (bytes of weights one token reads ÷ step
+ * time) next to this machine's copy bandwidth, measured in between. The machine may be busy:
+ * compare the ratios of one repetition (printed with their spread), not absolute figures.
+ * Run: npx tsx scripts/bench-lm.ts [--precision fp32,int4] [--repeat 3] [--layers 6] [--prompt 512] [--decode 64] [--keep DIR]
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { argmax } from '../native-models/generation/sampling.ts';
 import { parseKimiVLConfig } from '../native-models/models/kimi-vl/configuration.ts';
 import { TextSession } from '../native-models/models/kimi-vl/text-session.ts';
 import { decodeCost } from '../native-models/models/kimi-vl/text-costs.ts';
 import { tinyConfigJson, writeTinyCheckpoint } from '../native-models/models/kimi-vl/tiny-checkpoint.ts';
-import { midTextConfig } from './mid-checkpoint.ts';
+import type { Precision } from '../native-models/models/kimi-vl/modeling-text.ts';
 
 const { values: args } = parseArgs({
   options: {
-    precision: { type: 'string', default: 'fp32' },
+    precision: { type: 'string', default: 'fp32,int4' },
+    repeat: { type: 'string', default: '3' },
     layers: { type: 'string', default: '6' },
-    prompt: { type: 'string', default: '128' },
-    decode: { type: 'string', default: '32' },
+    prompt: { type: 'string', default: '512' },
+    decode: { type: 'string', default: '64' },
     keep: { type: 'string' },
+    child: { type: 'string' },
   },
 });
-const precision = args.precision === 'fp16' || args.precision === 'int4' ? args.precision : 'fp32';
-const text = midTextConfig(Number(args.layers));
-const work = args.keep ? resolve(args.keep) : mkdtempSync(join(tmpdir(), 'kestrel-bench-lm-'));
-const mb = (bytes: number) => `${(bytes / 1e6).toFixed(0)} MB`;
-const gbps = (bytesPerSecond: number) => `${(bytesPerSecond / 1e9).toFixed(2)} GB/s`;
+const precisions = args.precision.split(',').map((p) => {
+  if (p !== 'fp32' && p !== 'fp16' && p !== 'int4') throw new Error(`--precision ${p}: expected fp32, fp16 or int4 (comma-separated)`);
+  return p as Precision;
+});
+const text = {
+  hidden_size: 1024,
+  intermediate_size: 2816,
+  moe_intermediate_size: 512,
+  num_hidden_layers: Number(args.layers),
+  num_attention_heads: 16,
+  n_routed_experts: 64,
+  n_shared_experts: 2,
+  num_experts_per_tok: 6,
+  kv_lora_rank: 512,
+  qk_nope_head_dim: 128,
+  qk_rope_head_dim: 64,
+  v_head_dim: 128,
+};
+const promptLen = Number(args.prompt);
+const steps = Number(args.decode);
 
-try {
-  const ckptDir = join(work, 'checkpoint');
-  const modelDir = join(work, `model-${precision}`);
-  rmSync(modelDir, { recursive: true, force: true });
+interface Measured {
+  loadMs: number;
+  prefillMs: number;
+  decodeMs: number;
+  rssBytes: number;
+  tokens: number[];
+}
+
+/** One measurement, in this (child) process: load, warm-up, prefill, greedy decode. */
+async function measure(modelDir: string): Promise<Measured> {
+  const ids = (n: number, seed: number) => Array.from({ length: n }, (_, i) => (i * 7919 + seed) % 400);
   let t0 = performance.now();
-  writeTinyCheckpoint(ckptDir, { dtype: 'bf16', shards: 2, text });
-  console.log(`checkpoint: ${((performance.now() - t0) / 1000).toFixed(1)} s to generate (bf16, ${text.num_hidden_layers} layers, hidden ${text.hidden_size}, ${text.n_routed_experts} experts top-${text.num_experts_per_tok})`);
-
-  // Import in a child process so its peak RSS is the import's alone.
-  const rss = JSON.parse(
-    execFileSync(process.execPath, ['--import', 'tsx', 'test/harness/import-peak-rss.ts', ckptDir, modelDir, precision], { cwd: resolve(import.meta.dirname, '..'), encoding: 'utf8' }),
-  ) as { baselineBytes: number; peakBytes: number; weightBytes: number };
   const session = await TextSession.open(modelDir);
-  const stats = session.manifest.stats;
-  console.log(`import:     ${mb(rss.weightBytes)} of ${precision} weights in ${stats.seconds.toFixed(1)} s = ${stats.megabytesPerSecond.toFixed(0)} MB/s; peak RSS ${mb(rss.peakBytes)} = ${(rss.peakBytes / rss.weightBytes).toFixed(2)} × the weights written`);
-
-  const vocabIds = (n: number, seed: number) => Array.from({ length: n }, (_, i) => (i * 7919 + seed) % 400);
-  await session.forward(vocabIds(8, 1)); // warm-up
-  const promptLen = Number(args.prompt);
+  const loadMs = performance.now() - t0;
+  await session.forward(ids(8, 1)); // warm-up
   t0 = performance.now();
-  let { logits, cache } = await session.forward(vocabIds(promptLen, 2));
+  let { logits, cache } = await session.forward(ids(promptLen, 2));
   const prefillMs = performance.now() - t0;
-  const steps = Number(args.decode);
+  const tokens: number[] = [];
   t0 = performance.now();
-  for (let i = 0; i < steps; i++) ({ logits, cache } = await session.forward([logits.indexOf(Math.max(...logits.subarray(0, 400)))], cache));
+  for (let i = 0; i < steps; i++) {
+    tokens.push(argmax(logits.subarray(0, 400)));
+    ({ logits, cache } = await session.forward([tokens.at(-1)!], cache));
+  }
   const decodeMs = (performance.now() - t0) / steps;
-  const sessionRss = process.memoryUsage().rss;
+  const rssBytes = process.memoryUsage().rss;
   await session.release();
+  return { loadMs, prefillMs, decodeMs, rssBytes, tokens };
+}
 
-  const cost = decodeCost(parseKimiVLConfig(tinyConfigJson({ text })).text, precision);
-  const contextMid = promptLen + steps / 2;
-  const bytesPerStep = cost.weightBytes + cost.cacheBytesPerContextToken * contextMid;
-  const effective = bytesPerStep / (decodeMs / 1000);
-
-  // Copy bandwidth: a 512 MB buffer copied a few times (read + write of each byte counted once).
+/** Copy bandwidth: a 512 MB buffer copied a few times (each byte read and written once counts once). */
+function copyBandwidth(): number {
   const size = 512 * 1024 * 1024;
   const src = Buffer.alloc(size, 1);
   const dst = Buffer.alloc(size);
   src.copy(dst);
-  t0 = performance.now();
+  const t0 = performance.now();
   const copies = 4;
   for (let i = 0; i < copies; i++) src.copy(dst);
-  const copyBandwidth = (size * copies) / ((performance.now() - t0) / 1000);
+  return (size * copies) / ((performance.now() - t0) / 1000);
+}
 
-  console.log(`memory:     RSS ${mb(sessionRss)} after prefill + decode = ${(sessionRss / rss.weightBytes).toFixed(2)} × the ${precision} weights (mapped from disk, not copied)`);
-  console.log(`prefill:    ${promptLen} tokens in ${prefillMs.toFixed(0)} ms = ${(promptLen / (prefillMs / 1000)).toFixed(1)} tokens/s`);
-  console.log(`decode:     ${(1000 / decodeMs).toFixed(2)} tokens/s (${decodeMs.toFixed(1)} ms/token over ${steps} steps)`);
-  console.log(`bandwidth:  decode reads ${mb(bytesPerStep)}/token (${(cost.parameters / 1e6).toFixed(0)} M weights + cache) → effective ${gbps(effective)}; memcpy ${gbps(copyBandwidth)}; ratio ${(effective / copyBandwidth).toFixed(2)}`);
+if (args.child) {
+  process.stdout.write(`${JSON.stringify(await measure(args.child))}\n`);
+  process.exit(0);
+}
+
+const work = args.keep ? resolve(args.keep) : mkdtempSync(join(tmpdir(), 'kestrel-bench-lm-'));
+const root = resolve(import.meta.dirname, '..');
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(0)} MB`;
+const median = (v: readonly number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+const range = (v: readonly number[], digits: number) => `${median(v).toFixed(digits)} (${Math.min(...v).toFixed(digits)}–${Math.max(...v).toFixed(digits)})`;
+
+try {
+  const ckptDir = join(work, 'checkpoint');
+  let t0 = performance.now();
+  if (!existsSync(join(ckptDir, 'config.json'))) writeTinyCheckpoint(ckptDir, { dtype: 'bf16', shards: 2, text });
+  const config = parseKimiVLConfig(tinyConfigJson({ text })).text;
+  console.log(`checkpoint: ${((performance.now() - t0) / 1000).toFixed(1)} s (bf16, ${text.num_hidden_layers} layers, hidden ${text.hidden_size}, ${text.n_routed_experts} experts top-${text.num_experts_per_tok} + ${text.n_shared_experts} shared, ${text.num_attention_heads} heads, latent ${text.kv_lora_rank})`);
+
+  const dirs = new Map<Precision, string>();
+  for (const precision of precisions) {
+    const modelDir = join(work, `model-${precision}`);
+    dirs.set(precision, modelDir);
+    if (args.keep && existsSync(join(modelDir, 'kestrel-model.json'))) continue;
+    rmSync(modelDir, { recursive: true, force: true });
+    // In a child process so its peak RSS is the import's alone.
+    t0 = performance.now();
+    const rss = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', 'test/harness/import-peak-rss.ts', ckptDir, modelDir, precision], { cwd: root, encoding: 'utf8' })) as { peakBytes: number; weightBytes: number };
+    const seconds = (performance.now() - t0) / 1000;
+    console.log(`import ${precision}: ${mb(rss.weightBytes)} of weights in ${seconds.toFixed(1)} s; peak RSS ${mb(rss.peakBytes)}`);
+  }
+
+  const runs = new Map<Precision, Measured[]>(precisions.map((p) => [p, []]));
+  const copies: number[] = [];
+  const repeat = Number(args.repeat);
+  for (let r = 0; r < repeat; r++) {
+    for (const precision of precisions) {
+      const out = execFileSync(process.execPath, ['--import', 'tsx', 'scripts/bench-lm.ts', '--child', dirs.get(precision)!, '--prompt', String(promptLen), '--decode', String(steps)], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 });
+      runs.get(precision)!.push(JSON.parse(out.trim().split('\n').at(-1)!) as Measured);
+    }
+    copies.push(copyBandwidth());
+    process.stderr.write(`repetition ${r + 1} of ${repeat} done\n`);
+  }
+
+  const contextMid = promptLen + steps / 2;
+  console.log(`\n${repeat} repetitions, each precision in its own process, taking turns; median (range). Prompt ${promptLen} tokens, ${steps} greedy tokens.`);
+  console.log(`copy bandwidth: ${range(copies.map((c) => c / 1e9), 1)} GB/s`);
+  for (const precision of precisions) {
+    const m = runs.get(precision)!;
+    const cost = decodeCost(config, precision);
+    const bytes = cost.weightBytes + cost.cacheBytesPerContextToken * contextMid;
+    const ratio = m.map((x, i) => bytes / (x.decodeMs / 1000) / copies[i]!);
+    console.log(`${precision}:`);
+    console.log(`  load        ${range(m.map((x) => x.loadMs / 1000), 2)} s (session creation)`);
+    console.log(`  prefill     ${range(m.map((x) => promptLen / (x.prefillMs / 1000)), 0)} tokens/s`);
+    console.log(`  decode      ${range(m.map((x) => 1000 / x.decodeMs), 1)} tokens/s`);
+    console.log(`  bandwidth   ${mb(bytes)} read per token → ${range(ratio, 2)} × the copy bandwidth`);
+    console.log(`  RSS         ${range(m.map((x) => x.rssBytes / 1e6), 0)} MB after decode`);
+  }
+  const [base, ...others] = precisions;
+  for (const other of others) {
+    const a = runs.get(base!)!;
+    const b = runs.get(other)!;
+    const paired = (pick: (x: Measured) => number) => a.map((x, i) => pick(x) / pick(b[i]!));
+    console.log(`${other} vs ${base}, paired per repetition: decode ${range(paired((x) => x.decodeMs), 2)}× the speed, prefill ${range(paired((x) => x.prefillMs), 2)}× the speed, load ${range(paired((x) => 1 / x.loadMs), 2)}× the time`);
+    const same = b.every((x) => x.tokens.join() === b[0]!.tokens.join());
+    const agree = a[0]!.tokens.filter((t, i) => t === b[0]!.tokens[i]).length;
+    console.log(`  greedy tokens: ${agree} of ${steps} equal to ${base}'s${same ? '' : ` (${other}'s differ between repetitions)`}`);
+  }
 } finally {
   if (!args.keep) rmSync(work, { recursive: true, force: true });
 }

@@ -1,7 +1,9 @@
 /**
- * int4 against fp32 on a random Kimi-VL checkpoint: imports it both ways, then prints the text
- * weights file sizes and their ratio, the logit drift per prompt (max |Δlogit|, relative to the
- * largest fp32 logit, top-1 agreement) and the prefill time of each, side by side.
+ * int4 against fp32 on a random Kimi-VL checkpoint: imports it as fp32, as int4 (MatMulNBits at
+ * accuracy level 4, int8 activations: the default) and as int4 at accuracy level 0 (fp32
+ * activations), then prints the text weights file sizes, the logit drift per prompt (max
+ * |Δlogit|, relative to the largest logit, top-1 agreement) of each int4 import against fp32
+ * and of level 4 against level 0 (the drift int8 activations add), and prefill times.
  * Run: npx tsx scripts/int4-drift.ts [--mid] [--keep DIR]
  *   (default: the tiny test checkpoint; --mid: hidden 1024, 2 layers, 32 experts)
  */
@@ -24,30 +26,34 @@ const PROMPTS = ['Click the Save button, then type 你好 🙂 and press Enter.'
 try {
   const ckptDir = join(work, 'checkpoint');
   writeTinyCheckpoint(ckptDir, { dtype: 'fp32', seed: 3, ...(args.mid ? { text: mid } : {}) });
+  const variants = { fp32: { precision: 'fp32' }, int4: { precision: 'int4' }, 'int4 level 0': { precision: 'int4', int4AccuracyLevel: 0 } } as const;
   const sessions: Record<string, TextSession> = {};
-  for (const precision of ['fp32', 'int4'] as const) {
-    const dir = join(work, precision);
+  for (const [name, options] of Object.entries(variants)) {
+    const dir = join(work, name.replace(/\W+/g, '-'));
     rmSync(dir, { recursive: true, force: true });
     const t0 = performance.now();
-    await importKimiVL({ source: ckptDir, out: dir, precision });
-    console.log(`${precision}: imported in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    sessions[precision] = await TextSession.open(dir);
+    await importKimiVL({ source: ckptDir, out: dir, ...options });
+    console.log(`${name}: imported in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    sessions[name] = await TextSession.open(dir);
   }
-  const { fp32, int4 } = sessions as { fp32: TextSession; int4: TextSession };
+  const { fp32, int4, 'int4 level 0': level0 } = sessions as Record<keyof typeof variants, TextSession>;
   const bytes = (s: TextSession) => s.manifest.text.weights.bytes;
   console.log(`model: ${args.mid ? 'mid-size (hidden 1024, 2 layers, 32 experts)' : 'tiny test checkpoint (hidden 64, 3 layers, 8 experts)'}`);
   console.log(`text weights: fp32 ${(bytes(fp32) / 1e6).toFixed(1)} MB, int4 ${(bytes(int4) / 1e6).toFixed(1)} MB, int4/fp32 = ${(bytes(int4) / bytes(fp32)).toFixed(3)}`);
   const tok = KimiTokenizer.fromDir(ckptDir, VOCAB_SIZE);
   const template = ChatTemplate.fromDir(ckptDir);
   const prompts = PROMPTS.map((content) => tok.encode(template.render([{ role: 'user', content }])));
-  console.log(`int4 vs fp32 logit drift:\n${formatDrift(await measureLogitDrift(fp32, int4, prompts))}`);
+  console.log(`int4 (accuracy level 4) vs fp32 logit drift:\n${formatDrift(await measureLogitDrift(fp32, int4, prompts))}`);
+  console.log(`int4 at accuracy level 0 vs fp32:\n${formatDrift(await measureLogitDrift(fp32, level0, prompts))}`);
+  console.log(`int4 level 4 vs level 0 (what int8 activations add):\n${formatDrift(await measureLogitDrift(level0, int4, prompts))}`);
   const timed = async (s: TextSession) => {
     const t0 = performance.now();
     for (const p of prompts) await s.forward(p);
     return (performance.now() - t0) / prompts.length;
   };
-  const [a, b] = [await timed(fp32), await timed(int4)];
-  console.log(`prefill per prompt: fp32 ${a.toFixed(1)} ms, int4 ${b.toFixed(1)} ms, int4/fp32 = ${(b / a).toFixed(2)}`);
+  const [a, b, c] = [await timed(fp32), await timed(int4), await timed(level0)];
+  console.log(`prefill per prompt: fp32 ${a.toFixed(1)} ms, int4 ${b.toFixed(1)} ms (level 0: ${c.toFixed(1)} ms), int4/fp32 = ${(b / a).toFixed(2)}`);
+  await level0.release();
   await fp32.release();
   await int4.release();
 } finally {

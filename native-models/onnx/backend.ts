@@ -2,9 +2,9 @@
  * The only file that imports onnxruntime-node. Everything else talks to sessions through the
  * small `ModelSession` shape below, so another backend (web, a different EP) can slot in.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Device, ExecutionDevice } from './device.ts';
 import { ensureRuntimeDir, webGpuBlocker } from './vulkan.ts';
@@ -111,6 +111,38 @@ function ortMessage(err: unknown): string {
 }
 
 /**
+ * `KESTREL_ORT_PROFILE=<folder>`: every session writes onnxruntime's own profile (session
+ * creation, then each node's run time, in Chrome's trace-event JSON) to
+ * `<folder>/<model folder>-<model name>_<date>.json` when it is released (the folder is made if
+ * its parent exists). `scripts/ort-profile.ts` turns it into a per-op table.
+ */
+export const PROFILE_ENV = 'KESTREL_ORT_PROFILE';
+
+function profiling(modelPath: string): { enableProfiling: true; profileFilePrefix: string } | undefined {
+  const dir = process.env[PROFILE_ENV];
+  if (!dir) return undefined;
+  // One level only, as every writer in Kestrel (a recursive mkdir never returns for paths such as /proc/x).
+  if (!existsSync(dir)) {
+    try {
+      mkdirSync(dir);
+    } catch (err) {
+      throw new Error(`${PROFILE_ENV}=${dir}: cannot make the profile folder (${(err as NodeJS.ErrnoException).code ?? String(err)}); point it at a folder whose parent exists`);
+    }
+  }
+  return { enableProfiling: true, profileFilePrefix: join(resolve(dir), `${basename(dirname(resolve(modelPath)))}-${basename(modelPath, '.onnx')}`) };
+}
+
+/**
+ * onnxruntime's CPU QMoE has a fast int4 kernel (MLAS's Q4 GEMM) that it turns off by default
+ * for symmetric 4-bit experts, because it re-quantises them with its own rule and lost accuracy
+ * on weights quantised otherwise. Kestrel quantises experts with that very rule
+ * (quantization/int4-blocks.ts), so the repacked experts are bit-identical, and the kernel is
+ * 10–40× faster per decode step here (scripts/bench-experts.ts). The variable is read when a
+ * session is created; a value the user set is left alone.
+ */
+process.env.ORT_USE_MLAS_Q4_GEMM_MOE ??= '1';
+
+/**
  * onnxruntime's own log goes straight to stderr: warnings such as "Some nodes were not assigned
  * to the preferred execution providers" on every GPU session, and each failed kernel again
  * before the error reaches us. Kestrel reports failures itself, in one line, so only fatal
@@ -126,6 +158,7 @@ async function create(modelPath: string, device: ExecutionDevice, opts: SessionO
     executionProviders: [forced ? { name: 'webgpu', forceCpuNodeNames: forced } : device],
     graphOptimizationLevel: opts.graphOptimization ?? 'all',
     ...(opts.verboseLog ? { logSeverityLevel: 0 as const, logVerbosityLevel: 0 } : { logSeverityLevel: ORT_LOG_FATAL_ONLY }),
+    ...profiling(modelPath),
     ...(placement ? { preferredOutputLocation: placement } : {}),
     ...(opts.intraOpThreads ? { intraOpNumThreads: opts.intraOpThreads } : {}),
   });
@@ -182,6 +215,7 @@ function onDevice(value: DeviceValue): ort.Tensor {
 
 /** Opens an .onnx file by path so its external weights are memory-mapped, not copied. */
 export async function openSession(modelPath: string, opts: SessionOptions = {}): Promise<ModelSession> {
+  const profiled = Boolean(process.env[PROFILE_ENV]);
   const { session, device } = await createForDevice(modelPath, opts);
   return {
     inputNames: session.inputNames,
@@ -197,7 +231,10 @@ export async function openSession(modelPath: string, opts: SessionOptions = {}):
       }
       return out;
     },
-    release: () => session.release(),
+    async release() {
+      if (profiled) session.endProfiling();
+      await session.release();
+    },
   };
 }
 

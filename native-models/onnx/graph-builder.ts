@@ -5,7 +5,7 @@
  * later (external-data.ts); small constants are stored inline.
  */
 import { float32ToFloat16 } from "../numeric/half.ts";
-import { DataType, type Attribute, type DataTypeCode, type NodeProto, type TensorProto, type ValueInfo } from './onnx-proto.ts';
+import { DataType, type Attribute, type DataTypeCode, type GraphProto, type NodeProto, type TensorProto, type ValueInfo } from './onnx-proto.ts';
 
 /** Attribute constructors: ONNX needs the kind spelled out (1.0 is a float, not an int). */
 export const attr = {
@@ -14,6 +14,7 @@ export const attr = {
   ints: (name: string, value: readonly (number | bigint)[]): Attribute => ({ name, kind: 'ints', value }),
   floats: (name: string, value: readonly number[]): Attribute => ({ name, kind: 'floats', value }),
   string: (name: string, value: string): Attribute => ({ name, kind: 'string', value }),
+  graph: (name: string, value: GraphProto): Attribute => ({ name, kind: 'graph', value }),
 };
 
 /**
@@ -49,7 +50,9 @@ export class GraphBuilder {
   readonly weights: WeightSpec[] = [];
   readonly inputs: ValueInfo[] = [];
   readonly outputs: ValueInfo[] = [];
-  private readonly names = new Set<string>();
+
+  /** `names`: the value names already taken (shared with the outer graph by a branch). */
+  constructor(private readonly names = new Set<string>()) {}
 
   private claim(name: string): string {
     if (this.names.has(name)) throw new Error(`graph value '${name}' is defined twice`);
@@ -104,6 +107,18 @@ export class GraphBuilder {
   /** Single-output node. */
   op(opType: string, inputs: readonly string[], name: string, attrs: readonly Attribute[] = [], domain?: string): string {
     return this.node(opType, inputs, name, { attrs, domain })[0]!;
+  }
+
+  /**
+   * A subgraph (an If branch) built by `build` on a child builder that shares this graph's
+   * names, so its values never shadow outer ones; it reads outer values (weights included) by
+   * name and returns the value it outputs. Weights must be declared on the outer graph.
+   */
+  branch(name: string, elemType: DataTypeCode, build: (b: GraphBuilder) => string): GraphProto {
+    const child = new GraphBuilder(this.names);
+    const out = build(child);
+    if (child.weights.length) throw new Error(`subgraph ${name}: declare weights on the outer graph`);
+    return { name, nodes: child.nodes, initializers: child.constants, inputs: [], outputs: [{ name: out, elemType }] };
   }
 }
 

@@ -12,7 +12,8 @@ import { float32ToFloat16 } from '../numeric/half.ts';
 import type { GraphBuilder, WeightSpec } from './graph-builder.ts';
 import { DataType, encodeModel, type TensorProto } from './onnx-proto.ts';
 
-const ALIGN = 4096;
+/** Every weight starts on a page boundary in the data file, so onnxruntime can memory-map it. */
+export const ALIGN = 4096;
 export const IR_VERSION = 10;
 export const OPSETS = [
   { domain: '', version: 21 },

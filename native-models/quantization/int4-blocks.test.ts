@@ -7,7 +7,7 @@ import { writeModel } from '../onnx/model-writer.ts';
 import { DataType } from '../onnx/onnx-proto.ts';
 import { SeededRandom } from '../numeric/random.ts';
 import { float16ToFloat32, float32ToFloat16 } from '../numeric/half.ts';
-import { dequantizeInt4, int4BlockSize, int4Code, int4ZeroPoint, quantizeInt4 } from './int4-blocks.ts';
+import { dequantizeInt4, int4BlockSize, int4Code, int4ExpertBlockSize, int4ZeroPoint, quantizeInt4 } from './int4-blocks.ts';
 import { int4Experts, int4Linear } from './matmul-nbits.ts';
 
 const t = tempDir('int4');
@@ -52,7 +52,9 @@ describe('block-wise int4 packing', () => {
         // Plain dequantisation, written independently of the packing: nearest code, clamped.
         const expected = Math.min(15, Math.max(0, Math.round(w[row * k + col]! / scale) + zp));
         expect(int4Code(q, row, col)).toBe(expected);
-        expect(Math.abs(deq[row * k + col]! - w[row * k + col]!)).toBeLessThanOrEqual(scale / 2 + 1e-7);
+        // Within half a step; symmetric blocks clip the far side of the block's peak at 7 steps.
+        const clipped = symmetric && expected === 15;
+        expect(Math.abs(deq[row * k + col]! - w[row * k + col]!)).toBeLessThanOrEqual(Math.abs(scale) * (clipped ? 1 : 0.5) + 1e-7);
       }
       // Padding in the last block dequantises to exactly zero.
       for (let col = k; col < 96; col++) expect(int4Code(q, row, col)).toBe(int4ZeroPoint(q, row, 2));
@@ -60,6 +62,35 @@ describe('block-wise int4 packing', () => {
     // Low nibble holds the even element.
     expect(q.packed[0]! & 0xf).toBe(int4Code(q, 0, 0));
     expect(q.packed[0]! >> 4).toBe(int4Code(q, 0, 1));
+  });
+
+  test("symmetric blocks survive onnxruntime's QMoE repacking unchanged: its rule (scale = the block's largest-magnitude value / −8) finds the same scale and codes", () => {
+    const n = 4, k = 128;
+    const w = random(n * k, 21, 3);
+    w[5] = 2.9; // a block whose peak is positive: the scale is negative
+    w[70] = -2.95; // …and one whose peak is negative
+    const q = quantizeInt4(w, n, k, { symmetric: true, blockSize: 64 });
+    expect(q.scales[0]!).toBeLessThan(0);
+    expect(q.scales[1]!).toBeGreaterThan(0);
+    const deq = dequantizeInt4(q);
+    for (let row = 0; row < n; row++) {
+      for (let b = 0; b < 2; b++) {
+        // The repacking rule, written independently: peak by magnitude, scale = peak / −8,
+        // codes round(v / scale) + 8 clamped to 0…15.
+        const block = deq.subarray(row * k + b * 64, row * k + (b + 1) * 64);
+        const peak = block.reduce((p, v) => (Math.abs(v) > Math.abs(p) ? v : p), 0);
+        const scale = Math.fround(peak / -8);
+        expect(scale).toBe(q.scales[row * 2 + b]);
+        block.forEach((v, j) => expect(Math.min(15, Math.max(0, Math.round(v / scale) + 8))).toBe(int4Code(q, row, b * 64 + j)));
+      }
+    }
+  });
+
+  test('a QMoE block never spans a whole row (onnxruntime would read its scales as per-row)', () => {
+    expect(int4ExpertBlockSize(2048, 1408)).toBe(64);
+    expect(int4ExpertBlockSize(128, 64)).toBe(32);
+    expect(int4ExpertBlockSize(64, 32)).toBe(32);
+    expect(int4ExpertBlockSize(96, 64)).toBe(32);
   });
 
   test('zero is exact and an all-zero block does not divide by zero', () => {
@@ -84,7 +115,7 @@ describe('int4 weights in onnxruntime', () => {
     const w = random(n * k, 5);
     const g = new GraphBuilder();
     const x = g.input('x', DataType.FLOAT, [m, k]);
-    const linear = int4Linear(g, 'proj', n, k, async function* () { yield w.subarray(0, 5); yield w.subarray(5, 3 * k + 7); yield w.subarray(3 * k + 7); }, { symmetric });
+    const linear = int4Linear(g, 'proj', n, k, async function* () { yield w.subarray(0, 5); yield w.subarray(5, 3 * k + 7); yield w.subarray(3 * k + 7); }, { symmetric, accuracyLevel: 0 }); // fp32 compute: the layout alone
     g.output(linear(x, 'y'), DataType.FLOAT, [m, n]);
     const written = await writeModel(g, t.dir, `nbits-${symmetric}-${k}`);
     const session = await openSession(written.modelFile);
@@ -101,10 +132,11 @@ describe('int4 weights in onnxruntime', () => {
 
   test.each([
     [32, 64, 32],
-    [64, 128, 64],
+    [32, 128, 64],
+    [64, 256, 128],
   ])('QMoE with 4-bit experts in blocks of %i (hidden %i, intermediate %i) equals the experts computed on dequantised weights to 1e-5', async (blockSize, D, I) => {
     const E = 4, T = 3, K = 2;
-    expect(int4BlockSize(D, I)).toBe(blockSize);
+    expect(int4ExpertBlockSize(D, I)).toBe(blockSize);
     const gate = Array.from({ length: E }, (_, e) => random(I * D, 100 + e));
     const up = Array.from({ length: E }, (_, e) => random(I * D, 200 + e));
     const down = Array.from({ length: E }, (_, e) => random(D * I, 300 + e));

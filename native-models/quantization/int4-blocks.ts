@@ -8,7 +8,9 @@
  *               way (low nibble first, each row padded to whole bytes).
  * A value is (code − zero_point) × scale. Asymmetric blocks map [min(0, lo), max(0, hi)] onto
  * 0…15 (zero stays exactly representable); symmetric blocks fix the zero point at 8 — the
- * op's default when no zero points are given, and the only form com.microsoft.QMoE takes.
+ * op's default when no zero points are given, and the only form com.microsoft.QMoE takes — and
+ * scale by the block's value of largest magnitude over −8 (so that value is exact; the codes
+ * are −8…7 times a scale that may be negative).
  * For K a multiple of the block size, B read as [N, K / 2] is also QMoE's per-expert layout.
  */
 
@@ -21,6 +23,17 @@ export const INT4_BLOCK_SIZE = 32;
  */
 export function int4BlockSize(...widths: number[]): number {
   return widths.every((k) => k % 64 === 0) ? 64 : INT4_BLOCK_SIZE;
+}
+
+/**
+ * The one block size of a QMoE node's experts (fc1 reads `hidden`, fc2 `intermediate`): as
+ * int4BlockSize, but 32 where a block of 64 would span a whole row, because onnxruntime's CPU
+ * QMoE reads [E, N, 1] scales as per-row scales and its fast int4 kernel then returns NaN
+ * (int4-blocks.test.ts). Kimi-VL-A3B's widths (2048, 1408) are 32 and 22 blocks of 64.
+ */
+export function int4ExpertBlockSize(hidden: number, intermediate: number): number {
+  const block = int4BlockSize(hidden, intermediate);
+  return Math.min(hidden, intermediate) / block < 2 ? INT4_BLOCK_SIZE : block;
 }
 
 export interface Int4Weight {
@@ -61,16 +74,20 @@ export function quantizeInt4(w: Float32Array, n: number, k: number, opts: Int4Op
       const end = row * k + Math.min(k, (b + 1) * blockSize);
       let lo = 0;
       let hi = 0;
+      let peak = 0;
       for (let i = start; i < end; i++) {
         const v = w[i]!;
         if (v < lo) lo = v;
         if (v > hi) hi = v;
+        if (Math.abs(v) > Math.abs(peak)) peak = v;
       }
       let scale: number;
       let zp: number;
       if (opts.symmetric) {
-        // Codes −8…7 around the zero point: the smallest step that keeps both ends in range.
-        scale = Math.max(-lo / 8, hi / 7) || 1;
+        // The value of largest magnitude gets code −8 (the scale is negative when it is
+        // positive): the rule onnxruntime's CPU QMoE applies when it repacks experts for its
+        // fast int4 kernel, so that repacking finds the same scale and codes and loses nothing.
+        scale = peak / -8 || 1;
         zp = 8;
       } else {
         scale = hi - lo === 0 ? 1 : (hi - lo) / 15;

@@ -11,6 +11,8 @@ export interface PromptDrift {
   readonly maxAbsDiff: number;
   readonly relative: number;
   readonly top1Agrees: boolean;
+  /** Where the quantised model's top token ranks among the reference's logits (0: it agrees). */
+  readonly top1Rank: number;
 }
 
 export interface DriftReport {
@@ -18,6 +20,8 @@ export interface DriftReport {
   readonly worstMaxAbsDiff: number;
   readonly worstRelative: number;
   readonly top1Agreement: number;
+  /** The worst prompt's top1Rank. */
+  readonly worstTop1Rank: number;
 }
 
 export async function measureLogitDrift(reference: TextSession, quantised: TextSession, prompts: readonly (readonly number[])[]): Promise<DriftReport> {
@@ -31,17 +35,20 @@ export async function measureLogitDrift(reference: TextSession, quantised: TextS
       diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
       scale = Math.max(scale, Math.abs(want[i]!));
     }
-    results.push({ tokens: ids.length, maxAbsDiff: diff, relative: diff / scale, top1Agrees: argmax(got) === argmax(want) });
+    const top = argmax(got);
+    const top1Rank = want.reduce((n, v) => (v > want[top]! ? n + 1 : n), 0);
+    results.push({ tokens: ids.length, maxAbsDiff: diff, relative: diff / scale, top1Agrees: top === argmax(want), top1Rank });
   }
   return {
     prompts: results,
     worstMaxAbsDiff: Math.max(...results.map((r) => r.maxAbsDiff)),
     worstRelative: Math.max(...results.map((r) => r.relative)),
     top1Agreement: results.filter((r) => r.top1Agrees).length / results.length,
+    worstTop1Rank: Math.max(...results.map((r) => r.top1Rank)),
   };
 }
 
 export function formatDrift(d: DriftReport): string {
-  const lines = d.prompts.map((p, i) => `  prompt ${i + 1} (${p.tokens} tokens): max |Δlogit| ${p.maxAbsDiff.toFixed(4)} (${(100 * p.relative).toFixed(1)}% of max |logit|), top-1 ${p.top1Agrees ? 'agrees' : 'differs'}`);
+  const lines = d.prompts.map((p, i) => `  prompt ${i + 1} (${p.tokens} tokens): max |Δlogit| ${p.maxAbsDiff.toFixed(4)} (${(100 * p.relative).toFixed(1)}% of max |logit|), top-1 ${p.top1Agrees ? 'agrees' : `differs (the reference's no. ${p.top1Rank + 1})`}`);
   return [...lines, `  worst max |Δlogit| ${d.worstMaxAbsDiff.toFixed(4)} (${(100 * d.worstRelative).toFixed(1)}%), top-1 agreement ${(100 * d.top1Agreement).toFixed(0)}% of ${d.prompts.length} prompts`].join('\n');
 }

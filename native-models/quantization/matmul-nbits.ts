@@ -7,6 +7,7 @@
  */
 import { attr, type GraphBuilder } from '../onnx/graph-builder.ts';
 import { DataType } from '../onnx/onnx-proto.ts';
+import { float16ToFloat32, float32ToFloat16 } from '../numeric/half.ts';
 import { int4BlockSize, quantizeInt4, type Int4Options, type Int4Weight } from './int4-blocks.ts';
 
 export type Fp32Source = () => AsyncIterable<Float32Array>;
@@ -63,23 +64,76 @@ export function shared<T>(compute: () => Promise<T>, consumers: number): () => P
 }
 
 /**
+ * MatMulNBits' `accuracy_level`: 4 quantises each activation block to int8 on the fly and
+ * multiplies in integers (AVX-512 VNNI / AVX2 / NEON dot products), 0 multiplies in fp32.
+ * 4 is the default for CPU imports: 2–3× faster here and its drift over 0 is small next to
+ * int4's own (scripts/int4-drift.ts prints both; modeling-text-int4.test.ts bounds it). CUDA and
+ * WebGPU accept the attribute and compute as they always do, so GPU imports ask for 0: on the
+ * CPU provider such a folder then gives the GPU's logits (import-checkpoint.ts planImport).
+ */
+export type Int4AccuracyLevel = 0 | 4;
+export const DEFAULT_INT4_ACCURACY_LEVEL: Int4AccuracyLevel = 4;
+
+export interface Int4LinearOptions {
+  readonly symmetric?: boolean;
+  readonly accuracyLevel?: Int4AccuracyLevel;
+}
+
+/**
  * Declares an [N, K] weight (rows = outputs) as MatMulNBits initializers under `name` and
  * returns `apply(x, nodeName)` computing x · Wᵀ, like Gemm with transB.
  */
-export function int4Linear(g: GraphBuilder, name: string, n: number, k: number, source: Fp32Source, opts: { symmetric?: boolean } = {}) {
+export function int4Linear(g: GraphBuilder, name: string, n: number, k: number, source: Fp32Source, opts: Int4LinearOptions = {}) {
   const blockSize = int4BlockSize(k);
-  const blocks = Math.ceil(k / blockSize);
   const symmetric = opts.symmetric ?? false;
   const get = shared(() => quantizeStream(source, n, k, { blockSize, symmetric }, name), symmetric ? 2 : 3);
+  return int4NBits(g, name, n, k, get, { ...opts, blockSize, symmetric });
+}
+
+/**
+ * MatMulNBits initializers for an [N, K] weight quantised elsewhere (`get` is called once per
+ * initializer as it is written); `apply(x, nodeName, on)` adds the node to `on` (default `g`;
+ * an If branch of `g` reads the initializers from the outer graph).
+ */
+export function int4NBits(
+  g: GraphBuilder,
+  name: string,
+  n: number,
+  k: number,
+  get: () => Promise<Int4Weight>,
+  /** `group`: the weight group (GraphBuilder) when `get` is shared beyond this matrix (default `name`). */
+  opts: Int4LinearOptions & { readonly blockSize: number; readonly group?: string },
+) {
+  const { blockSize } = opts;
+  const blocks = Math.ceil(k / blockSize);
   const bytes = (pick: (q: Int4Weight) => Uint8Array) =>
     async function* () {
       yield pick(await get());
     };
-  const b = g.weight({ name: `${name}.weight_q4`, dims: [n, blocks, blockSize / 2], dataType: DataType.UINT8, produce: bytes((q) => q.packed), group: name });
-  const scales = g.weight({ name: `${name}.weight_scales`, dims: [n * blocks], dataType: DataType.FLOAT, produce: async function* () { yield (await get()).scales; }, group: name });
-  const zeroPoints = symmetric ? undefined : g.weight({ name: `${name}.weight_zero_points`, dims: [n * Math.ceil(blocks / 2)], dataType: DataType.UINT8, produce: bytes((q) => q.zeroPoints!), group: name });
-  return (x: string, nodeName: string): string =>
-    g.op('MatMulNBits', zeroPoints ? [x, b, scales, zeroPoints] : [x, b, scales], nodeName, [attr.int('K', k), attr.int('N', n), attr.int('bits', 4), attr.int('block_size', blockSize), attr.int('accuracy_level', 0)], 'com.microsoft');
+  const group = opts.group ?? name;
+  const b = g.weight({ name: `${name}.weight_q4`, dims: [n, blocks, blockSize / 2], dataType: DataType.UINT8, produce: bytes((q) => q.packed), group });
+  const scales = g.weight({ name: `${name}.weight_scales`, dims: [n * blocks], dataType: DataType.FLOAT, produce: async function* () { yield (await get()).scales; }, group });
+  const zeroPoints = opts.symmetric ? undefined : g.weight({ name: `${name}.weight_zero_points`, dims: [n * Math.ceil(blocks / 2)], dataType: DataType.UINT8, produce: bytes((q) => q.zeroPoints!), group });
+  return (x: string, nodeName: string, on: GraphBuilder = g): string =>
+    on.op('MatMulNBits', zeroPoints ? [x, b, scales, zeroPoints] : [x, b, scales], nodeName, [attr.int('K', k), attr.int('N', n), attr.int('bits', 4), attr.int('block_size', blockSize), attr.int('accuracy_level', opts.accuracyLevel ?? DEFAULT_INT4_ACCURACY_LEVEL)], 'com.microsoft');
+}
+
+/**
+ * Quantises a layer's experts (one [n, k] expert per produced chunk, symmetric blocks) once for
+ * `consumers` readers; the last one releases them, so import memory holds one layer's packed
+ * experts at a time. The scales are rounded to fp16, which QMoE stores; the per-expert form
+ * stores the same values in fp32, so imports for the CPU and for a GPU hold the same weights.
+ */
+export function quantizedExperts(name: string, source: Fp32Source, experts: number, n: number, k: number, blockSize: number, consumers: number): () => Promise<Int4Weight[]> {
+  return shared(async () => {
+    const all: Int4Weight[] = [];
+    for await (const chunk of source()) {
+      const q = quantizeInt4(chunk, n, k, { blockSize, symmetric: true });
+      all.push({ ...q, scales: float16ToFloat32(float32ToFloat16(q.scales)) });
+    }
+    if (all.length !== experts) throw new Error(`${name}: source produced ${all.length} experts, expected ${experts}`);
+    return all;
+  }, consumers);
 }
 
 /**
@@ -87,16 +141,11 @@ export function int4Linear(g: GraphBuilder, name: string, n: number, k: number, 
  * 4-bit initializers: codes uint8 [E, N, K / 2] and block scales [E, N, K / blockSize] in fp16
  * (onnxruntime's CUDA QMoE takes fp16 or bf16 only; docs/onnxruntime.md).
  * Returns the two names in QMoE's input order. QMoE has one block size for fc1 and fc2, so the
- * caller picks it from both widths (`int4BlockSize(hidden, intermediate)`).
+ * caller picks it from both widths (`int4ExpertBlockSize(hidden, intermediate)`).
  */
 export function int4Experts(g: GraphBuilder, name: string, experts: number, n: number, k: number, source: Fp32Source, blockSize: number): [weights: string, scales: string] {
   if (k % blockSize !== 0) throw new Error(`${name}: QMoE needs the input width (${k}) to be a multiple of the int4 block size ${blockSize}`);
-  const get = shared(async () => {
-    const all: Int4Weight[] = [];
-    for await (const chunk of source()) all.push(quantizeInt4(chunk, n, k, { blockSize, symmetric: true }));
-    if (all.length !== experts) throw new Error(`${name}: source produced ${all.length} experts, expected ${experts}`);
-    return all;
-  }, 2);
+  const get = quantizedExperts(name, source, experts, n, k, blockSize, 2);
   const weights = g.weight({ name: `${name}.weight_q4`, dims: [experts, n, k / 2], dataType: DataType.UINT8, produce: async function* () { for (const q of await get()) yield q.packed; }, group: name });
   const scales = g.weight({ name: `${name}.weight_scales`, dims: [experts, n, k / blockSize], dataType: DataType.FLOAT16, produce: async function* () { for (const q of await get()) yield q.scales; }, group: name });
   return [weights, scales];

@@ -8,11 +8,13 @@ import { openAppInBrowser, type AppInBrowser } from '../harness/app-in-browser.t
 
 // The app's model import with the real importer (a tiny random checkpoint), cancelled from the
 // Settings screen while it writes weights: it ends as cancelled and leaves nothing behind.
+// A wider embedding than the tiny default (about 1 GB to write) keeps the import under way for
+// seconds after its first progress line: the tiny one could finish before Cancel was clicked.
 
 let app: AppInBrowser;
 
 beforeAll(async () => {
-  app = await openAppInBrowser('import-cancel-ui', (dir) => void writeTinyCheckpoint(join(dir, 'ckpt'), { seed: 21 }), () => ({ importer: modelImporter }));
+  app = await openAppInBrowser('import-cancel-ui', (dir) => void writeTinyCheckpoint(join(dir, 'ckpt'), { seed: 21, text: { hidden_size: 768 } }), () => ({ importer: modelImporter }));
 }, 120_000);
 
 afterAll(() => app?.close());

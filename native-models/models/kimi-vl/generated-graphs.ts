@@ -2,7 +2,9 @@
  * Every graph an import can write, built without weights (their producers are never called):
  * the text graph at each precision with either KV-cache type, and the vision graph with the
  * matrices that precision stores. For checks that need the nodes, not the values — which
- * kernels onnxruntime has for them (kernel-coverage.test.ts).
+ * kernels onnxruntime has for them (kernel-coverage.test.ts). int4 text graphs are listed with
+ * their experts in QMoE, the form an import for a GPU writes; an import for the CPU writes a
+ * MatMulNBits pair per expert under If instead (quantization/int4-experts.ts), for the CPU only.
  */
 import type { GraphBuilder } from '../../onnx/graph-builder.ts';
 import { typedNodes, type TypedNode } from '../../onnx/node-signatures.ts';

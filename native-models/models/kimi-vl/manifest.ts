@@ -8,7 +8,7 @@ import { CheckpointError } from '../../checkpoint/errors.ts';
 import type { FileRecord } from '../../checkpoint/file-hash.ts';
 import { readJsonFile } from '../../checkpoint/hf-checkpoint.ts';
 import { parseKimiVLConfig, type KimiVLConfig } from './configuration.ts';
-import type { CacheType, Precision } from './modeling-text.ts';
+import type { CacheType, Int4ExpertForm, Precision } from './modeling-text.ts';
 
 export const MANIFEST_FILE = 'kestrel-model.json';
 
@@ -26,6 +26,8 @@ export interface ModelManifest {
     readonly cacheWidth: number;
     /** Absent in folders imported before it could be chosen: then `defaultCacheType(precision)`. */
     readonly cacheType?: CacheType;
+    /** int4: the experts' form (absent in older folders: QMoE). */
+    readonly int4Experts?: Int4ExpertForm;
   };
   /** MoonViT + projector (import-vision.ts). */
   readonly vision: { readonly graph: FileRecord; readonly weights: FileRecord };

@@ -12,9 +12,10 @@
  * as log-weights, so the op's softmax renormalisation reproduces the normalised weights exactly.
  */
 import { GraphBuilder, INT64_MAX, attr } from '../../onnx/graph-builder.ts';
-import { int4BlockSize } from '../../quantization/int4-blocks.ts';
+import { int4ExpertBlockSize } from '../../quantization/int4-blocks.ts';
 import { int4Embedding } from '../../quantization/int4-embedding.ts';
-import { int4Experts, int4Linear } from '../../quantization/matmul-nbits.ts';
+import { int4ExpertsPerExpert } from '../../quantization/int4-experts.ts';
+import { int4Experts, int4Linear, type Int4AccuracyLevel } from '../../quantization/matmul-nbits.ts';
 import { DataType, type DataTypeCode } from '../../onnx/onnx-proto.ts';
 import { isMoeLayer, KV_A_LAYERNORM_EPS, type KimiTextConfig } from './configuration.ts';
 import { LM } from './tensor-names.ts';
@@ -44,7 +45,17 @@ export interface TextGraphOptions {
   readonly produce: (recipe: WeightRecipe) => () => AsyncIterable<Float32Array>;
   /** Intermediate values (by node name) to expose as extra outputs, for comparisons with a reference. */
   readonly debugOutputs?: readonly string[];
+  /** int4: MatMulNBits' compute (default 4, int8 activations; 0: fp32, for exact comparisons). */
+  readonly int4AccuracyLevel?: Int4AccuracyLevel;
+  /**
+   * int4: the routed experts' form — `qmoe` (default: one com.microsoft.QMoE, which CUDA, WebGPU
+   * and the CPU all run) or `per-expert` (a MatMulNBits pair per expert under an If, the CPU's
+   * fastest; quantization/int4-experts.ts).
+   */
+  readonly int4Experts?: Int4ExpertForm;
 }
+
+export type Int4ExpertForm = 'qmoe' | 'per-expert';
 
 /** Names of the graph's inputs and outputs, shared with the session code. */
 export const TEXT_IO = {
@@ -108,7 +119,7 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
   /** A Linear layer's [out, in] weight and the node applying it (Gemm, or MatMulNBits for int4). */
   type Projection = (x: string, nodeName: string) => string;
   const proj = (name: string, dims: [number, number], recipe: WeightRecipe): Projection => {
-    if (int4) return int4Linear(g, name, dims[0], dims[1], opts.produce(recipe));
+    if (int4) return int4Linear(g, name, dims[0], dims[1], opts.produce(recipe), { accuracyLevel: opts.int4AccuracyLevel });
     const w = weight(name, dims, recipe);
     return (x, nodeName) => linear(x, w, nodeName);
   };
@@ -240,11 +251,10 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
     const bias = copy(`${m}.gate.e_score_correction_bias`, [E], `${hf}.gate.e_score_correction_bias`, F32);
     const fc1Recipe: WeightRecipe = { kind: 'experts-fc1', prefix: `${hf}.experts`, experts: E };
     const fc2Recipe: WeightRecipe = { kind: 'experts-fc2', prefix: `${hf}.experts`, experts: E };
-    // int4: QMoE takes each fc as packed codes + block scales (symmetric, zero point 8), one
-    // block size for both.
-    const block = int4BlockSize(D, I);
-    const [fc1, fc1Scales] = int4 ? int4Experts(g, `${m}.experts.fc1`, E, 2 * I, D, opts.produce(fc1Recipe), block) : [weight(`${m}.experts.fc1`, [E, 2 * I, D], fc1Recipe), undefined];
-    const [fc2, fc2Scales] = int4 ? int4Experts(g, `${m}.experts.fc2`, E, D, I, opts.produce(fc2Recipe), block) : [weight(`${m}.experts.fc2`, [E, D, I], fc2Recipe), undefined];
+    // int4: symmetric blocks (zero point 8), one block size for fc1 and fc2.
+    const block = int4ExpertBlockSize(D, I);
+    const perExpert = int4 && opts.int4Experts === 'per-expert';
+    const cpuExperts = perExpert ? int4ExpertsPerExpert(g, `${m}.experts`, { experts: E, hidden: D, intermediate: I, blockSize: block, fc1: opts.produce(fc1Recipe), fc2: opts.produce(fc2Recipe), accuracyLevel: opts.int4AccuracyLevel }) : undefined;
 
     const scores = g.op('Sigmoid', [linear(toF32(h, `${m}.router_input`), router, `${m}.router_logits`)], `${m}.router_scores`);
     const choice = g.op('Add', [scores, bias], `${m}.router_choice`);
@@ -252,6 +262,26 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
     let weights = g.op('GatherElements', [scores, chosen], `${m}.router_weights_raw`, [attr.int('axis', -1)]);
     const total = g.op('ReduceSum', [weights, axisLast], `${m}.router_weight_sum`, [attr.int('keepdims', 1)]);
     if (t.normTopkProb) weights = g.op('Div', [weights, g.op('Add', [total, scalar(`${m}.router_eps`, 1e-20, F32)], `${m}.router_denominator`)], `${m}.router_weights`);
+    const shared = () => {
+      if (t.nSharedExperts === 0) return undefined;
+      const s = I * t.nSharedExperts;
+      const se = `${m}.shared_experts`;
+      const gate = copyProj(`${se}.gate_proj`, [s, D], `${hf}.shared_experts.gate_proj.weight`);
+      const up = copyProj(`${se}.up_proj`, [s, D], `${hf}.shared_experts.up_proj.weight`);
+      const down = copyProj(`${se}.down_proj`, [D, s], `${hf}.shared_experts.down_proj.weight`);
+      return swiglu(h, gate, up, down, se);
+    };
+    if (cpuExperts) {
+      // Each token's scaled weight for each expert, 0 for the experts it did not choose.
+      const scaled = g.op('Mul', [weights, scalar(`${m}.routed_scaling`, t.routedScalingFactor, F32)], `${m}.router_weights_scaled`);
+      const none = g.op('Expand', [scalar(`${m}.router_unrouted`, 0, F32), g.op('Shape', [scores], `${m}.router_shape`)], `${m}.router_unrouted_full`);
+      const routed = cpuExperts(h, g.op('ScatterElements', [none, chosen, scaled], `${m}.routing`, [attr.int('axis', -1)]), `${m}.experts`);
+      const sharedOut = shared();
+      return sharedOut ? g.op('Add', [routed, sharedOut], `${m}.output`) : routed;
+    }
+    // QMoE takes each fc as packed codes + block scales.
+    const [fc1, fc1Scales] = int4 ? int4Experts(g, `${m}.experts.fc1`, E, 2 * I, D, opts.produce(fc1Recipe), block) : [weight(`${m}.experts.fc1`, [E, 2 * I, D], fc1Recipe), undefined];
+    const [fc2, fc2Scales] = int4 ? int4Experts(g, `${m}.experts.fc2`, E, D, I, opts.produce(fc2Recipe), block) : [weight(`${m}.experts.fc2`, [E, D, I], fc2Recipe), undefined];
     // MoE renormalises the softmax of these logits over the chosen experts: log-weights with
     // −inf elsewhere give back exactly `weights / sum(weights)`.
     const blocked = g.op('Expand', [scalar(`${m}.router_blocked`, -Infinity, F32), g.op('Shape', [scores], `${m}.router_shape`)], `${m}.router_blocked_full`);
@@ -277,14 +307,8 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
     // Unnormalised routing (norm_topk_prob false) multiplies back the sum the op divided out.
     const factor = t.normTopkProb ? scalar(`${m}.routed_scaling`, t.routedScalingFactor) : toAct(g.op('Mul', [total, scalar(`${m}.routed_scaling`, t.routedScalingFactor, F32)], `${m}.routed_factor_f32`), `${m}.routed_factor`);
     let out = g.op('Mul', [routed, factor], `${m}.routed`);
-    if (t.nSharedExperts > 0) {
-      const s = I * t.nSharedExperts;
-      const se = `${m}.shared_experts`;
-      const gate = copyProj(`${se}.gate_proj`, [s, D], `${hf}.shared_experts.gate_proj.weight`);
-      const up = copyProj(`${se}.up_proj`, [s, D], `${hf}.shared_experts.up_proj.weight`);
-      const down = copyProj(`${se}.down_proj`, [D, s], `${hf}.shared_experts.down_proj.weight`);
-      out = g.op('Add', [out, swiglu(h, gate, up, down, se)], `${m}.output`);
-    }
+    const sharedOut = shared();
+    if (sharedOut) out = g.op('Add', [out, sharedOut], `${m}.output`);
     return out;
   }
 

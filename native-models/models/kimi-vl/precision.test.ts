@@ -71,6 +71,12 @@ describe('precisionDeviceNote', () => {
     if (!due) return expect(note).toBeUndefined();
     expect(note).toMatch(precision === 'int4' ? /^this int4 model's experts run on the CPU: onnxruntime 1\.30's WebGPU QMoE gives wrong results at random for more than one token$/ : new RegExp(`^this ${precision} model's experts use com\\.microsoft\\.MoE, which has no WebGPU kernel, so they run on the CPU$`));
   });
+
+  test.each(['webgpu', 'cuda'] as const)('an int4 folder imported for the CPU, on %s → note: re-import for it', (device) => {
+    expect(precisionDeviceNote('int4', device, 'per-expert')).toContain(`re-import with \`kestrel model import --device ${device}\``);
+    expect(precisionDeviceNote('int4', device, 'qmoe')).toBe(precisionDeviceNote('int4', device));
+    expect(precisionDeviceNote('int4', 'cpu', 'per-expert')).toBeUndefined();
+  });
 });
 
 test.each([

@@ -104,7 +104,10 @@ export function choosePrecision(requested: ImportPrecision, facts: PrecisionFact
  * devices: fp32 and fp16 folders use com.microsoft.MoE, which has no WebGPU kernel, and int4
  * folders' QMoE is kept off WebGPU's racy kernel (modeling-text.ts routedExpertNodes).
  */
-export function precisionDeviceNote(precision: Precision, device: ExecutionDevice): string | undefined {
+export function precisionDeviceNote(precision: Precision, device: ExecutionDevice, int4Experts?: 'qmoe' | 'per-expert'): string | undefined {
+  if (device !== 'cpu' && precision === 'int4' && int4Experts === 'per-expert') {
+    return `this int4 model was imported for the CPU: its experts run one by one under If, which on a GPU reads a condition back to the host for every expert of every layer; re-import with \`kestrel model import --device ${device}\` (its experts then run in one QMoE per layer)`;
+  }
   if (device !== 'webgpu') return undefined;
   if (precision !== 'int4') return `this ${precision} model's experts use com.microsoft.MoE, which has no WebGPU kernel, so they run on the CPU`;
   return 'this int4 model\'s experts run on the CPU: onnxruntime 1.30\'s WebGPU QMoE gives wrong results at random for more than one token';

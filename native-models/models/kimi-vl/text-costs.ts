@@ -19,17 +19,19 @@ export interface DecodeCost {
 export function decodeCost(t: KimiTextConfig, precision: Precision): DecodeCost {
   const width = precision === 'fp16' ? 2 : 4; // activations and cache (int4 keeps them fp32)
   // int4: 4-bit codes + an fp32 scale and a 4-bit zero point per block of 64 weights (the
-  // block size when widths are multiples of 64, as Kimi-VL-A3B's are; absorbed kv_b is not
-  // quantised; this is the bulk figure).
+  // block size when widths are multiples of 64, as Kimi-VL-A3B's are; this is the bulk figure).
+  // The absorbed kv_b halves stay in the activations' type.
   const weightWidth = precision === 'int4' ? (4 + 32 / 64 + 4 / 64) / 8 : width;
   const D = t.hiddenSize;
   const H = t.numAttentionHeads;
   const qHead = t.qkNopeHeadDim + t.qkRopeHeadDim;
   let big = D; // one embedding row
   let fp32 = D; // final norm
+  let absorbed = 0; // k_absorb and v_absorb: never quantised
   for (let i = 0; i < t.numHiddenLayers; i++) {
     fp32 += 2 * D + t.kvLoraRank;
-    big += H * qHead * D + cacheWidth(t) * D + H * t.kvLoraRank * (t.qkNopeHeadDim + t.vHeadDim) + D * H * t.vHeadDim;
+    absorbed += H * t.kvLoraRank * (t.qkNopeHeadDim + t.vHeadDim);
+    big += H * qHead * D + cacheWidth(t) * D + D * H * t.vHeadDim;
     if (isMoeLayer(t, i)) {
       fp32 += t.nRoutedExperts * D + t.nRoutedExperts;
       big += 3 * D * t.moeIntermediateSize * (t.numExpertsPerTok + t.nSharedExperts);
@@ -39,8 +41,8 @@ export function decodeCost(t: KimiTextConfig, precision: Precision): DecodeCost 
   }
   big += t.vocabSize * D;
   return {
-    parameters: big + fp32,
-    weightBytes: big * weightWidth + fp32 * 4,
+    parameters: big + absorbed + fp32,
+    weightBytes: big * weightWidth + absorbed * width + fp32 * 4,
     cacheBytesPerContextToken: t.numHiddenLayers * cacheWidth(t) * width,
   };
 }

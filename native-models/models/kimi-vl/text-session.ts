@@ -60,7 +60,7 @@ export class TextSession {
     const { manifest, config } = folder;
     const presents = Array.from({ length: manifest.text.layers }, (_, i) => TEXT_IO.present(i));
     const session = await openModel(join(dir, manifest.text.graph.file), { ...opts, keepOnDevice: presents, cpuNodes: routedExpertNodes(config.text) });
-    const deviceNote = session.device ? precisionDeviceNote(manifest.precision, session.device) : undefined;
+    const deviceNote = session.device ? precisionDeviceNote(manifest.precision, session.device, manifest.text.int4Experts) : undefined;
     if (deviceNote) note(opts, `kestrel: note: ${deviceNote}`);
     return new TextSession(dir, manifest, config, session, opts.hostCacheReads ?? 'added-rows');
   }

@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test, vi } from 'vitest';
 import { tempDir, tinyCheckpoint } from '../../../test/harness/tiny-checkpoint.ts';
 import { parseKimiVLConfig } from './configuration.ts';
-import { importKimiVL } from './import-checkpoint.ts';
-import type { Precision } from './modeling-text.ts';
+import { importKimiVL, planImport } from './import-checkpoint.ts';
+import { buildTextGraph, type Precision } from './modeling-text.ts';
+import { plannedDataBytes } from '../../onnx/model-writer.ts';
 import { estimateWeights } from './weights-size.ts';
 
 vi.setConfig({ testTimeout: 120_000 });
@@ -146,6 +147,12 @@ describe('the estimate for Kimi-VL-A3B-Instruct', () => {
     expect([gb('fp32'), gb('fp16'), gb('int4')]).toEqual([65.6, 32.8, 9.6]);
     expect((estimateWeights(REAL_CONFIG, 'int4').text / 1e9).toFixed(2)).toBe('8.75');
     expect((estimateWeights(REAL_CONFIG, 'int4').vision / 1e9).toFixed(2)).toBe('0.90');
+    // Imported for the CPU: the experts' scales are fp32 (MatMulNBits takes them in its activations' type).
+    // The estimate swaps QMoE's expert weights for E times one expert's: the whole graph agrees.
+    const whole = plannedDataBytes(buildTextGraph(REAL_CONFIG.text, { precision: 'int4', int4Experts: 'per-expert', produce: () => async function* () {} }).weights);
+    expect(estimateWeights(REAL_CONFIG, 'int4', 'per-expert').text).toBe(whole);
+    expect((estimateWeights(REAL_CONFIG, 'int4', 'per-expert').total / 1e9).toFixed(1)).toBe('10.1');
+    expect((estimateWeights(REAL_CONFIG, 'int4', 'per-expert').text / 1e9).toFixed(2)).toBe('9.20');
   });
 });
 
@@ -157,11 +164,18 @@ describe('the estimate for the tiny checkpoint', () => {
     out.cleanup();
   });
 
-  test.each(['fp32', 'fp16', 'int4'] as const)('%s equals the bytes the import writes', async (precision) => {
+  test.each([
+    ['fp32', 'cpu'],
+    ['fp16', 'cpu'],
+    ['int4', 'cpu'],
+    ['int4', 'webgpu'],
+  ] as const)('%s for %s equals the bytes the import writes', async (precision, device) => {
     const config = parseKimiVLConfig(JSON.parse(readFileSync(join(ckpt.dir, 'config.json'), 'utf8')));
-    const estimate = estimateWeights(config, precision);
-    const dir = join(out.dir, precision);
-    const manifest = await importKimiVL({ source: ckpt.dir, out: dir, precision });
+    // int4 experts: a MatMulNBits pair per expert for the CPU, QMoE for a GPU.
+    const estimate = estimateWeights(config, precision, device === 'cpu' ? 'per-expert' : 'qmoe');
+    expect(planImport(ckpt.dir, { precision, device }).weights).toEqual(estimate);
+    const dir = join(out.dir, `${precision}-${device}`);
+    const manifest = await importKimiVL({ source: ckpt.dir, out: dir, precision, device });
     expect(manifest.precision).toBe(precision);
     expect(statSync(join(dir, 'text-model.onnx.data')).size).toBe(estimate.text);
     expect(statSync(join(dir, 'vision-model.onnx.data')).size).toBe(estimate.vision);

@@ -4,12 +4,29 @@ import svelte from 'eslint-plugin-svelte';
 import svelteConfig from './svelte.config.js';
 import commentCitations from './eslint-rules/comment-citations.js';
 
-// The rooms and which way imports may flow (README.md#folders):
-//   renderer → (types only) main → agent → (interface) native-models
-// agent/ and native-models/ never import Electron; the renderer never imports Node.
+// The rooms and which way imports may flow (docs/ARCHITECTURE.md):
+//   main (Electron shell) → host ← cli;  host → agent, native-models;  renderer → (types only) host
+// Only main/ imports Electron; the renderer never imports Node.
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 const electron = { name: 'electron', message: 'Only main/ may import Electron; pass what you need in as an interface.' };
 const room = (name, message) => ({ group: [`**/${name}`, `**/${name}/**`], message });
+// Hosts reach the model runtime only through its entries: index.ts (names, types, errors; no
+// native library), runtime.ts (the model itself) and, for their tests, testing.ts.
+const modelEntries = (entries, why) => ({
+  group: ['**/native-models/**', ...entries.map((e) => `!**/native-models/${e}`)],
+  message: `Import native-models through ${entries.map((e) => `native-models/${e}`).join(', ')}${why}; export what you need there.`,
+});
+const modelsEntry = modelEntries(['index.ts', 'runtime.ts'], ' (testing.ts is for tests)');
+const modelsEntryForTests = modelEntries(['index.ts', 'runtime.ts', 'testing.ts'], '');
+
+/** A host room's import rules: native-models only through its entries, the test entry in tests only. */
+function host(files, paths, patterns) {
+  const rule = (extra) => ({ '@typescript-eslint/no-restricted-imports': ['error', { paths, patterns: [...patterns, extra] }] });
+  return [
+    { files, rules: rule(modelsEntry) },
+    { files: files.map((f) => `${f}/*.test.ts`), rules: rule(modelsEntryForTests) },
+  ];
+}
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'out/', 'dist/', 'release/', 'test-results/', 'coverage/'] },
@@ -36,6 +53,7 @@ export default tseslint.config(
           patterns: [
             room('native-models', 'agent/ reaches models only through its VisionLanguageModel interface, passed in.'),
             room('main', 'agent/ must not depend on the Electron host.'),
+            room('host', 'agent/ must not depend on the host core; the host calls the agent.'),
             room('renderer', 'agent/ must not depend on the UI.'),
             room('cli', 'agent/ must not depend on the CLI host.'),
           ],
@@ -53,6 +71,7 @@ export default tseslint.config(
           patterns: [
             room('agent', 'native-models/ must not import agent/; it implements the interface structurally.'),
             room('main', 'native-models/ must not depend on the Electron host.'),
+            room('host', 'native-models/ must not depend on the host core.'),
             room('renderer', 'native-models/ must not depend on the UI.'),
             room('cli', 'native-models/ must not depend on the CLI host.'),
           ],
@@ -61,14 +80,44 @@ export default tseslint.config(
     },
   },
   {
-    files: ['cli/**'],
+    // The basics every room may import (errors, one-line text, timing, files) and the types that
+    // cross room boundaries (actions, model messages). shared/ imports no room; all of it but
+    // files.ts runs in the renderer too, so only files.ts may use Node.
+    files: ['shared/**'],
+    ignores: ['shared/files.ts', 'shared/**/*.test.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { paths: [electron], patterns: [room('renderer', 'The CLI serves the built renderer; it does not import it.')] },
+        {
+          paths: [electron, ...nodeBuiltins.map((name) => ({ name, message: 'shared/ runs in the renderer too: keep Node to shared/files.ts.' }))],
+          patterns: ['agent', 'native-models', 'host', 'main', 'cli', 'renderer'].map((name) => room(name, 'shared/ is imported by every room and imports none.')),
+        },
       ],
     },
   },
+  {
+    files: ['shared/files.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { paths: [electron], patterns: ['agent', 'native-models', 'host', 'main', 'cli', 'renderer'].map((name) => room(name, 'shared/ is imported by every room and imports none.')) },
+      ],
+    },
+  },
+  // The hosts: cli/ and main/ over host/.
+  ...host(['host/**'], [electron], [
+    room('main', 'host/ is the Electron-free core that main/ and cli/ both use; it must not depend on either.'),
+    room('cli', 'host/ is the Electron-free core that main/ and cli/ both use; it must not depend on either.'),
+    room('renderer', 'host/ serves the renderer through the typed bridge; it does not import it.'),
+  ]),
+  ...host(['cli/**'], [electron], [
+    room('renderer', 'The CLI serves the built renderer; it does not import it.'),
+    room('main', 'The CLI reaches the shared core through host/, never through the Electron shell.'),
+  ]),
+  ...host(['main/**'], [], [
+    room('cli', 'main/ reaches the shared core through host/; the CLI is another host.'),
+    room('renderer', 'main/ loads the built renderer; it does not import it.'),
+  ]),
   {
     files: ['renderer/**'],
     rules: {
@@ -80,10 +129,12 @@ export default tseslint.config(
             ...nodeBuiltins.map((name) => ({ name, message: 'The renderer runs in a sandboxed page: no Node modules.' })),
           ],
           patterns: [
-            { ...room('main', 'The renderer may import only types from main/.'), allowTypeImports: true },
+            { ...room('host', 'The renderer may import only types from host/.'), allowTypeImports: true },
+            room('main', 'The renderer talks to the Electron shell through the typed bridge only.'),
             room('agent', 'The renderer talks to the agent through the typed bridge only.'),
             room('native-models', 'The renderer talks to models through the typed bridge only.'),
             room('cli', 'The renderer does not depend on the CLI host.'),
+            { group: ['**/shared/files.ts'], message: 'shared/files.ts uses Node; the renderer runs in a sandboxed page.' },
           ],
         },
       ],

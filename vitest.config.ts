@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{agent,native-models,cli,main,renderer}/**/*.test.ts'],
+          include: ['{agent,native-models,cli,host,main,renderer,shared}/**/*.test.ts'],
           // Some unit tests decode images or run small ONNX graphs; a busy 2-core machine needs slack.
           testTimeout: 30_000,
         },

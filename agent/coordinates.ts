@@ -1,4 +1,4 @@
-import type { Action, DesktopAction, DesktopPoint, NormalizedPoint } from './actions.ts';
+import type { Action, DesktopAction, DesktopPoint, NormalizedPoint } from '../shared/actions.ts';
 import type { DisplayInfo, Screenshot } from './operator.ts';
 
 /**

@@ -1,5 +1,5 @@
-import type { NormalizedPoint } from './actions.ts';
-import type { ImageContent, VisionLanguageModel } from './model.ts';
+import type { NormalizedPoint } from '../shared/actions.ts';
+import type { ImageContent, VisionLanguageModel } from '../shared/model.ts';
 import { parseKimiResponse } from './parser/index.ts';
 import { groundingMessages } from './prompts/grounding.ts';
 

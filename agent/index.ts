@@ -1,8 +1,8 @@
 // The agent's public API: what hosts (cli/, main/) and other rooms import.
-export type * from './actions.ts';
-export { isTerminal } from './actions.ts';
+export type * from '../shared/actions.ts';
+export { isTerminal } from '../shared/actions.ts';
 export type * from './events.ts';
-export type * from './model.ts';
+export type * from '../shared/model.ts';
 export type * from './operator.ts';
 export { normalizeKeyName, KEY_NAMES } from './keys.ts';
 export { parseKimiResponse, THINK_OPEN, THINK_CLOSE, type ParseResult, type ParseOptions, type CoordinateOptions } from './parser/index.ts';
@@ -11,10 +11,10 @@ export { OpenAIChatModel, normalizeBaseUrl, type OpenAIClientOptions } from './o
 export { ModelEndpointError, ModelAbortedError } from './openai/errors.ts';
 export { ground, type GroundImage, type GroundOptions, type GroundResult } from './ground.ts';
 export { groundingMessages } from './prompts/grounding.ts';
-export { runAgent, type RunAgentOptions, type RunResult, type PlannedStep } from './loop/run-agent.ts';
+export { keepRecentScreenshots, runAgent, type PlannedStep, type PrepareStep, type RunAgentOptions, type RunResult, type StepContext } from './loop/run-agent.ts';
 export { PauseController } from './loop/pause.ts';
 export { anyOf, defaultStopRules, maxSteps, repeatedAction, terminalAction, timeLimit, type StopRule, type StopDecision, type RunProgress } from './loop/stop-rules.ts';
-export { RunAbortedError, withRetries, type RetryOptions } from './loop/timing.ts';
+export { RunAbortedError, withRetries, type RetryOptions } from '../shared/timing.ts';
 export type { SettleOptions } from './loop/settle.ts';
 export { agentMessages, correctionMessages, defaultGeneration, stripThinking, type PromptVariant, type PromptHistoryStep } from './prompts/agent-prompt.ts';
 export * from './trajectory/index.ts';

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import type { DesktopAction } from './actions.ts';
+import type { DesktopAction } from '../shared/actions.ts';
 import { forwardOperator } from './operator.ts';
 import { FAKE_DISPLAY, RecordingOperator } from './testing/fakes.ts';
 

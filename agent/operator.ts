@@ -1,4 +1,4 @@
-import type { DesktopAction } from './actions.ts';
+import type { DesktopAction } from '../shared/actions.ts';
 
 /** A rectangle in the desktop's logical coordinate space. */
 export interface Rect {

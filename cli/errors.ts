@@ -1,19 +1,13 @@
-/**
- * An error meant for the person at the terminal: printed as one line, no stack trace.
- * `exitCode` 2 is a usage error (bad command or flag), 1 a failure while working.
- */
-export class CliError extends Error {
-  override readonly name = 'CliError';
-  constructor(
-    message: string,
-    readonly exitCode: number = 1,
-  ) {
-    super(message);
-  }
-}
+import { KestrelError } from '../shared/errors.ts';
 
-/** One line describing any thrown value, without a stack trace. */
-export function oneLine(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  return text.replace(/\s*\n\s*/g, ' ').trim();
+/**
+ * An error the CLI raises itself, for the person at the terminal: printed as one line, no
+ * stack trace. `exitCode` 2 is a usage error (bad command or flag), 1 a failure while working.
+ * Errors from the other rooms need no wrapping: every KestrelError prints the same way.
+ */
+export class CliError extends KestrelError {
+  override readonly name = 'CliError';
+  constructor(message: string, exitCode = 1) {
+    super(message, { exitCode });
+  }
 }

@@ -1,10 +1,10 @@
 import { Command, CommanderError } from 'commander';
-import { CliError, oneLine } from './errors.ts';
+import { KestrelError } from '../shared/errors.ts';
+import { oneLine } from '../shared/one-line.ts';
 import { helpConfiguration, withHelp, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE } from './commands/help.ts';
 import { registerCommands } from './commands/index.ts';
 import { onStdoutClosed } from './model/stdout-closed.ts';
-
-export const VERSION = '0.1.0';
+import { VERSION } from './version.ts';
 
 /** Builds the `kestrel` program. Commands load their heavy modules only when they run. */
 export function buildProgram(): Command {
@@ -52,7 +52,7 @@ export async function main(argv: string[]): Promise<number> {
       // --help and --version end through here with exit code 0; usage errors are 2.
       return err.exitCode === 0 ? 0 : 2;
     }
-    if (err instanceof CliError) {
+    if (err instanceof KestrelError) {
       process.stderr.write(`kestrel: ${oneLine(err)}\n`);
       return err.exitCode;
     }

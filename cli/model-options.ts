@@ -2,7 +2,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { VisionLanguageModel } from '../agent/index.ts';
 import { ModelEndpointError, OpenAIChatModel } from '../agent/index.ts';
 import { CliError } from './errors.ts';
-import { DEVICES, type Device } from '../native-models/onnx/device.ts';
+import { DEVICES, type Device } from '../native-models/index.ts';
 import { positiveInt } from './options.ts';
 import { envVar } from '../agent/env-var.ts';
 

@@ -2,10 +2,10 @@ import { release } from 'node:os';
 import { join } from 'node:path';
 import { app, BrowserWindow, ipcMain, type WebContents } from 'electron';
 import { overlayHiddenDuringCapture } from '../agent/desktop/platform.ts';
-import { agentRunner, desktopFactory, grounder, localModels, modelImporter, modelName, trajectoryLibrary } from './api/agent-bindings.ts';
-import { guardCapture } from './api/capture-guard.ts';
-import { createHost, type Host } from './api/host.ts';
-import { overlayMark } from './api/overlay-target.ts';
+import { agentBindings, desktopFactory } from '../host/agent-bindings.ts';
+import { guardCapture } from '../host/capture-guard.ts';
+import { createHost, type Host } from '../host/host.ts';
+import { overlayMark } from '../host/overlay-target.ts';
 import type { DisplayInfo } from '../agent/operator.ts';
 import { Overlays, overlayPreloadPath } from './overlay.ts';
 import { safeStorageBox } from './safe-storage.ts';
@@ -13,9 +13,10 @@ import { electronDisplays, macPermissions } from './desktop-info.ts';
 import { checkSender, hardenSessions } from './security.ts';
 import { registerStopShortcut } from './shortcut.ts';
 import { createTray } from './tray.ts';
+import { messageOf } from '../shared/one-line.ts';
 
 // The Electron host is deliberately thin: windows, overlay, tray, the stop shortcut and the IPC
-// wiring. Everything that does work is Electron-free (main/api/, agent/) and shared with the
+// wiring. Everything that does work is Electron-free (host/, agent/) and shared with the
 // browser host.
 
 const devServer = process.env.ELECTRON_RENDERER_URL;
@@ -80,12 +81,7 @@ async function start(): Promise<void> {
     secretBox: safeStorageBox,
     display: process.env.DISPLAY,
     desktop,
-    runner: agentRunner,
-    importer: modelImporter,
-    ground: grounder,
-    modelLoads: localModels,
-    trajectories: trajectoryLibrary,
-    modelName,
+    ...agentBindings,
     onSettingsChanged: applyHotkey,
   });
   wireIpc(host);
@@ -116,7 +112,7 @@ async function start(): Promise<void> {
 }
 
 app.whenReady().then(start, (err: unknown) => {
-  console.error(`Kestrel: could not start (${err instanceof Error ? err.message : String(err)})`);
+  console.error(`Kestrel: could not start (${messageOf(err)})`);
   app.exit(1);
 });
 

@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import { BrowserWindow, screen } from 'electron';
 import { desktopOffsetToDip } from '../agent/desktop/electron-displays.ts';
 import type { DisplayInfo } from '../agent/operator.ts';
-import type { DesktopDrawing } from './api/capture-guard.ts';
-import type { OverlayMark } from './api/overlay-target.ts';
+import type { DesktopDrawing } from '../host/capture-guard.ts';
+import type { OverlayMark } from '../host/overlay-target.ts';
 
 /**
  * One transparent, click-through, always-on-top window per display, showing where the next

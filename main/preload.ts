@@ -1,6 +1,6 @@
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import type { KestrelBridge } from './api/routes.ts';
-import type { HostEvent } from './api/types.ts';
+import type { KestrelBridge } from '../host/routes.ts';
+import type { HostEvent } from '../host/types.ts';
 
 // Only this object crosses into the renderer: one call function over the typed route table
 // (main validates every input) and a subscription to host events. No ipcRenderer, no Node.

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import WebSocket from 'ws';
-import { createHost } from '../main/api/host.ts';
-import { NO_SECRET_BOX } from '../main/api/secrets.ts';
-import { decodeWire, encodeWire } from '../main/api/wire.ts';
+import { createHost } from '../host/host.ts';
+import { NO_SECRET_BOX } from '../host/secrets.ts';
+import { decodeWire, encodeWire } from '../host/wire.ts';
 import { startUiHost } from '../cli/ui-host/server.ts';
 import { nodeBase64 } from '../cli/ui-host/socket.ts';
 

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { writeModel } from '../native-models/onnx/model-writer.ts';
 import { processImage } from '../native-models/models/kimi-vl/image-processing.ts';
-import { VisionEncoder } from '../native-models/models/kimi-vl/import-vision.ts';
+import { VisionEncoder } from '../native-models/models/kimi-vl/vision-session.ts';
 import { buildVisionGraph, type VisionWeights } from '../native-models/models/kimi-vl/modeling-vision.ts';
 import { noise } from '../test/fixtures/images/png.ts';
 import { randomVisionSource, TEXT_HIDDEN, visionShapeWith } from './vision-bench-model.ts';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { writeModel } from '../native-models/onnx/model-writer.ts';
 import { processImage } from '../native-models/models/kimi-vl/image-processing.ts';
-import { VisionEncoder } from '../native-models/models/kimi-vl/import-vision.ts';
+import { VisionEncoder } from '../native-models/models/kimi-vl/vision-session.ts';
 import { buildVisionGraph } from '../native-models/models/kimi-vl/modeling-vision.ts';
 import { noise } from '../test/fixtures/images/png.ts';
 import { randomVisionSource, TEXT_HIDDEN, visionShapeWith } from './vision-bench-model.ts';

@@ -1,7 +1,7 @@
-import type { DesktopAction, DesktopPoint } from '../actions.ts';
+import type { DesktopAction, DesktopPoint } from '../../shared/actions.ts';
 import { toPointerPoint } from '../coordinates.ts';
 import type { DisplayInfo, Operator, Screenshot } from '../operator.ts';
-import { sleep } from '../loop/timing.ts';
+import { sleep } from '../../shared/timing.ts';
 import { MacPlatform, terminalName, type MacPermissions } from './macos-platform.ts';
 import { loadNut, type NutInput } from './nut.ts';
 import type { TypingStrategy } from './nut-keyboard.ts';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DesktopAction, MouseButton, ScrollDirection } from '../actions.ts';
+import type { DesktopAction, MouseButton, ScrollDirection } from '../../shared/actions.ts';
 import type { DisplayInfo, Screenshot } from '../operator.ts';
 import { MACOS_PROBE_JXA, parseMacProbe, parseSystemProfiler, type MacProbe } from './macos-displays.ts';
 import { NutPointer, type NutInput } from './nut.ts';

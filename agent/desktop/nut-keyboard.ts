@@ -1,5 +1,5 @@
-import type { DesktopAction } from '../actions.ts';
-import { sleep } from '../loop/timing.ts';
+import type { DesktopAction } from '../../shared/actions.ts';
+import { sleep } from '../../shared/timing.ts';
 import type { NutInput } from './nut.ts';
 import { isTypedCharacter, nutKeyFor, type NutPlatform } from './nut-keys.ts';
 import { keyRefusal, type DesktopKeyboard } from './platform.ts';

@@ -1,4 +1,4 @@
-import type { MouseButton, ScrollDirection } from '../actions.ts';
+import type { MouseButton, ScrollDirection } from '../../shared/actions.ts';
 
 /** A key as nut-js names it (`Key.LeftControl` → 'LeftControl'), so fakes need no native module. */
 export type NutKeyName = string;

@@ -1,10 +1,11 @@
-import type { DesktopAction, MouseButton, ScrollDirection } from '../actions.ts';
+import type { DesktopAction, MouseButton, ScrollDirection } from '../../shared/actions.ts';
 import type { DisplayInfo, Screenshot } from '../operator.ts';
+import { KestrelError } from '../../shared/errors.ts';
 
 export type DesktopKind = 'x11' | 'windows' | 'macos';
 
 /** Why Kestrel cannot see or control this desktop (now), in one line that says what to do. */
-export class DesktopUnavailableError extends Error {
+export class DesktopUnavailableError extends KestrelError {
   override readonly name = 'DesktopUnavailableError';
   constructor(
     message: string,
@@ -16,7 +17,7 @@ export class DesktopUnavailableError extends Error {
 }
 
 /** A key the keyboard (layout) has no key for, or no key at all; the message says what to do instead. */
-export class KeyNotAvailableError extends Error {
+export class KeyNotAvailableError extends KestrelError {
   override readonly name = 'KeyNotAvailableError';
 }
 

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
+import { KestrelError } from '../../shared/errors.ts';
 
 /** A system tool Kestrel's desktop operator needs is missing or failed. */
-export class DesktopToolError extends Error {
+export class DesktopToolError extends KestrelError {
   override readonly name = 'DesktopToolError';
 }
 

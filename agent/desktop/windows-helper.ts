@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { DesktopToolError } from './tools.ts';
 import { encodedCommand, WINDOWS_HELPER_CSHARP, WINDOWS_HELPER_POWERSHELL } from './windows-helper-source.ts';
+import { KestrelError } from '../../shared/errors.ts';
 
 /** One request to the Windows helper: its reply's `result`, or a WindowsHelperError. */
 export interface WindowsHelperChannel {
@@ -9,7 +10,7 @@ export interface WindowsHelperChannel {
 }
 
 /** The helper answered a request with a failure; `code` says which ('secure-desktop', …). */
-export class WindowsHelperError extends Error {
+export class WindowsHelperError extends KestrelError {
   override readonly name = 'WindowsHelperError';
   constructor(
     readonly code: string,

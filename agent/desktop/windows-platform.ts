@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DesktopAction, DesktopPoint, ScrollDirection } from '../actions.ts';
+import type { DesktopAction, DesktopPoint, ScrollDirection } from '../../shared/actions.ts';
 import type { DisplayInfo, Screenshot } from '../operator.ts';
 import { NutPointer, type NutInput } from './nut.ts';
 import { NutKeyboard, type TypingStrategy } from './nut-keyboard.ts';

@@ -1,4 +1,4 @@
-import type { DesktopAction } from '../actions.ts';
+import type { DesktopAction } from '../../shared/actions.ts';
 import { keyRefusal } from './platform.ts';
 import { Keymap, KeyNotAvailableError, keysymFor } from './x11-keys.ts';
 import { withPastedText } from './x11-clipboard.ts';

@@ -5,7 +5,7 @@ import type { DisplayInfo } from '../operator.ts';
 import { ModelEndpointError } from '../openai/errors.ts';
 import { RecordingOperator, ScriptedModel, type ScriptedTurn } from '../testing/fakes.ts';
 import { PauseController } from './pause.ts';
-import { runAgent, type RunAgentOptions } from './run-agent.ts';
+import { keepRecentScreenshots, runAgent, type RunAgentOptions } from './run-agent.ts';
 import { anyOf, maxSteps } from './stop-rules.ts';
 
 const code = (body: string): string => `## Action:\nDo the next thing.\n## Code:\n\`\`\`python\n${body}\n\`\`\``;
@@ -286,6 +286,37 @@ describe('runAgent', () => {
     expect(last[1]!.content).toContain('Step 2: Do the next thing. — pyautogui.click(x=0.2, y=0.2)');
     expect(last.at(-2)).toEqual({ role: 'assistant', content: click(0.3, 0.3) });
     expect(model.requests[0]!.temperature).toBe(0.2);
+  });
+
+  test('prepareStep sees each step\'s history and what it returns is what the model is sent', async () => {
+    const seen: { step: number; kept: number }[] = [];
+    const { run, model } = setup([click(0.1, 0.1), click(0.2, 0.2), DONE], {
+      prepareStep: ({ step, history }) => {
+        seen.push({ step, kept: history.length });
+        return history.slice(-1); // a history hook may forget: only the step before goes back
+      },
+    });
+    expect(await run).toMatchObject({ status: 'finished', steps: 3 });
+    expect(seen).toEqual([{ step: 1, kept: 0 }, { step: 2, kept: 1 }, { step: 3, kept: 2 }]);
+    const task = model.requests[2]!.messages[1]!.content as string;
+    expect(task).not.toContain('Step 1:');
+    expect(model.requests[2]!.messages.filter((m) => m.role === 'assistant')).toEqual([{ role: 'assistant', content: click(0.2, 0.2) }]);
+  });
+
+  test('the default history hook keeps only the screenshots a request can carry', () => {
+    const shot = { mimeType: 'image/png' as const, data: new Uint8Array(1) };
+    const history = [1, 2, 3, 4].map((n) => ({ response: `r${n}`, screenshot: shot }));
+    expect(keepRecentScreenshots(3)({ step: 5, history }).map((h) => h.screenshot !== undefined)).toEqual([false, false, true, true]);
+    expect(keepRecentScreenshots(1)({ step: 5, history }).every((h) => h.screenshot === undefined && h.response)).toBe(true);
+  });
+
+  test('the time limit also ends the run right after a step, marking that step the last', async () => {
+    const steps: { step_num: number; done: boolean }[] = [];
+    const recorder = { start: async () => undefined, step: async (s: { step_num: number; done: boolean }) => void steps.push(s), finish: async () => undefined };
+    // The pause after the step's one action runs the clock out: the step is done, the next never starts.
+    const { run } = setup([click(0.1, 0.5), click(0.2, 0.5)], { timeLimitMs: 30, actionDelayMs: 60, recorder });
+    expect(await run).toMatchObject({ status: 'time_limit', steps: 1 });
+    expect(steps.map((s) => [s.step_num, s.done])).toEqual([[1, true]]);
   });
 
   test('Thinking: previous replies go back without their reasoning', async () => {

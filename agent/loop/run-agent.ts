@@ -1,17 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { isTerminal, type Action, type DesktopAction } from '../actions.ts';
+import { isTerminal, type Action, type DesktopAction } from '../../shared/actions.ts';
 import { mapAction } from '../coordinates.ts';
 import type { AgentEvent, RunStatus } from '../events.ts';
-import type { GenerateResult, ImageContent, VisionLanguageModel } from '../model.ts';
+import type { GenerateResult, ImageContent, VisionLanguageModel } from '../../shared/model.ts';
 import type { Operator, Screenshot } from '../operator.ts';
 import { parseKimiResponse, type ParseResult } from '../parser/index.ts';
 import { agentMessages, correctionMessages, defaultGeneration, type PromptHistoryStep, type PromptVariant } from '../prompts/agent-prompt.ts';
 import type { TrajectorySink } from '../trajectory/index.ts';
 import type { PauseController } from './pause.ts';
 import { settle, type SettleOptions } from './settle.ts';
-import { defaultStopRules, type StopDecision, type StopRule } from './stop-rules.ts';
+import { defaultStopRules, timeLimit, type StopDecision, type StopRule } from './stop-rules.ts';
 import { RUN_DEFAULTS } from './defaults.ts';
-import { raceAbort, RunAbortedError, sleep, withRetries, type RetryOptions } from './timing.ts';
+import { raceAbort, RunAbortedError, sleep, withRetries, type RetryOptions } from '../../shared/timing.ts';
+import { oneLine } from '../../shared/one-line.ts';
 
 /** What the person sees before a step runs, in confirm mode. */
 export interface PlannedStep {
@@ -54,6 +55,25 @@ export interface RunAgentOptions {
   readonly temperature?: number;
   readonly recorder?: TrajectorySink;
   readonly runId?: string;
+  /**
+   * Shapes the history before each request (as the AI SDK's prepareStep shapes a step's
+   * messages): gets the steps so far, returns the ones to keep and send. The default,
+   * keepRecentScreenshots, lets screenshots older than the context go, so long runs stay small.
+   */
+  readonly prepareStep?: PrepareStep;
+}
+
+/** What prepareStep sees before a step: its number and the history of the steps before it. */
+export interface StepContext {
+  readonly step: number;
+  readonly history: readonly PromptHistoryStep[];
+}
+
+export type PrepareStep = (context: StepContext) => readonly PromptHistoryStep[];
+
+/** Keeps every step's text but only the last `screenshots - 1` steps' screenshots (the current one is the last). */
+export function keepRecentScreenshots(screenshots: number): PrepareStep {
+  return ({ history }) => history.map((h, i) => (i < history.length - (screenshots - 1) && h.screenshot ? { ...h, screenshot: undefined } : h));
 }
 
 export interface RunResult {
@@ -72,11 +92,6 @@ class StopRun extends Error {
   }
 }
 
-function describeError(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  return text.replace(/\s*\n\s*/g, ' ').trim();
-}
-
 function toImage(shot: Screenshot): ImageContent {
   return { mimeType: 'image/png', data: shot.png };
 }
@@ -87,9 +102,10 @@ function codeOf(parsed: Extract<ParseResult, { ok: true }>): string {
 }
 
 /**
- * The agent: capture → ask the model → parse → map coordinates → announce → execute →
- * record, until a stop rule, the person or an error ends it. Never throws for run-time
- * failures: the result (and the final run_finished event) says how the run ended.
+ * The agent: observe (capture) → decide (ask the model, parse, map coordinates) → act
+ * (confirm, execute, settle) → record (history, trajectory, stop rules), until a stop rule,
+ * the person or an error ends it. Never throws for run-time failures: the result (and the
+ * final run_finished event) says how the run ended.
  */
 export async function runAgent(instruction: string, options: RunAgentOptions): Promise<RunResult> {
   const { model, operator, signal } = options;
@@ -97,16 +113,20 @@ export async function runAgent(instruction: string, options: RunAgentOptions): P
   const emit = (event: AgentEvent): void => options.onEvent?.(event);
   const variant = options.variant ?? 'instruct';
   const generation = { ...defaultGeneration(variant), ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}), ...(options.temperature !== undefined ? { temperature: options.temperature } : {}) };
-  const stopRule = options.stopRules ?? defaultStopRules({ maxSteps: options.maxSteps, maxRepeats: options.maxRepeats, timeLimitMs: options.timeLimitMs });
+  const stopRule = options.stopRules ?? defaultStopRules({ maxSteps: options.maxSteps, maxRepeats: options.maxRepeats });
   const retries = options.retries ?? {};
   const actionDelayMs = options.actionDelayMs ?? RUN_DEFAULTS.actionDelayMs;
   const screenshots = Math.max(1, options.screenshotsInContext ?? RUN_DEFAULTS.screenshots);
+  const prepareStep = options.prepareStep ?? keepRecentScreenshots(screenshots);
   const startedAt = Date.now();
-  const history: PromptHistoryStep[] = [];
+  let history: readonly PromptHistoryStep[] = [];
   const actionHistory: Action[][] = [];
   let steps = 0;
   let started = false;
 
+  const progress = () => ({ steps, history: actionHistory, startedAt, now: Date.now() });
+  /** The one place the time limit is checked: before each step, before each action, and after each step. */
+  const overTime = options.timeLimitMs === undefined ? () => undefined : ((rule: StopRule) => () => rule(progress()))(timeLimit(options.timeLimitMs));
   const checkAbort = (): void => {
     if (signal?.aborted) throw new RunAbortedError(signal.reason);
   };
@@ -116,14 +136,13 @@ export async function runAgent(instruction: string, options: RunAgentOptions): P
       checkAbort();
       emit({ type: 'resumed' });
     }
-    if (options.timeLimitMs !== undefined && Date.now() - startedAt >= options.timeLimitMs) {
-      throw new StopRun({ status: 'time_limit', reason: `ran for longer than ${Math.round(options.timeLimitMs / 1000)} s` });
-    }
+    const late = overTime();
+    if (late) throw new StopRun(late);
   };
   const capture = (step: number): Promise<Screenshot> =>
     withRetries(() => operator.screenshot(signal), retries, {
       ...(signal ? { signal } : {}),
-      onRetry: ({ attempt, attempts, delayMs, error }) => emit({ type: 'retry', step, what: 'screenshot', attempt, attempts, delayMs, error: describeError(error) }),
+      onRetry: ({ attempt, attempts, delayMs, error }) => emit({ type: 'retry', step, what: 'screenshot', attempt, attempts, delayMs, error: oneLine(error) }),
     });
   const generate = (step: number, messages: ReturnType<typeof agentMessages>): Promise<GenerateResult> =>
     raceAbort(
@@ -132,7 +151,7 @@ export async function runAgent(instruction: string, options: RunAgentOptions): P
         ...generation,
         ...(signal ? { signal } : {}),
         onToken: (delta) => emit({ type: 'token', step, delta }),
-        onRetry: ({ attempt, attempts, delayMs, error }) => emit({ type: 'retry', step, what: 'model', attempt, attempts, delayMs, error: describeError(error) }),
+        onRetry: ({ attempt, attempts, delayMs, error }) => emit({ type: 'retry', step, what: 'model', attempt, attempts, delayMs, error: oneLine(error) }),
       }),
       signal,
     );
@@ -145,7 +164,7 @@ export async function runAgent(instruction: string, options: RunAgentOptions): P
         await options.recorder.finish({ status: result.status, reason: result.reason, steps, durationMs, ...(result.answer !== undefined ? { answer: result.answer } : {}) });
       } catch (err) {
         if (result.status !== 'error') {
-          const failed: RunResult = { ...result, status: 'error', reason: `the trajectory could not be finished: ${describeError(err)}` };
+          const failed: RunResult = { ...result, status: 'error', reason: `the trajectory could not be finished: ${oneLine(err)}` };
           emit({ type: 'run_finished', status: failed.status, reason: failed.reason, steps, durationMs });
           return failed;
         }
@@ -165,8 +184,15 @@ export async function runAgent(instruction: string, options: RunAgentOptions): P
     return undefined;
   };
 
-  /** Asks the model, and once more with the complaint if the reply does not parse or cannot be done here. */
+  /** Observe: the step begins on the screen as it is now. */
+  const observe = (step: number, shot: Screenshot): void => {
+    emit({ type: 'step_started', step });
+    emit({ type: 'screenshot', step, png: shot.png, width: shot.width, height: shot.height });
+  };
+
+  /** Decide: asks the model, and once more with the complaint if the reply does not parse or cannot be done here. */
   const decide = async (step: number, shot: Screenshot) => {
+    history = prepareStep({ step, history });
     let messages = agentMessages({ instruction, variant, history, screenshot: toImage(shot), screenshotsInContext: screenshots });
     const corrections: string[] = [];
     let modelMs = 0;
@@ -178,7 +204,10 @@ export async function runAgent(instruction: string, options: RunAgentOptions): P
       const parsed = parseKimiResponse(reply.text, { imageSize: { width: shot.width, height: shot.height } });
       const desktopActions = parsed.ok ? parsed.actions.map((action) => mapAction(action, shot.display)) : [];
       const error = parsed.ok ? await refusalOf(desktopActions) : parsed.error;
-      if (parsed.ok && error === undefined) return { reply, parsed, desktopActions, modelMs, corrections };
+      if (parsed.ok && error === undefined) {
+        emit({ type: 'planned', step, response: reply.text, ...(parsed.thinking !== undefined ? { thinking: parsed.thinking } : {}), actions: parsed.actions, desktopActions, modelMs });
+        return { reply, parsed, desktopActions, modelMs, corrections };
+      }
       if (corrections.length >= 1) {
         throw new StopRun({ status: 'error', reason: `the model's reply could not be used after a correction: ${error}` });
       }
@@ -186,6 +215,65 @@ export async function runAgent(instruction: string, options: RunAgentOptions): P
       emit({ type: 'correction', step, error: error! });
       messages = [...messages, ...correctionMessages(reply.text, error!)];
     }
+  };
+  type Plan = Awaited<ReturnType<typeof decide>>;
+
+  /** Act: asks the person under confirm mode, runs the step's actions with the run's pacing, and waits for the screen. */
+  const act = async (step: number, plan: Plan, shot: Screenshot) => {
+    const { reply, parsed, desktopActions } = plan;
+    if (options.confirm && desktopActions.some((a) => !isTerminal(a))) {
+      emit({ type: 'awaiting_confirmation', step });
+      const approved = await raceAbort(
+        options.confirm({ step, response: reply.text, ...(parsed.thinking !== undefined ? { thinking: parsed.thinking } : {}), ...(parsed.description !== undefined ? { description: parsed.description } : {}), actions: parsed.actions, desktopActions, screenshot: shot }),
+        signal,
+      );
+      if (!approved) throw new StopRun({ status: 'aborted', reason: `step ${step} was declined` });
+    }
+    const executeStarted = performance.now();
+    let acted = false;
+    for (const [index, action] of desktopActions.entries()) {
+      if (isTerminal(action)) break;
+      await checkpoint();
+      const began = performance.now();
+      await raceAbort(operator.execute(action, signal), signal);
+      acted = true;
+      emit({ type: 'action_executed', step, index, action, ms: performance.now() - began });
+      // A wait is its own pause; after anything else, let the screen (and the person) catch up.
+      if (actionDelayMs > 0 && action.kind !== 'wait') await sleep(actionDelayMs, signal);
+    }
+    const executeMs = performance.now() - executeStarted;
+    const after = acted ? (options.settle === false ? await capture(step) : await settle(options.settle ?? {}, signal, () => capture(step))) : shot;
+    return { acted, after, executeMs };
+  };
+
+  /** Record: the step joins the history and the trajectory; the stop rules (and the clock) say whether the run ends. */
+  const record = async (step: number, plan: Plan, outcome: Awaited<ReturnType<typeof act>>, shot: Screenshot, stepStarted: number): Promise<StopDecision | undefined> => {
+    const { reply, parsed, desktopActions, modelMs, corrections } = plan;
+    steps = step;
+    actionHistory.push([...parsed.actions]);
+    history = [...history, { response: reply.text, ...(parsed.description !== undefined ? { description: parsed.description } : {}), ...(parsed.code !== undefined ? { code: parsed.code } : {}), screenshot: toImage(shot) }];
+    const decision = stopRule(progress()) ?? overTime();
+    const stepMs = performance.now() - stepStarted;
+    await options.recorder?.step({
+      step_num: step,
+      action: codeOf(parsed),
+      response: reply.text,
+      reward: 0,
+      done: decision !== undefined,
+      info: {},
+      ...(outcome.acted ? { screenshotAfter: outcome.after.png } : {}),
+      kestrel: {
+        actions: parsed.actions,
+        desktop_actions: desktopActions,
+        ...(parsed.thinking !== undefined ? { thinking: parsed.thinking } : {}),
+        ...(parsed.description !== undefined ? { description: parsed.description } : {}),
+        timings: { model_ms: Math.round(modelMs), execute_ms: Math.round(outcome.executeMs), step_ms: Math.round(stepMs) },
+        ...(reply.usage ? { usage: { prompt_tokens: reply.usage.promptTokens, completion_tokens: reply.usage.completionTokens } } : {}),
+        ...(corrections.length > 0 ? { corrections } : {}),
+      },
+    });
+    emit({ type: 'step_finished', step, ms: stepMs });
+    return decision;
   };
 
   try {
@@ -199,75 +287,16 @@ export async function runAgent(instruction: string, options: RunAgentOptions): P
       await checkpoint();
       const step = steps + 1;
       const stepStarted = performance.now();
-      emit({ type: 'step_started', step });
-      emit({ type: 'screenshot', step, png: current.png, width: current.width, height: current.height });
-      const { reply, parsed, desktopActions, modelMs, corrections } = await decide(step, current);
-      emit({
-        type: 'planned',
-        step,
-        response: reply.text,
-        ...(parsed.thinking !== undefined ? { thinking: parsed.thinking } : {}),
-        actions: parsed.actions,
-        desktopActions,
-        modelMs,
-      });
-
-      if (options.confirm && desktopActions.some((a) => !isTerminal(a))) {
-        emit({ type: 'awaiting_confirmation', step });
-        const approved = await raceAbort(
-          options.confirm({ step, response: reply.text, ...(parsed.thinking !== undefined ? { thinking: parsed.thinking } : {}), ...(parsed.description !== undefined ? { description: parsed.description } : {}), actions: parsed.actions, desktopActions, screenshot: current }),
-          signal,
-        );
-        if (!approved) throw new StopRun({ status: 'aborted', reason: `step ${step} was declined` });
-      }
-
-      const executeStarted = performance.now();
-      let acted = false;
-      for (const [index, action] of desktopActions.entries()) {
-        if (isTerminal(action)) break;
-        await checkpoint();
-        const began = performance.now();
-        await raceAbort(operator.execute(action, signal), signal);
-        acted = true;
-        emit({ type: 'action_executed', step, index, action, ms: performance.now() - began });
-        // A wait is its own pause; after anything else, let the screen (and the person) catch up.
-        if (actionDelayMs > 0 && action.kind !== 'wait') await sleep(actionDelayMs, signal);
-      }
-      const executeMs = performance.now() - executeStarted;
-
-      const after = acted ? (options.settle === false ? await capture(step) : await settle(options.settle ?? {}, signal, () => capture(step))) : current;
-      steps = step;
-      actionHistory.push([...parsed.actions]);
-      history.push({ response: reply.text, ...(parsed.description !== undefined ? { description: parsed.description } : {}), ...(parsed.code !== undefined ? { code: parsed.code } : {}), screenshot: toImage(current) });
-      // Only the last few screenshots are ever sent again: let older ones go, so long runs stay small.
-      for (let i = 0; i < history.length - screenshots; i++) if (history[i]!.screenshot) history[i] = { ...history[i]!, screenshot: undefined };
-      const decision = stopRule({ steps, history: actionHistory, startedAt, now: Date.now() });
-      const stepMs = performance.now() - stepStarted;
-      await options.recorder?.step({
-        step_num: step,
-        action: codeOf(parsed),
-        response: reply.text,
-        reward: 0,
-        done: decision !== undefined,
-        info: {},
-        ...(acted ? { screenshotAfter: after.png } : {}),
-        kestrel: {
-          actions: parsed.actions,
-          desktop_actions: desktopActions,
-          ...(parsed.thinking !== undefined ? { thinking: parsed.thinking } : {}),
-          ...(parsed.description !== undefined ? { description: parsed.description } : {}),
-          timings: { model_ms: Math.round(modelMs), execute_ms: Math.round(executeMs), step_ms: Math.round(stepMs) },
-          ...(reply.usage ? { usage: { prompt_tokens: reply.usage.promptTokens, completion_tokens: reply.usage.completionTokens } } : {}),
-          ...(corrections.length > 0 ? { corrections } : {}),
-        },
-      });
-      emit({ type: 'step_finished', step, ms: stepMs });
+      observe(step, current);
+      const plan = await decide(step, current);
+      const outcome = await act(step, plan, current);
+      const decision = await record(step, plan, outcome, current, stepStarted);
       if (decision) return await finish(decision);
-      current = after;
+      current = outcome.after;
     }
   } catch (err) {
     if (err instanceof StopRun) return finish(err.decision);
     if (err instanceof RunAbortedError || signal?.aborted) return finish({ status: 'aborted', reason: 'stopped by the person' });
-    return finish({ status: 'error', reason: describeError(err) });
+    return finish({ status: 'error', reason: oneLine(err) });
   }
 }

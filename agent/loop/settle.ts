@@ -1,5 +1,5 @@
 import type { Screenshot } from '../operator.ts';
-import { sleep } from './timing.ts';
+import { sleep } from '../../shared/timing.ts';
 
 export interface SettleOptions {
   /** Wait at least this long after acting before the first capture (default 150 ms). */

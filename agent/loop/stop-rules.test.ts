@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import type { Action } from '../actions.ts';
+import type { Action } from '../../shared/actions.ts';
 import { anyOf, defaultStopRules, maxSteps, repeatedAction, terminalAction, timeLimit } from './stop-rules.ts';
 
 const click = (x: number, y: number): Action[] => [{ kind: 'click', button: 'left', count: 1, at: { x, y } }];

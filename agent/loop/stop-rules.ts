@@ -1,4 +1,4 @@
-import type { Action } from '../actions.ts';
+import type { Action } from '../../shared/actions.ts';
 import type { RunStatus } from '../events.ts';
 import { RUN_DEFAULTS } from './defaults.ts';
 

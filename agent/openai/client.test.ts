@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { startOpenAIServer, type OpenAITestServer, type ScriptedReply } from '../../test/harness/openai-server.ts';
 import type { AgentEvent } from '../events.ts';
 import { runAgent } from '../loop/run-agent.ts';
-import type { GenerateRequest } from '../model.ts';
+import type { GenerateRequest } from '../../shared/model.ts';
 import { ground } from '../ground.ts';
 import { RecordingOperator } from '../testing/fakes.ts';
 import { MAX_REPLY_BYTES } from './reply-body.ts';

@@ -1,5 +1,5 @@
-import { RunAbortedError, withRetries } from '../loop/timing.ts';
-import type { ChatMessage, GenerateRequest, GenerateResult, VisionLanguageModel } from '../model.ts';
+import { RunAbortedError, withRetries } from '../../shared/timing.ts';
+import type { ChatMessage, GenerateRequest, GenerateResult, VisionLanguageModel } from '../../shared/model.ts';
 import { ModelAbortedError, ModelEndpointError } from './errors.ts';
 import { describeBody, readBoundedText, readReply } from './reply-body.ts';
 

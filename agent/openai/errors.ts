@@ -1,8 +1,10 @@
+import { KestrelError } from '../../shared/errors.ts';
+
 /**
  * A failure talking to an OpenAI-compatible endpoint. The message is one line that says what
  * happened and how to fix it; it never contains the API key.
  */
-export class ModelEndpointError extends Error {
+export class ModelEndpointError extends KestrelError {
   override readonly name = 'ModelEndpointError';
   constructor(
     message: string,

@@ -4,8 +4,8 @@
  * it is, not by what was asked for, and anything that is not a chat completion is reported as
  * what it was, in one line.
  */
-import type { GenerateResult } from '../model.ts';
-import { preview } from '../one-line.ts';
+import type { GenerateResult } from '../../shared/model.ts';
+import { preview } from '../../shared/one-line.ts';
 import { ModelEndpointError } from './errors.ts';
 import { readSseData } from './sse.ts';
 

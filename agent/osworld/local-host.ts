@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { sleep } from '../loop/timing.ts';
+import { sleep } from '../../shared/timing.ts';
 import type { CommandResult, CommandSpec, TaskHost, WindowMatch } from './host.ts';
+import { KestrelError } from '../../shared/errors.ts';
 
 export interface LocalHostOptions {
   readonly screen: { readonly width: number; readonly height: number };
@@ -17,7 +18,7 @@ export interface LocalTaskHost extends TaskHost {
   dispose(): Promise<void>;
 }
 
-export class TaskHostError extends Error {
+export class TaskHostError extends KestrelError {
   override readonly name = 'TaskHostError';
 }
 

@@ -1,3 +1,5 @@
+import { KestrelError } from '../../shared/errors.ts';
+
 /** The values OSWorld substitutes into task files. */
 export interface PlaceholderValues {
   readonly screenWidth: number;
@@ -6,7 +8,7 @@ export interface PlaceholderValues {
   readonly clientPassword?: string;
 }
 
-export class PlaceholderError extends Error {
+export class PlaceholderError extends KestrelError {
   override readonly name = 'PlaceholderError';
 }
 

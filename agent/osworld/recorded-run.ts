@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import sharp from 'sharp';
 import { readTrajectory } from '../trajectory/index.ts';
 import type { ReplayOptions, ReplayStep } from './replay-trajectory.ts';
+import { KestrelError } from '../../shared/errors.ts';
 
 export interface RecordedRun {
   readonly dir: string;
@@ -13,7 +14,7 @@ export interface RecordedRun {
   readonly coordinates: ReplayOptions['coordinates'];
 }
 
-export class RecordedRunError extends Error {
+export class RecordedRunError extends KestrelError {
   override readonly name = 'RecordedRunError';
 }
 

@@ -1,9 +1,10 @@
-import { isTerminal, type Action, type DesktopAction } from '../actions.ts';
+import { isTerminal, type Action, type DesktopAction } from '../../shared/actions.ts';
 import { mapAction } from '../coordinates.ts';
-import { sleep } from '../loop/timing.ts';
+import { sleep } from '../../shared/timing.ts';
 import type { DisplayInfo, Operator } from '../operator.ts';
 import { parseKimiResponse } from '../parser/index.ts';
 import type { TrajectorySink } from '../trajectory/index.ts';
+import { KestrelError } from '../../shared/errors.ts';
 
 /** One recorded step: its code string (a Kimi reply's code, OSWorld's pyautogui, or DONE/FAIL/WAIT). */
 export interface ReplayStep {
@@ -36,7 +37,7 @@ export interface ReplayResult {
   readonly ended: 'finished' | 'failed' | 'call_user' | 'exhausted' | 'aborted';
 }
 
-export class ReplayError extends Error {
+export class ReplayError extends KestrelError {
   override readonly name = 'ReplayError';
 }
 

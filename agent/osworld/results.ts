@@ -1,6 +1,6 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeFolder, writeFileAtomic } from '../files.ts';
+import { makeFolder, writeFileAtomic } from '../../shared/files.ts';
 import { folderNameProblem, TaskFormatError, type OsworldTask } from './task.ts';
 
 /**

@@ -5,6 +5,7 @@ import { exampleDir, writeScore, writeUnsupported } from './results.ts';
 import { consentOf, prepareSteps, runSteps } from './steps.ts';
 import type { OsworldTask } from './task.ts';
 import { refuseHeldRun } from '../trajectory/record-folder.ts';
+import { KestrelError } from '../../shared/errors.ts';
 
 /**
  * The numbered list a person reads before allowing a task (the consent error and `--check`
@@ -14,7 +15,7 @@ export function formatConsentList(items: readonly string[]): string {
   return items.map((item, i) => `[${i + 1}] ${item}`).join(' ');
 }
 
-export class ConsentRequiredError extends Error {
+export class ConsentRequiredError extends KestrelError {
   override readonly name = 'ConsentRequiredError';
   constructor(
     /** The task's id, or "<n> tasks". */

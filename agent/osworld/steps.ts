@@ -1,11 +1,12 @@
 import { copyFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeFolder } from '../files.ts';
+import { makeFolder } from '../../shared/files.ts';
 import { displayCommand, showText, splitWords, type CommandSpec, type TaskHost, type WindowMatch } from './host.ts';
 import { fillPlaceholders, type PlaceholderValues } from './placeholders.ts';
 import { pythonInlineCode, readPyautoguiScript, type ScriptSegment } from './pyautogui-script.ts';
 import type { TaskStep } from './task.ts';
+import { KestrelError } from '../../shared/errors.ts';
 
 /**
  * A step checked and ready to run. `consent` is set when the step needs the person's consent
@@ -211,7 +212,7 @@ export function prepareSteps(steps: readonly TaskStep[], phase: string, ctx: Ste
 }
 
 /** A set-up or postconfig step that failed while running; the message names the step. */
-export class StepFailedError extends Error {
+export class StepFailedError extends KestrelError {
   override readonly name = 'StepFailedError';
 }
 

@@ -1,5 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
+import { KestrelError } from '../../shared/errors.ts';
 
 /** One set-up (or postconfig) step as OSWorld writes it: a type and its parameters. */
 export interface TaskStep {
@@ -40,7 +41,7 @@ export interface OsworldTask {
   readonly raw: Readonly<Record<string, unknown>>;
 }
 
-export class TaskFormatError extends Error {
+export class TaskFormatError extends KestrelError {
   override readonly name = 'TaskFormatError';
 }
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import type { Action } from '../actions.ts';
+import type { Action } from '../../shared/actions.ts';
 import { parseKimiResponse } from './kimi-response.ts';
 
 // Pieces that the parser's grammar cares about, so random mixes reach deep paths, not just the lexer.

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import type { Action } from '../actions.ts';
+import type { Action } from '../../shared/actions.ts';
 import { HOSTILE_REPLIES } from './hostile-replies.ts';
 import { parseKimiResponse } from './kimi-response.ts';
 import { MAX_TOKENS } from './python-tokens.ts';

@@ -1,5 +1,5 @@
-import type { Action } from '../actions.ts';
-import { preview } from '../one-line.ts';
+import type { Action } from '../../shared/actions.ts';
+import { messageOf, preview } from '../../shared/one-line.ts';
 import { parseStatements } from './python-calls.ts';
 import { PythonSyntaxError } from './python-tokens.ts';
 import { statementsToActions, type CoordinateOptions } from './pyautogui.ts';
@@ -167,7 +167,7 @@ export function parseKimiResponse(reply: string, options: ParseOptions = {}): Pa
     return parse(typeof reply === 'string' ? reply : String(reply), options);
   } catch (err) {
     // A bug here must not crash a run: report it like any unreadable reply.
-    const message = err instanceof Error ? err.message : String(err);
+    const message = messageOf(err);
     return { ok: false, truncated: false, error: `the reply could not be read (${preview(message)})` };
   }
 }

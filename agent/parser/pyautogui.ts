@@ -1,4 +1,4 @@
-import type { Action, MouseButton, NormalizedPoint } from '../actions.ts';
+import type { Action, MouseButton, NormalizedPoint } from '../../shared/actions.ts';
 import { normalizeKeyName } from '../keys.ts';
 import type { Literal, Statement } from './python-calls.ts';
 import { named } from './python-calls.ts';

@@ -1,4 +1,4 @@
-import type { ChatMessage, ContentPart, ImageContent } from '../model.ts';
+import type { ChatMessage, ContentPart, ImageContent } from '../../shared/model.ts';
 import { THINK_CLOSE } from '../parser/index.ts';
 import { RUN_DEFAULTS } from '../loop/defaults.ts';
 

@@ -1,4 +1,4 @@
-import type { ChatMessage, ImageContent } from '../model.ts';
+import type { ChatMessage, ImageContent } from '../../shared/model.ts';
 
 const GROUNDING_SYSTEM =
   'You are a GUI grounding assistant. You are shown a screenshot and asked for one element on it. ' +

@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import { pointInBox, summarize, type AccuracySummary, type PixelPoint } from './metric.ts';
 import type { ScreenSpotRecord } from './records.ts';
 import { ResultsFile, ResultsFileError, type ScreenSpotResult } from './results-file.ts';
+import { KestrelError } from '../../shared/errors.ts';
 
 /** What a grounding model said for one image and query; `point` in the image's pixels, null when unreadable. */
 export interface GroundingPrediction {
@@ -48,7 +49,7 @@ export interface ScreenSpotRun {
   readonly resumed: number;
 }
 
-export class ScreenSpotImageError extends Error {
+export class ScreenSpotImageError extends KestrelError {
   override readonly name = 'ScreenSpotImageError';
 }
 

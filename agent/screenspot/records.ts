@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { PixelBox } from './types.ts';
+import { KestrelError } from '../../shared/errors.ts';
 
 export type { PixelBox };
 
@@ -24,7 +25,7 @@ export interface ScreenSpotRecord {
   readonly group?: string;
 }
 
-export class ScreenSpotFormatError extends Error {
+export class ScreenSpotFormatError extends KestrelError {
   override readonly name = 'ScreenSpotFormatError';
 }
 

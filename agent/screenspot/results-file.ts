@@ -2,11 +2,12 @@ import { closeSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync 
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ScreenSpotResult } from './types.ts';
-import { makeFolder } from '../files.ts';
+import { KestrelError } from '../../shared/errors.ts';
+import { makeFolder } from '../../shared/files.ts';
 
 export type { ScreenSpotResult };
 
-export class ResultsFileError extends Error {
+export class ResultsFileError extends KestrelError {
   override readonly name = 'ResultsFileError';
 }
 

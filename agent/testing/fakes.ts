@@ -1,5 +1,5 @@
-import type { DesktopAction } from '../actions.ts';
-import type { GenerateRequest, GenerateResult, VisionLanguageModel } from '../model.ts';
+import type { DesktopAction } from '../../shared/actions.ts';
+import type { GenerateRequest, GenerateResult, VisionLanguageModel } from '../../shared/model.ts';
 import type { DisplayInfo, Operator, Screenshot } from '../operator.ts';
 
 /** One scripted model turn: a reply, an error to throw, or a function of the request. */

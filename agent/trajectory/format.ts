@@ -1,4 +1,4 @@
-import type { Action, DesktopAction } from '../actions.ts';
+import type { Action, DesktopAction } from '../../shared/actions.ts';
 import type { RunStatus } from '../events.ts';
 import type { DisplayInfo } from '../operator.ts';
 

@@ -2,6 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { RunRecord, TrajectoryLine } from './format.ts';
 import { writerAlive } from './writer.ts';
+import { KestrelError } from '../../shared/errors.ts';
 
 export interface Trajectory {
   /** The run's folder: where run.json and the screenshots the lines name are. */
@@ -18,7 +19,7 @@ export interface Trajectory {
   readonly truncatedTail: boolean;
 }
 
-export class TrajectoryFormatError extends Error {
+export class TrajectoryFormatError extends KestrelError {
   override readonly name = 'TrajectoryFormatError';
 }
 

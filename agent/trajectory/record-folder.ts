@@ -1,9 +1,10 @@
 import { open, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { makeFolder } from '../files.ts';
+import { makeFolder } from '../../shared/files.ts';
+import { KestrelError } from '../../shared/errors.ts';
 
 /** A folder a run cannot be recorded into; the message is one line saying why and what to do. */
-export class RecordFolderError extends Error {
+export class RecordFolderError extends KestrelError {
   override readonly name = 'RecordFolderError';
 }
 

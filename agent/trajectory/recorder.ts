@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeFolder, writeFileAtomic } from '../files.ts';
+import { makeFolder, writeFileAtomic } from '../../shared/files.ts';
 import type { DisplayInfo } from '../operator.ts';
 import { osworldTimestamp, type RunRecord, type TrajectoryLine } from './format.ts';
 import { refuseHeldRun } from './record-folder.ts';

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { DEVICES, type Device } from '../../native-models/onnx/device.ts';
+import { DEVICES, type Device } from '../../native-models/index.ts';
 import { positiveInt } from '../options.ts';
 import { EXIT_USAGE, withHelp } from './help.ts';
 

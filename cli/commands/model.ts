@@ -1,7 +1,6 @@
 import { Option, type Command } from 'commander';
 import { nonNegativeNumber, wholeNumber } from '../model/number-options.ts';
-import { DEVICES, type Device } from '../../native-models/onnx/device.ts';
-import { IMPORT_PRECISIONS, type ImportPrecision } from '../../native-models/models/kimi-vl/precision.ts';
+import { DEVICES, IMPORT_PRECISIONS, type Device, type ImportPrecision } from '../../native-models/index.ts';
 import { deviceOption } from '../model-options.ts';
 import { positiveInt } from '../options.ts';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, withHelp } from './help.ts';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Device } from '../../native-models/onnx/device.ts';
+import type { Device } from '../../native-models/index.ts';
 import { deviceOption } from '../model-options.ts';
 import { portNumber } from '../options.ts';
 import { EXIT_USAGE, withHelp } from './help.ts';

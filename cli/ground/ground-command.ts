@@ -1,4 +1,4 @@
-import { ground, ModelEndpointError } from '../../agent/index.ts';
+import { ground } from '../../agent/index.ts';
 import { CliError } from '../errors.ts';
 import { generationSettings, modelOpener, type ModelOptionValues } from '../model-options.ts';
 import { readImage } from './read-image.ts';
@@ -14,13 +14,8 @@ export async function groundCommand(imagePath: string, query: string, options: G
   // The image first: a typo in its path is one line now, not after the model has loaded.
   const image = await readImage(imagePath);
   const model = await openModel();
-  let result;
-  try {
-    result = await ground(model, image, query, generationSettings(options));
-  } catch (err) {
-    if (err instanceof ModelEndpointError) throw new CliError(err.message);
-    throw err;
-  }
+  // A model endpoint's failure is a KestrelError: cli/main.ts prints it as one line.
+  const result = await ground(model, image, query, generationSettings(options));
   const { point, pixel, raw, ms } = result;
   if (options.json) {
     process.stdout.write(`${JSON.stringify({ x: point?.x ?? null, y: point?.y ?? null, px: pixel?.px ?? null, py: pixel?.py ?? null, raw, ms })}\n`);

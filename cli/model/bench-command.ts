@@ -1,13 +1,11 @@
 /** `kestrel bench`: the table (or one JSON object) on stdout, progress on stderr. */
 import { basename } from 'node:path';
-import type { BenchReport } from '../../native-models/models/kimi-vl/bench.ts';
-import { formatBytes } from '../../native-models/models/kimi-vl/precision.ts';
-import type { Device } from '../../native-models/onnx/device.ts';
-import { runModelBench } from '../../main/api/model-bench.ts';
-import { CliError, oneLine } from '../errors.ts';
+import { formatBytes, type BenchReport, type Device } from '../../native-models/index.ts';
+import { runModelBench } from '../../host/model-bench.ts';
+import { oneLine } from '../../shared/one-line.ts';
+import { CliError } from '../errors.ts';
 import { readImage } from '../ground/read-image.ts';
 import { ProgressBar } from './progress-bar.ts';
-import { asCliErrors } from './run-model-command.ts';
 
 export interface BenchCommandOptions {
   readonly device?: readonly Device[];
@@ -35,7 +33,7 @@ export function benchTable(report: BenchReport): string {
 
 export async function runBench(dirs: readonly string[], opts: BenchCommandOptions): Promise<number> {
   // Cheap checks first: every folder (its manifest and weight files) and the image, before any model loads.
-  const { checkBenchFolders } = await import('../../native-models/models/kimi-vl/bench.ts');
+  const { checkBenchFolders } = await import('../../native-models/runtime.ts');
   try {
     await checkBenchFolders(dirs);
   } catch (err) {
@@ -43,15 +41,13 @@ export async function runBench(dirs: readonly string[], opts: BenchCommandOption
   }
   const screenshot = opts.image ? await readImage(opts.image) : undefined;
   const bar = new ProgressBar();
-  const report = await asCliErrors(() =>
-    runModelBench(dirs, opts.device ?? ['auto'], {
-      repetitions: opts.repetitions,
-      promptTokens: opts.prompt,
-      decodeTokens: opts.decode,
-      ...(screenshot ? { screenshot: { mimeType: screenshot.mimeType, data: screenshot.data } } : {}),
-      onProgress: (line) => bar.note('bench:', line),
-    }),
-  ).finally(() => bar.end());
+  const report = await runModelBench(dirs, opts.device ?? ['auto'], {
+    repetitions: opts.repetitions,
+    promptTokens: opts.prompt,
+    decodeTokens: opts.decode,
+    ...(screenshot ? { screenshot: { mimeType: screenshot.mimeType, data: screenshot.data } } : {}),
+    onProgress: (line) => bar.note('bench:', line),
+  }).finally(() => bar.end());
   if (opts.json) process.stdout.write(`${JSON.stringify(report)}\n`);
   else {
     const { machine } = report;

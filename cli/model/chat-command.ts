@@ -1,8 +1,6 @@
-import type { LocalChatMessage } from '../../native-models/models/kimi-vl/local-model.ts';
-import type { Device } from '../../native-models/onnx/device.ts';
+import type { Device, LocalChatMessage } from '../../native-models/index.ts';
 import { checkImages } from '../ground/read-image.ts';
 import { loadLocalModel } from './load-model.ts';
-import { asCliErrors } from './run-model-command.ts';
 import { onStdoutClosed } from './stdout-closed.ts';
 
 export interface ChatOptions {
@@ -27,9 +25,7 @@ export async function runChat(modelDir: string, prompt: string, opts: ChatOption
   try {
     const content = images.length === 0 ? prompt : [...images.map(({ bytes }) => ({ type: 'image' as const, image: { data: bytes } })), { type: 'text' as const, text: prompt }];
     const messages: LocalChatMessage[] = [...(opts.system ? [{ role: 'system' as const, content: opts.system }] : []), { role: 'user', content }];
-    const r = await asCliErrors(() =>
-      model.generate({ messages, maxTokens: opts.maxTokens, temperature: opts.temperature, topP: opts.topP, seed: opts.seed, signal: controller.signal, onToken: (d) => process.stdout.write(d) }),
-    );
+    const r = await model.generate({ messages, maxTokens: opts.maxTokens, temperature: opts.temperature, topP: opts.topP, seed: opts.seed, signal: controller.signal, onToken: (d) => process.stdout.write(d) });
     process.stdout.write('\n');
     const t = r.timings;
     const rate = (v?: number) => (v === undefined ? 'n/a' : `${v.toFixed(1)} tok/s`);

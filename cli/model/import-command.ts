@@ -1,12 +1,7 @@
-import { ImportCancelledError } from '../../native-models/checkpoint/output-folder.ts';
-import { importKimiVL, MANIFEST_FILE, type ImportPlan } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
-import { formatBytes, type ImportPrecision } from '../../native-models/models/kimi-vl/precision.ts';
-import type { Device } from '../../native-models/onnx/device.ts';
-import type { CacheType } from '../../native-models/models/kimi-vl/modeling-text.ts';
-import { CliError } from '../errors.ts';
+import { MANIFEST_FILE, formatBytes, type CacheType, type Device, type ImportPlan, type ImportPrecision } from '../../native-models/index.ts';
+import { importKimiVL } from '../../native-models/runtime.ts';
 import { catchInterrupt } from '../interrupt.ts';
 import { ProgressBar } from './progress-bar.ts';
-import { asCliErrors } from './run-model-command.ts';
 
 /** The chosen precision and why, before the progress bar starts. */
 function showPlan({ precision, weights, cacheType }: ImportPlan): void {
@@ -27,26 +22,23 @@ export async function runImport(source: string, opts: { out: string; precision: 
   });
   let manifest;
   try {
-    manifest = await asCliErrors(() =>
-      importKimiVL({
-        source,
-        out: opts.out,
-        precision: opts.precision,
-        device: opts.device,
-        cacheType: opts.kvCache,
-        workers: opts.workers,
-        signal: interrupt.signal,
-        onPlan: showPlan,
-        onNote: (note) => {
-          bar.end();
-          process.stderr.write(`kestrel: ${note}\n`);
-        },
-        onProgress: (p) => bar.update(p.phase, p.done, p.total, p.detail),
-      }),
-    );
+    manifest = await importKimiVL({
+      source,
+      out: opts.out,
+      precision: opts.precision,
+      device: opts.device,
+      cacheType: opts.kvCache,
+      workers: opts.workers,
+      signal: interrupt.signal,
+      onPlan: showPlan,
+      onNote: (note) => {
+        bar.end();
+        process.stderr.write(`kestrel: ${note}\n`);
+      },
+      onProgress: (p) => bar.update(p.phase, p.done, p.total, p.detail),
+    });
   } catch (err) {
     bar.end();
-    if (err instanceof ImportCancelledError) throw new CliError(err.message, 130);
     throw err;
   } finally {
     interrupt.dispose();

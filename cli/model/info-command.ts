@@ -1,8 +1,5 @@
-import type { Device } from '../../native-models/onnx/device.ts';
-import { devicePlacement, modelInfo, type DevicePlacement, type ModelInfo } from '../../native-models/models/kimi-vl/model-info.ts';
-import { countOpTypes, type PlacementSummary } from '../../native-models/models/kimi-vl/placement-check.ts';
-import { formatBytes } from '../../native-models/models/kimi-vl/precision.ts';
-import { asCliErrors } from './run-model-command.ts';
+import { formatBytes, type Device, type DevicePlacement, type ModelInfo, type PlacementSummary } from '../../native-models/index.ts';
+import { countOpTypes, devicePlacement, modelInfo } from '../../native-models/runtime.ts';
 
 function placementLine(part: string, s: PlacementSummary, device: string): string {
   if (device === 'cpu') return `${part} graph: ${s.total} nodes, all on the CPU`;
@@ -34,8 +31,8 @@ function describe(info: ModelInfo, placement?: DevicePlacement): string[] {
 }
 
 export async function runInfo(dir: string, opts: { device?: Device; json?: boolean }): Promise<void> {
-  const info = await asCliErrors(async () => modelInfo(dir));
-  const placement = opts.device ? await asCliErrors(() => devicePlacement(dir, opts.device!)) : undefined;
+  const info = await modelInfo(dir);
+  const placement = opts.device ? await devicePlacement(dir, opts.device!) : undefined;
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({ ...info, ...(placement ? { placement } : {}) })}\n`);
     return;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import type { LoadProgress } from '../../native-models/models/kimi-vl/load-progress.ts';
+import type { LoadProgress } from '../../native-models/index.ts';
 import { showLoadProgress } from './load-model.ts';
 import { ProgressBar } from './progress-bar.ts';
 

@@ -1,9 +1,7 @@
 /** Loading the in-process model for a command, with its progress on stderr (stdout is the command's). */
-import type { LoadProgress } from '../../native-models/models/kimi-vl/load-progress.ts';
-import { KimiVLLocalModel } from '../../native-models/models/kimi-vl/local-model.ts';
-import type { Device } from '../../native-models/onnx/device.ts';
+import type { Device, LoadProgress } from '../../native-models/index.ts';
+import { KimiVLLocalModel } from '../../native-models/runtime.ts';
 import { ProgressBar } from './progress-bar.ts';
-import { asCliErrors } from './run-model-command.ts';
 
 /** Shows load progress on the bar: bytes while the weights are read, one line per other phase. */
 export function showLoadProgress(bar: ProgressBar): (p: LoadProgress) => void {
@@ -19,7 +17,7 @@ export async function loadLocalModel(dir: string, device: Device, stream: NodeJS
   // A quarter at a time on a pipe: a load is a few lines in a log, not a screenful.
   const bar = new ProgressBar(stream, 30, 4);
   try {
-    return await asCliErrors(() => KimiVLLocalModel.load(dir, { device, onProgress: showLoadProgress(bar) }));
+    return await KimiVLLocalModel.load(dir, { device, onProgress: showLoadProgress(bar) });
   } finally {
     bar.end();
   }

@@ -1,7 +1,6 @@
-import type { Device } from '../../native-models/onnx/device.ts';
+import type { Device } from '../../native-models/index.ts';
 import { loadLocalModel } from './load-model.ts';
 import { readMessagesFile, withImagesRead } from './messages-file.ts';
-import { asCliErrors } from './run-model-command.ts';
 import { onStdoutClosed } from './stdout-closed.ts';
 
 const TOP = 10;
@@ -12,7 +11,7 @@ export async function runLogits(modelDir: string, opts: { messages: string; json
   // A reader that stops early (| head) has all it wanted; nothing to report.
   onStdoutClosed(() => undefined);
   try {
-    const { prompt, inputIds, logits } = await asCliErrors(() => model.logits(messages));
+    const { prompt, inputIds, logits } = await model.logits(messages);
     if (opts.json) {
       process.stdout.write(`${JSON.stringify({ prompt, input_ids: inputIds, logits: Array.from(logits) })}\n`);
       return;

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { LocalChatMessage, LocalContentPart } from '../../native-models/models/kimi-vl/local-model.ts';
+import type { LocalChatMessage, LocalContentPart } from '../../native-models/index.ts';
 import { CliError } from '../errors.ts';
 import { checkImage } from '../ground/read-image.ts';
 

@@ -10,7 +10,7 @@ import {
   type Operator,
   type VisionLanguageModel,
 } from '../../agent/index.ts';
-import { DesktopOperator, DesktopUnavailableError } from '../../agent/desktop/index.ts';
+import { DesktopOperator } from '../../agent/desktop/index.ts';
 import type { RunOutcome } from '../../agent/osworld/evaluator.ts';
 import { localTaskHost } from '../../agent/osworld/local-host.ts';
 import { PlaceholderError } from '../../agent/osworld/placeholders.ts';
@@ -20,7 +20,8 @@ import { exampleDir, formatResultsSummary, summarizeResults } from '../../agent/
 import { ConsentRequiredError, formatConsentList, prepareTask, runOsworldTask } from '../../agent/osworld/run-task.ts';
 import { StepFailedError } from '../../agent/osworld/steps.ts';
 import { loadOsworldTasks, TaskFormatError, type OsworldTask } from '../../agent/osworld/task.ts';
-import { CliError, oneLine } from '../errors.ts';
+import { CliError } from '../errors.ts';
+import { oneLine } from '../../shared/one-line.ts';
 import { catchInterrupt } from '../interrupt.ts';
 import { recordFolder } from '../record-folder.ts';
 import { generationSettings, resolveModel, type ModelOptionValues } from '../model-options.ts';
@@ -55,13 +56,9 @@ function checkTasks(tasks: readonly OsworldTask[], password: string | undefined,
   return 0;
 }
 
+/** DesktopUnavailableError, when there is no desktop to drive, is a KestrelError: cli/main.ts prints it as one line. */
 function openOperator(options: ReplayCommandOptions): DesktopOperator {
-  try {
-    return new DesktopOperator(options.display !== undefined ? { display: options.display } : {});
-  } catch (err) {
-    if (err instanceof DesktopUnavailableError) throw new CliError(err.message);
-    throw err;
-  }
+  return new DesktopOperator(options.display !== undefined ? { display: options.display } : {});
 }
 
 async function loadTasks(path: string, options: ReplayCommandOptions): Promise<OsworldTask[]> {

@@ -1,7 +1,8 @@
 import { createInterface } from 'node:readline';
 import { runAgent, TrajectoryRecorder, type AgentEvent, type PlannedStep } from '../../agent/index.ts';
 import { DesktopOperator, DesktopUnavailableError, type TypingStrategy } from '../../agent/desktop/index.ts';
-import { CliError, oneLine } from '../errors.ts';
+import { CliError } from '../errors.ts';
+import { oneLine } from '../../shared/one-line.ts';
 import { catchInterrupt } from '../interrupt.ts';
 import { generationSettings, modelOpener, type ModelOptionValues } from '../model-options.ts';
 import { recordFolder } from '../record-folder.ts';

@@ -2,7 +2,7 @@
  * Parses an OpenAI chat-completions request body into the in-process model's request.
  * Pure: every rejection is an HttpError whose message says which field was wrong and why.
  */
-import type { LocalChatMessage, LocalContentPart, LocalGenerateRequest } from '../../native-models/models/kimi-vl/local-model.ts';
+import type { LocalChatMessage, LocalContentPart, LocalGenerateRequest } from '../../native-models/index.ts';
 
 export class HttpError extends Error {
   override readonly name = 'HttpError';

@@ -1,7 +1,6 @@
-import type { Device } from '../../native-models/onnx/device.ts';
+import type { Device, KimiVLLocalModel } from '../../native-models/index.ts';
 import { CliError } from '../errors.ts';
 import { loadLocalModel } from '../model/load-model.ts';
-import type { KimiVLLocalModel } from '../../native-models/models/kimi-vl/local-model.ts';
 import { HttpError } from './chat-request.ts';
 import { startServer, type ChatModel } from './server.ts';
 

@@ -6,9 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { LocalGenerateRequest, LocalGenerateResult } from '../../native-models/models/kimi-vl/local-model.ts';
-import { isUserFacing } from '../model/run-model-command.ts';
+import type { LocalGenerateRequest, LocalGenerateResult } from '../../native-models/index.ts';
+import { KestrelError } from '../../shared/errors.ts';
 import { HttpError, parseChatRequest, type ChatRequest } from './chat-request.ts';
+import { oneLine } from '../../shared/one-line.ts';
 
 /** What the server needs from the model (KimiVLLocalModel has this shape). */
 export interface ChatModel {
@@ -120,7 +121,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       });
     } catch (err) {
       if (!started) throw err;
-      res.write(`data: ${JSON.stringify({ error: { message: describe(err), type: 'server_error' } })}\n\n`);
+      res.write(`data: ${JSON.stringify({ error: { message: oneLine(err), type: 'server_error' } })}\n\n`);
       res.end();
       return;
     }
@@ -149,9 +150,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     handle(req, res).catch((err: unknown) => {
       if (res.headersSent) return void res.end();
       if (err instanceof HttpError) return sendError(res, err);
-      if (isUserFacing(err)) return sendError(res, new HttpError(400, err.message));
-      process.stderr.write(`kestrel serve: ${describe(err)}\n`);
-      sendError(res, new HttpError(500, `the model failed: ${describe(err)}`, 'server_error'));
+      // A typed error says what was wrong with the request (its images, its messages) and the fix.
+      if (err instanceof KestrelError) return sendError(res, new HttpError(400, err.message));
+      process.stderr.write(`kestrel serve: ${oneLine(err)}\n`);
+      sendError(res, new HttpError(500, `the model failed: ${oneLine(err)}`, 'server_error'));
     });
   });
   await new Promise<void>((done, fail) => {
@@ -179,6 +181,3 @@ function toLocal(request: ChatRequest, signal: AbortSignal, onToken?: (delta: st
   return { ...settings, signal, ...(onToken ? { onToken } : {}) };
 }
 
-function describe(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').trim();
-}

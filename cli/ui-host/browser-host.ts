@@ -1,10 +1,10 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { agentRunner, desktopFactory, grounder, localModels, modelImporter, modelName, trajectoryLibrary } from '../../main/api/agent-bindings.ts';
-import { createHost, type DesktopFactory, type Host } from '../../main/api/host.ts';
-import { NO_SECRET_BOX } from '../../main/api/secrets.ts';
-import type { Settings } from '../../main/api/settings.ts';
-import { VERSION } from '../main.ts';
+import { agentBindings, desktopFactory } from '../../host/agent-bindings.ts';
+import { createHost, type DesktopFactory, type Host } from '../../host/host.ts';
+import { NO_SECRET_BOX } from '../../host/secrets.ts';
+import type { Settings } from '../../host/settings.ts';
+import { VERSION } from '../version.ts';
 
 /** Where settings live: $KESTREL_CONFIG_DIR, else the XDG config folder. */
 export function configDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -15,9 +15,6 @@ export function configDir(env: NodeJS.ProcessEnv = process.env): string {
 export function dataDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.KESTREL_DATA_DIR || join(env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'kestrel');
 }
-
-/** The file every imported model carries (what folder checks look for). */
-export const MANIFEST_FILE = modelImporter.manifestFile;
 
 /** Said wherever the agent would need a screen and there is none: the way out is --virtual. */
 export const NO_DISPLAY =
@@ -47,11 +44,6 @@ export function createBrowserHost(options: { display?: string; virtual: boolean;
     virtualDisplay: options.virtual,
     // Only X11 has a DISPLAY to lack; Windows and macOS always have their desktop.
     desktop: options.display || process.platform !== 'linux' ? desktopFactory(options.display) : noDesktop,
-    runner: agentRunner,
-    importer: modelImporter,
-    ground: grounder,
-    modelLoads: localModels,
-    trajectories: trajectoryLibrary,
-    modelName,
+    ...agentBindings,
   });
 }

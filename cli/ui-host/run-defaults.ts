@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { Settings } from '../../main/api/settings.ts';
+import type { Settings } from '../../host/settings.ts';
 import { normalizeBaseUrl } from '../../agent/openai/client.ts';
 import { ModelEndpointError } from '../../agent/openai/errors.ts';
 import { CliError } from '../errors.ts';

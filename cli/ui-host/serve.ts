@@ -1,9 +1,10 @@
-import { checkFolderSettings } from '../../main/api/folder-settings.ts';
-import type { Host } from '../../main/api/host.ts';
-import type { Settings } from '../../main/api/settings.ts';
-import { InvalidInput } from '../../main/api/validate.ts';
+import { checkFolderSettings } from '../../host/folder-settings.ts';
+import type { Host } from '../../host/host.ts';
+import type { Settings } from '../../host/settings.ts';
+import { InvalidInput } from '../../host/validate.ts';
 import { CliError } from '../errors.ts';
-import { createBrowserHost, MANIFEST_FILE } from './browser-host.ts';
+import { MANIFEST_FILE } from '../../native-models/index.ts';
+import { createBrowserHost } from './browser-host.ts';
 import { startUiHost } from './server.ts';
 import { startPrivateDisplay, WINDOW_MANAGER, type PrivateDisplay } from './virtual-display.ts';
 

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import WebSocket from 'ws';
-import { createApi } from '../../main/api/api.ts';
-import { ModelManager } from '../../main/api/model-manager.ts';
-import { RunManager } from '../../main/api/run-manager.ts';
-import { NO_SECRET_BOX } from '../../main/api/secrets.ts';
-import { SettingsStore } from '../../main/api/settings-store.ts';
-import { decodeWire, encodeWire } from '../../main/api/wire.ts';
+import { createApi } from '../../host/api.ts';
+import { ModelManager } from '../../host/model-manager.ts';
+import { RunManager } from '../../host/run-manager.ts';
+import { NO_SECRET_BOX } from '../../host/secrets.ts';
+import { SettingsStore } from '../../host/settings-store.ts';
+import { decodeWire, encodeWire } from '../../host/wire.ts';
 import { nodeBase64 } from './socket.ts';
 import { startUiHost, type UiHost } from './server.ts';
 

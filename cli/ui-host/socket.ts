@@ -1,9 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { KestrelApi } from '../../main/api/api.ts';
-import { decodeWire, encodeWire, type Base64Codec, type CallMessage, type ReplyMessage } from '../../main/api/wire.ts';
-import { oneLine } from '../errors.ts';
+import type { KestrelApi } from '../../host/api.ts';
+import { decodeWire, encodeWire, type Base64Codec, type CallMessage, type ReplyMessage } from '../../host/wire.ts';
+import { oneLine } from '../../shared/one-line.ts';
 
 export const nodeBase64: Base64Codec = {
   encode: (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),

@@ -9,15 +9,22 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { CheckpointError } from './errors.ts';
+import { KestrelError } from '../../shared/errors.ts';
 
 export const IMPORT_MARKER = 'kestrel-import-in-progress.json';
 
-/** An output folder that cannot be used: its message says why and what to choose instead. */
-export class OutputFolderError extends CheckpointError {}
+/**
+ * An output folder that cannot be used: its message says why and what to choose instead. The
+ * folder is named on the command line, so the CLI ends with a usage error (2).
+ */
+export class OutputFolderError extends CheckpointError {
+  override readonly exitCode = 2;
+}
 
 /** The import was cancelled (its signal fired); what it wrote is gone. */
-export class ImportCancelledError extends Error {
+export class ImportCancelledError extends KestrelError {
   override readonly name = 'ImportCancelledError';
+  override readonly exitCode = 130;
 }
 
 interface Marker {

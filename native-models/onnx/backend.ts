@@ -8,6 +8,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Device, ExecutionDevice } from './device.ts';
 import { ensureRuntimeDir, webGpuBlocker } from './vulkan.ts';
+import { KestrelError } from '../../shared/errors.ts';
+import { messageOf } from '../../shared/one-line.ts';
 
 /** An output left in GPU memory (WebGPU): it can be fed back to a run, not read. */
 export interface DeviceValue {
@@ -79,7 +81,7 @@ export function outputPlacement(device: ExecutionDevice, keepOnDevice: readonly 
 }
 
 /** An explicitly asked-for device cannot be used; the message names what is missing and the fix. */
-export class DeviceUnavailableError extends Error {
+export class DeviceUnavailableError extends KestrelError {
   override readonly name = 'DeviceUnavailableError';
 }
 
@@ -103,8 +105,8 @@ const unavailable = new Map<`${'cuda' | 'webgpu'}:${Device}`, string>();
 let fallbackNoted = false;
 
 /** onnxruntime's message without the source location and failed check that lead it. */
-function oneLine(err: unknown): string {
-  const message = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').trim();
+function ortMessage(err: unknown): string {
+  const message = messageOf(err).replace(/\s+/g, ' ').trim();
   return message.replace(/^\S+\.(?:cc|cpp|h):\d+ .*? was false\. /, '').slice(0, 300);
 }
 
@@ -174,7 +176,7 @@ async function tryDevice(modelPath: string, device: 'cuda' | 'webgpu', wanted: D
   try {
     return await create(modelPath, device, opts);
   } catch (err) {
-    unavailable.set(key, `${device === 'cuda' ? 'the CUDA provider' : 'WebGPU'} failed to start (${oneLine(err)})${device === 'cuda' ? `; ${CUDA_FIX}` : ''}`);
+    unavailable.set(key, `${device === 'cuda' ? 'the CUDA provider' : 'WebGPU'} failed to start (${ortMessage(err)})${device === 'cuda' ? `; ${CUDA_FIX}` : ''}`);
     return undefined;
   }
 }

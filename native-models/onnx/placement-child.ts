@@ -6,6 +6,7 @@
  */
 import { DeviceUnavailableError, openSession } from './backend.ts';
 import type { Device } from './device.ts';
+import { oneLine } from '../../shared/one-line.ts';
 
 const [modelFile, device, optimization, cpuNodes] = process.argv.slice(2) as [string, Device, 'all' | 'disabled', string];
 try {
@@ -14,7 +15,7 @@ try {
   process.stderr.write(`\nkestrel-placement: ok ${session.device}\n`);
 } catch (err) {
   const kind = err instanceof DeviceUnavailableError ? 'device' : 'error';
-  const message = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').trim();
+  const message = oneLine(err);
   process.stderr.write(`\nkestrel-placement: ${kind} ${message}\n`);
   process.exitCode = 1;
 }

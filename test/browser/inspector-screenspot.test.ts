@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { pointInBox } from '../../agent/screenspot/metric.ts';
-import { createHost } from '../../main/api/host.ts';
+import { createHost } from '../../host/host.ts';
 import { startUiHost, type UiHost } from '../../cli/ui-host/server.ts';
 import { artifactPath } from '../harness/artifacts.ts';
 import { launchChromium, openAppPage, openScreen } from '../harness/chromium.ts';

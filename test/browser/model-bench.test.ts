@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import type { BenchReport } from '../../main/api/types.ts';
+import type { BenchReport } from '../../host/types.ts';
 import { importKimiVL } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
 import { writeTinyCheckpoint } from '../../native-models/models/kimi-vl/tiny-checkpoint.ts';
 import { openAppInBrowser, type AppInBrowser } from '../harness/app-in-browser.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Action } from '../../agent/actions.ts';
+import type { Action } from '../../shared/actions.ts';
 import { mapAction } from '../../agent/coordinates.ts';
 import type { DesktopOperator as DesktopOperatorType } from '../../agent/desktop/index.ts';
 import type { DisplayInfo } from '../../agent/operator.ts';

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { createHost, type Host, type HostOptions } from '../../main/api/host.ts';
+import { createHost, type Host, type HostOptions } from '../../host/host.ts';
 import { startUiHost, type UiHost } from '../../cli/ui-host/server.ts';
 import { launchChromium, openAppPage } from './chromium.ts';
 import { testHostOptions } from './test-host.ts';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import type { HostOptions } from '../../main/api/host.ts';
-import { NO_SECRET_BOX } from '../../main/api/secrets.ts';
+import type { HostOptions } from '../../host/host.ts';
+import { NO_SECRET_BOX } from '../../host/secrets.ts';
 
 const refuse = () => Promise.reject(new Error('not used in this test'));
 

@@ -22,15 +22,32 @@ describe('room boundaries', () => {
     ['cli/probe.ts', "import { app } from 'electron';\nexport const x = app;\n"],
     ['renderer/src/probe.ts', "import { readFileSync } from 'node:fs';\nexport const x = readFileSync;\n"],
     ['renderer/src/probe.ts', "import { spawn } from 'child_process';\nexport const x = spawn;\n"],
-    ['renderer/src/probe.ts', "import { x } from '../../main/routes.ts';\nexport const y = x;\n"],
+    ['renderer/src/probe.ts', "import { x } from '../../host/routes.ts';\nexport const y = x;\n"],
+    ['renderer/src/probe.ts', "import type { X } from '../../main/index.ts';\nexport type Y = X;\n"],
     ['renderer/src/probe.ts', "import { x } from '../../agent/index.ts';\nexport const y = x;\n"],
+    ['renderer/src/probe.ts', "import { writeFileAtomic } from '../../shared/files.ts';\nexport const x = writeFileAtomic;\n"],
+    ['host/probe.ts', "import { app } from 'electron';\nexport const x = app;\n"],
+    ['host/probe.ts', "import { x } from '../main/index.ts';\nexport const y = x;\n"],
+    ['host/probe.ts', "import { x } from '../cli/main.ts';\nexport const y = x;\n"],
+    ['cli/probe.ts', "import { x } from '../main/index.ts';\nexport const y = x;\n"],
+    ['main/probe.ts', "import { x } from '../cli/main.ts';\nexport const y = x;\n"],
+    ['cli/probe.ts', "import { x } from '../native-models/models/kimi-vl/local-model.ts';\nexport const y = x;\n"],
+    ['host/probe.ts', "import { x } from '../native-models/testing.ts';\nexport const y = x;\n"],
+    ['host/probe.test.ts', "import { x } from '../native-models/onnx/backend.ts';\nexport const y = x;\n"],
+    ['shared/probe.ts', "import { readFileSync } from 'node:fs';\nexport const x = readFileSync;\n"],
+    ['shared/probe.ts', "import { x } from '../agent/index.ts';\nexport const y = x;\n"],
   ])('%s may not import: %s', async (file, code) => {
     expect(await violations(file, code)).toHaveLength(1);
   });
 
   test.each([
     ['main/probe.ts', "import { app } from 'electron';\nimport { x } from '../agent/index.ts';\nexport const y = [app, x];\n"],
-    ['renderer/src/probe.ts', "import type { X } from '../../main/routes.ts';\nexport type Y = X;\n"],
+    ['renderer/src/probe.ts', "import type { X } from '../../host/routes.ts';\nexport type Y = X;\n"],
+    ['renderer/src/probe.ts', "import { targetOf } from '../../shared/actions.ts';\nexport const x = targetOf;\n"],
+    ['host/probe.ts', "import { x } from '../agent/index.ts';\nimport { DEVICES } from '../native-models/index.ts';\nexport const y = [x, DEVICES];\n"],
+    ['cli/probe.ts', "import { x } from '../host/host.ts';\nimport { KimiVLLocalModel } from '../native-models/runtime.ts';\nexport const y = [x, KimiVLLocalModel];\n"],
+    ['host/probe.test.ts', "import { writeTinyCheckpoint } from '../native-models/testing.ts';\nexport const y = writeTinyCheckpoint;\n"],
+    ['shared/files.ts', "import { open } from 'node:fs/promises';\nexport const x = open;\n"],
     ['agent/probe.ts', "import { readFile } from 'node:fs/promises';\nexport const x = readFile;\n"],
   ])('%s may import: %s', async (file, code) => {
     expect(await violations(file, code)).toEqual([]);

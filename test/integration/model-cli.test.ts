@@ -13,7 +13,7 @@ import { processImages } from '../../native-models/models/kimi-vl/image-processi
 import { expandMediaPads, MEDIA_PAD_TOKEN_ID } from '../../native-models/models/kimi-vl/multimodal.ts';
 import { encodePng, noise } from '../fixtures/images/png.ts';
 import { referenceImageEmbeddings } from '../harness/image-embeddings.ts';
-import type { ModelManifest } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
+import type { ModelManifest } from '../../native-models/models/kimi-vl/manifest.ts';
 import { formatBytes } from '../../native-models/models/kimi-vl/precision.ts';
 import { ReferenceTextModel } from '../../native-models/models/kimi-vl/reference-text.ts';
 import { KimiTokenizer } from '../../native-models/models/kimi-vl/tokenization.ts';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { ChatMessage, VisionLanguageModel } from '../../agent/model.ts';
+import type { ChatMessage, VisionLanguageModel } from '../../shared/model.ts';
 import { importKimiVL } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
 import { KimiVLLocalModel } from '../../native-models/models/kimi-vl/local-model.ts';
 import { encodePng, noise } from '../fixtures/images/png.ts';

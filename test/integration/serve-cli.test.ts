@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { ChatMessage } from '../../agent/model.ts';
+import type { ChatMessage } from '../../shared/model.ts';
 import { OpenAIChatModel } from '../../agent/openai/client.ts';
 import { readSseData } from '../../agent/openai/sse.ts';
 import { importKimiVL } from '../../native-models/models/kimi-vl/import-checkpoint.ts';

@@ -23,7 +23,7 @@ import { resolve } from 'node:path';
 import sharp from 'sharp';
 import { checkWeightFiles } from '../../checkpoint/read-ahead.ts';
 import type { Device, ExecutionDevice } from '../../onnx/device.ts';
-import { readManifest, type ModelManifest } from './import-checkpoint.ts';
+import { readManifest, type ModelManifest } from './manifest.ts';
 import { weightFiles } from './load-progress.ts';
 import { KimiVLLocalModel, type LocalChatMessage } from './local-model.ts';
 import type { KvCache } from './text-session.ts';

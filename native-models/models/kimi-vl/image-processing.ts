@@ -9,6 +9,8 @@
 import { readFile } from 'node:fs/promises';
 import { concatFloat32 } from '../../numeric/float32.ts';
 import sharp, { type Metadata, type OutputInfo, type SharpOptions } from 'sharp';
+import { KestrelError } from '../../../shared/errors.ts';
+import { oneLine } from '../../../shared/one-line.ts';
 
 export interface ImageProcessorConfig {
   /** Budget of 14-px patches before padding and merging; larger images are scaled down. */
@@ -38,12 +40,12 @@ export const MAX_GRID_SIDE = 512;
 export const MAX_INPUT_PIXELS = 0x3fff * 0x3fff;
 
 /** Raised for images the model cannot take; the message says what was wrong and what to do. */
-export class ImageInputError extends Error {
+export class ImageInputError extends KestrelError {
   override readonly name = 'ImageInputError';
 }
 
 /** Raised for a preprocessor_config.json this processor does not understand. */
-export class ImageProcessorConfigError extends Error {
+export class ImageProcessorConfigError extends KestrelError {
   override readonly name = 'ImageProcessorConfigError';
 }
 
@@ -176,7 +178,7 @@ async function readSource(source: ImageSource): Promise<{ bytes: Uint8Array; lab
 }
 
 function decodeError(label: string, err: unknown): ImageInputError {
-  const reason = (err instanceof Error ? err.message : String(err)).replace(/\s*\n\s*/g, ' ').trim();
+  const reason = oneLine(err);
   return new ImageInputError(`${label} is not a readable image (${reason}); pass an uncorrupted PNG, JPEG, WebP, GIF or TIFF file`);
 }
 

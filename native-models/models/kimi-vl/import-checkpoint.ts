@@ -23,7 +23,7 @@ import { writeModel } from '../../onnx/model-writer.ts';
 import { DEFAULT_INT4_ACCURACY_LEVEL, type Int4AccuracyLevel } from '../../quantization/matmul-nbits.ts';
 import { startModuleWorker, WeightPool } from '../../onnx/weight-pool.ts';
 import { parseKimiVLConfig, type KimiVLConfig } from './configuration.ts';
-import { cacheWidth, defaultCacheType, type CacheType, type Int4ExpertForm, type Precision } from './modeling-text.ts';
+import { cacheWidth, defaultCacheType, type CacheType, type Int4ExpertForm } from './modeling-text.ts';
 import { checkVisionTensors, VISION_MODEL_NAME, writeVisionModel } from './import-vision.ts';
 import { buildImportGraph, type ImportGraph } from './import-graphs.ts';
 import type { ImportWorkerData } from './import-worker.ts';
@@ -33,11 +33,9 @@ import { KimiTokenizer, TIKTOKEN_FILE, TOKENIZER_CONFIG_FILE } from './tokenizat
 import { ChatTemplate } from './chat-template.ts';
 import { choosePrecision, formatBytes, type ImportPrecision, type PrecisionChoice } from './precision.ts';
 import { estimateWeights, type WeightsEstimate } from './weights-size.ts';
+import { MANIFEST_FILE, type ModelManifest } from './manifest.ts';
 import { visionWeightsFor } from './modeling-vision.ts';
 
-export type { FileRecord } from '../../checkpoint/file-hash.ts';
-
-export const MANIFEST_FILE = 'kestrel-model.json';
 export const TEXT_MODEL_NAME = 'text-model';
 const COPIED_FILES = ['config.json', TIKTOKEN_FILE, TOKENIZER_CONFIG_FILE, 'chat_template.jinja', 'chat_template.json', 'generation_config.json', 'preprocessor_config.json'];
 
@@ -59,38 +57,6 @@ export function defaultImportWorkers(checkpointBytes: number): number {
 
 /** Bytes of one worker's written chunks that may wait to be hashed before the worker pauses. */
 const WORKER_BUDGET = 32 * 2 ** 20;
-
-export interface ModelManifest {
-  readonly format: 'kestrel-kimi-vl';
-  readonly formatVersion: 1;
-  readonly createdAt: string;
-  readonly precision: Precision;
-  readonly source: { readonly dir: string; readonly files: readonly FileRecord[] };
-  readonly text: {
-    readonly graph: FileRecord;
-    readonly weights: FileRecord;
-    readonly layers: number;
-    readonly vocabSize: number;
-    readonly cacheWidth: number;
-    /** Absent in folders imported before it could be chosen: then `defaultCacheType(precision)`. */
-    readonly cacheType?: CacheType;
-    /** int4: the experts' form (absent in older folders: QMoE). */
-    readonly int4Experts?: Int4ExpertForm;
-  };
-  /** MoonViT + projector (import-vision.ts). */
-  readonly vision: { readonly graph: FileRecord; readonly weights: FileRecord };
-  readonly files: readonly FileRecord[];
-  readonly stats: { readonly seconds: number; readonly weightBytesWritten: number; readonly megabytesPerSecond: number };
-}
-
-/** The manifest of a folder made by `kestrel model import`, refused in one line if it is not one. */
-export function readManifest(dir: string): ModelManifest {
-  const manifest = readJsonFile(join(dir, MANIFEST_FILE), `${MANIFEST_FILE} (is ${dir} a folder made by \`kestrel model import\`?)`) as ModelManifest;
-  if (manifest.format !== 'kestrel-kimi-vl' || manifest.formatVersion !== 1) {
-    throw new CheckpointError(`${join(dir, MANIFEST_FILE)}: unsupported format ${manifest.format} v${manifest.formatVersion}; re-run \`kestrel model import\``);
-  }
-  return manifest;
-}
 
 export interface ImportProgress {
   readonly phase: 'checking' | 'converting' | 'hashing';

@@ -1,18 +1,15 @@
 /**
  * Import step for the vision side: checks every vision_tower.* / multi_modal_projector.* tensor
- * against config.json before anything is written, then writes the MoonViT + projector graph,
- * and opens it again as a VisionEncoder at run time.
+ * against config.json before anything is written, then writes the MoonViT + projector graph
+ * (vision-session.ts opens it at run time).
  */
 import { CheckpointError } from '../../checkpoint/errors.ts';
 import type { HfCheckpoint } from '../../checkpoint/hf-checkpoint.ts';
-import { openSession, type ModelSession, type SessionOptions } from '../../onnx/backend.ts';
 import { writeModel, type WriteProgress, type WrittenModel, type WeightsWriter } from '../../onnx/model-writer.ts';
 import type { KimiVLConfig } from './configuration.ts';
-import type { ProcessedImages } from './image-processing.ts';
 import { buildImportGraph } from './import-graphs.ts';
-import { encodeImages, type VisionWeights } from './modeling-vision.ts';
+import type { VisionWeights } from './modeling-vision.ts';
 import { visionTensorShapes } from './tensor-names.ts';
-import type { MoonViTShape } from './vision-reference.ts';
 
 export const VISION_MODEL_NAME = 'vision-model';
 
@@ -46,25 +43,4 @@ export async function writeVisionModel(
 ): Promise<WrittenModel> {
   checkVisionTensors(ckpt, config);
   return writeModel(buildImportGraph(ckpt, config, { kind: 'vision', weights }), dir, VISION_MODEL_NAME, opts);
-}
-
-/** The imported vision model, ready to turn processed images into `<|media_pad|>` features. */
-export class VisionEncoder {
-  private constructor(
-    private readonly session: ModelSession,
-    readonly config: MoonViTShape,
-  ) {}
-
-  static async open(modelFile: string, config: MoonViTShape, opts: SessionOptions = {}): Promise<VisionEncoder> {
-    return new VisionEncoder(await openSession(modelFile, opts), config);
-  }
-
-  /** Features [Σ tokens, text hidden], images in order. */
-  encode(images: Pick<ProcessedImages, 'pixelValues' | 'gridHws'>): Promise<Float32Array> {
-    return encodeImages(this.session, this.config, images);
-  }
-
-  release(): Promise<void> {
-    return this.session.release();
-  }
 }

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { tinyCheckpoint, tempDir } from '../../../test/harness/tiny-checkpoint.ts';
 import { CheckpointError } from '../../checkpoint/errors.ts';
 import { DeviceUnavailableError } from '../../onnx/backend.ts';
-import { importKimiVL, type ModelManifest } from './import-checkpoint.ts';
+import { importKimiVL } from './import-checkpoint.ts';
+import { type ModelManifest } from './manifest.ts';
 import type { LoadProgress } from './load-progress.ts';
 import { KimiVLLocalModel } from './local-model.ts';
 

@@ -6,7 +6,7 @@
 import { basename, join } from 'node:path';
 import { readAhead, type ReadAheadOptions, type WeightFile } from '../../checkpoint/read-ahead.ts';
 import type { Device } from '../../onnx/device.ts';
-import type { ModelManifest } from './import-checkpoint.ts';
+import type { ModelManifest } from './manifest.ts';
 
 export interface LoadProgress {
   /** weights: reading the weight files ahead; text, vision: onnxruntime creating that session; ready: done. */

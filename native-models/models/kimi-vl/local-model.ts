@@ -1,8 +1,8 @@
 /**
  * Kimi-VL running in this process: chat messages in, text and timings out. Has the shape of
- * agent/model.ts's `VisionLanguageModel` (implemented structurally; native-models never
- * imports agent/). Image parts (bytes or a file path) go through the image processor and the
- * imported vision model; their features fill the `<|media_pad|>` slots of the prefill.
+ * shared/model.ts's `VisionLanguageModel`, the seam the agent calls models through. Image
+ * parts (bytes or a file path) go through the image processor and the imported vision model;
+ * their features fill the `<|media_pad|>` slots of the prefill.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,50 +11,28 @@ import { readJsonFile } from '../../checkpoint/hf-checkpoint.ts';
 import { checkWeightFiles, readAheadSkipReason, type WeightFile } from '../../checkpoint/read-ahead.ts';
 import type { SessionOptions } from '../../onnx/backend.ts';
 import { ChatTemplate, type TemplateMessage, type TemplatePart } from './chat-template.ts';
-import { parseKimiVLConfig } from './configuration.ts';
 import { KIMI_VL_IMAGE_DEFAULTS, parsePreprocessorConfig, type ImageProcessorConfig } from './image-processing.ts';
-import { VisionEncoder } from './import-vision.ts';
+import { VisionEncoder } from './vision-session.ts';
 import { attachImages, expandMediaPads, imagesInOrder, withImagePrefill, type PromptWithImages } from './multimodal.ts';
 import { TextSession, type ImageFeatures } from './text-session.ts';
 import { KimiTokenizer, StreamingDecoder } from './tokenization.ts';
 import { describeDevice, LoadReporter, readAheadReporting, weightFiles, type LoadOptions } from './load-progress.ts';
-import { readManifest } from './import-checkpoint.ts';
+import { readModelFolder } from './manifest.ts';
+import { KestrelError } from '../../../shared/errors.ts';
+import type { ChatMessage, ContentPart, GenerateRequest, GenerateResult } from '../../../shared/model.ts';
 
-export type LocalContentPart =
-  | { readonly type: 'text'; readonly text: string }
-  /** Bytes as `{ data }` (the agent's ImageContent) or a file path; checked when the prompt is encoded. */
-  | { readonly type: 'image'; readonly image: unknown };
+/** A message part: text, or an image as bytes (`{ data }`, the agent's ImageContent) or a file path, checked when the prompt is encoded. */
+export type LocalContentPart = Exclude<ContentPart, { type: 'image' }> | { readonly type: 'image'; readonly image: unknown };
 
-export interface LocalChatMessage {
-  readonly role: 'system' | 'user' | 'assistant';
-  readonly content: string | readonly LocalContentPart[];
-}
+export type LocalChatMessage = Omit<ChatMessage, 'content'> & { readonly content: string | readonly LocalContentPart[] };
 
-export interface LocalGenerateRequest {
-  readonly messages: readonly LocalChatMessage[];
-  readonly maxTokens?: number;
-  readonly temperature?: number;
-  readonly topP?: number;
-  readonly seed?: number;
-  readonly stop?: readonly string[];
-  readonly signal?: AbortSignal;
-  readonly onToken?: (delta: string) => void;
-}
+/** The agent's GenerateRequest; an in-process model never retries, so it has no onRetry. */
+export type LocalGenerateRequest = Omit<GenerateRequest, 'messages' | 'onRetry'> & { readonly messages: readonly LocalChatMessage[] };
 
-export interface LocalGenerateResult {
-  readonly text: string;
-  readonly finishReason: 'stop' | 'length' | 'abort';
-  readonly usage: { readonly promptTokens: number; readonly completionTokens: number };
-  readonly timings: {
-    readonly totalMs: number;
-    readonly firstTokenMs?: number;
-    readonly promptTokensPerSecond?: number;
-    readonly decodeTokensPerSecond?: number;
-  };
-  readonly tokens: readonly number[];
-}
+/** The agent's GenerateResult, always with usage and timings, and the generated token ids. */
+export type LocalGenerateResult = GenerateResult & Required<Pick<GenerateResult, 'usage' | 'timings'>> & { readonly tokens: readonly number[] };
 
-export class VisionNotAvailableError extends Error {
+export class VisionNotAvailableError extends KestrelError {
   override readonly name = 'VisionNotAvailableError';
   constructor() {
     super('this message has an image, but the model folder has no vision model (imported before vision support); re-run `kestrel model import` to send images');
@@ -97,8 +75,8 @@ export class KimiVLLocalModel {
   static async load(dir: string, opts: SessionOptions & LoadOptions = {}): Promise<KimiVLLocalModel> {
     const { onProgress, signal, readAhead, ...sessionOptions } = opts;
     const started = Date.now();
-    const manifest = readManifest(dir);
-    const config = parseKimiVLConfig(readJsonFile(join(dir, 'config.json'), 'config.json'));
+    const folder = readModelFolder(dir);
+    const { manifest, config } = folder;
     const tokenizer = KimiTokenizer.fromDir(dir, config.text.vocabSize);
     const template = ChatTemplate.fromDir(dir);
     const preprocessor = join(dir, 'preprocessor_config.json');
@@ -124,7 +102,7 @@ export class KimiVLLocalModel {
       await warm(textWeights);
       signal?.throwIfAborted();
       reporter.report('text', `creating the language model session on ${on}`, true);
-      session = await TextSession.open(dir, sessionOptions);
+      session = await TextSession.open(dir, sessionOptions, undefined, folder);
       signal?.throwIfAborted();
       const model = new KimiVLLocalModel(`kimi-vl (in-process, ${manifest.precision}) @ ${dir}`, session, tokenizer, template, vision, imageConfig);
       reporter.report('ready', `loaded in ${((Date.now() - started) / 1000).toFixed(1)} s`, false, reporter.total);

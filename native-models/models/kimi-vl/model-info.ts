@@ -9,7 +9,7 @@ import { readJsonFile } from '../../checkpoint/hf-checkpoint.ts';
 import type { Device, ExecutionDevice } from '../../onnx/device.ts';
 import { readPlacement } from '../../onnx/placement.ts';
 import { parseKimiVLConfig } from './configuration.ts';
-import { readManifest } from './import-checkpoint.ts';
+import { readManifest, readModelFolder } from './manifest.ts';
 import { defaultCacheType, routedExpertNodes, type CacheType, type Precision } from './modeling-text.ts';
 import { summarizePlacement, type PlacementSummary } from './placement-check.ts';
 
@@ -54,8 +54,7 @@ export interface DevicePlacement {
 
 /** Opens both graphs on the device, as a run would, and summarises where their nodes went. */
 export async function devicePlacement(dir: string, device: Device): Promise<DevicePlacement> {
-  const manifest = readManifest(dir);
-  const config = parseKimiVLConfig(readJsonFile(join(dir, 'config.json'), 'config.json'));
+  const { manifest, config } = readModelFolder(dir);
   // The small vision graph first: a device that cannot start fails before the large one loads.
   const vision = await readPlacement(join(dir, manifest.vision.graph.file), device);
   // The text session keeps the experts off WebGPU (text-session.ts); so does this.

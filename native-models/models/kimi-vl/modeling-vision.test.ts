@@ -7,7 +7,8 @@ import { maxAbsDiff } from '../../../test/harness/floats.ts';
 import { tinyCheckpoint, tempDir } from '../../../test/harness/tiny-checkpoint.ts';
 import { parseKimiVLConfig, type KimiVLConfig } from './configuration.ts';
 import { processImages } from './image-processing.ts';
-import { VisionEncoder, checkVisionTensors, writeVisionModel } from './import-vision.ts';
+import { checkVisionTensors, writeVisionModel } from './import-vision.ts';
+import { VisionEncoder } from './vision-session.ts';
 import { visionFeaturesReference } from './vision-reference.ts';
 
 const rgb = (width: number, height: number, seed: number) => encodePng({ width, height, colour: 'rgb', samples: noise(width * height * 3, seed) });

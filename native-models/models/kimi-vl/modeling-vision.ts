@@ -17,7 +17,8 @@ import { GraphBuilder, attr } from '../../onnx/graph-builder.ts';
 import type { FeedValue, ModelSession } from '../../onnx/backend.ts';
 import { DataType, type DataTypeCode } from '../../onnx/onnx-proto.ts';
 import { concatFloat32 } from '../../numeric/float32.ts';
-import { bicubicMatrix, ropeFrequencies, type Grid, type MoonViTShape } from './vision-reference.ts';
+import type { KimiVisionConfig } from './configuration.ts';
+import { bicubicMatrix, ropeFrequencies, type Grid } from './vision-positions.ts';
 
 /** Streams a Hugging Face tensor's values (fp32, row-major) when the model is written. */
 export type TensorSource = (hfName: string) => AsyncIterable<Float32Array>;
@@ -44,7 +45,7 @@ export function visionWeightsFor(precision: 'fp32' | 'fp16' | 'int4'): VisionWei
 }
 
 /** Builds the graph for one image: [gh·gw, 3, p, p] pixel values → [gh·gw/4, text hidden] features. */
-export function buildVisionGraph(cfg: MoonViTShape, textHidden: number, source: TensorSource, weights: VisionWeights = 'fp32'): GraphBuilder {
+export function buildVisionGraph(cfg: KimiVisionConfig, textHidden: number, source: TensorSource, weights: VisionWeights = 'fp32'): GraphBuilder {
   const g = new GraphBuilder();
   const d = cfg.hiddenSize;
   const heads = cfg.numAttentionHeads;
@@ -173,7 +174,7 @@ export function buildVisionGraph(cfg: MoonViTShape, textHidden: number, source: 
 }
 
 /** The grid-dependent inputs for one image (everything but the pixels). */
-export function visionTables(cfg: MoonViTShape, grid: Grid): Record<string, FeedValue> {
+export function visionTables(cfg: KimiVisionConfig, grid: Grid): Record<string, FeedValue> {
   const [gh, gw] = grid;
   const headDim = cfg.hiddenSize / cfg.numAttentionHeads;
   const freqs = ropeFrequencies(headDim);
@@ -207,7 +208,7 @@ export function visionTables(cfg: MoonViTShape, grid: Grid): Record<string, Feed
  */
 export async function encodeImages(
   session: ModelSession,
-  cfg: MoonViTShape,
+  cfg: KimiVisionConfig,
   images: { readonly pixelValues: Float32Array; readonly gridHws: readonly Grid[] },
 ): Promise<Float32Array> {
   const p = cfg.patchSize;

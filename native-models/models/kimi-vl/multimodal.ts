@@ -5,14 +5,15 @@
  */
 import type { StepModel } from '../../generation/generate.ts';
 import { processImages, type ImageProcessorConfig, type ImageSource } from './image-processing.ts';
-import type { VisionEncoder } from './import-vision.ts';
+import type { VisionEncoder } from './vision-session.ts';
 import type { ImageFeatures, KvCache, TextSession } from './text-session.ts';
+import { KestrelError } from '../../../shared/errors.ts';
 
 /** `<|media_pad|>` in Kimi-VL's vocabulary (config.json media_placeholder_token_id). */
 export const MEDIA_PAD_TOKEN_ID = 163605;
 
 /** A prompt whose placeholders and images do not line up; the message says which way. */
-export class MultimodalPromptError extends Error {
+export class MultimodalPromptError extends KestrelError {
   override readonly name = 'MultimodalPromptError';
 }
 

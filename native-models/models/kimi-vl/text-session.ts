@@ -4,10 +4,9 @@
  */
 import { join } from 'node:path';
 import { CheckpointError } from '../../checkpoint/errors.ts';
-import { readJsonFile } from '../../checkpoint/hf-checkpoint.ts';
 import { isDeviceValue, note, openSession, type DeviceValue, type FeedValue, type ModelSession, type OutputValue, type SessionOptions } from '../../onnx/backend.ts';
-import { parseKimiVLConfig, type KimiVLConfig } from './configuration.ts';
-import { readManifest, type ModelManifest } from './import-checkpoint.ts';
+import type { KimiVLConfig } from './configuration.ts';
+import { readModelFolder, type ModelFolder, type ModelManifest } from './manifest.ts';
 import { DeviceLatentCache, HostLatentCache, type CacheRows, type KvCache } from './latent-cache.ts';
 import { defaultCacheType, routedExpertNodes, TEXT_IO } from './modeling-text.ts';
 import { precisionDeviceNote } from './precision.ts';
@@ -56,10 +55,9 @@ export class TextSession {
     this.extraOutputs = session.outputNames.filter((n) => n !== TEXT_IO.logits && !n.startsWith('present.') && !n.startsWith('latent.'));
   }
 
-  /** `openModel` is the seam for tests; it defaults to onnxruntime. */
-  static async open(dir: string, opts: TextSessionOptions = {}, openModel: SessionOpener = openSession): Promise<TextSession> {
-    const manifest = readManifest(dir);
-    const config = parseKimiVLConfig(readJsonFile(join(dir, 'config.json'), 'config.json'));
+  /** `openModel` is the seam for tests; it defaults to onnxruntime. `folder`: the manifest and config when the caller has read them. */
+  static async open(dir: string, opts: TextSessionOptions = {}, openModel: SessionOpener = openSession, folder: ModelFolder = readModelFolder(dir)): Promise<TextSession> {
+    const { manifest, config } = folder;
     const presents = Array.from({ length: manifest.text.layers }, (_, i) => TEXT_IO.present(i));
     const session = await openModel(join(dir, manifest.text.graph.file), { ...opts, keepOnDevice: presents, cpuNodes: routedExpertNodes(config.text) });
     const deviceNote = session.device ? precisionDeviceNote(manifest.precision, session.device, manifest.text.int4Experts) : undefined;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Tiktoken } from 'js-tiktoken/lite';
 import { CheckpointError } from '../../checkpoint/errors.ts';
 import { readJsonFile } from '../../checkpoint/hf-checkpoint.ts';
+import { KestrelError } from '../../../shared/errors.ts';
 
 /**
  * Kimi's pat_str rewritten for JavaScript's `u` flag: the Rust-regex class intersections
@@ -76,7 +77,7 @@ export interface TokenizerFiles {
   readonly vocabSize: number;
 }
 
-export class TokenizerInputError extends Error {
+export class TokenizerInputError extends KestrelError {
   override readonly name = 'TokenizerInputError';
 }
 

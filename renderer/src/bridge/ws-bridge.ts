@@ -1,8 +1,8 @@
-import type { KestrelBridge } from '../../../main/api/routes.ts';
-import type { HostEvent } from '../../../main/api/types.ts';
-import type { Base64Codec, ReplyMessage } from '../../../main/api/wire.ts';
+import type { KestrelBridge } from '../../../host/routes.ts';
+import type { HostEvent } from '../../../host/types.ts';
+import type { Base64Codec, ReplyMessage } from '../../../host/wire.ts';
 
-// The wire format lives in main/api/wire.ts; the renderer may import only its types, so the
+// The wire format lives in host/wire.ts; the renderer may import only its types, so the
 // two small functions are mirrored here (JSON with {"$bytes": base64}).
 const base64: Base64Codec = {
   encode(bytes) {

@@ -1,23 +1,5 @@
-import type { Action, NormalizedPoint } from '../../../main/api/types.ts';
-
-/**
- * Where an action aims, as fractions of the screenshot (for markers); undefined when nowhere.
- * Mirrors agent/actions.ts `targetOf`: the renderer may import only types across the bridge.
- */
-export function targetOf(action: Action): NormalizedPoint | undefined {
-  switch (action.kind) {
-    case 'click':
-    case 'mouse_down':
-    case 'mouse_up':
-    case 'scroll':
-      return action.at;
-    case 'move':
-    case 'drag':
-      return action.to;
-    default:
-      return undefined;
-  }
-}
+import type { Action, NormalizedPoint } from '../../../host/types.ts';
+import { targetOf } from '../../../shared/actions.ts';
 
 export function targetsOf(actions: readonly Action[]): NormalizedPoint[] {
   return actions.map(targetOf).filter((p): p is NormalizedPoint => p !== undefined);

@@ -1,11 +1,12 @@
-import type { DisplayInfo } from '../../../main/api/types.ts';
-import type { KestrelBridge, ModelSizes } from '../../../main/api/routes.ts';
-import type { AppInfo, EndpointCheck, ImportJob, ImportPrecision, ModelEntry, ModelLoad, PublicSettings, Settings } from '../../../main/api/types.ts';
+import type { DisplayInfo } from '../../../host/types.ts';
+import type { KestrelBridge, ModelSizes } from '../../../host/routes.ts';
+import type { AppInfo, EndpointCheck, ImportJob, ImportPrecision, ModelEntry, ModelLoad, PublicSettings, Settings } from '../../../host/types.ts';
 import { connectBridge } from '../bridge/index.ts';
 import { InspectorModel } from './inspector.svelte.ts';
 import { ScreenSpotResultsModel } from './screenspot-results.svelte.ts';
 import { RunModel } from './run.svelte.ts';
 import { TrajectoriesModel } from './trajectories.svelte.ts';
+import { messageOf } from '../../../shared/one-line.ts';
 
 export const SCREENS = ['Run', 'Inspector', 'Trajectories', 'Settings'] as const;
 export type Screen = (typeof SCREENS)[number];
@@ -88,7 +89,7 @@ export class AppModel {
       this.run.model = info.model;
       await Promise.all([this.refreshDisplays(), this.refreshModels().catch(() => undefined)]);
     } catch (err) {
-      this.connectError = err instanceof Error ? err.message : String(err);
+      this.connectError = messageOf(err);
       this.announce(`Error: ${this.connectError}`);
     }
   }
@@ -100,7 +101,7 @@ export class AppModel {
       const primary = this.displays.find((d) => d.primary) ?? this.displays[0];
       if (!this.run.displayId && primary) this.run.displayId = primary.id;
     } catch (err) {
-      this.displayError = err instanceof Error ? err.message : String(err);
+      this.displayError = messageOf(err);
     } finally {
       this.displaysListed = true;
     }
@@ -120,7 +121,7 @@ export class AppModel {
       this.announce('Settings saved.');
       return true;
     } catch (err) {
-      this.announce(`Error: ${err instanceof Error ? err.message : String(err)}`);
+      this.announce(`Error: ${messageOf(err)}`);
       throw err;
     }
   }

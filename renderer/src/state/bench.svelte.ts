@@ -1,5 +1,5 @@
-import type { KestrelBridge } from '../../../main/api/routes.ts';
-import type { BenchReport, Settings } from '../../../main/api/types.ts';
+import type { KestrelBridge } from '../../../host/routes.ts';
+import type { BenchReport, Settings } from '../../../host/types.ts';
 
 /** Settings → Models → Benchmark: `kestrel bench` for one model and device, run by the host. */
 export class BenchModel {

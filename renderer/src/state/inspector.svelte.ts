@@ -1,7 +1,8 @@
-import type { KestrelBridge } from '../../../main/api/routes.ts';
-import type { GroundResult } from '../../../main/api/types.ts';
+import type { KestrelBridge } from '../../../host/routes.ts';
+import type { GroundResult } from '../../../host/types.ts';
 import { fileToPng, pngUrl } from '../lib/images.ts';
 import { isHit, toScreenSpot, truthBox, type Probe } from '../lib/screenspot.ts';
+import { messageOf } from '../../../shared/one-line.ts';
 
 export interface LoadedImage {
   url: string;
@@ -43,7 +44,7 @@ export class InspectorModel {
       this.setImage({ png, width, height, name: file.name, url: pngUrl(png) });
       this.announce(`Opened ${file.name}, ${width} by ${height} pixels.`);
     } catch (err) {
-      this.fail(`could not open ${file.name} as an image (${err instanceof Error ? err.message : String(err)})`);
+      this.fail(`could not open ${file.name} as an image (${messageOf(err)})`);
     }
   }
 
@@ -136,7 +137,7 @@ export class InspectorModel {
   }
 
   private fail(err: unknown): void {
-    this.error = err instanceof Error ? err.message : String(err);
+    this.error = messageOf(err);
     this.announce(`Error: ${this.error}`);
   }
 }

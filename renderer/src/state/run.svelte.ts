@@ -1,9 +1,10 @@
-import type { Action } from '../../../main/api/types.ts';
-import type { AgentEvent } from '../../../main/api/types.ts';
-import type { KestrelBridge } from '../../../main/api/routes.ts';
-import type { HostEvent, RunState } from '../../../main/api/types.ts';
+import type { Action } from '../../../host/types.ts';
+import type { AgentEvent } from '../../../host/types.ts';
+import type { KestrelBridge } from '../../../host/routes.ts';
+import type { HostEvent, RunState } from '../../../host/types.ts';
 import { describeAction } from '../lib/actions.ts';
 import { pngUrl } from '../lib/images.ts';
+import { messageOf } from '../../../shared/one-line.ts';
 
 export interface StepView {
   step: number;
@@ -105,7 +106,7 @@ export class RunModel {
   }
 
   private fail(err: unknown): void {
-    this.error = err instanceof Error ? err.message : String(err);
+    this.error = messageOf(err);
     this.announce(`Error: ${this.error}`);
   }
 

@@ -1,6 +1,7 @@
-import type { KestrelBridge } from '../../../main/api/routes.ts';
-import type { ScreenSpotResultsView } from '../../../main/api/types.ts';
+import type { KestrelBridge } from '../../../host/routes.ts';
+import type { ScreenSpotResultsView } from '../../../host/types.ts';
 import { pngUrl } from '../lib/images.ts';
+import { messageOf } from '../../../shared/one-line.ts';
 
 /** A `kestrel eval screenspot` results file opened in the Inspector, one record shown at a time. */
 export class ScreenSpotResultsModel {
@@ -58,7 +59,7 @@ export class ScreenSpotResultsModel {
   }
 
   private fail(err: unknown): void {
-    this.error = err instanceof Error ? err.message : String(err);
+    this.error = messageOf(err);
     this.announce(`Error: ${this.error}`);
   }
 }

@@ -1,6 +1,7 @@
-import type { KestrelBridge } from '../../../main/api/routes.ts';
-import type { GroundResult, TrajectorySummary, TrajectoryView } from '../../../main/api/types.ts';
+import type { KestrelBridge } from '../../../host/routes.ts';
+import type { GroundResult, TrajectorySummary, TrajectoryView } from '../../../host/types.ts';
 import { pngUrl } from '../lib/images.ts';
+import { messageOf } from '../../../shared/one-line.ts';
 
 /** The trajectory viewer: a folder of runs, one opened run, one step at a time. */
 export class TrajectoriesModel {
@@ -94,7 +95,7 @@ export class TrajectoriesModel {
   }
 
   private fail(err: unknown): void {
-    this.error = err instanceof Error ? err.message : String(err);
+    this.error = messageOf(err);
     this.announce(`Error: ${this.error}`);
   }
 }

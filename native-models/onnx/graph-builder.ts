@@ -5,7 +5,7 @@
  * later (external-data.ts); small constants are stored inline.
  */
 import { float32ToFloat16 } from "../numeric/half.ts";
-import { DataType, type Attribute, type DataTypeCode, type NodeProto, type TensorProto, type ValueInfo } from './onnx-proto.ts';
+import { DataType, type Attribute, type DataTypeCode, type GraphProto, type NodeProto, type TensorProto, type ValueInfo } from './onnx-proto.ts';
 
 /** Attribute constructors: ONNX needs the kind spelled out (1.0 is a float, not an int). */
 export const attr = {
@@ -35,7 +35,29 @@ export class GraphBuilder {
   readonly weights: WeightSpec[] = [];
   readonly inputs: ValueInfo[] = [];
   readonly outputs: ValueInfo[] = [];
-  private readonly names = new Set<string>();
+  private readonly names: Set<string>;
+  /** The outermost graph: it holds every constant and weight, which nested graphs read by name. */
+  private readonly root: GraphBuilder;
+
+  constructor(parent?: GraphBuilder) {
+    this.root = parent?.root ?? this;
+    this.names = parent ? this.root.names : new Set<string>();
+  }
+
+  /**
+   * A graph nested in a node's attribute (an If branch, a Loop body). It reads values of the
+   * graphs around it by name; names stay unique across all of them (ONNX forbids shadowing),
+   * and its constants and weights are declared in the outermost graph.
+   */
+  subgraph(): GraphBuilder {
+    return new GraphBuilder(this);
+  }
+
+  /** This nested graph as an attribute value. */
+  toGraph(name: string): GraphProto {
+    if (this.root === this) throw new Error('only a subgraph is turned into an attribute; the model writer writes the outermost graph');
+    return { name, nodes: this.nodes, initializers: [], inputs: this.inputs, outputs: this.outputs };
+  }
 
   private claim(name: string): string {
     if (this.names.has(name)) throw new Error(`graph value '${name}' is defined twice`);
@@ -54,12 +76,14 @@ export class GraphBuilder {
   }
 
   weight(spec: WeightSpec): string {
+    if (this.root !== this) return this.root.weight(spec);
     this.weights.push({ ...spec, name: this.claim(spec.name) });
     return spec.name;
   }
 
   /** Inline little-endian constant: int64 (bigint-safe), int32, float32 or float16 bytes. */
   constant(name: string, dataType: DataTypeCode, dims: readonly number[], values: ArrayLike<number> | readonly bigint[]): string {
+    if (this.root !== this) return this.root.constant(name, dataType, dims, values);
     const numbers = values as ArrayLike<number>;
     let raw: Uint8Array;
     if (dataType === DataType.INT64) {

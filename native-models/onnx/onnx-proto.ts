@@ -39,7 +39,9 @@ export type Attribute =
   | { readonly name: string; readonly kind: 'ints'; readonly value: readonly (number | bigint)[] }
   | { readonly name: string; readonly kind: 'floats'; readonly value: readonly number[] }
   | { readonly name: string; readonly kind: 'string'; readonly value: string }
-  | { readonly name: string; readonly kind: 'tensor'; readonly value: TensorProto };
+  | { readonly name: string; readonly kind: 'tensor'; readonly value: TensorProto }
+  /** A subgraph (If branches, Loop bodies); it may read any value of the graphs around it by name. */
+  | { readonly name: string; readonly kind: 'graph'; readonly value: GraphProto };
 
 export interface NodeProto {
   readonly name: string;
@@ -75,7 +77,7 @@ export interface ModelProto {
   readonly metadata?: Readonly<Record<string, string>>;
 }
 
-const ATTR_TYPE = { float: 1, int: 2, string: 3, tensor: 4, floats: 6, ints: 7 } as const;
+const ATTR_TYPE = { float: 1, int: 2, string: 3, tensor: 4, graph: 5, floats: 6, ints: 7 } as const;
 
 function writeTensor(w: ProtoWriter, t: TensorProto): void {
   for (const d of t.dims) w.int(1, d);
@@ -107,6 +109,9 @@ function writeAttribute(w: ProtoWriter, a: Attribute): void {
       break;
     case 'tensor':
       w.message(5, (t) => writeTensor(t, a.value));
+      break;
+    case 'graph':
+      w.message(6, (g) => writeGraph(g, a.value));
       break;
     case 'floats':
       for (const v of a.value) w.float(7, v);

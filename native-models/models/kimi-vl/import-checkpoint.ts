@@ -95,6 +95,8 @@ export interface ImportOptions {
   readonly onProgress?: (p: ImportProgress) => void;
   /** Intermediate values (graph node names such as `layers.0.output`) to expose as extra outputs. */
   readonly debugOutputs?: readonly string[];
+  /** Tests only: from how many new tokens attention takes MLA's decompressed form (TextGraphOptions). */
+  readonly decompressedFrom?: number;
 }
 
 async function hashFile(path: string): Promise<FileRecord & { path: string }> {
@@ -166,7 +168,7 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
     }
     mkdirSync(opts.out, { recursive: true });
 
-    const graph = buildTextGraph(config.text, { precision, cacheType, debugOutputs: opts.debugOutputs, produce: (recipe) => () => produceRecipe(ckpt, recipe) });
+    const graph = buildTextGraph(config.text, { precision, cacheType, debugOutputs: opts.debugOutputs, decompressedFrom: opts.decompressedFrom, produce: (recipe) => () => produceRecipe(ckpt, recipe) });
     const written = await writeModel(graph, opts.out, TEXT_MODEL_NAME, {
       metadata: { source: source, precision },
       onProgress: (p) => opts.onProgress?.({ phase: 'converting', done: p.index + 1, total: p.count, detail: p.weight }),

@@ -20,8 +20,8 @@ const out = tempDir('models');
 const sessions: TextSession[] = [];
 let prompt: number[];
 
-async function imported(src: string, name: string, precision: 'fp32' | 'fp16', debugOutputs?: string[]): Promise<TextSession> {
-  await importKimiVL({ source: src, out: join(out.dir, name), precision, debugOutputs });
+async function imported(src: string, name: string, precision: 'fp32' | 'fp16', debugOutputs?: string[], decompressedFrom?: number): Promise<TextSession> {
+  await importKimiVL({ source: src, out: join(out.dir, name), precision, debugOutputs, decompressedFrom });
   const s = await TextSession.open(join(out.dir, name));
   sessions.push(s);
   return s;
@@ -68,10 +68,19 @@ describe('Kimi-VL text graph vs the plain TypeScript reference', () => {
     expect((cache as HostLatentCache).rows(0).length).toBe(prompt.length * (32 + 8));
   });
 
-  test('with the KV cache: chunked prefill then token-by-token decode match at every step', async () => {
-    const session = await imported(fp32.dir, 'fp32-cache', 'fp32');
+  // MLA's two forms: decompressed keys and values (prefill) and the absorbed latent (decode); by
+  // default the form follows the call's length (32 new tokens on this checkpoint), and either
+  // form must give the reference's logits for any call, with or without a cache.
+  test.each([
+    ['each call in the form its length picks', undefined],
+    ['every call decompressed, decode steps too', 1],
+    ['every call absorbed, the prefill too', 1_000_000],
+  ])('with the KV cache: chunked prefill then token-by-token decode match at every step — %s', async (_, decompressedFrom) => {
+    const session = await imported(fp32.dir, `fp32-cache-${decompressedFrom ?? 'auto'}`, 'fp32', undefined, decompressedFrom);
     const ref = reference(fp32.dir);
-    const split = [0, 20, 28, ...Array.from({ length: prompt.length - 28 }, (_, i) => 29 + i)];
+    // By default a first call long enough for the decompressed form, then one token at a time.
+    const calls = decompressedFrom === undefined ? [0, 33] : [0, 20, 28];
+    const split = [...calls, ...Array.from({ length: prompt.length - calls.at(-1)! }, (_, i) => calls.at(-1)! + 1 + i)];
     let cache: KvCache = session.emptyCache();
     let worst = 0;
     for (let k = 0; k + 1 < split.length; k++) {

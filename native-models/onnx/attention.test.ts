@@ -27,6 +27,7 @@ interface Case {
   readonly firstPosition?: number;
   readonly output: 'heads' | 'merged';
   readonly budget: number;
+  readonly blocks?: 'budget' | 'one';
 }
 
 const rand = (rng: SeededRandom, n: number) => Float32Array.from({ length: n }, () => rng.next() * 2 - 1);
@@ -77,6 +78,7 @@ async function run(c: Case, device: Device = 'cpu'): Promise<{ got: Float32Array
     output: c.output,
     name: 'attn',
     budget: c.budget,
+    blocks: c.blocks,
   });
   g.output(out, F);
   const written = await writeModel(g, t.dir, `attention-${models++}`);
@@ -103,6 +105,8 @@ const cases: [string, Case][] = [
   ['causal after 9 cached keys, blocks of 4', { heads: 2, queries: 11, keys: 20, widths: [8, 4], valueWidth: 5, firstPosition: 9, output: 'heads', budget: 2 * 20 * 4 }],
   ['causal, keys and values shared by the heads, one query per block', { heads: 4, queries: 7, keys: 7, widths: [12], valueWidth: 10, shared: true, firstPosition: 0, output: 'heads', budget: 1 }],
   ['decode: one query after 30 cached keys', { heads: 4, queries: 1, keys: 31, widths: [12, 4], valueWidth: 10, shared: true, firstPosition: 30, output: 'merged', budget: 1 << 20 }],
+  ['one block without a loop, causal after 9 cached keys', { heads: 2, queries: 11, keys: 20, widths: [8, 4], valueWidth: 5, firstPosition: 9, output: 'heads', budget: 1, blocks: 'one' }],
+  ['one block without a loop, no mask, merged heads', { heads: 3, queries: 5, keys: 9, widths: [8], valueWidth: 6, output: 'merged', budget: 1, blocks: 'one' }],
 ];
 
 describe('blocked attention against plain loops', () => {

@@ -52,6 +52,12 @@ export interface AttentionSpec {
   readonly name: string;
   /** Default ATTENTION_SCORE_BUDGET. */
   readonly budget?: number;
+  /**
+   * `budget` (default): blocks sized by the budget, in a Loop. `one`: all queries in one block,
+   * no Loop, for callers whose query count is small by construction (a decode step): scores
+   * then take heads × queries × keys, linear in the keys.
+   */
+  readonly blocks?: 'budget' | 'one';
 }
 
 const I64 = DataType.INT64;
@@ -61,53 +67,41 @@ const F32 = DataType.FLOAT;
 export function attention(g: GraphBuilder, spec: AttentionSpec): string {
   const n = spec.name;
   const i64 = (name: string, values: number[]) => g.constant(`${n}.${name}`, I64, [values.length], values);
-  const budget = spec.budget ?? ATTENTION_SCORE_BUDGET;
   const [first] = spec.scores;
   if (!first) throw new Error(`${n}: attention needs at least one query/key pair`);
-
-  // Block size: as many queries as fit the budget against all keys, at least 1, at most all.
   const queries = g.op('Shape', [first.query], `${n}.queries`, [attr.int('start', 1), attr.int('end', 2)]);
   const keys = g.op('Shape', [first.keysT], `${n}.keys`, [attr.int('start', -1)]);
-  const fit = g.op('Div', [i64('budget', [budget]), g.op('Mul', [keys, i64('heads', [spec.heads])], `${n}.scores_per_query`)], `${n}.fitting_queries`);
-  const one = i64('one', [1]);
-  const block = g.op('Max', [g.op('Min', [fit, queries], `${n}.block_capped`), one], `${n}.block_size`);
-  const blocks = g.op('Div', [g.op('Sub', [g.op('Add', [queries, block], `${n}.queries_plus_block`), one], `${n}.round_up`), block], `${n}.blocks`);
-  // The last block is padded with zero queries (all-visible, finite rows) and cut off after.
-  const padRows = g.op('Sub', [g.op('Mul', [blocks, block], `${n}.padded_queries`), queries], `${n}.pad_rows`);
-  const pads = g.op('Concat', [i64('pads_before', [0, 0, 0, 0]), padRows, i64('pads_after', [0])], `${n}.pads`, [attr.int('axis', 0)]);
-  const padded = spec.scores.map((s, k) => g.op('Pad', [s.query, pads], `${n}.query_padded${k ? `_${k}` : ''}`));
   const keyPositions = spec.firstPosition
     ? g.op('Range', [g.constant(`${n}.zero`, I64, [], [0]), g.op('Squeeze', [keys, i64('axis0', [0])], `${n}.key_count`), g.constant(`${n}.step`, I64, [], [1])], `${n}.key_positions`)
     : undefined;
 
+  if (spec.blocks === 'one') {
+    const heads = block(g, spec, spec.scores.map((s) => s.query), i64('row_start', [0]), queries, keyPositions, n);
+    if (spec.output === 'heads') return heads;
+    const tokenMajor = g.op('Transpose', [heads], `${n}.token_major`, [attr.ints('perm', [1, 0, 2])]);
+    return g.op('Reshape', [tokenMajor, i64('merged_shape', [-1, spec.heads * spec.valueWidth])], `${n}.context`);
+  }
+
+  // Block size: as many queries as fit the budget against all keys, at least 1, at most all.
+  const fit = g.op('Div', [i64('budget', [spec.budget ?? ATTENTION_SCORE_BUDGET]), g.op('Mul', [keys, i64('heads', [spec.heads])], `${n}.scores_per_query`)], `${n}.fitting_queries`);
+  const one = i64('one', [1]);
+  const size = g.op('Max', [g.op('Min', [fit, queries], `${n}.block_capped`), one], `${n}.block_size`);
+  const blocks = g.op('Div', [g.op('Sub', [g.op('Add', [queries, size], `${n}.queries_plus_block`), one], `${n}.round_up`), size], `${n}.blocks`);
+  // The last block is padded with zero queries (all-visible, finite rows) and cut off after.
+  const padRows = g.op('Sub', [g.op('Mul', [blocks, size], `${n}.padded_queries`), queries], `${n}.pad_rows`);
+  const pads = g.op('Concat', [i64('pads_before', [0, 0, 0, 0]), padRows, i64('pads_after', [0])], `${n}.pads`, [attr.int('axis', 0)]);
+  const padded = spec.scores.map((s, k) => g.op('Pad', [s.query, pads], `${n}.query_padded${k ? `_${k}` : ''}`));
+
   const body = g.subgraph();
   const b = `${n}.body`;
+  const local = (name: string, values: number[]) => body.constant(`${n}.${name}`, I64, [values.length], values);
   const index = body.input(`${b}.index`, I64, []);
   const going = body.input(`${b}.going`, DataType.BOOL, []);
-  const start = body.op('Mul', [body.op('Unsqueeze', [index, i64('axis_index', [0])], `${b}.index_1d`), block], `${b}.start`);
-  const end = body.op('Add', [start, block], `${b}.end`);
-  const queryAxis = i64('query_axis', [1]);
-  let scores = '';
-  spec.scores.forEach((s, k) => {
-    const suffix = k ? `_${k}` : '';
-    const q = body.op('Slice', [padded[k]!, start, end, queryAxis], `${b}.query${suffix}`);
-    const product = body.op('MatMul', [q, s.keysT], `${b}.scores_part${suffix}`);
-    scores = scores ? body.op('Add', [scores, product], `${b}.scores_sum${suffix}`) : product;
-  });
-  if (keyPositions && spec.firstPosition) {
-    const from = body.op('Add', [body.op('Unsqueeze', [spec.firstPosition, i64('axis_first', [0])], `${b}.first_1d`), start], `${b}.first_position`);
-    const positions = body.op('Range', [
-      body.op('Squeeze', [from, i64('axis_from', [0])], `${b}.from`),
-      body.op('Squeeze', [body.op('Add', [from, block], `${b}.to_1d`), i64('axis_to', [0])], `${b}.to`),
-      g.constant(`${n}.position_step`, I64, [], [1]),
-    ], `${b}.query_positions`);
-    const future = body.op('Greater', [keyPositions, body.op('Unsqueeze', [positions, i64('axis_column', [1])], `${b}.query_column`)], `${b}.future`);
-    scores = body.op('Where', [future, g.constant(`${n}.blocked`, spec.dataType, [], [-Infinity]), scores], `${b}.scores_masked`);
-  }
-  const f32 = spec.dataType === F32 ? scores : body.op('Cast', [scores], `${b}.scores_f32`, [attr.int('to', F32)]);
-  const probsF32 = body.op('Softmax', [f32], `${b}.probs_f32`, [attr.int('axis', -1)]);
-  const probs = spec.dataType === F32 ? probsF32 : body.op('Cast', [probsF32], `${b}.probs`, [attr.int('to', spec.dataType)]);
-  const context = body.op('MatMul', [probs, spec.values], `${b}.context`);
+  const start = body.op('Mul', [body.op('Unsqueeze', [index, local('axis_index', [0])], `${b}.index_1d`), size], `${b}.start`);
+  const end = body.op('Add', [start, size], `${b}.end`);
+  const queryAxis = local('query_axis', [1]);
+  const sliced = padded.map((q, k) => body.op('Slice', [q, start, end, queryAxis], `${b}.query${k ? `_${k}` : ''}`));
+  const context = block(body, spec, sliced, start, size, keyPositions, b);
   body.output(body.op('Identity', [going], `${b}.going_on`), DataType.BOOL, []);
   body.output(context, spec.dataType, [spec.heads, 'block', spec.valueWidth]);
 
@@ -123,4 +117,35 @@ export function attention(g: GraphBuilder, spec: AttentionSpec): string {
   const tokenMajor = g.op('Transpose', [stacked], `${n}.token_major`, [attr.ints('perm', [0, 2, 1, 3])]);
   const joined = g.op('Reshape', [tokenMajor, i64('merged_shape', [-1, spec.heads * spec.valueWidth])], `${n}.joined`);
   return g.op('Slice', [joined, zero, queries, rows], `${n}.context`);
+}
+
+/**
+ * One block of queries against every key: [heads, rows, dv]. `start` ([1]) is the block's first
+ * row among the call's queries, `rows` ([1]) its length; `keyPositions` [keys] is set for causal
+ * attention.
+ */
+function block(b: GraphBuilder, spec: AttentionSpec, queries: readonly string[], start: string, rows: string, keyPositions: string | undefined, prefix: string): string {
+  const n = spec.name;
+  const i64 = (name: string, values: number[]) => b.constant(`${n}.${name}`, I64, [values.length], values);
+  let scores = '';
+  spec.scores.forEach((s, k) => {
+    const suffix = k ? `_${k}` : '';
+    const product = b.op('MatMul', [queries[k]!, s.keysT], `${prefix}.scores_part${suffix}`);
+    scores = scores ? b.op('Add', [scores, product], `${prefix}.scores_sum${suffix}`) : product;
+  });
+  if (keyPositions && spec.firstPosition) {
+    // Query r of the block sits at firstPosition + start + r and sees keys up to there.
+    const from = b.op('Add', [b.op('Unsqueeze', [spec.firstPosition, i64('axis_first', [0])], `${prefix}.first_1d`), start], `${prefix}.first_position`);
+    const positions = b.op('Range', [
+      b.op('Squeeze', [from, i64('axis_from', [0])], `${prefix}.from`),
+      b.op('Squeeze', [b.op('Add', [from, rows], `${prefix}.to_1d`), i64('axis_to', [0])], `${prefix}.to`),
+      b.constant(`${n}.position_step`, I64, [], [1]),
+    ], `${prefix}.query_positions`);
+    const future = b.op('Greater', [keyPositions, b.op('Unsqueeze', [positions, i64('axis_column', [1])], `${prefix}.query_column`)], `${prefix}.future`);
+    scores = b.op('Where', [future, b.constant(`${n}.blocked`, spec.dataType, [], [-Infinity]), scores], `${prefix}.scores_masked`);
+  }
+  const f32 = spec.dataType === F32 ? scores : b.op('Cast', [scores], `${prefix}.scores_f32`, [attr.int('to', F32)]);
+  const probsF32 = b.op('Softmax', [f32], `${prefix}.probs_f32`, [attr.int('axis', -1)]);
+  const probs = spec.dataType === F32 ? probsF32 : b.op('Cast', [probsF32], `${prefix}.probs`, [attr.int('to', spec.dataType)]);
+  return b.op('MatMul', [probs, spec.values], `${prefix}.context_heads`);
 }

@@ -46,8 +46,9 @@ export class GraphBuilder {
 
   /**
    * A graph nested in a node's attribute (an If branch, a Loop body). It reads values of the
-   * graphs around it by name; names stay unique across all of them (ONNX forbids shadowing),
-   * and its constants and weights are declared in the outermost graph.
+   * graphs around it by name; names stay unique across all of them (ONNX forbids shadowing).
+   * Its small constants are its own initializers (each value a subgraph reads from outside is
+   * one more input onnxruntime binds every time it runs it); weights go to the outermost graph.
    */
   subgraph(): GraphBuilder {
     return new GraphBuilder(this);
@@ -56,7 +57,7 @@ export class GraphBuilder {
   /** This nested graph as an attribute value. */
   toGraph(name: string): GraphProto {
     if (this.root === this) throw new Error('only a subgraph is turned into an attribute; the model writer writes the outermost graph');
-    return { name, nodes: this.nodes, initializers: [], inputs: this.inputs, outputs: this.outputs };
+    return { name, nodes: this.nodes, initializers: this.constants, inputs: this.inputs, outputs: this.outputs };
   }
 
   private claim(name: string): string {
@@ -83,7 +84,6 @@ export class GraphBuilder {
 
   /** Inline little-endian constant: int64 (bigint-safe), int32, float32 or float16 bytes. */
   constant(name: string, dataType: DataTypeCode, dims: readonly number[], values: ArrayLike<number> | readonly bigint[]): string {
-    if (this.root !== this) return this.root.constant(name, dataType, dims, values);
     const numbers = values as ArrayLike<number>;
     let raw: Uint8Array;
     if (dataType === DataType.INT64) {

@@ -1,5 +1,6 @@
 /** Runs a model command, turning the model runtime's typed errors into one-line CLI errors. */
 import { CheckpointError } from '../../native-models/checkpoint/errors.ts';
+import { ContextLengthError, ModelMemoryError } from '../../native-models/models/kimi-vl/context-limit.ts';
 import { ImageInputError, ImageProcessorConfigError } from '../../native-models/models/kimi-vl/image-processing.ts';
 import { VisionNotAvailableError } from '../../native-models/models/kimi-vl/local-model.ts';
 import { MultimodalPromptError } from '../../native-models/models/kimi-vl/multimodal.ts';
@@ -7,8 +8,8 @@ import { TokenizerInputError } from '../../native-models/models/kimi-vl/tokeniza
 import { DeviceUnavailableError } from '../../native-models/onnx/backend.ts';
 import { CliError } from '../errors.ts';
 
-/** Errors about what the person gave us (files, images, messages): their message is the whole story. */
-const USER_FACING = [CheckpointError, VisionNotAvailableError, ImageInputError, ImageProcessorConfigError, MultimodalPromptError, DeviceUnavailableError, TokenizerInputError];
+/** Errors about what the person gave us (files, images, messages, a prompt too long or too big for memory): their message is the whole story. */
+const USER_FACING = [CheckpointError, VisionNotAvailableError, ImageInputError, ImageProcessorConfigError, MultimodalPromptError, DeviceUnavailableError, TokenizerInputError, ContextLengthError, ModelMemoryError];
 
 /** Whether the error is about the caller's input (its message is the whole story), not a fault in Kestrel. */
 export function isUserFacing(err: unknown): err is Error {

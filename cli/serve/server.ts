@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ContextLengthError, ModelMemoryError } from '../../native-models/models/kimi-vl/context-limit.ts';
 import type { LocalGenerateRequest, LocalGenerateResult } from '../../native-models/models/kimi-vl/local-model.ts';
 import { isUserFacing } from '../model/run-model-command.ts';
 import { HttpError, parseChatRequest, type ChatRequest } from './chat-request.ts';
@@ -148,6 +149,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     handle(req, res).catch((err: unknown) => {
       if (res.headersSent) return void res.end();
       if (err instanceof HttpError) return sendError(res, err);
+      if (err instanceof ContextLengthError) return sendError(res, new HttpError(400, err.message, 'invalid_request_error', 'messages'));
+      // Nothing of the failed run is kept: the next request gets the whole memory again.
+      if (err instanceof ModelMemoryError) return sendError(res, new HttpError(503, err.message, 'server_error'));
       if (isUserFacing(err)) return sendError(res, new HttpError(400, err.message));
       process.stderr.write(`kestrel serve: ${describe(err)}\n`);
       sendError(res, new HttpError(500, `the model failed: ${describe(err)}`, 'server_error'));

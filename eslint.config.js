@@ -2,8 +2,9 @@ import { builtinModules } from 'node:module';
 import tseslint from 'typescript-eslint';
 import svelte from 'eslint-plugin-svelte';
 import svelteConfig from './svelte.config.js';
+import commentCitations from './eslint-rules/comment-citations.js';
 
-// The rooms and which way imports may flow (DESIGN.md):
+// The rooms and which way imports may flow (README.md#folders):
 //   renderer → (types only) main → agent → (interface) native-models
 // agent/ and native-models/ never import Electron; the renderer never imports Node.
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
@@ -19,8 +20,10 @@ export default tseslint.config(
     languageOptions: { parserOptions: { parser: tseslint.parser, svelteConfig } },
   },
   {
+    plugins: { kestrel: { rules: { 'comment-citations': commentCitations } } },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'kestrel/comment-citations': 'error',
     },
   },
   {

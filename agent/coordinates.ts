@@ -18,6 +18,18 @@ export function toDesktopPoint(point: NormalizedPoint, display: DisplayInfo): De
   };
 }
 
+/**
+ * The whole desktop unit that contains a point, for pointer APIs that take integers (libnut,
+ * SetCursorPos, XTest), kept on the display: on a 2× display, physical pixels 2k and 2k+1 are
+ * both point k, so flooring lands on the point that shows the pixel the model chose (rounding
+ * would move every odd pixel to the next point, and the last one off the display).
+ */
+export function toPointerPoint(point: DesktopPoint, display: DisplayInfo): DesktopPoint {
+  const { x, y, width, height } = display.bounds;
+  const unit = (v: number, lo: number, size: number): number => Math.min(lo + Math.ceil(size) - 1, Math.max(lo, Math.floor(v + 1e-9)));
+  return { x: unit(point.x, x, width), y: unit(point.y, y, height) };
+}
+
 /** Where a desktop point falls on the display, as fractions (the inverse of toDesktopPoint). */
 export function toNormalizedPoint(point: DesktopPoint, display: DisplayInfo): NormalizedPoint {
   const { x, y, width, height } = display.bounds;

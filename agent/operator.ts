@@ -11,11 +11,19 @@ export interface Rect {
 export interface DisplayInfo {
   readonly id: string;
   readonly name: string;
-  /** Position and size in logical desktop coordinates; x/y may be negative (left of primary). */
+  /**
+   * Position and size in the desktop coordinates the pointer takes; x/y may be negative (left of
+   * or above the primary). Points on macOS, root-window pixels on X11, physical pixels on Windows
+   * (per-monitor DPI aware: the one space in which mixed-DPI monitors never overlap).
+   */
   readonly bounds: Rect;
-  /** Physical pixels per logical unit (2 on a typical HiDPI laptop). */
+  /** Physical pixels per desktop unit (2 on a Retina display; 1 on X11 and Windows). */
   readonly scaleFactor: number;
   readonly primary: boolean;
+  /** Pixel size of a full capture of this display (bounds × scaleFactor, rounded), when known. */
+  readonly pixelSize?: { readonly width: number; readonly height: number };
+  /** The scale the OS draws this display's UI at (Windows 150% → 1.5), when it differs from scaleFactor's meaning. */
+  readonly uiScale?: number;
 }
 
 export interface Screenshot {

@@ -1,5 +1,7 @@
+import { release } from 'node:os';
 import { join } from 'node:path';
 import { app, BrowserWindow, ipcMain, type WebContents } from 'electron';
+import { overlayHiddenDuringCapture } from '../agent/desktop/platform.ts';
 import { agentRunner, desktopFactory, grounder, localModels, modelImporter, modelName, trajectoryLibrary } from './api/agent-bindings.ts';
 import { guardCapture } from './api/capture-guard.ts';
 import { createHost, type Host } from './api/host.ts';
@@ -7,6 +9,7 @@ import { overlayMark } from './api/overlay-target.ts';
 import type { DisplayInfo } from '../agent/operator.ts';
 import { Overlays, overlayPreloadPath } from './overlay.ts';
 import { safeStorageBox } from './safe-storage.ts';
+import { electronDisplays, macPermissions } from './desktop-info.ts';
 import { checkSender, hardenSessions } from './security.ts';
 import { registerStopShortcut } from './shortcut.ts';
 import { createTray } from './tray.ts';
@@ -59,9 +62,10 @@ function wireIpc(host: Host): void {
 async function start(): Promise<void> {
   hardenSessions(ownPages);
   const overlays = new Overlays(overlayPreloadPath(__dirname), (win) => loadPage(win, 'overlay.html'));
-  const desktops = desktopFactory(process.env.DISPLAY);
-  // Content protection is honoured on Windows and macOS; elsewhere hide the overlay per capture.
-  const desktop = (displayId?: string) => guardCapture(desktops(displayId), overlays, process.platform === 'linux');
+  // Electron's screen lists the monitors (its ids name the overlay windows too); on macOS it
+  // also answers for the Screen Recording and Accessibility permissions.
+  const desktops = desktopFactory(process.env.DISPLAY, { monitors: electronDisplays, appName: 'Kestrel', ...(process.platform === 'darwin' ? { permissions: macPermissions } : {}) });
+  const desktop = (displayId?: string) => guardCapture(desktops(displayId), overlays, overlayHiddenDuringCapture(process.platform, release()));
   let host: Host | undefined = undefined;
   const applyHotkey = () => {
     if (!host) return;
@@ -90,7 +94,7 @@ async function start(): Promise<void> {
   let displays: readonly DisplayInfo[] = [];
   host.runs.subscribe((event) => {
     if (event.type === 'state') {
-      if (event.state.phase === 'idle') overlays.mark(undefined);
+      if (event.state.phase === 'idle') overlays.mark(undefined, displays);
       return;
     }
     if (event.type !== 'agent') return;
@@ -98,7 +102,7 @@ async function start(): Promise<void> {
       overlays.open();
       void desktops().displays().then((list) => (displays = list), () => undefined);
     }
-    if (event.event.type === 'planned') overlays.mark(overlayMark(event.event, displays));
+    if (event.event.type === 'planned') overlays.mark(overlayMark(event.event, displays), displays);
   });
 
   let panel = createControlPanel();

@@ -1,12 +1,15 @@
 import { join } from 'node:path';
 import { BrowserWindow, screen } from 'electron';
+import { desktopOffsetToDip } from '../agent/desktop/electron-displays.ts';
+import type { DisplayInfo } from '../agent/operator.ts';
 import type { DesktopDrawing } from './api/capture-guard.ts';
 import type { OverlayMark } from './api/overlay-target.ts';
 
 /**
  * One transparent, click-through, always-on-top window per display, showing where the next
- * action lands. Content protection keeps it out of captures on Windows and macOS; on X11 the
- * capture guard hides it for the moment of each screenshot instead.
+ * action lands. Content protection keeps it out of captures on Windows 10 2004 and later; on
+ * X11, macOS (ScreenCaptureKit ignores it from macOS 15) and older Windows the capture guard
+ * hides it for the moment of each screenshot instead (overlayHiddenDuringCapture).
  */
 export class Overlays implements DesktopDrawing {
   private readonly windows = new Map<string, BrowserWindow>();
@@ -14,7 +17,17 @@ export class Overlays implements DesktopDrawing {
   constructor(
     private readonly preload: string,
     private readonly page: (win: BrowserWindow) => Promise<void>,
-  ) {}
+  ) {
+    // Monitors come and go, and change scale: rebuild open overlays to match.
+    const rebuild = () => {
+      if (this.windows.size === 0) return;
+      this.closeAll();
+      this.open();
+    };
+    screen.on('display-added', rebuild);
+    screen.on('display-removed', rebuild);
+    screen.on('display-metrics-changed', rebuild);
+  }
 
   open(): void {
     for (const display of screen.getAllDisplays()) {
@@ -43,9 +56,15 @@ export class Overlays implements DesktopDrawing {
     }
   }
 
-  /** Shows the mark on its display and clears the others. */
-  mark(mark: OverlayMark | undefined): void {
-    for (const [id, win] of this.windows) win.webContents.send('overlay:mark', mark?.displayId === id ? mark : null);
+  /**
+   * Shows the mark on its display and clears the others. The mark is in the operator's desktop
+   * units (physical pixels on Windows); the overlay page draws in the display's DIPs.
+   */
+  mark(mark: OverlayMark | undefined, displays: readonly DisplayInfo[]): void {
+    const info = displays.find((d) => d.id === mark?.displayId);
+    const dip = screen.getAllDisplays().find((d) => String(d.id) === mark?.displayId);
+    const shown = mark && info && dip ? { ...mark, ...desktopOffsetToDip(mark, info, dip.bounds) } : mark;
+    for (const [id, win] of this.windows) win.webContents.send('overlay:mark', shown?.displayId === id ? shown : null);
   }
 
   async hide(): Promise<void> {

@@ -1,79 +1,98 @@
-import type { DesktopAction, DesktopPoint, MouseButton } from '../actions.ts';
+import type { DesktopAction, DesktopPoint } from '../actions.ts';
+import { toPointerPoint } from '../coordinates.ts';
 import type { DisplayInfo, Operator, Screenshot } from '../operator.ts';
 import { sleep } from '../loop/timing.ts';
-import { captureLibnut } from './libnut-capture.ts';
-import { captureX11 } from './x11-capture.ts';
-import { X11Keyboard, type TypingStrategy } from './x11-keyboard.ts';
-import { chooseDisplay, parseListMonitors } from './xrandr.ts';
-import { DesktopToolError, runTool } from './tools.ts';
+import { MacPlatform, terminalName, type MacPermissions } from './macos-platform.ts';
+import { loadNut, type NutInput } from './nut.ts';
+import type { TypingStrategy } from './nut-keyboard.ts';
+import { DesktopUnavailableError, type DesktopPlatform } from './platform.ts';
+import { runTool } from './tools.ts';
+import { WindowsPlatform } from './windows-platform.ts';
+import { HelperProcess } from './windows-helper.ts';
+import { X11Platform } from './x11-platform.ts';
+import { chooseDisplay } from './xrandr.ts';
 
 export interface DesktopOperatorOptions {
-  /** Which display to watch and act on: index, id or output name (default: the primary). */
+  /** Which display to watch and act on: index, id or name (default: the primary). */
   readonly display?: string | number;
-  /** Pointer speed in pixels per second; 0 (default) jumps straight to the target. */
+  /** Pointer speed in desktop units per second; 0 (default) jumps straight to the target. */
   readonly mouseSpeed?: number;
   /** Pause after each action, so applications keep up (default 50 ms). */
   readonly actionDelayMs?: number;
   readonly typing?: TypingStrategy;
+  /** X11: delay between typed characters (default 5 ms). */
   readonly charDelayMs?: number;
-  /** How to capture: 'libnut' (default; XGetImage + sharp) or 'import' (ImageMagick). */
+  /** X11: how to capture, 'libnut' (default; XGetImage + sharp) or 'import' (ImageMagick). */
   readonly capture?: 'libnut' | 'import';
-  /** Use these displays instead of asking xrandr (for setups xrandr describes wrongly). */
-  readonly monitors?: readonly DisplayInfo[];
+  /** Use these displays instead of asking the OS (the app passes Electron's `screen`; tests describe one X screen as two monitors). */
+  readonly monitors?: readonly DisplayInfo[] | (() => readonly DisplayInfo[]);
   /** Environment for the X tools; DISPLAY must match the one this process loaded nut-js with. */
   readonly env?: NodeJS.ProcessEnv;
+  /** Whose adapter to use (default: this process's platform). */
+  readonly platform?: NodeJS.Platform;
+  /** macOS, in the app: Electron's answers about the permissions, and the app's name. */
+  readonly permissions?: MacPermissions;
+  readonly appName?: string;
+  /** A ready-made adapter (tests of the operator with a fake platform). */
+  readonly adapter?: DesktopPlatform;
 }
 
-type Nut = typeof import('@nut-tree-fork/nut-js');
+/** nut-js is one native library per process: load it once. */
+let nutLoaded: Promise<NutInput> | undefined;
+function sharedNut(): Promise<NutInput> {
+  nutLoaded ??= loadNut();
+  nutLoaded.catch(() => (nutLoaded = undefined));
+  return nutLoaded;
+}
 
-export class DesktopUnavailableError extends Error {
-  override readonly name = 'DesktopUnavailableError';
+/** The adapter for this OS; one line saying why when there is none. */
+export function openPlatform(options: DesktopOperatorOptions = {}): DesktopPlatform {
+  const platform = options.platform ?? process.platform;
+  const env = options.env ?? process.env;
+  const typing = options.typing ? { typing: options.typing } : {};
+  switch (platform) {
+    case 'linux':
+      return new X11Platform({ env, nut: sharedNut, ...typing, ...(options.charDelayMs !== undefined ? { charDelayMs: options.charDelayMs } : {}), ...(options.capture ? { capture: options.capture } : {}) });
+    case 'win32':
+      return new WindowsPlatform({ helper: new HelperProcess(), nut: sharedNut, ...typing });
+    case 'darwin':
+      return new MacPlatform({
+        tools: (command, args, toolOptions) => runTool(command, args, { env, ...toolOptions }),
+        nut: sharedNut,
+        appName: options.appName ?? terminalName(env),
+        ...typing,
+        ...(options.permissions ? { permissions: options.permissions } : {}),
+      });
+    default:
+      throw new DesktopUnavailableError(`Kestrel controls Linux (X11), Windows and macOS desktops, not ${platform}`, 'unsupported');
+  }
+}
+
+/** Steps of an animated pointer move: one per ~15 ms at `speed` units per second. */
+export function glidePath(from: DesktopPoint, to: DesktopPoint, speed: number): DesktopPoint[] {
+  const distance = Math.hypot(to.x - from.x, to.y - from.y);
+  const steps = Math.max(1, Math.ceil(distance / speed / 0.015));
+  return Array.from({ length: steps }, (_, i) => ({ x: from.x + ((to.x - from.x) * (i + 1)) / steps, y: from.y + ((to.y - from.y) * (i + 1)) / steps }));
 }
 
 /**
- * Drives the real desktop: nut-js moves and clicks the pointer, xdotool types and presses keys
- * (X11), libnut (or ImageMagick) captures the chosen display. Coordinates arrive as desktop points of that
- * display (see coordinates.ts), which on X11 are the root window's pixels.
+ * The one desktop operator for Linux (X11), Windows and macOS: the same actions, coordinates
+ * and pacing everywhere, with what differs (display probes, capture, exact pointer placement,
+ * text entry, permission checks) in the platform adapter. Coordinates arrive as desktop points
+ * of the chosen display (see coordinates.ts).
  */
 export class DesktopOperator implements Operator {
-  private readonly env: NodeJS.ProcessEnv;
-  private readonly keyboard: X11Keyboard;
-  private nut: Promise<Nut> | undefined;
+  readonly platform: DesktopPlatform;
   private chosen: Promise<DisplayInfo> | undefined;
 
   constructor(private readonly options: DesktopOperatorOptions = {}) {
-    if (process.platform !== 'linux') {
-      throw new DesktopUnavailableError(`desktop control on ${process.platform} is not built yet; Kestrel drives X11 desktops on Linux`);
-    }
-    this.env = options.env ?? process.env;
-    if (!this.env.DISPLAY) {
-      throw new DesktopUnavailableError(
-        this.env.WAYLAND_DISPLAY ? 'this is a Wayland session without X11 (DISPLAY is not set); run Kestrel in an X11 session' : 'there is no display (DISPLAY is not set); run Kestrel inside an X11 session, or under Xvfb',
-      );
-    }
-    this.keyboard = new X11Keyboard({ env: this.env, ...(options.typing ? { typing: options.typing } : {}), ...(options.charDelayMs !== undefined ? { charDelayMs: options.charDelayMs } : {}) });
-  }
-
-  private loadNut(): Promise<Nut> {
-    this.nut ??= import('@nut-tree-fork/nut-js').then((nut) => {
-      nut.mouse.config.autoDelayMs = 10;
-      return nut;
-    });
-    return this.nut;
+    this.platform = options.adapter ?? openPlatform(options);
   }
 
   async displays(): Promise<readonly DisplayInfo[]> {
-    if (this.options.monitors) return this.options.monitors;
-    let text: string;
-    try {
-      text = (await runTool('xrandr', ['--listmonitors'], { env: this.env, timeoutMs: 10_000 })).stdout.toString();
-    } catch (err) {
-      if (err instanceof DesktopToolError && /not installed/.test(err.message)) throw err;
-      throw new DesktopUnavailableError(`cannot read the monitors of display ${this.env.DISPLAY} (${(err as Error).message}); is the X server running?`);
-    }
-    const displays = parseListMonitors(text);
-    if (displays.length === 0) throw new DesktopUnavailableError(`xrandr listed no monitors on ${this.env.DISPLAY}`);
-    return displays;
+    const given = this.options.monitors;
+    if (given) return typeof given === 'function' ? given() : given;
+    return this.platform.displays();
   }
 
   /** The display this operator works on. */
@@ -83,96 +102,81 @@ export class DesktopOperator implements Operator {
     return this.chosen;
   }
 
-  async screenshot(signal?: AbortSignal): Promise<Screenshot> {
+  /** Checks, before a run loads its model, that this desktop can be seen and controlled: the display exists, permissions are there. */
+  async preflight(): Promise<DisplayInfo> {
     const display = await this.display();
-    if (this.options.capture === 'import') return captureX11(display, this.env, signal);
-    return captureLibnut(await this.loadNut(), display);
+    const problem = await this.platform.preflight?.();
+    if (problem) throw problem;
+    return display;
   }
 
-  private async moveTo(point: DesktopPoint): Promise<void> {
-    const nut = await this.loadNut();
-    const target = new nut.Point(Math.round(point.x), Math.round(point.y));
-    if (this.options.mouseSpeed) {
-      // nut-js keeps one global config; set this operator's speed for its own moves.
-      nut.mouse.config.mouseSpeed = this.options.mouseSpeed;
-      await nut.mouse.move(nut.straightTo(target));
-    } else {
-      await nut.mouse.setPosition(target);
-    }
-  }
-
-  private async button(which: MouseButton): Promise<Nut['Button'][keyof Nut['Button']]> {
-    const { Button } = await this.loadNut();
-    return which === 'left' ? Button.LEFT : which === 'right' ? Button.RIGHT : Button.MIDDLE;
+  async screenshot(signal?: AbortSignal): Promise<Screenshot> {
+    return this.platform.capture(await this.display(), signal);
   }
 
   async refusal(action: DesktopAction): Promise<string | undefined> {
-    return this.keyboard.refusal(action);
+    return this.platform.keyboard.refusal(action);
   }
 
   async execute(action: DesktopAction, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return;
+    const blocked = await this.platform.blocked?.(action);
+    if (blocked) throw blocked;
     await this.perform(action, signal);
     if (action.kind !== 'wait') await sleep(this.options.actionDelayMs ?? 50, signal).catch(() => undefined);
   }
 
-  private async perform(action: DesktopAction, signal?: AbortSignal): Promise<void> {
-    switch (action.kind) {
-      case 'click': {
-        const nut = await this.loadNut();
-        if (action.at) await this.moveTo(action.at);
-        const button = await this.button(action.button);
-        for (let i = 0; i < action.count; i++) await nut.mouse.click(button);
-        return;
+  private async moveTo(point: DesktopPoint): Promise<void> {
+    const target = toPointerPoint(point, await this.display());
+    if (this.options.mouseSpeed) {
+      for (const step of glidePath(await this.platform.position(), target, this.options.mouseSpeed).slice(0, -1)) {
+        await this.platform.moveTo(Math.round(step.x), Math.round(step.y));
+        await sleep(15);
       }
+    }
+    await this.platform.moveTo(target.x, target.y);
+  }
+
+  private async perform(action: DesktopAction, signal?: AbortSignal): Promise<void> {
+    const { keyboard } = this.platform;
+    switch (action.kind) {
+      case 'click':
+        if (action.at) await this.moveTo(action.at);
+        return this.platform.click(action.button, action.count);
       case 'move':
         return this.moveTo(action.to);
       case 'drag': {
-        const nut = await this.loadNut();
         if (action.from) await this.moveTo(action.from);
-        const button = await this.button(action.button);
-        await nut.mouse.pressButton(button);
+        const from = action.from ? toPointerPoint(action.from, await this.display()) : await this.platform.position();
+        await this.platform.press(action.button);
         try {
-          const from = await nut.mouse.getPosition();
           // Several intermediate points: many toolkits only start a drag after some motion.
           for (let i = 1; i <= 10; i++) {
-            await this.moveTo({ x: from.x + ((action.to.x - from.x) * i) / 10, y: from.y + ((action.to.y - from.y) * i) / 10 });
+            await this.platform.moveTo(Math.round(from.x + ((action.to.x - from.x) * i) / 10), Math.round(from.y + ((action.to.y - from.y) * i) / 10));
             await sleep(10);
           }
         } finally {
-          await nut.mouse.releaseButton(button);
+          await this.platform.release(action.button);
         }
         return;
       }
       case 'mouse_down':
-      case 'mouse_up': {
-        const nut = await this.loadNut();
+      case 'mouse_up':
         if (action.at) await this.moveTo(action.at);
-        const button = await this.button(action.button);
-        if (action.kind === 'mouse_down') await nut.mouse.pressButton(button);
-        else await nut.mouse.releaseButton(button);
-        return;
-      }
-      case 'scroll': {
-        const nut = await this.loadNut();
+        return action.kind === 'mouse_down' ? this.platform.press(action.button) : this.platform.release(action.button);
+      case 'scroll':
         if (action.at) await this.moveTo(action.at);
-        const amount = Math.max(1, Math.round(action.amount));
-        if (action.direction === 'up') await nut.mouse.scrollUp(amount);
-        else if (action.direction === 'down') await nut.mouse.scrollDown(amount);
-        else if (action.direction === 'left') await nut.mouse.scrollLeft(amount);
-        else await nut.mouse.scrollRight(amount);
-        return;
-      }
+        return this.platform.scroll(action.direction, Math.max(1, Math.round(action.amount)));
       case 'type':
-        return this.keyboard.type(action.text, signal);
+        return keyboard.type(action.text, signal);
       case 'press':
-        return this.keyboard.press(action.key, action.presses, signal);
+        return keyboard.press(action.key, action.presses, signal);
       case 'hotkey':
-        return this.keyboard.hotkey(action.keys, signal);
+        return keyboard.hotkey(action.keys, signal);
       case 'key_down':
-        return this.keyboard.down(action.key, signal);
+        return keyboard.down(action.key, signal);
       case 'key_up':
-        return this.keyboard.up(action.key, signal);
+        return keyboard.up(action.key, signal);
       case 'wait':
         return sleep(action.seconds * 1000, signal);
       case 'finished':

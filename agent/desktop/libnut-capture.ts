@@ -1,7 +1,6 @@
 import sharp from 'sharp';
 import type { DisplayInfo, Screenshot } from '../operator.ts';
-
-type Nut = typeof import('@nut-tree-fork/nut-js');
+import type { NutInput } from './nut.ts';
 
 /** BGRA (or BGR) rows with any stride → tightly packed RGB. */
 function toRgb(data: Buffer, width: number, height: number, channels: number, byteWidth: number): Buffer {
@@ -23,9 +22,9 @@ function toRgb(data: Buffer, width: number, height: number, channels: number, by
  * ImageMagick's `import` on a 1920×1080 screen (npm run bench:desktop), which matters because
  * the settle wait captures several times per step.
  */
-export async function captureLibnut(nut: Nut, display: DisplayInfo, compressionLevel = 3): Promise<Screenshot> {
+export async function captureLibnut(nut: NutInput, display: DisplayInfo, compressionLevel = 3): Promise<Screenshot> {
   const { x, y, width, height } = display.bounds;
-  const image = await nut.screen.grabRegion(new nut.Region(x, y, width, height));
+  const image = await nut.grabRegion(x, y, width, height);
   const { width: w, height: h, channels, byteWidth } = image;
   // libnut hands out BGR(A); sharp swaps the channels natively unless rows are padded.
   const pixels =

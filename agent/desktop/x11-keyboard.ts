@@ -1,17 +1,18 @@
 import type { DesktopAction } from '../actions.ts';
+import { keyRefusal } from './platform.ts';
 import { Keymap, KeyNotAvailableError, keysymFor } from './x11-keys.ts';
 import { withPastedText } from './x11-clipboard.ts';
+import type { TypingStrategy } from './nut-keyboard.ts';
 import { runTool, type ToolOptions } from './tools.ts';
 
-/**
- * How text reaches applications on X11:
- * - 'xdotool': `xdotool type`, per character (libnut's typing sends shifted ASCII unshifted
- *   under X11 and mangles anything else, so it is not used for text at all);
+/*
+ * How text reaches applications on X11 (TypingStrategy):
+ * - 'keys' (or 'xdotool'): `xdotool type`, per character (libnut's typing sends shifted ASCII
+ *   unshifted under X11 and mangles anything else, so it is not used for text at all);
  * - 'clipboard': put the text on the clipboard, press Shift+Insert (pastes in terminals, GTK,
  *   Qt and browsers), restore the clipboard;
  * - 'auto' (default): xdotool for ASCII, the clipboard for anything else (xdotool drops CJK).
  */
-export type TypingStrategy = 'auto' | 'xdotool' | 'clipboard';
 
 export interface X11KeyboardOptions {
   readonly env: NodeJS.ProcessEnv;
@@ -21,6 +22,12 @@ export interface X11KeyboardOptions {
 }
 
 const ASCII_PRINTABLE = /^[\x20-\x7e\n\t]*$/;
+
+/**
+ * Characters per `xdotool type` call. The text travels as one argument, and Linux refuses a
+ * single argument over 128 KiB (MAX_ARG_STRLEN) with E2BIG; 1,000 characters are at most 4 KB.
+ */
+export const XDOTOOL_CHUNK = 1000;
 
 /** Keyboard input through xdotool, which (unlike libnut) never sends keycode 0. */
 export class X11Keyboard {
@@ -51,16 +58,9 @@ export class X11Keyboard {
   }
 
   /** Why a key action cannot be done with this layout, or undefined when it can. */
-  async refusal(action: DesktopAction): Promise<string | undefined> {
+  refusal(action: DesktopAction): Promise<string | undefined> {
     const keys = action.kind === 'press' || action.kind === 'key_down' || action.kind === 'key_up' ? [action.key] : action.kind === 'hotkey' ? action.keys : [];
-    if (keys.length === 0) return undefined;
-    try {
-      await this.keysyms(keys);
-      return undefined;
-    } catch (err) {
-      if (err instanceof KeyNotAvailableError) return err.message;
-      throw err;
-    }
+    return keyRefusal(keys, (k) => this.keysyms(k));
   }
 
   async type(text: string, signal?: AbortSignal): Promise<void> {
@@ -74,7 +74,10 @@ export class X11Keyboard {
     // Newlines go as Return key presses, one line at a time, so cooked terminals see each line.
     const lines = text.split('\n');
     for (const [i, line] of lines.entries()) {
-      if (line) await runTool('xdotool', ['type', '--clearmodifiers', '--delay', delay, '--', line], this.tool(signal));
+      const chars = [...line];
+      for (let at = 0; at < chars.length; at += XDOTOOL_CHUNK) {
+        await runTool('xdotool', ['type', '--clearmodifiers', '--delay', delay, '--', chars.slice(at, at + XDOTOOL_CHUNK).join('')], this.tool(signal));
+      }
       if (i < lines.length - 1) await this.press('enter', 1, signal);
     }
   }

@@ -1,3 +1,7 @@
+import { KeyNotAvailableError } from './platform.ts';
+
+export { KeyNotAvailableError };
+
 /** pyautogui key names → X keysym names (what xdotool and xmodmap speak). */
 const NAMED: Readonly<Record<string, string>> = {
   enter: 'Return', tab: 'Tab', space: 'space', backspace: 'BackSpace', delete: 'Delete', escape: 'Escape',
@@ -34,9 +38,6 @@ const PUNCTUATION: Readonly<Record<string, string>> = {
 /** Keys that exist only inside the keyboard, or that X has no keysym for. */
 const UNPRESSABLE = new Set(['fn', 'accept', 'final', 'junja']);
 
-export class KeyNotAvailableError extends Error {
-  override readonly name = 'KeyNotAvailableError';
-}
 
 /** The X keysym for a pyautogui key name (canonical, as the parser produces). */
 export function keysymFor(key: string): string {

@@ -4,7 +4,7 @@ import { chooseDisplay, parseListMonitors } from './xrandr.ts';
 describe('xrandr --listmonitors', () => {
   test('Xvfb: one screen', () => {
     expect(parseListMonitors('Monitors: 1\n 0: +screen 1024/271x768/203+0+0  screen\n')).toEqual([
-      { id: '0', name: 'screen', bounds: { x: 0, y: 0, width: 1024, height: 768 }, scaleFactor: 1, primary: true },
+      { id: '0', name: 'screen', bounds: { x: 0, y: 0, width: 1024, height: 768 }, scaleFactor: 1, primary: true, pixelSize: { width: 1024, height: 768 } },
     ]);
   });
 

@@ -20,6 +20,7 @@ export function parseListMonitors(text: string): DisplayInfo[] {
       bounds: { x: Number(x!.replace('+-', '-')), y: Number(y!.replace('+-', '-')), width: Number(width), height: Number(height) },
       scaleFactor: 1,
       primary: star === '*',
+      pixelSize: { width: Number(width), height: Number(height) },
     });
   }
   if (displays.length > 0 && !displays.some((d) => d.primary)) {

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { nonNegativeNumber, wholeNumber } from '../model/number-options.ts';
-import type { Device } from '../../native-models/onnx/device.ts';
+import { DEVICES, type Device } from '../../native-models/onnx/device.ts';
 import { IMPORT_PRECISIONS, type ImportPrecision } from '../../native-models/models/kimi-vl/precision.ts';
 import { deviceOption } from '../model-options.ts';
 import { positiveInt } from '../options.ts';
@@ -37,6 +37,16 @@ export function registerModel(program: Command): void {
     .action(async (modelDir: string, opts: { messages: string; json?: boolean; device: Device }) => {
       const { runLogits } = await import('../model/logits-command.ts');
       await runLogits(modelDir, opts);
+    });
+  model
+    .command('info')
+    .description('print an imported model\'s precision, sizes, context length and KV cache; with --device, which nodes fall back to the CPU there')
+    .argument('<model-dir>', 'an imported model folder')
+    .addOption(new Option('--device <device>', 'open the graphs on this device and report where onnxruntime places their nodes').choices(DEVICES))
+    .option('--json', 'print one JSON object')
+    .action(async (modelDir: string, opts: { device?: Device; json?: boolean }) => {
+      const { runInfo } = await import('../model/info-command.ts');
+      await runInfo(modelDir, opts);
     });
   model
     .command('chat')

@@ -2,9 +2,9 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { addModelOptions } from '../model-options.ts';
 import { positiveInt } from '../options.ts';
 
-function typing(value: string): 'auto' | 'xdotool' | 'clipboard' {
-  if (value === 'auto' || value === 'xdotool' || value === 'clipboard') return value;
-  throw new InvalidArgumentError(`--typing must be auto, xdotool or clipboard, got '${value}'.`);
+function typing(value: string): 'auto' | 'keys' | 'xdotool' | 'clipboard' {
+  if (value === 'auto' || value === 'keys' || value === 'xdotool' || value === 'clipboard') return value;
+  throw new InvalidArgumentError(`--typing must be auto, keys or clipboard, got '${value}'.`);
 }
 
 function nonNegativeInt(name: string) {
@@ -25,11 +25,11 @@ export function registerRun(program: Command): void {
     .option('--max-repeats <n>', 'stop when the same action is chosen this many times in a row', positiveInt('--max-repeats'), 4)
     .option('--time-limit <seconds>', 'stop after this long', positiveInt('--time-limit'))
     .option('--record <dir>', "write the trajectory there (OSWorld's layout: traj.jsonl + step_<n>_<time>.png, plus run.json)")
-    .option('--display <n>', 'which monitor to watch and act on: index or output name from `xrandr --listmonitors` (default: the primary)')
+    .option('--display <n>', 'which monitor to watch and act on: its index or name (X11: from `xrandr --listmonitors`; default: the primary)')
     .option('--confirm', 'show each step and wait for y/n on stdin before acting')
     .option('--thinking', 'use the Kimi-VL Thinking prompt and sampling defaults')
     .option('--screenshots <n>', 'screenshots sent per request, the current one included', positiveInt('--screenshots'), 2)
-    .option('--typing <how>', 'how text is typed: auto (xdotool for ASCII, clipboard paste otherwise), xdotool, clipboard', typing, 'auto')
+    .option('--typing <how>', 'how text is typed: auto (key events where they are exact: Windows, macOS, ASCII on X11; else a clipboard paste), keys, clipboard', typing, 'auto')
     .option('--mouse-speed <px-per-s>', 'animate the pointer at this speed (0 = jump)', nonNegativeInt('--mouse-speed'), 0)
     .option('--action-delay <ms>', 'pause after each action', nonNegativeInt('--action-delay'), 50)
     .action(async (instruction: string, options) => {

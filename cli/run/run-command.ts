@@ -46,7 +46,9 @@ function stdinConfirm(): { confirm: (plan: PlannedStep) => Promise<boolean>; clo
 /** `kestrel run`: drives this desktop until the task ends; returns the exit code. */
 export async function runCommand(instruction: string, options: RunCommandOptions): Promise<number> {
   if (instruction.trim() === '') throw new CliError('the instruction is empty; say what to do, e.g. kestrel run "open the Downloads folder"', 2);
-  const model = await resolveModel(options);
+  // An endpoint client is only checked options; an in-process model maps gigabytes, so a missing
+  // display or permission is said before that. DesktopOperator picks this OS's adapter.
+  const endpointModel = options.modelDir === undefined ? await resolveModel(options) : undefined;
   let operator: DesktopOperator;
   try {
     operator = new DesktopOperator({
@@ -55,11 +57,12 @@ export async function runCommand(instruction: string, options: RunCommandOptions
       mouseSpeed: options.mouseSpeed,
       actionDelayMs: options.actionDelay,
     });
-    await operator.display();
+    await operator.preflight();
   } catch (err) {
     if (err instanceof DesktopUnavailableError) throw new CliError(err.message);
     throw new CliError(oneLine(err), /there is no display '/.test(oneLine(err)) ? 2 : 1);
   }
+  const model = endpointModel ?? (await resolveModel(options));
 
   const controller = new AbortController();
   let interrupted = false;

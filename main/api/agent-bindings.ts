@@ -8,7 +8,7 @@ import { ground } from '../../agent/ground.ts';
 import { runAgent } from '../../agent/loop/run-agent.ts';
 import type { VisionLanguageModel } from '../../agent/model.ts';
 import { OpenAIChatModel } from '../../agent/openai/client.ts';
-import { DesktopOperator } from '../../agent/desktop/index.ts';
+import { DesktopOperator, type DesktopOperatorOptions } from '../../agent/desktop/index.ts';
 import type { Operator } from '../../agent/operator.ts';
 import { parseKimiResponse } from '../../agent/parser/index.ts';
 import { readTrajectory, TrajectoryRecorder } from '../../agent/trajectory/index.ts';
@@ -23,15 +23,18 @@ import type { Settings } from './settings.ts';
 import type { SettingsStore } from './settings-store.ts';
 import { createTrajectoryLibrary, pngSize } from './trajectory-library.ts';
 
-/** The desktop of the X display `display`, one operator per chosen monitor. */
-export function desktopFactory(display: string | undefined): DesktopFactory {
+/**
+ * This desktop (on X11 the display `display`), one operator per chosen monitor. The app adds
+ * what it knows better than the OS probes: Electron's displays and macOS permissions.
+ */
+export function desktopFactory(display: string | undefined, extra: Omit<DesktopOperatorOptions, 'env' | 'display'> = {}): DesktopFactory {
   const env: NodeJS.ProcessEnv = display ? { ...process.env, DISPLAY: display } : process.env;
   const operators = new Map<string, Operator>();
   return (displayId) => {
     const key = displayId ?? '';
     let operator = operators.get(key);
     if (!operator) {
-      operator = new DesktopOperator({ env, ...(displayId !== undefined ? { display: displayId } : {}) });
+      operator = new DesktopOperator({ ...extra, env, ...(displayId !== undefined ? { display: displayId } : {}) });
       operators.set(key, operator);
     }
     return operator;

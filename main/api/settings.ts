@@ -41,7 +41,9 @@ export const DEFAULT_SETTINGS: Settings = {
   historyLength: 3,
   actionDelayMs: 300,
   confirmEachAction: false,
-  stopHotkey: 'CommandOrControl+Shift+Escape',
+  // Ctrl+Shift+Esc opens Task Manager on Windows, so the stop shortcut there is Ctrl+Alt+Esc.
+  // (This file is also compiled for the browser UI, which has no `process`.)
+  stopHotkey: (globalThis as { process?: { platform?: string } }).process?.platform === 'win32' ? 'Control+Alt+Escape' : 'CommandOrControl+Shift+Escape',
   trajectoriesDir: '',
 };
 

@@ -56,6 +56,13 @@ export interface SessionOptions {
   readonly note?: (line: string) => void;
   /** Outputs to leave in GPU memory where the provider allows it (only WebGPU does, from Node). */
   readonly keepOnDevice?: readonly string[];
+  /**
+   * onnxruntime's verbose log on stderr, where it lists the provider each node was placed on
+   * (placement.ts reads it from a child process).
+   */
+  readonly verboseLog?: boolean;
+  /** Default `all`, as every run uses; `disabled` keeps the nodes as written (kernel probes). */
+  readonly graphOptimization?: 'all' | 'disabled';
 }
 
 /** Writes a one-line note where the caller asked (default stderr). */
@@ -129,7 +136,8 @@ async function create(modelPath: string, device: ExecutionDevice, opts: SessionO
   const placement = outputPlacement(device, opts.keepOnDevice);
   return ort.InferenceSession.create(modelPath, {
     executionProviders: [device],
-    graphOptimizationLevel: 'all',
+    graphOptimizationLevel: opts.graphOptimization ?? 'all',
+    ...(opts.verboseLog ? { logSeverityLevel: 0 as const, logVerbosityLevel: 0 } : {}),
     ...(placement ? { preferredOutputLocation: placement } : {}),
     ...(opts.intraOpThreads ? { intraOpNumThreads: opts.intraOpThreads } : {}),
   });

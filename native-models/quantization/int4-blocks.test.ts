@@ -6,6 +6,7 @@ import { GraphBuilder, attr } from '../onnx/graph-builder.ts';
 import { writeModel } from '../onnx/model-writer.ts';
 import { DataType } from '../onnx/onnx-proto.ts';
 import { SeededRandom } from '../numeric/random.ts';
+import { float16ToFloat32, float32ToFloat16 } from '../numeric/half.ts';
 import { dequantizeInt4, int4BlockSize, int4Code, int4ZeroPoint, quantizeInt4 } from './int4-blocks.ts';
 import { int4Experts, int4Linear } from './matmul-nbits.ts';
 
@@ -134,7 +135,11 @@ describe('int4 weights in onnxruntime', () => {
     chosen.forEach((c, tok) => c.forEach((e, j) => (router[tok * E + e] = Math.log(weights[tok]![j]!))));
     const out = await session.run({ x: { type: 'float32', data: xv, dims: [T, D] }, router: { type: 'float32', data: router, dims: [T, E] } });
     await session.release();
-    const dq = (w: Float32Array, n: number, k: number) => dequantizeInt4(quantizeInt4(w, n, k, { symmetric: true, blockSize }));
+    // The scales are stored in fp16 (int4Experts); the activations here stay fp32, which the CPU kernel takes.
+    const dq = (w: Float32Array, n: number, k: number) => {
+      const q = quantizeInt4(w, n, k, { symmetric: true, blockSize });
+      return dequantizeInt4({ ...q, scales: float16ToFloat32(float32ToFloat16(q.scales)) });
+    };
     const expected = new Float32Array(T * D);
     for (let tok = 0; tok < T; tok++) {
       const xt = xv.subarray(tok * D, (tok + 1) * D);

@@ -84,7 +84,8 @@ export function int4Linear(g: GraphBuilder, name: string, n: number, k: number, 
 
 /**
  * Declares experts stacked as [E, N, K] (one expert per produced chunk) as QMoE's symmetric
- * 4-bit initializers: codes uint8 [E, N, K / 2] and block scales [E, N, K / blockSize].
+ * 4-bit initializers: codes uint8 [E, N, K / 2] and block scales [E, N, K / blockSize] in fp16
+ * (onnxruntime's CUDA QMoE takes fp16 or bf16 only; docs/onnxruntime.md).
  * Returns the two names in QMoE's input order. QMoE has one block size for fc1 and fc2, so the
  * caller picks it from both widths (`int4BlockSize(hidden, intermediate)`).
  */
@@ -97,6 +98,6 @@ export function int4Experts(g: GraphBuilder, name: string, experts: number, n: n
     return all;
   }, 2);
   const weights = g.weight({ name: `${name}.weight_q4`, dims: [experts, n, k / 2], dataType: DataType.UINT8, produce: async function* () { for (const q of await get()) yield q.packed; } });
-  const scales = g.weight({ name: `${name}.weight_scales`, dims: [experts, n, k / blockSize], dataType: DataType.FLOAT, produce: async function* () { for (const q of await get()) yield q.scales; } });
+  const scales = g.weight({ name: `${name}.weight_scales`, dims: [experts, n, k / blockSize], dataType: DataType.FLOAT16, produce: async function* () { for (const q of await get()) yield q.scales; } });
   return [weights, scales];
 }

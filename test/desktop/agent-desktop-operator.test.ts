@@ -3,21 +3,17 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { DesktopOperator as DesktopOperatorType } from '../../agent/desktop/index.ts';
 import { toDesktopPoint } from '../../agent/coordinates.ts';
-import type { DisplayInfo } from '../../agent/operator.ts';
+import { LEFT, RIGHT, TWO_MONITORS } from '../harness/two-monitors.ts';
 import { startVirtualDisplay, type VirtualDisplay } from '../harness/xvfb.ts';
 import { startCatTerminal, type CatTerminal } from '../harness/xterm.ts';
 
-// One 2048×768 X screen described as two side-by-side monitors: the operator must capture and
-// act on the right one with its origin offset, exactly as on a real dual-head desktop.
-const LEFT: DisplayInfo = { id: '0', name: 'left', bounds: { x: 0, y: 0, width: 1024, height: 768 }, scaleFactor: 1, primary: true };
-const RIGHT: DisplayInfo = { id: '1', name: 'right', bounds: { x: 1024, y: 0, width: 1024, height: 768 }, scaleFactor: 1, primary: false };
 
 let screen: VirtualDisplay;
 let DesktopOperator: typeof DesktopOperatorType;
 let term: CatTerminal;
 
 beforeAll(async () => {
-  screen = await startVirtualDisplay({ width: 2048, height: 768 });
+  screen = await startVirtualDisplay(TWO_MONITORS);
   // nut-js (libnut) opens the display named by DISPLAY when it is first loaded.
   process.env.DISPLAY = screen.display;
   ({ DesktopOperator } = await import('../../agent/desktop/index.ts'));
@@ -121,7 +117,7 @@ describe('DesktopOperator on the right-hand monitor', () => {
 
   test('without monitors given it asks xrandr, and names the display', async () => {
     const op = new DesktopOperator({ env: screen.env });
-    expect(await op.displays()).toEqual([{ id: '0', name: 'screen', bounds: { x: 0, y: 0, width: 2048, height: 768 }, scaleFactor: 1, primary: true }]);
+    expect(await op.displays()).toEqual([{ id: '0', name: 'screen', bounds: { x: 0, y: 0, width: 2048, height: 768 }, scaleFactor: 1, primary: true, pixelSize: { width: 2048, height: 768 } }]);
     expect(() => new DesktopOperator({ env: { PATH: process.env.PATH } })).toThrow('there is no display (DISPLAY is not set)');
   });
 });

@@ -1,13 +1,18 @@
 import { spawnSync } from 'node:child_process';
 
-/** The Debian package that provides each system tool the test suites use. */
-export const DEBIAN_PACKAGES: Record<string, string> = {
+/** The Debian packages that provide each system tool the test suites use. */
+export const DEBIAN_PACKAGES: Record<string, string | readonly string[]> = {
   Xvfb: 'xvfb',
   xterm: 'xterm',
   import: 'imagemagick',
   xrandr: 'x11-xserver-utils',
   xmodmap: 'x11-xserver-utils',
   xwininfo: 'x11-utils',
+  xev: 'x11-utils',
+  // A small GTK client with a text entry, for typing into a real GTK widget.
+  zenity: 'zenity',
+  // Mono's C# compiler and System.Drawing: compiles the Windows helper's C# (Add-Type's C# 5).
+  mcs: ['mono-mcs', 'libmono-system-drawing4.0-cil'],
   xdotool: 'xdotool',
   xsel: 'xsel',
   xclip: 'xclip',
@@ -29,7 +34,8 @@ function onPath(tool: string): boolean {
 export function ensureSystemTools(tools: readonly string[]): void {
   const missing = tools.filter((tool) => !onPath(tool));
   if (missing.length === 0) return;
-  const packages = [...new Set(missing.map((tool) => DEBIAN_PACKAGES[tool] ?? tool))];
+  const packagesOf = (tools: readonly string[]) => [...new Set(tools.flatMap((tool) => DEBIAN_PACKAGES[tool] ?? tool))];
+  const packages = packagesOf(missing);
   if (process.getuid?.() === 0 && onPath('apt-get')) {
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     spawnSync('apt-get', ['update', '-qq'], { stdio: 'ignore', env });
@@ -40,7 +46,7 @@ export function ensureSystemTools(tools: readonly string[]): void {
   }
   const still = tools.filter((tool) => !onPath(tool));
   if (still.length > 0) {
-    const names = [...new Set(still.map((tool) => DEBIAN_PACKAGES[tool] ?? tool))];
+    const names = packagesOf(still);
     throw new Error(
       `missing system tools: ${still.join(', ')}; install them with: sudo apt-get install ${names.join(' ')}`,
     );

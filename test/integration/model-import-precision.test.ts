@@ -36,16 +36,16 @@ afterAll(() => {
 const lines = (text: string) => text.trimEnd().split('\n');
 
 describe('kestrel model import: precision and disk space', () => {
-  test('the 16B model for CUDA: int4 by default, 10.1 GB of weights', async () => {
+  test('the 16B model for CUDA: int4 by default, 9.6 GB of weights', async () => {
     const r = await kestrel(['model', 'import', real, '--out', join(work.dir, 'out-cuda'), '--device', 'cuda']);
-    expect(lines(r.stderr)[0]).toBe("kestrel: precision int4 — for CUDA: int4 weights are about a sixth of fp32's size and every GPU provider runs them; 10.1 GB of weights to write; KV cache fp16");
+    expect(lines(r.stderr)[0]).toBe("kestrel: precision int4 — for CUDA: int4 weights are about a sixth of fp32's size and every GPU provider runs them; 9.6 GB of weights to write; KV cache fp16");
     // No weights in this folder: the import stops there (or at the disk check on a small disk), in one more line.
     expect(r.code).toBe(1);
     expect(lines(r.stderr)).toHaveLength(2);
   });
 
   test.each([
-    ['webgpu', 'int4', /^for WebGPU: /, '10.1 GB'],
+    ['webgpu', 'int4', /^for WebGPU: /, '9.6 GB'],
     ['cpu', 'fp16', /^asked for with --precision$/, '32.8 GB'],
   ])('the 16B model for %s as %s', async (device, precision, reason, size) => {
     const r = await kestrel(['model', 'import', real, '--out', join(work.dir, `out-${device}`), '--device', device, ...(precision === 'int4' ? [] : ['--precision', precision])]);

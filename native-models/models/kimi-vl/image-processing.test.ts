@@ -39,7 +39,7 @@ function denormalise(pixels: Float32Array, gw: number, width: number, height: nu
 }
 
 describe('planImage (in_token_limit resize, pad to 28, grid, token count)', () => {
-  // Expected values hand-computed in KIMI-VL-FACTS.md §4.2 (limit 4096) and checked by hand for 16384.
+  // Expected values hand-computed in docs/kimi-vl.md#image-processor (limit 4096) and checked by hand for 16384.
   const cases: Array<[number, number, number, [number, number], [number, number], [number, number], number]> = [
     [640, 480, 4096, [640, 480], [644, 504], [36, 46], 414],
     [896, 896, 4096, [896, 896], [896, 896], [64, 64], 1024],

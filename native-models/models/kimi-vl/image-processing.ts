@@ -1,7 +1,7 @@
 /**
  * Kimi-VL image processor: image bytes → MoonViT `pixel_values` [N, 3, 14, 14], the patch grid
  * (gh, gw) and the number of `<|media_pad|>` tokens, following the checkpoint's
- * preprocessor_config.json (KimiVLImageProcessor, KIMI-VL-FACTS.md §4).
+ * preprocessor_config.json (KimiVLImageProcessor, docs/kimi-vl.md#image-processor).
  *
  * Decoding and resampling are sharp's (libvips); only the cheap parts (size rule, padding,
  * normalisation, patch layout) are done here, in one pass over the decoded bytes.
@@ -49,7 +49,7 @@ export class ImageProcessorConfigError extends Error {
 
 /**
  * Reads preprocessor_config.json. The class defaults of the Python processor are OpenAI-CLIP
- * mean/std, so a file without image_mean/image_std means CLIP values, not 0.5 (facts §8.1).
+ * mean/std, so a file without image_mean/image_std means CLIP values, not 0.5 (docs/kimi-vl.md#image-processor).
  */
 export function parsePreprocessorConfig(json: unknown): ImageProcessorConfig {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {

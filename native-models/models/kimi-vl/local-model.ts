@@ -62,7 +62,7 @@ export class VisionNotAvailableError extends Error {
   }
 }
 
-/** The turn-ending tokens: `<|im_end|>` and `[EOS]` (KIMI-VL-FACTS §5.5). */
+/** The turn-ending tokens: `<|im_end|>` and `[EOS]` (docs/kimi-vl.md#stopping). */
 export const END_TOKENS = ['<|im_end|>', '[EOS]'] as const;
 export const DEFAULT_MAX_TOKENS = 512;
 

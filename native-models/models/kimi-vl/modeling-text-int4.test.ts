@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { tinyCheckpoint, tempDir } from '../../../test/harness/tiny-checkpoint.ts';
 import { HfCheckpoint } from '../../checkpoint/hf-checkpoint.ts';
 import { writeSafetensors } from '../../checkpoint/safetensors-writer.ts';
+import { float16ToFloat32, float32ToFloat16 } from '../../numeric/half.ts';
 import { dequantizeInt4, int4BlockSize, quantizeInt4 } from '../../quantization/int4-blocks.ts';
 import { formatDrift, measureLogitDrift } from '../../quantization/logit-drift.ts';
 import { ChatTemplate } from './chat-template.ts';
@@ -85,7 +86,11 @@ describe('int4 import of the tiny checkpoint', () => {
       const dense = /(embed_tokens|q_proj|kv_a_proj_with_mqa|o_proj|mlp\.(gate|up|down)_proj|shared_experts\.\w+|lm_head)\.weight$/.test(name) && name.startsWith('language_model.');
       const expert = /\.experts\.\d+\.\w+\.weight$/.test(name);
       let kept = values;
-      if (dense || expert) kept = dequantizeInt4(quantizeInt4(values, shape[0]!, shape[1]!, { symmetric: expert, blockSize: expert ? expertBlock : int4BlockSize(shape[1]!) }));
+      if (dense || expert) {
+        const q = quantizeInt4(values, shape[0]!, shape[1]!, { symmetric: expert, blockSize: expert ? expertBlock : int4BlockSize(shape[1]!) });
+        // QMoE's block scales are stored in fp16.
+        kept = dequantizeInt4(expert ? { ...q, scales: float16ToFloat32(float32ToFloat16(q.scales)) } : q);
+      }
       return { name, dtype: 'F32' as const, shape, values: () => [kept] };
     });
     src.close();
@@ -94,8 +99,10 @@ describe('int4 import of the tiny checkpoint', () => {
     const plain = await TextSession.open(join(out.dir, 'dequantised'));
     try {
       const drift = await measureLogitDrift(plain, int4, prompts);
-      console.log(`int4 graph vs fp32 graph on dequantised weights: worst max |Δlogit| ${drift.worstMaxAbsDiff.toExponential(2)}`);
-      expect(drift.worstMaxAbsDiff).toBeLessThan(1e-4);
+      console.log(`int4 graph vs fp32 graph on dequantised weights: worst max |Δlogit| ${drift.worstMaxAbsDiff.toExponential(2)} (${drift.worstRelative.toExponential(2)} of the largest logit)`);
+      // QMoE computes in fp16 (input, routing, result: 11 significant bits, 2⁻¹¹ ≈ 4.9e-4 each),
+      // so exact means within a few fp16 roundings; a layout slip moves logits by whole units.
+      expect(drift.worstRelative).toBeLessThan(2e-3);
       expect(drift.top1Agreement).toBe(1);
     } finally {
       await plain.release();

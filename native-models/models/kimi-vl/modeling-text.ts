@@ -1,14 +1,15 @@
 /**
  * The Kimi-VL language model (DeepSeek-V3 architecture) as an ONNX graph, built node by node
- * from the config — no tracing. Reads top to bottom: inputs, RoPE tables and the causal mask,
+ * from the config — no tracing. Reads top to bottom: inputs, positions and RoPE tables,
  * one loop over decoder layers (MLA attention over a latent KV cache; dense or MoE feed-forward),
  * final norm and lm_head on the last position.
  *
- * Op choices (see DESIGN.md): the cache holds only the normalised latent plus the roped shared
- * key (kv_lora_rank + qk_rope_head_dim values per token and layer); attention over it is MLA in
- * the decompressed form for prefills and the absorbed form for decode steps (mla-attention.ts),
- * both through the blocked attention operation (onnx/attention.ts), so no call holds more than
- * a fixed number of scores whatever the prompt's length. Routed experts use com.microsoft.MoE
+ * Op choices (docs/onnxruntime.md#operators-kestrel-uses): the cache holds only the normalised
+ * latent plus the roped shared key (kv_lora_rank + qk_rope_head_dim values per token and layer);
+ * attention over it is MLA in the decompressed form for prefills and the absorbed form for
+ * decode steps (mla-attention.ts), both through the blocked attention operation
+ * (onnx/attention.ts), so no call holds more than a fixed number of scores whatever the prompt's
+ * length. Routed experts use com.microsoft.MoE
  * (interleaved SwiGLU) with Kimi's sigmoid + bias top-k routing computed in the graph and fed
  * as log-weights, so the op's softmax renormalisation reproduces the normalised weights exactly.
  */
@@ -24,8 +25,9 @@ import type { WeightRecipe } from './weight-recipes.ts';
 
 /**
  * int4: dense projections as com.microsoft.MatMulNBits and routed experts as com.microsoft.QMoE
- * (block-wise 4-bit, block 64 where the input width allows, else 32), the embedding as com.microsoft.GatherBlockQuantized (same
- * blocks), everything else (activations, cache, absorbed kv_b, norms, router) in fp32.
+ * (block-wise 4-bit, block 64 where the input width allows, else 32; QMoE computes in fp16), the
+ * embedding as com.microsoft.GatherBlockQuantized (same blocks), everything else (activations,
+ * cache, absorbed kv_b, norms, router) in fp32.
  */
 export type Precision = 'fp32' | 'fp16' | 'int4';
 
@@ -153,7 +155,7 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
   let x = int4
     ? int4Embedding(g, 'embed_tokens', t.vocabSize, D, opts.produce(embedRecipe))(flatIds, 'embed')
     : g.op('Gather', [weight('embed_tokens', [t.vocabSize, D], embedRecipe), flatIds], 'embed', [attr.int('axis', 0)]);
-  // Image features replace the <|media_pad|> embeddings (KIMI-VL-FACTS §3.3); text-only calls feed none.
+  // Image features replace the <|media_pad|> embeddings (docs/kimi-vl.md#image-features-in-the-prompt); text-only calls feed none.
   const imageFeatures = toAct(g.input(TEXT_IO.imageFeatures, F32, ['image_tokens', D]), 'image.features');
   const imageRows = g.op('Unsqueeze', [g.input(TEXT_IO.imagePositions, I64, ['image_tokens']), i64('axes.image', [1])], 'image.positions');
   x = g.op('ScatterND', [x, imageRows, imageFeatures], 'embed.with_images');
@@ -238,9 +240,14 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
     // −inf elsewhere give back exactly `weights / sum(weights)`.
     const blocked = g.op('Expand', [scalar(`${m}.router_blocked`, -Infinity, F32), g.op('Shape', [scores], `${m}.router_shape`)], `${m}.router_blocked_full`);
     const logits = g.op('ScatterElements', [blocked, chosen, g.op('Log', [weights], `${m}.router_log_weights`)], `${m}.router_probs`, [attr.int('axis', -1)]);
-    const moeInputs = fc1Scales && fc2Scales ? [h, logits, fc1, fc1Scales, '', fc2, fc2Scales] : [h, toAct(logits, `${m}.router_probs_act`), fc1, '', fc2];
+    // int4: QMoE runs in fp16 — its input, routing and block scales — because onnxruntime's
+    // CUDA kernel takes nothing else (docs/onnxruntime.md); the CPU and WebGPU ones take it too.
+    const toHalf = (x: string, name: string) => g.op('Cast', [x], name, [attr.int('to', DataType.FLOAT16)]);
+    const moeInputs = fc1Scales && fc2Scales
+      ? [toHalf(h, `${m}.experts_input_f16`), toHalf(logits, `${m}.router_probs_f16`), fc1, fc1Scales, '', fc2, fc2Scales]
+      : [h, toAct(logits, `${m}.router_probs_act`), fc1, '', fc2];
     const quantAttrs = int4 ? [attr.int('expert_weight_bits', 4), attr.int('block_size', block)] : [];
-    const routed = g.op(int4 ? 'QMoE' : 'MoE', moeInputs, `${m}.experts`, [
+    const experts = g.op(int4 ? 'QMoE' : 'MoE', moeInputs, `${m}.experts`, [
       ...quantAttrs,
       attr.int('k', t.numExpertsPerTok),
       attr.string('activation_type', 'swiglu'),
@@ -250,6 +257,7 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
       attr.float('activation_beta', 0),
       attr.float('swiglu_limit', 3.4e38),
     ], 'com.microsoft');
+    const routed = int4 ? g.op('Cast', [experts], `${m}.experts_output`, [attr.int('to', act)]) : experts;
     // Unnormalised routing (norm_topk_prob false) multiplies back the sum the op divided out.
     const factor = t.normTopkProb ? scalar(`${m}.routed_scaling`, t.routedScalingFactor) : toAct(g.op('Mul', [total, scalar(`${m}.routed_scaling`, t.routedScalingFactor, F32)], `${m}.routed_factor_f32`), `${m}.routed_factor`);
     let out = g.op('Mul', [routed, factor], `${m}.routed`);

@@ -1,5 +1,5 @@
 /**
- * MoonViT + projector as an ONNX graph (KIMI-VL-FACTS.md §3.1–3.2), run once per image so each
+ * MoonViT + projector as an ONNX graph (docs/kimi-vl.md#vision-tower-moonvit), run once per image so each
  * image attends only within itself. The grid-dependent tables (bicubic resize matrices for the
  * position table, 2-D RoPE cos/sin) are computed here in TypeScript and fed as inputs: they are
  * tiny and exact. Attention is the blocked attention operation shared with the language model

@@ -1,5 +1,5 @@
 /**
- * Multimodal prompt assembly (KIMI-VL-FACTS.md §3.3, §4.2 step 7): every image leaves one
+ * Multimodal prompt assembly (docs/kimi-vl.md#image-features-in-the-prompt): every image leaves one
  * `<|media_pad|>` in the rendered chat template; the k-th one is widened to image k's token
  * count, and the projector's rows then overwrite the embeddings at those positions, in order.
  */

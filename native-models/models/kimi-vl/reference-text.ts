@@ -1,6 +1,6 @@
 /**
  * An independent, deliberately plain forward pass of the Kimi-VL language model, written from
- * the Hugging Face modeling code's description (KIMI-VL-FACTS §3.4) with loops over the raw
+ * the Hugging Face modeling code's description (docs/kimi-vl.md#language-model) with loops over the raw
  * checkpoint tensors: non-absorbed MLA with per-head keys and values, DeepSeek's
  * de-interleave-then-rotate-half RoPE, sigmoid + bias routing. Used only by tests to check
  * the ONNX graph; far too slow for real models.

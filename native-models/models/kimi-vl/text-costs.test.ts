@@ -3,7 +3,7 @@ import { parseKimiVLConfig } from './configuration.ts';
 import { decodeCost } from './text-costs.ts';
 import { tinyConfigJson } from './tiny-checkpoint.ts';
 
-// Kimi-VL-A3B-Instruct's text_config (KIMI-VL-FACTS §1.1).
+// Kimi-VL-A3B-Instruct's text_config (docs/kimi-vl.md#configuration).
 const real = parseKimiVLConfig(
   tinyConfigJson({
     text: { hidden_size: 2048, intermediate_size: 11264, moe_intermediate_size: 1408, num_hidden_layers: 27, num_attention_heads: 16, n_routed_experts: 64, n_shared_experts: 2, num_experts_per_tok: 6, kv_lora_rank: 512, qk_nope_head_dim: 128, qk_rope_head_dim: 64, v_head_dim: 128 },

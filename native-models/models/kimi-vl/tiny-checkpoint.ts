@@ -15,7 +15,7 @@ import { allTensorShapes, rotaryBufferNames } from './tensor-names.ts';
 import { KIMI_SPECIAL_TOKENS, reservedTokenName } from './tokenization.ts';
 import { trainTinyBpe } from './tiny-bpe.ts';
 
-/** Kimi-VL's chat format (KIMI-VL-FACTS §5.4), written as a Jinja template. */
+/** Kimi-VL's chat format (docs/kimi-vl.md#chat-template), written as a Jinja template. */
 export const KIMI_CHAT_TEMPLATE = [
   "{%- if messages | length == 0 or messages[0]['role'] != 'system' -%}",
   '<|im_system|>system<|im_middle|>You are a helpful assistant<|im_end|>',

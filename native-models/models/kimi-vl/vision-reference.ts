@@ -1,6 +1,6 @@
 /**
  * MoonViT + projector forward pass in plain loops (float64 accumulation), written straight from
- * KIMI-VL-FACTS.md §3.1–3.2. Tests compare the ONNX vision graph against it; it is far too slow
+ * docs/kimi-vl.md#vision-tower-moonvit and #projector. Tests compare the ONNX vision graph against it; it is far too slow
  * for real checkpoints and is not used at run time.
  */
 import { concatFloat32 } from '../../numeric/float32.ts';

@@ -1,6 +1,6 @@
 /**
  * Deterministic random MoonViT + projector weights under the exact Hugging Face names
- * (KIMI-VL-FACTS.md §2.2–2.3), shaped by a small vision_config, for tests of the vision path.
+ * (docs/kimi-vl.md#weights), shaped by a small vision_config, for tests of the vision path.
  * Scales keep activations near unit size through the blocks, so a mistake shows up in the
  * outputs instead of vanishing.
  */

@@ -13,7 +13,7 @@ const REAL_CONFIG = parseKimiVLConfig(JSON.parse(readFileSync(new URL('../../../
 const PAGE = 4096;
 
 /**
- * Kimi-VL-A3B-Instruct's tensors as KIMI-VL-FACTS.md §2 lists them (written out here by hand,
+ * Kimi-VL-A3B-Instruct's tensors as docs/kimi-vl.md#weights lists them (written out here by hand,
  * not taken from tensor-names.ts), each with the role that decides how an import stores it.
  */
 type Role = 'embed' | 'linear' | 'fp32' | 'kv_b' | 'experts-fc1' | 'experts-fc2' | 'skip';
@@ -80,9 +80,9 @@ function factsTensorList(): { name: string; shape: number[]; role: Role }[] {
 const count = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 /**
- * Bytes the tensors take when stored as an import stores them (DESIGN.md and the int4 layout
- * in int4-blocks.ts: 4-bit codes, an fp32 scale per block of 64 weights, plus a 4-bit zero point per
- * block for MatMulNBits; QMoE is symmetric), before page alignment, and how many ONNX weights
+ * Bytes the tensors take when stored as an import stores them (docs/onnxruntime.md#operators-kestrel-uses and the
+ * int4 layout in int4-blocks.ts: 4-bit codes, a scale per block of 64 weights — fp32 with a 4-bit zero point
+ * for MatMulNBits, fp16 and symmetric for QMoE), before page alignment, and how many ONNX weights
  * they become (each may be preceded by < 4096 bytes of alignment).
  */
 function independentCount(precision: Precision): { bytes: number; weights: number } {
@@ -90,9 +90,10 @@ function independentCount(precision: Precision): { bytes: number; weights: numbe
   let bytes = 0;
   let weights = 0;
   // Every input width of this model is a multiple of 64, so every int4 block holds 64 values.
+  // MatMulNBits: fp32 scales and 4-bit zero points; QMoE: fp16 scales, symmetric.
   const nbits = (n: number, k: number, zeroPoints: boolean) => {
     const blocks = Math.ceil(k / 64);
-    return n * blocks * 32 + n * blocks * 4 + (zeroPoints ? n * Math.ceil(blocks / 2) : 0);
+    return n * blocks * 32 + n * blocks * (zeroPoints ? 4 : 2) + (zeroPoints ? n * Math.ceil(blocks / 2) : 0);
   };
   for (const { name, shape, role } of factsTensorList()) {
     const n = count(shape);
@@ -142,8 +143,8 @@ describe('the estimate for Kimi-VL-A3B-Instruct', () => {
 
   test('the sizes the README quotes', () => {
     const gb = (p: Precision) => Number((estimateWeights(REAL_CONFIG, p).total / 1e9).toFixed(1));
-    expect([gb('fp32'), gb('fp16'), gb('int4')]).toEqual([65.6, 32.8, 10.1]);
-    expect((estimateWeights(REAL_CONFIG, 'int4').text / 1e9).toFixed(2)).toBe('9.20');
+    expect([gb('fp32'), gb('fp16'), gb('int4')]).toEqual([65.6, 32.8, 9.6]);
+    expect((estimateWeights(REAL_CONFIG, 'int4').text / 1e9).toFixed(2)).toBe('8.75');
     expect((estimateWeights(REAL_CONFIG, 'int4').vision / 1e9).toFixed(2)).toBe('0.90');
   });
 });

@@ -1,0 +1,59 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { importKimiVL } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
+import { runKestrel } from '../harness/cli.ts';
+import { tempDir, tinyCheckpoint } from '../harness/tiny-checkpoint.ts';
+import { privateRuntimeDir } from '../harness/webgpu.ts';
+
+privateRuntimeDir();
+const ckpt = tinyCheckpoint({ seed: 5 });
+const work = tempDir('model-info');
+const fp16 = join(work.dir, 'fp16');
+const int4 = join(work.dir, 'int4');
+
+beforeAll(async () => {
+  await importKimiVL({ source: ckpt.dir, out: fp16, precision: 'fp16' });
+  await importKimiVL({ source: ckpt.dir, out: int4, precision: 'int4', cacheType: 'fp16' });
+}, 120_000);
+afterAll(() => {
+  ckpt.cleanup();
+  work.cleanup();
+});
+
+describe('kestrel model info', () => {
+  test('without --device: precision, sizes, context length and KV cache from the folder alone', async () => {
+    const r = await runKestrel(['model', 'info', int4]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe(`model:      ${int4}`);
+    expect(lines[1]).toMatch(/^precision:  int4 \(imported \d{4}-\d\d-\d\dT/);
+    expect(lines[2]).toMatch(/^weights:    [\d.]+ MB — language model [\d.]+ MB, vision tower \+ projector [\d.]+ kB$/);
+    expect(lines[3]).toBe('context:    131072 tokens (max_position_embeddings); 3 layers, vocabulary 163840');
+    // 3 layers × (32 latent + 8 rope) values, 2 bytes each in fp16; × 131072 tokens.
+    expect(lines[4]).toBe('KV cache:   fp16, 120 values per token (0.2 kB); 31.5 MB at the full context');
+    expect(lines[5]).toMatch(/^placement:  give --device/);
+  });
+
+  test('--device webgpu: how many nodes of each graph fall back to the CPU, their op types, and the heavy ones with the reason', async () => {
+    const r = await runKestrel(['model', 'info', fp16, '--device', 'webgpu']);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines.at(-2)).toMatch(/^on webgpu:  text graph: \d+ nodes, \d+ on the CPU: .*MoE ×2.*; heavy: MoE ×2 \(fp16 experts use com\.microsoft\.MoE, which has no WebGPU kernel; an int4 import's QMoE has one\)$/);
+    expect(lines.at(-1)).toMatch(/^ {12}vision graph: \d+ nodes, 2 on the CPU: Concat, Div$/);
+    const json = JSON.parse((await runKestrel(['model', 'info', int4, '--device', 'webgpu', '--json'])).stdout);
+    expect(json.placement.device).toBe('webgpu');
+    expect(json.placement.text.heavyOnCpu).toEqual([]);
+    expect(json.placement.text.onCpu.length).toBeGreaterThan(0);
+  });
+
+  test('a device that cannot start, or a folder that is not a model, is one line and exit 1', async () => {
+    const cuda = await runKestrel(['model', 'info', int4, '--device', 'cuda']);
+    expect(cuda.code).toBe(1);
+    expect(cuda.stdout).toBe('');
+    expect(cuda.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/^kestrel: device cuda: .*npm run gpu:cuda/)]);
+    const missing = await runKestrel(['model', 'info', work.dir]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/^kestrel: kestrel-model\.json \(is .* a folder made by `kestrel model import`\?\) not found/)]);
+  });
+});

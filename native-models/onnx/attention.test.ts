@@ -5,9 +5,9 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { maxAbsDiff } from '../../test/harness/floats.ts';
 import { tempDir } from '../../test/harness/tiny-checkpoint.ts';
 import { SeededRandom } from '../numeric/random.ts';
-import { attention } from './attention.ts';
+import { attention, attentionPlan } from './attention.ts';
 import { openSession, type Device, type FeedValue } from './backend.ts';
-import { GraphBuilder } from './graph-builder.ts';
+import { GraphBuilder, attr } from './graph-builder.ts';
 import { writeModel } from './model-writer.ts';
 import { DataType } from './onnx-proto.ts';
 
@@ -67,17 +67,17 @@ async function run(c: Case, device: Device = 'cpu'): Promise<{ got: Float32Array
   const queries = c.widths.map((d, p) => g.input(`q${p}`, F, [c.heads, 'queries', d]));
   const keysT = c.widths.map((d, p) => g.input(`k${p}`, F, [...keyHeads, d, 'keys']));
   const values = g.input('v', F, [...keyHeads, 'keys', c.valueWidth]);
-  const first = c.firstPosition === undefined ? undefined : g.input('first', DataType.INT64, []);
+  const first = c.firstPosition === undefined ? undefined : g.input('first', DataType.INT64, [1]);
+  const count = (value: string, start: number, name: string) => g.op('Shape', [value], name, [attr.int('start', start), ...(start === 1 ? [attr.int('end', 2)] : [])]);
+  const plan = attentionPlan(g, { queries: count(queries[0]!, 1, 'queries'), keys: count(keysT[0]!, -1, 'keys'), heads: c.heads, firstPosition: first, budget: c.budget, name: 'attn.plan' });
   const out = attention(g, {
+    plan,
     scores: queries.map((query, p) => ({ query, keysT: keysT[p]! })),
     values,
-    heads: c.heads,
     valueWidth: c.valueWidth,
     dataType: F,
-    firstPosition: first,
     output: c.output,
     name: 'attn',
-    budget: c.budget,
     blocks: c.blocks,
   });
   g.output(out, F);
@@ -93,7 +93,7 @@ async function run(c: Case, device: Device = 'cpu'): Promise<{ got: Float32Array
     feeds[`q${p}`] = { type: 'float32', data: qs[p]!, dims: [c.heads, c.queries, d] };
     feeds[`k${p}`] = { type: 'float32', data: ks[p]!, dims: [...keyHeads, d, c.keys] };
   });
-  if (c.firstPosition !== undefined) feeds.first = { type: 'int64', data: BigInt64Array.of(BigInt(c.firstPosition)), dims: [] };
+  if (c.firstPosition !== undefined) feeds.first = { type: 'int64', data: BigInt64Array.of(BigInt(c.firstPosition)), dims: [1] };
   const result = await session.run(feeds, [out]);
   await session.release();
   return { got: result[out]!.data as Float32Array, want: expected(c, qs, ks, v) };

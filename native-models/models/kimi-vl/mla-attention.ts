@@ -16,7 +16,7 @@
  * and both keep the shared RoPE key [rope, T] as its own query/key pair rather than copying it
  * into every head. Both go through the one blocked `attention` operation.
  */
-import { attention } from '../../onnx/attention.ts';
+import { attention, type AttentionPlan } from '../../onnx/attention.ts';
 import { attr, type GraphBuilder } from '../../onnx/graph-builder.ts';
 import { DataType, type DataTypeCode } from '../../onnx/onnx-proto.ts';
 import type { KimiTextConfig } from './configuration.ts';
@@ -39,8 +39,8 @@ export interface MlaInputs {
   readonly qPe: string;
   /** The whole cache after this call, [T, rank + rope], in the activation type. */
   readonly cache: string;
-  /** Cached tokens before this call: int64 scalar (the position of the first new token). */
-  readonly pastLength: string;
+  /** The call's causal attention plan (sizes and positions), shared by every layer. */
+  readonly plan: AttentionPlan;
   /** bool [1]: take the decompressed form. */
   readonly decompressed: string;
 }
@@ -66,7 +66,7 @@ export function mlaAttention(g: GraphBuilder, t: KimiTextConfig, inputs: MlaInpu
   const keyPeT = g.op('Transpose', [keyPe], `${name}.k_pe_t`, [attr.ints('perm', [1, 0])]);
   const qNope = g.op('Mul', [inputs.qNope, scale], `${name}.q_nope_scaled`);
   const qPe = g.op('Mul', [inputs.qPe, scale], `${name}.q_pe_scaled`);
-  const common = { heads: H, dataType: act, firstPosition: inputs.pastLength } as const;
+  const common = { plan: inputs.plan, dataType: act } as const;
 
   const decompressed = g.subgraph();
   {

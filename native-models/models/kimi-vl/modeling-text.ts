@@ -20,6 +20,7 @@ import { int4Experts, int4Linear } from '../../quantization/matmul-nbits.ts';
 import { DataType, type DataTypeCode } from '../../onnx/onnx-proto.ts';
 import { isMoeLayer, KV_A_LAYERNORM_EPS, type KimiTextConfig } from './configuration.ts';
 import { decompressedFrom, mlaAttention } from './mla-attention.ts';
+import { attentionPlan } from '../../onnx/attention.ts';
 import { LM } from './tensor-names.ts';
 import type { WeightRecipe } from './weight-recipes.ts';
 
@@ -163,8 +164,9 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
   const qShape = i64('attn.q_shape', [0, H, qHead]);
   const qSplit = i64('attn.q_split', [nope, rope]);
   const cacheSplit = i64('attn.cache_split', [rank, rope]);
-  // One choice of MLA form per call, shared by every layer.
-  const decompressed = g.op('GreaterOrEqual', [newLen, i64('attn.decompressed_from', [opts.decompressedFrom ?? decompressedFrom(t)])], 'attn.decompressed');
+  // One choice of MLA form and one attention plan per call, shared by every layer.
+  const decompressed = g.op('GreaterOrEqual', [newLen, i64('attn.decompressed_from', [opts.decompressedFrom ?? decompressedFrom(t)])], 'attn.plan.decompressed');
+  const plan = attentionPlan(g, { queries: newLen, keys: totalLen, heads: H, firstPosition: pastLen, name: 'attn.plan' });
   const presents: string[] = [];
   const latents: string[] = [];
 
@@ -197,7 +199,7 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
     latents.push(g.op('Identity', [added], TEXT_IO.latent(i)));
     const cache = castIfNeeded(g.op('Squeeze', [present, axis0], `${a}.cache_stored`), cacheType, act, `${a}.cache`);
     const qRoped = applyRope(qPe, `${a}.q_rope`);
-    const merged = mlaAttention(g, t, { qNope, qPe: qRoped, cache, pastLength: start, decompressed }, { kAbsorb: wuk, vAbsorb: wuv }, act, a);
+    const merged = mlaAttention(g, t, { qNope, qPe: qRoped, cache, plan, decompressed }, { kAbsorb: wuk, vAbsorb: wuv }, act, a);
     x = g.op('Add', [x, wo(merged, `${a}.o_proj`)], `${p}.attn_residual`);
 
     // Feed-forward: dense SwiGLU, or routed experts plus shared experts.

@@ -14,7 +14,7 @@
  * put the fp32 bytes back in memory (on a GPU, in device memory). Norms, RoPE, attention, GELU
  * and the residual stream stay fp32, as do the graph's inputs and output.
  */
-import { attention } from '../../onnx/attention.ts';
+import { attention, attentionPlan } from '../../onnx/attention.ts';
 import { GraphBuilder, attr } from '../../onnx/graph-builder.ts';
 import type { FeedValue, ModelSession } from '../../onnx/backend.ts';
 import { DataType, type DataTypeCode } from '../../onnx/onnx-proto.ts';
@@ -103,6 +103,9 @@ export function buildVisionGraph(cfg: MoonViTShape, textHidden: number, source: 
   const pairsShape = shape('shape.rope_pairs', [0, heads, headDim / 2, 2]);
   const headsShape = shape('shape.heads', [0, heads, headDim]);
   const scale = g.constant('attn.softmax_scale', F, [], [1 / Math.sqrt(headDim)]);
+  // Every block attends over the same patches: one plan (block sizes) for all.
+  const patches = g.op('Shape', [pixels], 'attn.plan.patches', [attr.int('end', 1)]);
+  const plan = attentionPlan(g, { queries: patches, keys: patches, heads, name: 'attn.plan' });
   const splitHalves = g.constant('split.pair', DataType.INT64, [2], [1, 1]);
   const splitQkv = g.constant('split.qkv', DataType.INT64, [3], [d, d, d]);
 
@@ -126,7 +129,7 @@ export function buildVisionGraph(cfg: MoonViTShape, textHidden: number, source: 
     const keysT = headMajor(rope(k, `${l}.attn.k_rope`), [1, 2, 0], `${l}.attn.k_t`); // [heads, headDim, N]
     const values = headMajor(g.op('Reshape', [v, headsShape], `${l}.attn.v_split`), [1, 0, 2], `${l}.attn.v_heads`); // [heads, N, headDim]
     // Non-causal, no mask: the graph sees one image, so attention stays within it.
-    const merged = attention(g, { scores: [{ query, keysT }], values, heads, valueWidth: headDim, dataType: F, output: 'merged', name: `${l}.attn` }); // [N, D]
+    const merged = attention(g, { plan, scores: [{ query, keysT }], values, valueWidth: headDim, dataType: F, output: 'merged', name: `${l}.attn` }); // [N, D]
     x = g.op('Add', [x, gemm(merged, matrix(`${p}.wo.weight`, [d, d]), matrix(`${p}.wo.bias`, [d]), `${l}.attn.out`)], `${l}.attn.residual`);
 
     const up = gemm(layerNorm(x, `${p}.norm1`, `${l}.norm1`), matrix(`${p}.mlp.fc0.weight`, [cfg.intermediateSize, d]), matrix(`${p}.mlp.fc0.bias`, [cfg.intermediateSize]), `${l}.mlp.fc0`);

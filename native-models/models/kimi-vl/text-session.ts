@@ -99,6 +99,8 @@ export class TextSession {
     cache: KvCache = this.emptyCache(),
     images?: ImageFeatures,
   ): Promise<{ logits: Float32Array; cache: KvCache; extras: Record<string, OutputValue> }> {
+    // A host cache makes room for the whole prompt, and an eighth more for the reply, at once.
+    if (ids.length > 1 && cache instanceof HostLatentCache) cache = cache.reserve(cache.length + ids.length + (ids.length >> 3));
     if (ids.length <= this.prefillChunk) return this.call(ids, cache, images);
     let current = cache;
     try {

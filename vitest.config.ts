@@ -32,6 +32,17 @@ export default defineConfig({
       },
       {
         test: {
+          // WebGPU against the CPU provider, on a real adapter (in CI Mesa's lavapipe, which the
+          // setup installs as root). Slow where the adapter is software: lavapipe is a CPU.
+          name: 'webgpu',
+          include: ['test/webgpu/**/*.test.ts'],
+          globalSetup: ['test/harness/setup-webgpu.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
+        test: {
           name: 'browser',
           include: ['test/browser/**/*.test.ts'],
           globalSetup: ['test/harness/setup-browser.ts'],

@@ -58,11 +58,14 @@ export type AgentEvent =
       readonly ms: number;
     }
   | { readonly type: 'step_finished'; readonly step: number; readonly ms: number }
+  /** A screenshot or model request failed and will be tried again (attempt `attempt` of `attempts`). */
   | {
       readonly type: 'retry';
       readonly step: number;
       readonly what: 'screenshot' | 'model';
       readonly attempt: number;
+      readonly attempts: number;
+      readonly delayMs: number;
       readonly error: string;
     }
   /** A reply that did not parse, fed back to the model once with the parser's message. */

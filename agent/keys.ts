@@ -55,7 +55,8 @@ const KNOWN = new Set<string>(NAMED_KEYS);
  */
 export function normalizeKeyName(name: string): string | undefined {
   if (Object.hasOwn(ALIASES, name)) return ALIASES[name];
-  if ([...name].length === 1) return name;
+  // One character, which may be two UTF-16 units (checking the length first: names come from replies).
+  if (name.length <= 2 && [...name].length === 1) return name;
   const lower = name.toLowerCase();
   if (Object.hasOwn(ALIASES, lower)) return ALIASES[lower];
   return KNOWN.has(lower) ? lower : undefined;

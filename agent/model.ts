@@ -29,6 +29,22 @@ export interface GenerateRequest {
   readonly signal?: AbortSignal;
   /** Called with each new piece of text as it is generated (streaming). */
   readonly onToken?: (delta: string) => void;
+  /**
+   * Called when a request failed in a way worth trying again (a server's 429 or 5xx, a network
+   * error, a timeout), before the next attempt. Models that never retry (in-process) ignore it.
+   */
+  readonly onRetry?: (retry: ModelRetry) => void;
+}
+
+export interface ModelRetry {
+  /** The attempt that failed, from 1. */
+  readonly attempt: number;
+  /** Attempts in all, the first included. */
+  readonly attempts: number;
+  /** How long until the next attempt. */
+  readonly delayMs: number;
+  /** What went wrong, in one line. */
+  readonly error: string;
 }
 
 export interface GenerateTimings {

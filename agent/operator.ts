@@ -51,3 +51,24 @@ export interface Operator {
    */
   refusal?(action: DesktopAction): Promise<string | undefined>;
 }
+
+/** Every member of Operator, optional ones included: adding one to Operator is a type error below until it is forwarded. */
+type AllMembers = { [K in keyof Required<Operator>]: Operator[K] };
+
+/**
+ * An operator that does what `inner` does, except for the members in `overrides`. Every member of
+ * `inner` is forwarded, the optional ones (refusal) too, so a wrapper never hides from the loop
+ * what the real operator can say. Every operator wrapper is built on this.
+ */
+export function forwardOperator(inner: Operator, overrides: Partial<Operator> = {}): Operator {
+  const forwarded: AllMembers = {
+    displays: () => inner.displays(),
+    screenshot: (signal) => inner.screenshot(signal),
+    execute: (action, signal) => inner.execute(action, signal),
+    refusal: inner.refusal && ((action) => inner.refusal!(action)),
+  };
+  const operator: Record<string, unknown> = { ...forwarded, ...overrides };
+  // A member the inner operator lacks stays absent, not present and undefined.
+  for (const key of Object.keys(operator)) if (operator[key] === undefined) delete operator[key];
+  return operator as unknown as Operator;
+}

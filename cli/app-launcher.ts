@@ -58,7 +58,7 @@ export async function launchApp(options: ServeOptions): Promise<number> {
   let reason: string;
   const electron = hasDisplay() ? findElectron() : undefined;
   if (!electron) {
-    reason = 'there is no display (DISPLAY is not set)';
+    reason = options.virtual ? 'there is no display (DISPLAY is not set)' : 'there is no display (DISPLAY is not set; add --virtual to give the agent a private one)';
   } else if ('missing' in electron) {
     reason = electron.missing;
   } else {
@@ -67,6 +67,6 @@ export async function launchApp(options: ServeOptions): Promise<number> {
     reason = outcome.failed;
   }
   process.stdout.write(`Kestrel: ${reason}, so the UI is served for a browser instead.\n`);
-  await serveUiUntilStopped(options);
+  await serveUiUntilStopped({ ...options, displayNoteGiven: !electron });
   return 0;
 }

@@ -36,7 +36,7 @@ function envName(value: string): string {
 
 /** Where an in-process model runs; shared by every command that loads one. */
 export function deviceOption(description = 'where the in-process model runs: auto tries CUDA, then WebGPU, then the CPU'): Option {
-  return new Option('--device <device>', description).choices(DEVICES).default('cpu');
+  return new Option('--device <device>', description).choices(DEVICES).default('auto');
 }
 
 /** Adds the model flags to a command: an OpenAI-compatible endpoint, or (later) a local model directory. */
@@ -63,9 +63,19 @@ async function openLocalModel(dir: string, device: Device): Promise<VisionLangua
 
 /** Turns the parsed flags into a model, or a one-line CliError saying which flag is missing or wrong. */
 export async function resolveModel(options: ModelOptionValues, env: NodeJS.ProcessEnv = process.env): Promise<VisionLanguageModel> {
+  return modelOpener(options, env)();
+}
+
+/**
+ * Checks the model flags at once (a one-line CliError, exit 2, saying which is missing or wrong)
+ * and returns what opens the model, so that a command can run its other cheap checks (its
+ * files, the display, the port) before an in-process model spends minutes loading.
+ */
+export function modelOpener(options: ModelOptionValues, env: NodeJS.ProcessEnv = process.env): () => Promise<VisionLanguageModel> {
   if (options.modelDir !== undefined) {
     if (options.endpoint !== undefined) throw new CliError('give either --endpoint or --model-dir, not both', 2);
-    return openLocalModel(options.modelDir, options.device ?? 'cpu');
+    const dir = options.modelDir;
+    return () => openLocalModel(dir, options.device ?? 'auto');
   }
   if (options.endpoint === undefined) {
     throw new CliError('no model: give --endpoint <url> and --model <name> (an OpenAI-compatible server such as vLLM), or --model-dir <dir>', 2);
@@ -78,8 +88,9 @@ export async function resolveModel(options: ModelOptionValues, env: NodeJS.Proce
     apiKey = env[options.apiKeyEnv];
     if (!apiKey) throw new CliError(`--api-key-env ${options.apiKeyEnv}: that environment variable is not set or empty`, 2);
   }
+  let model: OpenAIChatModel;
   try {
-    return new OpenAIChatModel({
+    model = new OpenAIChatModel({
       baseUrl: options.endpoint,
       model: options.model,
       ...(apiKey ? { apiKey } : {}),
@@ -89,6 +100,7 @@ export async function resolveModel(options: ModelOptionValues, env: NodeJS.Proce
     if (err instanceof ModelEndpointError) throw new CliError(err.message, 2);
     throw err;
   }
+  return async () => model;
 }
 
 /** Generation settings from the flags, for GenerateRequest. */

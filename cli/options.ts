@@ -18,3 +18,8 @@ export function portNumber(value: string): number {
   }
   return port;
 }
+
+/** Collects a repeatable option's values in the order given (`--launch a --launch b`). */
+export function repeatable(value: string, previous: readonly string[] = []): string[] {
+  return [...previous, value];
+}

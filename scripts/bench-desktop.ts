@@ -104,7 +104,7 @@ try {
   const steps = 200;
   const turns = Array.from({ length: steps - 1 }, (_, i) => `## Action:\nstep\n## Code:\npyautogui.click(x=${(i % 97) / 100}, y=0.5)`);
   const t = performance.now();
-  const result = await runAgent('bench', { model: new ScriptedModel([...turns, 'DONE']), operator: new RecordingOperator(), settle: false, maxSteps: steps + 1 });
+  const result = await runAgent('bench', { model: new ScriptedModel([...turns, 'DONE']), operator: new RecordingOperator(), settle: false, actionDelayMs: 0, maxSteps: steps + 1 });
   const perStep = (performance.now() - t) / result.steps;
   console.log(`loop overhead: ${fmt(perStep)} ms/step over ${result.steps} steps (scripted model, recording operator) → one libnut capture costs ${(viaLibnut / perStep).toFixed(0)}× the loop step`);
 } finally {

@@ -17,7 +17,10 @@ export interface DesktopOperatorOptions {
   readonly display?: string | number;
   /** Pointer speed in desktop units per second; 0 (default) jumps straight to the target. */
   readonly mouseSpeed?: number;
-  /** Pause after each action, so applications keep up (default 50 ms). */
+  /**
+   * Pause after each action (default 0). Runs are paced by runAgent's actionDelayMs, the one
+   * pacing; this is for callers that drive the operator directly and want a pause of their own.
+   */
   readonly actionDelayMs?: number;
   readonly typing?: TypingStrategy;
   /** X11: delay between typed characters (default 5 ms). */
@@ -123,7 +126,8 @@ export class DesktopOperator implements Operator {
     const blocked = await this.platform.blocked?.(action);
     if (blocked) throw blocked;
     await this.perform(action, signal);
-    if (action.kind !== 'wait') await sleep(this.options.actionDelayMs ?? 50, signal).catch(() => undefined);
+    const pause = this.options.actionDelayMs ?? 0;
+    if (pause > 0 && action.kind !== 'wait') await sleep(pause, signal).catch(() => undefined);
   }
 
   private async moveTo(point: DesktopPoint): Promise<void> {

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, test } from 'vitest';
 import type { AgentEvent } from '../events.ts';
 import type { DisplayInfo } from '../operator.ts';
@@ -20,6 +21,7 @@ function setup(turns: ScriptedTurn[], extra: Partial<RunAgentOptions> = {}, oper
     onEvent: (e) => events.push(e),
     settle: { initialDelayMs: 0, intervalMs: 1, timeoutMs: 200 },
     retries: { attempts: 3, backoffMs: 1 },
+    actionDelayMs: 0,
     ...extra,
   });
   return { model, operator, events, run, types: () => events.map((e) => e.type) };
@@ -168,22 +170,51 @@ describe('runAgent', () => {
     expect((await run).status).toBe('aborted');
   });
 
-  test('flaky captures and model errors are retried with back-off, and announced', async () => {
+  test('actionDelayMs is the pause after each action (none after a wait), abortable, with no listener left behind', async () => {
+    const operator = new RecordingOperator();
+    const times: number[] = [];
+    const execute = operator.execute.bind(operator);
+    operator.execute = async (action, signal) => (await execute(action, signal), void times.push(performance.now()));
+    const controller = new AbortController();
+    const { run } = setup([code("pyautogui.press('a')\npyautogui.press('b')\ncomputer.wait(seconds=0)\npyautogui.press('c')"), DONE], { actionDelayMs: 60, signal: controller.signal }, operator);
+    expect((await run).status).toBe('finished');
+    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(55);
+    expect(times[3]! - times[2]!).toBeLessThan(55);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
+  test('flaky captures are retried with back-off, and announced', async () => {
     const operator = new RecordingOperator({ failScreenshots: 2 });
-    const { run, events } = setup([new Error('connection reset'), click(0.1, 0.1), DONE], {}, operator);
+    const { run, events } = setup([click(0.1, 0.1), DONE], {}, operator);
     expect((await run).status).toBe('finished');
     const retries = events.filter((e) => e.type === 'retry');
     expect(retries).toEqual([
-      { type: 'retry', step: 0, what: 'screenshot', attempt: 1, error: 'capture failed (scripted)' },
-      { type: 'retry', step: 0, what: 'screenshot', attempt: 2, error: 'capture failed (scripted)' },
-      { type: 'retry', step: 1, what: 'model', attempt: 1, error: 'connection reset' },
+      { type: 'retry', step: 0, what: 'screenshot', attempt: 1, attempts: 3, delayMs: 1, error: 'capture failed (scripted)' },
+      { type: 'retry', step: 0, what: 'screenshot', attempt: 2, attempts: 3, delayMs: 2, error: 'capture failed (scripted)' },
     ]);
   });
 
-  test('retries are bounded', async () => {
-    const { run, model } = setup([new Error('down'), new Error('down'), new Error('down'), DONE]);
+  test('screenshot retries are bounded', async () => {
+    const { run } = setup([DONE], {}, new RecordingOperator({ failScreenshots: 3 }));
+    expect(await run).toMatchObject({ status: 'error', reason: 'capture failed (scripted)' });
+  });
+
+  test("a model's error is not retried by the loop (a model that retries does so inside, once)", async () => {
+    const { run, model } = setup([new Error('down'), DONE]);
     expect(await run).toMatchObject({ status: 'error', reason: 'down' });
-    expect(model.requests).toHaveLength(3);
+    expect(model.requests).toHaveLength(1);
+  });
+
+  test("the model's own retries are announced as retry events of the step", async () => {
+    const { run, events } = setup([
+      (request) => {
+        request.onRetry?.({ attempt: 1, attempts: 3, delayMs: 500, error: 'answered 503 (server error)' });
+        return click(0.1, 0.1);
+      },
+      DONE,
+    ]);
+    expect((await run).status).toBe('finished');
+    expect(events.filter((e) => e.type === 'retry')).toEqual([{ type: 'retry', step: 1, what: 'model', attempt: 1, attempts: 3, delayMs: 500, error: 'answered 503 (server error)' }]);
   });
 
   test('errors that say retrying is pointless are not retried', async () => {

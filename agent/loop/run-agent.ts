@@ -10,7 +10,8 @@ import type { TrajectorySink } from '../trajectory/index.ts';
 import type { PauseController } from './pause.ts';
 import { settle, type SettleOptions } from './settle.ts';
 import { defaultStopRules, type StopDecision, type StopRule } from './stop-rules.ts';
-import { raceAbort, RunAbortedError, withRetries, type RetryOptions } from './timing.ts';
+import { RUN_DEFAULTS } from './defaults.ts';
+import { raceAbort, RunAbortedError, sleep, withRetries, type RetryOptions } from './timing.ts';
 
 /** What the person sees before a step runs, in confirm mode. */
 export interface PlannedStep {
@@ -37,7 +38,12 @@ export interface RunAgentOptions {
   /** Called before each step's actions run; false ends the run ("declined"). */
   readonly confirm?: (plan: PlannedStep) => Promise<boolean>;
   readonly pause?: PauseController;
-  /** Retries for screenshots and model calls that fail transiently. */
+  /** Pause after each action (default RUN_DEFAULTS.actionDelayMs); the run's one pacing. 0 = none. */
+  readonly actionDelayMs?: number;
+  /**
+   * Retries for screenshots that fail transiently. Model requests are not retried here: a model
+   * that can fail transiently (an endpoint) retries inside its client and reports it via onRetry.
+   */
   readonly retries?: RetryOptions;
   /** Wait for the screen to settle after acting; false skips it (one capture is still taken). */
   readonly settle?: SettleOptions | false;
@@ -93,6 +99,8 @@ export async function runAgent(instruction: string, options: RunAgentOptions): P
   const generation = { ...defaultGeneration(variant), ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}), ...(options.temperature !== undefined ? { temperature: options.temperature } : {}) };
   const stopRule = options.stopRules ?? defaultStopRules({ maxSteps: options.maxSteps, maxRepeats: options.maxRepeats, timeLimitMs: options.timeLimitMs });
   const retries = options.retries ?? {};
+  const actionDelayMs = options.actionDelayMs ?? RUN_DEFAULTS.actionDelayMs;
+  const screenshots = Math.max(1, options.screenshotsInContext ?? RUN_DEFAULTS.screenshots);
   const startedAt = Date.now();
   const history: PromptHistoryStep[] = [];
   const actionHistory: Action[][] = [];
@@ -113,15 +121,20 @@ export async function runAgent(instruction: string, options: RunAgentOptions): P
     }
   };
   const capture = (step: number): Promise<Screenshot> =>
-    withRetries(() => operator.screenshot(signal), retries, signal, (attempt, error) =>
-      emit({ type: 'retry', step, what: 'screenshot', attempt, error: describeError(error) }),
-    );
+    withRetries(() => operator.screenshot(signal), retries, {
+      ...(signal ? { signal } : {}),
+      onRetry: ({ attempt, attempts, delayMs, error }) => emit({ type: 'retry', step, what: 'screenshot', attempt, attempts, delayMs, error: describeError(error) }),
+    });
   const generate = (step: number, messages: ReturnType<typeof agentMessages>): Promise<GenerateResult> =>
-    withRetries(
-      () => model.generate({ messages, ...generation, ...(signal ? { signal } : {}), onToken: (delta) => emit({ type: 'token', step, delta }) }),
-      retries,
+    raceAbort(
+      model.generate({
+        messages,
+        ...generation,
+        ...(signal ? { signal } : {}),
+        onToken: (delta) => emit({ type: 'token', step, delta }),
+        onRetry: ({ attempt, attempts, delayMs, error }) => emit({ type: 'retry', step, what: 'model', attempt, attempts, delayMs, error: describeError(error) }),
+      }),
       signal,
-      (attempt, error) => emit({ type: 'retry', step, what: 'model', attempt, error: describeError(error) }),
     );
 
   const finish = async (decision: StopDecision): Promise<RunResult> => {
@@ -154,7 +167,7 @@ export async function runAgent(instruction: string, options: RunAgentOptions): P
 
   /** Asks the model, and once more with the complaint if the reply does not parse or cannot be done here. */
   const decide = async (step: number, shot: Screenshot) => {
-    let messages = agentMessages({ instruction, variant, history, screenshot: toImage(shot), screenshotsInContext: options.screenshotsInContext });
+    let messages = agentMessages({ instruction, variant, history, screenshot: toImage(shot), screenshotsInContext: screenshots });
     const corrections: string[] = [];
     let modelMs = 0;
     for (;;) {
@@ -217,6 +230,8 @@ export async function runAgent(instruction: string, options: RunAgentOptions): P
         await raceAbort(operator.execute(action, signal), signal);
         acted = true;
         emit({ type: 'action_executed', step, index, action, ms: performance.now() - began });
+        // A wait is its own pause; after anything else, let the screen (and the person) catch up.
+        if (actionDelayMs > 0 && action.kind !== 'wait') await sleep(actionDelayMs, signal);
       }
       const executeMs = performance.now() - executeStarted;
 
@@ -225,8 +240,7 @@ export async function runAgent(instruction: string, options: RunAgentOptions): P
       actionHistory.push([...parsed.actions]);
       history.push({ response: reply.text, ...(parsed.description !== undefined ? { description: parsed.description } : {}), ...(parsed.code !== undefined ? { code: parsed.code } : {}), screenshot: toImage(current) });
       // Only the last few screenshots are ever sent again: let older ones go, so long runs stay small.
-      const keep = Math.max(1, options.screenshotsInContext ?? 2);
-      for (let i = 0; i < history.length - keep; i++) if (history[i]!.screenshot) history[i] = { ...history[i]!, screenshot: undefined };
+      for (let i = 0; i < history.length - screenshots; i++) if (history[i]!.screenshot) history[i] = { ...history[i]!, screenshot: undefined };
       const decision = stopRule({ steps, history: actionHistory, startedAt, now: Date.now() });
       const stepMs = performance.now() - stepStarted;
       await options.recorder?.step({

@@ -1,5 +1,6 @@
 import type { Action } from '../actions.ts';
 import type { RunStatus } from '../events.ts';
+import { RUN_DEFAULTS } from './defaults.ts';
 
 /** What a stop rule sees after each step. */
 export interface RunProgress {
@@ -73,12 +74,12 @@ export interface DefaultStopOptions {
   readonly timeLimitMs?: number;
 }
 
-/** finished / fail / call_user, 50 steps, the same action 4 times, and an optional wall-clock limit. */
+/** finished / fail / call_user, RUN_DEFAULTS' steps and repeats, and an optional wall-clock limit. */
 export function defaultStopRules(options: DefaultStopOptions = {}): StopRule {
   return anyOf(
     terminalAction,
-    maxSteps(options.maxSteps ?? 50),
-    repeatedAction(options.maxRepeats ?? 4),
+    maxSteps(options.maxSteps ?? RUN_DEFAULTS.maxSteps),
+    repeatedAction(options.maxRepeats ?? RUN_DEFAULTS.maxRepeats),
     ...(options.timeLimitMs !== undefined ? [timeLimit(options.timeLimitMs)] : []),
   );
 }

@@ -55,27 +55,46 @@ export interface RetryOptions {
   readonly backoffMs?: number;
 }
 
+/** A failure that will be tried again, as told to `onRetry`. */
+export interface RetryNotice {
+  /** The attempt that failed, from 1. */
+  readonly attempt: number;
+  /** Attempts in all, the first included. */
+  readonly attempts: number;
+  /** How long until the next attempt. */
+  readonly delayMs: number;
+  readonly error: unknown;
+}
+
+export interface RetryHooks {
+  readonly signal?: AbortSignal;
+  /** Whether a failure is worth another attempt (default: unless it says `retryable: false` or is an abort). */
+  readonly retryable?: (error: unknown) => boolean;
+  /** The wait a failure asks for (a server's Retry-After), instead of the back-off. */
+  readonly delayMs?: (error: unknown) => number | undefined;
+  readonly onRetry?: (notice: RetryNotice) => void;
+}
+
+const worthRetrying = (err: unknown): boolean => (err as { retryable?: unknown } | null)?.retryable !== false && (err as Error)?.name !== 'AbortError';
+
 /**
- * Runs `work` until it succeeds, the attempts run out, the error says it is not worth
- * retrying (`retryable: false`), or the signal fires. `onRetry` hears about each failure retried.
+ * Runs `work` until it succeeds, the attempts run out, the error is not worth retrying, or the
+ * signal fires (then it throws RunAbortedError). The one retry loop in Kestrel: the endpoint
+ * client and the agent loop's screenshots both use it, and nothing retries what it gave up on.
  */
-export async function withRetries<T>(
-  work: () => Promise<T>,
-  options: RetryOptions,
-  signal: AbortSignal | undefined,
-  onRetry: (attempt: number, error: unknown) => void,
-): Promise<T> {
+export async function withRetries<T>(work: () => Promise<T>, options: RetryOptions = {}, hooks: RetryHooks = {}): Promise<T> {
   const attempts = Math.max(1, options.attempts ?? 3);
   const backoff = options.backoffMs ?? 500;
+  const { signal } = hooks;
   for (let attempt = 1; ; attempt++) {
     try {
       return await raceAbort(work(), signal);
     } catch (err) {
       if (signal?.aborted) throw new RunAbortedError(signal.reason);
-      const retryable = (err as { retryable?: unknown } | null)?.retryable !== false && (err as Error)?.name !== 'AbortError';
-      if (!retryable || attempt >= attempts) throw err;
-      onRetry(attempt, err);
-      await sleep(backoff * 2 ** (attempt - 1), signal);
+      if (attempt >= attempts || !(hooks.retryable ?? worthRetrying)(err)) throw err;
+      const delayMs = hooks.delayMs?.(err) ?? backoff * 2 ** (attempt - 1);
+      hooks.onRetry?.({ attempt, attempts, delayMs, error: err });
+      await sleep(delayMs, signal);
     }
   }
 }

@@ -1,6 +1,11 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { startOpenAIServer, type OpenAITestServer, type ScriptedReply } from '../../test/harness/openai-server.ts';
+import type { AgentEvent } from '../events.ts';
+import { runAgent } from '../loop/run-agent.ts';
 import type { GenerateRequest } from '../model.ts';
+import { ground } from '../ground.ts';
+import { RecordingOperator } from '../testing/fakes.ts';
+import { MAX_REPLY_BYTES } from './reply-body.ts';
 import { OpenAIChatModel, type OpenAIClientOptions } from './client.ts';
 import { ModelAbortedError, ModelEndpointError } from './errors.ts';
 
@@ -110,11 +115,17 @@ describe('OpenAIChatModel', () => {
     expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(45);
   });
 
-  test('retries are bounded and the last error says so', async () => {
+  test('retries are bounded, announced, and the last error says so and is final', async () => {
     const s = await serve([{ status: 429 }, { status: 429 }, { status: 429 }, 'never']);
-    const err = await failure(client(s, { retries: 2 }).generate(request));
-    expect(err.message).toMatch(/answered 429 \(rate limited\).*gave up after 3 attempts/);
+    const notices: unknown[] = [];
+    const err = await failure(client(s, { retries: 2 }).generate({ ...request, onRetry: (r) => notices.push(r) }));
+    expect(err.message).toMatch(/answered 429 \(rate limited\).*\(gave up after 3 attempts\)$/);
+    expect(err).toMatchObject({ retryable: false, status: 429 });
     expect(s.chatRequests()).toHaveLength(3);
+    expect(notices).toEqual([
+      { attempt: 1, attempts: 3, delayMs: 10, error: expect.stringMatching(/answered 429 \(rate limited\)/) },
+      { attempt: 2, attempts: 3, delayMs: 20, error: expect.stringMatching(/answered 429 \(rate limited\)/) },
+    ]);
     const five = await serve([{ status: 502, message: 'bad gateway' }]);
     expect((await failure(client(five, { retries: 0 }).generate(request))).message).toMatch(/answered 502 \(server error\): bad gateway; check the server's log/);
   });
@@ -165,5 +176,109 @@ describe('mid-stream failures', () => {
     expect(err.message).toMatch(/no complete reply .* within 0\.1 s/);
     expect(deltas.length).toBeGreaterThan(0);
     expect(s.chatRequests()).toHaveLength(1);
+  });
+});
+
+describe('one retry layer: the agent loop over a failing server', () => {
+  async function run(s: OpenAITestServer, options: Partial<OpenAIClientOptions>) {
+    const events: AgentEvent[] = [];
+    const started = performance.now();
+    const result = await runAgent('open the File menu', {
+      model: client(s, options),
+      operator: new RecordingOperator(),
+      onEvent: (e) => events.push(e),
+      settle: false,
+    });
+    return { result, events, ms: performance.now() - started, retries: events.filter((e) => e.type === 'retry') };
+  }
+
+  test("a server that keeps failing gets the client's 3 attempts, not 3 × 3, and one message", async () => {
+    const s = await serve(Array.from({ length: 9 }, () => ({ status: 503, message: 'overloaded' })));
+    const { result, retries } = await run(s, {});
+    expect(s.chatRequests()).toHaveLength(3);
+    expect(result.status).toBe('error');
+    expect(result.reason).toBe(`${s.baseUrl}/chat/completions answered 503 (server error): overloaded; check the server's log (gave up after 3 attempts)`);
+    expect(retries.map((r) => r.type === 'retry' && [r.what, r.attempt, r.attempts])).toEqual([
+      ['model', 1, 3],
+      ['model', 2, 3],
+    ]);
+    expect(retries.every((r) => r.type === 'retry' && !r.error.includes('gave up'))).toBe(true);
+  });
+
+  test('a hung server gives up after 3 timeouts, not 9', async () => {
+    const s = await serve(Array.from({ length: 9 }, () => ({ text: 'too late', delayMs: 30_000 })));
+    const { result, ms } = await run(s, { timeoutMs: 300 });
+    expect(s.chatRequests()).toHaveLength(3);
+    expect(result.reason).toMatch(/no complete reply from .* within 0\.3 s;.*\(gave up after 3 attempts\)$/);
+    // 3 × 300 ms plus 10 + 20 ms of back-off; nine attempts would take over 2.7 s.
+    expect(ms).toBeGreaterThanOrEqual(900);
+    expect(ms).toBeLessThan(2500);
+  });
+});
+
+describe('bad servers are reported by what came back', () => {
+  const nginx = '<!DOCTYPE html>\n<html>\n<head>\n<title>Welcome to nginx!</title>\n</head>\n<body><h1>Welcome to nginx!</h1></body>\n</html>\n';
+  const streaming = { ...request, onToken: () => undefined };
+  const hint = "not a chat completion; check that the endpoint is the server's OpenAI-compatible base URL (usually ending in /v1)";
+
+  test('a server that ignores stream: true and answers plain JSON is accepted, the text arriving as one piece', async () => {
+    const s = await serve([{ text: '## Code:\npyautogui.click(0.5, 0.5)', ignoreStream: true }]);
+    const deltas: string[] = [];
+    const result = await client(s).generate({ ...request, onToken: (d) => deltas.push(d) });
+    expect(s.chatRequests()[0]!.body!.stream).toBe(true);
+    expect(result.text).toBe('## Code:\npyautogui.click(0.5, 0.5)');
+    expect(deltas).toEqual([result.text]);
+    expect(result.usage).toEqual({ promptTokens: 1100, completionTokens: 12 });
+  });
+
+  test('server-sent events without their content type are read as events', async () => {
+    const chunk = (content: string) => `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content } }] })}\n\n`;
+    const s = await serve([{ raw: `${chunk('DO')}${chunk('NE')}data: [DONE]\n\n` }]);
+    expect((await client(s).generate(streaming)).text).toBe('DONE');
+  });
+
+  test.each([
+    ['an HTML page, streaming', streaming, { raw: nginx, contentType: 'text/html' }, `with an HTML page titled "Welcome to nginx!", ${hint}`],
+    ['an HTML page, not streaming', request, { raw: nginx, contentType: 'text/html; charset=utf-8' }, `with an HTML page titled "Welcome to nginx!", ${hint}`],
+    ['an HTML page labelled JSON', request, { raw: '<html><body>login</body></html>', contentType: 'application/json' }, `with an HTML page, ${hint}`],
+    ['plain text', streaming, { raw: 'Hello,\r\n\x1b[31mworld', contentType: 'text/plain' }, `with text/plain ("Hello, \\x1b[31mworld"), ${hint}`],
+    ['nothing at all', streaming, { raw: '' }, `with an empty body, ${hint}`],
+    ['broken JSON', request, { raw: '{"choices": [', contentType: 'application/json' }, `with broken JSON ("{"choices": ["), ${hint}`],
+    ['JSON that is not a completion', streaming, { raw: '{"object": "list", "data": []}', contentType: 'application/json' }, `with JSON without choices ("{"object":"list","data":[]}"), ${hint}`],
+    ['an error object with 200', request, { raw: '{"error": {"message": "model is loading"}}', contentType: 'application/json' }, 'with an error: model is loading'],
+    ['content that is not text', request, { raw: '{"choices": [{"message": {"content": {"x": 1}}}]}', contentType: 'application/json' }, 'sent a reply whose content is not text: {"x":1}'],
+  ] as const)('%s', async (_name, asked, reply, message) => {
+    const s = await serve([reply, 'never']);
+    const err = await failure(client(s).generate(asked));
+    expect(err).toBeInstanceOf(ModelEndpointError);
+    expect(err.message).toBe(`${s.baseUrl}/chat/completions ${message.startsWith('with') ? `answered 200 ${message}` : message}`);
+    // A misconfigured server does not get better by asking again.
+    expect(s.chatRequests()).toHaveLength(1);
+  });
+
+  test('an event stream without a single completion chunk is an error, not an empty reply', async () => {
+    const s = await serve([{ raw: ': keep-alive\n\n: keep-alive\n\n', contentType: 'text/event-stream' }]);
+    expect((await failure(client(s).generate(streaming))).message).toBe(`${s.baseUrl}/chat/completions sent an event stream without a single chat completion chunk; check the server`);
+  });
+
+  test('a reply over 16 MiB is cut off with one line', async () => {
+    const s = await serve([{ raw: Buffer.alloc(MAX_REPLY_BYTES + 1024, 'a'), contentType: 'text/event-stream' }]);
+    expect((await failure(client(s).generate(streaming))).message).toBe(`${s.baseUrl}/chat/completions answered with more than 16 MiB, which no chat completion needs; check the server`);
+  });
+
+  test("an error status with a proxy's page names the page, not its markup", async () => {
+    const s = await serve([{ raw: '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center></body></html>', contentType: 'text/html', status: 502 }]);
+    const err = await failure(client(s, { retries: 0 }).generate(request));
+    expect(err.message).toBe(`${s.baseUrl}/chat/completions answered 502 (server error): an HTML page titled "502 Bad Gateway"; check the server's log`);
+  });
+
+  test('run (streaming) and ground (not streaming) say the same about the same server', async () => {
+    const s = await serve([{ raw: nginx, contentType: 'text/html' }, { raw: nginx, contentType: 'text/html' }]);
+    const grounded = await failure(ground(client(s), { mimeType: 'image/png', data: png, width: 10, height: 10 }, 'the OK button'));
+    const run = await runAgent('click OK', { model: client(s), operator: new RecordingOperator(), settle: false });
+    expect(s.chatRequests().map((r) => Boolean(r.body!.stream))).toEqual([false, true]);
+    expect(run.status).toBe('error');
+    expect(run.reason).toBe(grounded.message);
+    expect(grounded.message).toBe(`${s.baseUrl}/chat/completions answered 200 with an HTML page titled "Welcome to nginx!", ${hint}`);
   });
 });

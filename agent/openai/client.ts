@@ -1,6 +1,7 @@
+import { RunAbortedError, withRetries } from '../loop/timing.ts';
 import type { ChatMessage, GenerateRequest, GenerateResult, VisionLanguageModel } from '../model.ts';
 import { ModelAbortedError, ModelEndpointError } from './errors.ts';
-import { readSseData } from './sse.ts';
+import { describeBody, readBoundedText, readReply } from './reply-body.ts';
 
 export interface OpenAIClientOptions {
   /** e.g. http://gpu-box:8000/v1 (vLLM, SGLang), with the /v1. */
@@ -11,7 +12,10 @@ export interface OpenAIClientOptions {
   readonly apiKey?: string;
   /** Whole-request limit per attempt (default 120 s). */
   readonly timeoutMs?: number;
-  /** Extra attempts after a retryable failure: 429, 5xx, network error, timeout (default 2). */
+  /**
+   * Extra attempts after a retryable failure: 429, 5xx, network error, timeout (default 2). The
+   * client is the only layer that retries a request; once it gives up, the error is final.
+   */
   readonly retries?: number;
   /** First back-off delay, doubled per attempt (default 500 ms); a Retry-After header wins, up to 30 s. */
   readonly backoffMs?: number;
@@ -61,26 +65,6 @@ export function normalizeBaseUrl(raw: string): URL {
   return url;
 }
 
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((done, fail) => {
-    if (signal?.aborted) return fail(new ModelAbortedError());
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      done();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      fail(new ModelAbortedError());
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-
-interface ChatChunk {
-  choices?: { delta?: { content?: string | null; reasoning_content?: string | null }; message?: { content?: string | null }; finish_reason?: string | null }[];
-  usage?: { prompt_tokens?: number; completion_tokens?: number } | null;
-  error?: { message?: string };
-}
-
 /** A VisionLanguageModel served by any OpenAI-compatible chat completions endpoint. */
 export class OpenAIChatModel implements VisionLanguageModel {
   readonly name: string;
@@ -105,21 +89,28 @@ export class OpenAIChatModel implements VisionLanguageModel {
   }
 
   async generate(request: GenerateRequest): Promise<GenerateResult> {
-    const retries = this.options.retries ?? 2;
-    const backoff = this.options.backoffMs ?? 500;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.attempt(request);
-      } catch (err) {
-        if (err instanceof ModelAbortedError || request.signal?.aborted) throw new ModelAbortedError();
-        const retryable = err instanceof ModelEndpointError && err.retryable;
-        if (!retryable || attempt >= retries) {
-          if (retryable && retries > 0) throw new ModelEndpointError(`${(err as Error).message} (gave up after ${attempt + 1} attempts)`, (err as ModelEndpointError).status, true);
-          throw err;
-        }
-        const retryAfter = (err as { retryAfterMs?: number }).retryAfterMs;
-        await sleep(Math.min(30_000, retryAfter ?? backoff * 2 ** attempt), request.signal);
+    const attempts = (this.options.retries ?? 2) + 1;
+    try {
+      return await withRetries(
+        () => this.attempt(request),
+        { attempts, backoffMs: this.options.backoffMs ?? 500 },
+        {
+          ...(request.signal ? { signal: request.signal } : {}),
+          retryable: (err) => err instanceof ModelEndpointError && err.retryable,
+          delayMs: (err) => {
+            const after = (err as { retryAfterMs?: number }).retryAfterMs;
+            return after === undefined ? undefined : Math.min(30_000, after);
+          },
+          onRetry: ({ attempt, delayMs, error }) => request.onRetry?.({ attempt, attempts, delayMs, error: (error as Error).message }),
+        },
+      );
+    } catch (err) {
+      if (err instanceof ModelAbortedError || err instanceof RunAbortedError || request.signal?.aborted) throw new ModelAbortedError();
+      if (err instanceof ModelEndpointError && err.retryable) {
+        // The attempts ran out: say so once, and mark the error final so that no caller tries again.
+        throw new ModelEndpointError(attempts > 1 ? `${err.message} (gave up after ${attempts} attempts)` : err.message, err.status, false);
       }
+      throw err;
     }
   }
 
@@ -142,28 +133,37 @@ export class OpenAIChatModel implements VisionLanguageModel {
     if (this.options.apiKey) headers.authorization = `Bearer ${this.options.apiKey}`;
 
     const started = performance.now();
-    const fail = (err: unknown): never => {
+    /** `connected`: the server answered, so a network error now broke the reply, not the way to it. */
+    const fail = (err: unknown, connected: boolean): never => {
       if (request.signal?.aborted) throw new ModelAbortedError();
       if (timeout.aborted) throw new ModelEndpointError(`no complete reply from ${this.endpoint} within ${seconds(timeoutMs)} s; the server may be overloaded, or raise the timeout`, undefined, true);
       if (err instanceof ModelEndpointError) throw err;
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       const detail = cause?.code ?? cause?.message ?? (err as Error).message;
-      throw new ModelEndpointError(this.redact(`cannot reach ${this.endpoint} (${detail}); is the server running and the address right?`), undefined, true);
+      throw new ModelEndpointError(
+        this.redact(
+          connected
+            ? `the connection to ${this.endpoint} broke while its reply was being read (${detail}); the server or a proxy in between may have dropped it`
+            : `cannot reach ${this.endpoint} (${detail}); is the server running and the address right?`,
+        ),
+        undefined,
+        true,
+      );
     };
     let response: Response;
     try {
       response = await this.fetchImpl(this.endpoint, { method: 'POST', headers, body: JSON.stringify(body), signal });
     } catch (err) {
-      return fail(err);
+      return fail(err, false);
     }
     if (!response.ok) throw await this.httpError(response);
     let streamed = false;
     const onToken = request.onToken && ((delta: string) => ((streamed = true), request.onToken!(delta)));
     try {
-      return stream ? await this.readStream(response, { ...request, ...(onToken ? { onToken } : {}) }, started) : await this.readJson(response, started);
+      return await readReply(response, { endpoint: this.endpoint, started, redact: (text) => this.redact(text), ...(onToken ? { onToken } : {}) });
     } catch (err) {
       try {
-        return fail(err);
+        return fail(err, true);
       } catch (failure) {
         // Tokens already shown cannot be taken back: a retry would print the reply twice.
         if (streamed && failure instanceof ModelEndpointError && failure.retryable) throw new ModelEndpointError(failure.message, failure.status, false);
@@ -175,12 +175,13 @@ export class OpenAIChatModel implements VisionLanguageModel {
   private async httpError(response: Response): Promise<ModelEndpointError> {
     let detail = '';
     try {
-      const text = await response.text();
+      const text = await readBoundedText(response, this.endpoint);
       try {
         const parsed = JSON.parse(text) as { error?: { message?: string } | string; message?: string; detail?: string };
         detail = (typeof parsed.error === 'string' ? parsed.error : parsed.error?.message) ?? parsed.message ?? parsed.detail ?? text;
       } catch {
-        detail = text;
+        // A proxy's error page says more by its title than by its markup.
+        detail = /^\s*</.test(text) ? describeBody('text/html', text) : text;
       }
     } catch {
       // the body is optional
@@ -208,66 +209,9 @@ export class OpenAIChatModel implements VisionLanguageModel {
     if (status >= 500) return new ModelEndpointError(`${where} (server error)${said}; check the server's log`, status, true);
     return new ModelEndpointError(`${where}${said}`, status);
   }
-
-  private async readJson(response: Response, started: number): Promise<GenerateResult> {
-    const json = (await response.json()) as ChatChunk;
-    const choice = json.choices?.[0];
-    if (!choice) throw new ModelEndpointError(`${this.endpoint} returned no choices${json.error?.message ? `: ${this.redact(json.error.message)}` : ''}`);
-    const totalMs = performance.now() - started;
-    return {
-      text: choice.message?.content ?? '',
-      finishReason: choice.finish_reason === 'length' ? 'length' : 'stop',
-      ...usage(json),
-      timings: { totalMs, ...decodeRate(json, totalMs) },
-    };
-  }
-
-  private async readStream(response: Response, request: GenerateRequest, started: number): Promise<GenerateResult> {
-    if (!response.body) throw new ModelEndpointError(`${this.endpoint} sent an empty streaming response`);
-    let text = '';
-    let finish: string | null | undefined;
-    let last: ChatChunk = {};
-    let firstTokenMs: number | undefined;
-    for await (const data of readSseData(response.body)) {
-      if (data.trim() === '[DONE]') break;
-      let chunk: ChatChunk;
-      try {
-        chunk = JSON.parse(data) as ChatChunk;
-      } catch {
-        throw new ModelEndpointError(`${this.endpoint} streamed something that is not JSON: ${this.redact(data).slice(0, 80)}`);
-      }
-      if (chunk.error) throw new ModelEndpointError(`${this.endpoint} reported an error mid-stream: ${this.redact(chunk.error.message ?? 'unknown')}`, undefined, true);
-      if (chunk.usage) last = chunk;
-      const choice = chunk.choices?.[0];
-      const delta = choice?.delta?.content ?? '';
-      if (delta) {
-        firstTokenMs ??= performance.now() - started;
-        text += delta;
-        request.onToken?.(delta);
-      }
-      if (choice?.finish_reason) finish = choice.finish_reason;
-    }
-    const totalMs = performance.now() - started;
-    return {
-      text,
-      finishReason: finish === 'length' ? 'length' : 'stop',
-      ...usage(last),
-      timings: { totalMs, ...(firstTokenMs !== undefined ? { firstTokenMs } : {}), ...decodeRate(last, totalMs - (firstTokenMs ?? 0)) },
-    };
-  }
 }
 
 function seconds(ms: number): string {
   return ms < 10_000 ? (ms / 1000).toFixed(1) : String(Math.round(ms / 1000));
 }
 
-function usage(chunk: ChatChunk): Pick<GenerateResult, 'usage'> {
-  const u = chunk.usage;
-  if (!u || typeof u.prompt_tokens !== 'number' || typeof u.completion_tokens !== 'number') return {};
-  return { usage: { promptTokens: u.prompt_tokens, completionTokens: u.completion_tokens } };
-}
-
-function decodeRate(chunk: ChatChunk, ms: number): { decodeTokensPerSecond?: number } {
-  const n = chunk.usage?.completion_tokens;
-  return typeof n === 'number' && ms > 0 ? { decodeTokensPerSecond: (n / ms) * 1000 } : {};
-}

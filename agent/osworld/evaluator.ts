@@ -1,8 +1,8 @@
-import type { TaskHost } from './host.ts';
 import { GETTERS, unsupportedGetterReason } from './getters.ts';
 import { METRICS } from './metrics.ts';
+import { showText, type TaskHost } from './host.ts';
 import { fillPlaceholders } from './placeholders.ts';
-import { prepareSteps, type PreparedStep, type StepContext } from './steps.ts';
+import { consentOf, prepareSteps, runSteps, type PreparedStep, type StepContext } from './steps.ts';
 import type { GetterConfig, TaskEvaluator } from './task.ts';
 
 /** How the run being scored ended, as far as the evaluator cares. */
@@ -24,8 +24,8 @@ export interface PreparedEvaluator {
   readonly postconfig: readonly PreparedStep[];
   /** Metric, getter and postconfig parts Kestrel cannot run; non-empty means "unsupported". */
   readonly unsupported: readonly string[];
-  /** Programs the getters run, for consent. */
-  readonly commands: readonly string[];
+  /** What postconfig and the getters would do that needs consent (programs, input), one line each. */
+  readonly consent: readonly string[];
   /** Runs postconfig, the getters and the metrics; returns 0..1. */
   score(host: TaskHost, outcome: RunOutcome, signal?: AbortSignal): Promise<EvaluationScore>;
 }
@@ -59,7 +59,7 @@ export function prepareEvaluator(evaluator: TaskEvaluator, ctx: StepContext): Pr
     return {
       postconfig: post.steps,
       unsupported,
-      commands: post.steps.flatMap((s) => (s.command ? [s.command] : [])),
+      consent: consentOf(post.steps),
       async score(host, outcome, signal) {
         const warnings = await runSteps(post.steps, host, signal);
         return { score: outcome.endedWithFail ? 1 : 0, warnings };
@@ -83,10 +83,10 @@ export function prepareEvaluator(evaluator: TaskEvaluator, ctx: StepContext): Pr
     expectedShown: expectedsShown[i] ?? null,
     options: optionList[i] ?? ({} as Record<string, unknown>),
   }));
-  const commands = post.steps.flatMap((s) => (s.command ? [s.command] : []));
+  const consent = consentOf(post.steps);
   for (const [i, call] of calls.entries()) {
     const at = funcs.length > 1 ? `evaluator.func[${i}]` : 'evaluator.func';
-    if (!(call.func in METRICS)) unsupported.push(`${at}: metric "${call.func}" is not supported`);
+    if (!METRICS.has(call.func)) unsupported.push(`${at}: metric "${showText(call.func)}" is not supported`);
     for (const [role, config, shown] of [
       ['result', call.result, call.resultShown],
       ['expected', call.expected, call.expectedShown],
@@ -95,8 +95,8 @@ export function prepareEvaluator(evaluator: TaskEvaluator, ctx: StepContext): Pr
       const reason = unsupportedGetterReason(config);
       if (reason) unsupported.push(`${at} ${role}: ${reason}`);
       else {
-        const command = GETTERS[config.type]!.command?.(config, shown!);
-        if (command) commands.push(command);
+        const command = GETTERS.get(config.type)!.command?.(config, shown!);
+        if (command) consent.push(command);
       }
     }
   }
@@ -105,7 +105,7 @@ export function prepareEvaluator(evaluator: TaskEvaluator, ctx: StepContext): Pr
   return {
     postconfig: post.steps,
     unsupported,
-    commands,
+    consent,
     async score(host, outcome, signal) {
       const warnings = await runSteps(post.steps, host, signal);
       if (outcome.endedWithFail) return { score: 0, warnings };
@@ -113,10 +113,11 @@ export function prepareEvaluator(evaluator: TaskEvaluator, ctx: StepContext): Pr
       for (const call of calls) {
         let value: number;
         try {
-          const result = call.result ? await GETTERS[call.result.type]!.get(host, call.result, ctx) : null;
-          const expected = call.expected ? await GETTERS[call.expected.type]!.get(host, call.expected, ctx) : undefined;
-          value = await METRICS[call.func]!(result, expected, call.options);
+          const result = call.result ? await GETTERS.get(call.result.type)!.get(host, call.result, ctx, signal) : null;
+          const expected = call.expected ? await GETTERS.get(call.expected.type)!.get(host, call.expected, ctx, signal) : undefined;
+          value = await METRICS.get(call.func)!(result, expected, call.options);
         } catch (err) {
+          if (signal?.aborted) throw err;
           warnings.push(`${call.func}: ${(err as Error).message}`);
           value = 0;
         }
@@ -128,15 +129,4 @@ export function prepareEvaluator(evaluator: TaskEvaluator, ctx: StepContext): Pr
       return { score, warnings };
     },
   };
-}
-
-/** Runs prepared steps in order, collecting their warnings. */
-export async function runSteps(steps: readonly PreparedStep[], host: TaskHost, signal?: AbortSignal): Promise<string[]> {
-  const warnings: string[] = [];
-  for (const step of steps) {
-    signal?.throwIfAborted();
-    const note = await step.run(host, signal);
-    if (note) warnings.push(note.warning);
-  }
-  return warnings;
 }

@@ -1,14 +1,14 @@
 import { access } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { isAbsolute, resolve } from 'node:path';
-import { displayCommand, type TaskHost } from './host.ts';
+import { displayCommand, showText, type TaskHost } from './host.ts';
 import { commandSpec } from './steps.ts';
 import type { GetterConfig } from './task.ts';
 
 export interface Getter {
   /** The program this getter would run (shown for consent), if it runs one. */
   command?(config: GetterConfig, shown: GetterConfig): string;
-  get(host: TaskHost, config: GetterConfig, ctx: { readonly taskDir: string }): Promise<unknown>;
+  get(host: TaskHost, config: GetterConfig, ctx: { readonly taskDir: string }, signal?: AbortSignal): Promise<unknown>;
 }
 
 async function existing(path: string): Promise<string | null> {
@@ -22,8 +22,8 @@ async function existing(path: string): Promise<string | null> {
 
 const commandOutput = (stream: 'stdout' | 'stderr'): Getter => ({
   command: (_config, shown) => displayCommand(commandSpec(shown, `getter ${shown.type}`)),
-  async get(host, config) {
-    const result = await host.run(commandSpec(config, `getter ${config.type}`), { timeoutMs: 120_000 });
+  async get(host, config, _ctx, signal) {
+    const result = await host.run(commandSpec(config, `getter ${config.type}`), { timeoutMs: 120_000, ...(signal ? { signal } : {}) });
     return result[stream];
   },
 });
@@ -41,10 +41,11 @@ const localFile: Getter = {
 };
 
 /**
- * OSWorld's getters that make sense on the local desktop. vm_command_line and
- * vm_command_error run a command and therefore need consent.
+ * OSWorld's getters that make sense on the local desktop, by name (a Map: a task's
+ * "constructor" or "__proto__" finds nothing). vm_command_line and vm_command_error run a
+ * command and therefore need consent.
  */
-export const GETTERS: Record<string, Getter> = {
+export const GETTERS: ReadonlyMap<string, Getter> = new Map(Object.entries({
   rule: { get: async (_host, config) => config.rules },
   vm_command_line: commandOutput('stdout'),
   vm_command_error: commandOutput('stderr'),
@@ -59,11 +60,11 @@ export const GETTERS: Record<string, Getter> = {
     },
   },
   vm_screen_size: { get: async (host) => ({ width: host.screen.width, height: host.screen.height }) },
-};
+} satisfies Record<string, Getter>));
 
 /** Getters whose config points at a remote URL are unsupported rather than failing at run time. */
 export function unsupportedGetterReason(config: GetterConfig): string | undefined {
-  if (!(config.type in GETTERS)) return `getter "${config.type}" is not supported on a local desktop`;
+  if (!GETTERS.has(config.type)) return `getter "${showText(config.type)}" is not supported on a local desktop`;
   if (config.type === 'cache_file' && typeof config.path === 'string' && /^https?:\/\//.test(config.path)) {
     return `getter cache_file fetches ${config.path} (only local files are read)`;
   }

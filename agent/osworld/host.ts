@@ -37,10 +37,49 @@ export interface TaskHost {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
-/** Quotes an argument vector for display (consent lists, logs) the way a shell would read it. */
+/**
+ * Characters that would change what the person reads in a consent listing without showing up:
+ * line breaks and other controls (Cc), invisible format characters such as bidi overrides and
+ * zero-width spaces (Cf), and the Unicode line and paragraph separators.
+ */
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+const INVISIBLE_ALL = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
+const NAMED: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+function escapeChar(c: string): string {
+  if (Object.hasOwn(NAMED, c)) return NAMED[c]!;
+  const code = c.codePointAt(0)!;
+  if (code < 0x80) return `\\x${code.toString(16).padStart(2, '0')}`;
+  return code > 0xffff ? `\\U${code.toString(16).padStart(8, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
+/**
+ * Text from a task file as shown to a person (Python code, window names): invisible characters
+ * become escapes (`\n`, `\x1b`, `\u202e`), so one line shows everything there is.
+ */
+export function showText(text: string): string {
+  return text.replace(INVISIBLE_ALL, escapeChar);
+}
+
+/**
+ * One argument as a POSIX shell would read it back: bare when it is plain, in single quotes
+ * when it holds spaces or shell syntax, and in bash's `$'…'` when it holds invisible characters,
+ * so a line break can never pass for a space.
+ */
+function quoteArg(arg: string): string {
+  if (/^[\w@%+=:,./~-]+$/.test(arg)) return arg;
+  if (!INVISIBLE.test(arg)) return `'${arg.replace(/'/g, `'\\''`)}'`;
+  return `$'${arg.replace(/[\\']/g, (c) => `\\${c}`).replace(INVISIBLE_ALL, escapeChar)}'`;
+}
+
+/**
+ * How every command appears in consent listings and `--check`: exactly, on one line. A shell
+ * string is shown as written unless it holds invisible characters; then it is shown as the
+ * `sh -c $'…'` it runs as.
+ */
 export function displayCommand(command: CommandSpec): string {
-  if ('shell' in command) return command.shell;
-  return command.argv.map((arg) => (/^[\w@%+=:,./~-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`)).join(' ');
+  if ('shell' in command) return INVISIBLE.test(command.shell) ? `sh -c ${quoteArg(command.shell)}` : command.shell;
+  return command.argv.map(quoteArg).join(' ');
 }
 
 /** Splits a command string into words like POSIX shlex (quotes and backslashes, no expansion). */

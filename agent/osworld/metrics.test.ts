@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { METRICS } from './metrics.ts';
 
 const m = (name: string, result: unknown, expected?: unknown, options: Record<string, unknown> = {}) =>
-  METRICS[name]!(result, expected, options);
+  METRICS.get(name)!(result, expected, options);
 
 describe('OSWorld metrics', () => {
   test('exact_match compares the whole value, trailing newline included', () => {

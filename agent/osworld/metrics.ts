@@ -24,7 +24,7 @@ function pyEqual(a: unknown, b: unknown): boolean {
 function pyContains(container: unknown, item: unknown): boolean {
   if (typeof container === 'string') return typeof item === 'string' && container.includes(item);
   if (Array.isArray(container)) return container.some((x) => pyEqual(x, item));
-  if (typeof container === 'object' && container !== null) return typeof item === 'string' && item in container;
+  if (typeof container === 'object' && container !== null) return typeof item === 'string' && Object.hasOwn(container, item);
   return false;
 }
 
@@ -46,7 +46,8 @@ function normaliseText(text: string, options: Record<string, unknown>): string {
   return out;
 }
 
-export const METRICS: Record<string, Metric> = {
+/** By name; a Map, so a task's "constructor" or "toString" is no metric. */
+export const METRICS: ReadonlyMap<string, Metric> = new Map(Object.entries({
   exact_match: (result, expected) => score(result !== null && result !== undefined && pyEqual(result, rules(expected).expected)),
   check_include_exclude: (result, expected) => {
     if (result === null || result === undefined) return 0;
@@ -69,4 +70,4 @@ export const METRICS: Record<string, Metric> = {
     if (a === undefined || b === undefined) return 0;
     return score(normaliseText(a, options) === normaliseText(b, options));
   },
-};
+} satisfies Record<string, Metric>));

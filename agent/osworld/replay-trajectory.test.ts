@@ -93,7 +93,20 @@ describe('replaying a recorded trajectory', () => {
     await replayTrajectory({ steps: kestrel.steps, operator, display: FAKE_DISPLAY, coordinates: kestrel.coordinates });
     expect(operator.executed).toEqual([{ kind: 'click', button: 'left', count: 1, at: { x: 640, y: 200 } }]);
 
-    await expect(loadRecordedRun(join(dir, 'os', 'step_1_x.png'), { width: 1, height: 1 })).rejects.toThrow('--trajectory takes a traj.jsonl file or the folder holding one');
+    await expect(loadRecordedRun(join(dir, 'os', 'step_1_x.png'), { width: 1, height: 1 })).rejects.toThrow(/step_1_x\.png line 1 is not a trajectory step/);
     await expect(loadRecordedRun(join(dir, 'nowhere'), { width: 1, height: 1 })).rejects.toThrow('does not exist');
+  });
+
+  test('any JSONL file replays, whatever its name; run.json beside it belongs to traj.jsonl only', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kestrel-traj-'));
+    await sharp({ create: { width: 1920, height: 1080, channels: 3, background: '#000' } }).png().toFile(join(dir, 'step_1_x.png'));
+    writeFileSync(join(dir, 'rename-run.jsonl'), `${osworldLine(1, 'pyautogui.click(10, 10)', 'step_1_x.png')}\n${osworldLine(2, 'DONE')}\n`);
+    // A run.json from some other run in the same folder must not turn the file into Kestrel's format.
+    writeFileSync(join(dir, 'run.json'), JSON.stringify({ status: 'finished', display: { ...FAKE_DISPLAY, scaleFactor: 3 } }));
+    const run = await loadRecordedRun(join(dir, 'rename-run.jsonl'), { width: 1, height: 1 });
+    expect(run).toMatchObject({ kind: 'osworld', file: join(dir, 'rename-run.jsonl'), coordinates: { mode: 'pixels', screen: { width: 1920, height: 1080 } } });
+    expect(run.steps.map((s) => s.action)).toEqual(['pyautogui.click(10, 10)', 'DONE']);
+    writeFileSync(join(dir, 'empty.jsonl'), '\n');
+    await expect(loadRecordedRun(join(dir, 'empty.jsonl'), { width: 1, height: 1 })).rejects.toThrow(`${join(dir, 'empty.jsonl')} holds no actions to replay`);
   });
 });

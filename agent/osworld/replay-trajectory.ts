@@ -32,7 +32,8 @@ export interface ReplayResult {
   readonly steps: number;
   /** The last action was FAIL: what OSWorld's `infeasible` evaluator looks for. */
   readonly endedWithFail: boolean;
-  readonly ended: 'finished' | 'failed' | 'call_user' | 'exhausted';
+  /** 'aborted': the signal fired; the steps before it were executed (and recorded). */
+  readonly ended: 'finished' | 'failed' | 'call_user' | 'exhausted' | 'aborted';
 }
 
 export class ReplayError extends Error {
@@ -48,9 +49,20 @@ export function parseRecordedCode(code: string, coordinates: ReplayOptions['coor
 
 /**
  * Re-executes a recorded run through the parser and the operator, step by step, stopping at
- * DONE / FAIL like the run did. A step that does not parse stops the replay with its number.
+ * DONE / FAIL like the run did, or when the signal fires. A step that does not parse stops the
+ * replay with its number.
  */
 export async function replayTrajectory(options: ReplayOptions): Promise<ReplayResult> {
+  const progress = { steps: 0 };
+  try {
+    return await replaySteps(options, progress);
+  } catch (err) {
+    if (options.signal?.aborted) return { steps: progress.steps, endedWithFail: false, ended: 'aborted' };
+    throw err;
+  }
+}
+
+async function replaySteps(options: ReplayOptions, progress: { steps: number }): Promise<ReplayResult> {
   const { operator, display, signal } = options;
   let steps = 0;
   for (const [index, step] of options.steps.entries()) {
@@ -74,6 +86,7 @@ export async function replayTrajectory(options: ReplayOptions): Promise<ReplayRe
       await operator.execute(plan.desktop[i]!, signal);
     }
     steps += 1;
+    progress.steps = steps;
     if (options.settleMs) await sleep(options.settleMs, signal);
     const executeMs = performance.now() - started;
     if (options.recorder) {

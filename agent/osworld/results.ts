@@ -1,23 +1,26 @@
-import { readdir, readFile, rename, rm, writeFile, mkdir } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { OsworldTask } from './task.ts';
+import { makeFolder, writeFileAtomic } from '../files.ts';
+import { folderNameProblem, TaskFormatError, type OsworldTask } from './task.ts';
 
-/** OSWorld's layout: `<out>/<domain>/<id>/` holds result.txt, traj.jsonl and the step screenshots. */
+/**
+ * OSWorld's layout: `<out>/<domain>/<id>/` holds result.txt, traj.jsonl and the step screenshots.
+ * The task file names both levels, so each must be one plain folder name: nothing is ever
+ * written beside or above `out`.
+ */
 export function exampleDir(out: string, task: Pick<OsworldTask, 'domain' | 'id'>): string {
+  for (const [what, name] of [['domain', task.domain], ['id', task.id]] as const) {
+    const problem = folderNameProblem(name);
+    if (problem) throw new TaskFormatError(`task ${what} ${JSON.stringify(name)} ${problem}; it cannot name a results folder`);
+  }
   return join(out, task.domain, task.id);
-}
-
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const temp = `${path}.${process.pid}.tmp`;
-  await writeFile(temp, text, { flush: true });
-  await rename(temp, path);
 }
 
 /** result.txt holds the score as a number, which OSWorld's own tooling parses with float(). */
 export async function writeScore(dir: string, score: number): Promise<void> {
-  await mkdir(dir, { recursive: true });
+  await makeFolder(dir);
   await rm(join(dir, 'unsupported.txt'), { force: true });
-  await writeAtomic(join(dir, 'result.txt'), `${Number.isInteger(score) ? score.toFixed(1) : score}\n`);
+  await writeFileAtomic(join(dir, 'result.txt'), `${Number.isInteger(score) ? score.toFixed(1) : score}\n`);
 }
 
 /**
@@ -25,9 +28,9 @@ export async function writeScore(dir: string, score: number): Promise<void> {
  * failure) but an unsupported.txt saying why, which Kestrel's summary counts separately.
  */
 export async function writeUnsupported(dir: string, reasons: readonly string[]): Promise<void> {
-  await mkdir(dir, { recursive: true });
+  await makeFolder(dir);
   await rm(join(dir, 'result.txt'), { force: true });
-  await writeAtomic(join(dir, 'unsupported.txt'), `${reasons.join('\n')}\n`);
+  await writeFileAtomic(join(dir, 'unsupported.txt'), `${reasons.join('\n')}\n`);
 }
 
 export interface DomainSummary {

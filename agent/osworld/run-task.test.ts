@@ -30,8 +30,9 @@ describe('running an OSWorld task locally', () => {
     });
     await expect(run).rejects.toThrow(ConsentRequiredError);
     const error = (await run.catch((e: unknown) => e)) as ConsentRequiredError;
-    expect(error.commands).toEqual([
+    expect(error.items).toEqual([
       'echo {CLIENT_PASSWORD} | sudo -S mkdir ~/Desktop/todo_list_Jan_1',
+      'keyboard and mouse: pyautogui.click(640, 400); time.sleep(0.5)',
       "[ -d ~/Desktop/todo_list_Jan_2 ] && echo 'Directory exists.' || echo 'Directory does not exist.'",
     ]);
     expect(error.message).toContain('re-run with --allow-exec');
@@ -114,7 +115,7 @@ describe('running an OSWorld task locally', () => {
       task: await sample('1358'),
       host,
       screen,
-      allowExec: false,
+      allowExec: true,
       evaluate: false,
       out: root,
       act: async () => {
@@ -180,7 +181,7 @@ describe('running an OSWorld task locally', () => {
       'sleep 250',
     ]);
     expect(readFileSync(join(home, 'in', 'copy.txt'), 'utf8')).toBe('payload');
-    expect(prepareTask(task({ func: 'infeasible' }, [{ type: 'download', parameters: { files: [{ url: pathToFileURL(source).href, path: '~/x' }] } }]), { screen }).commands).toEqual([
+    expect(prepareTask(task({ func: 'infeasible' }, [{ type: 'download', parameters: { files: [{ url: pathToFileURL(source).href, path: '~/x' }] } }]), { screen }).consent).toEqual([
       `cp ${source} ~/x`,
     ]);
     expect(warnings).toEqual(['config[1] command exited with 3: boom']);

@@ -97,27 +97,53 @@ function evaluator(value: unknown, where: string): TaskEvaluator {
   return { ...value, postconfig: steps(value.postconfig, `${where}: evaluator.postconfig`) } as unknown as TaskEvaluator;
 }
 
-/** Validates one parsed task file. `source` names it in messages. */
+/**
+ * Why `name` cannot be one folder name inside the results folder, or undefined when it can:
+ * ASCII letters, digits, '_', '-' and '.', at most 200 of them, not "." or ".." (nor only dots),
+ * and not a name Windows reserves for a device.
+ */
+export function folderNameProblem(name: string): string | undefined {
+  if (name === '') return 'is empty';
+  if (name.length > 200) return `is ${name.length} characters long (at most 200)`;
+  if (!/^[\w.-]+$/.test(name)) return "may hold only letters, digits, '_', '-' and '.'";
+  if (/^\.+$/.test(name)) return 'is only dots';
+  if (/^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$/i.test(name)) return 'is a device name on Windows';
+  return undefined;
+}
+
+function folderName(value: string, what: string, source: string): string {
+  const problem = folderNameProblem(value);
+  if (problem) {
+    throw new TaskFormatError(`${source}: ${what} ${JSON.stringify(value)} ${problem}; it names a results folder, so it must be one plain folder name`);
+  }
+  return value;
+}
+
+/**
+ * Validates one parsed task file. `source` names it in messages; `domain` (the task's folder in
+ * a task tree, or the person's choice) overrides the snapshot as the results folder's domain.
+ */
 export function parseOsworldTask(json: unknown, source: string, domain?: string): OsworldTask {
   if (!isObject(json)) throw new TaskFormatError(`${source} is not an OSWorld task (expected a JSON object)`);
   if (typeof json.id !== 'string' || json.id === '') throw new TaskFormatError(`${source} has no "id"`);
-  if (!/^[\w.-]+$/.test(json.id)) {
-    throw new TaskFormatError(`${source}: id ${JSON.stringify(json.id)} may hold only letters, digits, '_', '-', '.' (it names a results folder)`);
-  }
+  const id = folderName(json.id, 'id', source);
   if (typeof json.instruction !== 'string' || json.instruction.trim() === '') {
     throw new TaskFormatError(`${source} has no "instruction"`);
   }
-  const snapshot = typeof json.snapshot === 'string' ? json.snapshot : undefined;
+  const snapshot = typeof json.snapshot === 'string' ? folderName(json.snapshot, 'snapshot', source) : undefined;
   const relatedApps = Array.isArray(json.related_apps) ? json.related_apps.filter((a): a is string => typeof a === 'string') : [];
-  const chosen = domain ?? snapshot ?? relatedApps[0] ?? 'default';
+  const chosen =
+    domain !== undefined
+      ? folderName(domain, 'domain', source)
+      : (snapshot ?? (relatedApps[0] !== undefined ? folderName(relatedApps[0], 'related_apps[0] (the domain when there is no snapshot)', source) : 'default'));
   return {
-    id: json.id,
+    id,
     snapshot,
     instruction: json.instruction,
     config: steps(json.config, `${source}: config`),
     evaluator: evaluator(json.evaluator, source),
     relatedApps,
-    domain: chosen.replace(/[^\w.-]/g, '_'),
+    domain: chosen,
     source,
     raw: json,
   };

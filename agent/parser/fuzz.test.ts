@@ -8,6 +8,9 @@ const fragments = fc.constantFrom(
   '## Action:', '## Code:', '```python', '```', '\n', ' ', 'pyautogui.', 'computer.', 'click', 'write', 'press',
   'hotkey', 'terminate', 'scroll', '(', ')', '[', ']', ',', '=', 'x=', 'y=', '0.5', '-3', '1e9', "'", '"', '\\',
   '◁think▷', '◁/think▷', 'import', 'os', ';', '#', 'DONE', 'WAIT', 'True', 'None', '__proto__', 'constructor', '世界',
+  // Escapes, string prefixes and line breaks of every kind: a bad escape followed by a line break
+  // once put the line break into the error message.
+  '\\x', '\\x4', '\\u00', '\\U0011ffff', '\\N', 'r"', "r'", "'''", '"""', '\r', '\r\n', '\u2028', '\u2029', '\t', '\x1b[2J', '\x00', '\x85',
 );
 const messy = fc.array(fc.oneof(fragments, fc.string(), fc.string({ unit: 'grapheme' })), { maxLength: 40 }).map((parts) => parts.join(''));
 
@@ -17,7 +20,9 @@ function wellFormed(result: ReturnType<typeof parseKimiResponse>): void {
   } else {
     expect(typeof result.error).toBe('string');
     expect(result.error.length).toBeGreaterThan(0);
-    expect(result.error).not.toContain('\n');
+    // One line, without the reply's control characters, and short whatever the reply's size.
+    expect(result.error).not.toMatch(/[\n\r\u2028\u2029\x00-\x1f\x7f-\x9f]/);
+    expect(result.error.length).toBeLessThan(500);
     expect(result.error).not.toMatch(/could not be read/);
   }
 }
@@ -31,6 +36,19 @@ describe('fuzzing', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+
+  test.each([
+    ['a bad \\x escape then a line break', '## Code:\npyautogui.write("\\x4\nabc")'],
+    ['a bad \\u escape then a carriage return', "pyautogui.write('\\u00\r')"],
+    ['a long name', `## Code:\n${'a'.repeat(100_000)}`],
+    ['a long callee', `## Code:\n${'a.'.repeat(1000)}b()`],
+    ['a long argument', `pyautogui.press("${'x\\n'.repeat(1000)}")`],
+    ['a long number', `pyautogui.click(${'9'.repeat(400)})`],
+    ['terminal escapes in prose', '## Action:\n\x1b[2J\x1b]0;owned\x07 hello'],
+    ['a paragraph separator in a key name', "pyautogui.press('a\u2028b')"],
+  ])('%s gives a short one-line error', (_name, reply) => {
+    wellFormed(parseKimiResponse(reply));
   });
 
   const unit = fc.double({ min: 0, max: 1, noNaN: true }).map((v) => Math.round(v * 1000) / 1000);

@@ -1,6 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import type { Action } from '../actions.ts';
+import { HOSTILE_REPLIES } from './hostile-replies.ts';
 import { parseKimiResponse } from './kimi-response.ts';
+import { MAX_TOKENS } from './python-tokens.ts';
 
 function actionsOf(reply: string, options = {}): readonly Action[] {
   const result = parseKimiResponse(reply, options);
@@ -213,5 +215,24 @@ describe('never evaluates: anything outside the subset is an error saying what',
 
   test('errors name the line', () => {
     expect(errorOf('## Code:\npyautogui.click(0.1, 0.1)\npyautogui.frobnicate()')).toContain('line 2: pyautogui.frobnicate()');
+  });
+});
+
+describe('hostile replies', () => {
+  // Linear work: scripts/bench-parser.ts measures each of these at 1 MiB in a few milliseconds.
+  // The bound here is twenty times the 50 ms target so that a busy machine passes; the parser
+  // this replaced needed minutes for the first shapes (quadratic in blank lines).
+  test.each(Object.keys(HOSTILE_REPLIES))('%s: 1 MiB read in well under a second, with a one-line error', (shape) => {
+    const reply = HOSTILE_REPLIES[shape]!(1 << 20);
+    const started = performance.now();
+    const result = parseKimiResponse(reply);
+    expect(performance.now() - started).toBeLessThan(1000);
+    if (!result.ok) expect(result.error).toMatch(/^[^\n\r\u2028\u2029]{1,500}$/);
+  });
+
+  test('the code is read up to a budget of tokens, and the error says so', () => {
+    const calls = 'pyautogui.press("a")\n'.repeat(Math.ceil(MAX_TOKENS / 7) + 1);
+    expect(errorOf(`## Code:\n${calls}`)).toMatch(new RegExp(`more than ${MAX_TOKENS} tokens; one step is a few actions`));
+    expect(actionsOf(`## Code:\npyautogui.write(${JSON.stringify('x'.repeat(200_000))})`)).toEqual([{ kind: 'type', text: 'x'.repeat(200_000) }]);
   });
 });

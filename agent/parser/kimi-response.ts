@@ -1,4 +1,5 @@
 import type { Action } from '../actions.ts';
+import { preview } from '../one-line.ts';
 import { parseStatements } from './python-calls.ts';
 import { PythonSyntaxError } from './python-tokens.ts';
 import { statementsToActions, type CoordinateOptions } from './pyautogui.ts';
@@ -38,44 +39,95 @@ function splitThinking(reply: string): { thinking?: string; answer: string; trun
   return { answer: reply, truncated: false };
 }
 
-const HEADING = /^[ \t]*##[ \t]*(action|code|thought|thinking|observation|reflection|explanation|answer)[ \t]*(?::|$)(.*)$/gim;
+const HEADINGS = new Set(['action', 'code', 'thought', 'thinking', 'observation', 'reflection', 'explanation', 'answer']);
 
-/** `## Action:`-style headings and the text under each, keyed by lower-case name (first wins). */
+function isLineBreak(c: number): boolean {
+  return c === 10 || c === 13 || c === 0x2028 || c === 0x2029;
+}
+
+function isBlank(c: number): boolean {
+  return c === 32 || c === 9;
+}
+
+function isLetter(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
+}
+
+/**
+ * The heading `## Name[ \t]*(:|end of line)` whose hashes are at `hashes`: its lower-case name, where
+ * its line's text starts (after the colon) and where that line ends.
+ */
+function headingAt(text: string, hashes: number): { name: string; textStart: number; lineEnd: number } | undefined {
+  let i = hashes + 2;
+  while (isBlank(text.charCodeAt(i))) i++;
+  const nameStart = i;
+  while (isLetter(text.charCodeAt(i))) i++;
+  // No heading name is longer than 'observation'; anything longer is prose.
+  if (i - nameStart > 11) return undefined;
+  const name = text.slice(nameStart, i).toLowerCase();
+  if (!HEADINGS.has(name)) return undefined;
+  while (isBlank(text.charCodeAt(i))) i++;
+  if (text.charCodeAt(i) === 58) i++;
+  else if (i < text.length && !isLineBreak(text.charCodeAt(i))) return undefined;
+  const textStart = i;
+  while (i < text.length && !isLineBreak(text.charCodeAt(i))) i++;
+  return { name, textStart, lineEnd: i };
+}
+
+/**
+ * `## Action:`-style headings and the text under each, keyed by lower-case name: the text on the
+ * heading's line and the lines up to the next heading. The first heading of a name wins.
+ */
 function sections(answer: string): Map<string, string> {
-  const marks = [...answer.matchAll(HEADING)].map((m) => ({
-    name: m[1]!.toLowerCase(),
-    start: m.index,
-    bodyStart: m.index + m[0].length,
-    inline: m[2] ?? '',
-  }));
   const found = new Map<string, string>();
-  marks.forEach((mark, i) => {
-    const end = marks[i + 1]?.start ?? answer.length;
-    if (!found.has(mark.name)) found.set(mark.name, `${mark.inline}${answer.slice(mark.bodyStart, end)}`.trim());
-  });
+  let open: { name: string; textStart: number } | undefined;
+  // Only ## at the start of a line (after blanks) opens a heading; the text between is skipped unread.
+  for (let hashes = answer.indexOf('##'); hashes >= 0; hashes = answer.indexOf('##', hashes + 2)) {
+    let start = hashes;
+    while (start > 0 && isBlank(answer.charCodeAt(start - 1))) start--;
+    if (start > 0 && !isLineBreak(answer.charCodeAt(start - 1))) continue;
+    const heading = headingAt(answer, hashes);
+    if (!heading) continue;
+    if (open) found.set(open.name, answer.slice(open.textStart, start).trim());
+    open = found.has(heading.name) ? undefined : heading;
+    if (open) found.set(open.name, '');
+    hashes = heading.lineEnd - 2;
+  }
+  if (open) found.set(open.name, answer.slice(open.textStart).trim());
   return found;
 }
 
+const FENCE = '```';
+
 /** The contents of fenced blocks, or the text itself when it has no fence. An unclosed fence runs to the end. */
 function unfence(text: string): string {
-  const blocks = [...text.matchAll(/```[^\n`]*\n?([\s\S]*?)(?:```|$)/g)].map((m) => m[1]!.trim());
-  return blocks.length > 0 ? blocks.join('\n') : text.trim();
+  let open = text.indexOf(FENCE);
+  if (open < 0) return text.trim();
+  const blocks: string[] = [];
+  while (open >= 0) {
+    // The info string (```python) runs to the end of the line or the next backtick.
+    let body = open + FENCE.length;
+    while (body < text.length && text.charCodeAt(body) !== 10 && text.charCodeAt(body) !== 96) body++;
+    if (text.charCodeAt(body) === 10) body++;
+    const close = text.indexOf(FENCE, body);
+    const block = text.slice(body, close < 0 ? text.length : close).trim();
+    if (block !== '') blocks.push(block);
+    open = close < 0 ? -1 : text.indexOf(FENCE, close + FENCE.length);
+  }
+  return blocks.join('\n');
 }
 
-const CODE_START = /^\s*(?:pyautogui\.|computer\.|time\.|import\s|WAIT\b|DONE\b|FAIL\b|CALL_USER\b)/m;
+// Blanks before the code may not include line breaks: \s* there made the search quadratic in blank lines.
+const CODE_START = /^[^\S\n\r\u2028\u2029]*(?:pyautogui\.|computer\.|time\.|import\s|WAIT\b|DONE\b|FAIL\b|CALL_USER\b)/m;
 
-/** Where the code is: the `## Code:` section, else fenced blocks, else the whole answer when it reads as code. */
+/** Where the code is: the `## Code:` section, else fenced blocks, else the whole answer from the first line that reads as code. */
 function findCode(answer: string, parts: Map<string, string>): string | undefined {
   const section = parts.get('code');
   if (section !== undefined) return unfence(section);
-  if (answer.includes('```')) return unfence(answer.slice(answer.indexOf('```')));
+  const fence = answer.indexOf(FENCE);
+  if (fence >= 0) return unfence(answer.slice(fence));
   const start = CODE_START.exec(answer);
   return start ? answer.slice(start.index).trim() : undefined;
-}
-
-function oneLine(text: string, max = 80): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
 }
 
 function parse(reply: string, options: ParseOptions): ParseResult {
@@ -89,7 +141,7 @@ function parse(reply: string, options: ParseOptions): ParseResult {
   const withDescription = description ? { ...base, description } : base;
   const code = findCode(answer, parts);
   if (code === undefined || code === '') {
-    const said = oneLine(answer) || '(nothing)';
+    const said = preview(answer) || '(nothing)';
     return { ...withDescription, ok: false, truncated: false, error: `the reply has no ## Code: section with a pyautogui call; it said: ${said}` };
   }
   try {
@@ -116,6 +168,6 @@ export function parseKimiResponse(reply: string, options: ParseOptions = {}): Pa
   } catch (err) {
     // A bug here must not crash a run: report it like any unreadable reply.
     const message = err instanceof Error ? err.message : String(err);
-    return { ok: false, truncated: false, error: `the reply could not be read (${oneLine(message)})` };
+    return { ok: false, truncated: false, error: `the reply could not be read (${preview(message)})` };
   }
 }

@@ -1,7 +1,8 @@
 import type { Action, MouseButton, NormalizedPoint } from '../actions.ts';
 import { normalizeKeyName } from '../keys.ts';
 import type { Literal, Statement } from './python-calls.ts';
-import { PythonSyntaxError } from './python-tokens.ts';
+import { named } from './python-calls.ts';
+import { clip, PythonSyntaxError, quote } from './python-tokens.ts';
 
 export interface CoordinateOptions {
   /** Pixel size of the screenshot the model saw; needed to read absolute pixel coordinates. */
@@ -14,6 +15,7 @@ export interface CoordinateOptions {
 }
 
 type Args = Readonly<Record<string, Literal | undefined>>;
+type CallStatement = Extract<Statement, { kind: 'call' }>;
 
 interface Spec {
   /** Parameter names in positional order; all may also be passed by keyword. */
@@ -38,19 +40,19 @@ function button(value: Literal | undefined, call: CallContext, fallback: MouseBu
   if (value === undefined || value === null) return fallback;
   const names: Record<string, MouseButton> = { left: 'left', right: 'right', middle: 'middle', primary: 'left', secondary: 'right' };
   if (typeof value === 'string' && Object.hasOwn(names, value.toLowerCase())) return names[value.toLowerCase()]!;
-  return call.fail(`button must be 'left', 'right' or 'middle', got ${JSON.stringify(value)}`);
+  return call.fail(`button must be 'left', 'right' or 'middle', got ${quote(value)}`);
 }
 
 function count(value: Literal | undefined, what: string, call: CallContext, fallback: number): number {
   if (value === undefined || value === null) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    return call.fail(`${what} must be a whole number, got ${JSON.stringify(value)}`);
+    return call.fail(`${what} must be a whole number, got ${quote(value)}`);
   }
   return value;
 }
 
 function text(value: Literal | undefined, what: string, call: CallContext): string {
-  if (typeof value !== 'string') return call.fail(`${what} must be a string, got ${JSON.stringify(value ?? null)}`);
+  if (typeof value !== 'string') return call.fail(`${what} must be a string, got ${quote(value ?? null)}`);
   return value;
 }
 
@@ -58,7 +60,7 @@ function key(value: Literal | undefined, call: CallContext): string {
   const name = text(value, 'a key name', call);
   const canonical = normalizeKeyName(name);
   if (canonical === undefined) {
-    return call.fail(`unknown key ${JSON.stringify(name)}; use pyautogui key names such as 'enter', 'ctrl', 'f5' or one character`);
+    return call.fail(`unknown key ${quote(name)}; use pyautogui key names such as 'enter', 'ctrl', 'f5' or one character`);
   }
   return canonical;
 }
@@ -71,7 +73,7 @@ function keyList(value: Literal | undefined, call: CallContext): string[] {
 function seconds(value: Literal | undefined, call: CallContext, fallback: number): number {
   if (value === undefined || value === null) return fallback;
   if (typeof value !== 'number' || value < 0 || value > 3600) {
-    return call.fail(`seconds must be a number from 0 to 3600, got ${JSON.stringify(value)}`);
+    return call.fail(`seconds must be a number from 0 to 3600, got ${quote(value)}`);
   }
   return value;
 }
@@ -95,7 +97,7 @@ function scroll(horizontal: boolean): Spec {
     build(args, call) {
       const clicks = args.clicks;
       if (typeof clicks !== 'number' || !Number.isFinite(clicks) || clicks === 0) {
-        return call.fail(`scroll needs a non-zero number of clicks, got ${JSON.stringify(clicks ?? null)}`);
+        return call.fail(`scroll needs a non-zero number of clicks, got ${quote(clicks ?? null)}`);
       }
       const direction = horizontal ? (clicks > 0 ? 'right' : 'left') : clicks > 0 ? 'up' : 'down';
       const at = call.point(args);
@@ -177,7 +179,7 @@ const COMPUTER: Readonly<Record<string, Spec>> = {
       const answer = args.answer === undefined || args.answer === null ? undefined : String(args.answer);
       if (status === 'success') return [{ kind: 'finished', ...(answer !== undefined ? { answer } : {}) }];
       if (status === 'failure' || status === 'fail') return [{ kind: 'fail', ...(answer !== undefined ? { reason: answer } : {}) }];
-      return call.fail(`status must be 'success' or 'failure', got ${JSON.stringify(status)}`);
+      return call.fail(`status must be 'success' or 'failure', got ${quote(status)}`);
     },
   },
   call_user: {
@@ -202,56 +204,80 @@ const WORDS: Readonly<Record<string, Action>> = {
 /** Modules whose import lines are harmless and ignored (they appear in OSWorld snippets). */
 const ALLOWED_IMPORTS = new Set(['pyautogui', 'time']);
 
-function pointReader(options: CoordinateOptions, fail: (message: string) => never) {
-  return (args: Args): NormalizedPoint | undefined => {
+/** One call being turned into actions: its arguments' checks fail with the call's name and line. */
+class Call implements CallContext {
+  constructor(
+    private readonly stmt: CallStatement,
+    private readonly options: CoordinateOptions,
+  ) {}
+
+  get name(): string {
+    return this.stmt.callee;
+  }
+
+  get line(): number {
+    return this.stmt.line;
+  }
+
+  get positional(): readonly Literal[] {
+    return this.stmt.args;
+  }
+
+  fail(message: string): never {
+    throw new PythonSyntaxError(`${clip(this.stmt.callee, 60)}(): ${message}`, this.stmt.line);
+  }
+
+  point(args: Args): NormalizedPoint | undefined {
     let { x, y } = args;
     if (Array.isArray(x) && (y === undefined || y === null)) [x, y] = x as Literal[];
     if ((x === undefined || x === null) && (y === undefined || y === null)) return undefined;
     if (typeof x !== 'number' || typeof y !== 'number') {
-      return fail(`x and y must both be numbers, got x=${JSON.stringify(x ?? null)}, y=${JSON.stringify(y ?? null)}`);
+      return this.fail(`x and y must both be numbers, got x=${quote(x ?? null)}, y=${quote(y ?? null)}`);
     }
-    if (x < 0 || y < 0) return fail(`the point (${x}, ${y}) is negative`);
-    const mode = options.coordinates ?? 'auto';
+    if (x < 0 || y < 0) return this.fail(`the point (${x}, ${y}) is negative`);
+    const mode = this.options.coordinates ?? 'auto';
     if (mode === 'normalized' || (mode === 'auto' && x <= 1 && y <= 1)) {
-      if (x > 1 || y > 1) return fail(`the point (${x}, ${y}) is outside 0..1 (normalised coordinates expected)`);
+      if (x > 1 || y > 1) return this.fail(`the point (${x}, ${y}) is outside 0..1 (normalised coordinates expected)`);
       return { x, y };
     }
-    const size = options.imageSize;
-    if (!size) return fail(`the point (${x}, ${y}) is outside 0..1 and no screenshot size is known to read it as pixels`);
+    const size = this.options.imageSize;
+    if (!size) return this.fail(`the point (${x}, ${y}) is outside 0..1 and no screenshot size is known to read it as pixels`);
     if (x > size.width || y > size.height) {
-      return fail(`the point (${x}, ${y}) is outside the ${size.width}×${size.height} screenshot`);
+      return this.fail(`the point (${x}, ${y}) is outside the ${size.width}×${size.height} screenshot`);
     }
     return { x: x / size.width, y: y / size.height };
-  };
-}
+  }
 
-function bind(spec: Spec, stmt: Extract<Statement, { kind: 'call' }>, fail: (message: string) => never): Args {
-  const args: Record<string, Literal | undefined> = Object.create(null);
-  if (!spec.varargs) {
-    if (stmt.args.length > spec.params.length) fail(`takes at most ${spec.params.length} positional arguments, got ${stmt.args.length}`);
-    stmt.args.forEach((value, i) => (args[spec.params[i]!] = value));
+  /** The arguments by parameter name. Names come from the reply: only the spec's own names are looked up. */
+  bind(spec: Spec): Args {
+    const { stmt } = this;
+    const args: Record<string, Literal | undefined> = {};
+    if (!spec.varargs) {
+      if (stmt.args.length > spec.params.length) this.fail(`takes at most ${spec.params.length} positional arguments, got ${stmt.args.length}`);
+      for (let i = 0; i < stmt.args.length; i++) args[spec.params[i]!] = stmt.args[i];
+    }
+    for (const [name, value] of stmt.kwargs) {
+      const param = spec.aliases && Object.hasOwn(spec.aliases, name) ? spec.aliases[name]! : name;
+      if (!spec.params.includes(param) && !(spec.varargs && name === 'interval')) this.fail(`has no argument ${named(name)}`);
+      if (Object.hasOwn(args, param)) this.fail(`got '${param}' twice`);
+      args[param] = value;
+    }
+    return args;
   }
-  for (const [name, value] of Object.entries(stmt.kwargs)) {
-    const param = spec.aliases?.[name] ?? name;
-    if (!spec.params.includes(param) && !(spec.varargs && name === 'interval')) fail(`has no argument '${name}'`);
-    if (args[param] !== undefined) fail(`got '${param}' twice`);
-    args[param] = value;
-  }
-  return args;
 }
 
 /** Turns parsed statements into actions; throws PythonSyntaxError naming what was not understood. */
-export function statementsToActions(statements: readonly Statement[], options: CoordinateOptions = {}): Action[] {
+export function statementsToActions(statements: Iterable<Statement>, options: CoordinateOptions = {}): Action[] {
   const actions: Action[] = [];
   for (const stmt of statements) {
     if (stmt.kind === 'import') {
       const banned = stmt.modules.filter((m) => !ALLOWED_IMPORTS.has(m));
-      if (banned.length > 0) throw new PythonSyntaxError(`importing '${banned.join(', ')}' is not allowed (only pyautogui and time)`, stmt.line);
+      if (banned.length > 0) throw new PythonSyntaxError(`importing ${named(banned.join(', '))} is not allowed (only pyautogui and time)`, stmt.line);
       continue;
     }
     if (stmt.kind === 'word') {
       const action = Object.hasOwn(WORDS, stmt.word) ? WORDS[stmt.word] : undefined;
-      if (!action) throw new PythonSyntaxError(`'${stmt.word}' is not understood; expected a pyautogui call, WAIT, DONE or FAIL`, stmt.line);
+      if (!action) throw new PythonSyntaxError(`${named(stmt.word)} is not understood; expected a pyautogui call, WAIT, DONE or FAIL`, stmt.line);
       actions.push(action);
       continue;
     }
@@ -262,15 +288,12 @@ export function statementsToActions(statements: readonly Statement[], options: C
     const spec = table && Object.hasOwn(table, fn) ? table[fn] : undefined;
     if (!spec) {
       throw new PythonSyntaxError(
-        `${stmt.callee}() is not an action Kestrel knows; use pyautogui.click/doubleClick/rightClick/moveTo/dragTo/scroll/hscroll/write/press/hotkey/keyDown/keyUp, computer.wait() or computer.terminate()`,
+        `${clip(stmt.callee, 60)}() is not an action Kestrel knows; use pyautogui.click/doubleClick/rightClick/moveTo/dragTo/scroll/hscroll/write/press/hotkey/keyDown/keyUp, computer.wait() or computer.terminate()`,
         stmt.line,
       );
     }
-    const fail = (message: string): never => {
-      throw new PythonSyntaxError(`${stmt.callee}(): ${message}`, stmt.line);
-    };
-    const context: CallContext = { name: stmt.callee, line: stmt.line, positional: stmt.args, fail, point: pointReader(options, fail) };
-    actions.push(...spec.build(bind(spec, stmt, fail), context));
+    const call = new Call(stmt, options);
+    for (const action of spec.build(call.bind(spec), call)) actions.push(action);
   }
   return actions;
 }

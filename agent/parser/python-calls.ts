@@ -1,4 +1,4 @@
-import { PythonSyntaxError, tokenize, type Token } from './python-tokens.ts';
+import { clip, Lexer, PythonSyntaxError, quote, type Token } from './python-tokens.ts';
 
 /** A literal argument: the only values a snippet may pass. */
 export type Literal = number | string | boolean | null | readonly Literal[];
@@ -9,7 +9,7 @@ export type Statement =
       readonly kind: 'call';
       readonly callee: string;
       readonly args: readonly Literal[];
-      readonly kwargs: Readonly<Record<string, Literal>>;
+      readonly kwargs: ReadonlyMap<string, Literal>;
       readonly line: number;
     }
   /** A bare upper-case word on its own: `WAIT`, `DONE`, `FAIL`. */
@@ -19,30 +19,37 @@ export type Statement =
 const SUBSET =
   'only calls with literal arguments are understood (no variables, expressions, loops or definitions)';
 
+/** A name or dotted name from the reply, in single quotes, cut short when long (names need no escaping). */
+export function named(text: string): string {
+  return `'${clip(text, 60)}'`;
+}
+
 function describe(token: Token): string {
   switch (token.kind) {
     case 'name':
     case 'punct':
-      return `'${token.text}'`;
+      return named(token.text);
     case 'number':
-      return token.text;
+      return clip(token.text, 20);
     case 'string':
-      return JSON.stringify(token.value.length > 20 ? `${token.value.slice(0, 20)}…` : token.value);
+      return quote(token.value, 20);
     case 'end':
       return 'the end of the statement';
   }
 }
 
+const NO_KEYWORDS: ReadonlyMap<string, Literal> = new Map();
+
 /**
- * Reads a snippet as a list of statements without evaluating anything. Throws
+ * Reads a snippet statement by statement without evaluating anything. Throws
  * PythonSyntaxError, with the line and what was not understood, for anything outside the subset.
+ * A generator: the caller handles each statement before the next is read, and an error stops
+ * the reading there.
  */
-export function parseStatements(src: string): Statement[] {
-  const tokens = tokenize(src);
-  let pos = 0;
-  const last = tokens.length - 1;
-  const peek = (): Token => tokens[Math.min(pos, last)]!;
-  const next = (): Token => tokens[Math.min(pos++, last)]!;
+export function* parseStatements(src: string): Generator<Statement> {
+  const lexer = new Lexer(src);
+  const peek = (): Token => lexer.peek();
+  const next = (): Token => lexer.next();
   const isPunct = (token: Token, text: string): token is Extract<Token, { kind: 'punct' }> => token.kind === 'punct' && token.text === text;
   const literal = (depth = 0): Literal => {
     const token = next();
@@ -56,7 +63,7 @@ export function parseStatements(src: string): Statement[] {
     if (token.kind === 'punct' && (token.text === '-' || token.text === '+')) {
       const operand = next();
       if (operand.kind !== 'number') {
-        throw new PythonSyntaxError(`'${token.text}' must be followed by a number, not ${describe(operand)}`, token.line);
+        throw new PythonSyntaxError(`${named(token.text)} must be followed by a number, not ${describe(operand)}`, token.line);
       }
       return token.text === '-' ? -operand.value : operand.value;
     }
@@ -64,7 +71,7 @@ export function parseStatements(src: string): Statement[] {
       if (token.text === 'True') return true;
       if (token.text === 'False') return false;
       if (token.text === 'None') return null;
-      throw new PythonSyntaxError(`the name '${token.text}' is used as a value; ${SUBSET}`, token.line);
+      throw new PythonSyntaxError(`the name ${named(token.text)} is used as a value; ${SUBSET}`, token.line);
     }
     if (isPunct(token, '(') || isPunct(token, '[')) {
       const close = token.text === '(' ? ')' : ']';
@@ -122,23 +129,24 @@ export function parseStatements(src: string): Statement[] {
     const callee = parts.join('.');
     if (peek().kind === 'end' && parts.length === 1) return { kind: 'word', word: first.text, line: first.line };
     if (!isPunct(peek(), '(')) {
-      throw new PythonSyntaxError(`'${callee}' followed by ${describe(peek())} is not a call; ${SUBSET}`, first.line);
+      throw new PythonSyntaxError(`${named(callee)} followed by ${describe(peek())} is not a call; ${SUBSET}`, first.line);
     }
     next();
     const args: Literal[] = [];
-    const kwargs: Record<string, Literal> = Object.create(null);
+    let kwargs: Map<string, Literal> | undefined;
     while (!isPunct(peek(), ')')) {
       const token = peek();
-      const following = tokens[pos + 1];
-      if (token.kind === 'name' && following && isPunct(following, '=')) {
-        pos += 2;
-        if (Object.hasOwn(kwargs, token.text)) {
-          throw new PythonSyntaxError(`the argument '${token.text}' is given twice in ${callee}()`, token.line);
+      if (token.kind === 'name' && isPunct(lexer.peek(1), '=')) {
+        next();
+        next();
+        kwargs ??= new Map();
+        if (kwargs.has(token.text)) {
+          throw new PythonSyntaxError(`the argument ${named(token.text)} is given twice in ${clip(callee, 60)}()`, token.line);
         }
-        kwargs[token.text] = literal();
+        kwargs.set(token.text, literal());
       } else {
-        if (Object.keys(kwargs).length > 0) {
-          throw new PythonSyntaxError(`a positional argument follows a keyword argument in ${callee}()`, token.line);
+        if (kwargs) {
+          throw new PythonSyntaxError(`a positional argument follows a keyword argument in ${clip(callee, 60)}()`, token.line);
         }
         args.push(literal());
       }
@@ -147,15 +155,13 @@ export function parseStatements(src: string): Statement[] {
     next();
     const end = next();
     if (end.kind !== 'end') {
-      throw new PythonSyntaxError(`unexpected ${describe(end)} after ${callee}(…); ${SUBSET}`, end.line);
+      throw new PythonSyntaxError(`unexpected ${describe(end)} after ${clip(callee, 60)}(…); ${SUBSET}`, end.line);
     }
-    return { kind: 'call', callee, args, kwargs, line: first.line };
+    return { kind: 'call', callee, args, kwargs: kwargs ?? NO_KEYWORDS, line: first.line };
   };
 
-  const statements: Statement[] = [];
-  while (pos < tokens.length) {
+  while (!lexer.done) {
     const stmt = statement();
-    if (stmt) statements.push(stmt);
+    if (stmt) yield stmt;
   }
-  return statements;
 }

@@ -1,5 +1,6 @@
 import type { ChatMessage, ContentPart, ImageContent } from '../model.ts';
 import { THINK_CLOSE } from '../parser/index.ts';
+import { RUN_DEFAULTS } from '../loop/defaults.ts';
 
 export type PromptVariant = 'instruct' | 'thinking';
 
@@ -69,7 +70,7 @@ export function stripThinking(response: string): string {
  * screenshot + reply pairs, then the current screenshot. Images come before text in a turn.
  */
 export function agentMessages(input: AgentPromptInput): ChatMessage[] {
-  const inContext = Math.max(1, input.screenshotsInContext ?? 2);
+  const inContext = Math.max(1, input.screenshotsInContext ?? RUN_DEFAULTS.screenshots);
   const withImages = Math.min(input.history.length, inContext - 1);
   const older = input.history.slice(0, input.history.length - withImages);
   const recent = input.history.slice(input.history.length - withImages);

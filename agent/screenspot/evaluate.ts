@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
+import { isInsideFolder, realPathInside } from '../folder-containment.ts';
 import sharp from 'sharp';
 import { pointInBox, summarize, type AccuracySummary, type PixelPoint } from './metric.ts';
 import type { ScreenSpotRecord } from './records.ts';
@@ -54,13 +55,17 @@ export class ScreenSpotImageError extends Error {
 /** A record's screenshot as PNG; its file name must stay inside `imagesDir` (names are untrusted). */
 export async function loadScreenSpotImage(imagesDir: string, record: Pick<ScreenSpotRecord, 'id' | 'imageFile'>): Promise<{ png: Uint8Array; width: number; height: number }> {
   const path = resolve(imagesDir, record.imageFile);
-  if (relative(resolve(imagesDir), path).startsWith('..') || isAbsolute(record.imageFile)) {
-    throw new ScreenSpotImageError(`record ${record.id} names image ${record.imageFile}, outside the --images folder; img_filename must be a path inside it`);
-  }
+  const outside = (how: string) =>
+    new ScreenSpotImageError(`record ${record.id} names image ${record.imageFile}, ${how} the --images folder; img_filename must be a path inside it`);
+  if (isAbsolute(record.imageFile) || !isInsideFolder(resolve(imagesDir), path)) throw outside('outside');
   let bytes: Buffer;
   try {
-    bytes = await readFile(path);
-  } catch {
+    // Resolved again with links followed: a link inside the folder may point anywhere.
+    const real = await realPathInside(imagesDir, record.imageFile);
+    if (real === null) throw outside('which a symbolic link takes outside');
+    bytes = await readFile(real);
+  } catch (err) {
+    if (err instanceof ScreenSpotImageError) throw err;
     throw new ScreenSpotImageError(`image ${path} for record ${record.id} is missing; check --images points at the dataset's image folder`);
   }
   try {

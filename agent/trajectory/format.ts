@@ -33,6 +33,13 @@ export interface TrajectoryLine {
   };
 }
 
+/** The process recording a run: enough to tell, later, whether it is still alive. */
+export interface RunWriter {
+  readonly pid: number;
+  /** A hash naming this boot of this machine (never the host name itself). */
+  readonly boot: string;
+}
+
 /** run.json: written atomically at start and end, so it is either the old or the new version. */
 export interface RunRecord {
   readonly run_id: string;
@@ -40,13 +47,19 @@ export interface RunRecord {
   readonly model: string;
   readonly display: DisplayInfo;
   readonly started_at: string;
-  readonly status: RunStatus | 'running';
+  /**
+   * 'running' while the run goes on. Readers report a 'running' run whose writer is gone
+   * (killed, crashed, machine rebooted) as 'interrupted'; the file itself is never rewritten.
+   */
+  readonly status: RunStatus | 'running' | 'interrupted';
   readonly reason?: string;
   readonly steps?: number;
   readonly answer?: string;
   readonly finished_at?: string;
   readonly duration_ms?: number;
   readonly initial_screenshot_file?: string;
+  /** Who is writing the run; absent in runs recorded before Kestrel wrote it. */
+  readonly writer?: RunWriter;
   readonly format: 'kestrel-trajectory/1';
 }
 

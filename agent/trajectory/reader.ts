@@ -1,9 +1,17 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { RunRecord, TrajectoryLine } from './format.ts';
+import { writerAlive } from './writer.ts';
 
 export interface Trajectory {
-  /** Undefined when run.json is missing (an OSWorld result directory, or a run killed before it started). */
+  /** The run's folder: where run.json and the screenshots the lines name are. */
+  readonly dir: string;
+  /** The JSONL file the steps were read from. */
+  readonly file: string;
+  /**
+   * Undefined when run.json is missing (an OSWorld result directory, or a run killed before it
+   * started). A run whose writer died before finishing reads as 'interrupted', not 'running'.
+   */
   readonly run?: RunRecord;
   readonly steps: readonly TrajectoryLine[];
   /** True when the last line was cut off mid-write (the process died); earlier steps are intact. */
@@ -14,11 +22,25 @@ export class TrajectoryFormatError extends Error {
   override readonly name = 'TrajectoryFormatError';
 }
 
-/** Reads a recorded run (Kestrel's or OSWorld's layout). Tolerates a torn last line, nothing else. */
-export async function readTrajectory(dir: string): Promise<Trajectory> {
+/** A 'running' record whose writer is gone is what the reader reports as interrupted. */
+function withLiveStatus(run: RunRecord): RunRecord {
+  if (run.status !== 'running' || writerAlive(run.writer)) return run;
+  return { ...run, status: 'interrupted', reason: 'the run stopped before it finished (its process was killed or crashed)' };
+}
+
+/**
+ * Reads a recorded run (Kestrel's or OSWorld's layout): a run folder holding traj.jsonl, or any
+ * JSONL file of steps. Screenshot names in the lines are read from the file's folder; run.json
+ * only belongs to a folder's traj.jsonl (a file under another name may be a copy from anywhere).
+ * Tolerates a torn last line, nothing else.
+ */
+export async function readTrajectory(path: string): Promise<Trajectory> {
+  const isFile = (await stat(path).catch(() => undefined))?.isFile() === true;
+  const dir = isFile ? dirname(path) : path;
+  const file = isFile ? path : join(path, 'traj.jsonl');
   let text: string;
   try {
-    text = await readFile(join(dir, 'traj.jsonl'), 'utf8');
+    text = await readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new TrajectoryFormatError(`${dir} holds no traj.jsonl; is it a trajectory directory?`);
     throw err;
@@ -35,14 +57,16 @@ export async function readTrajectory(dir: string): Promise<Trajectory> {
     } catch {
       const isLast = lines.slice(i + 1).every((rest) => rest.trim() === '');
       if (isLast && !text.endsWith('\n')) truncatedTail = true;
-      else throw new TrajectoryFormatError(`${join(dir, 'traj.jsonl')} line ${i + 1} is not a trajectory step`);
+      else throw new TrajectoryFormatError(`${file} line ${i + 1} is not a trajectory step (a JSON object with "step_num")`);
     }
   });
   let run: RunRecord | undefined;
-  try {
-    run = JSON.parse(await readFile(join(dir, 'run.json'), 'utf8')) as RunRecord;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new TrajectoryFormatError(`${join(dir, 'run.json')} is not valid JSON`);
+  if (basename(file) === 'traj.jsonl') {
+    try {
+      run = JSON.parse(await readFile(join(dir, 'run.json'), 'utf8')) as RunRecord;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new TrajectoryFormatError(`${join(dir, 'run.json')} is not valid JSON`);
+    }
   }
-  return { ...(run ? { run } : {}), steps, truncatedTail };
+  return { dir, file, ...(run ? { run: withLiveStatus(run) } : {}), steps, truncatedTail };
 }

@@ -72,7 +72,7 @@ test('a run killed mid-write keeps every finished step readable', async () => {
   expect(read.steps.map((s) => s.step_num)).toEqual([1, 2, 3]);
 });
 
-test('a run that is still going (or died) reads as running with the steps so far', async () => {
+test('a run that is still going reads as running with the steps so far', async () => {
   const recorder = new TrajectoryRecorder(dir);
   const display = new RecordingOperator().display;
   await recorder.start({ runId: 'r', instruction: 'x', model: 'm', display, startedAt: Date.now(), initialScreenshot: new Uint8Array([1]) });

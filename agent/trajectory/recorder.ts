@@ -1,14 +1,10 @@
-import { mkdir, open, rename, writeFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
+import { makeFolder, writeFileAtomic } from '../files.ts';
 import type { DisplayInfo } from '../operator.ts';
 import { osworldTimestamp, type RunRecord, type TrajectoryLine } from './format.ts';
-
-/** Writes a file so that readers see the old content or the new, never half of it. */
-async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const temp = `${path}.${process.pid}.tmp`;
-  await writeSynced(temp, data);
-  await rename(temp, path);
-}
+import { refuseHeldRun } from './record-folder.ts';
+import { currentWriter } from './writer.ts';
 
 /** Writes and fsyncs, so the file survives a crash right after. */
 async function writeSynced(path: string, data: string | Uint8Array): Promise<void> {
@@ -55,7 +51,7 @@ export interface TrajectorySink {
 /**
  * Records a run in OSWorld's results layout: traj.jsonl (one line appended and fsynced per
  * step) and step_<n>_<timestamp>.png, plus run.json. A crash or kill mid-run leaves every
- * finished step readable.
+ * finished step readable. A folder that already holds a run is refused, never mixed into.
  */
 export class TrajectoryRecorder implements TrajectorySink {
   private run: RunRecord | undefined;
@@ -65,9 +61,9 @@ export class TrajectoryRecorder implements TrajectorySink {
   constructor(readonly dir: string) {}
 
   async start(run: RunStart): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
-    // A fresh run owns traj.jsonl: truncate any earlier run's lines.
-    await writeFile(join(this.dir, 'traj.jsonl'), '');
+    await makeFolder(this.dir);
+    await refuseHeldRun(this.dir, 'the trajectory folder');
+    await writeSynced(join(this.dir, 'traj.jsonl'), '');
     const started = new Date(run.startedAt);
     if (run.initialScreenshot) {
       this.observation = `initial_${osworldTimestamp(started)}.png`;
@@ -81,9 +77,10 @@ export class TrajectoryRecorder implements TrajectorySink {
       started_at: started.toISOString(),
       status: 'running',
       ...(this.observation ? { initial_screenshot_file: this.observation } : {}),
+      writer: currentWriter(),
       format: 'kestrel-trajectory/1',
     };
-    await writeAtomic(join(this.dir, 'run.json'), `${JSON.stringify(this.run, null, 2)}\n`);
+    await writeFileAtomic(join(this.dir, 'run.json'), `${JSON.stringify(this.run, null, 2)}\n`);
   }
 
   async step(step: StepRecord): Promise<void> {
@@ -124,6 +121,6 @@ export class TrajectoryRecorder implements TrajectorySink {
       finished_at: new Date().toISOString(),
       duration_ms: Math.round(end.durationMs),
     };
-    await writeAtomic(join(this.dir, 'run.json'), `${JSON.stringify(this.run, null, 2)}\n`);
+    await writeFileAtomic(join(this.dir, 'run.json'), `${JSON.stringify(this.run, null, 2)}\n`);
   }
 }

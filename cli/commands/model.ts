@@ -4,11 +4,33 @@ import { DEVICES, type Device } from '../../native-models/onnx/device.ts';
 import { IMPORT_PRECISIONS, type ImportPrecision } from '../../native-models/models/kimi-vl/precision.ts';
 import { deviceOption } from '../model-options.ts';
 import { positiveInt } from '../options.ts';
+import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, withHelp } from './help.ts';
 
 export function registerModel(program: Command): void {
   const model = program.command('model').description('import and inspect local Kimi-VL models');
-  model
-    .command('import')
+  withHelp(model, {
+    examples: [
+      'kestrel model import ~/models/kimi-vl --out ~/models/kimi-vl-onnx',
+      'kestrel model chat ~/models/kimi-vl-onnx "Where is Save?" --image shot.png',
+      'kestrel model logits ~/models/kimi-vl-onnx --messages chat.json --json',
+    ],
+    exitCodes: [[0, 'done'], EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED],
+  });
+  const importCommand = model.command('import');
+  withHelp(importCommand, {
+    examples: [
+      'kestrel model import ~/models/kimi-vl --out ~/models/kimi-vl-onnx',
+      'kestrel model import ~/models/kimi-vl --out ~/models/kimi-vl-int4 --device cuda   # int4, for the GPU',
+      'kestrel model import ~/models/kimi-vl --out ~/models/kimi-vl-onnx   # again after Ctrl-C: takes over its own partial output',
+    ],
+    exitCodes: [
+      [0, 'imported; the folder holds kestrel-model.json'],
+      [1, 'the import failed (the checkpoint, the room on disk); the line on stderr says what'],
+      [2, 'usage: a bad flag, or --out names a folder that is not empty and is not an import'],
+      [130, 'interrupted (Ctrl-C): what was written is removed, or taken over by the same command run again'],
+    ],
+  });
+  importCommand
     .description('convert a Hugging Face Kimi-VL checkpoint folder into an ONNX model folder')
     .argument('<hf-dir>', 'the downloaded checkpoint folder')
     .requiredOption('--out <dir>', 'where to write the model folder (created; must be empty or an earlier import)')
@@ -27,8 +49,12 @@ export function registerModel(program: Command): void {
       const { runImport } = await import('../model/import-command.ts');
       await runImport(source, opts);
     });
-  model
-    .command('logits')
+  const logits = model.command('logits');
+  withHelp(logits, {
+    examples: ['kestrel model logits ~/models/kimi-vl-onnx --messages chat.json --json > logits.json', 'kestrel model logits ~/models/kimi-vl-onnx --messages chat.json | head'],
+    exitCodes: [[0, 'done'], EXIT_FAILED, [2, 'usage: a bad flag, messages file or image']],
+  });
+  logits
     .description('print the rendered prompt, its token ids and the next-token logits')
     .argument('<model-dir>', 'an imported model folder')
     .requiredOption('--messages <file>', 'chat as JSON: [{"role": "user", "content": "..."}]; image parts {"type": "image", "image": "/path.png"}')
@@ -38,8 +64,12 @@ export function registerModel(program: Command): void {
       const { runLogits } = await import('../model/logits-command.ts');
       await runLogits(modelDir, opts);
     });
-  model
-    .command('info')
+  const info = model.command('info');
+  withHelp(info, {
+    examples: ['kestrel model info ~/models/kimi-vl-onnx', 'kestrel model info ~/models/kimi-vl-onnx --device webgpu --json'],
+    exitCodes: [[0, 'done'], EXIT_FAILED, EXIT_USAGE],
+  });
+  info
     .description('print an imported model\'s precision, sizes, context length and KV cache; with --device, which nodes fall back to the CPU there')
     .argument('<model-dir>', 'an imported model folder')
     .addOption(new Option('--device <device>', 'open the graphs on this device and report where onnxruntime places their nodes').choices(DEVICES))
@@ -48,8 +78,12 @@ export function registerModel(program: Command): void {
       const { runInfo } = await import('../model/info-command.ts');
       await runInfo(modelDir, opts);
     });
-  model
-    .command('chat')
+  const chat = model.command('chat');
+  withHelp(chat, {
+    examples: ['kestrel model chat ~/models/kimi-vl-onnx "Hello"', 'kestrel model chat ~/models/kimi-vl-onnx "Where is the Save button?" --image shot.png --max-tokens 64'],
+    exitCodes: [[0, 'done'], EXIT_FAILED, [2, 'usage: a bad flag or image'], EXIT_INTERRUPTED],
+  });
+  chat
     .description('chat with an imported model from the terminal')
     .argument('<model-dir>', 'an imported model folder')
     .argument('<prompt>', 'the message to send')

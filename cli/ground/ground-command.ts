@@ -1,6 +1,6 @@
 import { ground, ModelEndpointError } from '../../agent/index.ts';
 import { CliError } from '../errors.ts';
-import { generationSettings, resolveModel, type ModelOptionValues } from '../model-options.ts';
+import { generationSettings, modelOpener, type ModelOptionValues } from '../model-options.ts';
 import { readImage } from './read-image.ts';
 
 export interface GroundCommandOptions extends ModelOptionValues {
@@ -10,8 +10,10 @@ export interface GroundCommandOptions extends ModelOptionValues {
 /** `kestrel ground`: prints the point (normalised and in pixels), the raw reply and the latency. */
 export async function groundCommand(imagePath: string, query: string, options: GroundCommandOptions): Promise<number> {
   if (query.trim() === '') throw new CliError('the query is empty; say what to find, e.g. "the Save button"', 2);
-  const model = await resolveModel(options);
+  const openModel = modelOpener(options);
+  // The image first: a typo in its path is one line now, not after the model has loaded.
   const image = await readImage(imagePath);
+  const model = await openModel();
   let result;
   try {
     result = await ground(model, image, query, generationSettings(options));

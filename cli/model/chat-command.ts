@@ -1,5 +1,6 @@
 import type { LocalChatMessage } from '../../native-models/models/kimi-vl/local-model.ts';
 import type { Device } from '../../native-models/onnx/device.ts';
+import { checkImages } from '../ground/read-image.ts';
 import { loadLocalModel } from './load-model.ts';
 import { asCliErrors } from './run-model-command.ts';
 import { onStdoutClosed } from './stdout-closed.ts';
@@ -16,14 +17,15 @@ export interface ChatOptions {
 }
 
 export async function runChat(modelDir: string, prompt: string, opts: ChatOptions): Promise<void> {
-  const model = await loadLocalModel(modelDir, opts.device ?? 'cpu');
+  // The images first, the same way `ground` reads its image: a bad path is one line before the load.
+  const images = await checkImages(opts.image ?? []);
+  const model = await loadLocalModel(modelDir, opts.device ?? 'auto');
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
   onStdoutClosed(() => controller.abort());
   try {
-    const images = opts.image ?? [];
-    const content = images.length === 0 ? prompt : [...images.map((image) => ({ type: 'image' as const, image })), { type: 'text' as const, text: prompt }];
+    const content = images.length === 0 ? prompt : [...images.map(({ bytes }) => ({ type: 'image' as const, image: { data: bytes } })), { type: 'text' as const, text: prompt }];
     const messages: LocalChatMessage[] = [...(opts.system ? [{ role: 'system' as const, content: opts.system }] : []), { role: 'user', content }];
     const r = await asCliErrors(() =>
       model.generate({ messages, maxTokens: opts.maxTokens, temperature: opts.temperature, topP: opts.topP, seed: opts.seed, signal: controller.signal, onToken: (d) => process.stdout.write(d) }),

@@ -1,7 +1,10 @@
+import { ImportCancelledError } from '../../native-models/checkpoint/output-folder.ts';
 import { importKimiVL, MANIFEST_FILE, type ImportPlan } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
 import { formatBytes, type ImportPrecision } from '../../native-models/models/kimi-vl/precision.ts';
 import type { Device } from '../../native-models/onnx/device.ts';
 import type { CacheType } from '../../native-models/models/kimi-vl/modeling-text.ts';
+import { CliError } from '../errors.ts';
+import { catchInterrupt } from '../interrupt.ts';
 import { ProgressBar } from './progress-bar.ts';
 import { asCliErrors } from './run-model-command.ts';
 
@@ -11,11 +14,42 @@ function showPlan({ precision, weights, cacheType }: ImportPlan): void {
   if (precision.note) process.stderr.write(`kestrel: note: ${precision.note}\n`);
 }
 
+/**
+ * `kestrel model import`. Ctrl-C cancels it: what it wrote is removed and it exits 130. A second
+ * Ctrl-C quits at once, leaving the output marked as an interrupted import, which the same
+ * command run again takes over.
+ */
 export async function runImport(source: string, opts: { out: string; precision: ImportPrecision; device: Device; kvCache?: CacheType | 'auto' }): Promise<void> {
   const bar = new ProgressBar();
-  const manifest = await asCliErrors(() =>
-    importKimiVL({ source, out: opts.out, precision: opts.precision, device: opts.device, cacheType: opts.kvCache, onPlan: showPlan, onProgress: (p) => bar.update(p.phase, p.done, p.total, p.detail) }),
-  );
+  const interrupt = catchInterrupt(() => {
+    bar.end();
+    process.stderr.write(`kestrel: stopped at once; \`kestrel model import\` into ${opts.out} again takes over what was left\n`);
+  });
+  let manifest;
+  try {
+    manifest = await asCliErrors(() =>
+      importKimiVL({
+        source,
+        out: opts.out,
+        precision: opts.precision,
+        device: opts.device,
+        cacheType: opts.kvCache,
+        signal: interrupt.signal,
+        onPlan: showPlan,
+        onNote: (note) => {
+          bar.end();
+          process.stderr.write(`kestrel: ${note}\n`);
+        },
+        onProgress: (p) => bar.update(p.phase, p.done, p.total, p.detail),
+      }),
+    );
+  } catch (err) {
+    bar.end();
+    if (err instanceof ImportCancelledError) throw new CliError(err.message, 130);
+    throw err;
+  } finally {
+    interrupt.dispose();
+  }
   const gb = (manifest.text.weights.bytes / 1e9).toFixed(2);
   process.stdout.write(
     `Imported ${manifest.source.dir} → ${opts.out} (${manifest.precision}, ${manifest.text.layers} layers, ${gb} GB of weights in ${manifest.stats.seconds.toFixed(1)} s, ${manifest.stats.megabytesPerSecond.toFixed(0)} MB/s); manifest: ${MANIFEST_FILE}\n`,

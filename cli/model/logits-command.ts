@@ -1,14 +1,14 @@
 import type { Device } from '../../native-models/onnx/device.ts';
 import { loadLocalModel } from './load-model.ts';
-import { readMessagesFile } from './messages-file.ts';
+import { readMessagesFile, withImagesRead } from './messages-file.ts';
 import { asCliErrors } from './run-model-command.ts';
 import { onStdoutClosed } from './stdout-closed.ts';
 
 const TOP = 10;
 
 export async function runLogits(modelDir: string, opts: { messages: string; json?: boolean; device?: Device }): Promise<void> {
-  const messages = readMessagesFile(opts.messages);
-  const model = await loadLocalModel(modelDir, opts.device ?? 'cpu');
+  const messages = await withImagesRead(readMessagesFile(opts.messages));
+  const model = await loadLocalModel(modelDir, opts.device ?? 'auto');
   // A reader that stops early (| head) has all it wanted; nothing to report.
   onStdoutClosed(() => undefined);
   try {

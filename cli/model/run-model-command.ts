@@ -1,5 +1,6 @@
 /** Runs a model command, turning the model runtime's typed errors into one-line CLI errors. */
 import { CheckpointError } from '../../native-models/checkpoint/errors.ts';
+import { OutputFolderError } from '../../native-models/checkpoint/output-folder.ts';
 import { ContextLengthError, ModelMemoryError } from '../../native-models/models/kimi-vl/context-limit.ts';
 import { ImageInputError, ImageProcessorConfigError } from '../../native-models/models/kimi-vl/image-processing.ts';
 import { VisionNotAvailableError } from '../../native-models/models/kimi-vl/local-model.ts';
@@ -20,6 +21,8 @@ export async function asCliErrors<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (err) {
+    // An output folder that cannot be used is named on the command line: a usage error.
+    if (err instanceof OutputFolderError) throw new CliError(err.message, 2);
     if (isUserFacing(err)) throw new CliError((err as Error).message);
     throw err;
   }

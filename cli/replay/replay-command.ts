@@ -1,16 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import { runAgent, TrajectoryRecorder, TrajectoryFormatError, type DisplayInfo, type Operator, type VisionLanguageModel } from '../../agent/index.ts';
+import {
+  heldRunFile,
+  RecordFolderError,
+  runAgent,
+  TrajectoryFormatError,
+  TrajectoryRecorder,
+  type DisplayInfo,
+  type Operator,
+  type VisionLanguageModel,
+} from '../../agent/index.ts';
 import { DesktopOperator, DesktopUnavailableError } from '../../agent/desktop/index.ts';
 import type { RunOutcome } from '../../agent/osworld/evaluator.ts';
 import { localTaskHost } from '../../agent/osworld/local-host.ts';
 import { PlaceholderError } from '../../agent/osworld/placeholders.ts';
 import { loadRecordedRun, RecordedRunError, type RecordedRun } from '../../agent/osworld/recorded-run.ts';
 import { parseRecordedCode, replayTrajectory, ReplayError } from '../../agent/osworld/replay-trajectory.ts';
-import { formatResultsSummary, summarizeResults } from '../../agent/osworld/results.ts';
-import { ConsentRequiredError, prepareTask, runOsworldTask } from '../../agent/osworld/run-task.ts';
+import { exampleDir, formatResultsSummary, summarizeResults } from '../../agent/osworld/results.ts';
+import { ConsentRequiredError, formatConsentList, prepareTask, runOsworldTask } from '../../agent/osworld/run-task.ts';
+import { StepFailedError } from '../../agent/osworld/steps.ts';
 import { loadOsworldTasks, TaskFormatError, type OsworldTask } from '../../agent/osworld/task.ts';
 import { CliError, oneLine } from '../errors.ts';
+import { catchInterrupt } from '../interrupt.ts';
+import { recordFolder } from '../record-folder.ts';
 import { generationSettings, resolveModel, type ModelOptionValues } from '../model-options.ts';
 
 export interface ReplayCommandOptions extends ModelOptionValues {
@@ -36,7 +48,7 @@ function checkTasks(tasks: readonly OsworldTask[], password: string | undefined,
     const prepared = prepareTask(task, { screen, clientPassword: password ?? '{CLIENT_PASSWORD}', evaluate });
     const name = `${task.domain}/${task.id}`;
     if (prepared.unsupported.length > 0) process.stdout.write(`${name}: unsupported (${prepared.unsupported.join('; ')})\n`);
-    else if (prepared.commands.length > 0) process.stdout.write(`${name}: runs with --allow-exec: ${prepared.commands.map((c, i) => `[${i + 1}] ${c}`).join(' ')}\n`);
+    else if (prepared.consent.length > 0) process.stdout.write(`${name}: runs with --allow-exec: ${formatConsentList(prepared.consent)}\n`);
     else process.stdout.write(`${name}: runs\n`);
   }
   return 0;
@@ -66,7 +78,8 @@ async function loadTasks(path: string, options: ReplayCommandOptions): Promise<O
 
 function clientPassword(options: ReplayCommandOptions): string | undefined {
   if (options.clientPasswordEnv === undefined) return undefined;
-  const value = process.env[options.clientPasswordEnv];
+  // Own keys only: process.env.constructor is Object, not an environment variable.
+  const value = Object.hasOwn(process.env, options.clientPasswordEnv) ? process.env[options.clientPasswordEnv] : undefined;
   if (!value) throw new CliError(`--client-password-env ${options.clientPasswordEnv}: that environment variable is not set or empty`, 2);
   return value;
 }
@@ -78,10 +91,15 @@ function actor(task: OsworldTask, operator: Operator, display: DisplayInfo, reco
     if (recorded) {
       const startedAt = Date.now();
       const initial = await operator.screenshot(signal);
-      await recorder.start({ runId: randomUUID(), instruction: task.instruction, model: `replay of ${recorded.dir}`, display, startedAt, initialScreenshot: initial.png });
+      await recorder.start({ runId: randomUUID(), instruction: task.instruction, model: `replay of ${recorded.file}`, display, startedAt, initialScreenshot: initial.png });
       const result = await replayTrajectory({ steps: recorded.steps, operator, display, coordinates: recorded.coordinates, recorder, settleMs: options.settle, ...(signal ? { signal } : {}) });
+      const durationMs = Date.now() - startedAt;
+      if (result.ended === 'aborted') {
+        await recorder.finish({ status: 'aborted', reason: `stopped by the person after ${result.steps} replayed steps`, steps: result.steps, durationMs });
+        return { endedWithFail: false };
+      }
       const status = result.ended === 'failed' ? 'failed' : result.ended === 'call_user' ? 'call_user' : 'finished';
-      await recorder.finish({ status, reason: `replayed ${result.steps} recorded steps`, steps: result.steps, durationMs: Date.now() - startedAt });
+      await recorder.finish({ status, reason: `replayed ${result.steps} recorded steps`, steps: result.steps, durationMs });
       return { endedWithFail: result.endedWithFail };
     }
     const run = await runAgent(task.instruction, { model: model!, operator, recorder, maxSteps: options.maxSteps, ...generationSettings(options), ...(signal ? { signal } : {}) });
@@ -90,15 +108,47 @@ function actor(task: OsworldTask, operator: Operator, display: DisplayInfo, reco
   };
 }
 
+/** Refuses, before anything runs, to record a task into a folder that holds an earlier run. */
+async function refuseHeldRuns(tasks: readonly OsworldTask[], out: string): Promise<void> {
+  const held: string[] = [];
+  for (const task of tasks) {
+    const dir = exampleDir(out, task);
+    const file = await heldRunFile(dir);
+    if (file) held.push(`${dir} (${file})`);
+  }
+  if (held.length === 0) return;
+  const one = held.length === 1;
+  const shown = held.length > 3 ? [...held.slice(0, 3), `and ${held.length - 3} more`] : held;
+  throw new CliError(
+    `--record ${out}: ${one ? 'the task folder already holds a run' : `${held.length} task folders already hold runs`}: ${shown.join(', ')}; ` +
+      `give a new --record folder, or move ${one ? 'that run' : 'those runs'} away first (nothing was overwritten)`,
+    2,
+  );
+}
+
+/** The one-line CLI error for what a task can fail with; anything else stays unexpected. */
+function taskError(task: OsworldTask, err: unknown): unknown {
+  if (err instanceof ReplayError || err instanceof StepFailedError || err instanceof RecordFolderError) return new CliError(`${task.id}: ${err.message}`);
+  return err;
+}
+
 /**
  * `kestrel replay`: for each task, check it, ask for consent, set up, act (agent or recorded
- * run), evaluate, write `<record>/<domain>/<id>/result.txt`; prints one line per task.
+ * run), evaluate, write `<record>/<domain>/<id>/result.txt`; prints one line per task. Every
+ * check (tasks, record folder, earlier runs, model flags, display, trajectory, consent) comes
+ * before an in-process model loads and before anything runs.
  */
 export async function replayCommand(taskPath: string, options: ReplayCommandOptions): Promise<number> {
   const tasks = await loadTasks(taskPath, options);
   const password = clientPassword(options);
   if (options.check) return checkTasks(tasks, password, options.evaluate);
-  const model = options.trajectory ? undefined : await resolveModel(options);
+  // The results root holds many tasks' runs; each task's own folder is checked below.
+  const out = await recordFolder(options.record, { fresh: false });
+  await refuseHeldRuns(tasks, out);
+  // An endpoint client is cheap and checks the model flags; an in-process model loads for
+  // minutes, so it waits until every other check has passed.
+  const needsModel = !options.trajectory;
+  let model = needsModel && options.modelDir === undefined ? await resolveModel(options) : undefined;
   const operator = openOperator(options);
   let display: DisplayInfo;
   try {
@@ -121,16 +171,17 @@ export async function replayCommand(taskPath: string, options: ReplayCommandOpti
   try {
     const needing = tasks.flatMap((task) => {
       const prepared = prepareTask(task, { screen, clientPassword: password, evaluate: options.evaluate });
-      return prepared.unsupported.length === 0 && prepared.commands.length > 0 ? [prepared] : [];
+      return prepared.unsupported.length === 0 && prepared.consent.length > 0 ? [prepared] : [];
     });
     if (!options.allowExec && needing.length > 0) {
-      const all = needing.flatMap((p) => p.commands.map((c) => (needing.length > 1 ? `${p.task.id}: ${c}` : c)));
+      const all = needing.flatMap((p) => p.consent.map((c) => (needing.length > 1 ? `${p.task.id}: ${c}` : c)));
       throw new ConsentRequiredError(needing.length > 1 ? `${needing.length} tasks` : needing[0]!.task.id, all);
     }
   } catch (err) {
     if (err instanceof ConsentRequiredError || err instanceof PlaceholderError) throw new CliError(err.message, 2);
     throw err;
   }
+  if (needsModel && model === undefined) model = await resolveModel(options);
 
   const host = localTaskHost({
     screen,
@@ -142,10 +193,7 @@ export async function replayCommand(taskPath: string, options: ReplayCommandOpti
       }
     },
   });
-  const controller = new AbortController();
-  const onSignal = (): void => controller.abort();
-  process.once('SIGINT', onSignal);
-  const out = resolve(options.record);
+  const interrupt = catchInterrupt();
   try {
     for (const task of tasks) {
       const result = await runOsworldTask({
@@ -157,18 +205,22 @@ export async function replayCommand(taskPath: string, options: ReplayCommandOpti
         evaluate: options.evaluate,
         out,
         act: actor(task, operator, display, recorded, model, options),
-        signal: controller.signal,
+        signal: interrupt.signal,
         onWarning: (w) => process.stderr.write(`kestrel: ${task.id}: ${w}\n`),
       }).catch((err: unknown) => {
-        if (err instanceof ReplayError) throw new CliError(`${task.id}: ${err.message}`);
-        throw err;
+        throw interrupt.requested ? err : taskError(task, err);
       });
       if (result.status === 'scored') process.stdout.write(`${task.domain}/${task.id}: ${result.score}\n`);
       else if (result.status === 'not_evaluated') process.stdout.write(`${task.domain}/${task.id}: not evaluated (--no-evaluate)\n`);
       else process.stdout.write(`${task.domain}/${task.id}: unsupported (${result.reasons.join('; ')})\n`);
     }
+  } catch (err) {
+    if (!interrupt.requested) throw err;
+    // Like `kestrel run`: a stop the person asked for is exit 130, not an error.
+    process.stderr.write(`kestrel: replay stopped; the tasks finished so far are in ${out}\n`);
+    return 130;
   } finally {
-    process.off('SIGINT', onSignal);
+    interrupt.dispose();
     await host.dispose();
   }
   if (tasks.length > 1 && options.evaluate) process.stdout.write(`${formatResultsSummary(await summarizeResults(out))}\n`);

@@ -1,9 +1,10 @@
 import { createInterface } from 'node:readline';
-import { resolve } from 'node:path';
 import { runAgent, TrajectoryRecorder, type AgentEvent, type PlannedStep } from '../../agent/index.ts';
 import { DesktopOperator, DesktopUnavailableError, type TypingStrategy } from '../../agent/desktop/index.ts';
 import { CliError, oneLine } from '../errors.ts';
-import { generationSettings, resolveModel, type ModelOptionValues } from '../model-options.ts';
+import { catchInterrupt } from '../interrupt.ts';
+import { generationSettings, modelOpener, type ModelOptionValues } from '../model-options.ts';
+import { recordFolder } from '../record-folder.ts';
 import { describeAction, EXIT_CODES, lineFor } from './step-lines.ts';
 
 export interface RunCommandOptions extends ModelOptionValues {
@@ -46,38 +47,32 @@ function stdinConfirm(): { confirm: (plan: PlannedStep) => Promise<boolean>; clo
 /** `kestrel run`: drives this desktop until the task ends; returns the exit code. */
 export async function runCommand(instruction: string, options: RunCommandOptions): Promise<number> {
   if (instruction.trim() === '') throw new CliError('the instruction is empty; say what to do, e.g. kestrel run "open the Downloads folder"', 2);
-  // An endpoint client is only checked options; an in-process model maps gigabytes, so a missing
-  // display or permission is said before that. DesktopOperator picks this OS's adapter.
-  const endpointModel = options.modelDir === undefined ? await resolveModel(options) : undefined;
+  const record = options.record === undefined ? undefined : await recordFolder(options.record, { fresh: true });
+  // Cheap checks first (the flags, the record folder, the desktop), the model last: an in-process
+  // one maps gigabytes. DesktopOperator picks this OS's adapter.
+  const openModel = modelOpener(options);
   let operator: DesktopOperator;
   try {
     operator = new DesktopOperator({
       ...(options.display !== undefined ? { display: options.display } : {}),
       typing: options.typing,
       mouseSpeed: options.mouseSpeed,
-      actionDelayMs: options.actionDelay,
     });
     await operator.preflight();
   } catch (err) {
     if (err instanceof DesktopUnavailableError) throw new CliError(err.message);
     throw new CliError(oneLine(err), /there is no display '/.test(oneLine(err)) ? 2 : 1);
   }
-  const model = endpointModel ?? (await resolveModel(options));
+  const model = await openModel();
 
-  const controller = new AbortController();
-  let interrupted = false;
-  const onSignal = (): void => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    process.stderr.write('kestrel: stopping (Ctrl-C again to quit at once)\n');
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const interrupt = catchInterrupt();
   const prompt = options.confirm ? stdinConfirm() : undefined;
   const planned = new Map<number, Extract<AgentEvent, { type: 'planned' }>>();
   const onEvent = (event: AgentEvent): void => {
-    if (event.type === 'retry') process.stderr.write(`kestrel: step ${event.step}: ${event.what} failed (attempt ${event.attempt}), retrying: ${event.error}\n`);
+    if (event.type === 'retry') {
+      const what = event.what === 'model' ? 'the model request' : 'the screenshot';
+      process.stderr.write(`kestrel: step ${event.step}: ${what} failed (attempt ${event.attempt} of ${event.attempts}), trying again in ${(event.delayMs / 1000).toFixed(1)} s: ${event.error}\n`);
+    }
     if (event.type === 'correction') process.stderr.write(`kestrel: step ${event.step}: the reply could not be used, asking again: ${event.error}\n`);
     const line = lineFor(event, planned);
     if (line !== undefined) process.stdout.write(`${line}\n`);
@@ -86,23 +81,23 @@ export async function runCommand(instruction: string, options: RunCommandOptions
     const result = await runAgent(instruction, {
       model,
       operator,
-      signal: controller.signal,
+      signal: interrupt.signal,
       onEvent,
       maxSteps: options.maxSteps,
       maxRepeats: options.maxRepeats,
+      actionDelayMs: options.actionDelay,
       ...(options.timeLimit !== undefined ? { timeLimitMs: options.timeLimit * 1000 } : {}),
       ...(prompt ? { confirm: prompt.confirm } : {}),
       variant: options.thinking ? 'thinking' : 'instruct',
       screenshotsInContext: options.screenshots,
       ...generationSettings(options),
-      ...(options.record ? { recorder: new TrajectoryRecorder(resolve(options.record)) } : {}),
+      ...(record ? { recorder: new TrajectoryRecorder(record) } : {}),
     });
-    if (options.record) process.stdout.write(`trajectory: ${resolve(options.record)}\n`);
-    if (result.status === 'aborted' && interrupted) return 130;
+    if (record) process.stdout.write(`trajectory: ${record}\n`);
+    if (result.status === 'aborted' && interrupt.requested) return 130;
     return EXIT_CODES[result.status];
   } finally {
     prompt?.close();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupt.dispose();
   }
 }

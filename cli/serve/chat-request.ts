@@ -11,6 +11,8 @@ export class HttpError extends Error {
     message: string,
     readonly type = status === 404 ? 'not_found_error' : 'invalid_request_error',
     readonly param?: string,
+    /** Sent as Retry-After: when the request may succeed if sent again. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }

@@ -1,7 +1,9 @@
 import type { Device } from '../../native-models/onnx/device.ts';
 import { CliError } from '../errors.ts';
 import { loadLocalModel } from '../model/load-model.ts';
-import { startServer } from './server.ts';
+import type { KimiVLLocalModel } from '../../native-models/models/kimi-vl/local-model.ts';
+import { HttpError } from './chat-request.ts';
+import { startServer, type ChatModel } from './server.ts';
 
 export interface ServeCommandOptions {
   readonly modelDir: string;
@@ -18,7 +20,7 @@ export function isLoopback(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
 }
 
-/** `kestrel serve`: loads the model, listens, and runs until SIGINT/SIGTERM. */
+/** `kestrel serve`: listens, loads the model, and serves until SIGINT/SIGTERM. */
 export async function serveCommand(opts: ServeCommandOptions): Promise<void> {
   if (!isLoopback(opts.host)) {
     if (!opts.allowRemote) {
@@ -26,14 +28,27 @@ export async function serveCommand(opts: ServeCommandOptions): Promise<void> {
     }
     process.stderr.write(`kestrel serve: warning: listening on ${opts.host} without authentication; anyone who can reach this address can use the model\n`);
   }
-  const model = await loadLocalModel(opts.modelDir, opts.device ?? 'cpu');
+  // The port first: a busy one is one line now, not after minutes of loading. Until the model is
+  // ready, chat requests get a 503 with Retry-After (clients such as Kestrel's retry on it).
+  let model: KimiVLLocalModel | undefined;
+  const loading: ChatModel = {
+    generate(request) {
+      if (!model) throw new HttpError(503, 'the model is still loading; try again in a few seconds', 'server_error', undefined, 5);
+      return model.generate(request);
+    },
+  };
   let running;
   try {
-    running = await startServer({ model, modelName: opts.modelName, host: opts.host, port: opts.port });
+    running = await startServer({ model: loading, modelName: opts.modelName, host: opts.host, port: opts.port });
   } catch (err) {
-    await model.release();
     const code = (err as NodeJS.ErrnoException).code;
     throw new CliError(`cannot listen on ${opts.host}:${opts.port} (${code ?? (err as Error).message})${code === 'EADDRINUSE' ? '; pick another --port' : ''}`);
+  }
+  try {
+    model = await loadLocalModel(opts.modelDir, opts.device ?? 'auto');
+  } catch (err) {
+    await running.close();
+    throw err;
   }
   process.stdout.write(`Kestrel serve: ${running.baseUrl} (model ${opts.modelName})\n`);
   await new Promise<void>((done) => {

@@ -43,14 +43,15 @@ class SerialQueue {
   }
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }
 
 function sendError(res: ServerResponse, err: HttpError): void {
-  sendJson(res, err.status, { error: { message: err.message, type: err.type, param: err.param ?? null, code: null } });
+  const headers: Record<string, string> = err.retryAfterSeconds !== undefined ? { 'retry-after': String(err.retryAfterSeconds) } : {};
+  sendJson(res, err.status, { error: { message: err.message, type: err.type, param: err.param ?? null, code: null } }, headers);
 }
 
 async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {

@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { agentRunner, desktopFactory, grounder, localModels, modelImporter, modelName, trajectoryLibrary } from '../../main/api/agent-bindings.ts';
-import { createHost, type Host } from '../../main/api/host.ts';
+import { createHost, type DesktopFactory, type Host } from '../../main/api/host.ts';
 import { NO_SECRET_BOX } from '../../main/api/secrets.ts';
 import type { Settings } from '../../main/api/settings.ts';
 import { VERSION } from '../main.ts';
@@ -16,11 +16,24 @@ export function dataDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.KESTREL_DATA_DIR || join(env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'kestrel');
 }
 
+/** The file every imported model carries (what folder checks look for). */
+export const MANIFEST_FILE = modelImporter.manifestFile;
+
+/** Said wherever the agent would need a screen and there is none: the way out is --virtual. */
+export const NO_DISPLAY =
+  'there is no display (DISPLAY is not set), so the agent has no screen to work on; restart with `kestrel ui --virtual` to give it a private one, or start Kestrel inside an X11 session';
+
+/** The desktop when there is no display: every use says so, and how to get one. */
+const noDesktop: DesktopFactory = () => {
+  const refuse = () => Promise.reject(new Error(NO_DISPLAY));
+  return { displays: refuse, screenshot: refuse, execute: refuse };
+};
+
 /**
  * The API behind `kestrel ui`: the same host as the desktop app, without a keychain (keys come
  * from the environment variable named in Settings) and driving the given X display.
  */
-export function createBrowserHost(options: { display?: string; virtual: boolean; defaults: Partial<Settings> }): Promise<Host> {
+export function createBrowserHost(options: { display?: string; virtual: boolean; sessionSettings: Partial<Settings> }): Promise<Host> {
   const env = { ...process.env, ...(options.display ? { DISPLAY: options.display } : {}) };
   return createHost({
     host: 'browser',
@@ -29,10 +42,11 @@ export function createBrowserHost(options: { display?: string; virtual: boolean;
     dataDir: dataDir(),
     secretBox: NO_SECRET_BOX,
     env,
-    defaults: options.defaults,
+    sessionSettings: options.sessionSettings,
     display: options.display,
     virtualDisplay: options.virtual,
-    desktop: desktopFactory(options.display),
+    // Only X11 has a DISPLAY to lack; Windows and macOS always have their desktop.
+    desktop: options.display || process.platform !== 'linux' ? desktopFactory(options.display) : noDesktop,
     runner: agentRunner,
     importer: modelImporter,
     ground: grounder,

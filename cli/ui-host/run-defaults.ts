@@ -1,10 +1,14 @@
+import { resolve } from 'node:path';
 import type { Settings } from '../../main/api/settings.ts';
 import { normalizeBaseUrl } from '../../agent/openai/client.ts';
 import { ModelEndpointError } from '../../agent/openai/errors.ts';
 import { CliError } from '../errors.ts';
 import type { ModelOptionValues } from '../model-options.ts';
 
-/** The shared model flags as Settings: the defaults for runs started from the UI. */
+/**
+ * The shared model flags as Settings, for runs started from the UI in this session only (they
+ * are never saved: a server named on the command line must not outlive the command).
+ */
 export function runDefaults(options: ModelOptionValues): Partial<Settings> {
   const out: { -readonly [K in keyof Settings]?: Settings[K] } = {};
   if (options.endpoint !== undefined && options.modelDir !== undefined) {
@@ -22,7 +26,8 @@ export function runDefaults(options: ModelOptionValues): Partial<Settings> {
   } else if (options.model !== undefined) {
     out.endpointModel = options.model;
   }
-  if (options.modelDir !== undefined) Object.assign(out, { backend: 'in-process', modelDir: options.modelDir });
+  // Absolute, as Settings keeps folders: relative to where the command was started.
+  if (options.modelDir !== undefined) Object.assign(out, { backend: 'in-process', modelDir: resolve(options.modelDir) });
   if (options.apiKeyEnv !== undefined) out.apiKeyEnv = options.apiKeyEnv;
   if (options.temperature !== undefined) out.temperature = options.temperature;
   return out;

@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -14,10 +14,18 @@ import { startUiHost, type UiHost } from './server.ts';
 
 let host: UiHost;
 let port: number;
+let secretDir: string;
 
 beforeAll(async () => {
   const dir = await mkdtemp(join(tmpdir(), 'kestrel-ui-host-'));
   await writeFile(join(dir, 'index.html'), '<!doctype html><title>t</title>');
+  // A link in the web root to a file outside it, and one to a file inside it.
+  secretDir = await mkdtemp(join(tmpdir(), 'kestrel-ui-secret-'));
+  await writeFile(join(secretDir, 'secret.txt'), 'private');
+  await symlink(join(secretDir, 'secret.txt'), join(dir, 'leak.txt'));
+  await mkdir(join(dir, 'assets'));
+  await writeFile(join(dir, 'assets', 'app.js'), 'ok()');
+  await symlink(join(dir, 'assets', 'app.js'), join(dir, 'alias.js'));
   const settings = await SettingsStore.open(join(dir, 'settings.json'), NO_SECRET_BOX, {});
   const runs = new RunManager(async (ctx) => {
     ctx.emit({ type: 'screenshot', step: 1, png: new Uint8Array([1, 2, 3]), width: 1, height: 1 });
@@ -70,6 +78,14 @@ function session(ws: WebSocket) {
   };
 }
 
+test('static files: a link out of the web root is not served, a link within it is', async () => {
+  const get = (path: string) => fetch(`http://127.0.0.1:${port}${path}`).then(async (r) => [r.status, await r.text()]);
+  expect(await get('/assets/app.js')).toEqual([200, 'ok()']);
+  expect(await get('/alias.js')).toEqual([200, 'ok()']);
+  expect((await get('/leak.txt'))[0]).toBe(404);
+  expect((await get('/%2e%2e/%2e%2e/etc/passwd'))[0]).toBe(404);
+});
+
 test('the socket refuses a missing or wrong token and a foreign Host header', async () => {
   await expect(connect('/api')).rejects.toThrow('HTTP 403');
   await expect(connect('/api?token=guess')).rejects.toThrow('HTTP 403');
@@ -77,12 +93,21 @@ test('the socket refuses a missing or wrong token and a foreign Host header', as
   await expect(connect(`/elsewhere?token=${host.token}`)).rejects.toThrow('HTTP 403');
 });
 
+test('the socket refuses a foreign Origin even with the token, and takes its own page’s', async () => {
+  const withToken = `/api?token=${host.token}`;
+  for (const origin of ['http://evil.example', `http://evil.example:${port}`, `https://127.0.0.1:${port}`, `http://127.0.0.1:${port + 1}`, 'null']) {
+    await expect(connect(withToken, { Origin: origin }), origin).rejects.toThrow('HTTP 403');
+  }
+  for (const origin of [`http://127.0.0.1:${port}`]) (await connect(withToken, { Origin: origin })).close();
+  (await connect(withToken, { Origin: `http://localhost:${port}`, Host: `localhost:${port}` })).close();
+});
+
 test('with the token, calls are validated and answered, bytes travel both ways, events arrive', async () => {
   const ws = await connect(`/api?token=${host.token}`);
   const s = session(ws);
   expect(await s.call('run.start', { instruction: '' })).toMatchObject({
     ok: false,
-    error: 'run.start.instruction must be an instruction of 1–4000 characters, got ""',
+    error: 'instruction must be an instruction of 1–4000 characters, got ""',
   });
   expect(await s.call('rm -rf', {})).toMatchObject({ ok: false, error: expect.stringMatching(/^unknown route/) });
   expect(await s.call('ground.image', { png: new Uint8Array([9, 9]), query: 'Save' })).toMatchObject({

@@ -22,6 +22,11 @@ export interface UiHost {
   url: string;
   token: string;
   server: Server;
+  /**
+   * Serves `api` on the socket, for a host that listens first (so a busy port is found before
+   * anything slow starts) and creates its API after.
+   */
+  attachApi(api: KestrelApi): void;
   close(): Promise<void>;
 }
 
@@ -65,24 +70,32 @@ export async function startUiHost(options: UiHostOptions = {}): Promise<UiHost> 
       fail(
         err.code === 'EADDRINUSE'
           ? new CliError(`port ${options.port} on ${host} is already in use; choose another with --port`)
-          : err,
+          : err.code === 'EACCES'
+            ? new CliError(`port ${options.port} on ${host} needs more privileges than this user has; choose a port above 1023 with --port`)
+            : err,
       ),
     );
     server.listen(options.port ?? 0, host, () => done());
   });
   const { port } = server.address() as AddressInfo;
-  const wss = options.api
-    ? attachApiSocket(server, options.api, token, () => [`${host}:${port}`, `localhost:${port}`])
-    : undefined;
+  let wss: ReturnType<typeof attachApiSocket> | undefined;
+  const attachApi = (api: KestrelApi) => {
+    if (wss) throw new Error('the UI host already serves an API');
+    wss = attachApiSocket(server, api, token, () => [`${host}:${port}`, `localhost:${port}`]);
+  };
+  if (options.api) attachApi(options.api);
   return {
     url: `http://${host}:${port}/?token=${token}`,
     token,
     server,
+    attachApi,
     close: () =>
       new Promise((done) => {
         for (const client of wss?.clients ?? []) client.terminate();
         wss?.close();
         server.close(() => done());
+        // Browsers keep connections open between requests; they must not hold the exit up.
+        server.closeAllConnections();
       }),
   };
 }

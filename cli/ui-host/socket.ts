@@ -20,13 +20,18 @@ function sameToken(given: string | null, token: string): boolean {
 }
 
 /**
- * Only pages this host served may connect: the token from the printed URL must match, and
- * the Host header must name this loopback address (no DNS-rebinding through another name).
+ * Only pages this host served may connect: the token from the printed URL must match, the Host
+ * header must name this loopback address (no DNS-rebinding through another name), and a
+ * browser's Origin must be this host's own page. Browsers always send Origin on a WebSocket;
+ * a client that sends none is not a web page, and the token alone decides for it.
  */
 function allowed(req: IncomingMessage, token: string, hostHeaders: readonly string[]): boolean {
   const url = new URL(req.url ?? '/', 'http://localhost');
   if (url.pathname !== '/api') return false;
-  if (!hostHeaders.includes(req.headers.host ?? '')) return false;
+  const host = req.headers.host ?? '';
+  if (!hostHeaders.includes(host)) return false;
+  const origin = req.headers.origin;
+  if (origin !== undefined && !hostHeaders.some((h) => origin === `http://${h}`)) return false;
   return sameToken(url.searchParams.get('token'), token);
 }
 

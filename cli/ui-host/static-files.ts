@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
-import { extname, join, normalize, sep } from 'node:path';
+import { extname, normalize, resolve } from 'node:path';
+import { isInsideFolder, realPathInside } from '../../agent/folder-containment.ts';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -30,9 +31,11 @@ export async function readStaticFile(root: string, urlPath: string): Promise<Sta
   }
   if (decoded.includes('\0')) return null;
   const relative = normalize(decoded === '/' ? '/index.html' : decoded).replace(/^([/\\])+/, '');
-  const full = join(root, relative);
-  if (full !== root && !full.startsWith(root.endsWith(sep) ? root : root + sep)) return null;
+  if (!isInsideFolder(resolve(root), resolve(root, relative))) return null;
   try {
+    // Links followed: a link in the web root must not serve a file from elsewhere.
+    const full = await realPathInside(root, relative);
+    if (full === null) return null;
     const info = await stat(full);
     if (!info.isFile()) return null;
     return {

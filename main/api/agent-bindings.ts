@@ -15,7 +15,6 @@ import { readTrajectory, TrajectoryRecorder } from '../../agent/trajectory/index
 import type { KimiVLLocalModel } from '../../native-models/models/kimi-vl/local-model.ts';
 import type { Grounder, TrajectoryLibrary } from './api.ts';
 import type { DesktopFactory } from './host.ts';
-import { gateOperator, paceOperator } from './capture-guard.ts';
 import type { ModelImporter } from './model-manager.ts';
 import { ModelLoads } from './model-loads.ts';
 import type { AgentRunner } from './run-manager.ts';
@@ -74,24 +73,28 @@ function runFolder(root: string, runId: string): string {
   return join(root, `${stamp}_${runId.slice(0, 8)}`);
 }
 
-/** runAgent, driven by the run manager: its signal, pause gate, confirmation and settings. */
+/** runAgent, driven by the run manager: its signal, pause, confirmation and settings. */
 export function agentRunner(desktop: DesktopFactory, store: SettingsStore, trajectoriesDir: () => string): AgentRunner {
   return async (ctx) => {
     const s = ctx.settings;
     const operator = desktop(ctx.request.displayId);
     const model = await openModel(store);
     const confirm = ctx.confirm;
+    const folder = runFolder(trajectoriesDir(), ctx.runId);
+    ctx.recordingIn(folder);
     await runAgent(ctx.request.instruction, {
       model,
-      operator: paceOperator(gateOperator(operator, ctx.gate), s.actionDelayMs, ctx.signal),
+      operator,
       signal: ctx.signal,
+      pause: ctx.pause,
+      actionDelayMs: s.actionDelayMs,
       onEvent: ctx.emit,
       maxSteps: s.maxSteps,
       variant: s.variant,
       temperature: s.temperature,
       screenshotsInContext: s.historyLength + 1,
       runId: ctx.runId,
-      recorder: new TrajectoryRecorder(runFolder(trajectoriesDir(), ctx.runId)),
+      recorder: new TrajectoryRecorder(folder),
       ...(confirm ? { confirm: (plan: { step: number }) => confirm(plan.step) } : {}),
     });
   };
@@ -128,8 +131,9 @@ export const trajectoryLibrary: TrajectoryLibrary = createTrajectoryLibrary({
 });
 
 export const modelImporter: ModelImporter = {
-  // The importer's MANIFEST_FILE, spelled here so listing models needs no native library.
+  // The importer's MANIFEST_FILE and IMPORT_MARKER, spelled here so listing models needs no native library.
   manifestFile: 'kestrel-model.json',
+  markerFile: 'kestrel-import-in-progress.json',
   run: async (options) => {
     const { importKimiVL } = await import('../../native-models/models/kimi-vl/import-checkpoint.ts');
     return importKimiVL(options);

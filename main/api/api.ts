@@ -1,10 +1,15 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { DisplayInfo, Screenshot } from '../../agent/operator.ts';
 import { validateCall, type RouteInput, type RouteName, type RouteOutput } from './routes.ts';
 import { openScreenSpotResults, screenSpotImage } from './screenspot-results.ts';
 import type { ModelManager } from './model-manager.ts';
 import type { RunManager } from './run-manager.ts';
 import type { SettingsStore } from './settings-store.ts';
-import type { AppInfo, GroundResult, HostEvent, ImageData, ModelLoad, TrajectorySummary, TrajectoryView } from './types.ts';
+import { checkEndpoint } from './endpoint-check.ts';
+import { checkFolderSettings } from './folder-settings.ts';
+import { KIMI_VL_A3B_WEIGHTS } from './model-sizes.ts';
+import type { AppInfo, GroundResult, HostEvent, ImageData, ModelLoad, PublicSettings, TrajectorySummary, TrajectoryView } from './types.ts';
 
 /** Reads recorded runs (Kestrel's own layout and OSWorld's). */
 export interface TrajectoryLibrary {
@@ -52,17 +57,33 @@ export interface KestrelApi {
 export function createApi(deps: ApiDeps): KestrelApi {
   const { settings, runs, trajectories, models } = deps;
   const listModels = async () => ({ models: await models.list(), folder: deps.modelsFolder() });
+  const view = (): PublicSettings => ({
+    ...settings.view(),
+    folders: { models: deps.modelsFolder(), trajectories: deps.trajectoriesFolder() },
+  });
   const handlers: Handlers = {
     'app.info': () => deps.info(),
-    'settings.get': () => settings.view(),
+    'settings.get': () => view(),
     'settings.update': async (patch) => {
+      await checkFolderSettings(patch, models.manifestFile);
       await settings.update(patch);
       deps.onSettingsChanged?.();
-      return settings.view();
+      return view();
     },
     'settings.setApiKey': async ({ key }) => {
       await settings.setApiKey(key);
-      return settings.view();
+      return view();
+    },
+    'settings.testEndpoint': (fields) => {
+      const current = settings.get();
+      const envName = fields.apiKeyEnv ?? current.apiKeyEnv;
+      const apiKey = settings.apiKey(envName);
+      return checkEndpoint({
+        url: fields.endpointUrl ?? current.endpointUrl,
+        model: fields.endpointModel ?? current.endpointModel,
+        ...(apiKey ? { apiKey } : {}),
+        keySource: settings.apiKeySource(envName),
+      });
     },
     'displays.list': () => deps.displays(),
     'displays.screenshot': async ({ displayId }) => {
@@ -76,8 +97,11 @@ export function createApi(deps: ApiDeps): KestrelApi {
     'run.confirm': ({ approve }) => runs.confirm(approve),
     'run.state': () => runs.current(),
     'ground.image': ({ png, query }) => deps.ground(png, query),
-    'trajectories.list': ({ dir }) => {
-      return trajectories.list(dir ?? deps.trajectoriesFolder());
+    'trajectories.list': async ({ dir }) => {
+      const own = deps.trajectoriesFolder();
+      // The app's own folder exists once the first run is recorded; until then it holds no runs.
+      if ((dir === undefined || resolve(dir) === resolve(own)) && !existsSync(own)) return [];
+      return trajectories.list(dir ?? own);
     },
     'trajectories.open': ({ path }) => trajectories.open(path),
     'trajectories.screenshot': ({ path, step }) => trajectories.screenshot(path, step),
@@ -89,9 +113,10 @@ export function createApi(deps: ApiDeps): KestrelApi {
     'screenspot.image': ({ results, images, index }) => screenSpotImage(results, images, index),
     'models.list': async () => {
       const job = models.current();
-      return { ...(await listModels()), ...(job ? { job } : {}) };
+      return { ...(await listModels()), sizes: KIMI_VL_A3B_WEIGHTS, ...(job ? { job } : {}) };
     },
     'models.import': ({ source, name, precision }) => models.startImport(source, name, precision),
+    'models.cancelImport': () => models.cancelImport(),
     'models.loading': () => {
       const load = deps.modelLoads?.current();
       return load ? { load } : {};
@@ -105,7 +130,7 @@ export function createApi(deps: ApiDeps): KestrelApi {
       if (!chosen) throw new Error(`${path} is not one of the imported models; list them again`);
       await settings.update({ modelDir: chosen.path, backend: 'in-process' });
       deps.onSettingsChanged?.();
-      return settings.view();
+      return view();
     },
   };
   return {

@@ -19,8 +19,11 @@ export interface HostOptions {
   readonly dataDir: string;
   readonly secretBox: SecretBox;
   readonly env?: NodeJS.ProcessEnv;
-  /** Run defaults from the command line (`--endpoint`, `--model`, …), applied over stored settings. */
-  readonly defaults?: Partial<Settings>;
+  /**
+   * Settings from the command line (`--endpoint`, `--model`, …): laid over the saved settings for
+   * this session and never saved (SettingsStore). Checked by the caller.
+   */
+  readonly sessionSettings?: Partial<Settings>;
   readonly display?: string;
   readonly virtualDisplay?: boolean;
   /**
@@ -47,7 +50,7 @@ export interface Host {
 
 export async function createHost(options: HostOptions): Promise<Host> {
   const settings = await SettingsStore.open(options.settingsFile, options.secretBox, options.env ?? process.env);
-  if (options.defaults && Object.keys(options.defaults).length > 0) await settings.update(options.defaults);
+  if (options.sessionSettings) settings.setSessionValues(options.sessionSettings);
   const trajectoriesDir = () => settings.get().trajectoriesDir || join(options.dataDir, 'trajectories');
   const modelsDir = () => settings.get().modelsDir || join(options.dataDir, 'models');
   const runs = new RunManager(options.runner(options.desktop, settings, trajectoriesDir), () => settings.get());

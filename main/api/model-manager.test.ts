@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
@@ -48,11 +48,37 @@ test('import with progress, list, delete; names and folders outside are refused'
   manager.startImport('/hf/kimi', 'kimi-fp16');
   expect(await finished(manager)).toMatchObject({ phase: 'failed', error: expect.stringMatching(/already exists/) });
 
-  await expect(manager.delete(join(models, 'not-a-model'))).rejects.toThrow(/not an imported model/);
-  await expect(manager.delete(root)).rejects.toThrow(/not a model folder inside/);
-  await expect(manager.delete(join(models, 'kimi-fp16', '..', '..'))).rejects.toThrow(/not a model folder inside/);
+  await expect(manager.delete(join(models, 'not-a-model'))).rejects.toThrow(`${join(models, 'not-a-model')} is not one of the models listed in ${models}; only those can be deleted here`);
+  await expect(manager.delete(root)).rejects.toThrow(/is not one of the models listed/);
+  await expect(manager.delete(join(models, 'kimi-fp16', '..', '..'))).rejects.toThrow(/is not one of the models listed/);
   await manager.delete(join(models, 'kimi-fp16'));
   expect(await readdir(models)).toEqual(['not-a-model']);
+});
+
+test('delete takes only what the list shows, by real path: not a model elsewhere, nor the real model behind a link', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'kestrel-models-del-'));
+  const models = join(root, 'models');
+  await mkdir(models);
+  const manifest = (dir: string) => mkdir(dir, { recursive: true }).then(() => writeFile(join(dir, 'kestrel-model.json'), '{}'));
+  // A model outside the models folder (as a relative modelsDir once reached), and one linked in.
+  await manifest(join(root, 'outside'));
+  await manifest(join(root, 'elsewhere', 'big-model'));
+  await symlink(join(root, 'elsewhere', 'big-model'), join(models, 'linked'));
+  await symlink(join(root, 'outside'), join(root, 'alias-of-outside'));
+  await manifest(join(models, 'own'));
+  const manager = new ModelManager(fakeImporter(), () => models, () => '');
+  expect((await manager.list()).map((m) => m.name)).toEqual(['linked', 'own']);
+
+  await expect(manager.delete(join(root, 'outside'))).rejects.toThrow(/is not one of the models listed/);
+  await expect(manager.delete(join(root, 'alias-of-outside'))).rejects.toThrow(/is not one of the models listed/);
+  await expect(manager.delete(join(models, '..', 'outside'))).rejects.toThrow(/is not one of the models listed/);
+  expect(await readdir(join(root, 'outside'))).toEqual(['kestrel-model.json']);
+  // The linked entry goes from the list; the model it points at stays where it is.
+  await manager.delete(join(root, 'elsewhere', 'big-model'));
+  expect(await readdir(models)).toEqual(['own']);
+  expect(await readdir(join(root, 'elsewhere', 'big-model'))).toEqual(['kestrel-model.json']);
+  await manager.delete(join(models, 'own'));
+  expect(await readdir(models)).toEqual([]);
 });
 
 test('a failed import says why', async () => {

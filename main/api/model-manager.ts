@@ -1,24 +1,32 @@
 import { randomUUID } from 'node:crypto';
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
-import { basename, join, resolve, sep } from 'node:path';
+import { readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 import type { ImportPlan } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
-import type { ExecutionDevice } from '../../native-models/onnx/device.ts';
+import type { Device } from '../../native-models/onnx/device.ts';
 import type { HostEvent, ImportJob, ImportPrecision, ModelEntry } from './types.ts';
 
 /** The in-process model's importer (native-models), as the manager needs it. */
 export interface ModelImporter {
   /** The file a converted folder carries, e.g. kestrel-model.json. */
   readonly manifestFile: string;
+  /** The file an import under way (or cut short) leaves in its folder; such a folder is taken over, not refused. */
+  readonly markerFile?: string;
   run(options: {
     source: string;
     out: string;
     /** `auto` follows `device`: int4 for a GPU, fp32 for the CPU unless it would not fit in memory. */
     precision: ImportPrecision;
-    device: ExecutionDevice;
+    device: Device;
     onPlan: (plan: ImportPlan) => void;
     onProgress: (p: { phase: 'checking' | 'converting' | 'hashing'; done: number; total: number; detail: string }) => void;
+    /** One-line notes, such as an interrupted import being taken over. */
+    onNote?: (note: string) => void;
+    /** Cancels the import; it removes what it wrote. */
+    signal?: AbortSignal;
   }): Promise<unknown>;
 }
+
+const over = (job: ImportJob): boolean => job.phase === 'done' || job.phase === 'failed' || job.phase === 'cancelled';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
@@ -33,10 +41,12 @@ async function folderBytes(dir: string): Promise<number> {
 
 /**
  * Converted models in one folder: list, import (one at a time, with progress pushed to every
- * window), delete. Only folders inside the models folder that carry a manifest are touched.
+ * window), delete. Only folders inside the models folder that carry a manifest are listed, and
+ * only listed ones are deleted.
  */
 export class ModelManager {
   private job: ImportJob | undefined;
+  private cancel: AbortController | undefined;
   private readonly listeners = new Set<(event: HostEvent) => void>();
 
   constructor(
@@ -44,7 +54,7 @@ export class ModelManager {
     private readonly modelsDir: () => string,
     private readonly activeDir: () => string,
     /** The device chosen in Settings, which an `auto` import's precision follows. */
-    private readonly device: () => ExecutionDevice = () => 'cpu',
+    private readonly device: () => Device = () => 'auto',
   ) {}
 
   subscribe(listener: (event: HostEvent) => void): () => void {
@@ -82,8 +92,8 @@ export class ModelManager {
 
   /** Starts converting a Hugging Face folder into <models>/<name>; progress arrives as events. */
   startImport(source: string, name: string, precision: ImportPrecision = 'auto'): ImportJob {
-    if (this.job && this.job.phase !== 'done' && this.job.phase !== 'failed') {
-      throw new Error(`an import is already running (${basename(this.job.source)}); wait for it to finish`);
+    if (this.job && !over(this.job)) {
+      throw new Error(`an import is already running (${basename(this.job.source)}); wait for it to finish or cancel it`);
     }
     if (!NAME.test(name)) throw new Error(`the model name "${name}" may use letters, digits, ".", "_" and "-" only`);
     const target = join(resolve(this.modelsDir()), name);
@@ -94,15 +104,21 @@ export class ModelManager {
       for (const listener of this.listeners) listener({ type: 'model_import', job: next });
     };
     update(job);
+    const cancel = (this.cancel = new AbortController());
+    const marker = this.importer.markerFile;
     void (async () => {
       try {
-        if (await stat(target).catch(() => undefined)) throw new Error(`${target} already exists; choose another name or delete it first`);
+        // A folder left by an import cut short (the app closed mid-way) is taken over by the importer.
+        const interrupted = marker !== undefined && (await stat(join(target, marker)).catch(() => undefined)) !== undefined;
+        if (!interrupted && (await stat(target).catch(() => undefined))) throw new Error(`${target} already exists; choose another name or delete it first`);
         let last = 0;
         await this.importer.run({
           source: job.source,
           out: target,
           precision,
           device: this.device(),
+          signal: cancel.signal,
+          onNote: (note) => update({ ...job, detail: note }),
           onPlan: ({ precision: choice, weights }) =>
             update({ ...job, plan: { precision: choice.precision, reason: choice.reason, ...(choice.note ? { note: choice.note } : {}), weightBytes: weights.total } }),
           onProgress: (p) => {
@@ -115,24 +131,41 @@ export class ModelManager {
         });
         update({ ...job, phase: 'done', done: job.total, detail: `imported into ${target}` });
       } catch (err) {
-        update({ ...job, phase: 'failed', error: err instanceof Error ? err.message : String(err) });
+        if (cancel.signal.aborted) update({ ...job, phase: 'cancelled', detail: 'cancelled; what it had written is removed' });
+        else update({ ...job, phase: 'failed', error: err instanceof Error ? err.message : String(err) });
       }
     })();
     return job;
   }
 
+  /** Cancels the import under way; it ends as 'cancelled' once what it wrote is removed. */
+  cancelImport(): ImportJob {
+    if (!this.job || over(this.job)) throw new Error('no import is running');
+    this.cancel?.abort();
+    return this.job;
+  }
+
+  /** The file every converted folder carries; settings checks look for it. */
+  get manifestFile(): string {
+    return this.importer.manifestFile;
+  }
+
+  /**
+   * Deletes one of the models `list()` shows, matched by real path (links resolved), and nothing
+   * else. A listed entry that is a link to a model elsewhere loses the link, not the model.
+   */
   async delete(path: string): Promise<void> {
-    const root = resolve(this.modelsDir());
-    const target = resolve(path);
-    if (!target.startsWith(root + sep) || target.slice(root.length + 1).includes(sep)) {
-      throw new Error(`${target} is not a model folder inside ${root}; only imported models can be deleted here`);
+    const wanted = await realpath(path).catch(() => undefined);
+    let entry: ModelEntry | undefined;
+    for (const model of await this.list()) {
+      if (wanted !== undefined && (await realpath(model.path).catch(() => undefined)) === wanted) entry = model;
     }
-    if (!(await stat(join(target, this.importer.manifestFile)).catch(() => undefined))) {
-      throw new Error(`${target} has no ${this.importer.manifestFile}; it is not an imported model, so it is left alone`);
+    if (!entry) {
+      throw new Error(`${path} is not one of the models listed in ${resolve(this.modelsDir())}; only those can be deleted here`);
     }
-    if (this.job && this.job.target === target && this.job.phase !== 'done' && this.job.phase !== 'failed') {
+    if (this.job && this.job.target === entry.path && !over(this.job)) {
       throw new Error('that model is being imported right now');
     }
-    await rm(target, { recursive: true, force: true });
+    await rm(entry.path, { recursive: true, force: true });
   }
 }

@@ -9,33 +9,37 @@ describe('route input validation', () => {
     ['no.such.route', undefined, /unknown route "no.such.route"/],
     [42, undefined, /unknown route "42"/],
     ['__proto__', undefined, /unknown route/],
-    ['run.start', undefined, /^run.start must be an object, got undefined$/],
-    ['run.start', { instruction: '' }, /run.start.instruction must be an instruction of 1–4000 characters, got ""/],
-    ['run.start', { instruction: 'x'.repeat(4001) }, /run.start.instruction must be .*got a string of 4001 characters/],
-    ['run.start', { instruction: 'ok', maxSteps: 0 }, /run.start.maxSteps must be a whole number from 1 to 500, got 0/],
+    ['run.start', undefined, /^the input must be an object, got undefined$/],
+    ['run.start', { instruction: '' }, /^instruction must be an instruction of 1–4000 characters, got ""$/],
+    ['run.start', { instruction: 'x'.repeat(4001) }, /^instruction must be .*got a string of 4001 characters/],
+    ['run.start', { instruction: 'ok', maxSteps: 0 }, /^maxSteps must be a whole number from 1 to 500, got 0/],
     ['run.start', { instruction: 'ok', maxSteps: 2.5 }, /maxSteps must be a whole number/],
     ['run.start', { instruction: 'ok', confirmEachAction: 'yes' }, /confirmEachAction must be true or false, got "yes"/],
-    ['run.start', { instruction: 'ok', shell: 'rm -rf /' }, /run.start has an unknown field "shell"/],
+    ['run.start', { instruction: 'ok', shell: 'rm -rf /' }, /^the input has an unknown field "shell"/],
     ['run.start', { instruction: 'a\0b' }, /instruction must be/],
     ['run.start', ['ok'], /must be an object, got an array of 1/],
-    ['run.stop', { force: true }, /run.stop must be empty \(this route takes no input\)/],
-    ['run.confirm', { approve: 1 }, /run.confirm.approve must be true or false, got 1/],
-    ['ground.image', { png: 'iVBORw0KGgo=', query: 'Save' }, /ground.image.png must be image bytes/],
+    ['run.stop', { force: true }, /^the input must be empty \(this route takes no input\)/],
+    ['run.confirm', { approve: 1 }, /^approve must be true or false, got 1/],
+    ['ground.image', { png: 'iVBORw0KGgo=', query: 'Save' }, /^png must be image bytes/],
     ['ground.image', { png: new Uint8Array(0), query: 'Save' }, /png must be image bytes .*got 0 bytes/],
-    ['ground.image', { png, query: '' }, /ground.image.query must be a description of what to find/],
-    ['settings.update', { maxSteps: -3 }, /settings.update.maxSteps must be a whole number from 1 to 500, got -3/],
-    ['settings.update', { temperature: Number.NaN }, /temperature must be a number from 0 to 2, got NaN/],
-    ['settings.update', { backend: 'python' }, /backend must be one of "in-process", "endpoint", got "python"/],
-    ['settings.update', { endpointUrl: 'file:///etc/passwd' }, /endpointUrl must be an http:\/\/ or https:\/\/ URL/],
-    ['settings.update', { apiKeyEnv: 'A B' }, /apiKeyEnv must be an environment variable name/],
-    ['settings.update', { stopHotkey: 'Escape' }, /stopHotkey must be a key combination/],
-    ['settings.update', { apiKey: 'sk-1' }, /unknown field "apiKey"/],
-    ['trajectories.open', { path: '' }, /trajectories.open.path must be a file or folder path, got ""/],
+    ['ground.image', { png, query: '' }, /^query must be a description of what to find/],
+    ['settings.update', { maxSteps: -3 }, /^Max steps must be a whole number from 1 to 500, got -3$/],
+    ['settings.update', { temperature: Number.NaN }, /^Temperature must be a number from 0 to 2, got NaN$/],
+    ['settings.update', { backend: 'python' }, /^Backend must be one of "in-process", "endpoint", got "python"$/],
+    ['settings.update', { endpointUrl: 'file:///etc/passwd' }, /^Endpoint URL must be an http:\/\/ or https:\/\/ URL/],
+    ['settings.update', { apiKeyEnv: 'A B' }, /^API key environment variable must be an environment variable name/],
+    ['settings.update', { stopHotkey: 'Escape' }, /^Emergency-stop shortcut must be a key combination such as "CommandOrControl\+Shift\+Escape", got "Escape"$/],
+    ['settings.update', { apiKey: 'sk-1' }, /^there is no setting "apiKey"; the settings are backend, /],
+    ['settings.update', { modelsDir: '../../' }, /^Models folder must be an absolute folder path \(such as \/home\/me\/kestrel\), or empty for the default, got "..\/..\/"$/],
+    ['settings.update', { trajectoriesDir: 'runs' }, /^Trajectories folder must be an absolute folder path/],
+    ['settings.update', { modelDir: './kimi' }, /^Model folder must be an absolute folder path .*, or empty for none, got ".\/kimi"$/],
+    ['settings.update', ['x'], /^the input must be an object of settings, got an array of 1$/],
+    ['trajectories.open', { path: '' }, /^path must be a file or folder path, got ""$/],
     ['trajectories.screenshot', { path: '/r', step: -1 }, /step must be a whole number from 0/],
-    ['displays.screenshot', {}, /displays.screenshot.displayId must be a string/],
-    ['models.import', { source: '/hf/kimi', name: 'kimi', precision: 'int8' }, /^models.import.precision must be one of "auto", "int4", "fp16", "fp32", got "int8"$/],
-    ['models.import', { source: '/hf/kimi', name: 'kimi', precision: 4 }, /models.import.precision must be one of .*, got 4$/],
-    ['models.import', { source: '/hf/kimi', name: 'kimi', device: 'cuda' }, /models.import has an unknown field "device"/],
+    ['displays.screenshot', {}, /^displayId must be a string/],
+    ['models.import', { source: '/hf/kimi', name: 'kimi', precision: 'int8' }, /^precision must be one of "auto", "int4", "fp16", "fp32", got "int8"$/],
+    ['models.import', { source: '/hf/kimi', name: 'kimi', precision: 4 }, /^precision must be one of .*, got 4$/],
+    ['models.import', { source: '/hf/kimi', name: 'kimi', device: 'cuda' }, /^the input has an unknown field "device"/],
   ])('%s %j is refused', (route, input, message) => {
     expect(() => validateCall(route, input)).toThrow(InvalidInput);
     expect(() => validateCall(route, input)).toThrow(message);
@@ -57,6 +61,34 @@ describe('route input validation', () => {
     expect(validateCall('models.import', { source: '/hf/kimi', name: 'kimi' }).input).toEqual({ source: '/hf/kimi', name: 'kimi' });
     expect(validateCall('run.stop', undefined).input).toBeUndefined();
     expect(validateCall('run.stop', {}).input).toBeUndefined();
+  });
+
+  test('folder settings take absolute paths (POSIX, Windows, UNC) or empty for the default', () => {
+    for (const dir of ['', '/home/me/models', 'C:\\Users\\me\\models', 'D:/models', '\\\\server\\share\\models']) {
+      expect(validateCall('settings.update', { modelsDir: dir, trajectoriesDir: dir, modelDir: dir }).input).toEqual({ modelsDir: dir, trajectoriesDir: dir, modelDir: dir });
+    }
+  });
+
+  test('no message names the route that carried the input (people read them in the UI)', () => {
+    const bad: [string, unknown][] = [
+      ['run.start', { instruction: '' }],
+      ['settings.update', { stopHotkey: 'Escape' }],
+      ['models.import', { source: '/x', name: '../x' }],
+      ['trajectories.reground', { path: '/r', step: 1, query: '' }],
+      ['screenspot.image', { results: '/a', images: '/b', index: -1 }],
+    ];
+    for (const [route, input] of bad) {
+      const message = (() => {
+        try {
+          validateCall(route, input);
+          return '';
+        } catch (err) {
+          return (err as Error).message;
+        }
+      })();
+      expect(message).not.toBe('');
+      for (const name of ROUTE_NAMES) expect(message).not.toContain(name);
+    }
   });
 
   test('every route has a validator', () => {

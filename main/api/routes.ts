@@ -5,9 +5,11 @@
  */
 import type { DisplayInfo } from '../../agent/operator.ts';
 import { IMPORT_PRECISIONS } from '../../native-models/models/kimi-vl/precision.ts';
+import type { KIMI_VL_A3B_WEIGHTS } from './model-sizes.ts';
 import { validateSettingsPatch, type Settings } from './settings.ts';
 import type {
   AppInfo,
+  EndpointCheck,
   ImportJob,
   ModelEntry,
   ModelLoad,
@@ -28,6 +30,8 @@ export interface ApiRoutes {
   'settings.get': { input: void; output: PublicSettings };
   'settings.update': { input: Partial<Settings>; output: PublicSettings };
   'settings.setApiKey': { input: { key: string }; output: PublicSettings };
+  /** One real request to the endpoint; fields not given are the saved settings'. */
+  'settings.testEndpoint': { input: Partial<Pick<Settings, 'endpointUrl' | 'endpointModel' | 'apiKeyEnv'>>; output: EndpointCheck };
   'displays.list': { input: void; output: readonly DisplayInfo[] };
   'displays.screenshot': { input: { displayId: string }; output: ImageData };
   'run.start': { input: RunRequest; output: RunState };
@@ -43,14 +47,17 @@ export interface ApiRoutes {
   'trajectories.reground': { input: { path: string; step: number; query: string }; output: GroundResult };
   'screenspot.open': { input: { results: string; images: string }; output: ScreenSpotResultsView };
   'screenspot.image': { input: { results: string; images: string; index: number }; output: ImageData };
-  'models.list': { input: void; output: { models: readonly ModelEntry[]; folder: string; job?: ImportJob } };
+  /** `sizes`: what an import of Kimi-VL-A3B writes at each precision (model-sizes.ts). */
+  'models.list': { input: void; output: { models: readonly ModelEntry[]; folder: string; sizes: ModelSizes; job?: ImportJob } };
   'models.import': { input: { source: string; name: string; precision?: ImportPrecision }; output: ImportJob };
+  'models.cancelImport': { input: void; output: ImportJob };
   /** The in-process model load in progress, or the last one that ended (a window opened mid-load). */
   'models.loading': { input: void; output: { load?: ModelLoad } };
   'models.delete': { input: { path: string }; output: { models: readonly ModelEntry[]; folder: string } };
   'models.choose': { input: { path: string }; output: PublicSettings };
 }
 
+export type ModelSizes = typeof KIMI_VL_A3B_WEIGHTS;
 export type RouteName = keyof ApiRoutes;
 export type RouteInput<R extends RouteName> = ApiRoutes[R]['input'];
 export type RouteOutput<R extends RouteName> = ApiRoutes[R]['output'];
@@ -60,11 +67,20 @@ const id = v.string({ min: 1, max: 200 });
 const query = v.string({ min: 1, max: 2000, what: 'a description of what to find (1–2000 characters)' });
 const step = v.number({ min: 0, max: 100_000, integer: true });
 
+/** The endpoint's three settings, checked (and named) as Settings checks them; nothing else. */
+const endpointFields: v.Validator<Partial<Pick<Settings, 'endpointUrl' | 'endpointModel' | 'apiKeyEnv'>>> = (value, path) => {
+  const fields = validateSettingsPatch(value, path);
+  const other = Object.keys(fields).find((k) => k !== 'endpointUrl' && k !== 'endpointModel' && k !== 'apiKeyEnv');
+  if (other) throw new v.InvalidInput(`the connection test takes only endpointUrl, endpointModel and apiKeyEnv, not ${other}`);
+  return fields;
+};
+
 export const routeInputs: { readonly [R in RouteName]: v.Validator<RouteInput<R>> } = {
   'app.info': v.nothing,
   'settings.get': v.nothing,
   'settings.update': validateSettingsPatch,
   'settings.setApiKey': v.object({ key: v.string({ max: 4096 }) }),
+  'settings.testEndpoint': endpointFields,
   'displays.list': v.nothing,
   'displays.screenshot': v.object({ displayId: id }),
   'run.start': v.object({
@@ -91,6 +107,7 @@ export const routeInputs: { readonly [R in RouteName]: v.Validator<RouteInput<R>
     name: v.string({ min: 1, max: 100, pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/, what: 'a folder name (letters, digits, ".", "_", "-")' }),
     precision: v.optional(v.oneOf(IMPORT_PRECISIONS)),
   }),
+  'models.cancelImport': v.nothing,
   'models.loading': v.nothing,
   'models.delete': v.object({ path }),
   'models.choose': v.object({ path }),
@@ -107,7 +124,7 @@ export function validateCall<R extends RouteName>(route: unknown, input: unknown
   if (!isRouteName(route)) {
     throw new v.InvalidInput(`unknown route ${JSON.stringify(String(route).slice(0, 60))}; known routes: ${ROUTE_NAMES.join(', ')}`);
   }
-  return { route: route as R, input: (routeInputs[route] as v.Validator<RouteInput<R>>)(input, route) };
+  return { route: route as R, input: (routeInputs[route] as v.Validator<RouteInput<R>>)(input, '') };
 }
 
 /** The typed bridge the renderer talks to: window.kestrel in Electron, a WebSocket in a browser. */

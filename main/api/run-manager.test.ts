@@ -4,12 +4,13 @@ import { RunManager, type AgentRunner, type RunContext } from './run-manager.ts'
 import { DEFAULT_SETTINGS } from './settings.ts';
 import type { HostEvent } from './types.ts';
 
-/** A runner that takes `steps` steps, passing the gate (and confirmation) before each action. */
+/** A runner that takes `steps` steps, waiting while paused (as runAgent does) and confirming before each action. */
 function scriptedRunner(steps: number, log: string[]): AgentRunner {
   return async (ctx: RunContext) => {
     for (let step = 1; step <= steps; step++) {
       ctx.emit({ type: 'step_started', step });
-      await ctx.gate();
+      if (await ctx.pause.whilePaused(ctx.signal, () => ctx.emit({ type: 'paused' }))) ctx.emit({ type: 'resumed' });
+      ctx.signal.throwIfAborted();
       if (ctx.confirm && !(await ctx.confirm(step))) {
         ctx.emit({ type: 'run_finished', status: 'aborted', reason: 'rejected', steps: step, durationMs: 1 });
         return;
@@ -32,6 +33,21 @@ const agentTypes = (events: HostEvent[]) =>
   events.filter((e): e is Extract<HostEvent, { type: 'agent' }> => e.type === 'agent').map((e) => e.event.type);
 
 describe('RunManager', () => {
+  test('where a run is recorded goes to every window and stays after the run; the next run starts without it', async () => {
+    const manager = new RunManager(async (ctx) => {
+      ctx.recordingIn(`/runs/${ctx.request.instruction}`);
+      ctx.emit({ type: 'run_finished', status: 'finished', reason: 'done', steps: 0, durationMs: 1 });
+    }, () => DEFAULT_SETTINGS);
+    const events = collect(manager);
+    manager.start({ instruction: 'first' });
+    await manager.idle();
+    expect(manager.current()).toMatchObject({ phase: 'idle', savedTo: '/runs/first', lastStatus: 'finished' });
+    expect(events.some((e) => e.type === 'state' && e.state.phase === 'running' && e.state.savedTo === '/runs/first')).toBe(true);
+    expect(manager.start({ instruction: 'second' }).savedTo).toBeUndefined();
+    await manager.idle();
+    expect(manager.current().savedTo).toBe('/runs/second');
+  });
+
   test('a run goes through its steps and reports the end', async () => {
     const log: string[] = [];
     const manager = new RunManager(scriptedRunner(3, log), () => DEFAULT_SETTINGS);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AgentEvent } from '../../agent/events.ts';
+import { PauseController } from '../../agent/loop/pause.ts';
 import type { Settings } from './settings.ts';
 import type { HostEvent, RunRequest, RunState } from './types.ts';
 
@@ -10,10 +11,12 @@ export interface RunContext {
   readonly settings: Settings;
   readonly signal: AbortSignal;
   readonly emit: (event: AgentEvent) => void;
-  /** Waits while the run is paused; rejects once it is stopped. Call it between actions. */
-  readonly gate: () => Promise<void>;
+  /** Pause and resume: runAgent's own pause path (it waits at its checkpoints and says paused/resumed). */
+  readonly pause: PauseController;
   /** When confirm-each-action is on: waits for the person's answer about this step. */
   readonly confirm?: (step: number) => Promise<boolean>;
+  /** Tells every window where the run is recorded (RunState.savedTo), so the Run screen can say. */
+  readonly recordingIn: (folder: string) => void;
 }
 
 /** The seam to the agent loop: the host adapts runAgent (or a test fake) to this shape. */
@@ -26,8 +29,7 @@ export class RunRefused extends Error {
 interface Active {
   readonly runId: string;
   readonly controller: AbortController;
-  paused: boolean;
-  resumeWaiters: Array<() => void>;
+  readonly pause: PauseController;
   confirmation?: { step: number; answer: (approve: boolean) => void };
   finished: boolean;
 }
@@ -69,8 +71,7 @@ export class RunManager {
     const active: Active = {
       runId: randomUUID(),
       controller: new AbortController(),
-      paused: false,
-      resumeWaiters: [],
+      pause: new PauseController(),
       finished: false,
     };
     this.active = active;
@@ -88,8 +89,11 @@ export class RunManager {
       settings,
       signal: active.controller.signal,
       emit,
-      gate: () => this.gate(active),
+      pause: active.pause,
       confirm: confirmEach ? (step) => this.askConfirmation(active, step) : undefined,
+      recordingIn: (folder) => {
+        if (this.active === active) this.setState({ ...this.state, savedTo: folder });
+      },
     };
     const started = Date.now();
     // Started on the next tick so that the caller has its 'running' answer before any event.
@@ -109,9 +113,8 @@ export class RunManager {
 
   pause(): RunState {
     const active = this.requireActive('pause');
-    if (!active.paused) {
-      active.paused = true;
-      this.broadcastAgent(active, { type: 'paused' });
+    if (!active.pause.paused) {
+      active.pause.pause();
       this.setState({ ...this.state, phase: 'paused' });
     }
     return this.state;
@@ -119,10 +122,8 @@ export class RunManager {
 
   resume(): RunState {
     const active = this.requireActive('resume');
-    if (active.paused) {
-      active.paused = false;
-      for (const wake of active.resumeWaiters.splice(0)) wake();
-      this.broadcastAgent(active, { type: 'resumed' });
+    if (active.pause.paused) {
+      active.pause.resume();
       this.setState({ ...this.state, phase: 'running' });
     }
     return this.state;
@@ -132,9 +133,8 @@ export class RunManager {
   stop(): RunState {
     const active = this.active;
     if (!active) return this.state;
+    // The abort also wakes a paused loop.
     active.controller.abort(new Error('stopped by the person'));
-    active.paused = false;
-    for (const wake of active.resumeWaiters.splice(0)) wake();
     active.confirmation?.answer(false);
     this.setState({ ...this.state, phase: 'stopping', awaitingConfirmation: false });
     return this.state;
@@ -150,15 +150,6 @@ export class RunManager {
   private requireActive(what: string): Active {
     if (!this.active) throw new RunRefused(`there is no run to ${what}; start one first`);
     return this.active;
-  }
-
-  private gate(active: Active): Promise<void> {
-    const signal = active.controller.signal;
-    if (signal.aborted) return Promise.reject(signal.reason as Error);
-    if (!active.paused) return Promise.resolve();
-    return new Promise((done, fail) => {
-      active.resumeWaiters.push(() => (signal.aborted ? fail(signal.reason as Error) : done()));
-    });
   }
 
   private askConfirmation(active: Active, step: number): Promise<boolean> {
@@ -199,7 +190,8 @@ export class RunManager {
   private finish(active: Active, status: RunState['lastStatus'], reason: string): void {
     active.finished = true;
     if (this.active === active) this.active = undefined;
-    this.setState({ phase: 'idle', runId: active.runId, instruction: this.state.instruction, step: this.state.step, awaitingConfirmation: false, lastStatus: status, lastReason: reason });
+    const { instruction, step, savedTo } = this.state;
+    this.setState({ phase: 'idle', runId: active.runId, instruction, step, awaitingConfirmation: false, ...(savedTo ? { savedTo } : {}), lastStatus: status, lastReason: reason });
   }
 
   private broadcastAgent(active: Active, event: AgentEvent): void {

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, expect, test } from 'vitest';
@@ -59,6 +59,15 @@ test('a bad file, a missing file and an image outside the folder give one-line e
   const escaping = join(dir, 'escape.jsonl');
   writeFileSync(escaping, `${JSON.stringify(result(0, null, false, '../../secret.png'))}\n`);
   await expect(screenSpotImage(escaping, data.imagesDir, 0)).rejects.toThrow(/outside the --images folder/);
+
+  // A link inside the images folder that points out of it is outside too.
+  writeFileSync(join(dir, 'secret.png'), 'not for the UI');
+  symlinkSync(join(dir, 'secret.png'), join(data.imagesDir, 'linked.png'));
+  const linked = join(dir, 'linked.jsonl');
+  writeFileSync(linked, `${JSON.stringify(result(0, null, false, 'linked.png'))}\n`);
+  await expect(screenSpotImage(linked, data.imagesDir, 0)).rejects.toThrow(
+    'record r0 names image linked.png, which a symbolic link takes outside the --images folder; img_filename must be a path inside it',
+  );
 });
 
 test('the routes check their inputs', () => {

@@ -26,6 +26,14 @@ describe('SettingsStore', () => {
     expect(again.get()).toMatchObject({ maxSteps: 7, variant: 'thinking', temperature: 0 });
   });
 
+  test('the device is auto unless chosen; an earlier cpu, cuda or webgpu choice is kept, anything else refused', async () => {
+    expect(DEFAULT_SETTINGS.device).toBe('auto');
+    for (const device of ['cpu', 'cuda', 'webgpu', 'auto']) expect(settingsFromStored({ device })).toEqual({ settings: { ...DEFAULT_SETTINGS, device }, problems: [] });
+    const bad = settingsFromStored({ device: 'tpu' });
+    expect(bad.settings.device).toBe('auto');
+    expect(bad.problems).toEqual(['settings.device must be one of "auto", "cpu", "cuda", "webgpu", got "tpu"']);
+  });
+
   test('a broken file falls back to defaults and says why', async () => {
     const dir = await tempDir();
     const file = join(dir, 'settings.json');
@@ -36,7 +44,7 @@ describe('SettingsStore', () => {
     await writeFile(file, JSON.stringify({ maxSteps: 9, temperature: 'hot' }));
     const partly = await SettingsStore.open(file, NO_SECRET_BOX, {});
     expect(partly.get().maxSteps).toBe(9);
-    expect(partly.problems).toEqual(['settings.temperature must be a number from 0 to 2, got "hot"']);
+    expect(partly.problems).toEqual(['The saved Temperature (temperature in the settings file) must be a number from 0 to 2, got "hot"; the default is used until you save another']);
   });
 
   test('API keys are sealed by the SecretBox and never written in plain text', async () => {
@@ -58,6 +66,30 @@ describe('SettingsStore', () => {
     await store.update({ apiKeyEnv: 'MY_KEY' });
     expect(store.apiKey()).toBe('from-env');
     expect(store.view().apiKey).toBe('environment');
+  });
+
+  test('command-line values apply to this session only: in effect, shown as such, never written', async () => {
+    const file = join(await tempDir(), 'settings.json');
+    const first = await SettingsStore.open(file, NO_SECRET_BOX, {});
+    await first.update({ endpointUrl: 'http://saved:8000/v1', maxSteps: 9 });
+    const store = await SettingsStore.open(file, NO_SECRET_BOX, {});
+    store.setSessionValues({ endpointUrl: 'http://gpu-box:8000/v1', endpointModel: 'kimi-vl' });
+    expect(store.get()).toMatchObject({ endpointUrl: 'http://gpu-box:8000/v1', endpointModel: 'kimi-vl', maxSteps: 9 });
+    expect(store.view()).toMatchObject({
+      settings: { endpointUrl: 'http://gpu-box:8000/v1' },
+      saved: { endpointUrl: 'http://saved:8000/v1', endpointModel: DEFAULT_SETTINGS.endpointModel },
+      sessionOnly: ['endpointUrl', 'endpointModel'],
+    });
+    // Saving another field writes the saved values only.
+    await store.update({ temperature: 0.5 });
+    expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({ endpointUrl: 'http://saved:8000/v1', endpointModel: DEFAULT_SETTINGS.endpointModel, temperature: 0.5 });
+    expect(store.get().endpointUrl).toBe('http://gpu-box:8000/v1');
+    // Saving a field the command line set: the person's choice is saved and wins from now on.
+    await store.update({ endpointModel: 'chosen' });
+    expect(store.view().sessionOnly).toEqual(['endpointUrl']);
+    expect(JSON.parse(await readFile(file, 'utf8')).endpointModel).toBe('chosen');
+    // The next session, without the options, starts from what was saved.
+    expect((await SettingsStore.open(file, NO_SECRET_BOX, {})).get()).toMatchObject({ endpointUrl: 'http://saved:8000/v1', endpointModel: 'chosen', maxSteps: 9 });
   });
 
   test('concurrent updates are queued, not interleaved', async () => {

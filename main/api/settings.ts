@@ -1,3 +1,5 @@
+import { RUN_DEFAULTS } from '../../agent/loop/defaults.ts';
+import { DEVICES, type Device } from '../../native-models/onnx/device.ts';
 import * as v from './validate.ts';
 
 /** What the person chooses in Settings. Persisted as JSON; never holds an API key in plain text. */
@@ -12,7 +14,8 @@ export interface Settings {
   readonly modelDir: string;
   /** Where the model manager keeps imported models. */
   readonly modelsDir: string;
-  readonly device: 'cpu' | 'cuda' | 'webgpu';
+  /** Where the in-process model runs; `auto`: CUDA or WebGPU when one starts on a GPU, else the CPU. */
+  readonly device: Device;
   readonly variant: 'instruct' | 'thinking';
   readonly maxSteps: number;
   readonly temperature: number;
@@ -34,12 +37,12 @@ export const DEFAULT_SETTINGS: Settings = {
   apiKeyEnv: 'KESTREL_API_KEY',
   modelDir: '',
   modelsDir: '',
-  device: 'cpu',
+  device: 'auto',
   variant: 'instruct',
-  maxSteps: 15,
+  maxSteps: RUN_DEFAULTS.maxSteps,
   temperature: 0,
-  historyLength: 3,
-  actionDelayMs: 300,
+  historyLength: RUN_DEFAULTS.screenshots - 1,
+  actionDelayMs: RUN_DEFAULTS.actionDelayMs,
   confirmEachAction: false,
   // Ctrl+Shift+Esc opens Task Manager on Windows, so the stop shortcut there is Ctrl+Alt+Esc.
   // (This file is also compiled for the browser UI, which has no `process`.)
@@ -49,14 +52,50 @@ export const DEFAULT_SETTINGS: Settings = {
 
 const ACCELERATOR = /^(?:(?:CommandOrControl|CmdOrCtrl|Command|Cmd|Control|Ctrl|Alt|Option|AltGr|Shift|Super|Meta)\+)+(?:[A-Z0-9]|F\d{1,2}|Escape|Esc|Space|Tab|Backspace|Delete|Insert|Home|End|PageUp|PageDown|Up|Down|Left|Right|Enter|Return|Plus|Minus)$/;
 
+/** What the Settings screen calls each field; messages about a field use the same words. */
+export const SETTING_LABELS: { readonly [K in keyof Settings]: string } = {
+  backend: 'Backend',
+  endpointUrl: 'Endpoint URL',
+  endpointModel: 'Model name',
+  apiKeyEnv: 'API key environment variable',
+  modelDir: 'Model folder',
+  modelsDir: 'Models folder',
+  device: 'Device',
+  variant: 'Variant',
+  maxSteps: 'Max steps',
+  temperature: 'Temperature',
+  historyLength: 'History length',
+  actionDelayMs: 'Pause between actions',
+  confirmEachAction: 'Confirm each action',
+  stopHotkey: 'Emergency-stop shortcut',
+  trajectoriesDir: 'Trajectories folder',
+};
+
+/** The settings that name folders; folder-settings.ts checks them against the disk as well. */
+export const FOLDER_SETTINGS = ['modelDir', 'modelsDir', 'trajectoriesDir'] as const;
+export type FolderSetting = (typeof FOLDER_SETTINGS)[number];
+
+/** POSIX (/home/me), Windows drive (C:\Users) or UNC (\\server\share) absolute paths. */
+const ABSOLUTE_PATH = /^(?:\/|[A-Za-z]:[\\/]|\\\\)/;
+
+/** Empty (the default), or an absolute path: a relative one would depend on where the host was started. */
+const folder = (empty: string): v.Validator<string> => {
+  const what = `an absolute folder path (such as /home/me/kestrel), or empty for ${empty}`;
+  const text = v.string({ max: 4096, what });
+  return (value, path) => {
+    const checked = text(value, path);
+    return checked === '' || ABSOLUTE_PATH.test(checked) ? checked : v.invalid(path, what, checked);
+  };
+};
+
 export const settingsShape = {
   backend: v.oneOf(['in-process', 'endpoint'] as const),
   endpointUrl: v.string({ max: 2000, pattern: /^https?:\/\/[^\s]+$/, what: 'an http:// or https:// URL' }),
   endpointModel: v.string({ max: 300 }),
   apiKeyEnv: v.string({ max: 100, pattern: /^[A-Za-z_][A-Za-z0-9_]*$/, what: 'an environment variable name (letters, digits, _)' }),
-  modelDir: v.string({ max: 4096 }),
-  modelsDir: v.string({ max: 4096 }),
-  device: v.oneOf(['cpu', 'cuda', 'webgpu'] as const),
+  modelDir: folder('none'),
+  modelsDir: folder('the default'),
+  device: v.oneOf(DEVICES),
   variant: v.oneOf(['instruct', 'thinking'] as const),
   maxSteps: v.number({ min: 1, max: 500, integer: true }),
   temperature: v.number({ min: 0, max: 2 }),
@@ -64,17 +103,28 @@ export const settingsShape = {
   actionDelayMs: v.number({ min: 0, max: 10_000, integer: true }),
   confirmEachAction: v.boolean,
   stopHotkey: v.string({ max: 100, pattern: ACCELERATOR, what: 'a key combination such as "CommandOrControl+Shift+Escape"' }),
-  trajectoriesDir: v.string({ max: 4096 }),
-};
+  trajectoriesDir: folder('the default'),
+} satisfies { readonly [K in keyof Settings]: v.Validator<Settings[K]> };
 
-/** A partial update: every field optional, each checked like the full settings. */
-export const validateSettingsPatch: v.Validator<Partial<Settings>> = v.object(
-  Object.fromEntries(
-    Object.entries(settingsShape).map(([k, check]) => [k, v.optional(check as v.Validator<unknown>)]),
-  ) as {
-    [K in keyof typeof settingsShape]: v.Validator<ReturnType<(typeof settingsShape)[K]> | undefined>;
-  },
-) as v.Validator<Partial<Settings>>;
+/**
+ * A partial update: every field optional, each checked like the full settings. Messages name
+ * the field as the Settings screen does ("Max steps must be …"), whatever route carried it.
+ */
+export const validateSettingsPatch: v.Validator<Partial<Settings>> = (value, path) => {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) {
+    return v.invalid(path, 'an object of settings', value);
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, given] of Object.entries(value as Record<string, unknown>)) {
+    if (!Object.hasOwn(settingsShape, key)) {
+      throw new v.InvalidInput(`there is no setting "${key}"; the settings are ${Object.keys(settingsShape).join(', ')}`);
+    }
+    if (given === undefined) continue;
+    const name = key as keyof Settings;
+    out[key] = (settingsShape[name] as v.Validator<unknown>)(given, SETTING_LABELS[name]);
+  }
+  return out as Partial<Settings>;
+};
 
 /** Reads stored settings leniently: unknown or invalid fields fall back to the defaults. */
 export function settingsFromStored(stored: unknown): { settings: Settings; problems: string[] } {
@@ -84,9 +134,9 @@ export function settingsFromStored(stored: unknown): { settings: Settings; probl
   for (const [key, check] of Object.entries(settingsShape)) {
     if (record[key] === undefined) continue;
     try {
-      out[key] = check(record[key], `settings.${key}`);
+      out[key] = (check as v.Validator<unknown>)(record[key], `The saved ${SETTING_LABELS[key as keyof Settings]} (${key} in the settings file)`);
     } catch (err) {
-      problems.push((err as Error).message);
+      problems.push(`${(err as Error).message}; the default is used until you save another`);
     }
   }
   return { settings: out as unknown as Settings, problems };

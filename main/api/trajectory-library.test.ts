@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -74,6 +74,25 @@ test("an OSWorld result folder: pixel actions become targets on the previous ste
   expect((await trajectoryLibrary.screenshot(dir, 2)).width).toBe(400);
   await writeFile(join(dir, 'traj.jsonl'), JSON.stringify(lines[1]) + '\n' + JSON.stringify({ ...lines[1], step_num: 3 }) + '\n');
   await expect(trajectoryLibrary.screenshot(dir, 3)).rejects.toThrow(/points outside the run folder/);
+});
+
+test('a screenshot that is a link out of the run folder is refused, by screenshot and by open', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'kestrel-traj-link-'));
+  const dir = join(root, 'run');
+  await mkdir(dir);
+  // Outside the run folder: a PNG the viewer must never show (nor send to a model).
+  await writeFile(join(root, 'private.png'), await png(300, 30, '#ffffff'));
+  await symlink(join(root, 'private.png'), join(dir, 'step_1.png'));
+  await writeFile(join(dir, 'step_0.png'), await png(400, 200, '#0000ff'));
+  const line = (n: number, file: string) => JSON.stringify({ step_num: n, action: 'pyautogui.click(100, 150)', reward: 0, done: false, info: {}, screenshot_file: file });
+  await writeFile(join(dir, 'traj.jsonl'), `${line(1, 'step_0.png')}\n${line(2, 'step_1.png')}\n${line(3, 'step_2.png')}\n`);
+
+  expect((await trajectoryLibrary.screenshot(dir, 2)).width).toBe(400);
+  await expect(trajectoryLibrary.screenshot(dir, 3)).rejects.toThrow('the screenshot name "step_1.png" points outside the run folder through a symbolic link');
+  // Its size is not read for the targets either.
+  const view = await trajectoryLibrary.open(dir);
+  expect(view.steps[2]).toMatchObject({ hasScreenshot: true, targets: [] });
+  expect(view.steps[1]!.targets).toEqual([{ x: 0.25, y: 0.75 }]);
 });
 
 test('the model manager looks for the importer’s own manifest file', () => {

@@ -1,5 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
+import { isInsideFolder, realPathInside } from '../../agent/folder-containment.ts';
 import type { Action, NormalizedPoint } from '../../agent/actions.ts';
 import type { TrajectoryLibrary } from './api.ts';
 import type { ImageData, TrajectoryStepView, TrajectorySummary, TrajectoryView } from './types.ts';
@@ -79,12 +80,15 @@ export function createTrajectoryLibrary(sources: TrajectorySources): TrajectoryL
   };
 
   const readImage = async (dir: string, file: string): Promise<ImageData> => {
-    // Recorded file names come from the file on disk, which may be untrusted: stay in the folder.
-    const full = resolve(dir, file);
-    if (!full.startsWith(resolve(dir) + '/') && !full.startsWith(resolve(dir) + '\\')) {
-      throw new Error(`the screenshot name ${JSON.stringify(file)} points outside the run folder`);
-    }
-    const png = new Uint8Array(await readFile(full));
+    // Recorded file names come from the file on disk, which may be untrusted: stay in the folder,
+    // links included (a link inside the run folder may point anywhere).
+    const outside = (how = '') => new Error(`the screenshot name ${JSON.stringify(file)} points outside the run folder${how}`);
+    if (!isInsideFolder(resolve(dir), resolve(dir, file))) throw outside();
+    const real = await realPathInside(dir, file).catch((err: NodeJS.ErrnoException) => {
+      throw new Error(err.code === 'ENOENT' ? `the screenshot ${file} of ${dir} is missing` : `cannot read the screenshot ${file} of ${dir} (${err.message})`);
+    });
+    if (real === null) throw outside(' through a symbolic link');
+    const png = new Uint8Array(await readFile(real));
     return { png, ...pngSize(png) };
   };
 

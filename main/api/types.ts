@@ -25,10 +25,24 @@ export interface AppInfo {
 }
 
 export interface PublicSettings {
+  /** The settings in effect: the saved ones, with this session's command-line values over them. */
   readonly settings: Settings;
+  /** What the settings file holds (and the next session starts from, without those options). */
+  readonly saved: Settings;
+  /** Fields that come from the command line (`kestrel ui --endpoint …`) for this session only. */
+  readonly sessionOnly: readonly (keyof Settings)[];
   /** Where the endpoint key comes from; the key itself never leaves main. */
   readonly apiKey: 'stored' | 'environment' | 'none';
   readonly canStoreApiKey: boolean;
+  /** The folders in use: the settings' own, or the host's defaults when those are empty. */
+  readonly folders: { readonly models: string; readonly trajectories: string };
+}
+
+/** The outcome of Settings' "Test connection": one line, and how long the request took. */
+export interface EndpointCheck {
+  readonly ok: boolean;
+  readonly message: string;
+  readonly ms: number;
 }
 
 export interface RunRequest {
@@ -46,6 +60,8 @@ export interface RunState {
   readonly instruction?: string;
   readonly step: number;
   readonly awaitingConfirmation: boolean;
+  /** The folder this run is recorded in (Kestrel's layout, which the Trajectories screen opens). */
+  readonly savedTo?: string;
   /** How the last run ended, once it has. */
   readonly lastStatus?: RunStatus;
   readonly lastReason?: string;
@@ -67,7 +83,7 @@ export interface ImportJob {
   readonly id: string;
   readonly source: string;
   readonly target: string;
-  readonly phase: 'starting' | 'checking' | 'converting' | 'hashing' | 'done' | 'failed';
+  readonly phase: 'starting' | 'checking' | 'converting' | 'hashing' | 'done' | 'failed' | 'cancelled';
   readonly done: number;
   readonly total: number;
   readonly detail: string;

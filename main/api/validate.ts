@@ -1,7 +1,8 @@
 /**
  * Small runtime validators for everything that crosses into main from a renderer or a socket.
  * Pure (no Node, no DOM) so the renderer may import the types. A failed check throws an
- * `InvalidInput` whose message names the field, what it must be and what it got.
+ * `InvalidInput` whose message names the field, what it must be and what it got. Messages reach
+ * people (the UI shows them), so they name fields, never the route that carried them.
  */
 
 export class InvalidInput extends Error {
@@ -19,8 +20,14 @@ function describe(value: unknown): string {
   return String(value);
 }
 
-function fail(path: string, expected: string, value: unknown): never {
-  throw new InvalidInput(`${path} must be ${expected}, got ${describe(value)}`);
+/** Throws the InvalidInput for `path`: "<path> must be <expected>, got <value>". */
+export function invalid(path: string, expected: string, value: unknown): never {
+  throw new InvalidInput(`${path || 'the input'} must be ${expected}, got ${describe(value)}`);
+}
+
+/** A field's path in messages: `key` at the top, `outer.key` below. */
+export function fieldPath(path: string, key: string): string {
+  return path ? `${path}.${key}` : key;
 }
 
 export function string(opts: { min?: number; max?: number; pattern?: RegExp; what?: string } = {}): Validator<string> {
@@ -29,9 +36,9 @@ export function string(opts: { min?: number; max?: number; pattern?: RegExp; wha
   const what = opts.what ?? `a string of ${min}–${max} characters`;
   return (value, path) => {
     if (typeof value !== 'string' || value.length < min || value.length > max || value.includes('\0')) {
-      fail(path, what, value);
+      invalid(path, what, value);
     }
-    if (opts.pattern && !opts.pattern.test(value)) fail(path, what, value);
+    if (opts.pattern && !opts.pattern.test(value)) invalid(path, what, value);
     return value;
   };
 }
@@ -41,20 +48,20 @@ export function number(opts: { min?: number; max?: number; integer?: boolean } =
   const max = opts.max ?? Number.MAX_VALUE;
   const what = `${opts.integer ? 'a whole number' : 'a number'} from ${min} to ${max}`;
   return (value, path) => {
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) fail(path, what, value);
-    if (opts.integer && !Number.isInteger(value)) fail(path, what, value);
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) invalid(path, what, value);
+    if (opts.integer && !Number.isInteger(value)) invalid(path, what, value);
     return value;
   };
 }
 
 export const boolean: Validator<boolean> = (value, path) =>
-  typeof value === 'boolean' ? value : fail(path, 'true or false', value);
+  typeof value === 'boolean' ? value : invalid(path, 'true or false', value);
 
 export function oneOf<const T extends readonly string[]>(choices: T): Validator<T[number]> {
   return (value, path) =>
     typeof value === 'string' && (choices as readonly string[]).includes(value)
       ? (value as T[number])
-      : fail(path, `one of ${choices.map((c) => `"${c}"`).join(', ')}`, value);
+      : invalid(path, `one of ${choices.map((c) => `"${c}"`).join(', ')}`, value);
 }
 
 export function bytes(opts: { max?: number } = {}): Validator<Uint8Array> {
@@ -62,7 +69,7 @@ export function bytes(opts: { max?: number } = {}): Validator<Uint8Array> {
   return (value, path) =>
     value instanceof Uint8Array && value.length > 0 && value.length <= max
       ? value
-      : fail(path, `image bytes (1 to ${max} bytes)`, value);
+      : invalid(path, `image bytes (1 to ${max} bytes)`, value);
 }
 
 export function optional<T>(inner: Validator<T>): Validator<T | undefined> {
@@ -72,8 +79,8 @@ export function optional<T>(inner: Validator<T>): Validator<T | undefined> {
 export function array<T>(item: Validator<T>, opts: { max?: number } = {}): Validator<T[]> {
   const max = opts.max ?? 10_000;
   return (value, path) => {
-    if (!Array.isArray(value) || value.length > max) fail(path, `a list of at most ${max} items`, value);
-    return value.map((v, i) => item(v, `${path}[${i}]`));
+    if (!Array.isArray(value) || value.length > max) invalid(path, `a list of at most ${max} items`, value);
+    return value.map((v, i) => item(v, `${path || 'the input'}[${i}]`));
   };
 }
 
@@ -86,17 +93,17 @@ type Out<S extends Shape> = { [K in keyof S as undefined extends ReturnType<S[K]
 export function object<S extends Shape>(shape: S): Validator<Out<S>> {
   return (value, path) => {
     if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) {
-      fail(path, 'an object', value);
+      invalid(path, 'an object', value);
     }
     const record = value as Record<string, unknown>;
     for (const key of Object.keys(record)) {
       if (!Object.hasOwn(shape, key)) {
-        throw new InvalidInput(`${path} has an unknown field "${key}"; expected only ${Object.keys(shape).join(', ') || 'no fields'}`);
+        throw new InvalidInput(`${path || 'the input'} has an unknown field "${key}"; expected only ${Object.keys(shape).join(', ') || 'no fields'}`);
       }
     }
     const out: Record<string, unknown> = {};
     for (const [key, check] of Object.entries(shape)) {
-      const v = check(record[key], `${path}.${key}`);
+      const v = check(record[key], fieldPath(path, key));
       if (v !== undefined) out[key] = v;
     }
     return out as Out<S>;
@@ -107,5 +114,5 @@ export function object<S extends Shape>(shape: S): Validator<Out<S>> {
 export const nothing: Validator<void> = (value, path) => {
   if (value === undefined || value === null) return;
   if (typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0) return;
-  fail(path, 'empty (this route takes no input)', value);
+  invalid(path, 'empty (this route takes no input)', value);
 };

@@ -2,12 +2,12 @@
  * The only file that imports onnxruntime-node. Everything else talks to sessions through the
  * small `ModelSession` shape below, so another backend (web, a different EP) can slot in.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Device, ExecutionDevice } from './device.ts';
+import { ensureRuntimeDir, webGpuBlocker } from './vulkan.ts';
 
 /** An output left in GPU memory (WebGPU): it can be fed back to a run, not read. */
 export interface DeviceValue {
@@ -56,6 +56,8 @@ export interface SessionOptions {
   readonly note?: (line: string) => void;
   /** Outputs to leave in GPU memory where the provider allows it (only WebGPU does, from Node). */
   readonly keepOnDevice?: readonly string[];
+  /** Nodes (by name) to run on the CPU provider although WebGPU has kernels for them. */
+  readonly cpuNodes?: readonly string[];
   /**
    * onnxruntime's verbose log on stderr, where it lists the provider each node was placed on
    * (placement.ts reads it from a child process).
@@ -110,51 +112,53 @@ function missingCudaLibraries(): string | undefined {
   return missing.length ? `onnxruntime-node's CUDA provider libraries are not installed (${missing.join(', ')} missing from ${bin}); ${CUDA_FIX}` : undefined;
 }
 
-/** Dawn (onnxruntime's WebGPU) needs Vulkan on Linux; checking first keeps its native warnings off the terminal. */
-function missingVulkan(): string | undefined {
-  if (process.platform !== 'linux') return undefined;
-  const dirs = (process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean);
-  if (dirs.some((d) => existsSync(join(d, 'libvulkan.so.1')))) return undefined;
-  let cache = '';
-  try {
-    cache = execFileSync('ldconfig', ['-p'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  } catch {
-    return undefined; // cannot tell; let onnxruntime try
-  }
-  return cache.includes('libvulkan.so.1') ? undefined : 'WebGPU needs Vulkan, and libvulkan.so.1 is not installed (Debian: apt-get install libvulkan1 plus your GPU\'s Vulkan driver)';
-}
-
-/** Why each GPU device failed in this process, so the fallback note is printed once, not per session. */
-const unavailable = new Map<'cuda' | 'webgpu', string>();
+/**
+ * Why each GPU device failed in this process, by device and how it was asked for (`auto` also
+ * refuses a software Vulkan device), so the fallback note is printed once, not per session.
+ */
+const unavailable = new Map<`${'cuda' | 'webgpu'}:${Device}`, string>();
 let fallbackNoted = false;
 
+/** onnxruntime's message without the source location and failed check that lead it. */
 function oneLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').trim().slice(0, 300);
+  const message = (err instanceof Error ? err.message : String(err)).replace(/\s+/g, ' ').trim();
+  return message.replace(/^\S+\.(?:cc|cpp|h):\d+ .*? was false\. /, '').slice(0, 300);
 }
+
+/**
+ * onnxruntime's own log goes straight to stderr: warnings such as "Some nodes were not assigned
+ * to the preferred execution providers" on every GPU session, and each failed kernel again
+ * before the error reaches us. Kestrel reports failures itself, in one line, so only fatal
+ * messages are let through.
+ */
+const ORT_LOG_FATAL_ONLY = 4;
 
 async function create(modelPath: string, device: ExecutionDevice, opts: SessionOptions): Promise<ort.InferenceSession> {
   const placement = outputPlacement(device, opts.keepOnDevice);
+  if (device === 'webgpu') ensureRuntimeDir();
+  const forced = device === 'webgpu' && opts.cpuNodes?.length ? [...opts.cpuNodes] : undefined;
   return ort.InferenceSession.create(modelPath, {
-    executionProviders: [device],
+    executionProviders: [forced ? { name: 'webgpu', forceCpuNodeNames: forced } : device],
     graphOptimizationLevel: opts.graphOptimization ?? 'all',
-    ...(opts.verboseLog ? { logSeverityLevel: 0 as const, logVerbosityLevel: 0 } : {}),
+    ...(opts.verboseLog ? { logSeverityLevel: 0 as const, logVerbosityLevel: 0 } : { logSeverityLevel: ORT_LOG_FATAL_ONLY }),
     ...(placement ? { preferredOutputLocation: placement } : {}),
     ...(opts.intraOpThreads ? { intraOpNumThreads: opts.intraOpThreads } : {}),
   });
 }
 
 /** Tries a GPU device; undefined (and the reason remembered) when it cannot be used here. */
-async function tryDevice(modelPath: string, device: 'cuda' | 'webgpu', opts: SessionOptions): Promise<ort.InferenceSession | undefined> {
-  if (unavailable.has(device)) return undefined;
-  const missing = device === 'cuda' ? missingCudaLibraries() : missingVulkan();
+async function tryDevice(modelPath: string, device: 'cuda' | 'webgpu', wanted: Device, opts: SessionOptions): Promise<ort.InferenceSession | undefined> {
+  const key = `${device}:${wanted}` as const;
+  if (unavailable.has(key)) return undefined;
+  const missing = device === 'cuda' ? missingCudaLibraries() : webGpuBlocker(wanted === 'auto' ? 'auto' : 'webgpu');
   if (missing) {
-    unavailable.set(device, missing);
+    unavailable.set(key, missing);
     return undefined;
   }
   try {
     return await create(modelPath, device, opts);
   } catch (err) {
-    unavailable.set(device, `${device === 'cuda' ? 'the CUDA provider' : 'WebGPU'} failed to start (${oneLine(err)})${device === 'cuda' ? `; ${CUDA_FIX}` : ''}`);
+    unavailable.set(key, `${device === 'cuda' ? 'the CUDA provider' : 'WebGPU'} failed to start (${oneLine(err)})${device === 'cuda' ? `; ${CUDA_FIX}` : ''}`);
     return undefined;
   }
 }
@@ -164,13 +168,13 @@ async function createForDevice(modelPath: string, opts: SessionOptions): Promise
   const wanted = opts.device ?? 'cpu';
   const order: ('cuda' | 'webgpu')[] = wanted === 'auto' ? ['cuda', 'webgpu'] : wanted === 'cpu' ? [] : [wanted];
   for (const device of order) {
-    const session = await tryDevice(modelPath, device, opts);
+    const session = await tryDevice(modelPath, device, wanted, opts);
     if (session) return { session, device };
-    if (wanted !== 'auto') throw new DeviceUnavailableError(`device ${device}: ${unavailable.get(device)}`);
+    if (wanted !== 'auto') throw new DeviceUnavailableError(`device ${device}: ${unavailable.get(`${device}:${wanted}`)}`);
   }
   if (wanted === 'auto' && !fallbackNoted) {
     fallbackNoted = true;
-    const why = order.map((d) => unavailable.get(d)).join('; ');
+    const why = order.map((d) => unavailable.get(`${d}:auto`)).join('; ');
     note(opts, `kestrel: no GPU device, running on the CPU: ${why}`);
   }
   return { session: await create(modelPath, 'cpu', opts), device: 'cpu' };
@@ -220,10 +224,10 @@ export async function openSession(modelPath: string, opts: SessionOptions = {}):
 }
 
 /**
- * Which GPU providers could start here, judged from their libraries only (no session is
- * created): a provider maps to undefined when usable, else to the reason it is not. For
- * choices made before any model exists, such as an import's default precision.
+ * Which GPU providers `auto` could start here, judged from libraries, drivers and device files
+ * only (no session is created): a provider maps to undefined when usable, else to the reason it
+ * is not. For choices made before any model exists, such as an import's default precision.
  */
 export function probeGpuDevices(): Record<'cuda' | 'webgpu', string | undefined> {
-  return { cuda: missingCudaLibraries(), webgpu: missingVulkan() };
+  return { cuda: missingCudaLibraries(), webgpu: webGpuBlocker('auto') };
 }

@@ -7,9 +7,9 @@
 import { DeviceUnavailableError, openSession } from './backend.ts';
 import type { Device } from './device.ts';
 
-const [modelFile, device, optimization] = process.argv.slice(2) as [string, Device, 'all' | 'disabled'];
+const [modelFile, device, optimization, cpuNodes] = process.argv.slice(2) as [string, Device, 'all' | 'disabled', string];
 try {
-  const session = await openSession(modelFile, { device, verboseLog: true, graphOptimization: optimization, note: () => undefined });
+  const session = await openSession(modelFile, { device, verboseLog: true, graphOptimization: optimization, cpuNodes: JSON.parse(cpuNodes) as string[], note: () => undefined });
   await session.release();
   process.stderr.write(`\nkestrel-placement: ok ${session.device}\n`);
 } catch (err) {

@@ -76,10 +76,14 @@ export function parsePlacementLog(log: string): PlacedNode[] {
 const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const CHILD = fileURLToPath(new URL('./placement-child.ts', import.meta.url));
 
-/** Opens the model on the device (`auto`: the one a run would pick) in a child process and returns where each node was placed. */
-export function readPlacement(modelFile: string, device: Device, opts: { optimization?: 'all' | 'disabled' } = {}): Promise<Placement> {
+/**
+ * Opens the model on the device (`auto`: the one a run would pick) in a child process and returns
+ * where each node was placed; `cpuNodes` as a run passes them (SessionOptions.cpuNodes).
+ */
+export function readPlacement(modelFile: string, device: Device, opts: { optimization?: 'all' | 'disabled'; cpuNodes?: readonly string[] } = {}): Promise<Placement> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', tsxLoader, CHILD, modelFile, device, opts.optimization ?? 'all'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const args = [modelFile, device, opts.optimization ?? 'all', JSON.stringify(opts.cpuNodes ?? [])];
+    const child = spawn(process.execPath, ['--import', tsxLoader, CHILD, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     const chunks: Buffer[] = [];
     child.stderr.on('data', (c: Buffer) => chunks.push(c));
     child.on('error', reject);

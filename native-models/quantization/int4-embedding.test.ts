@@ -8,13 +8,14 @@ import { writeModel } from '../onnx/model-writer.ts';
 import { DataType } from '../onnx/onnx-proto.ts';
 import { SeededRandom } from '../numeric/random.ts';
 import { dequantizeInt4, quantizeInt4 } from './int4-blocks.ts';
-import { int4Embedding } from './int4-embedding.ts';
+import { embeddingBlockSize, int4Embedding } from './int4-embedding.ts';
 
 const t = tempDir('int4-embedding');
 afterAll(t.cleanup);
 
 const ROWS = 50;
-const WIDTH = 96; // 3 blocks of 32: an odd block count, so each row's zero points end in a half byte
+const WIDTH = 96; // 3 blocks of 32 would be odd, so it is 6 blocks of 16
+const BLOCK = 16;
 const table = (() => {
   const rng = new SeededRandom(7);
   return Float32Array.from({ length: ROWS * WIDTH }, () => (rng.next() - 0.4) * 3);
@@ -37,7 +38,7 @@ async function lookupModel(dir: string, idsShape: (number | string)[]) {
 
 describe('int4 embedding (GatherBlockQuantized)', () => {
   test('gathered rows equal the block-wise dequantised table exactly, for flat and batched ids', async () => {
-    const expected = dequantizeInt4(quantizeInt4(table, ROWS, WIDTH, { symmetric: false }));
+    const expected = dequantizeInt4(quantizeInt4(table, ROWS, WIDTH, { blockSize: BLOCK, symmetric: false }));
     const { session } = await lookupModel(join(t.dir, 'flat'), ['n']);
     const { session: batched } = await lookupModel(join(t.dir, 'batched'), [1, 'n']);
     try {
@@ -60,20 +61,27 @@ describe('int4 embedding (GatherBlockQuantized)', () => {
     }
   });
 
-  test('stores 4-bit codes, one fp32 scale and one 4-bit zero point per 32 values', async () => {
+  test('blocks: the largest of 64, 32, 16 giving an even count per row (the zero points then fill whole bytes, as WebGPU reads them)', () => {
+    expect(embeddingBlockSize(2048)).toBe(64); // Kimi-VL-A3B: 32 blocks
+    expect(embeddingBlockSize(64)).toBe(32); // the tiny test checkpoint: 2 blocks, not 1 of 64
+    expect(embeddingBlockSize(WIDTH)).toBe(BLOCK);
+    expect(embeddingBlockSize(40)).toBeUndefined();
+  });
+
+  test('stores 4-bit codes, one fp32 scale and one 4-bit zero point per 16 values', async () => {
     const { graph, written, session } = await lookupModel(join(t.dir, 'sizes'), ['n']);
     await session.release();
     expect(graph.weights.map((w) => [w.name, w.dims])).toEqual([
       ['embed.weight_q4', [ROWS, WIDTH / 2]],
-      ['embed.weight_scales', [ROWS, 3]],
-      ['embed.weight_zero_points', [ROWS, 2]],
+      ['embed.weight_scales', [ROWS, 6]],
+      ['embed.weight_zero_points', [ROWS, 3]],
     ]);
-    const packed = ROWS * (WIDTH / 2) + ROWS * 3 * 4 + ROWS * 2;
+    const packed = ROWS * (WIDTH / 2) + ROWS * 6 * 4 + ROWS * 3;
     expect(written.dataBytes).toBeGreaterThanOrEqual(packed);
     expect(written.dataBytes).toBeLessThan(packed + 3 * 4096);
   });
 
-  test('a row width that is not a whole number of blocks is refused', () => {
-    expect(() => int4Embedding(new GraphBuilder(), 'embed', 4, 40, async function* () {})).toThrow(/embed: GatherBlockQuantized needs the row width \(40\) to be a multiple of the int4 block size 32/);
+  test('a row width that cannot be cut into an even number of blocks is refused', () => {
+    expect(() => int4Embedding(new GraphBuilder(), 'embed', 4, 40, async function* () {})).toThrow(/^embed: an int4 embedding needs a row width that is a multiple of 32 \(an even number of blocks of 16 or more\); this one is 40$/);
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { artifactPath } from '../harness/artifacts.ts';
-import { launchChromium } from '../harness/chromium.ts';
+import { launchChromium, openScreen } from '../harness/chromium.ts';
 import { startKestrel, type CliProcess } from '../harness/cli.ts';
 import { mockDesktopPng } from '../harness/mock-desktop.ts';
 import { startOpenAIServer, type OpenAITestServer } from '../harness/openai-server.ts';
@@ -25,12 +25,16 @@ let page: Page;
 let url: string;
 let display: string;
 let dataDir: string;
+let config: string;
 const clients: ReturnType<typeof spawnTracked>[] = [];
 
 beforeAll(async () => {
   ensureSystemTools(['Xvfb', 'xterm']);
   server = await startOpenAIServer({ models: ['kimi-vl-test'] });
-  const config = await mkdtemp(join(tmpdir(), 'kestrel-ui-config-'));
+  config = await mkdtemp(join(tmpdir(), 'kestrel-ui-config-'));
+  // The device is chosen (the default, auto, would take a GPU where this machine has one), so
+  // the import below is for the CPU wherever the test runs.
+  await writeFile(join(config, 'settings.json'), JSON.stringify({ device: 'cpu' }));
   dataDir = await mkdtemp(join(tmpdir(), 'kestrel-ui-data-'));
   ui = startKestrel(['ui', '--virtual', '--port', '0', '--endpoint', server.baseUrl, '--model', 'kimi-vl-test'], {
     ...process.env,
@@ -54,7 +58,6 @@ afterAll(async () => {
 });
 
 const announcer = () => page.getByTestId('announcer');
-const openScreen = (name: string) => page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name }).click();
 
 test('a run started from the UI shows steps with screenshots and markers, and Stop ends it', async () => {
   server.push(
@@ -62,8 +65,8 @@ test('a run started from the UI shows steps with screenshots and markers, and St
     { text: code("pyautogui.write('echo hello from kestrel')", 'Type a greeting.'), chunkDelayMs: 5 },
     { text: code('pyautogui.press("enter")', 'Run it.'), delayMs: 60_000 },
   );
-  await page.getByRole('combobox', { name: 'Display' }).locator('option').first().waitFor({ state: 'attached' });
-  expect(await page.getByRole('combobox', { name: 'Display' }).locator('option').first().textContent()).toMatch(/1280×800/);
+  // The private display's one monitor, once the host has listed it (slow on a busy machine).
+  await page.getByRole('combobox', { name: 'Display' }).locator('option', { hasText: /1280×800/ }).waitFor({ state: 'attached', timeout: 30_000 });
   await page.getByRole('textbox', { name: 'Instruction' }).fill('say hello in the terminal');
   await page.getByRole('main').getByRole('button', { name: 'Run', exact: true }).click();
 
@@ -79,18 +82,31 @@ test('a run started from the UI shows steps with screenshots and markers, and St
   await page.getByText(/^Ended: aborted/).waitFor({ timeout: 10_000 });
   await expect.poll(() => announcer().textContent()).toMatch(/Run ended \(aborted\)/);
   expect(server.chatRequests()).toHaveLength(3);
+  // The Run screen says where the run was recorded: the app's own trajectories folder.
+  const saved = page.getByText(/^Saved in /);
+  await saved.waitFor();
+  expect(await saved.locator('code').textContent()).toMatch(new RegExp(`^${dataDir}/trajectories/\\d{4}-\\d\\d-\\d\\d_[\\d-]+_[0-9a-f]{8}$`));
   // Every request carried a real screenshot of the private display.
   for (const request of server.chatRequests()) expect(request.images.at(-1)!.data.subarray(1, 4).toString()).toBe('PNG');
   await page.screenshot({ path: artifactPath('browser', 'e2e-run-stopped.png'), fullPage: true });
 });
 
-test('the trajectory viewer opens the recorded run, steps through it, and re-grounds a step', async () => {
-  await openScreen('Trajectories');
-  await page.getByRole('button', { name: 'List runs' }).click();
+test('the trajectory viewer opens on the app’s own runs, and the Run screen’s link opens the one just recorded', async () => {
+  // Opened from the navigation, it already lists the app's own folder: no path to type.
+  await openScreen(page, 'Trajectories');
+  expect(await page.getByRole('textbox', { name: 'Runs folder' }).inputValue()).toBe(join(dataDir, 'trajectories'));
   const run = page.getByRole('navigation', { name: 'Recorded runs' }).getByRole('button').first();
   await run.waitFor();
   expect(await run.textContent()).toMatch(/say hello in the terminal/);
-  await run.click();
+  await page.screenshot({ path: artifactPath('browser', 'e2e-trajectories-listed.png'), fullPage: true });
+  await openScreen(page, 'Run');
+  await page.getByRole('button', { name: 'Open this run in Trajectories' }).click();
+  await page.waitForFunction(`location.hash === '#trajectories'`);
+  await page.getByRole('img', { name: 'Screenshot of step 1' }).waitFor();
+  expect(await run.getAttribute('aria-current')).toBe('true');
+});
+
+test('the trajectory viewer steps through the recorded run and re-grounds a step', async () => {
   await page.getByRole('img', { name: 'Screenshot of step 1' }).waitFor();
   await page.locator('g[data-mark="target"]').first().waitFor({ state: 'attached' });
   await page.getByText('Click into the terminal.').first().waitFor();
@@ -109,7 +125,7 @@ test('the inspector grounds a query on an opened image and draws the marker wher
   const { png, save } = await mockDesktopPng();
   const file = join(dataDir, 'editor.png');
   await writeFile(file, png);
-  await openScreen('Inspector');
+  await openScreen(page, 'Inspector');
   await page.locator('input[type="file"]').setInputFiles(file);
   await page.getByRole('button', { name: /Image editor\.png/ }).waitFor();
   server.push(`pyautogui.click(x=${save.x}, y=${save.y})`);
@@ -140,10 +156,33 @@ test('the inspector grounds a query on an opened image and draws the marker wher
   await page.getByText('Miss', { exact: true }).waitFor();
 });
 
+test('Settings: --endpoint and --model are this session’s, not saved; Test connection asks the endpoint', async () => {
+  await openScreen(page, 'Settings');
+  const url = page.getByRole('textbox', { name: 'Endpoint URL' });
+  expect(await url.inputValue()).toBe(server.baseUrl);
+  await page.getByText(/^Fields marked “for this session only” come from the options/).waitFor();
+  expect(await page.locator('#session-endpointUrl').textContent()).toBe('From the command line, for this session only; saved: http://127.0.0.1:8000/v1');
+  // The settings file never held them.
+  const saved = await readFile(join(config, 'settings.json'), 'utf8').catch(() => '{}');
+  expect(saved).not.toContain(server.baseUrl);
+
+  const before = server.requests.length;
+  await page.getByRole('button', { name: 'Test connection' }).click();
+  const status = page.locator('.test [role="status"]');
+  await expect.poll(() => status.textContent()).toMatch(new RegExp(`^Connected in \\d+ ms: ${server.baseUrl} serves kimi-vl-test$`));
+  expect(server.requests.slice(before).map((r) => `${r.method} ${r.path}`)).toEqual(['GET /v1/models']);
+  // What the form says, unsaved: another model name is tested as typed.
+  await page.getByRole('textbox', { name: 'Model name' }).fill('kimi-vl-typo');
+  await page.getByRole('button', { name: 'Test connection' }).click();
+  await expect.poll(() => status.textContent()).toMatch(/does not serve "kimi-vl-typo"; it serves "kimi-vl-test"/);
+  await page.screenshot({ path: artifactPath('browser', 'e2e-settings-session.png'), fullPage: true });
+  await page.getByRole('button', { name: 'Revert' }).click();
+});
+
 test('a Hugging Face folder imported in Settings becomes the in-process model the inspector grounds with', async () => {
   const checkpoint = tinyCheckpoint({ seed: 5 });
   try {
-    await openScreen('Settings');
+    await openScreen(page, 'Settings');
     await page.getByRole('textbox', { name: 'Hugging Face folder' }).fill(checkpoint.dir);
     await page.getByRole('textbox', { name: 'Name', exact: true }).fill('tiny-kimi');
     await page.getByRole('button', { name: 'Import', exact: true }).click();
@@ -152,7 +191,7 @@ test('a Hugging Face folder imported in Settings becomes the in-process model th
     await page.getByText(/^fp32 — for the CPU: fp32 is the tested reference and fits \([\d.]+ MB of fp32 weights/).waitFor();
     await page.getByRole('button', { name: 'Use tiny-kimi' }).click();
     await page.getByText('in use').waitFor();
-    await openScreen('Inspector');
+    await openScreen(page, 'Inspector');
     const before = server.chatRequests().length;
     await page.getByRole('button', { name: 'Locate' }).click();
     // The reply now comes from the random tiny model in-process, not from the server.

@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { artifactPath } from '../harness/artifacts.ts';
-import { launchChromium } from '../harness/chromium.ts';
+import { launchChromium, openScreen } from '../harness/chromium.ts';
 import { startKestrel, type CliProcess } from '../harness/cli.ts';
 
 let host: CliProcess;
@@ -30,7 +30,7 @@ test('the built renderer loads in Chromium from the browser host', async () => {
   const heading = page.getByRole('heading', { level: 1, name: 'Kestrel' });
   await heading.waitFor({ state: 'visible' });
 
-  await page.getByRole('button', { name: 'Inspector' }).click();
+  await openScreen(page, 'Inspector');
   await page.getByRole('heading', { level: 2, name: 'Inspector' }).waitFor({ state: 'visible' });
   await page.screenshot({ path: artifactPath('browser', 'app-shell.png') });
   expect(problems).toEqual([]);

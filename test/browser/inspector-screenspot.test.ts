@@ -7,7 +7,7 @@ import { pointInBox } from '../../agent/screenspot/metric.ts';
 import { createHost } from '../../main/api/host.ts';
 import { startUiHost, type UiHost } from '../../cli/ui-host/server.ts';
 import { artifactPath } from '../harness/artifacts.ts';
-import { launchChromium, openAppPage } from '../harness/chromium.ts';
+import { launchChromium, openAppPage, openScreen } from '../harness/chromium.ts';
 import { testHostOptions } from '../harness/test-host.ts';
 import { runKestrel } from '../harness/cli.ts';
 import { startOpenAIServer, type OpenAITestServer } from '../harness/openai-server.ts';
@@ -47,13 +47,13 @@ afterAll(async () => {
 });
 
 test('open eval results in the Inspector: accuracy announced, a miss shows its true box and the predicted point', async () => {
-  await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: 'Inspector' }).click();
+  await openScreen(page, 'Inspector');
   const panel = page.getByRole('region', { name: 'ScreenSpot results' });
 
   // A wrong path first: one clear line, nothing opened.
   await panel.getByRole('textbox', { name: 'Results file' }).fill(join(dir, 'missing.jsonl'));
   await panel.getByRole('textbox', { name: 'Images folder' }).fill(data.imagesDir);
-  await panel.getByRole('button', { name: 'Open' }).click();
+  await panel.getByRole('button', { name: 'Open results' }).click();
   await expect.poll(() => panel.getByRole('alert').textContent()).toMatch(/missing\.jsonl does not exist/);
 
   await panel.getByRole('textbox', { name: 'Results file' }).fill(results);
@@ -61,8 +61,8 @@ test('open eval results in the Inspector: accuracy announced, a miss shows its t
   await expect.poll(() => page.getByTestId('announcer').textContent()).toBe('Opened 7 results: accuracy 57.1%');
   expect(await panel.getByTestId('screenspot-accuracy').innerText()).toMatch(/Accuracy 57\.1% \(4\/7\).*icon 66\.7% \(2\/3\).*text 50\.0% \(2\/4\)/s);
   const list = panel.getByRole('list', { name: 'ScreenSpot records' });
-  expect(await list.getByRole('button', { name: /^hit: / }).count()).toBe(4);
-  expect(await list.getByRole('button', { name: /^miss: / }).count()).toBe(3);
+  expect(await list.getByRole('button', { name: /^\d+\. hit: / }).count()).toBe(4);
+  expect(await list.getByRole('button', { name: /^\d+\. miss: / }).count()).toBe(3);
 
   // A miss with a point: the scripted point lies outside the element's box.
   const index = data.samples.findIndex(({ element: e }) => {

@@ -10,7 +10,7 @@ import { startUiHost, type UiHost } from '../../cli/ui-host/server.ts';
 import { importKimiVL } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
 import { writeTinyCheckpoint } from '../../native-models/models/kimi-vl/tiny-checkpoint.ts';
 import { artifactPath } from '../harness/artifacts.ts';
-import { launchChromium, openAppPage } from '../harness/chromium.ts';
+import { launchChromium, openAppPage, openScreen } from '../harness/chromium.ts';
 import { mockDesktopPng } from '../harness/mock-desktop.ts';
 import { testHostOptions } from '../harness/test-host.ts';
 
@@ -36,7 +36,7 @@ beforeAll(async () => {
   };
   const core = await createHost(
     testHostOptions(dir, {
-      defaults: { backend: 'in-process', modelDir: join(dir, 'model'), device: 'cpu', maxSteps: 1 },
+      sessionSettings: { backend: 'in-process', modelDir: join(dir, 'model'), device: 'cpu', maxSteps: 1 },
       desktop: () => operator,
       runner: agentRunner,
       ground: grounder,
@@ -79,7 +79,7 @@ test('the first run shows the model loading with its percentage and phase; a pro
   await expect.poll(() => announcer().textContent(), { timeout: 60_000 }).toMatch(/Run ended/);
 
   await page.evaluate('window.loadingTexts.length = 0');
-  await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: 'Inspector' }).click();
+  await openScreen(page, 'Inspector');
   await page.getByRole('button', { name: 'Screenshot' }).click();
   await page.getByRole('textbox', { name: 'Find' }).fill('the Save button');
   await page.getByRole('textbox', { name: 'Find' }).press('Enter');

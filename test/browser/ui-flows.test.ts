@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { DisplayInfo, Operator } from '../../agent/operator.ts';
-import type { AgentRunner } from '../../main/api/run-manager.ts';
+import type { AgentRunner, RunContext } from '../../main/api/run-manager.ts';
 import { createHost } from '../../main/api/host.ts';
 import { NO_SECRET_BOX } from '../../main/api/secrets.ts';
 import { startUiHost, type UiHost } from '../../cli/ui-host/server.ts';
 import { artifactPath } from '../harness/artifacts.ts';
-import { launchChromium, openAppPage } from '../harness/chromium.ts';
+import { launchChromium, openAppPage, openScreen } from '../harness/chromium.ts';
 import { mockDesktopPng } from '../harness/mock-desktop.ts';
 
 // UI behaviour against the real host API and the real WebSocket bridge, with the agent loop
@@ -23,12 +23,18 @@ let page: Page;
 const executed: string[] = [];
 const imports: { precision: string; device: string }[] = [];
 
+/** The loop's checkpoint: waits while paused (saying so), and ends the run once it is stopped. */
+async function checkpoint(ctx: RunContext): Promise<void> {
+  if (await ctx.pause.whilePaused(ctx.signal, () => ctx.emit({ type: 'paused' }))) ctx.emit({ type: 'resumed' });
+  ctx.signal.throwIfAborted();
+}
+
 /** Behaves like the loop: announce, capture, stream, plan, confirm, act; until stopped. */
 const scriptedRunner = (png: Uint8Array): AgentRunner => async (ctx) => {
   ctx.emit({ type: 'run_started', runId: ctx.runId, instruction: ctx.request.instruction, model: 'scripted', display, startedAt: Date.now() });
   for (let step = 1; ; step++) {
     ctx.emit({ type: 'step_started', step });
-    await ctx.gate();
+    await checkpoint(ctx);
     ctx.emit({ type: 'screenshot', step, png, width: 1280, height: 800 });
     const reply = `## Action:\nClick Save.\n## Code:\n\`\`\`python\npyautogui.click(x=0.62, y=0.41)\n\`\`\``;
     for (let i = 0; i < reply.length; i += 6) {
@@ -42,7 +48,7 @@ const scriptedRunner = (png: Uint8Array): AgentRunner => async (ctx) => {
       ctx.emit({ type: 'awaiting_confirmation', step });
       if (!(await ctx.confirm(step))) throw new Error('declined');
     }
-    await ctx.gate();
+    await checkpoint(ctx);
     executed.push(`click ${step}`);
     ctx.emit({ type: 'action_executed', step, index: 0, action: { ...action, at: { x: 794, y: 328 } }, ms: 12 });
     ctx.emit({ type: 'step_finished', step, ms: 480 });
@@ -105,7 +111,6 @@ afterAll(async () => {
 const announcer = () => page.getByTestId('announcer');
 /** Every message the live region has carried (later ones may replace earlier ones quickly). */
 const announced = () => page.evaluate('window.announced') as Promise<string[]>;
-const openScreen = (name: string) => page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name }).click();
 
 test('confirm each action, pause, resume and stop, from the keyboard', async () => {
   const instruction = page.getByRole('textbox', { name: 'Instruction' });
@@ -140,7 +145,7 @@ test('confirm each action, pause, resume and stop, from the keyboard', async () 
 });
 
 test('the inspector screenshots a display and draws the predicted point', async () => {
-  await openScreen('Inspector');
+  await openScreen(page, 'Inspector');
   await page.getByRole('button', { name: 'Screenshot' }).click();
   await page.getByRole('button', { name: /^Image screenshot-1\.png/ }).waitFor();
   await page.getByRole('textbox', { name: 'Find' }).fill('the Save button');
@@ -151,33 +156,33 @@ test('the inspector screenshots a display and draws the predicted point', async 
 });
 
 test('settings are validated by the host, saved, and still there after a reload', async () => {
-  await openScreen('Settings');
+  await openScreen(page, 'Settings');
   const maxSteps = page.getByRole('spinbutton', { name: 'Max steps' });
   await maxSteps.fill('7');
   await page.getByRole('textbox', { name: 'Emergency-stop shortcut' }).fill('Escape');
   await page.getByRole('button', { name: 'Save settings' }).click();
-  await page.getByRole('alert').getByText(/stopHotkey must be a key combination/).waitFor();
+  await page.getByRole('alert').getByText(/^Emergency-stop shortcut must be a key combination/).waitFor();
   await page.getByRole('textbox', { name: 'Emergency-stop shortcut' }).fill('CommandOrControl+Alt+K');
   await page.getByRole('button', { name: 'Save settings' }).click();
   await expect.poll(() => announcer().textContent()).toMatch(/Settings saved/);
   await page.getByText(/does not store keys/).waitFor();
   await page.screenshot({ path: artifactPath('browser', 'settings.png'), fullPage: true });
   await page.reload();
-  await openScreen('Settings');
+  await openScreen(page, 'Settings');
   await expect.poll(() => page.getByRole('spinbutton', { name: 'Max steps' }).inputValue()).toBe('7');
   expect(await page.getByRole('textbox', { name: 'Emergency-stop shortcut' }).inputValue()).toBe('CommandOrControl+Alt+K');
 });
 
 test('the model manager imports with progress, lists, chooses and deletes', async () => {
-  await openScreen('Settings');
+  await openScreen(page, 'Settings');
   await page.getByRole('textbox', { name: 'Hugging Face folder' }).fill('/models/Kimi-VL-A3B-Instruct');
   const precision = page.getByRole('combobox', { name: 'Precision' });
   expect(await precision.inputValue()).toBe('auto');
-  await page.getByText(/Auto follows the device in Settings \(CPU\)/).waitFor();
+  await page.getByText(/Auto follows the device in Settings \(Auto\)/).waitFor(); // Settings' default device
   await precision.selectOption('int4');
   await page.getByRole('button', { name: 'Import', exact: true }).click();
-  await page.getByText('int4 — scripted for cpu.').waitFor();
-  expect(imports).toEqual([{ precision: 'int4', device: 'cpu' }]);
+  await page.getByText('int4 — scripted for auto.').waitFor();
+  expect(imports).toEqual([{ precision: 'int4', device: 'auto' }]);
   await expect.poll(() => page.getByRole('progressbar', { name: 'Model import progress' }).getAttribute('value')).not.toBe('0');
   await expect.poll(() => announcer().textContent(), { timeout: 10_000 }).toMatch(/Model import finished/);
   await page.getByRole('button', { name: 'Use kimi-vl-a3b-instruct' }).click();
@@ -185,12 +190,12 @@ test('the model manager imports with progress, lists, chooses and deletes', asyn
   expect(await page.getByRole('combobox', { name: 'Backend' }).inputValue()).toBe('in-process');
   await page.screenshot({ path: artifactPath('browser', 'settings-models.png'), fullPage: true });
   // The Run screen's model picker offers the imported model and the endpoint.
-  await openScreen('Run');
+  await openScreen(page, 'Run');
   const picker = page.getByRole('combobox', { name: 'Model' });
   await expect.poll(() => picker.locator('option:checked').textContent()).toMatch(/^kimi-vl-a3b-instruct \(in-process/);
   await picker.selectOption('endpoint');
   await expect.poll(() => announcer().textContent()).toMatch(/Settings saved/);
-  await openScreen('Settings');
+  await openScreen(page, 'Settings');
   expect(await page.getByRole('combobox', { name: 'Backend' }).inputValue()).toBe('endpoint');
   await page.getByRole('button', { name: 'Delete kimi-vl-a3b-instruct' }).click();
   await page.getByRole('button', { name: 'Really delete kimi-vl-a3b-instruct' }).click();

@@ -124,6 +124,30 @@ test('Ctrl-C stops a run while the model is thinking: exit 130, trajectory close
   server = undefined;
 });
 
+test('a hung server at --timeout 1 is given up on after three attempts (~3 s, not 3 × 3), in one message per retry', async () => {
+  server = await startOpenAIServer({ replies: Array.from({ length: 9 }, () => ({ text: 'DONE', delayMs: 60_000 })) });
+  const result = await runKestrel(['run', 'wait', '--endpoint', server.baseUrl, '--model', 'kimi-vl-test', '--timeout', '1'], screen.env);
+  const seconds = (Date.now() - server.chatRequests()[0]!.receivedAt) / 1000;
+  expect(result.code).toBe(1);
+  expect(server.chatRequests()).toHaveLength(3);
+  // From the first request: 3 × 1 s of waiting and 0.5 + 1 s of back-off; nine attempts took over 9 s.
+  expect(seconds).toBeGreaterThanOrEqual(4.5);
+  expect(seconds).toBeLessThan(7.5);
+  const endpoint = `${server.baseUrl}/chat/completions`;
+  const timeout = `no complete reply from ${endpoint} within 1.0 s; the server may be overloaded, or raise the timeout`;
+  expect(result.stderr).toBe(
+    [
+      `kestrel: step 1: the model request failed (attempt 1 of 3), trying again in 0.5 s: ${timeout}`,
+      `kestrel: step 1: the model request failed (attempt 2 of 3), trying again in 1.0 s: ${timeout}`,
+      '',
+    ].join('\n'),
+  );
+  expect(result.stdout).toMatch(/^error after 0 steps in \d+\.\d s: no complete reply/m);
+  expect(result.stdout).toContain(`: ${timeout} (gave up after 3 attempts)\n`);
+  await server.stop();
+  server = undefined;
+});
+
 test('a display that does not exist is one line naming the ones that do', async () => {
   server = await startOpenAIServer({ replies: [] });
   const kestrel = startKestrel(['run', 'x', '--endpoint', server.baseUrl, '--model', 'kimi-vl-test', '--display', '3'], screen.env);
@@ -176,8 +200,8 @@ test('kestrel run --model-dir drives the loop with the in-process model (random 
   const out = tempDir('run-model');
   try {
     const model = join(out.dir, 'm');
-    expect((await runKestrel(['model', 'import', ckpt.dir, '--out', model])).code).toBe(0);
-    const result = await runKestrel(['run', 'open the terminal', '--model-dir', model, '--max-tokens', '8'], screen.env);
+    expect((await runKestrel(['model', 'import', ckpt.dir, '--out', model, '--device', 'cpu'])).code).toBe(0);
+    const result = await runKestrel(['run', 'open the terminal', '--model-dir', model, '--max-tokens', '8', '--device', 'cpu'], screen.env);
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/^run \S+: "open the terminal" with kimi-vl \(in-process, fp32\) @ .* on display screen \(1024×768\+0\+0\)$/m);
     expect(result.stdout).toMatch(/^error after 0 steps in \d+\.\d s: the model's reply could not be used after a correction: /m);

@@ -31,10 +31,16 @@ beforeEach(() => {
   };
 });
 
-/** `kestrel replay …` on the virtual display, with a private HOME so ~/Desktop is the test's. */
-function replay(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
-  return runKestrel(['replay', ...args, '--record', out], { ...screen.env, HOME: home, ...extraEnv });
+/**
+ * `kestrel replay …` on the virtual display, with a private HOME so ~/Desktop is the test's.
+ * Results go to `out`, or to `record` for a second run of the same task (a task folder that
+ * holds a run is refused).
+ */
+function replay(args: string[], extraEnv: NodeJS.ProcessEnv = {}, record = out) {
+  return runKestrel(['replay', ...args, '--record', record], { ...screen.env, HOME: home, ...extraEnv });
 }
+
+const freshRecord = (): string => mkdtempSync(join(tmpdir(), 'kestrel-replay-out-'));
 
 function trajectoryDir(name: string, actions: string[]): string {
   const dir = join(home, '..', `${name}-${Date.now()}`);
@@ -60,10 +66,12 @@ describe('kestrel replay on a real desktop (Xvfb, xterm)', () => {
     const lines = result.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toBe(
-      'kestrel: task kestrel-rename-folder runs 3 commands from the task file; read them and re-run with --allow-exec to allow them: ' +
+      'kestrel: task kestrel-rename-folder needs consent for 4 items of the task file (programs, file copies, closing windows, keyboard and mouse input); ' +
+        'read them and re-run with --allow-exec to allow them: ' +
         '[1] mkdir -p ~/Desktop/todo_list_Jan_1 ' +
         '[2] xterm -T kestrel-terminal -geometry 200x60+0+0 -e bash --norc --noprofile ' +
-        "[3] [ -d ~/Desktop/todo_list_Jan_2 ] && echo 'Directory exists.' || echo 'Directory does not exist.'",
+        '[3] keyboard and mouse: pyautogui.click(640, 400); time.sleep(0.5) ' +
+        "[4] [ -d ~/Desktop/todo_list_Jan_2 ] && echo 'Directory exists.' || echo 'Directory does not exist.'",
     );
     expect(existsSync(join(home, 'Desktop'))).toBe(false);
     expect(windowExists('kestrel-terminal')).toBe(false);
@@ -108,12 +116,17 @@ describe('kestrel replay on a real desktop (Xvfb, xterm)', () => {
     const bluetooth = join(FIXTURES, 'os/b3d4a89c-53f2-4d6b-8b6a-541fb5d205fa.json');
     const failed = await replay([bluetooth, '--trajectory', trajectoryDir('fail', ['FAIL'])]);
     expect(failed).toMatchObject({ code: 0, stdout: `os/b3d4a89c-53f2-4d6b-8b6a-541fb5d205fa: 1\nresults: ${out}\n` });
-    const done = await replay([bluetooth, '--trajectory', trajectoryDir('done', ['pyautogui.click(10, 10)', 'DONE'])]);
-    expect(done).toMatchObject({ code: 0, stdout: `os/b3d4a89c-53f2-4d6b-8b6a-541fb5d205fa: 0\nresults: ${out}\n` });
-    rmSync(join(out, 'os', 'b3d4a89c-53f2-4d6b-8b6a-541fb5d205fa', 'result.txt'));
-    const unscored = await replay([bluetooth, '--trajectory', trajectoryDir('done', ['DONE']), '--no-evaluate']);
-    expect(unscored).toMatchObject({ code: 0, stdout: `os/b3d4a89c-53f2-4d6b-8b6a-541fb5d205fa: not evaluated (--no-evaluate)\nresults: ${out}\n` });
-    expect(existsSync(join(out, 'os', 'b3d4a89c-53f2-4d6b-8b6a-541fb5d205fa', 'result.txt'))).toBe(false);
+    const again = await replay([bluetooth, '--trajectory', trajectoryDir('done', ['DONE'])]);
+    expect(again).toMatchObject({ code: 2, stdout: '', stderr: expect.stringContaining('the task folder already holds a run') });
+    const doneOut = freshRecord();
+    const done = await replay([bluetooth, '--trajectory', trajectoryDir('done', ['pyautogui.click(10, 10)', 'DONE'])], {}, doneOut);
+    expect(done).toMatchObject({ code: 0, stdout: `os/b3d4a89c-53f2-4d6b-8b6a-541fb5d205fa: 0\nresults: ${doneOut}\n` });
+    const unscoredOut = freshRecord();
+    const unscored = await replay([bluetooth, '--trajectory', trajectoryDir('done', ['DONE']), '--no-evaluate'], {}, unscoredOut);
+    expect(unscored).toMatchObject({ code: 0, stdout: `os/b3d4a89c-53f2-4d6b-8b6a-541fb5d205fa: not evaluated (--no-evaluate)\nresults: ${unscoredOut}\n` });
+    expect(existsSync(join(unscoredOut, 'os', 'b3d4a89c-53f2-4d6b-8b6a-541fb5d205fa', 'result.txt'))).toBe(false);
+    rmSync(doneOut, { recursive: true, force: true });
+    rmSync(unscoredOut, { recursive: true, force: true });
   });
 
   test('placeholders: screen size and halves from the display, the password from the environment (never printed)', async () => {
@@ -163,8 +176,10 @@ describe('kestrel replay on a real desktop (Xvfb, xterm)', () => {
     copyFileSync(join(recorded, 'run.json'), join(kept, 'run.json'));
 
     rmSync(join(home, 'Desktop'), { recursive: true });
-    const again = await replay([RENAME, '--trajectory', kept, '--allow-exec']);
-    expect(again).toMatchObject({ code: 0, stdout: `os/kestrel-rename-folder: 1\nresults: ${out}\n` });
+    const againOut = freshRecord();
+    const again = await replay([RENAME, '--trajectory', kept, '--allow-exec'], {}, againOut);
+    expect(again).toMatchObject({ code: 0, stdout: `os/kestrel-rename-folder: 1\nresults: ${againOut}\n` });
+    rmSync(againOut, { recursive: true, force: true });
     expect(existsSync(join(home, 'Desktop', 'todo_list_Jan_2'))).toBe(true);
   });
 

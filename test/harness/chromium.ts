@@ -27,3 +27,11 @@ export async function openAppPage(browser: Browser, url: string, viewport = { wi
   await page.getByTestId('announcer').waitFor({ state: 'attached' });
   return page;
 }
+
+/** Goes to one of the app's screens through its link in the "Screens" navigation. */
+export async function openScreen(page: Page, name: 'Run' | 'Inspector' | 'Trajectories' | 'Settings'): Promise<void> {
+  const link = page.getByRole('navigation', { name: 'Screens' }).getByRole('link', { name, exact: true });
+  await link.click();
+  // (A string: this file is typechecked without the DOM library.)
+  await page.waitForFunction(`location.hash === '#${name.toLowerCase()}'`);
+}

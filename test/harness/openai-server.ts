@@ -40,7 +40,11 @@ export type ScriptedReply =
       /** Pause between streamed chunks. */
       readonly chunkDelayMs?: number;
       readonly finishReason?: 'stop' | 'length';
+      /** Answer plain JSON even when a stream was asked for (servers that ignore `stream: true`). */
+      readonly ignoreStream?: boolean;
     }
+  /** Exactly this body and content type, whatever was asked: a proxy's page, a misconfigured server. */
+  | { readonly raw: string | Buffer; readonly contentType?: string; readonly status?: number }
   /** An HTTP error with an OpenAI-style JSON body. */
   | { readonly status: number; readonly message?: string; readonly headers?: Record<string, string> }
   | ((request: RecordedRequest) => ScriptedReply | Promise<ScriptedReply>);
@@ -105,17 +109,21 @@ export async function startOpenAIServer(options: OpenAITestServerOptions = {}): 
 
   async function answer(reply: ScriptedReply, recorded: RecordedRequest, res: ServerResponse): Promise<void> {
     if (typeof reply === 'function') return answer(await reply(recorded), recorded, res);
+    if (typeof reply === 'object' && 'raw' in reply) {
+      res.writeHead(reply.status ?? 200, reply.contentType ? { 'content-type': reply.contentType } : {});
+      return void res.end(reply.raw);
+    }
     if (typeof reply === 'object' && 'status' in reply) {
       return sendJson(res, reply.status, errorBody(reply.message ?? `scripted error ${reply.status}`, 'scripted'), reply.headers);
     }
-    const { text, delayMs = 0, chunkSize = 3, chunkDelayMs = 0, finishReason = 'stop' } = typeof reply === 'string' ? { text: reply } : reply;
+    const { text, delayMs = 0, chunkSize = 3, chunkDelayMs = 0, finishReason = 'stop', ignoreStream = false } = typeof reply === 'string' ? { text: reply } : reply;
     const body = recorded.body!;
     const id = `chatcmpl-test-${++counter}`;
     const created = Math.floor(Date.now() / 1000);
     const usage = { prompt_tokens: 100 + recorded.images.length * 1000, completion_tokens: Math.ceil([...text].length / chunkSize), total_tokens: 0 };
     usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
     if (delayMs) await wait(delayMs);
-    if (!body.stream) {
+    if (!body.stream || ignoreStream) {
       return sendJson(res, 200, {
         id,
         object: 'chat.completion',

@@ -8,6 +8,8 @@ export const DEBIAN_PACKAGES: Record<string, string | readonly string[]> = {
   xrandr: 'x11-xserver-utils',
   xmodmap: 'x11-xserver-utils',
   xwininfo: 'x11-utils',
+  xprop: 'x11-utils',
+  openbox: 'openbox',
   xev: 'x11-utils',
   // A small GTK client with a text entry, for typing into a real GTK widget.
   zenity: 'zenity',

@@ -28,6 +28,38 @@ describe('kestrel CLI skeleton', () => {
   });
 });
 
+describe('--help', () => {
+  const commands = [[], ['run'], ['ground'], ['replay'], ['eval'], ['eval', 'screenspot'], ['eval', 'osworld'], ['model'], ['model', 'import'], ['model', 'logits'], ['model', 'info'], ['model', 'chat'], ['serve'], ['ui'], ['app']];
+
+  test.each(commands.map((command) => [command.join(' '), command] as const))('kestrel %s --help shows examples and what each exit code means', async (_name, command) => {
+    const result = await kestrel([...command, '--help']);
+    expect(result.code).toBe(0);
+    const examples = /\nExamples:\n((?: {2}\$ kestrel .+\n)+)/.exec(result.stdout);
+    expect(examples?.[1]).toContain(`$ kestrel ${command.join(' ')}`.trimEnd());
+    const codes = /\nExit codes:\n((?: {2}\d+ +\S.*\n)+)\s*$/.exec(result.stdout)?.[1];
+    expect(codes).toMatch(/^ {2}0 /);
+    expect(codes).toMatch(/^ {2}2 +usage/m);
+  });
+
+  test('required options show as required, in the usage line and their description', async () => {
+    const result = await kestrel(['model', 'import', '--help']);
+    expect(result.stdout).toMatch(/^Usage: kestrel model import --out <dir> \[options\] <hf-dir>$/m);
+    expect(result.stdout).toMatch(/^ {2}--out <dir> +\(required\) where to write/m);
+  });
+
+  test('serve takes -p for the port, as ui and app do', async () => {
+    const result = await kestrel(['serve', '--model-dir', 'm', '-p', '70000']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('port must be a number from 0 to 65535');
+  });
+
+  test('help piped into a reader that has gone is not a crash', async () => {
+    // `true` exits without reading: the help is written into a closed pipe (EPIPE).
+    const { stderr } = await execFileAsync('bash', ['-c', `set -o pipefail; "${process.execPath}" bin/kestrel.js run --help | true`], { cwd: REPO_ROOT });
+    expect(stderr).toBe('');
+  });
+});
+
 describe('kestrel app', () => {
   let app: CliProcess | undefined;
   afterEach(async () => {
@@ -43,7 +75,7 @@ describe('kestrel app', () => {
     const [, url] = await app.waitForOutput(/^Kestrel UI: (http:\/\/127\.0\.0\.1:\d+\/\S*)$/m);
     const lines = app.stdout().trim().split('\n');
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/^Kestrel: there is no display .*served for a browser instead\.$/);
+    expect(lines[0]).toBe('Kestrel: there is no display (DISPLAY is not set; add --virtual to give the agent a private one), so the UI is served for a browser instead.');
     const page = await fetch(url!);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<title>Kestrel</title>');

@@ -88,6 +88,17 @@ describe('kestrel ground', () => {
     expect(result.stderr.trimEnd().split('\n')).toHaveLength(1);
   });
 
+  test('a web page where the API should be is named as such, in one line, asked once', async () => {
+    server = await startOpenAIServer({ replies: [{ raw: '<html><head><title>Welcome to nginx!</title></head></html>', contentType: 'text/html' }] });
+    const result = await kestrel(['ground', png, 'OK', '--endpoint', server.baseUrl, '--model', 'kimi-vl-test']);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(
+      `kestrel: ${server.baseUrl}/chat/completions answered 200 with an HTML page titled "Welcome to nginx!", not a chat completion; check that the endpoint is the server's OpenAI-compatible base URL (usually ending in /v1)\n`,
+    );
+    expect(server.chatRequests()).toHaveLength(1);
+  });
+
   test('an unreachable endpoint is one line and exit 1', async () => {
     const gone = await startOpenAIServer();
     await gone.stop();
@@ -103,9 +114,9 @@ describe('kestrel ground --model-dir', () => {
     const ckpt = tinyCheckpoint({ seed: 5 });
     const out = tempDir('ground-model');
     try {
-      const imported = await kestrel(['model', 'import', ckpt.dir, '--out', join(out.dir, 'm')]);
+      const imported = await kestrel(['model', 'import', ckpt.dir, '--out', join(out.dir, 'm'), '--device', 'cpu']);
       expect(imported.code).toBe(0);
-      const result = await kestrel(['ground', png, 'the Save button', '--model-dir', join(out.dir, 'm'), '--max-tokens', '8', '--json']);
+      const result = await kestrel(['ground', png, 'the Save button', '--model-dir', join(out.dir, 'm'), '--max-tokens', '8', '--json', '--device', 'cpu']);
       const json = JSON.parse(result.stdout);
       expect(Object.keys(json)).toEqual(['x', 'y', 'px', 'py', 'raw', 'ms']);
       expect(typeof json.raw).toBe('string');

@@ -46,7 +46,7 @@ afterAll(() => {
 
 describe('kestrel model import', () => {
   test('converts a sharded bf16 checkpoint, shows progress and writes a manifest with checksums', async () => {
-    const r = await kestrel(['model', 'import', ckpt.dir, '--out', modelDir]);
+    const r = await kestrel(['model', 'import', ckpt.dir, '--out', modelDir, '--device', 'cpu']);
     expect(r.stderr).toMatch(/^converting 100% \(\d+\/\d+\) lm_head\.weight$/m);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Imported .* → .*kimi-fp32 \(fp32, 3 layers, [\d.]+ GB of weights in [\d.]+ s, \d+ MB\/s\); manifest: kestrel-model\.json\n$/);
@@ -83,7 +83,7 @@ describe('kestrel model logits', () => {
   test('--json prints exactly one object whose logits match the reference forward', async () => {
     const file = join(work.dir, 'messages.json');
     writeFileSync(file, JSON.stringify(messages));
-    const r = await kestrel(['model', 'logits', modelDir, '--messages', file, '--json']);
+    const r = await kestrel(['model', 'logits', modelDir, '--messages', file, '--json', '--device', 'cpu']);
     expect(r.code).toBe(0);
     expect(r.stdout.trimEnd().split('\n')).toHaveLength(1);
     const out = JSON.parse(r.stdout) as { prompt: string; input_ids: number[]; logits: number[] };
@@ -98,7 +98,7 @@ describe('kestrel model logits', () => {
   test('loading shows progress on stderr in a few plain lines (not a pipe full of carriage returns); stdout stays exactly the JSON', async () => {
     const file = join(work.dir, 'progress.json');
     writeFileSync(file, JSON.stringify([{ role: 'user', content: 'Hi' }]));
-    const r = await kestrel(['model', 'logits', modelDir, '--messages', file, '--json']);
+    const r = await kestrel(['model', 'logits', modelDir, '--messages', file, '--json', '--device', 'cpu']);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`${JSON.stringify(JSON.parse(r.stdout))}\n`);
     const manifest = readJsonFile(join(modelDir, 'kestrel-model.json'), 'manifest') as ModelManifest;
@@ -122,32 +122,32 @@ describe('kestrel model logits', () => {
   test('without --json it prints the prompt, the ids and the top tokens', async () => {
     const file = join(work.dir, 'plain.json');
     writeFileSync(file, JSON.stringify([{ role: 'user', content: 'Hi' }]));
-    const r = await kestrel(['model', 'logits', modelDir, '--messages', file]);
+    const r = await kestrel(['model', 'logits', modelDir, '--messages', file, '--device', 'cpu']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^prompt: ".*<\|im_user\|>user<\|im_middle\|>Hi<\|im_end\|><\|im_assistant\|>assistant<\|im_middle\|>"\ninput_ids \(\d+\): 163594 [\d ]+ 163601\nnext-token logits over 163840 tokens; top 10:\n( +\d+\. +\d+ .+ -?\d+\.\d{6}\n){10}$/);
   });
 
   test.each([
-    [[{ role: 'user', content: [{ type: 'image', image: '/nonexistent/screen.png' }, { type: 'text', text: 'What is this?' }] }], /cannot read image \/nonexistent\/screen\.png: ENOENT/],
-    [[{ role: 'user', content: [{ type: 'image', image: 'package.json' }, { type: 'text', text: 'What is this?' }] }], /package\.json is not a readable image \(.*\); pass an uncorrupted PNG/],
-    [[{ role: 'bot', content: 'hi' }], /message 1 has role "bot"; use "system", "user" or "assistant"/],
-    [[{ role: 'user', content: [{ type: 'audio' }] }], /message 1, part 1: expected \{"type": "text"/],
-    ['not json', /is not valid JSON/],
-  ])('refuses %j in one line', async (content, message) => {
+    [[{ role: 'user', content: [{ type: 'image', image: '/nonexistent/screen.png' }, { type: 'text', text: 'What is this?' }] }], 2, /^kestrel: cannot read the image \/nonexistent\/screen\.png: no such file$/m],
+    [[{ role: 'user', content: [{ type: 'image', image: 'package.json' }, { type: 'text', text: 'What is this?' }] }], 2, /^kestrel: package\.json is not an image Kestrel can read \(.*\); give a PNG or JPEG screenshot$/m],
+    [[{ role: 'bot', content: 'hi' }], 2, /message 1 has role "bot"; use "system", "user" or "assistant"/],
+    [[{ role: 'user', content: [{ type: 'audio' }] }], 2, /message 1, part 1: expected \{"type": "text"/],
+    ['not json', 2, /is not valid JSON/],
+  ])('refuses %j in one line', async (content, code, message) => {
     const file = join(work.dir, 'bad.json');
     writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
-    const r = await kestrel(['model', 'logits', modelDir, '--messages', file, '--json']);
-    expect(r.code).toBe(1);
+    const r = await kestrel(['model', 'logits', modelDir, '--messages', file, '--json', '--device', 'cpu']);
+    expect(r.code).toBe(code);
     expect(r.stdout).toBe('');
-    // The messages file is read before the model loads; its images only once they are encoded.
-    expect(withoutLoadProgress(r.stderr).trimEnd().split('\n')).toHaveLength(1);
+    // The messages file and its images are read before the model loads: no load progress.
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(message);
   });
 
   test('a reader that stops early (| head) ends it quietly', async () => {
     const file = join(work.dir, 'early.json');
     writeFileSync(file, JSON.stringify([{ role: 'user', content: 'Hi' }]));
-    const child = spawn(process.execPath, [KESTREL_BIN, 'model', 'logits', modelDir, '--messages', file, '--json'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [KESTREL_BIN, 'model', 'logits', modelDir, '--messages', file, '--json', '--device', 'cpu'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.stdout.once('data', () => child.stdout.destroy());
@@ -161,7 +161,7 @@ describe('kestrel model logits', () => {
     writeFileSync(shot, encodePng({ width: 60, height: 30, colour: 'rgb', samples: noise(60 * 30 * 3, 4) }));
     const file = join(work.dir, 'image-messages.json');
     writeFileSync(file, JSON.stringify([{ role: 'user', content: [{ type: 'image', image: shot }, { type: 'text', text: 'Where is Save?' }] }]));
-    const r = await kestrel(['model', 'logits', modelDir, '--messages', file, '--json']);
+    const r = await kestrel(['model', 'logits', modelDir, '--messages', file, '--json', '--device', 'cpu']);
     expect(withoutLoadProgress(r.stderr)).toBe('');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as { prompt: string; input_ids: number[]; logits: number[] };
@@ -172,7 +172,7 @@ describe('kestrel model logits', () => {
   });
 
   test('a folder that was not imported is a clear error', async () => {
-    const r = await kestrel(['model', 'logits', ckpt.dir, '--messages', join(work.dir, 'plain.json')]);
+    const r = await kestrel(['model', 'logits', ckpt.dir, '--messages', join(work.dir, 'plain.json'), '--device', 'cpu']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/kestrel-model\.json .* not found: .*kestrel-model\.json/);
   });
@@ -180,7 +180,7 @@ describe('kestrel model logits', () => {
 
 describe('kestrel model chat', () => {
   test('greedy output is the reference model greedy continuation, with timings on stderr', async () => {
-    const r = await kestrel(['model', 'chat', modelDir, 'Rename the folder todo_list_Jan_1', '--max-tokens', '16']);
+    const r = await kestrel(['model', 'chat', modelDir, 'Rename the folder todo_list_Jan_1', '--max-tokens', '16', '--device', 'cpu']);
     expect(r.code).toBe(0);
     const ref = reference();
     const prompt = tokenizer.encode(ChatTemplate.fromDir(ckpt.dir).render([{ role: 'user', content: 'Rename the folder todo_list_Jan_1' }]));
@@ -197,22 +197,22 @@ describe('kestrel model chat', () => {
 
   test('an fp16 import chats too', async () => {
     const dir = join(work.dir, 'kimi-fp16');
-    expect((await kestrel(['model', 'import', ckpt.dir, '--out', dir, '--precision', 'fp16'])).code).toBe(0);
-    const r = await kestrel(['model', 'chat', dir, 'Hello', '--max-tokens', '4', '--temperature', '0.8', '--seed', '3']);
+    expect((await kestrel(['model', 'import', ckpt.dir, '--out', dir, '--precision', 'fp16', '--device', 'cpu'])).code).toBe(0);
+    const r = await kestrel(['model', 'chat', dir, 'Hello', '--max-tokens', '4', '--temperature', '0.8', '--seed', '3', '--device', 'cpu']);
     expect(r.code).toBe(0);
     expect(withoutLoadProgress(r.stderr)).toMatch(/^[0-4] tokens, finish:/);
   });
 
   test('an int4 import (MatMulNBits, QMoE, GatherBlockQuantized) chats too, from a sixth of the weights', async () => {
     const dir = join(work.dir, 'kimi-int4');
-    const imported = await kestrel(['model', 'import', ckpt.dir, '--out', dir, '--precision', 'int4']);
+    const imported = await kestrel(['model', 'import', ckpt.dir, '--out', dir, '--precision', 'int4', '--device', 'cpu']);
     expect(imported.code).toBe(0);
     expect(imported.stdout).toContain('(int4, 3 layers');
     const manifest = readJsonFile(join(dir, 'kestrel-model.json'), 'manifest') as ModelManifest;
     expect(manifest.precision).toBe('int4');
     const fp32 = readJsonFile(join(modelDir, 'kestrel-model.json'), 'manifest') as ModelManifest;
     expect(manifest.text.weights.bytes / fp32.text.weights.bytes).toBeLessThan(0.2);
-    const r = await kestrel(['model', 'chat', dir, 'Hello', '--max-tokens', '4', '--temperature', '0.8', '--seed', '3']);
+    const r = await kestrel(['model', 'chat', dir, 'Hello', '--max-tokens', '4', '--temperature', '0.8', '--seed', '3', '--device', 'cpu']);
     expect(r.code).toBe(0);
     expect(withoutLoadProgress(r.stderr)).toMatch(/^[0-4] tokens, finish:/);
   });
@@ -220,7 +220,7 @@ describe('kestrel model chat', () => {
   test('--image: greedy output is the reference continuation of the prompt with the image features', async () => {
     const shot = join(work.dir, 'chat-shot.png');
     writeFileSync(shot, encodePng({ width: 40, height: 40, colour: 'rgb', samples: noise(40 * 40 * 3, 8) }));
-    const r = await kestrel(['model', 'chat', modelDir, 'Describe it', '--image', shot, '--max-tokens', '8']);
+    const r = await kestrel(['model', 'chat', modelDir, 'Describe it', '--image', shot, '--max-tokens', '8', '--device', 'cpu']);
     expect(r.code).toBe(0);
     const rendered = ChatTemplate.fromDir(ckpt.dir).render([{ role: 'user', content: [{ type: 'image', image: '' }, { type: 'text', text: 'Describe it' }] }]);
     const images = await processImages([shot]);

@@ -57,7 +57,7 @@ describe('kestrel model import: precision and disk space', () => {
 
   test('auto on a CPU whose memory fp32 would overflow: int4, saying why; then a disk too small is refused before anything is written', async () => {
     const out = join(work.dir, 'out-huge');
-    const r = await kestrel(['model', 'import', huge, '--out', out]);
+    const r = await kestrel(['model', 'import', huge, '--out', out, '--device', 'cpu']);
     expect(r.code).toBe(1);
     const [plan, refusal, ...rest] = lines(r.stderr);
     expect(plan).toMatch(/^kestrel: precision int4 — for the CPU: fp32 would not fit comfortably \([\d.]+ TB of fp32 weights against 60% of this machine's [\d.]+ GB of memory\), so int4; [\d.]+ TB of weights to write; KV cache fp32$/);
@@ -67,7 +67,7 @@ describe('kestrel model import: precision and disk space', () => {
   });
 
   test('fp32 asked for on that CPU: kept, with a note, and the refusal offers int4 with its size', async () => {
-    const r = await kestrel(['model', 'import', huge, '--out', join(work.dir, 'out-huge-fp32'), '--precision', 'fp32']);
+    const r = await kestrel(['model', 'import', huge, '--out', join(work.dir, 'out-huge-fp32'), '--precision', 'fp32', '--device', 'cpu']);
     expect(r.code).toBe(1);
     const [plan, note, refusal] = lines(r.stderr);
     expect(plan).toMatch(/^kestrel: precision fp32 — asked for with --precision; [\d.]+ TB of weights to write; KV cache fp32$/);
@@ -81,7 +81,7 @@ describe('kestrel model import: precision and disk space', () => {
     expect(r.code).toBe(0);
     expect(lines(r.stderr).slice(0, 2)).toEqual([
       expect.stringMatching(/^kestrel: precision fp16 — asked for with --precision; [\d.]+ MB of weights to write; KV cache fp16$/),
-      "kestrel: note: this fp16 model's experts use com.microsoft.MoE, which has no WebGPU kernel, so they run on the CPU; re-import with `kestrel model import --precision int4` (its QMoE experts run on WebGPU)",
+      "kestrel: note: this fp16 model's experts use com.microsoft.MoE, which has no WebGPU kernel, so they run on the CPU",
     ]);
     expect(r.stdout).toMatch(/\(fp16, 3 layers, /);
   });
@@ -97,7 +97,7 @@ describe('kestrel model import: precision and disk space', () => {
     expect((await kestrel(['model', 'import', ckpt.dir, '--out', asked, '--device', 'cuda', '--kv-cache', 'fp32'])).code).toBe(0);
     expect(cacheOf(asked)).toBe('fp32');
     const cpu = join(work.dir, 'tiny-cpu');
-    expect((await kestrel(['model', 'import', ckpt.dir, '--out', cpu])).code).toBe(0);
+    expect((await kestrel(['model', 'import', ckpt.dir, '--out', cpu, '--device', 'cpu'])).code).toBe(0);
     expect(cacheOf(cpu)).toBe('fp32');
   });
 

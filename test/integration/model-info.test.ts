@@ -3,9 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { importKimiVL } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
 import { runKestrel } from '../harness/cli.ts';
 import { tempDir, tinyCheckpoint } from '../harness/tiny-checkpoint.ts';
-import { privateRuntimeDir } from '../harness/webgpu.ts';
 
-privateRuntimeDir();
 const ckpt = tinyCheckpoint({ seed: 5 });
 const work = tempDir('model-info');
 const fp16 = join(work.dir, 'fp16');
@@ -39,11 +37,13 @@ describe('kestrel model info', () => {
     const r = await runKestrel(['model', 'info', fp16, '--device', 'webgpu']);
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines.at(-2)).toMatch(/^on webgpu:  text graph: \d+ nodes, \d+ on the CPU: .*MoE ×2.*; heavy: MoE ×2 \(fp16 experts use com\.microsoft\.MoE, which has no WebGPU kernel; an int4 import's QMoE has one\)$/);
+    expect(lines.at(-2)).toMatch(/^on webgpu:  text graph: \d+ nodes, \d+ on the CPU: .*MoE ×2.*; heavy: MoE ×2 \(fp16 experts use com\.microsoft\.MoE, which has no WebGPU kernel\)$/);
     expect(lines.at(-1)).toMatch(/^ {12}vision graph: \d+ nodes, 2 on the CPU: Concat, Div$/);
     const json = JSON.parse((await runKestrel(['model', 'info', int4, '--device', 'webgpu', '--json'])).stdout);
     expect(json.placement.device).toBe('webgpu');
-    expect(json.placement.text.heavyOnCpu).toEqual([]);
+    // A run keeps the int4 experts off WebGPU's racy QMoE kernel; the report says so.
+    const heavy = json.placement.text.heavyOnCpu as { node: { opType: string }; accepted?: string }[];
+    expect(heavy.map((h) => [h.node.opType, h.accepted])).toEqual(Array(2).fill(['QMoE', "int4 experts: onnxruntime 1.30's WebGPU QMoE is wrong at random for more than one token, so Kestrel runs them on the CPU"]));
     expect(json.placement.text.onCpu.length).toBeGreaterThan(0);
   });
 

@@ -23,7 +23,7 @@ let local: KimiVLLocalModel;
 beforeAll(async () => {
   await importKimiVL({ source: ckpt.dir, out: modelDir });
   writeFileSync(shotFile, shot);
-  serve = startKestrel(['serve', '--model-dir', modelDir, '--port', '0', '--model-name', NAME]);
+  serve = startKestrel(['serve', '--model-dir', modelDir, '--port', '0', '--model-name', NAME, '--device', 'cpu']);
   const [, url] = await serve.waitForOutput(/^Kestrel serve: (http:\/\/127\.0\.0\.1:\d+\/v1) \(model kimi-tiny\)\n/m, 60_000);
   baseUrl = url!;
   local = await KimiVLLocalModel.load(modelDir);
@@ -51,7 +51,7 @@ describe('kestrel serve', () => {
   test("the agent's client gets the same greedy text as `kestrel model chat` and the local model", async () => {
     const prompt = 'Rename the folder todo_list_Jan_1';
     const served = await client().generate({ messages: text(prompt), maxTokens: 12, temperature: 0 });
-    const chat = await runKestrel(['model', 'chat', modelDir, prompt, '--max-tokens', '12']);
+    const chat = await runKestrel(['model', 'chat', modelDir, prompt, '--max-tokens', '12', '--device', 'cpu']);
     const direct = await local.generate({ messages: text(prompt), maxTokens: 12, temperature: 0 });
     expect(chat.code).toBe(0);
     expect(served.text.length).toBeGreaterThan(0);
@@ -119,7 +119,7 @@ describe('kestrel serve', () => {
 
   test('`kestrel ground --endpoint` through the server replies exactly as `--model-dir` does', async () => {
     const viaServer = await runKestrel(['ground', shotFile, 'the Save button', '--endpoint', baseUrl, '--model', NAME, '--max-tokens', '8', '--temperature', '0', '--json']);
-    const inProcess = await runKestrel(['ground', shotFile, 'the Save button', '--model-dir', modelDir, '--max-tokens', '8', '--temperature', '0', '--json']);
+    const inProcess = await runKestrel(['ground', shotFile, 'the Save button', '--model-dir', modelDir, '--max-tokens', '8', '--temperature', '0', '--json', '--device', 'cpu']);
     const a = JSON.parse(viaServer.stdout);
     const b = JSON.parse(inProcess.stdout);
     expect(Object.keys(a)).toEqual(['x', 'y', 'px', 'py', 'raw', 'ms']);

@@ -14,12 +14,11 @@ import { typedNodes } from '../../native-models/onnx/node-signatures.ts';
 import { DataType } from '../../native-models/onnx/onnx-proto.ts';
 import { CPU_PROVIDER, providerName, readPlacement, type Placement } from '../../native-models/onnx/placement.ts';
 import { tempDir, tinyCheckpoint } from '../harness/tiny-checkpoint.ts';
-import { privateRuntimeDir, WEBGPU_FIX } from '../harness/webgpu.ts';
+import { WEBGPU_FIX } from '../harness/webgpu.ts';
 
 // Where onnxruntime places each node of the tiny checkpoint's graphs on WebGPU (lavapipe here),
 // read from its verbose session log. No heavy node may run on the CPU, except the fp32/fp16
 // experts: MoE has no WebGPU kernel.
-privateRuntimeDir();
 const ckpt = tinyCheckpoint({ seed: 21 });
 const work = tempDir('placement');
 const config = parseKimiVLConfig(JSON.parse(readFileSync(join(ckpt.dir, 'config.json'), 'utf8')));

@@ -58,20 +58,39 @@ function fail(message: string): never {
   throw new CheckpointError(`config.json: ${message}`);
 }
 
+/**
+ * A number from the config. Left out, it takes `fallback` (the Hugging Face class default) when
+ * there is one; written as null it is refused, not defaulted: transformers would keep the null
+ * and fail (or compute nonsense) at run time.
+ */
 function num(obj: Json, key: string, where: string, fallback?: number): number {
   const v = obj[key];
-  if (v === undefined || v === null) {
+  if (v === undefined) {
     if (fallback !== undefined) return fallback;
     fail(`${where}.${key} is missing`);
   }
+  if (v === null) fail(`${where}.${key} is null; give a number${fallback !== undefined ? `, or leave it out for the default ${fallback}` : ''}`);
   if (typeof v !== 'number' || !Number.isFinite(v)) fail(`${where}.${key} must be a number, got ${JSON.stringify(v)}`);
   return v;
 }
 
-function int(obj: Json, key: string, where: string, fallback?: number): number {
+/** A number that must be above 0 (an epsilon, a RoPE base, a scaling factor). */
+function positive(obj: Json, key: string, where: string, fallback?: number): number {
   const v = num(obj, key, where, fallback);
-  if (!Number.isInteger(v) || v < 0) fail(`${where}.${key} must be a whole number ≥ 0, got ${v}`);
+  if (!(v > 0)) fail(`${where}.${key} must be above 0, got ${v}`);
   return v;
+}
+
+/** A whole number ≥ `min` (0 for counts that may be zero, 1 for sizes). */
+function int(obj: Json, key: string, where: string, fallback?: number, min = 0): number {
+  const v = num(obj, key, where, fallback);
+  if (!Number.isInteger(v) || v < min) fail(`${where}.${key} must be a whole number ≥ ${min}, got ${v}`);
+  return v;
+}
+
+/** A size: a whole number ≥ 1. */
+function size(obj: Json, key: string, where: string, fallback?: number): number {
+  return int(obj, key, where, fallback, 1);
 }
 
 function parseText(t: Json): KimiTextConfig {
@@ -84,49 +103,50 @@ function parseText(t: Json): KimiTextConfig {
   if (t.hidden_act !== undefined && t.hidden_act !== 'silu') fail(`${w}.hidden_act '${String(t.hidden_act)}' is not supported (expected 'silu')`);
   if (t.attention_bias === true) fail(`${w}.attention_bias true is not supported (Kimi-VL has no biases)`);
   const cfg: KimiTextConfig = {
-    vocabSize: int(t, 'vocab_size', w),
-    hiddenSize: int(t, 'hidden_size', w),
-    intermediateSize: int(t, 'intermediate_size', w),
+    vocabSize: size(t, 'vocab_size', w),
+    hiddenSize: size(t, 'hidden_size', w),
+    intermediateSize: size(t, 'intermediate_size', w),
     moeIntermediateSize: int(t, 'moe_intermediate_size', w),
-    numHiddenLayers: int(t, 'num_hidden_layers', w),
-    numAttentionHeads: int(t, 'num_attention_heads', w),
+    numHiddenLayers: size(t, 'num_hidden_layers', w),
+    numAttentionHeads: size(t, 'num_attention_heads', w),
     nRoutedExperts: int(t, 'n_routed_experts', w),
     nSharedExperts: int(t, 'n_shared_experts', w, 0),
     numExpertsPerTok: int(t, 'num_experts_per_tok', w),
     firstKDenseReplace: int(t, 'first_k_dense_replace', w, 0),
-    moeLayerFreq: int(t, 'moe_layer_freq', w, 1),
-    kvLoraRank: int(t, 'kv_lora_rank', w),
-    qkNopeHeadDim: int(t, 'qk_nope_head_dim', w),
-    qkRopeHeadDim: int(t, 'qk_rope_head_dim', w),
-    vHeadDim: int(t, 'v_head_dim', w),
+    moeLayerFreq: size(t, 'moe_layer_freq', w, 1),
+    kvLoraRank: size(t, 'kv_lora_rank', w),
+    qkNopeHeadDim: size(t, 'qk_nope_head_dim', w),
+    qkRopeHeadDim: size(t, 'qk_rope_head_dim', w),
+    vHeadDim: size(t, 'v_head_dim', w),
     normTopkProb: t.norm_topk_prob !== false,
-    routedScalingFactor: num(t, 'routed_scaling_factor', w, 1),
-    ropeTheta: num(t, 'rope_theta', w, 10000),
-    rmsNormEps: num(t, 'rms_norm_eps', w, 1e-6),
-    maxPositionEmbeddings: int(t, 'max_position_embeddings', w, 131072),
+    routedScalingFactor: positive(t, 'routed_scaling_factor', w, 1),
+    ropeTheta: positive(t, 'rope_theta', w, 10000),
+    rmsNormEps: positive(t, 'rms_norm_eps', w, 1e-6),
+    maxPositionEmbeddings: size(t, 'max_position_embeddings', w, 131072),
     bosTokenId: int(t, 'bos_token_id', w, 163584),
     eosTokenId: int(t, 'eos_token_id', w, 163585),
   };
   if (cfg.qkRopeHeadDim % 2) fail(`${w}.qk_rope_head_dim must be even, got ${cfg.qkRopeHeadDim}`);
   if (cfg.numExpertsPerTok > cfg.nRoutedExperts) fail(`${w}.num_experts_per_tok (${cfg.numExpertsPerTok}) exceeds n_routed_experts (${cfg.nRoutedExperts})`);
-  if (cfg.moeLayerFreq < 1) fail(`${w}.moe_layer_freq must be ≥ 1`);
   return cfg;
 }
 
 function parseVision(v: Json): KimiVisionConfig {
   const w = 'vision_config';
   if (v.model_type !== undefined && v.model_type !== 'moonvit') fail(`${w}.model_type '${String(v.model_type)}' is not supported (expected 'moonvit')`);
-  const merge = (v.merge_kernel_size ?? [2, 2]) as number[];
-  if (!Array.isArray(merge) || merge.length !== 2) fail(`${w}.merge_kernel_size must be [h, w]`);
+  const merge = (v.merge_kernel_size ?? [2, 2]) as unknown[];
+  if (!Array.isArray(merge) || merge.length !== 2 || !merge.every((k) => Number.isInteger(k) && (k as number) >= 1)) {
+    fail(`${w}.merge_kernel_size must be [h, w], two whole numbers ≥ 1, got ${JSON.stringify(v.merge_kernel_size)}`);
+  }
   return {
-    patchSize: int(v, 'patch_size', w, 14),
-    hiddenSize: int(v, 'hidden_size', w),
-    numAttentionHeads: int(v, 'num_attention_heads', w),
-    numHiddenLayers: int(v, 'num_hidden_layers', w),
-    intermediateSize: int(v, 'intermediate_size', w),
-    initPosEmbHeight: int(v, 'init_pos_emb_height', w, 64),
-    initPosEmbWidth: int(v, 'init_pos_emb_width', w, 64),
-    mergeKernelSize: [merge[0]!, merge[1]!],
+    patchSize: size(v, 'patch_size', w, 14),
+    hiddenSize: size(v, 'hidden_size', w),
+    numAttentionHeads: size(v, 'num_attention_heads', w),
+    numHiddenLayers: size(v, 'num_hidden_layers', w),
+    intermediateSize: size(v, 'intermediate_size', w),
+    initPosEmbHeight: size(v, 'init_pos_emb_height', w, 64),
+    initPosEmbWidth: size(v, 'init_pos_emb_width', w, 64),
+    mergeKernelSize: [merge[0] as number, merge[1] as number],
   };
 }
 

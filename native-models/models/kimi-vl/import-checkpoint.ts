@@ -6,7 +6,7 @@
  * tensor (one expert at a time for MoE layers), so memory stays flat whatever the model size.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, createReadStream, existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, createReadStream, existsSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CheckpointError } from '../../checkpoint/errors.ts';
@@ -18,6 +18,7 @@ import { writeModel } from '../../onnx/model-writer.ts';
 import { parseKimiVLConfig, type KimiVLConfig } from './configuration.ts';
 import { cacheWidth, buildTextGraph, defaultCacheType, type CacheType, type Precision } from './modeling-text.ts';
 import { checkVisionTensors, VISION_MODEL_NAME, writeVisionModel } from './import-vision.ts';
+import { checkOutputFolder, claimOutputFolder, ImportCancelledError, type ClaimedFolder } from '../../checkpoint/output-folder.ts';
 import { textTensorShapes } from './tensor-names.ts';
 import { KimiTokenizer, TIKTOKEN_FILE, TOKENIZER_CONFIG_FILE } from './tokenization.ts';
 import { ChatTemplate } from './chat-template.ts';
@@ -97,11 +98,15 @@ export interface ImportOptions {
   readonly debugOutputs?: readonly string[];
   /** Tests only: from how many new tokens attention takes MLA's decompressed form (TextGraphOptions). */
   readonly decompressedFrom?: number;
+  /** Cancels the import (ImportCancelledError); what it wrote is removed. */
+  readonly signal?: AbortSignal;
+  /** One-line notes for the person: an interrupted import taken over, an earlier one replaced. */
+  readonly onNote?: (note: string) => void;
 }
 
-async function hashFile(path: string): Promise<FileRecord & { path: string }> {
+async function hashFile(path: string, signal?: AbortSignal): Promise<FileRecord & { path: string }> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 22 })) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 22, ...(signal ? { signal } : {}) })) hash.update(chunk as Buffer);
   return { path, file: path.split('/').pop()!, bytes: statSync(path).size, sha256: hash.digest('hex') };
 }
 
@@ -142,9 +147,21 @@ function checkDiskSpace(out: string, source: string, plan: ImportPlan & { config
 /** Room for the two .onnx graph files (a few MB for the 16B model; their weights are in .data). */
 const GRAPH_ALLOWANCE = 64 * 2 ** 20;
 
+/** Every file an import writes into its folder, besides the manifest. */
+const WRITTEN_FILES = [TEXT_MODEL_NAME, VISION_MODEL_NAME].flatMap((name) => [`${name}.onnx`, `${name}.onnx.data`]).concat(COPIED_FILES);
+
 export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> {
   const started = Date.now();
   const source = resolve(opts.source);
+  const cancelled = (): void => {
+    if (opts.signal?.aborted) throw new ImportCancelledError(`the import into ${resolve(opts.out)} was cancelled`);
+  };
+  const progress = (p: ImportProgress): void => {
+    cancelled();
+    opts.onProgress?.(p);
+  };
+  // The output folder is the cheapest thing to get wrong: checked first, claimed once writing starts.
+  checkOutputFolder(opts.out, MANIFEST_FILE);
   const plan = planImport(source, opts);
   const { config } = plan;
   const precision = plan.precision.precision;
@@ -155,41 +172,42 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
   opts.onPlan?.({ precision: plan.precision, weights: plan.weights, cacheType: plan.cacheType });
   checkDiskSpace(opts.out, source, plan);
   const ckpt = HfCheckpoint.open(source);
+  let folder: ClaimedFolder | undefined;
   try {
     const expected = textTensorShapes(config.text);
     let n = 0;
     for (const [name, shape] of expected) {
       ckpt.expectShape(name, shape);
-      opts.onProgress?.({ phase: 'checking', done: ++n, total: expected.size, detail: name });
+      progress({ phase: 'checking', done: ++n, total: expected.size, detail: name });
     }
     checkVisionTensors(ckpt, config);
-    if (existsSync(opts.out) && readdirSync(opts.out).length > 0 && !existsSync(join(opts.out, MANIFEST_FILE))) {
-      throw new CheckpointError(`output folder ${opts.out} is not empty and is not a Kestrel model; choose an empty folder`);
-    }
-    mkdirSync(opts.out, { recursive: true });
+    folder = claimOutputFolder(opts.out, { source, manifestFile: MANIFEST_FILE, writes: WRITTEN_FILES });
+    if (folder.found === 'import') opts.onNote?.(`replacing the model in ${folder.dir}`);
+    else if (typeof folder.found === 'object') opts.onNote?.(`${folder.dir} holds an import that was interrupted (started ${folder.found.interrupted.startedAt}); starting it again over what it left`);
 
     const graph = buildTextGraph(config.text, { precision, cacheType, debugOutputs: opts.debugOutputs, decompressedFrom: opts.decompressedFrom, produce: (recipe) => () => produceRecipe(ckpt, recipe) });
     const written = await writeModel(graph, opts.out, TEXT_MODEL_NAME, {
       metadata: { source: source, precision },
-      onProgress: (p) => opts.onProgress?.({ phase: 'converting', done: p.index + 1, total: p.count, detail: p.weight }),
+      onProgress: (p) => progress({ phase: 'converting', done: p.index + 1, total: p.count, detail: p.weight }),
     });
-    const vision = await writeVisionModel(ckpt, config, opts.out, visionWeightsFor(precision), (p) => opts.onProgress?.({ phase: 'converting', done: p.index + 1, total: p.count, detail: p.weight }));
+    const vision = await writeVisionModel(ckpt, config, opts.out, visionWeightsFor(precision), (p) => progress({ phase: 'converting', done: p.index + 1, total: p.count, detail: p.weight }));
 
     const copied: FileRecord[] = [];
     for (const file of COPIED_FILES) {
       if (!existsSync(join(source, file))) continue;
+      cancelled();
       copyFileSync(join(source, file), join(opts.out, file));
-      const { path: _path, ...record } = await hashFile(join(opts.out, file));
+      const { path: _path, ...record } = await hashFile(join(opts.out, file), opts.signal);
       copied.push(record);
     }
     const sourceFiles: FileRecord[] = [];
     const shards = [...ckpt.fileNames, ...(existsSync(join(source, 'model.safetensors.index.json')) ? ['model.safetensors.index.json'] : [])];
     for (const [i, file] of shards.entries()) {
-      opts.onProgress?.({ phase: 'hashing', done: i, total: shards.length, detail: file });
-      const { path: _path, ...record } = await hashFile(join(source, file));
+      progress({ phase: 'hashing', done: i, total: shards.length, detail: file });
+      const { path: _path, ...record } = await hashFile(join(source, file), opts.signal);
       sourceFiles.push(record);
     }
-    opts.onProgress?.({ phase: 'hashing', done: shards.length, total: shards.length, detail: 'done' });
+    progress({ phase: 'hashing', done: shards.length, total: shards.length, detail: 'done' });
     const seconds = (Date.now() - started) / 1000;
     const manifest: ModelManifest = {
       format: 'kestrel-kimi-vl',
@@ -214,8 +232,15 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
     };
     const tmp = join(opts.out, `${MANIFEST_FILE}.partial`);
     writeFileSync(tmp, JSON.stringify(manifest, null, 2) + '\n');
+    cancelled();
     renameSync(tmp, join(opts.out, MANIFEST_FILE));
+    folder.finish();
     return manifest;
+  } catch (err) {
+    // Nothing half-written stays behind: tens of gigabytes for the real model.
+    folder?.discard();
+    if (opts.signal?.aborted) throw new ImportCancelledError(`the import into ${resolve(opts.out)} was cancelled; what it had written is removed`);
+    throw err;
   } finally {
     ckpt.close();
   }

@@ -10,7 +10,7 @@ import type { Device, ExecutionDevice } from '../../onnx/device.ts';
 import { readPlacement } from '../../onnx/placement.ts';
 import { parseKimiVLConfig } from './configuration.ts';
 import { readManifest } from './import-checkpoint.ts';
-import { defaultCacheType, type CacheType, type Precision } from './modeling-text.ts';
+import { defaultCacheType, routedExpertNodes, type CacheType, type Precision } from './modeling-text.ts';
 import { summarizePlacement, type PlacementSummary } from './placement-check.ts';
 
 export interface ModelInfo {
@@ -55,8 +55,10 @@ export interface DevicePlacement {
 /** Opens both graphs on the device, as a run would, and summarises where their nodes went. */
 export async function devicePlacement(dir: string, device: Device): Promise<DevicePlacement> {
   const manifest = readManifest(dir);
+  const config = parseKimiVLConfig(readJsonFile(join(dir, 'config.json'), 'config.json'));
   // The small vision graph first: a device that cannot start fails before the large one loads.
   const vision = await readPlacement(join(dir, manifest.vision.graph.file), device);
-  const text = await readPlacement(join(dir, manifest.text.graph.file), vision.device);
+  // The text session keeps the experts off WebGPU (text-session.ts); so does this.
+  const text = await readPlacement(join(dir, manifest.text.graph.file), vision.device, { cpuNodes: routedExpertNodes(config.text) });
   return { device: text.device, text: summarizePlacement(text, 'text', manifest.precision), vision: summarizePlacement(vision, 'vision', manifest.precision) };
 }

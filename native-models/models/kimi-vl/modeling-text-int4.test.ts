@@ -6,11 +6,12 @@ import { HfCheckpoint } from '../../checkpoint/hf-checkpoint.ts';
 import { writeSafetensors } from '../../checkpoint/safetensors-writer.ts';
 import { float16ToFloat32, float32ToFloat16 } from '../../numeric/half.ts';
 import { dequantizeInt4, int4BlockSize, quantizeInt4 } from '../../quantization/int4-blocks.ts';
+import { embeddingBlockSize } from '../../quantization/int4-embedding.ts';
 import { formatDrift, measureLogitDrift } from '../../quantization/logit-drift.ts';
 import { ChatTemplate } from './chat-template.ts';
 import { parseKimiVLConfig } from './configuration.ts';
 import { importKimiVL } from './import-checkpoint.ts';
-import { buildTextGraph } from './modeling-text.ts';
+import { buildTextGraph, routedExpertNodes } from './modeling-text.ts';
 import { TextSession } from './text-session.ts';
 import { KimiTokenizer } from './tokenization.ts';
 
@@ -44,8 +45,13 @@ afterAll(async () => {
 describe('int4 import of the tiny checkpoint', () => {
   test('the graph uses MatMulNBits, QMoE and GatherBlockQuantized, and the weights file shrinks', () => {
     expect(int4.manifest.precision).toBe('int4');
-    const ops = new Set(buildTextGraph(parseKimiVLConfig(JSON.parse(readFileSync(join(ckpt.dir, 'config.json'), 'utf8'))).text, { precision: 'int4', produce: () => async function* () {} }).nodes.map((n) => n.opType));
+    const text = parseKimiVLConfig(JSON.parse(readFileSync(join(ckpt.dir, 'config.json'), 'utf8'))).text;
+    const nodes = buildTextGraph(text, { precision: 'int4', produce: () => async function* () {} }).nodes;
+    const ops = new Set(nodes.map((n) => n.opType));
     for (const op of ['MatMulNBits', 'QMoE', 'GatherBlockQuantized']) expect(ops).toContain(op);
+    // What WebGPU is told to leave on the CPU is exactly the experts, at either precision.
+    expect(routedExpertNodes(text)).toEqual(nodes.filter((n) => n.opType === 'QMoE').map((n) => n.name));
+    expect(routedExpertNodes(text)).toEqual(buildTextGraph(text, { precision: 'fp32', produce: () => async function* () {} }).nodes.filter((n) => n.opType === 'MoE').map((n) => n.name));
     expect(ops).not.toContain('Gather'); // no fp table lookup left
     const ratio = int4.manifest.text.weights.bytes / fp32.manifest.text.weights.bytes;
     console.log(`int4/fp32 text weights: ${int4.manifest.text.weights.bytes} / ${fp32.manifest.text.weights.bytes} bytes = ${ratio.toFixed(3)}`);
@@ -87,7 +93,8 @@ describe('int4 import of the tiny checkpoint', () => {
       const expert = /\.experts\.\d+\.\w+\.weight$/.test(name);
       let kept = values;
       if (dense || expert) {
-        const q = quantizeInt4(values, shape[0]!, shape[1]!, { symmetric: expert, blockSize: expert ? expertBlock : int4BlockSize(shape[1]!) });
+        const blockSize = expert ? expertBlock : name.endsWith('embed_tokens.weight') ? embeddingBlockSize(shape[1]!) : int4BlockSize(shape[1]!);
+        const q = quantizeInt4(values, shape[0]!, shape[1]!, { symmetric: expert, blockSize });
         // QMoE's block scales are stored in fp16.
         kept = dequantizeInt4(expert ? { ...q, scales: float16ToFloat32(float32ToFloat16(q.scales)) } : q);
       }

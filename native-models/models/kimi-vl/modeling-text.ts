@@ -67,6 +67,18 @@ export const TEXT_IO = {
   imagePositions: 'image_positions',
 } as const;
 
+/**
+ * The routed-expert nodes (MoE or QMoE), one per MoE layer. Under WebGPU they run on the CPU
+ * provider: MoE has no WebGPU kernel, and onnxruntime 1.30's WebGPU QMoE is wrong at random for
+ * more than one token — its gate shader clears the per-expert token counts in workgroup 0 only,
+ * while the other workgroups may already be counting (test/webgpu/qmoe-race.test.ts).
+ */
+export function routedExpertNodes(t: KimiTextConfig): string[] {
+  return Array.from({ length: t.numHiddenLayers }, (_, i) => i).filter((i) => isMoeLayer(t, i)).map(expertsNode);
+}
+
+const expertsNode = (layer: number) => `layers.${layer}.mlp.experts`;
+
 /** Values per token and layer in the latent KV cache. */
 export function cacheWidth(t: KimiTextConfig): number {
   return t.kvLoraRank + t.qkRopeHeadDim;
@@ -249,7 +261,7 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
       ? [toHalf(h, `${m}.experts_input_f16`), toHalf(logits, `${m}.router_probs_f16`), fc1, fc1Scales, '', fc2, fc2Scales]
       : [h, toAct(logits, `${m}.router_probs_act`), fc1, '', fc2];
     const quantAttrs = int4 ? [attr.int('expert_weight_bits', 4), attr.int('block_size', block)] : [];
-    const experts = g.op(int4 ? 'QMoE' : 'MoE', moeInputs, `${m}.experts`, [
+    const experts = g.op(int4 ? 'QMoE' : 'MoE', moeInputs, expertsNode(i), [
       ...quantAttrs,
       attr.int('k', t.numExpertsPerTok),
       attr.string('activation_type', 'swiglu'),

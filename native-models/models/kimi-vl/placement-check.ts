@@ -1,8 +1,9 @@
 /**
  * What a node placement means for Kimi-VL: which nodes left on the CPU are heavy (a matrix
  * product, the experts, attention, the embedding lookup, or any node of a vision block), and
- * the one documented exception — fp32/fp16 experts run in com.microsoft.MoE, which has no
- * WebGPU kernel (precision.ts notes it at import and load). Light nodes on the CPU are expected:
+ * the documented exception — the experts under WebGPU: fp32/fp16's com.microsoft.MoE has no
+ * WebGPU kernel, and int4's QMoE is kept on the CPU by the session (modeling-text.ts
+ * routedExpertNodes; precision.ts notes both at import and load). Light nodes on the CPU are expected:
  * onnxruntime keeps small int64 position and shape computations there.
  */
 import type { ExecutionDevice } from '../../onnx/device.ts';
@@ -47,7 +48,9 @@ export function heavyKind(node: Pick<PlacedNode, 'opType' | 'name'>, part: 'text
 
 /** Why a heavy node on the CPU is accepted here, or undefined when it is a defect. */
 export function documentedFallback(node: Pick<PlacedNode, 'opType'>, precision: Precision, device: ExecutionDevice): string | undefined {
-  if (device === 'webgpu' && node.opType === 'MoE' && precision !== 'int4') return `${precision} experts use com.microsoft.MoE, which has no WebGPU kernel; an int4 import's QMoE has one`;
+  if (device !== 'webgpu') return undefined;
+  if (node.opType === 'MoE' && precision !== 'int4') return `${precision} experts use com.microsoft.MoE, which has no WebGPU kernel`;
+  if (node.opType === 'QMoE' && precision === 'int4') return "int4 experts: onnxruntime 1.30's WebGPU QMoE is wrong at random for more than one token, so Kestrel runs them on the CPU";
   return undefined;
 }
 

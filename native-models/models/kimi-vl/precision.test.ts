@@ -31,11 +31,11 @@ const rows: Row[] = [
   ['cpu, just over 60% does not', 'auto', { device: 'cpu', fp32Bytes: 60.001, totalMemory: 100 }, 'int4', /would not fit/],
   ['explicit fp32 on cpu, fits: no note', 'fp32', { device: 'cpu', fp32Bytes: TINY, totalMemory: 24 * GiB }, 'fp32', /^asked for with --precision$/],
   ['explicit fp32 on cpu, too big: kept, with a note', 'fp32', { device: 'cpu', fp32Bytes: BIG, totalMemory: 24 * GiB }, 'fp32', /^asked for/, /^fp32 may not fit in memory \(65\.6 GB .*\); --precision int4 writes about a sixth of that$/],
-  ['explicit fp16 for webgpu: kept, MoE note', 'fp16', { device: 'webgpu', fp32Bytes: TINY, totalMemory: 24 * GiB }, 'fp16', /^asked for/, /fp16 model's experts use com\.microsoft\.MoE, which has no WebGPU kernel, so they run on the CPU; re-import with `kestrel model import --precision int4`/],
+  ['explicit fp16 for webgpu: kept, MoE note', 'fp16', { device: 'webgpu', fp32Bytes: TINY, totalMemory: 24 * GiB }, 'fp16', /^asked for/, /fp16 model's experts use com\.microsoft\.MoE, which has no WebGPU kernel, so they run on the CPU$/],
   ['explicit fp32 with auto finding only WebGPU: MoE note', 'fp32', { device: 'auto', gpus: { cuda: NO_CUDA, webgpu: undefined }, fp32Bytes: TINY, totalMemory: 24 * GiB }, 'fp32', /^asked for/, /fp32 model's experts use com\.microsoft\.MoE/],
   ['explicit fp16 for cuda: no note', 'fp16', { device: 'cuda', fp32Bytes: BIG, totalMemory: 24 * GiB }, 'fp16', /^asked for/],
   ['explicit int4 on cpu: no note', 'int4', { device: 'cpu', fp32Bytes: TINY, totalMemory: 24 * GiB }, 'int4', /^asked for/],
-  ['explicit int4 on webgpu: no note', 'int4', { device: 'webgpu', fp32Bytes: BIG, totalMemory: 24 * GiB }, 'int4', /^asked for/],
+  ['explicit int4 on webgpu: its experts stay on the CPU too', 'int4', { device: 'webgpu', fp32Bytes: BIG, totalMemory: 24 * GiB }, 'int4', /^asked for/, /^this int4 model's experts run on the CPU: onnxruntime 1\.30's WebGPU QMoE/],
 ];
 
 // Compile-time: the import choices are exactly the precisions the graph builder takes.
@@ -58,7 +58,7 @@ describe('precisionDeviceNote', () => {
   const cases: [Precision, ExecutionDevice, boolean][] = [
     ['fp32', 'webgpu', true],
     ['fp16', 'webgpu', true],
-    ['int4', 'webgpu', false],
+    ['int4', 'webgpu', true],
     ['fp32', 'cpu', false],
     ['fp16', 'cpu', false],
     ['int4', 'cpu', false],
@@ -69,8 +69,7 @@ describe('precisionDeviceNote', () => {
   test.each(cases)('%s on %s → note: %s', (precision, device, due) => {
     const note = precisionDeviceNote(precision, device);
     if (!due) return expect(note).toBeUndefined();
-    expect(note).toContain(`this ${precision} model's experts use com.microsoft.MoE`);
-    expect(note).toContain('--precision int4');
+    expect(note).toMatch(precision === 'int4' ? /^this int4 model's experts run on the CPU: onnxruntime 1\.30's WebGPU QMoE gives wrong results at random for more than one token$/ : new RegExp(`^this ${precision} model's experts use com\\.microsoft\\.MoE, which has no WebGPU kernel, so they run on the CPU$`));
   });
 });
 

@@ -99,13 +99,13 @@ export function choosePrecision(requested: ImportPrecision, facts: PrecisionFact
 }
 
 /**
- * The note due when a folder of this precision runs on this device, else undefined. fp32 and
- * fp16 folders run their experts in com.microsoft.MoE, which has no WebGPU kernel: onnxruntime
- * places those nodes on the CPU, so every layer's hidden states cross between the devices.
+ * The note due when a folder of this precision runs on this device, else undefined. On WebGPU
+ * every folder's experts run on the CPU, so every MoE layer's hidden states cross between the
+ * devices: fp32 and fp16 folders use com.microsoft.MoE, which has no WebGPU kernel, and int4
+ * folders' QMoE is kept off WebGPU's racy kernel (modeling-text.ts routedExpertNodes).
  */
 export function precisionDeviceNote(precision: Precision, device: ExecutionDevice): string | undefined {
-  if (device === 'webgpu' && precision !== 'int4') {
-    return `this ${precision} model's experts use com.microsoft.MoE, which has no WebGPU kernel, so they run on the CPU; re-import with \`kestrel model import --precision int4\` (its QMoE experts run on WebGPU)`;
-  }
-  return undefined;
+  if (device !== 'webgpu') return undefined;
+  if (precision !== 'int4') return `this ${precision} model's experts use com.microsoft.MoE, which has no WebGPU kernel, so they run on the CPU`;
+  return 'this int4 model\'s experts run on the CPU: onnxruntime 1.30\'s WebGPU QMoE gives wrong results at random for more than one token';
 }

@@ -9,7 +9,7 @@ import { isDeviceValue, note, openSession, type DeviceValue, type FeedValue, typ
 import { parseKimiVLConfig, type KimiVLConfig } from './configuration.ts';
 import { readManifest, type ModelManifest } from './import-checkpoint.ts';
 import { DeviceLatentCache, HostLatentCache, type CacheRows, type KvCache } from './latent-cache.ts';
-import { defaultCacheType, TEXT_IO } from './modeling-text.ts';
+import { defaultCacheType, routedExpertNodes, TEXT_IO } from './modeling-text.ts';
 import { precisionDeviceNote } from './precision.ts';
 
 export type { KvCache } from './latent-cache.ts';
@@ -73,7 +73,7 @@ export class TextSession {
     const manifest = readManifest(dir);
     const config = parseKimiVLConfig(readJsonFile(join(dir, 'config.json'), 'config.json'));
     const presents = Array.from({ length: manifest.text.layers }, (_, i) => TEXT_IO.present(i));
-    const session = await openModel(join(dir, manifest.text.graph.file), { ...opts, keepOnDevice: presents });
+    const session = await openModel(join(dir, manifest.text.graph.file), { ...opts, keepOnDevice: presents, cpuNodes: routedExpertNodes(config.text) });
     const deviceNote = session.device ? precisionDeviceNote(manifest.precision, session.device) : undefined;
     if (deviceNote) note(opts, `kestrel: note: ${deviceNote}`);
     const chunk = opts.prefillChunk ?? PREFILL_CHUNK;

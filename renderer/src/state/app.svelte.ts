@@ -1,6 +1,6 @@
 import type { DisplayInfo } from '../../../main/api/types.ts';
-import type { KestrelBridge } from '../../../main/api/routes.ts';
-import type { AppInfo, ImportJob, ImportPrecision, ModelEntry, ModelLoad, PublicSettings, Settings } from '../../../main/api/types.ts';
+import type { KestrelBridge, ModelSizes } from '../../../main/api/routes.ts';
+import type { AppInfo, EndpointCheck, ImportJob, ImportPrecision, ModelEntry, ModelLoad, PublicSettings, Settings } from '../../../main/api/types.ts';
 import { connectBridge } from '../bridge/index.ts';
 import { InspectorModel } from './inspector.svelte.ts';
 import { ScreenSpotResultsModel } from './screenspot-results.svelte.ts';
@@ -10,6 +10,12 @@ import { TrajectoriesModel } from './trajectories.svelte.ts';
 export const SCREENS = ['Run', 'Inspector', 'Trajectories', 'Settings'] as const;
 export type Screen = (typeof SCREENS)[number];
 
+/** Each screen has an address (#run, #inspector, …): links, back and forward, a reload keep it. */
+export const screenHash = (screen: Screen): string => `#${screen.toLowerCase()}`;
+export function screenFromHash(hash: string): Screen {
+  return SCREENS.find((s) => screenHash(s) === hash.toLowerCase()) ?? 'Run';
+}
+
 /** The whole UI's state: the bridge, what the host told us, and one model per screen. */
 export class AppModel {
   bridge: KestrelBridge | undefined = $state.raw();
@@ -17,10 +23,14 @@ export class AppModel {
   info: AppInfo | undefined = $state.raw();
   settings: PublicSettings | undefined = $state.raw();
   displays: readonly DisplayInfo[] = $state.raw([]);
+  /** Whether the host has answered about the displays yet (until then there are none to show). */
+  displaysListed = $state(false);
   displayError = $state('');
-  screen: Screen = $state('Run');
+  screen: Screen = $state(screenFromHash(location.hash));
   models: readonly ModelEntry[] = $state.raw([]);
   modelsFolder = $state('');
+  /** What an import of Kimi-VL-A3B writes at each precision, as the host computes it. */
+  modelSizes: ModelSizes | undefined = $state.raw();
   importJob: ImportJob | undefined = $state.raw();
   /** The in-process model being loaded for a run or a probe (the Run screen and the Inspector show it). */
   modelLoad: ModelLoad | undefined = $state.raw();
@@ -31,6 +41,23 @@ export class AppModel {
   readonly inspector = new InspectorModel(() => this.bridge, (m) => this.announce(m));
   readonly screenspot = new ScreenSpotResultsModel(() => this.bridge, (m) => this.announce(m));
   readonly trajectories = new TrajectoriesModel(() => this.bridge, (m) => this.announce(m));
+
+  /** Follows the address after a link, back or forward. */
+  followHash(): void {
+    this.screen = screenFromHash(location.hash);
+  }
+
+  /** Shows a screen, as its link does. */
+  go(screen: Screen): void {
+    this.screen = screen;
+    if (location.hash !== screenHash(screen)) location.hash = screenHash(screen);
+  }
+
+  /** Opens a recorded run in the Trajectories screen (the Run screen's link to the run it recorded). */
+  async openTrajectory(path: string): Promise<void> {
+    this.go('Trajectories');
+    await this.trajectories.open(path);
+  }
 
   announce(message: string): void {
     // Re-setting the same text would not be announced again; clear first.
@@ -74,13 +101,15 @@ export class AppModel {
       if (!this.run.displayId && primary) this.run.displayId = primary.id;
     } catch (err) {
       this.displayError = err instanceof Error ? err.message : String(err);
+    } finally {
+      this.displaysListed = true;
     }
   }
 
   applySettings(settings: PublicSettings): void {
     this.settings = settings;
     this.run.confirmEach = settings.settings.confirmEachAction;
-    if (!this.trajectories.dir) this.trajectories.dir = settings.settings.trajectoriesDir;
+    this.trajectories.setOwnFolder(settings.folders.trajectories);
   }
 
   async saveSettings(patch: Partial<Settings>): Promise<boolean> {
@@ -97,15 +126,21 @@ export class AppModel {
   }
 
   async refreshModels(): Promise<void> {
-    const { models, folder, job } = await this.bridge!.call('models.list');
+    const { models, folder, sizes, job } = await this.bridge!.call('models.list');
     this.models = models;
     this.modelsFolder = folder;
+    this.modelSizes = sizes;
     if (job) this.importJob = job;
   }
 
   async importModel(source: string, name: string, precision: ImportPrecision = 'auto'): Promise<void> {
     this.importJob = await this.bridge!.call('models.import', { source, name, precision });
     this.announce(`Importing ${source} as ${name}…`);
+  }
+
+  async cancelImport(): Promise<void> {
+    this.importJob = await this.bridge!.call('models.cancelImport');
+    this.announce('Cancelling the import…');
   }
 
   async chooseModel(path: string): Promise<void> {
@@ -131,6 +166,8 @@ export class AppModel {
       void this.refreshModels();
     } else if (job.phase === 'failed') {
       this.announce(`Model import failed: ${job.error}`);
+    } else if (job.phase === 'cancelled') {
+      this.announce('Model import cancelled; what it had written is removed.');
     }
   }
 
@@ -142,6 +179,13 @@ export class AppModel {
     if (!wasLoading && load.phase !== 'ready' && load.phase !== 'failed') this.announce('Loading the model…');
     else if (load.phase === 'ready' && !(same && before.phase === 'ready')) this.announce(`Model loaded (${load.detail}).`);
     else if (load.phase === 'failed') this.announce(`The model failed to load: ${load.error}`);
+  }
+
+  /** Settings' "Test connection": one real request to the endpoint the form describes. */
+  async testEndpoint(fields: Pick<Settings, 'endpointUrl' | 'endpointModel' | 'apiKeyEnv'>): Promise<EndpointCheck> {
+    const result = await this.bridge!.call('settings.testEndpoint', fields);
+    this.announce(result.ok ? result.message : `Connection test failed: ${result.message}`);
+    return result;
   }
 
   async setApiKey(key: string): Promise<void> {

@@ -36,6 +36,8 @@ export class RunModel {
   finished: Finished | undefined = $state.raw();
   error = $state('');
   private runId: string | undefined;
+  /** Counts state events, so a reply that arrives after newer events does not undo them. */
+  private stateEvents = 0;
 
   constructor(
     private readonly bridge: () => KestrelBridge | undefined,
@@ -57,12 +59,14 @@ export class RunModel {
     }
     this.clear();
     try {
-      this.state = await bridge.call('run.start', {
-        instruction: this.instruction.trim(),
-        displayId: this.displayId || undefined,
-        confirmEachAction: this.confirmEach,
-      });
-      this.runId = this.state.runId;
+      const state = await this.reply(
+        bridge.call('run.start', {
+          instruction: this.instruction.trim(),
+          displayId: this.displayId || undefined,
+          confirmEachAction: this.confirmEach,
+        }),
+      );
+      this.runId = state.runId;
     } catch (err) {
       this.fail(err);
     }
@@ -74,15 +78,27 @@ export class RunModel {
 
   async confirm(approve: boolean): Promise<void> {
     try {
-      this.state = await this.bridge()!.call('run.confirm', { approve });
+      await this.reply(this.bridge()!.call('run.confirm', { approve }));
     } catch (err) {
       this.fail(err);
     }
   }
 
+  /**
+   * A control's answer, taken as the state unless state events came meanwhile: the run's own
+   * events can overtake the reply (a run that asks for confirmation at once, one that ends as
+   * it is stopped), and they are newer.
+   */
+  private async reply(call: Promise<RunState>): Promise<RunState> {
+    const seen = this.stateEvents;
+    const state = await call;
+    if (this.stateEvents === seen) this.state = state;
+    return state;
+  }
+
   private async control(route: 'run.pause' | 'run.resume' | 'run.stop'): Promise<void> {
     try {
-      this.state = await this.bridge()!.call(route);
+      await this.reply(this.bridge()!.call(route));
     } catch (err) {
       this.fail(err);
     }
@@ -110,6 +126,7 @@ export class RunModel {
 
   handle(event: Extract<HostEvent, { type: 'agent' | 'state' }>): void {
     if (event.type === 'state') {
+      this.stateEvents++;
       const before = this.state;
       this.state = event.state;
       if (event.state.phase !== before.phase) this.announcePhase(event.state);

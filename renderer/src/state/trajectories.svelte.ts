@@ -4,7 +4,12 @@ import { pngUrl } from '../lib/images.ts';
 
 /** The trajectory viewer: a folder of runs, one opened run, one step at a time. */
 export class TrajectoriesModel {
+  /** The folder typed in (the app's own trajectories folder until the person types another). */
   dir = $state('');
+  /** Where runs started from this app are recorded. */
+  ownFolder = $state('');
+  /** The folder the list shows, once listed. */
+  listed: string | undefined = $state();
   runs: TrajectorySummary[] = $state.raw([]);
   view: TrajectoryView | undefined = $state.raw();
   index = $state(0);
@@ -23,11 +28,21 @@ export class TrajectoriesModel {
     return this.view?.steps[this.index];
   }
 
-  async list(): Promise<void> {
+  /** Follows the app's own folder while the person has not typed another. */
+  setOwnFolder(folder: string): void {
+    if (!this.dir || this.dir === this.ownFolder) this.dir = folder;
+    this.ownFolder = folder;
+  }
+
+  /** Lists the folder in the box (the app's own by default); quietly, as a screen opens. */
+  async list(options: { quiet?: boolean } = {}): Promise<void> {
+    const dir = this.dir.trim();
+    if (!dir) return;
     this.error = '';
     try {
-      this.runs = [...(await this.bridge()!.call('trajectories.list', this.dir.trim() ? { dir: this.dir.trim() } : {}))];
-      this.announce(`${this.runs.length} recorded ${this.runs.length === 1 ? 'run' : 'runs'} found.`);
+      this.runs = [...(await this.bridge()!.call('trajectories.list', dir === this.ownFolder ? {} : { dir }))];
+      this.listed = dir;
+      if (!options.quiet) this.announce(`${this.runs.length} recorded ${this.runs.length === 1 ? 'run' : 'runs'} found.`);
     } catch (err) {
       this.fail(err);
     }

@@ -95,6 +95,29 @@ describe('Kimi-VL text graph vs the plain TypeScript reference', () => {
     expect(worst).toBeLessThan(1e-4);
   });
 
+  test('both forms write the same latent cache: a prefill in one form decodes in the other like the reference', async () => {
+    const byLength = await imported(fp32.dir, 'fp32-forms-by-length', 'fp32');
+    const absorbed = await imported(fp32.dir, 'fp32-forms-absorbed', 'fp32', undefined, 1_000_000);
+    const head = prompt.slice(0, 33); // 33 new tokens: decompressed by length on this checkpoint
+    const viaDecompressed = await byLength.forward(head);
+    const viaAbsorbed = await absorbed.forward(head);
+    const rows = (c: KvCache, i: number) => (c as HostLatentCache).rows(i);
+    // Layer 0's rows come before any attention: equal. Later layers' differ by the two forms' rounding.
+    expect(maxAbsDiff(rows(viaDecompressed.cache, 0), rows(viaAbsorbed.cache, 0))).toBe(0);
+    for (let i = 1; i < 3; i++) expect(maxAbsDiff(rows(viaDecompressed.cache, i), rows(viaAbsorbed.cache, i))).toBeLessThan(1e-5);
+    // Each session decodes from the other's prefill: decode steps are absorbed in both.
+    for (const [session, start] of [[byLength, viaAbsorbed], [absorbed, viaDecompressed]] as const) {
+      const ref = reference(fp32.dir);
+      expect(maxAbsDiff(start.logits, ref.forward(head))).toBeLessThan(1e-4);
+      let cache = start.cache;
+      for (const id of prompt.slice(33)) {
+        const step = await session.forward([id], cache);
+        cache = step.cache;
+        expect(maxAbsDiff(step.logits, ref.forward([id]))).toBeLessThan(1e-4);
+      }
+    }
+  });
+
   test('fp16 weights and activations stay close to the reference and agree on the top token', async () => {
     const session = await imported(fp32.dir, 'fp16', 'fp16');
     expect(session.manifest.precision).toBe('fp16');

@@ -68,13 +68,23 @@ export function mlaAttention(g: GraphBuilder, t: KimiTextConfig, inputs: MlaInpu
   const qPe = g.op('Mul', [inputs.qPe, scale], `${name}.q_pe_scaled`);
   const common = { plan: inputs.plan, dataType: act } as const;
 
+  // With fp16 activations the decompressed form computes in fp32: its keys and values, rebuilt
+  // from the latent and rounded to fp16, cost WebGPU (lavapipe) 4.3e-2 of the logits against
+  // fp32's on the tiny checkpoint, where the absorbed form cost 8.6e-3 and the fp32 branch costs
+  // 6.0e-3 (the CPU provider: 1.6e-3 to 1.7e-3 in all three). Its price: fp32 copies of W_uk and W_uv
+  // (onnxruntime folds the Cast of a weight; 8 MB a layer for Kimi-VL-A3B) and fp32 rebuilt keys.
+  const F32 = DataType.FLOAT;
+  const wide = (b: GraphBuilder, x: string, n: string) => (act === F32 ? x : b.op('Cast', [x], n, [attr.int('to', F32)]));
+  const kAbsorbF32 = wide(g, weights.kAbsorb, `${name}.k_absorb_f32`);
+  const vAbsorbF32 = wide(g, weights.vAbsorb, `${name}.v_absorb_f32`);
   const decompressed = g.subgraph();
   {
     const d = `${name}.decompressed`;
-    const keysT = decompressed.op('MatMul', [weights.kAbsorb, latentT], `${d}.k_nope_t`); // [H, nope, T]
-    const values = decompressed.op('MatMul', [latent, weights.vAbsorb], `${d}.values`); // [H, T, v]
-    const context = attention(decompressed, { ...common, scores: [{ query: qNope, keysT }, { query: qPe, keysT: keyPeT }], values, valueWidth: t.vHeadDim, output: 'merged', name: `${d}.attention` });
-    decompressed.output(decompressed.op('Identity', [context], `${d}.context`), act, ['sequence', H * t.vHeadDim]);
+    const keysT = decompressed.op('MatMul', [kAbsorbF32, wide(decompressed, latentT, `${d}.latent_t_f32`)], `${d}.k_nope_t`); // [H, nope, T]
+    const values = decompressed.op('MatMul', [wide(decompressed, latent, `${d}.latent_f32`), vAbsorbF32], `${d}.values`); // [H, T, v]
+    const context = attention(decompressed, { ...common, dataType: F32, scores: [{ query: wide(decompressed, qNope, `${d}.q_nope_f32`), keysT }, { query: wide(decompressed, qPe, `${d}.q_pe_f32`), keysT: wide(decompressed, keyPeT, `${d}.k_pe_t_f32`) }], values, valueWidth: t.vHeadDim, output: 'merged', name: `${d}.attention` });
+    const back = act === F32 ? decompressed.op('Identity', [context], `${d}.context`) : decompressed.op('Cast', [context], `${d}.context`, [attr.int('to', act)]);
+    decompressed.output(back, act, ['sequence', H * t.vHeadDim]);
   }
 
   const absorbed = g.subgraph();

@@ -9,7 +9,7 @@
  *   longer prompts).
  * Every measurement is its own child process, so each peak RSS (getrusage) is that run's alone;
  * speed runs alternate between the two builds.
- * Run: npx tsx scripts/bench-long-prompt.ts [--models tiny,mid] [--sizes 2048,8192,32768]
+ * Run: npx tsx scripts/bench-long-prompt.ts [--models tiny,mid,mid16] [--sizes 2048,8192,32768]
  *        [--baseline main|none] [--speed-tokens 512] [--reps 3] [--keep DIR]
  */
 import { execFileSync } from 'node:child_process';
@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { importKimiVL } from '../native-models/models/kimi-vl/import-checkpoint.ts';
 import { TextSession } from '../native-models/models/kimi-vl/text-session.ts';
 import { writeTinyCheckpoint } from '../native-models/models/kimi-vl/tiny-checkpoint.ts';
+import { BENCH_MODELS } from './long-prompt-models.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -77,27 +78,7 @@ if (args.child) {
   process.exit(0);
 }
 
-const MODELS: Record<string, { readonly label: string; readonly text: Record<string, unknown> }> = {
-  tiny: { label: 'tiny test checkpoint (hidden 64, 3 layers, 4 heads, kv_lora 32)', text: {} },
-  mid: {
-    label: 'mid-size (hidden 1024, 6 layers, 16 heads, kv_lora 512, nope 128 + rope 64, v 128, 64 experts top-6 + 2 shared)',
-    text: {
-      hidden_size: 1024,
-      intermediate_size: 2816,
-      moe_intermediate_size: 576,
-      num_hidden_layers: 6,
-      num_attention_heads: 16,
-      num_key_value_heads: 16,
-      n_routed_experts: 64,
-      n_shared_experts: 2,
-      num_experts_per_tok: 6,
-      kv_lora_rank: 512,
-      qk_nope_head_dim: 128,
-      qk_rope_head_dim: 64,
-      v_head_dim: 128,
-    },
-  },
-};
+const MODELS = BENCH_MODELS;
 
 const work = args.keep ? resolve(args.keep) : mkdtempSync(join(tmpdir(), 'kestrel-bench-long-'));
 const gb = (bytes: number) => `${(bytes / 1e9).toFixed(2)} GB`;

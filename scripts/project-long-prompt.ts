@@ -4,7 +4,7 @@
  * attention (16 heads, kv_lora 512, nope 128 + rope 64, v 128) and vocabulary:
  *
  * - memory: peak(L) = weights + fixed + perToken · L. The mid-size's perToken is the slope
- *   between its two longest prompts, and its fixed part what its shortest prompt's peak leaves
+ *   between its two longest prompts (two or three are given), and its fixed part what its shortest prompt's peak leaves
  *   after the weights file and perToken · L. For the 16B: its text weights file at the precision
  *   (the importer's own estimate; a prefill touches every expert), the fixed part scaled by the
  *   hidden size (the hidden states and feed-forward products of one chunk of 2048 tokens), and the
@@ -38,7 +38,7 @@ const points = args.measured.split(',').map((item) => {
   if (!m) throw new Error(`a measurement is tokens=<peak>GB/<seconds>s, not ${item}`);
   return { tokens: Number(m[1]), peak: Number(m[2]) * 1e9, seconds: Number(m[3]) };
 }).sort((a, b) => a.tokens - b.tokens);
-if (points.length < 3) throw new Error('three prompt lengths are needed (the shortest for the fixed part, the two longest for the slopes)');
+if (points.length < 2) throw new Error('two prompt lengths or more are needed (the shortest for the fixed part, the two longest for the slopes)');
 
 const midConfig = parseKimiVLConfig(tinyConfigJson({ dtype: 'fp32', text: bench.text }));
 const mid = midConfig.text;

@@ -4,6 +4,7 @@ import { ModelEndpointError, OpenAIChatModel } from '../agent/index.ts';
 import { CliError } from './errors.ts';
 import { DEVICES, type Device } from '../native-models/onnx/device.ts';
 import { positiveInt } from './options.ts';
+import { envVar } from '../agent/env-var.ts';
 
 /** What the shared model flags parse to; every command that talks to a model takes these. */
 export interface ModelOptionValues {
@@ -85,7 +86,7 @@ export function modelOpener(options: ModelOptionValues, env: NodeJS.ProcessEnv =
   }
   let apiKey: string | undefined;
   if (options.apiKeyEnv !== undefined) {
-    apiKey = env[options.apiKeyEnv];
+    apiKey = envVar(env, options.apiKeyEnv);
     if (!apiKey) throw new CliError(`--api-key-env ${options.apiKeyEnv}: that environment variable is not set or empty`, 2);
   }
   let model: OpenAIChatModel;

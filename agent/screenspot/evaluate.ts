@@ -84,7 +84,7 @@ export async function loadScreenSpotImage(imagesDir: string, record: Pick<Screen
  */
 export async function runScreenSpot(options: ScreenSpotRunOptions): Promise<ScreenSpotRun> {
   const records = options.limit === undefined ? options.records : options.records.slice(0, options.limit);
-  const file = ResultsFile.open(options.resultsPath);
+  const file = await ResultsFile.open(options.resultsPath);
   try {
     const done = new Map(file.existing.map((r) => [r.id, r]));
     const results: ScreenSpotResult[] = [];

@@ -1,7 +1,8 @@
-import { closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ScreenSpotResult } from './types.ts';
+import { makeFolder } from '../files.ts';
 
 export type { ScreenSpotResult };
 
@@ -63,8 +64,8 @@ export class ResultsFile {
     readonly existing: readonly ScreenSpotResult[],
   ) {}
 
-  static open(path: string): ResultsFile {
-    mkdirSync(dirname(path), { recursive: true });
+  static async open(path: string): Promise<ResultsFile> {
+    await makeFolder(dirname(path));
     let text = '';
     try {
       text = readFileSync(path, 'utf8');

@@ -33,13 +33,14 @@ export function registerEval(program: Command): void {
     .option('--report <file>', 'also write a self-contained HTML report: each image with its box and the predicted point')
     .option('--json', 'print the accuracy summary as JSON')
     .action(async (annotations: string, options: ModelOptionValues & { images: string; limit?: number; results?: string; report?: string; json?: boolean }) => {
-      const [{ screenspotCommand }, { groundWithModel }, { resolveModel, generationSettings }] = await Promise.all([
+      const [{ screenspotCommand }, { groundWithModel }, { modelOpener, generationSettings }] = await Promise.all([
         import('../eval/screenspot-command.ts'),
         import('../eval/ground-with-model.ts'),
         import('../model-options.ts'),
       ]);
-      const model = await resolveModel(options);
-      process.exitCode = await screenspotCommand(annotations, options, groundWithModel(model, generationSettings(options)));
+      // The model flags now, the model itself only once the annotations and images have been checked.
+      const openModel = modelOpener(options);
+      process.exitCode = await screenspotCommand(annotations, options, async () => groundWithModel(await openModel(), generationSettings(options)));
     });
   const osworld = evalCommand
     .command('osworld')

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { runScreenSpot, ScreenSpotImageError, type GroundFn } from '../../agent/screenspot/evaluate.ts';
 import { formatSummary } from '../../agent/screenspot/metric.ts';
@@ -24,18 +24,27 @@ export function defaultResultsPath(annotations: string): string {
 /**
  * `kestrel eval screenspot`: scores every record through `ground`, appending to the results file
  * as it goes (a re-run resumes), prints the accuracy table and optionally writes the HTML report.
+ * The annotations and the images folder are checked before `openGround` loads a model.
  */
-export async function screenspotCommand(annotations: string, options: ScreenSpotCommandOptions, ground: GroundFn): Promise<number> {
+export async function screenspotCommand(annotations: string, options: ScreenSpotCommandOptions, openGround: () => Promise<GroundFn>): Promise<number> {
   const resultsPath = options.results ?? defaultResultsPath(annotations);
+  let records;
+  try {
+    records = await loadScreenSpotAnnotations(annotations);
+  } catch (err) {
+    if (err instanceof ScreenSpotFormatError) throw new CliError(err.message, 2);
+    throw err;
+  }
+  const images = await stat(options.images).catch(() => undefined);
+  if (!images?.isDirectory()) throw new CliError(`--images ${options.images} is not a folder; give the folder holding the screenshots the annotations name`, 2);
+  const ground = await openGround();
   const bar = progressBar();
   let run;
   try {
-    const records = await loadScreenSpotAnnotations(annotations);
     run = await runScreenSpot({ records, imagesDir: options.images, ground, resultsPath, limit: options.limit, onProgress: bar.update });
   } catch (err) {
     bar.finish();
-    if (err instanceof ScreenSpotFormatError || err instanceof ResultsFileError) throw new CliError(err.message, 2);
-    if (err instanceof ScreenSpotImageError) throw new CliError(err.message, 2);
+    if (err instanceof ResultsFileError || err instanceof ScreenSpotImageError) throw new CliError(err.message, 2);
     throw new CliError(`${(err as Error).message} (results so far are in ${resultsPath}; re-run the same command to resume)`);
   }
   bar.finish();

@@ -24,6 +24,7 @@ import { CliError, oneLine } from '../errors.ts';
 import { catchInterrupt } from '../interrupt.ts';
 import { recordFolder } from '../record-folder.ts';
 import { generationSettings, resolveModel, type ModelOptionValues } from '../model-options.ts';
+import { envVar } from '../../agent/env-var.ts';
 
 export interface ReplayCommandOptions extends ModelOptionValues {
   readonly trajectory?: string;
@@ -79,7 +80,7 @@ async function loadTasks(path: string, options: ReplayCommandOptions): Promise<O
 function clientPassword(options: ReplayCommandOptions): string | undefined {
   if (options.clientPasswordEnv === undefined) return undefined;
   // Own keys only: process.env.constructor is Object, not an environment variable.
-  const value = Object.hasOwn(process.env, options.clientPasswordEnv) ? process.env[options.clientPasswordEnv] : undefined;
+  const value = envVar(process.env, options.clientPasswordEnv);
   if (!value) throw new CliError(`--client-password-env ${options.clientPasswordEnv}: that environment variable is not set or empty`, 2);
   return value;
 }

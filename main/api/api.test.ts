@@ -6,6 +6,7 @@ import { expect, test } from 'vitest';
 import { testHostOptions } from '../../test/harness/test-host.ts';
 import { trajectoryLibrary } from './agent-bindings.ts';
 import { createHost } from './host.ts';
+import { DEFAULT_SETTINGS } from './settings.ts';
 import type { PublicSettings } from './types.ts';
 
 // The routes as the UI's socket reaches them (untrusted input), against the real settings
@@ -18,7 +19,7 @@ test('folder settings: a relative or unusable folder is refused as the Settings 
   await writeFile(join(dir, 'file'), 'x');
   await expect(api.call('settings.update', { trajectoriesDir: join(dir, 'file') })).rejects.toThrow(`Trajectories folder: ${join(dir, 'file')} is a file, not a folder;`);
   await expect(api.call('settings.update', { modelDir: join(dir, 'nothing-here'), maxSteps: 3 })).rejects.toThrow(/^Model folder: .*nothing-here does not exist;/);
-  expect(settings.get()).toMatchObject({ modelsDir: '', trajectoriesDir: '', modelDir: '', maxSteps: 15 });
+  expect(settings.get()).toMatchObject({ modelsDir: '', trajectoriesDir: '', modelDir: '', maxSteps: DEFAULT_SETTINGS.maxSteps });
 
   const view = (await api.call('settings.update', { modelsDir: join(dir, 'my-models') })) as PublicSettings;
   expect(view.folders).toEqual({ models: join(dir, 'my-models'), trajectories: join(dir, 'trajectories') });

@@ -31,7 +31,7 @@ describe('SettingsStore', () => {
     for (const device of ['cpu', 'cuda', 'webgpu', 'auto']) expect(settingsFromStored({ device })).toEqual({ settings: { ...DEFAULT_SETTINGS, device }, problems: [] });
     const bad = settingsFromStored({ device: 'tpu' });
     expect(bad.settings.device).toBe('auto');
-    expect(bad.problems).toEqual(['settings.device must be one of "auto", "cpu", "cuda", "webgpu", got "tpu"']);
+    expect(bad.problems).toEqual(['The saved Device (device in the settings file) must be one of "auto", "cpu", "cuda", "webgpu", got "tpu"; the default is used until you save another']);
   });
 
   test('a broken file falls back to defaults and says why', async () => {
@@ -60,12 +60,16 @@ describe('SettingsStore', () => {
 
   test('without a keychain the key is refused and taken from the named environment variable', async () => {
     const file = join(await tempDir(), 'settings.json');
-    const store = await SettingsStore.open(file, NO_SECRET_BOX, { MY_KEY: 'from-env' });
+    const store = await SettingsStore.open(file, NO_SECRET_BOX, { ...process.env, MY_KEY: 'from-env' });
     await expect(store.setApiKey('sk-plain')).rejects.toThrow(/no keychain.*environment variable KESTREL_API_KEY/);
     expect(store.apiKey()).toBeUndefined();
     await store.update({ apiKeyEnv: 'MY_KEY' });
     expect(store.apiKey()).toBe('from-env');
     expect(store.view().apiKey).toBe('environment');
+    // A name is looked up in the environment's own keys: Object's members are not keys.
+    await store.update({ apiKeyEnv: 'constructor' });
+    expect(store.apiKey()).toBeUndefined();
+    expect(store.apiKeySource()).toBe('no key: constructor is not set');
   });
 
   test('command-line values apply to this session only: in effect, shown as such, never written', async () => {

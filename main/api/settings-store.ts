@@ -1,6 +1,7 @@
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { writeFileAtomic } from './atomic-file.ts';
+import { envVar } from '../../agent/env-var.ts';
+import { makeFolder, writeFileAtomic } from '../../agent/files.ts';
 import type { SecretBox } from './secrets.ts';
 import { settingsFromStored, type Settings } from './settings.ts';
 import type { PublicSettings } from './types.ts';
@@ -66,7 +67,7 @@ export class SettingsStore {
 
   /** What the UI may see: the settings, which of them are this session's, where the key comes from; never the key. */
   view(): Omit<PublicSettings, 'folders'> {
-    const fromEnv = Boolean(this.env[this.current.apiKeyEnv]);
+    const fromEnv = Boolean(envVar(this.env, this.current.apiKeyEnv));
     return {
       settings: this.current,
       saved: this.saved,
@@ -110,19 +111,19 @@ export class SettingsStore {
     if (this.sealedApiKey && this.box.isAvailable()) {
       return this.box.decrypt(Buffer.from(this.sealedApiKey, 'base64'));
     }
-    return this.env[envName] || undefined;
+    return envVar(this.env, envName) || undefined;
   }
 
   /** Where apiKey() finds the key, said for messages; never the key. */
   apiKeySource(envName: string = this.current.apiKeyEnv): string {
     if (this.sealedApiKey && this.box.isAvailable()) return 'the key stored in Settings';
-    return this.env[envName] ? `the environment variable ${envName}` : `no key: ${envName} is not set`;
+    return envVar(this.env, envName) ? `the environment variable ${envName}` : `no key: ${envName} is not set`;
   }
 
   private persist(): Promise<void> {
     const snapshot: StoredFile = { ...this.saved, sealedApiKey: this.sealedApiKey };
     const next = this.writing.then(async () => {
-      await mkdir(dirname(this.file), { recursive: true });
+      await makeFolder(dirname(this.file));
       await writeFileAtomic(this.file, `${JSON.stringify(snapshot, null, 2)}\n`);
     });
     this.writing = next.catch(() => undefined);

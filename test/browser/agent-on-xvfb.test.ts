@@ -61,6 +61,8 @@ const announcer = () => page.getByTestId('announcer');
 
 test('a run started from the UI shows steps with screenshots and markers, and Stop ends it', async () => {
   server.push(
+    // The first answer fails once: the client tries again, and the step says so.
+    { status: 500, message: 'GPU on fire' },
     { text: code('pyautogui.click(x=0.3, y=0.3)', 'Click into the terminal.'), chunkDelayMs: 5 },
     { text: code("pyautogui.write('echo hello from kestrel')", 'Type a greeting.'), chunkDelayMs: 5 },
     { text: code('pyautogui.press("enter")', 'Run it.'), delayMs: 60_000 },
@@ -74,6 +76,7 @@ test('a run started from the UI shows steps with screenshots and markers, and St
   await step1.getByRole('img', { name: 'Screenshot before step 1' }).waitFor({ timeout: 30_000 });
   await step1.locator('g[data-mark="target"]').waitFor({ state: 'attached' });
   expect(Number(await step1.locator('g[data-mark="target"]').getAttribute('data-x'))).toBeCloseTo(0.3, 3);
+  await step1.getByText(/^the model request failed \(attempt 1 of 3\), trying again in \d+\.\d s: .*GPU on fire/).waitFor();
   await page.getByRole('listitem', { name: 'Step 2' }).getByText('type “echo hello from kestrel”').waitFor({ timeout: 30_000 });
   // Step 3: the model is "thinking" (the server holds its reply); stop the run now.
   await page.getByRole('listitem', { name: 'Step 3' }).getByRole('img').waitFor({ timeout: 30_000 });
@@ -81,7 +84,7 @@ test('a run started from the UI shows steps with screenshots and markers, and St
   await page.getByRole('button', { name: 'Stop' }).click();
   await page.getByText(/^Ended: aborted/).waitFor({ timeout: 10_000 });
   await expect.poll(() => announcer().textContent()).toMatch(/Run ended \(aborted\)/);
-  expect(server.chatRequests()).toHaveLength(3);
+  expect(server.chatRequests()).toHaveLength(4);
   // The Run screen says where the run was recorded: the app's own trajectories folder.
   const saved = page.getByText(/^Saved in /);
   await saved.waitFor();

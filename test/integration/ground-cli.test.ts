@@ -79,6 +79,8 @@ describe('kestrel ground', () => {
     [['ground', 'IMG', 'x', '--endpoint', 'http://127.0.0.1:9', '--model', 'm'], 'has no /v1'],
     [['ground', 'IMG', 'x', '--endpoint', 'http://127.0.0.1:9/v1', '--model', 'm', '--api-key-env', 'KESTREL_SURELY_UNSET'], 'KESTREL_SURELY_UNSET: that environment variable is not set'],
     [['ground', 'IMG', 'x', '--endpoint', 'http://127.0.0.1:9/v1', '--model', 'm', '--api-key-env', 'sk-abc-123'], 'takes the NAME of an environment variable'],
+    // Object's own members are not environment variables (process.env.constructor is a function).
+    [['ground', 'IMG', 'x', '--endpoint', 'http://127.0.0.1:9/v1', '--model', 'm', '--api-key-env', 'constructor'], 'constructor: that environment variable is not set'],
     [['ground', 'IMG', 'x', '--model-dir', '/tmp/nowhere', '--endpoint', 'http://127.0.0.1:9/v1'], 'give either --endpoint or --model-dir, not both'],
     [['ground', 'MISSING', 'x', '--endpoint', 'http://127.0.0.1:9/v1', '--model', 'm'], 'no such file'],
   ])('bad usage %j is one line and exit 2', async (args, message) => {

@@ -78,6 +78,11 @@ describe('kestrel eval screenspot through an OpenAI-compatible endpoint', () => 
     const missing = await kestrel(['eval', 'screenspot', join(dir, 'none.json'), '--images', data.imagesDir, ...model()]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toBe(`kestrel: annotations file ${join(dir, 'none.json')} does not exist\n`);
+    // Checked before the model opens: a model folder that cannot load is not what is reported.
+    const beforeModel = await kestrel(['eval', 'screenspot', join(dir, 'none.json'), '--images', data.imagesDir, '--model-dir', join(dir, 'no-model')]);
+    expect(beforeModel).toMatchObject({ code: 2, stderr: missing.stderr });
+    const notFolder = await kestrel(['eval', 'screenspot', data.proAnnotations, '--images', data.proAnnotations, '--model-dir', join(dir, 'no-model')]);
+    expect(notFolder).toMatchObject({ code: 2, stderr: `kestrel: --images ${data.proAnnotations} is not a folder; give the folder holding the screenshots the annotations name\n` });
 
     const results = join(dir, 'failing.jsonl');
     // The client retries a 5xx answer; every attempt fails here.

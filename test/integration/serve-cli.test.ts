@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ChatMessage } from '../../agent/model.ts';
@@ -155,6 +156,43 @@ describe('kestrel serve', () => {
     expect(((await r.json()) as { error: { message: string } }).error.message).toMatch(/answers GET \/v1\/models and POST \/v1\/chat\/completions/);
     expect((await fetch(`${baseUrl}/models`)).status).toBe(200);
   });
+});
+
+/** A port that was free a moment ago (the OS picks it; we close it again at once). */
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const probe = createServer().once('error', fail);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => done(port));
+    });
+  });
+}
+
+describe('kestrel serve while the model loads', () => {
+  test('it listens before loading: a chat request meanwhile is a 503 with Retry-After, then the same request is answered', async () => {
+    const port = await freePort();
+    const early = startKestrel(['serve', '--model-dir', modelDir, '--port', String(port), '--device', 'cpu']);
+    try {
+      const url = `http://127.0.0.1:${port}/v1/chat/completions`;
+      const body = JSON.stringify({ model: 'kimi-vl', messages: [{ role: 'user', content: 'hello' }], max_tokens: 2 });
+      const ask = () => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      let first: Response | undefined;
+      for (let tries = 0; !first && tries < 500; tries += 1) {
+        first = await ask().catch(() => undefined);
+        if (!first) await new Promise((r) => setTimeout(r, 10));
+      }
+      // The tiny model takes over a second to load; the port answers within milliseconds of the start.
+      expect(early.stdout()).toBe('');
+      expect(first?.status).toBe(503);
+      expect(first?.headers.get('retry-after')).toBe('5');
+      expect(((await first!.json()) as { error: { message: string } }).error.message).toBe('the model is still loading; try again in a few seconds');
+      await early.waitForOutput(/^Kestrel serve: /m, 60_000);
+      expect((await ask()).status).toBe(200);
+    } finally {
+      await early.stop();
+    }
+  }, 90_000);
 });
 
 describe('kestrel serve refusals', () => {

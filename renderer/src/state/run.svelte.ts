@@ -186,7 +186,7 @@ export class RunModel {
         this.stepView(event.step).ms = event.ms;
         break;
       case 'retry':
-        this.stepView(event.step).notes.push(`retrying the ${event.what} (attempt ${event.attempt}): ${event.error}`);
+        this.stepView(event.step).notes.push(`the ${event.what === 'model' ? 'model request' : 'screenshot'} failed (attempt ${event.attempt} of ${event.attempts}), trying again in ${(event.delayMs / 1000).toFixed(1)} s: ${event.error}`);
         break;
       case 'correction':
         this.stepView(event.step).notes.push(`reply did not parse, asked again: ${event.error}`);

@@ -94,7 +94,8 @@ describe(`a model whose context is ${CONTEXT} tokens`, () => {
   test('the CLI refuses the prompt in one line naming both lengths', async () => {
     const messages = join(work.dir, 'long.json');
     writeFileSync(messages, JSON.stringify([{ role: 'user', content: words(600) }]));
-    for (const command of [['model', 'chat', smallDir, words(600)], ['model', 'logits', smallDir, '--messages', messages]]) {
+    // --device cpu: the default, auto, adds a note when it finds no GPU.
+    for (const command of [['model', 'chat', smallDir, words(600), '--device', 'cpu'], ['model', 'logits', smallDir, '--messages', messages, '--device', 'cpu']]) {
       const r = await runKestrel(command);
       expect(r.code).toBe(1);
       const lines = withoutLoadProgress(r.stderr).trimEnd().split('\n');

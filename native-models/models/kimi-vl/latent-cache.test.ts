@@ -48,6 +48,7 @@ describe('host latent cache', () => {
     let c = reserved;
     for (const count of [40, 40, 17]) c = extend(c, count);
     expect(c.rows(0).buffer).toBe(reserved.rows(0).buffer);
+    expect(c.rows(0).buffer.byteLength).toBe(128 * WIDTH * 4); // at least double the 64 rows it had
     expect([...c.rows(0)]).toEqual([...rows(0, 100, 0)]);
     // Reserving less than there is room for changes nothing; a sibling's rows are not overwritten.
     expect(c.reserve(50)).toBe(c);

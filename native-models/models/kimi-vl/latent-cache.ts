@@ -81,7 +81,8 @@ export class HostLatentCache {
   reserve(rows: number): HostLatentCache {
     if (rows <= this.store.capacity && this.length === this.store.filled) return this;
     if (this.length !== this.store.filled) return new HostLatentCache(this.copied(Math.max(rows, MIN_CAPACITY)), this.length, this.width, this.element);
-    Object.assign(this.store, this.copied(Math.max(rows, MIN_CAPACITY)));
+    // At least double, as append does: short prompts fed one after another still copy rarely.
+    Object.assign(this.store, this.copied(Math.max(rows, this.store.capacity * 2, MIN_CAPACITY)));
     return this;
   }
 

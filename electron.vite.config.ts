@@ -9,7 +9,9 @@ export default defineConfig({
     build: {
       outDir: 'out/main',
       externalizeDeps: true,
-      lib: { entry: resolve('main/index.ts') },
+      // The model importer's worker threads load their module by path: built beside the
+      // chunks (import-checkpoint.ts looks for ./import-worker.js next to itself).
+      lib: { entry: { index: resolve('main/index.ts'), 'import-worker': resolve('native-models/models/kimi-vl/import-worker.ts') } },
     },
   },
   preload: {

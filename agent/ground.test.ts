@@ -1,5 +1,6 @@
 import { expect, test } from 'vitest';
 import { ground } from './ground.ts';
+import { GROUNDING_REPLY_EXAMPLE } from './prompts/grounding.ts';
 import { ScriptedModel } from './testing/fakes.ts';
 
 const image = { mimeType: 'image/png' as const, data: new Uint8Array([1, 2, 3]), width: 1000, height: 500 };
@@ -33,4 +34,9 @@ test.each([
   expect(result.point).toBeNull();
   expect(result.pixel).toBeNull();
   expect(result.error).toContain(error);
+});
+
+test('the grounding reply the model benchmark times is one ground() reads a point from', async () => {
+  const result = await ground(new ScriptedModel([GROUNDING_REPLY_EXAMPLE]), image, 'the Save button');
+  expect(result.point).toEqual({ x: 0.512, y: 0.347 });
 });

@@ -14,6 +14,7 @@ import { parseKimiVLConfig } from '../native-models/models/kimi-vl/configuration
 import { TextSession } from '../native-models/models/kimi-vl/text-session.ts';
 import { decodeCost } from '../native-models/models/kimi-vl/text-costs.ts';
 import { tinyConfigJson, writeTinyCheckpoint } from '../native-models/models/kimi-vl/tiny-checkpoint.ts';
+import { midTextConfig } from './mid-checkpoint.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -25,20 +26,7 @@ const { values: args } = parseArgs({
   },
 });
 const precision = args.precision === 'fp16' || args.precision === 'int4' ? args.precision : 'fp32';
-const text = {
-  hidden_size: 1024,
-  intermediate_size: 2816,
-  moe_intermediate_size: 512,
-  num_hidden_layers: Number(args.layers),
-  num_attention_heads: 8,
-  n_routed_experts: 32,
-  n_shared_experts: 2,
-  num_experts_per_tok: 6,
-  kv_lora_rank: 256,
-  qk_nope_head_dim: 64,
-  qk_rope_head_dim: 32,
-  v_head_dim: 64,
-};
+const text = midTextConfig(Number(args.layers));
 const work = args.keep ? resolve(args.keep) : mkdtempSync(join(tmpdir(), 'kestrel-bench-lm-'));
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(0)} MB`;
 const gbps = (bytesPerSecond: number) => `${(bytesPerSecond / 1e9).toFixed(2)} GB/s`;

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerApp } from './app.ts';
+import { registerBench } from './bench.ts';
 import { registerEval } from './eval.ts';
 import { registerGround } from './ground.ts';
 import { registerModel } from './model.ts';
@@ -15,6 +16,7 @@ export function registerCommands(program: Command): void {
   registerReplay(program);
   registerEval(program);
   registerModel(program);
+  registerBench(program);
   registerServe(program);
   registerUi(program);
   registerApp(program);

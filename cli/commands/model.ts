@@ -45,7 +45,8 @@ export function registerModel(program: Command): void {
         .choices(['auto', 'fp16', 'fp32'])
         .default('auto'),
     )
-    .action(async (source: string, opts: { out: string; precision: ImportPrecision; device: Device; kvCache: 'auto' | 'fp16' | 'fp32' }) => {
+    .option('--workers <n>', 'threads converting the weights (default: one per core, at most 4, for a checkpoint of 512 MB or more; 0: all on the main thread)', wholeNumber('--workers'))
+    .action(async (source: string, opts: { out: string; precision: ImportPrecision; device: Device; kvCache: 'auto' | 'fp16' | 'fp32'; workers?: number }) => {
       const { runImport } = await import('../model/import-command.ts');
       await runImport(source, opts);
     });

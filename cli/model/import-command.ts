@@ -19,7 +19,7 @@ function showPlan({ precision, weights, cacheType }: ImportPlan): void {
  * Ctrl-C quits at once, leaving the output marked as an interrupted import, which the same
  * command run again takes over.
  */
-export async function runImport(source: string, opts: { out: string; precision: ImportPrecision; device: Device; kvCache?: CacheType | 'auto' }): Promise<void> {
+export async function runImport(source: string, opts: { out: string; precision: ImportPrecision; device: Device; kvCache?: CacheType | 'auto'; workers?: number }): Promise<void> {
   const bar = new ProgressBar();
   const interrupt = catchInterrupt(() => {
     bar.end();
@@ -34,6 +34,7 @@ export async function runImport(source: string, opts: { out: string; precision: 
         precision: opts.precision,
         device: opts.device,
         cacheType: opts.kvCache,
+        workers: opts.workers,
         signal: interrupt.signal,
         onPlan: showPlan,
         onNote: (note) => {
@@ -50,8 +51,8 @@ export async function runImport(source: string, opts: { out: string; precision: 
   } finally {
     interrupt.dispose();
   }
-  const gb = (manifest.text.weights.bytes / 1e9).toFixed(2);
+  // Both weight files, the language model's and the vision tower's, in the size as in the rate.
   process.stdout.write(
-    `Imported ${manifest.source.dir} → ${opts.out} (${manifest.precision}, ${manifest.text.layers} layers, ${gb} GB of weights in ${manifest.stats.seconds.toFixed(1)} s, ${manifest.stats.megabytesPerSecond.toFixed(0)} MB/s); manifest: ${MANIFEST_FILE}\n`,
+    `Imported ${manifest.source.dir} → ${opts.out} (${manifest.precision}, ${manifest.text.layers} layers, ${formatBytes(manifest.stats.weightBytesWritten)} of weights in ${manifest.stats.seconds.toFixed(1)} s, ${manifest.stats.megabytesPerSecond.toFixed(0)} MB/s); manifest: ${MANIFEST_FILE}\n`,
   );
 }

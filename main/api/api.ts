@@ -9,7 +9,7 @@ import type { SettingsStore } from './settings-store.ts';
 import { checkEndpoint } from './endpoint-check.ts';
 import { checkFolderSettings } from './folder-settings.ts';
 import { KIMI_VL_A3B_WEIGHTS } from './model-sizes.ts';
-import type { AppInfo, GroundResult, HostEvent, ImageData, ModelLoad, PublicSettings, TrajectorySummary, TrajectoryView } from './types.ts';
+import type { AppInfo, BenchReport, GroundResult, HostEvent, ImageData, ModelLoad, PublicSettings, Settings, TrajectorySummary, TrajectoryView } from './types.ts';
 
 /** Reads recorded runs (Kestrel's own layout and OSWorld's). */
 export interface TrajectoryLibrary {
@@ -44,6 +44,8 @@ export interface ApiDeps {
   readonly trajectories: TrajectoryLibrary;
   /** Called after settings change, e.g. so Electron re-registers the stop hotkey. */
   readonly onSettingsChanged?: () => void;
+  /** Times an imported model folder on a device (model-bench.ts). */
+  readonly bench?: (dir: string, device: Settings['device'], repetitions: number) => Promise<BenchReport>;
 }
 
 type Handlers = { readonly [R in RouteName]: (input: RouteInput<R>) => Promise<RouteOutput<R>> | RouteOutput<R> };
@@ -57,6 +59,7 @@ export interface KestrelApi {
 export function createApi(deps: ApiDeps): KestrelApi {
   const { settings, runs, trajectories, models } = deps;
   const listModels = async () => ({ models: await models.list(), folder: deps.modelsFolder() });
+  let benchmarking = false;
   const view = (): PublicSettings => ({
     ...settings.view(),
     folders: { models: deps.modelsFolder(), trajectories: deps.trajectoriesFolder() },
@@ -90,7 +93,11 @@ export function createApi(deps: ApiDeps): KestrelApi {
       const shot = await deps.screenshot(displayId);
       return { png: shot.png, width: shot.width, height: shot.height };
     },
-    'run.start': (request) => runs.start(request),
+    'run.start': (request) => {
+      // The other side of models.bench's check: the benchmark's timings would be the run's too.
+      if (benchmarking) throw new Error('a model benchmark is running; start the run when its table is shown');
+      return runs.start(request);
+    },
     'run.pause': () => runs.pause(),
     'run.resume': () => runs.resume(),
     'run.stop': () => runs.stop(),
@@ -131,6 +138,20 @@ export function createApi(deps: ApiDeps): KestrelApi {
       await settings.update({ modelDir: chosen.path, backend: 'in-process' });
       deps.onSettingsChanged?.();
       return view();
+    },
+    'models.bench': async ({ path, device, repetitions }) => {
+      if (!deps.bench) throw new Error('this host cannot benchmark models');
+      const chosen = (await models.list()).find((m) => m.path === path);
+      if (!chosen) throw new Error(`${path} is not one of the imported models; list them again`);
+      // A run's model and the benchmark's would share the CPU (and memory): neither would be right.
+      if (runs.current().phase !== 'idle') throw new Error('a run is under way; benchmark when it has ended');
+      if (benchmarking) throw new Error('a benchmark is already running; wait for its table');
+      benchmarking = true;
+      try {
+        return await deps.bench(chosen.path, device ?? settings.get().device, repetitions ?? 3);
+      } finally {
+        benchmarking = false;
+      }
     },
   };
   return {

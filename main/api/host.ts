@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import type { Operator } from '../../agent/operator.ts';
 
 export type DesktopFactory = (displayId?: string) => Operator;
-import { createApi, type Grounder, type KestrelApi, type ModelLoadEvents, type TrajectoryLibrary } from './api.ts';
+import { createApi, type ApiDeps, type Grounder, type KestrelApi, type ModelLoadEvents, type TrajectoryLibrary } from './api.ts';
+import { runModelBench } from './model-bench.ts';
 import { ModelManager, type ModelImporter } from './model-manager.ts';
 import { RunManager, type AgentRunner } from './run-manager.ts';
 import type { SecretBox } from './secrets.ts';
@@ -39,6 +40,8 @@ export interface HostOptions {
   readonly trajectories: TrajectoryLibrary;
   readonly modelName: (settings: Settings) => string;
   readonly onSettingsChanged?: () => void;
+  /** Times an imported model folder (default: model-bench.ts, the in-process model); a seam for tests. */
+  readonly bench?: ApiDeps['bench'];
 }
 
 export interface Host {
@@ -81,6 +84,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
     modelLoads: options.modelLoads,
     trajectories: options.trajectories,
     onSettingsChanged: options.onSettingsChanged,
+    bench: options.bench ?? ((dir, device, repetitions) => runModelBench([dir], [device], { repetitions })),
   });
   return { api, runs, settings, models };
 }

@@ -40,6 +40,9 @@ describe('route input validation', () => {
     ['models.import', { source: '/hf/kimi', name: 'kimi', precision: 'int8' }, /^precision must be one of "auto", "int4", "fp16", "fp32", got "int8"$/],
     ['models.import', { source: '/hf/kimi', name: 'kimi', precision: 4 }, /^precision must be one of .*, got 4$/],
     ['models.import', { source: '/hf/kimi', name: 'kimi', device: 'cuda' }, /^the input has an unknown field "device"/],
+    ['models.bench', { path: '/models/kimi', repetitions: 11 }, /^repetitions must be a whole number from 1 to 10, got 11$/],
+    ['models.bench', { path: '/models/kimi', device: 'tpu' }, /^device must be one of "auto", "cpu", "cuda", "webgpu", got "tpu"$/],
+    ['models.bench', { device: 'cpu' }, /^path must be a file or folder path/],
   ])('%s %j is refused', (route, input, message) => {
     expect(() => validateCall(route, input)).toThrow(InvalidInput);
     expect(() => validateCall(route, input)).toThrow(message);

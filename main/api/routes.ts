@@ -5,10 +5,12 @@
  */
 import type { DisplayInfo } from '../../agent/operator.ts';
 import { IMPORT_PRECISIONS } from '../../native-models/models/kimi-vl/precision.ts';
+import { DEVICES } from '../../native-models/onnx/device.ts';
 import type { KIMI_VL_A3B_WEIGHTS } from './model-sizes.ts';
 import { validateSettingsPatch, type Settings } from './settings.ts';
 import type {
   AppInfo,
+  BenchReport,
   EndpointCheck,
   ImportJob,
   ModelEntry,
@@ -55,6 +57,8 @@ export interface ApiRoutes {
   'models.loading': { input: void; output: { load?: ModelLoad } };
   'models.delete': { input: { path: string }; output: { models: readonly ModelEntry[]; folder: string } };
   'models.choose': { input: { path: string }; output: PublicSettings };
+  /** `kestrel bench` for one imported model, on the device given or Settings' device. */
+  'models.bench': { input: { path: string; device?: Settings['device']; repetitions?: number }; output: BenchReport };
 }
 
 export type ModelSizes = typeof KIMI_VL_A3B_WEIGHTS;
@@ -111,6 +115,11 @@ export const routeInputs: { readonly [R in RouteName]: v.Validator<RouteInput<R>
   'models.loading': v.nothing,
   'models.delete': v.object({ path }),
   'models.choose': v.object({ path }),
+  'models.bench': v.object({
+    path,
+    device: v.optional(v.oneOf(DEVICES)),
+    repetitions: v.optional(v.number({ min: 1, max: 10, integer: true })),
+  }),
 };
 
 export const ROUTE_NAMES = Object.keys(routeInputs) as RouteName[];

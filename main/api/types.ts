@@ -9,8 +9,9 @@ import type { DisplayInfo } from '../../agent/operator.ts';
 import type { AccuracySummary, ScreenSpotResult } from '../../agent/screenspot/types.ts';
 import type { Settings } from './settings.ts';
 import type { ImportPrecision } from '../../native-models/models/kimi-vl/precision.ts';
+import type { BenchReport, BenchResult, BenchTest } from '../../native-models/models/kimi-vl/bench.ts';
 
-export type { AccuracySummary, ScreenSpotResult, Settings, ImportPrecision };
+export type { AccuracySummary, ScreenSpotResult, Settings, ImportPrecision, BenchReport, BenchResult, BenchTest };
 
 export interface AppInfo {
   readonly host: 'electron' | 'browser';

@@ -102,15 +102,15 @@ export class HfCheckpoint {
     return st.readRange(name, 0, t.shape.reduce((a, b) => a * b, 1));
   }
 
-  /** Rows of the first dimension, at most `maxElements` values per chunk. */
-  *readRows(name: string, maxElements = 1 << 22): Generator<Float32Array> {
+  /** Rows [from, to) of the first dimension (default all), at most `maxElements` values per chunk. */
+  *readRows(name: string, maxElements = 1 << 22, from = 0, to?: number): Generator<Float32Array> {
     const [, st] = this.file(name);
     const t = st.info(name);
-    const rows = t.shape[0] ?? 1;
+    const end = to ?? t.shape[0] ?? 1;
     const rowSize = t.shape.slice(1).reduce((a, b) => a * b, 1);
     const perChunk = Math.max(1, Math.floor(maxElements / rowSize));
-    for (let r = 0; r < rows; r += perChunk) {
-      const n = Math.min(perChunk, rows - r);
+    for (let r = from; r < end; r += perChunk) {
+      const n = Math.min(perChunk, end - r);
       yield st.readRange(name, r * rowSize, n * rowSize);
     }
   }

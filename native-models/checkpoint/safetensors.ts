@@ -6,7 +6,8 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
-import { bfloat16ToFloat32, float16ToFloat32 } from '../numeric/half.ts';
+import { widenInPlace } from '../numeric/half.ts';
+import { takeBuffer } from './buffers.ts';
 import { CheckpointError } from './errors.ts';
 
 /** The float types tensors can be read as; other safetensors types are listed but not readable. */
@@ -101,16 +102,15 @@ export class SafetensorsFile {
     return t;
   }
 
-  private readBytes(offset: number, length: number, what: string): Buffer {
+  /** Reads `length` bytes at `offset` into `into` from byte `at` on. */
+  private readInto(into: Uint8Array, at: number, offset: number, length: number, what: string): void {
     if (this.fd === undefined) throw new Error(`${this.path} is closed`);
-    const buf = Buffer.allocUnsafe(length);
     let done = 0;
     while (done < length) {
-      const n = readSync(this.fd, buf, done, length - done, offset + done);
+      const n = readSync(this.fd, into, at + done, length - done, offset + done);
       if (n === 0) throw new CheckpointError(`${basename(this.path)}: truncated while reading ${what}; re-download it`);
       done += n;
     }
-    return buf;
   }
 
   /** Elements [start, start+count) of a tensor in row-major order, as fp32. */
@@ -119,13 +119,12 @@ export class SafetensorsFile {
     const width = FLOAT_BYTES[t.dtype as SafetensorsDtype];
     // Integer buffers (step counters and the like) may sit in a checkpoint; weights are floats.
     if (width === undefined) throw new CheckpointError(`${basename(this.path)}: tensor ${name} is ${t.dtype}; only F32, F16 and BF16 tensors can be loaded as weights`);
-    const bytes = this.readBytes(t.offset + start * width, count * width, `tensor ${name}`);
-    // Copy into a fresh, aligned buffer: Buffer pool slices may be unaligned for typed views.
-    const aligned = new Uint8Array(bytes.length);
-    aligned.set(bytes);
-    if (t.dtype === 'F32') return new Float32Array(aligned.buffer);
-    const halves = new Uint16Array(aligned.buffer);
-    return t.dtype === 'BF16' ? bfloat16ToFloat32(halves) : float16ToFloat32(halves);
+    // One buffer the size of the result, never filled first (every byte is read or computed):
+    // 16-bit values are read into its back half and widened in place.
+    const out = new Uint8Array(takeBuffer(count * 4));
+    const bytes = count * width;
+    this.readInto(out, out.length - bytes, t.offset + start * width, bytes, `tensor ${name}`);
+    return t.dtype === 'F32' ? new Float32Array(out.buffer, 0, count) : widenInPlace(out.buffer as ArrayBuffer, count, t.dtype as 'BF16' | 'F16');
   }
 
   close(): void {

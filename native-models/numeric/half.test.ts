@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { bfloat16ToFloat32, float16ToFloat32, float32ToBfloat16, float32ToFloat16 } from './half.ts';
+import { bfloat16ToFloat32, float16ToFloat32, float32ToBfloat16, float32ToFloat16, widenInPlace } from './half.ts';
 
 const allHalves = Uint16Array.from({ length: 65536 }, (_, i) => i);
 const isNaNHalf = (h: number) => (h & 0x7c00) === 0x7c00 && (h & 0x3ff) !== 0;
@@ -34,5 +34,16 @@ describe('half precision', () => {
   test('bfloat16 rounds to nearest even and widens exactly', () => {
     const src = Float32Array.from([1, 1 + 2 ** -8, 1 + 3 * 2 ** -8, -2.5, 3.4e38]);
     expect(Array.from(bfloat16ToFloat32(float32ToBfloat16(src)))).toEqual([1, 1, 1 + 2 ** -6, -2.5, Infinity]);
+  });
+
+  test('widening in place, from the back half of the buffer, gives what widening into a new buffer gives', () => {
+    for (const dtype of ['BF16', 'F16'] as const) {
+      const buffer = new ArrayBuffer(4 * allHalves.length);
+      new Uint16Array(buffer, 2 * allHalves.length).set(allHalves);
+      const inPlace = new Uint32Array(widenInPlace(buffer, allHalves.length, dtype).buffer);
+      const apart = new Uint32Array((dtype === 'BF16' ? bfloat16ToFloat32 : float16ToFloat32)(allHalves).buffer);
+      expect(inPlace.every((bits, i) => bits === apart[i])).toBe(true);
+    }
+    expect(() => widenInPlace(new ArrayBuffer(10), 2, 'BF16')).toThrow('a buffer of 10 bytes cannot hold 2 fp32 values');
   });
 });

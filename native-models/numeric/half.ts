@@ -40,7 +40,39 @@ export function float32ToFloat16(src: Float32Array): Uint16Array {
 /** IEEE half precision to fp32 (exact). */
 export function float16ToFloat32(src: Uint16Array): Float32Array {
   const out = new Float32Array(src.length);
-  const u = new Uint32Array(out.buffer);
+  widenFloat16(src, out);
+  return out;
+}
+
+/** bfloat16 is the top half of an fp32: widening is a shift. */
+export function bfloat16ToFloat32(src: Uint16Array): Float32Array {
+  const out = new Float32Array(src.length);
+  widenBfloat16(src, out);
+  return out;
+}
+
+/**
+ * Widens `count` 16-bit floats held in the back half of `buffer` (bytes 2·count to 4·count) to
+ * fp32 filling the whole buffer, without a second buffer: value i is read before its fp32
+ * (bytes 4i to 4i + 4, never past byte 2·count + 2i + 2) can overwrite anything unread. Reading a
+ * checkpoint tensor straight into the back half makes one allocation per chunk, not three.
+ */
+export function widenInPlace(buffer: ArrayBuffer, count: number, dtype: 'BF16' | 'F16'): Float32Array {
+  if (buffer.byteLength !== 4 * count) throw new Error(`widenInPlace: a buffer of ${buffer.byteLength} bytes cannot hold ${count} fp32 values`);
+  const src = new Uint16Array(buffer, 2 * count, count);
+  const out = new Float32Array(buffer);
+  if (dtype === 'BF16') widenBfloat16(src, out);
+  else widenFloat16(src, out);
+  return out;
+}
+
+function widenBfloat16(src: Uint16Array, out: Float32Array): void {
+  const u = new Uint32Array(out.buffer, out.byteOffset, out.length);
+  for (let i = 0; i < src.length; i++) u[i] = src[i]! << 16;
+}
+
+function widenFloat16(src: Uint16Array, out: Float32Array): void {
+  const u = new Uint32Array(out.buffer, out.byteOffset, out.length);
   for (let i = 0; i < src.length; i++) {
     const h = src[i]!;
     const sign = (h & 0x8000) << 16;
@@ -54,14 +86,6 @@ export function float16ToFloat32(src: Uint16Array): Float32Array {
       u[i] = sign | ((exp - 15 + 127) << 23) | (mant << 13);
     }
   }
-  return out;
-}
-
-/** bfloat16 is the top half of an fp32: widening is a shift. */
-export function bfloat16ToFloat32(src: Uint16Array): Float32Array {
-  const out = new Uint32Array(src.length);
-  for (let i = 0; i < src.length; i++) out[i] = src[i]! << 16;
-  return new Float32Array(out.buffer);
 }
 
 /** fp32 to bfloat16, round to nearest even (NaN stays NaN). */

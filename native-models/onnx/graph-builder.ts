@@ -24,7 +24,21 @@ export interface WeightSpec {
   readonly name: string;
   readonly dims: readonly number[];
   readonly dataType: DataTypeCode;
+  /**
+   * Chunks must be fresh arrays, never touched again once yielded: the parallel writer hands
+   * them to another thread (weight-pool.ts).
+   */
   readonly produce: () => AsyncIterable<Float32Array | Uint8Array>;
+  /**
+   * The values of rows [from, to) of the first dimension alone (same contract), for weights that
+   * can make a part of themselves: a parallel writer then shares a large one among its workers.
+   */
+  readonly rows?: (from: number, to: number) => AsyncIterable<Float32Array | Uint8Array>;
+  /**
+   * Weights made by one computation (a quantised matrix's codes, scales and zero points) share
+   * a group name; they are declared one after another and produced in one place, in order.
+   */
+  readonly group?: string;
 }
 
 export const INT64_MAX = 9223372036854775807n;

@@ -1,7 +1,9 @@
 /**
  * Writes a built graph as `<name>.onnx` plus `<name>.onnx.data`: weights are streamed into the
  * data file one chunk at a time (never a whole checkpoint in memory), page-aligned so
- * onnxruntime can memory-map them, and both files are hashed as they are written.
+ * onnxruntime can memory-map them, and both files are hashed as they are written. The weights
+ * are made here, on this thread, or by worker threads (weight-pool.ts) into the same layout:
+ * both give the same bytes.
  */
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
@@ -41,21 +43,35 @@ function bytesPerElement(spec: WeightSpec): number {
 }
 
 /** Bytes one weight takes in the data file. */
-function weightBytes(spec: WeightSpec): number {
+export function weightBytes(spec: WeightSpec): number {
   return spec.dims.reduce((a, b) => a * b, 1) * bytesPerElement(spec);
 }
 
-/**
- * What writeModel will put in `<name>.onnx.data` for these weights, page alignment included,
- * worked out from their declared shapes without producing any value.
- */
-export function plannedDataBytes(weights: readonly WeightSpec[]): number {
-  let offset = 0;
-  for (const spec of weights) offset += (ALIGN - (offset % ALIGN)) % ALIGN + weightBytes(spec);
-  return offset;
+/** Where each weight starts in `<name>.onnx.data` (after its page-alignment padding), and the file's size. */
+export interface DataLayout {
+  readonly offsets: readonly number[];
+  readonly bytes: number;
 }
 
-function encodeChunk(spec: WeightSpec, chunk: Float32Array | Uint8Array): Uint8Array {
+/** The data file's layout, worked out from the weights' declared shapes without producing any value. */
+export function dataLayout(weights: readonly WeightSpec[]): DataLayout {
+  const offsets: number[] = [];
+  let end = 0;
+  for (const spec of weights) {
+    const start = end + ((ALIGN - (end % ALIGN)) % ALIGN);
+    offsets.push(start);
+    end = start + weightBytes(spec);
+  }
+  return { offsets, bytes: end };
+}
+
+/** What writeModel will put in `<name>.onnx.data` for these weights, page alignment included. */
+export function plannedDataBytes(weights: readonly WeightSpec[]): number {
+  return dataLayout(weights).bytes;
+}
+
+/** A produced chunk as the bytes the data file holds (fp32 as is, fp16 converted, packed bytes as they are). */
+export function encodeChunk(spec: WeightSpec, chunk: Float32Array | Uint8Array): Uint8Array {
   // Packed (quantised) weights arrive as bytes and are written as they are.
   if ((spec.dataType === DataType.UINT8) !== chunk instanceof Uint8Array) throw new Error(`weight ${spec.name}: uint8 weights must be produced as bytes, others as float32`);
   if (chunk instanceof Uint8Array) return chunk;
@@ -64,42 +80,61 @@ function encodeChunk(spec: WeightSpec, chunk: Float32Array | Uint8Array): Uint8A
   return new Uint8Array(half.buffer);
 }
 
+/** The error for a weight (or rows [a, b) of it) whose producer made the wrong number of bytes. */
+export function wrongSize(spec: WeightSpec, produced: number, rows?: readonly [number, number]): Error {
+  if (!rows) return new Error(`weight ${spec.name}: produced ${produced} bytes, expected ${weightBytes(spec)} for shape [${spec.dims.join(', ')}]`);
+  const expected = (weightBytes(spec) / (spec.dims[0] ?? 1)) * (rows[1] - rows[0]);
+  return new Error(`weight ${spec.name}: rows ${rows[0]}–${rows[1]} produced ${produced} bytes, expected ${expected} for shape [${spec.dims.join(', ')}]`);
+}
+
+/**
+ * Makes a graph's weights and writes them into the open data file at the layout's offsets,
+ * padding included; returns the SHA-256 of the whole file. `onWeight` is told, in order, as
+ * each weight is complete.
+ */
+export interface WeightsWriter {
+  write(weights: readonly WeightSpec[], layout: DataLayout, fd: number, onWeight: (index: number) => void): Promise<{ sha256: string }>;
+}
+
+/** Every weight produced and written on this thread, front to back. */
+export const inThisThread: WeightsWriter = {
+  async write(weights, layout, fd, onWeight) {
+    const hash = createHash('sha256');
+    let offset = 0;
+    const write = (bytes: Uint8Array): void => {
+      let done = 0;
+      while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
+      hash.update(bytes);
+      offset += bytes.length;
+    };
+    for (const [index, spec] of weights.entries()) {
+      const start = layout.offsets[index]!;
+      if (start > offset) write(new Uint8Array(start - offset));
+      for await (const chunk of spec.produce()) write(encodeChunk(spec, chunk));
+      if (offset - start !== weightBytes(spec)) throw wrongSize(spec, offset - start);
+      onWeight(index);
+    }
+    return { sha256: hash.digest('hex') };
+  },
+};
+
 export async function writeModel(
   graph: GraphBuilder,
   dir: string,
   name: string,
-  opts: { metadata?: Record<string, string>; onProgress?: (p: WriteProgress) => void } = {},
+  opts: { metadata?: Record<string, string>; onProgress?: (p: WriteProgress) => void; weights?: WeightsWriter } = {},
 ): Promise<WrittenModel> {
   const modelFile = join(dir, `${name}.onnx`);
   const dataFile = `${modelFile}.data`;
-  const dataHash = createHash('sha256');
+  const layout = dataLayout(graph.weights);
   const fd = openSync(`${dataFile}.partial`, 'w');
-  const initializers: TensorProto[] = [...graph.constants];
-  let offset = 0;
-  const write = (bytes: Uint8Array): void => {
-    let done = 0;
-    while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
-    dataHash.update(bytes);
-    offset += bytes.length;
-  };
+  let dataSha256: string;
   try {
-    for (const [index, spec] of graph.weights.entries()) {
-      const pad = (ALIGN - (offset % ALIGN)) % ALIGN;
-      if (pad) write(new Uint8Array(pad));
-      const start = offset;
-      const expected = weightBytes(spec);
-      for await (const chunk of spec.produce()) write(encodeChunk(spec, chunk));
-      if (offset - start !== expected) {
-        throw new Error(`weight ${spec.name}: produced ${offset - start} bytes, expected ${expected} for shape [${spec.dims.join(', ')}]`);
-      }
-      initializers.push({
-        name: spec.name,
-        dims: spec.dims,
-        dataType: spec.dataType,
-        external: { location: basename(dataFile), offset: start, length: expected },
-      });
-      opts.onProgress?.({ weight: spec.name, index, count: graph.weights.length, bytesWritten: offset });
-    }
+    const onWeight = (index: number) => {
+      const spec = graph.weights[index]!;
+      opts.onProgress?.({ weight: spec.name, index, count: graph.weights.length, bytesWritten: layout.offsets[index]! + weightBytes(spec) });
+    };
+    ({ sha256: dataSha256 } = await (opts.weights ?? inThisThread).write(graph.weights, layout, fd, onWeight));
     fsyncSync(fd);
   } catch (err) {
     // A failed import leaves no half-written weights behind (and the folder reusable).
@@ -108,6 +143,15 @@ export async function writeModel(
     throw err;
   }
   closeSync(fd);
+  const initializers: TensorProto[] = [
+    ...graph.constants,
+    ...graph.weights.map((spec, i) => ({
+      name: spec.name,
+      dims: spec.dims,
+      dataType: spec.dataType,
+      external: { location: basename(dataFile), offset: layout.offsets[i]!, length: weightBytes(spec) },
+    })),
+  ];
   const model = encodeModel({
     irVersion: IR_VERSION,
     opsets: OPSETS,
@@ -129,8 +173,8 @@ export async function writeModel(
     modelFile,
     dataFile,
     modelSha256: createHash('sha256').update(model).digest('hex'),
-    dataSha256: dataHash.digest('hex'),
+    dataSha256,
     modelBytes: model.length,
-    dataBytes: offset,
+    dataBytes: layout.bytes,
   };
 }

@@ -31,9 +31,9 @@ export function int4Embedding(g: GraphBuilder, name: string, rows: number, width
     async function* () {
       yield pick(await get());
     };
-  const codes = g.weight({ name: `${name}.weight_q4`, dims: [rows, width / 2], dataType: DataType.UINT8, produce: part((q) => q.packed) });
-  const scales = g.weight({ name: `${name}.weight_scales`, dims: [rows, blocks], dataType: DataType.FLOAT, produce: part((q) => q.scales) });
-  const zeroPoints = g.weight({ name: `${name}.weight_zero_points`, dims: [rows, blocks / 2], dataType: DataType.UINT8, produce: part((q) => q.zeroPoints!) });
+  const codes = g.weight({ name: `${name}.weight_q4`, dims: [rows, width / 2], dataType: DataType.UINT8, produce: part((q) => q.packed), group: name });
+  const scales = g.weight({ name: `${name}.weight_scales`, dims: [rows, blocks], dataType: DataType.FLOAT, produce: part((q) => q.scales), group: name });
+  const zeroPoints = g.weight({ name: `${name}.weight_zero_points`, dims: [rows, blocks / 2], dataType: DataType.UINT8, produce: part((q) => q.zeroPoints!), group: name });
   return (ids: string, nodeName: string): string =>
     g.op('GatherBlockQuantized', [codes, ids, scales, zeroPoints], nodeName, [attr.int('gather_axis', 0), attr.int('quantize_axis', 1), attr.int('block_size', blockSize), attr.int('bits', 4)], 'com.microsoft');
 }

@@ -75,9 +75,9 @@ export function int4Linear(g: GraphBuilder, name: string, n: number, k: number, 
     async function* () {
       yield pick(await get());
     };
-  const b = g.weight({ name: `${name}.weight_q4`, dims: [n, blocks, blockSize / 2], dataType: DataType.UINT8, produce: bytes((q) => q.packed) });
-  const scales = g.weight({ name: `${name}.weight_scales`, dims: [n * blocks], dataType: DataType.FLOAT, produce: async function* () { yield (await get()).scales; } });
-  const zeroPoints = symmetric ? undefined : g.weight({ name: `${name}.weight_zero_points`, dims: [n * Math.ceil(blocks / 2)], dataType: DataType.UINT8, produce: bytes((q) => q.zeroPoints!) });
+  const b = g.weight({ name: `${name}.weight_q4`, dims: [n, blocks, blockSize / 2], dataType: DataType.UINT8, produce: bytes((q) => q.packed), group: name });
+  const scales = g.weight({ name: `${name}.weight_scales`, dims: [n * blocks], dataType: DataType.FLOAT, produce: async function* () { yield (await get()).scales; }, group: name });
+  const zeroPoints = symmetric ? undefined : g.weight({ name: `${name}.weight_zero_points`, dims: [n * Math.ceil(blocks / 2)], dataType: DataType.UINT8, produce: bytes((q) => q.zeroPoints!), group: name });
   return (x: string, nodeName: string): string =>
     g.op('MatMulNBits', zeroPoints ? [x, b, scales, zeroPoints] : [x, b, scales], nodeName, [attr.int('K', k), attr.int('N', n), attr.int('bits', 4), attr.int('block_size', blockSize), attr.int('accuracy_level', 0)], 'com.microsoft');
 }
@@ -97,7 +97,7 @@ export function int4Experts(g: GraphBuilder, name: string, experts: number, n: n
     if (all.length !== experts) throw new Error(`${name}: source produced ${all.length} experts, expected ${experts}`);
     return all;
   }, 2);
-  const weights = g.weight({ name: `${name}.weight_q4`, dims: [experts, n, k / 2], dataType: DataType.UINT8, produce: async function* () { for (const q of await get()) yield q.packed; } });
-  const scales = g.weight({ name: `${name}.weight_scales`, dims: [experts, n, k / blockSize], dataType: DataType.FLOAT16, produce: async function* () { for (const q of await get()) yield q.scales; } });
+  const weights = g.weight({ name: `${name}.weight_q4`, dims: [experts, n, k / 2], dataType: DataType.UINT8, produce: async function* () { for (const q of await get()) yield q.packed; }, group: name });
+  const scales = g.weight({ name: `${name}.weight_scales`, dims: [experts, n, k / blockSize], dataType: DataType.FLOAT16, produce: async function* () { for (const q of await get()) yield q.scales; }, group: name });
   return [weights, scales];
 }

@@ -9,7 +9,7 @@ const execFileAsync = promisify(execFile);
 describe('kestrel CLI skeleton', () => {
   test('npx kestrel --help lists every subcommand', async () => {
     const { stdout } = await execFileAsync('npx', ['--no-install', 'kestrel', '--help'], { cwd: REPO_ROOT });
-    for (const command of ['run', 'ground', 'replay', 'eval', 'model', 'serve', 'ui', 'app']) {
+    for (const command of ['run', 'ground', 'replay', 'eval', 'model', 'bench', 'serve', 'ui', 'app']) {
       expect(stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
     }
   });
@@ -29,7 +29,7 @@ describe('kestrel CLI skeleton', () => {
 });
 
 describe('--help', () => {
-  const commands = [[], ['run'], ['ground'], ['replay'], ['eval'], ['eval', 'screenspot'], ['eval', 'osworld'], ['model'], ['model', 'import'], ['model', 'logits'], ['model', 'info'], ['model', 'chat'], ['serve'], ['ui'], ['app']];
+  const commands = [[], ['run'], ['ground'], ['replay'], ['eval'], ['eval', 'screenspot'], ['eval', 'osworld'], ['model'], ['model', 'import'], ['model', 'logits'], ['model', 'info'], ['model', 'chat'], ['bench'], ['serve'], ['ui'], ['app']];
 
   test.each(commands.map((command) => [command.join(' '), command] as const))('kestrel %s --help shows examples and what each exit code means', async (_name, command) => {
     const result = await kestrel([...command, '--help']);

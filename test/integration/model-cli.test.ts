@@ -14,6 +14,7 @@ import { expandMediaPads, MEDIA_PAD_TOKEN_ID } from '../../native-models/models/
 import { encodePng, noise } from '../fixtures/images/png.ts';
 import { referenceImageEmbeddings } from '../harness/image-embeddings.ts';
 import type { ModelManifest } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
+import { formatBytes } from '../../native-models/models/kimi-vl/precision.ts';
 import { ReferenceTextModel } from '../../native-models/models/kimi-vl/reference-text.ts';
 import { KimiTokenizer } from '../../native-models/models/kimi-vl/tokenization.ts';
 
@@ -49,8 +50,12 @@ describe('kestrel model import', () => {
     const r = await kestrel(['model', 'import', ckpt.dir, '--out', modelDir, '--device', 'cpu']);
     expect(r.stderr).toMatch(/^converting 100% \(\d+\/\d+\) lm_head\.weight$/m);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^Imported .* → .*kimi-fp32 \(fp32, 3 layers, [\d.]+ GB of weights in [\d.]+ s, \d+ MB\/s\); manifest: kestrel-model\.json\n$/);
+    expect(r.stdout).toMatch(/^Imported .* → .*kimi-fp32 \(fp32, 3 layers, [\d.]+ [kMG]B of weights in [\d.]+ s, \d+ MB\/s\); manifest: kestrel-model\.json\n$/);
     const manifest = JSON.parse(readFileSync(join(modelDir, 'kestrel-model.json'), 'utf8')) as ModelManifest;
+    // The last line's size and rate both count the vision tower's file (visible at this size).
+    const written = manifest.text.weights.bytes + manifest.vision.weights.bytes;
+    expect(formatBytes(written)).not.toBe(formatBytes(manifest.text.weights.bytes));
+    expect(r.stdout).toContain(`${formatBytes(written)} of weights in ${manifest.stats.seconds.toFixed(1)} s, ${(written / 1e6 / manifest.stats.seconds).toFixed(0)} MB/s)`);
     expect(manifest.precision).toBe('fp32');
     expect(manifest.text.graph.sha256).toBe(sha256(join(modelDir, 'text-model.onnx')));
     expect(manifest.text.weights.sha256).toBe(sha256(join(modelDir, 'text-model.onnx.data')));

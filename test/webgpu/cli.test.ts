@@ -1,6 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { BenchReport } from '../../native-models/models/kimi-vl/bench.ts';
+import { planImage } from '../../native-models/models/kimi-vl/image-processing.ts';
 import { encodePng, noise } from '../fixtures/images/png.ts';
 import { runKestrel, startKestrel, withoutLoadProgress } from '../harness/cli.ts';
 import { tempDir, tinyCheckpoint } from '../harness/tiny-checkpoint.ts';
@@ -80,5 +82,15 @@ describe('--device webgpu end to end (int4, the GPU default)', () => {
     expect(r.stdout).toMatch(/^error after 0 steps in \d+\.\d s: the model's reply could not be used after a correction: /m);
     expect(r.code).toBe(1);
     expect(own(r.stderr)).toEqual([INT4_NOTE, expect.stringMatching(/^kestrel: step 1: the reply could not be used, asking again: /)]);
+  });
+
+  test('`kestrel bench --device webgpu`: every test runs on WebGPU, with the one note', async () => {
+    const r = await runKestrel(['bench', model, '--device', 'webgpu', '-r', '1', '-p', '16', '-n', '2', '--image', png, '--json'], process.env, SLOW);
+    expect(r.code, r.stderr).toBe(0);
+    expect(own(r.stderr).filter((line) => !line.startsWith('bench: '))).toEqual([INT4_NOTE]);
+    const [result] = (JSON.parse(r.stdout) as BenchReport).results;
+    expect(result).toMatchObject({ precision: 'int4', device: 'webgpu', ranOn: 'webgpu', deviceLabel: 'webgpu' });
+    expect(result!.tests.map((t) => t.label)).toEqual(['load', 'pp16', 'tg2', `vision 150×100 (${planImage(150, 100).tokens} tokens)`, expect.stringMatching(/^pp\d+ with the image$/), expect.stringMatching(/^first point/), 'peak RSS']);
+    for (const t of result!.tests) expect(t.samples).toEqual([expect.any(Number)]);
   });
 });

@@ -4,38 +4,60 @@
  * tokenizer, template and preprocessor files, and a
  * manifest recording what was built, from which checkpoint, with checksums. Streams tensor by
  * tensor (one expert at a time for MoE layers), so memory stays flat whatever the model size.
+ *
+ * Weights are read, converted and quantised by worker threads (import-worker.ts), which write
+ * them at their places in the data files while this thread hashes what they wrote, in order,
+ * and another worker hashes the checkpoint meanwhile: reading, converting and writing overlap.
+ * `workers: 0` makes everything on this thread; the files are the same byte for byte.
  */
-import { createHash } from 'node:crypto';
-import { copyFileSync, createReadStream, existsSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { totalmem } from 'node:os';
+import { copyFileSync, existsSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CheckpointError } from '../../checkpoint/errors.ts';
 import { freeBytes } from '../../checkpoint/disk-space.ts';
+import { hashFile, type FileRecord } from '../../checkpoint/file-hash.ts';
 import { HfCheckpoint, readJsonFile } from '../../checkpoint/hf-checkpoint.ts';
 import { probeGpuDevices } from '../../onnx/backend.ts';
 import type { Device } from '../../onnx/device.ts';
 import { writeModel } from '../../onnx/model-writer.ts';
+import { startModuleWorker, WeightPool } from '../../onnx/weight-pool.ts';
 import { parseKimiVLConfig, type KimiVLConfig } from './configuration.ts';
-import { cacheWidth, buildTextGraph, defaultCacheType, type CacheType, type Precision } from './modeling-text.ts';
+import { cacheWidth, defaultCacheType, type CacheType, type Precision } from './modeling-text.ts';
 import { checkVisionTensors, VISION_MODEL_NAME, writeVisionModel } from './import-vision.ts';
+import { buildImportGraph, type ImportGraph } from './import-graphs.ts';
+import type { ImportWorkerData } from './import-worker.ts';
 import { checkOutputFolder, claimOutputFolder, ImportCancelledError, type ClaimedFolder } from '../../checkpoint/output-folder.ts';
 import { textTensorShapes } from './tensor-names.ts';
 import { KimiTokenizer, TIKTOKEN_FILE, TOKENIZER_CONFIG_FILE } from './tokenization.ts';
 import { ChatTemplate } from './chat-template.ts';
-import { produceRecipe } from './weight-recipes.ts';
 import { choosePrecision, formatBytes, type ImportPrecision, type PrecisionChoice } from './precision.ts';
 import { estimateWeights, type WeightsEstimate } from './weights-size.ts';
 import { visionWeightsFor } from './modeling-vision.ts';
+
+export type { FileRecord } from '../../checkpoint/file-hash.ts';
 
 export const MANIFEST_FILE = 'kestrel-model.json';
 export const TEXT_MODEL_NAME = 'text-model';
 const COPIED_FILES = ['config.json', TIKTOKEN_FILE, TOKENIZER_CONFIG_FILE, 'chat_template.jinja', 'chat_template.json', 'generation_config.json', 'preprocessor_config.json'];
 
-export interface FileRecord {
-  readonly file: string;
-  readonly bytes: number;
-  readonly sha256: string;
+/**
+ * The import's worker module: the TypeScript source beside this file, or, in the desktop app's
+ * bundle, the entry electron.vite.config.ts builds beside the bundle's chunks.
+ */
+const IMPORT_WORKER = new URL(import.meta.url.endsWith('.ts') ? './import-worker.ts' : './import-worker.js', import.meta.url);
+
+/**
+ * Weight workers when none are asked for: one per core, at most 4 (beyond that this thread's
+ * hashing is the limit, and each worker may hold a quantised expert layer in memory), for a
+ * checkpoint of 512 MB or more; a smaller one is converted in less time than the threads take
+ * to start.
+ */
+export function defaultImportWorkers(checkpointBytes: number): number {
+  return checkpointBytes < 512 * 2 ** 20 ? 0 : Math.min(4, availableParallelism());
 }
+
+/** Bytes of one worker's written chunks that may wait to be hashed before the worker pauses. */
+const WORKER_BUDGET = 32 * 2 ** 20;
 
 export interface ModelManifest {
   readonly format: 'kestrel-kimi-vl';
@@ -98,16 +120,33 @@ export interface ImportOptions {
   readonly debugOutputs?: readonly string[];
   /** Tests only: from how many new tokens attention takes MLA's decompressed form (TextGraphOptions). */
   readonly decompressedFrom?: number;
+  /** Threads making the weights (default `defaultImportWorkers`); 0 makes them on this thread. */
+  readonly workers?: number;
   /** Cancels the import (ImportCancelledError); what it wrote is removed. */
   readonly signal?: AbortSignal;
   /** One-line notes for the person: an interrupted import taken over, an earlier one replaced. */
   readonly onNote?: (note: string) => void;
 }
 
-async function hashFile(path: string, signal?: AbortSignal): Promise<FileRecord & { path: string }> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 22, ...(signal ? { signal } : {}) })) hash.update(chunk as Buffer);
-  return { path, file: path.split('/').pop()!, bytes: statSync(path).size, sha256: hash.digest('hex') };
+/**
+ * Hashes the files in a worker thread, starting now: their records in order, and how many are
+ * done. `signal` stops the worker, which fails `records`.
+ */
+function hashInWorker(files: readonly string[], signal?: AbortSignal): { records: Promise<FileRecord[]>; done: () => number; stop: () => Promise<number> } {
+  const data: ImportWorkerData = { role: 'hash', files };
+  const worker = startModuleWorker(IMPORT_WORKER, data);
+  const records: FileRecord[] = [];
+  const all = new Promise<FileRecord[]>((resolve, reject) => {
+    worker.on('message', (record: FileRecord) => {
+      records.push(record);
+      if (records.length === files.length) resolve(records);
+    });
+    worker.on('error', reject);
+    worker.on('exit', (code) => reject(new Error(`the checkpoint hashing worker stopped (exit code ${code})`)));
+  });
+  all.catch(() => undefined); // awaited later, or abandoned when the import fails first
+  signal?.addEventListener('abort', () => void worker.terminate(), { once: true });
+  return { records: all, done: () => records.length, stop: () => worker.terminate() };
 }
 
 /** Reads config.json and decides the precision; for callers that show the plan before importing. */
@@ -172,6 +211,8 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
   opts.onPlan?.({ precision: plan.precision, weights: plan.weights, cacheType: plan.cacheType });
   checkDiskSpace(opts.out, source, plan);
   const ckpt = HfCheckpoint.open(source);
+  let pool: WeightPool | undefined;
+  let hasher: ReturnType<typeof hashInWorker> | undefined;
   let folder: ClaimedFolder | undefined;
   try {
     const expected = textTensorShapes(config.text);
@@ -185,36 +226,52 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
     if (folder.found === 'import') opts.onNote?.(`replacing the model in ${folder.dir}`);
     else if (typeof folder.found === 'object') opts.onNote?.(`${folder.dir} holds an import that was interrupted (started ${folder.found.interrupted.startedAt}); starting it again over what it left`);
 
-    const graph = buildTextGraph(config.text, { precision, cacheType, debugOutputs: opts.debugOutputs, decompressedFrom: opts.decompressedFrom, produce: (recipe) => () => produceRecipe(ckpt, recipe) });
-    const written = await writeModel(graph, opts.out, TEXT_MODEL_NAME, {
+    const graphs: Record<'text' | 'vision', ImportGraph> = {
+      text: { kind: 'text', options: { precision, cacheType, debugOutputs: opts.debugOutputs, decompressedFrom: opts.decompressedFrom } },
+      vision: { kind: 'vision', weights: visionWeightsFor(precision) },
+    };
+    const shards = [...ckpt.fileNames, ...(existsSync(join(source, 'model.safetensors.index.json')) ? ['model.safetensors.index.json'] : [])];
+    const workers = opts.workers ?? defaultImportWorkers(ckpt.fileNames.reduce((sum, f) => sum + statSync(join(source, f)).size, 0));
+    // In parallel the checkpoint is hashed while the weights are made; alone, after them.
+    hasher = workers > 0 ? hashInWorker(shards.map((f) => join(source, f)), opts.signal) : undefined;
+    const data: ImportWorkerData = { role: 'weights', source, config, graphs, budget: WORKER_BUDGET };
+    pool = workers > 0 ? WeightPool.start(IMPORT_WORKER, data, workers) : undefined;
+    const converting = (p: { index: number; count: number; weight: string }) => progress({ phase: 'converting', done: p.index + 1, total: p.count, detail: p.weight });
+    const written = await writeModel(buildImportGraph(ckpt, config, graphs.text), opts.out, TEXT_MODEL_NAME, {
       metadata: { source: source, precision },
-      onProgress: (p) => progress({ phase: 'converting', done: p.index + 1, total: p.count, detail: p.weight }),
+      onProgress: converting,
+      weights: pool?.writer('text'),
     });
-    const vision = await writeVisionModel(ckpt, config, opts.out, visionWeightsFor(precision), (p) => progress({ phase: 'converting', done: p.index + 1, total: p.count, detail: p.weight }));
+    const vision = await writeVisionModel(ckpt, config, opts.out, visionWeightsFor(precision), { onProgress: converting, weights: pool?.writer('vision') });
+    await pool?.close();
 
     const copied: FileRecord[] = [];
     for (const file of COPIED_FILES) {
       if (!existsSync(join(source, file))) continue;
       cancelled();
       copyFileSync(join(source, file), join(opts.out, file));
-      const { path: _path, ...record } = await hashFile(join(opts.out, file), opts.signal);
-      copied.push(record);
+      copied.push(await hashFile(join(opts.out, file), opts.signal));
     }
-    const sourceFiles: FileRecord[] = [];
-    const shards = [...ckpt.fileNames, ...(existsSync(join(source, 'model.safetensors.index.json')) ? ['model.safetensors.index.json'] : [])];
-    for (const [i, file] of shards.entries()) {
-      progress({ phase: 'hashing', done: i, total: shards.length, detail: file });
-      const { path: _path, ...record } = await hashFile(join(source, file), opts.signal);
-      sourceFiles.push(record);
+    const hashing = (done: number) => progress({ phase: 'hashing', done, total: shards.length, detail: done < shards.length ? shards[done]! : 'done' });
+    let records: FileRecord[];
+    if (hasher) {
+      hashing(hasher.done());
+      records = await hasher.records;
+    } else {
+      records = [];
+      for (const file of shards) {
+        hashing(records.length);
+        records.push(await hashFile(join(source, file), opts.signal));
+      }
     }
-    progress({ phase: 'hashing', done: shards.length, total: shards.length, detail: 'done' });
+    hashing(shards.length);
     const seconds = (Date.now() - started) / 1000;
     const manifest: ModelManifest = {
       format: 'kestrel-kimi-vl',
       formatVersion: 1,
       createdAt: new Date().toISOString(),
       precision,
-      source: { dir: source, files: sourceFiles },
+      source: { dir: source, files: records },
       text: {
         graph: { file: `${TEXT_MODEL_NAME}.onnx`, bytes: written.modelBytes, sha256: written.modelSha256 },
         weights: { file: `${TEXT_MODEL_NAME}.onnx.data`, bytes: written.dataBytes, sha256: written.dataSha256 },
@@ -237,11 +294,16 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
     folder.finish();
     return manifest;
   } catch (err) {
-    // Nothing half-written stays behind: tens of gigabytes for the real model.
+    // Nothing half-written stays behind: tens of gigabytes for the real model. The workers stop
+    // first, so that none writes into a file after it is removed.
+    await pool?.close();
+    await hasher?.stop();
     folder?.discard();
     if (opts.signal?.aborted) throw new ImportCancelledError(`the import into ${resolve(opts.out)} was cancelled; what it had written is removed`);
     throw err;
   } finally {
+    await pool?.close();
+    await hasher?.stop();
     ckpt.close();
   }
 }

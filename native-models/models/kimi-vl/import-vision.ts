@@ -6,10 +6,11 @@
 import { CheckpointError } from '../../checkpoint/errors.ts';
 import type { HfCheckpoint } from '../../checkpoint/hf-checkpoint.ts';
 import { openSession, type ModelSession, type SessionOptions } from '../../onnx/backend.ts';
-import { writeModel, type WriteProgress, type WrittenModel } from '../../onnx/model-writer.ts';
+import { writeModel, type WriteProgress, type WrittenModel, type WeightsWriter } from '../../onnx/model-writer.ts';
 import type { KimiVLConfig } from './configuration.ts';
 import type { ProcessedImages } from './image-processing.ts';
-import { buildVisionGraph, encodeImages, type VisionWeights } from './modeling-vision.ts';
+import { buildImportGraph } from './import-graphs.ts';
+import { encodeImages, type VisionWeights } from './modeling-vision.ts';
 import { visionTensorShapes } from './tensor-names.ts';
 import type { MoonViTShape } from './vision-reference.ts';
 
@@ -32,20 +33,19 @@ export function checkVisionTensors(ckpt: HfCheckpoint, config: KimiVLConfig): vo
   }
 }
 
-/** Writes `vision-model.onnx` (+ .data) for the checkpoint into `dir`, its matrices in `weights`. */
+/**
+ * Writes `vision-model.onnx` (+ .data) for the checkpoint into `dir`, its matrices in `weights`;
+ * `opts.weights` makes them elsewhere (a parallel import's worker pool).
+ */
 export async function writeVisionModel(
   ckpt: HfCheckpoint,
   config: KimiVLConfig,
   dir: string,
   weights: VisionWeights,
-  onProgress?: (p: WriteProgress) => void,
+  opts: { onProgress?: (p: WriteProgress) => void; weights?: WeightsWriter } = {},
 ): Promise<WrittenModel> {
   checkVisionTensors(ckpt, config);
-  const source = async function* (name: string) {
-    yield* ckpt.readRows(name);
-  };
-  const graph = buildVisionGraph(config.vision, config.text.hiddenSize, source, weights);
-  return writeModel(graph, dir, VISION_MODEL_NAME, { onProgress });
+  return writeModel(buildImportGraph(ckpt, config, { kind: 'vision', weights }), dir, VISION_MODEL_NAME, opts);
 }
 
 /** The imported vision model, ready to turn processed images into `<|media_pad|>` features. */

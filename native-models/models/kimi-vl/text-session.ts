@@ -11,6 +11,7 @@ import { readManifest, type ModelManifest } from './import-checkpoint.ts';
 import { DeviceLatentCache, HostLatentCache, type CacheRows, type KvCache } from './latent-cache.ts';
 import { defaultCacheType, routedExpertNodes, TEXT_IO } from './modeling-text.ts';
 import { precisionDeviceNote } from './precision.ts';
+import type { ExecutionDevice } from '../../onnx/device.ts';
 
 export type { KvCache } from './latent-cache.ts';
 
@@ -79,6 +80,11 @@ export class TextSession {
     const chunk = opts.prefillChunk ?? PREFILL_CHUNK;
     if (!Number.isInteger(chunk) || chunk < 1) throw new CheckpointError(`the prefill chunk must be a whole number of tokens ≥ 1, not ${chunk}`);
     return new TextSession(dir, manifest, config, session, opts.hostCacheReads ?? 'added-rows', chunk);
+  }
+
+  /** The provider the session runs on (what `auto` chose); undefined from a test's opener that does not say. */
+  get device(): ExecutionDevice | undefined {
+    return this.session.device;
   }
 
   emptyCache(): HostLatentCache {

@@ -4,6 +4,7 @@
  * and layouts) while the heavy lifting — reading, permuting, fusing experts — streams here,
  * one row block or one expert at a time, so memory stays bounded by a single expert or chunk.
  */
+import { giveBackBuffer, takeBuffer } from '../../checkpoint/buffers.ts';
 import type { HfCheckpoint } from '../../checkpoint/hf-checkpoint.ts';
 
 export type WeightRecipe =
@@ -40,12 +41,48 @@ export function ropePermutation(ropeDim: number): number[] {
   return Array.from({ length: ropeDim }, (_, j) => (j < half ? 2 * j : 2 * (j - half) + 1));
 }
 
-/** Streams a recipe's values (fp32, row-major in the ONNX layout). */
-export async function* produceRecipe(ckpt: HfCheckpoint, r: WeightRecipe): AsyncGenerator<Float32Array> {
+type RowRecipe = Extract<WeightRecipe, { kind: 'copy' | 'experts-fc1' | 'experts-fc2' }>;
+
+/** Recipes whose output rows (first dimension: tensor rows, or experts) can be made on their own. */
+export function hasRowRange(r: WeightRecipe): r is RowRecipe {
+  return r.kind === 'copy' || r.kind === 'experts-fc1' || r.kind === 'experts-fc2';
+}
+
+/** Streams rows [from, to) of a recipe's output: rows of the tensor, or whole experts. */
+export async function* produceRecipeRows(ckpt: HfCheckpoint, r: RowRecipe, from: number, to: number): AsyncGenerator<Float32Array> {
   switch (r.kind) {
     case 'copy':
-      yield* ckpt.readRows(r.tensor);
+      yield* ckpt.readRows(r.tensor, undefined, from, to);
       return;
+    case 'experts-fc1':
+      for (let e = from; e < to; e++) {
+        const gate = ckpt.read(`${r.prefix}.${e}.gate_proj.weight`);
+        const up = ckpt.read(`${r.prefix}.${e}.up_proj.weight`);
+        const [inter, hidden] = ckpt.info(`${r.prefix}.${e}.gate_proj.weight`).shape as [number, number];
+        const out = new Float32Array(takeBuffer(8 * inter * hidden));
+        for (let i = 0; i < inter; i++) {
+          out.set(gate.subarray(i * hidden, (i + 1) * hidden), 2 * i * hidden);
+          out.set(up.subarray(i * hidden, (i + 1) * hidden), (2 * i + 1) * hidden);
+        }
+        // Read here and used up: the next expert's reads may have them.
+        giveBackBuffer(gate.buffer as ArrayBuffer);
+        giveBackBuffer(up.buffer as ArrayBuffer);
+        yield out;
+      }
+      return;
+    case 'experts-fc2':
+      for (let e = from; e < to; e++) yield ckpt.read(`${r.prefix}.${e}.down_proj.weight`);
+      return;
+  }
+}
+
+/** Streams a recipe's values (fp32, row-major in the ONNX layout). */
+export async function* produceRecipe(ckpt: HfCheckpoint, r: WeightRecipe): AsyncGenerator<Float32Array> {
+  if (hasRowRange(r)) {
+    yield* produceRecipeRows(ckpt, r, 0, r.kind === 'copy' ? (ckpt.info(r.tensor).shape[0] ?? 1) : r.experts);
+    return;
+  }
+  switch (r.kind) {
     case 'rope-rows': {
       const w = ckpt.read(r.tensor);
       const cols = w.length / ckpt.info(r.tensor).shape[0]!;
@@ -83,21 +120,5 @@ export async function* produceRecipe(ckpt: HfCheckpoint, r: WeightRecipe): Async
       yield out;
       return;
     }
-    case 'experts-fc1':
-      for (let e = 0; e < r.experts; e++) {
-        const gate = ckpt.read(`${r.prefix}.${e}.gate_proj.weight`);
-        const up = ckpt.read(`${r.prefix}.${e}.up_proj.weight`);
-        const [inter, hidden] = ckpt.info(`${r.prefix}.${e}.gate_proj.weight`).shape as [number, number];
-        const out = new Float32Array(2 * inter * hidden);
-        for (let i = 0; i < inter; i++) {
-          out.set(gate.subarray(i * hidden, (i + 1) * hidden), 2 * i * hidden);
-          out.set(up.subarray(i * hidden, (i + 1) * hidden), (2 * i + 1) * hidden);
-        }
-        yield out;
-      }
-      return;
-    case 'experts-fc2':
-      for (let e = 0; e < r.experts; e++) yield ckpt.read(`${r.prefix}.${e}.down_proj.weight`);
-      return;
   }
 }

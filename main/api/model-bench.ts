@@ -1,0 +1,21 @@
+/**
+ * The model benchmark both hosts offer (`kestrel bench`, Settings → Models → Benchmark):
+ * native-models' bench, timing the first grounded point with the agent's own grounding prompt
+ * and the reply form it reads. onnxruntime loads only when a benchmark runs.
+ */
+import { groundingMessages, GROUNDING_REPLY_EXAMPLE } from '../../agent/prompts/grounding.ts';
+import type { BenchOptions, BenchReport } from '../../native-models/models/kimi-vl/bench.ts';
+import type { Device } from '../../native-models/onnx/device.ts';
+
+/** What the first-point test asks for; the words do not change the work, only the prompt's length. */
+export const BENCH_QUERY = 'the Save button';
+
+/** The bench's options, each defaulting to `kestrel bench`'s (3 repetitions, 512 prompt tokens, 32 decoded). */
+export async function runModelBench(dirs: readonly string[], devices: readonly Device[], opts: Partial<Omit<BenchOptions, 'grounding'>> = {}): Promise<BenchReport> {
+  const { benchModels, BENCH_DEFAULTS } = await import('../../native-models/models/kimi-vl/bench.ts');
+  return benchModels(dirs, devices, {
+    ...BENCH_DEFAULTS,
+    ...opts,
+    grounding: { messages: (image) => groundingMessages(image, BENCH_QUERY), reply: GROUNDING_REPLY_EXAMPLE },
+  });
+}

@@ -1,0 +1,60 @@
+/**
+ * A graph of made-up weights for the weight pool's tests, built alike on the main thread and in
+ * the test worker: fp32, fp16 and packed bytes, odd sizes (so padding shows), weights sharing a
+ * group, and weights that can make ranges of their rows — and, on request, a producer that fails
+ * or makes too many bytes.
+ */
+import { GraphBuilder } from '../graph-builder.ts';
+import { DataType, type DataTypeCode } from '../onnx-proto.ts';
+import { SeededRandom } from '../../numeric/random.ts';
+
+export interface PoolTestGraph {
+  /** Make this weight's producer throw once it has yielded its first chunk. */
+  readonly failAt?: string;
+  /** Make this weight's row producer yield one row too many. */
+  readonly overrunAt?: string;
+}
+
+function values(name: string, from: number, to: number, rowSize: number): Float32Array {
+  const out = new Float32Array((to - from) * rowSize);
+  for (let r = from; r < to; r++) {
+    const rng = SeededRandom.fromString(`${name}/${r}`);
+    for (let c = 0; c < rowSize; c++) out[(r - from) * rowSize + c] = rng.next() - 0.5;
+  }
+  return out;
+}
+
+export function poolTestGraph(opts: PoolTestGraph = {}): GraphBuilder {
+  const g = new GraphBuilder();
+  /** rows × rowSize values, made in chunks of `chunkRows` rows; optionally row by row on request. */
+  const add = (name: string, rows: number, rowSize: number, dataType: DataTypeCode, splittable: boolean, chunkRows = 7) => {
+    const make = async function* (from: number, to: number) {
+      for (let r = from; r < to; r += chunkRows) {
+        if (opts.failAt === name && r > from) throw new Error(`${name}: the producer failed on purpose`);
+        yield values(name, r, Math.min(to, r + chunkRows), rowSize);
+      }
+      if (opts.overrunAt === name) yield values(name, to, to + 1, rowSize);
+    };
+    g.weight({ name, dims: [rows, rowSize], dataType, produce: () => make(0, rows), ...(splittable ? { rows: make } : {}) });
+  };
+  const packed = (name: string, bytes: number, group: string) => {
+    g.weight({
+      name,
+      dims: [bytes],
+      dataType: DataType.UINT8,
+      group,
+      produce: async function* () {
+        yield Uint8Array.from(values(name, 0, 1, bytes), (v) => Math.floor((v + 0.5) * 256));
+      },
+    });
+  };
+  add('embedding', 301, 33, DataType.FLOAT, true);
+  packed('q.codes', 1001, 'q');
+  packed('q.scales', 77, 'q');
+  packed('q.zeros', 5, 'q');
+  add('norm', 1, 5, DataType.FLOAT, false);
+  add('experts', 64, 129, DataType.FLOAT16, true, 3);
+  add('head', 97, 41, DataType.FLOAT, false);
+  add('tail', 250, 17, DataType.FLOAT, true);
+  return g;
+}

@@ -1,0 +1,71 @@
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { tempDir } from '../../test/harness/tiny-checkpoint.ts';
+import { writeModel } from './model-writer.ts';
+import { WeightPool, weightUnits } from './weight-pool.ts';
+import { poolTestGraph, type PoolTestGraph } from './testing/pool-graph.ts';
+
+const WORKER = new URL('./testing/pool-worker.ts', import.meta.url);
+const t = tempDir('weight-pool');
+afterAll(t.cleanup);
+
+let n = 0;
+const freshDir = () => {
+  const dir = join(t.dir, `out-${n++}`);
+  mkdirSync(dir);
+  return dir;
+};
+
+/** A pool of 3 workers that may hold just 4 kB unhashed each and cuts weights over 2 kB into parts. */
+const startPool = (graph: PoolTestGraph = {}) => WeightPool.start(WORKER, { graph, budget: 4096 }, 3, { partBytes: 2000 });
+
+describe('weights made by worker threads', () => {
+  test('the units: a group stays whole, a large weight that can make its own rows is cut into parts, others stay whole', () => {
+    const units = weightUnits(poolTestGraph().weights, 2000);
+    const names = poolTestGraph().weights.map((w) => w.name);
+    const of = (name: string) => units.filter((u) => u.from === names.indexOf(name));
+    expect(of('q.codes')).toEqual([{ from: 1, to: 4 }]);
+    expect(of('head')).toEqual([{ from: names.indexOf('head'), to: names.indexOf('head') + 1 }]); // 16 kB, but no row producer
+    // 301 rows of 132 bytes: 15 rows (1980 bytes) a part.
+    expect(of('embedding').map((u) => u.rows)).toEqual(Array.from({ length: 21 }, (_, i) => [15 * i, Math.min(301, 15 * i + 15)]));
+    expect(of('experts').length).toBe(10); // 64 rows of 258 bytes (fp16): 7 a part
+    expect(units.flatMap((u) => (u.rows ? (u.rows[0] === 0 ? [u.from] : []) : Array.from({ length: u.to - u.from }, (_, i) => u.from + i)))).toEqual(names.map((_, i) => i));
+  });
+
+  test('write the same files as one thread, byte for byte, telling each weight in order', async () => {
+    const one = await writeModel(poolTestGraph(), freshDir(), 'model');
+    const pool = startPool();
+    const done: number[] = [];
+    const many = await writeModel(poolTestGraph(), freshDir(), 'model', { weights: pool.writer('test'), onProgress: (p) => done.push(p.index) });
+    await pool.close();
+    expect(many.dataSha256).toBe(one.dataSha256);
+    expect(many.modelSha256).toBe(one.modelSha256);
+    expect(Buffer.compare(readFileSync(many.dataFile), readFileSync(one.dataFile))).toBe(0);
+    expect(done).toEqual(poolTestGraph().weights.map((_, i) => i));
+  });
+
+  test.each([
+    [{ failAt: 'experts' }, 'experts: the producer failed on purpose'],
+    // Every part overruns; whichever worker finds it first says so.
+    [{ overrunAt: 'tail' }, /^weight tail: rows (\d+)–(\d+) produced \d+ bytes, expected \d+ for shape \[250, 17\]$/],
+    [{ overrunAt: 'norm' }, /^weight norm: produced 40 bytes, expected 20 for shape \[1, 5\]$/],
+  ] as const)('a worker failing (%j) fails the write with its message, stops the pool and leaves no files', async (graph, message) => {
+    const dir = freshDir();
+    const pool = startPool(graph);
+    await expect(writeModel(poolTestGraph(graph), dir, 'model', { weights: pool.writer('test') })).rejects.toThrow(message);
+    expect(readdirSync(dir)).toEqual([]);
+    await expect(writeModel(poolTestGraph(), freshDir(), 'model', { weights: pool.writer('test') })).rejects.toThrow(/weight pool is closed|stopped/);
+  });
+
+  test('an error thrown by the progress callback (a cancelled import) stops the write the same way', async () => {
+    const dir = freshDir();
+    const pool = startPool();
+    const cancel = (p: { index: number }) => {
+      if (p.index === 3) throw new Error('cancelled');
+    };
+    await expect(writeModel(poolTestGraph(), dir, 'model', { weights: pool.writer('test'), onProgress: cancel })).rejects.toThrow('cancelled');
+    expect(readdirSync(dir)).toEqual([]);
+    await pool.close();
+  });
+});

@@ -1,0 +1,22 @@
+/**
+ * The mid-size random Kimi-VL language model the benchmark scripts build: real MLA widths and
+ * vocabulary, hidden 1024, MoE layers with 2 shared experts and top-6 routing. Big enough that
+ * its timings are the weights' (about 0.5 B parameters at 4 layers and 32 experts), small enough
+ * for this machine.
+ */
+export function midTextConfig(layers: number, experts = 32) {
+  return {
+    hidden_size: 1024,
+    intermediate_size: 2816,
+    moe_intermediate_size: 512,
+    num_hidden_layers: layers,
+    num_attention_heads: 8,
+    n_routed_experts: experts,
+    n_shared_experts: 2,
+    num_experts_per_tok: 6,
+    kv_lora_rank: 256,
+    qk_nope_head_dim: 64,
+    qk_rope_head_dim: 32,
+    v_head_dim: 64,
+  };
+}

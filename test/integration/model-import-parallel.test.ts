@@ -1,0 +1,64 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { ImportCancelledError } from '../../native-models/checkpoint/output-folder.ts';
+import { importKimiVL, type ImportProgress, type ModelManifest } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
+import { runKestrel } from '../harness/cli.ts';
+import { tempDir, tinyCheckpoint } from '../harness/tiny-checkpoint.ts';
+
+const ckpt = tinyCheckpoint({ dtype: 'bf16', shards: 2, seed: 11 });
+const out = tempDir('import-parallel');
+afterAll(() => {
+  ckpt.cleanup();
+  out.cleanup();
+});
+
+const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+const WRITTEN = ['text-model.onnx', 'text-model.onnx.data', 'vision-model.onnx', 'vision-model.onnx.data'];
+
+/** The hash of every file the import wrote, as found on disk, and the manifest's records of them. */
+function written(dir: string, manifest: ModelManifest) {
+  return {
+    files: Object.fromEntries(WRITTEN.map((f) => [f, sha256(join(dir, f))])),
+    records: [manifest.text.graph, manifest.text.weights, manifest.vision.graph, manifest.vision.weights, ...manifest.files, ...manifest.source.files],
+  };
+}
+
+describe('parallel import', () => {
+  test.each(['fp32', 'fp16', 'int4'] as const)('%s: worker threads write the same files as the importer on one thread', async (precision) => {
+    const one = join(out.dir, `${precision}-one`);
+    const many = join(out.dir, `${precision}-many`);
+    const alone = written(one, await importKimiVL({ source: ckpt.dir, out: one, precision, workers: 0 }));
+    const parallel = written(many, await importKimiVL({ source: ckpt.dir, out: many, precision, workers: 2 }));
+    expect(parallel).toEqual(alone);
+    expect(alone.records.slice(0, 4).map((r) => r.sha256)).toEqual(WRITTEN.map((f) => alone.files[f]));
+  });
+
+  test('kestrel model import --workers: 2 makes the same model; a bad count is one line and exit 2', async () => {
+    const dir = join(out.dir, 'cli');
+    const r = await runKestrel(['model', 'import', ckpt.dir, '--out', dir, '--precision', 'int4', '--workers', '2']);
+    expect(r.code).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(dir, 'kestrel-model.json'), 'utf8')) as ModelManifest;
+    expect(manifest.text.weights.sha256).toBe(sha256(join(out.dir, 'int4-one', 'text-model.onnx.data')));
+    const bad = await runKestrel(['model', 'import', ckpt.dir, '--out', join(out.dir, 'bad'), '--workers', 'many']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trimEnd().split('\n')).toEqual(["kestrel: option '--workers <n>' argument 'many' is invalid. --workers must be a whole number ≥ 0, got 'many'."]);
+  });
+
+  test.each([
+    ['converting', 5],
+    ['hashing', 0],
+  ] as const)('cancelled while %s, with its workers: ImportCancelledError, and nothing it wrote is left', async (phase, after) => {
+    const dir = join(out.dir, `cancel-${phase}`);
+    const abort = new AbortController();
+    const seen: ImportProgress[] = [];
+    const onProgress = (p: ImportProgress) => {
+      seen.push(p);
+      if (p.phase === phase && seen.filter((q) => q.phase === phase).length > after) abort.abort();
+    };
+    await expect(importKimiVL({ source: ckpt.dir, out: dir, workers: 2, signal: abort.signal, onProgress })).rejects.toThrow(ImportCancelledError);
+    expect(abort.signal.aborted).toBe(true);
+    expect(existsSync(dir)).toBe(false);
+  });
+});

@@ -11,6 +11,7 @@ export { IMPORT_PRECISIONS, formatBytes, type ImportPrecision, type Precision } 
 export { MANIFEST_FILE, type ModelManifest } from './models/kimi-vl/manifest.ts';
 export { IMPORT_MARKER, ImportCancelledError, OutputFolderError } from './checkpoint/output-folder.ts';
 export { CheckpointError } from './checkpoint/errors.ts';
+export { ContextLengthError, ModelMemoryError } from './models/kimi-vl/context-limit.ts';
 export type { CacheType } from './models/kimi-vl/modeling-text.ts';
 export type { ImportOptions, ImportPlan, ImportProgress } from './models/kimi-vl/import-checkpoint.ts';
 export type { LoadOptions, LoadProgress } from './models/kimi-vl/load-progress.ts';

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { LocalGenerateRequest, LocalGenerateResult } from '../../native-models/index.ts';
+import { ContextLengthError, ModelMemoryError, type LocalGenerateRequest, type LocalGenerateResult } from '../../native-models/index.ts';
 import { KestrelError } from '../../shared/errors.ts';
 import { HttpError, parseChatRequest, type ChatRequest } from './chat-request.ts';
 import { oneLine } from '../../shared/one-line.ts';
@@ -150,6 +150,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     handle(req, res).catch((err: unknown) => {
       if (res.headersSent) return void res.end();
       if (err instanceof HttpError) return sendError(res, err);
+      if (err instanceof ContextLengthError) return sendError(res, new HttpError(400, err.message, 'invalid_request_error', 'messages'));
+      // Nothing of the failed run is kept: the next request gets the whole memory again.
+      if (err instanceof ModelMemoryError) return sendError(res, new HttpError(503, err.message, 'server_error'));
       // A typed error says what was wrong with the request (its images, its messages) and the fix.
       if (err instanceof KestrelError) return sendError(res, new HttpError(400, err.message));
       process.stderr.write(`kestrel serve: ${oneLine(err)}\n`);

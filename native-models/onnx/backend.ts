@@ -80,6 +80,23 @@ export function outputPlacement(device: ExecutionDevice, keepOnDevice: readonly 
   return Object.fromEntries(keepOnDevice.map((name) => [name, 'gpu-buffer' as const]));
 }
 
+/** onnxruntime could not allocate memory during a run; the session itself stays usable. */
+export class AllocationError extends Error {
+  override readonly name = 'AllocationError';
+}
+
+/** How onnxruntime's allocators (CPU arena, CUDA, WebGPU buffers) and the C++ runtime report running out. */
+const ALLOCATION_FAILURE = /(failed to allocate[^\n]*|bad_alloc|out of memory|cannot allocate memory)/i;
+
+/** The allocation failure in one of onnxruntime's nested messages (If → Loop → node → arena), and the node it hit. */
+function allocationFailure(err: unknown): string | undefined {
+  const text = err instanceof Error ? err.message : String(err);
+  const failure = ALLOCATION_FAILURE.exec(text)?.[1];
+  if (!failure) return undefined;
+  const node = [...text.matchAll(/running \w+ node\. Name:'([^']+)'/g)].at(-1)?.[1];
+  return `${failure.trim()}${node ? ` in node ${node}` : ''}`;
+}
+
 /** An explicitly asked-for device cannot be used; the message names what is missing and the fix. */
 export class DeviceUnavailableError extends KestrelError {
   override readonly name = 'DeviceUnavailableError';
@@ -224,7 +241,14 @@ export async function openSession(modelPath: string, opts: SessionOptions = {}):
     async run(feeds, outputs) {
       const tensors: Record<string, ort.Tensor> = {};
       for (const [name, f] of Object.entries(feeds)) tensors[name] = isDeviceValue(f) ? onDevice(f) : new ort.Tensor(f.type, f.data, f.dims);
-      const result = outputs ? await session.run(tensors, [...outputs]) : await session.run(tensors);
+      let result: ort.InferenceSession.ReturnType;
+      try {
+        result = outputs ? await session.run(tensors, [...outputs]) : await session.run(tensors);
+      } catch (err) {
+        const failure = allocationFailure(err);
+        if (failure) throw new AllocationError(`onnxruntime: ${failure}`);
+        throw err;
+      }
       const out: Record<string, OutputValue | DeviceValue> = {};
       for (const [name, t] of Object.entries(result)) {
         out[name] = t.location === 'gpu-buffer' ? deviceValue(t) : { type: t.type, data: t.data as OutputValue['data'], dims: t.dims };

@@ -50,9 +50,30 @@ export class GraphBuilder {
   readonly weights: WeightSpec[] = [];
   readonly inputs: ValueInfo[] = [];
   readonly outputs: ValueInfo[] = [];
+  private readonly names: Set<string>;
+  /** The outermost graph: it holds every constant and weight, which nested graphs read by name. */
+  private readonly root: GraphBuilder;
 
-  /** `names`: the value names already taken (shared with the outer graph by a branch). */
-  constructor(private readonly names = new Set<string>()) {}
+  constructor(parent?: GraphBuilder) {
+    this.root = parent?.root ?? this;
+    this.names = parent ? this.root.names : new Set<string>();
+  }
+
+  /**
+   * A graph nested in a node's attribute (an If branch, a Loop body). It reads values of the
+   * graphs around it by name; names stay unique across all of them (ONNX forbids shadowing).
+   * Its small constants are its own initializers (each value a subgraph reads from outside is
+   * one more input onnxruntime binds every time it runs it); weights go to the outermost graph.
+   */
+  subgraph(): GraphBuilder {
+    return new GraphBuilder(this);
+  }
+
+  /** This nested graph as an attribute value. */
+  toGraph(name: string): GraphProto {
+    if (this.root === this) throw new Error('only a subgraph is turned into an attribute; the model writer writes the outermost graph');
+    return { name, nodes: this.nodes, initializers: this.constants, inputs: this.inputs, outputs: this.outputs };
+  }
 
   private claim(name: string): string {
     if (this.names.has(name)) throw new Error(`graph value '${name}' is defined twice`);
@@ -71,6 +92,7 @@ export class GraphBuilder {
   }
 
   weight(spec: WeightSpec): string {
+    if (this.root !== this) return this.root.weight(spec);
     this.weights.push({ ...spec, name: this.claim(spec.name) });
     return spec.name;
   }
@@ -110,15 +132,13 @@ export class GraphBuilder {
   }
 
   /**
-   * A subgraph (an If branch) built by `build` on a child builder that shares this graph's
-   * names, so its values never shadow outer ones; it reads outer values (weights included) by
-   * name and returns the value it outputs. Weights must be declared on the outer graph.
+   * An If branch: a subgraph built by `build`, whose one output is the value `build` returns. It
+   * reads the graphs around it by name, like every subgraph (`subgraph`).
    */
   branch(name: string, elemType: DataTypeCode, build: (b: GraphBuilder) => string): GraphProto {
-    const child = new GraphBuilder(this.names);
-    const out = build(child);
-    if (child.weights.length) throw new Error(`subgraph ${name}: declare weights on the outer graph`);
-    return { name, nodes: child.nodes, initializers: child.constants, inputs: [], outputs: [{ name: out, elemType }] };
+    const child = this.subgraph();
+    child.outputs.push({ name: build(child), elemType });
+    return child.toGraph(name);
   }
 }
 

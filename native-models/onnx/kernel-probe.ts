@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { ExecutionDevice } from './device.ts';
 import { IR_VERSION, OPSETS } from './model-writer.ts';
 import { ELEMENT_NAMES, signatureKey, type TypedNode } from './node-signatures.ts';
-import { encodeModel, type DataTypeCode, type NodeProto, type ValueInfo } from './onnx-proto.ts';
+import { encodeModel, type Attribute, type DataTypeCode, type GraphProto, type NodeProto, type ValueInfo } from './onnx-proto.ts';
 import { providerName, readPlacement, UNLISTED } from './placement.ts';
 
 const CODES = new Map(Object.entries(ELEMENT_NAMES).map(([code, name]) => [name, Number(code) as DataTypeCode]));
@@ -19,6 +19,22 @@ function code(type: string): DataTypeCode {
   const c = CODES.get(type);
   if (c === undefined) throw new Error(`no ONNX element type named ${type}`);
   return c;
+}
+
+/**
+ * A control-flow node's subgraph replaced by one of the same signature whose outputs are
+ * Identity copies of new graph inputs: whether a provider has an If or Loop kernel does not
+ * depend on what its branches compute, and the real ones read values the probe does not have.
+ */
+function standIn(a: Attribute & { kind: 'graph' }, i: number, inputs: ValueInfo[]): Attribute {
+  const p = `probe.${i}.${a.name}`;
+  const outputs = a.value.outputs.map((o, k) => ({ name: `${p}.out${k}`, elemType: o.elemType }));
+  const nodes: NodeProto[] = outputs.map((o, k) => {
+    inputs.push({ name: `${p}.from${k}`, elemType: o.elemType });
+    return { name: `${p}.copy${k}`, opType: 'Identity', inputs: [`${p}.from${k}`], outputs: [o.name], attributes: [] };
+  });
+  const graph: GraphProto = { name: p, nodes, initializers: [], inputs: a.value.inputs.map((v, j) => ({ ...v, name: `${p}.in${j}` })), outputs };
+  return { ...a, value: graph };
 }
 
 /** The probe model: node i is `probe.i`, fed by graph inputs, its outputs graph outputs. */
@@ -35,7 +51,8 @@ export function probeModel(nodes: readonly TypedNode[]): Uint8Array {
       outputs.push({ name: `probe.${i}.out${k}`, elemType: code(type) });
       return `probe.${i}.out${k}`;
     });
-    return { ...n.proto, name: `probe.${i}`, inputs: ins, outputs: outs };
+    const attributes = n.proto.attributes.map((a) => (a.kind === 'graph' ? standIn(a, i, inputs) : a));
+    return { ...n.proto, name: `probe.${i}`, inputs: ins, outputs: outs, attributes };
   });
   return encodeModel({ irVersion: IR_VERSION, opsets: OPSETS, producerName: 'kestrel', producerVersion: '0.1.0', graph: { name: 'kernel-probe', nodes: probes, initializers: [], inputs, outputs } });
 }

@@ -7,7 +7,7 @@
  */
 import type { GraphBuilder } from './graph-builder.ts';
 import { OPSETS } from './model-writer.ts';
-import { DataType, type DataTypeCode, type NodeProto } from './onnx-proto.ts';
+import { DataType, type DataTypeCode, type GraphProto, type NodeProto } from './onnx-proto.ts';
 
 /** ONNX's names for the element types (as onnxruntime's kernel tables spell them). */
 export const ELEMENT_NAMES: Readonly<Record<DataTypeCode, string>> = {
@@ -58,7 +58,7 @@ function required(type: DataTypeCode | undefined, node: NodeProto, i: number): D
 const RULES: Readonly<Record<string, Rule>> = {
   // Same type as the first input (elementwise, shape moves, reductions, products, normalisation).
   ...Object.fromEntries(
-    ['Add', 'Sub', 'Mul', 'Div', 'Neg', 'Sqrt', 'Log', 'Sin', 'Cos', 'Sigmoid', 'Gelu', 'Softmax', 'Identity', 'Reshape', 'Transpose', 'Concat', 'Split', 'Squeeze', 'Unsqueeze', 'Slice', 'Expand', 'Gather', 'GatherElements', 'ScatterND', 'ScatterElements', 'ReduceMean', 'ReduceSum', 'MatMul', 'Gemm', 'LayerNormalization', 'Range'].map((op) => [op, first]),
+    ['Add', 'Sub', 'Mul', 'Div', 'Neg', 'Sqrt', 'Log', 'Sin', 'Cos', 'Sigmoid', 'Gelu', 'Softmax', 'Identity', 'Reshape', 'Transpose', 'Concat', 'Split', 'Squeeze', 'Unsqueeze', 'Slice', 'Expand', 'Gather', 'GatherElements', 'ScatterND', 'ScatterElements', 'ReduceMean', 'ReduceSum', 'MatMul', 'Gemm', 'LayerNormalization', 'Range', 'Max', 'Min', 'Pad'].map((op) => [op, first]),
   ),
   Cast: (_, node) => {
     const to = node.attributes.find((a) => a.name === 'to');
@@ -67,6 +67,7 @@ const RULES: Readonly<Record<string, Rule>> = {
   },
   Shape: fixed(DataType.INT64),
   Greater: fixed(DataType.BOOL),
+  GreaterOrEqual: fixed(DataType.BOOL),
   Where: input(1),
   TopK: (inputs, node) => [required(inputs[0], node, 0), DataType.INT64],
   'com.microsoft/MatMulNBits': first,
@@ -83,23 +84,38 @@ function opsetOf(domain: string): number {
   return opset.version;
 }
 
-/** The graph's nodes in order, each with its signature. */
+/**
+ * The graph's nodes in order, each with its signature; a control-flow node (If, Loop) is
+ * followed by the nodes of its subgraphs, which see the values around them.
+ */
 export function typedNodes(g: GraphBuilder): TypedNode[] {
   const types = new Map<string, DataTypeCode>();
   for (const v of g.inputs) types.set(v.name, v.elemType);
   for (const c of g.constants) types.set(c.name, c.dataType);
   for (const w of g.weights) types.set(w.name, w.dataType);
-  return g.nodes.map((node) => {
+  return typeNodes(g.nodes, types);
+}
+
+function typeNodes(nodes: readonly NodeProto[], types: Map<string, DataTypeCode>): TypedNode[] {
+  return nodes.flatMap((node) => {
     const domain = node.domain ?? '';
-    const rule = RULES[domain ? `${domain}/${node.opType}` : node.opType];
+    const inner: TypedNode[] = [];
+    const subgraphOutputs = new Map<string, DataTypeCode[]>();
+    for (const a of node.attributes) {
+      if (a.kind !== 'graph') continue;
+      const scope = scoped(types, a.value);
+      inner.push(...typeNodes(a.value.nodes, scope));
+      subgraphOutputs.set(a.name, a.value.outputs.map((o) => required(scope.get(o.name), node, 0)));
+    }
+    const rule = CONTROL_FLOW[node.opType] ?? RULES[domain ? `${domain}/${node.opType}` : node.opType];
     if (!rule) throw new Error(`node ${node.name}: no element-type rule for ${domain ? `${domain}.` : ''}${node.opType}; add one to node-signatures.ts`);
     const ins = node.inputs.map((name) => (name === '' ? undefined : types.get(name)));
     node.inputs.forEach((name, i) => {
       if (name !== '' && ins[i] === undefined) throw new Error(`node ${node.name}: input '${name}' is not defined before it`);
     });
-    const outs = rule(ins, node);
+    const outs = rule(ins, node, subgraphOutputs);
     node.outputs.forEach((name, i) => types.set(name, outs[i]!));
-    return {
+    const typed: TypedNode = {
       name: node.name,
       proto: node,
       domain,
@@ -108,7 +124,26 @@ export function typedNodes(g: GraphBuilder): TypedNode[] {
       inputs: ins.map((t) => (t === undefined ? null : ELEMENT_NAMES[t])),
       outputs: outs.map((t) => ELEMENT_NAMES[t]),
     };
+    return [typed, ...inner];
   });
+}
+
+/** The types a subgraph sees: the values around it, then its own inputs and initializers. */
+function scoped(outer: ReadonlyMap<string, DataTypeCode>, graph: GraphProto): Map<string, DataTypeCode> {
+  const scope = new Map(outer);
+  for (const v of graph.inputs) scope.set(v.name, v.elemType);
+  for (const c of graph.initializers) scope.set(c.name, c.dataType);
+  return scope;
+}
+
+/** Control flow takes its output types from its subgraphs: If from its branches, Loop from its body after the condition. */
+const CONTROL_FLOW: Readonly<Record<string, (inputs: readonly (DataTypeCode | undefined)[], node: NodeProto, subgraphs: ReadonlyMap<string, DataTypeCode[]>) => DataTypeCode[]>> = {
+  If: (_, node, subgraphs) => subgraphs.get('then_branch') ?? fail(node, 'an If without then_branch'),
+  Loop: (_, node, subgraphs) => (subgraphs.get('body') ?? fail(node, 'a Loop without body')).slice(1),
+};
+
+function fail(node: NodeProto, what: string): never {
+  throw new Error(`node ${node.name}: ${what}`);
 }
 
 /** Each distinct signature once, with the first node showing it. */

@@ -40,6 +40,7 @@ export type Attribute =
   | { readonly name: string; readonly kind: 'floats'; readonly value: readonly number[] }
   | { readonly name: string; readonly kind: 'string'; readonly value: string }
   | { readonly name: string; readonly kind: 'tensor'; readonly value: TensorProto }
+  /** A subgraph (If branches, Loop bodies); it may read any value of the graphs around it by name. */
   | { readonly name: string; readonly kind: 'graph'; readonly value: GraphProto };
 
 export interface NodeProto {
@@ -65,6 +66,8 @@ export interface GraphProto {
   readonly initializers: readonly TensorProto[];
   readonly inputs: readonly ValueInfo[];
   readonly outputs: readonly ValueInfo[];
+  /** Types declared for values inside the graph (onnxruntime checks them against its own inference). */
+  readonly valueInfo?: readonly ValueInfo[];
 }
 
 export interface ModelProto {
@@ -153,6 +156,7 @@ function writeGraph(w: ProtoWriter, g: GraphProto): void {
   for (const t of g.initializers) w.message(5, (m) => writeTensor(m, t));
   for (const v of g.inputs) w.message(11, (m) => writeValueInfo(m, v));
   for (const v of g.outputs) w.message(12, (m) => writeValueInfo(m, v));
+  for (const v of g.valueInfo ?? []) w.message(13, (m) => writeValueInfo(m, v));
 }
 
 export function encodeModel(model: ModelProto): Uint8Array {

@@ -2,11 +2,15 @@
  * Where onnxruntime places each node of a model on a device: the provider it assigned, read from
  * the verbose session log (the "Node placements" section onnxruntime prints once the graph is
  * partitioned). The log goes to the native stderr, so the model is opened in a child process
- * (placement-child.ts) and its stderr parsed here. Opening is what a run does — for a large
+ * (placement-child.ts) whose stderr is a file, parsed here: into a pipe that the parent empties
+ * too slowly (a busy machine) onnxruntime's writes fail and lines of the log are lost. Opening is what a run does — for a large
  * model on a GPU that means uploading its weights.
  */
 import { spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DeviceUnavailableError } from './backend.ts';
 import type { Device, ExecutionDevice } from './device.ts';
@@ -83,12 +87,24 @@ const CHILD = fileURLToPath(new URL('./placement-child.ts', import.meta.url));
 export function readPlacement(modelFile: string, device: Device, opts: { optimization?: 'all' | 'disabled'; cpuNodes?: readonly string[] } = {}): Promise<Placement> {
   return new Promise((resolve, reject) => {
     const args = [modelFile, device, opts.optimization ?? 'all', JSON.stringify(opts.cpuNodes ?? [])];
-    const child = spawn(process.execPath, ['--import', tsxLoader, CHILD, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-    const chunks: Buffer[] = [];
-    child.stderr.on('data', (c: Buffer) => chunks.push(c));
-    child.on('error', reject);
+    const dir = mkdtempSync(join(tmpdir(), 'kestrel-placement-'));
+    const logFile = join(dir, 'stderr.log');
+    const fd = openSync(logFile, 'w');
+    const child = spawn(process.execPath, ['--import', tsxLoader, CHILD, ...args], { stdio: ['ignore', 'ignore', fd] });
+    closeSync(fd);
+    const readLog = () => {
+      try {
+        return readFileSync(logFile, 'utf8');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    };
+    child.on('error', (err) => {
+      rmSync(dir, { recursive: true, force: true });
+      reject(err);
+    });
     child.on('close', () => {
-      const log = Buffer.concat(chunks).toString('utf8');
+      const log = readLog();
       const last = /kestrel-placement: (ok|device|error) ?(.*)$/m.exec(log.trimEnd().split('\n').at(-1) ?? '');
       if (!last) return reject(new Error(`reading node placement failed: ${log.trim().split('\n').at(-1) ?? 'no output'}`));
       if (last[1] === 'device') return reject(new DeviceUnavailableError(last[2]!));

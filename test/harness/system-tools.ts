@@ -19,6 +19,7 @@ export const DEBIAN_PACKAGES: Record<string, string | readonly string[]> = {
   xsel: 'xsel',
   xclip: 'xclip',
   chromium: 'chromium',
+  prlimit: 'util-linux',
 };
 
 /** Packages installed alongside the tools: fonts so xterm and Chromium render text. */

@@ -39,7 +39,8 @@ describe('kestrel model info', () => {
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines.at(-2)).toMatch(/^on webgpu:  text graph: \d+ nodes, \d+ on the CPU: .*MoE ×2.*; heavy: MoE ×2 \(fp16 experts use com\.microsoft\.MoE, which has no WebGPU kernel\)$/);
-    expect(lines.at(-1)).toMatch(/^ {12}vision graph: \d+ nodes, 2 on the CPU: Concat, Div$/);
+    // The vision tower's attention Loops run on the CPU as control flow, with their int64 bookkeeping; nothing heavy.
+    expect(lines.at(-1)).toMatch(/^ {12}vision graph: \d+ nodes, \d+ on the CPU: [^;]*Loop ×2[^;]*$/);
     const json = JSON.parse((await runKestrel(['model', 'info', int4, '--device', 'webgpu', '--json'])).stdout);
     expect(json.placement.device).toBe('webgpu');
     // A run keeps the int4 experts off WebGPU's racy QMoE kernel; the report says so.

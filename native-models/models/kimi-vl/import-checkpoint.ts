@@ -89,6 +89,8 @@ export interface ImportOptions {
   readonly debugOutputs?: readonly string[];
   /** int4 only: MatMulNBits' accuracy level (default 4 for the CPU, 0 for a GPU; 0 computes in fp32). */
   readonly int4AccuracyLevel?: Int4AccuracyLevel;
+  /** Tests only: from how many new tokens attention takes MLA's decompressed form (TextGraphOptions). */
+  readonly decompressedFrom?: number;
   /** Threads making the weights (default `defaultImportWorkers`); 0 makes them on this thread. */
   readonly workers?: number;
   /** Cancels the import (ImportCancelledError); what it wrote is removed. */
@@ -205,7 +207,7 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
     else if (typeof folder.found === 'object') opts.onNote?.(`${folder.dir} holds an import that was interrupted (started ${folder.found.interrupted.startedAt}); starting it again over what it left`);
 
     const graphs: Record<'text' | 'vision', ImportGraph> = {
-      text: { kind: 'text', options: { precision, cacheType, debugOutputs: opts.debugOutputs, int4AccuracyLevel: plan.int4AccuracyLevel, int4Experts: plan.int4Experts } },
+      text: { kind: 'text', options: { precision, cacheType, debugOutputs: opts.debugOutputs, decompressedFrom: opts.decompressedFrom, int4AccuracyLevel: plan.int4AccuracyLevel, int4Experts: plan.int4Experts } },
       vision: { kind: 'vision', weights: visionWeightsFor(precision) },
     };
     const shards = [...ckpt.fileNames, ...(existsSync(join(source, 'model.safetensors.index.json')) ? ['model.safetensors.index.json'] : [])];

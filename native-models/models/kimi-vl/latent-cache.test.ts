@@ -41,6 +41,24 @@ describe('host latent cache', () => {
     expect([...prefix.rows(0)]).toEqual([...rows(0, 4, 0)]);
   });
 
+  test('a reserved cache takes appends up to its size in the same buffers, and keeps its rows', () => {
+    const start = extend(HostLatentCache.empty(2, WIDTH, 'float32'), 3);
+    const reserved = start.reserve(100);
+    expect([...reserved.rows(1)]).toEqual([...rows(0, 3, 1)]);
+    let c = reserved;
+    for (const count of [40, 40, 17]) c = extend(c, count);
+    expect(c.rows(0).buffer).toBe(reserved.rows(0).buffer);
+    expect(c.rows(0).buffer.byteLength).toBe(128 * WIDTH * 4); // at least double the 64 rows it had
+    expect([...c.rows(0)]).toEqual([...rows(0, 100, 0)]);
+    // Reserving less than there is room for changes nothing; a sibling's rows are not overwritten.
+    expect(c.reserve(50)).toBe(c);
+    const sibling = start.reserve(10);
+    expect(sibling.rows(0).buffer).not.toBe(c.rows(0).buffer);
+    const nines = new Float32Array(2 * WIDTH).fill(9);
+    expect([...sibling.append([nines, nines], 2).rows(0).subarray(9)]).toEqual([...nines]);
+    expect([...c.rows(0).subarray(0, 15)]).toEqual([...rows(0, 5, 0)]);
+  });
+
   test('fp16 caches hold raw half values', () => {
     const c = HostLatentCache.empty(1, WIDTH, 'float16').append([Uint16Array.of(0x3c00, 0x4000, 0xc000)], 1);
     expect(c.rows(0)).toBeInstanceOf(Uint16Array);

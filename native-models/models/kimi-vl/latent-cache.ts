@@ -73,6 +73,19 @@ export class HostLatentCache {
     return new HostLatentCache(store, need, this.width, this.element);
   }
 
+  /**
+   * This cache with room for `rows` rows, so appends up to there copy nothing. A prompt reserves
+   * its length (and some room for the reply) once: growing by doubling chunk after chunk would
+   * hold the old and the new buffers together, three times the cache, at every step.
+   */
+  reserve(rows: number): HostLatentCache {
+    if (rows <= this.store.capacity && this.length === this.store.filled) return this;
+    if (this.length !== this.store.filled) return new HostLatentCache(this.copied(Math.max(rows, MIN_CAPACITY)), this.length, this.width, this.element);
+    // At least double, as append does: short prompts fed one after another still copy rarely.
+    Object.assign(this.store, this.copied(Math.max(rows, this.store.capacity * 2, MIN_CAPACITY)));
+    return this;
+  }
+
   /** This cache's rows in new buffers with room for `capacity` rows. */
   private copied(capacity: number): RowStore {
     const buffers = this.store.buffers.map((old) => {

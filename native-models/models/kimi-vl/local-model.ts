@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { generateTokens, type GenerationOutput } from '../../generation/generate.ts';
 import { readJsonFile } from '../../checkpoint/hf-checkpoint.ts';
 import { checkWeightFiles, readAheadSkipReason, type WeightFile } from '../../checkpoint/read-ahead.ts';
-import type { SessionOptions } from '../../onnx/backend.ts';
+import { AllocationError, type SessionOptions } from '../../onnx/backend.ts';
 import { ChatTemplate, type TemplateMessage, type TemplatePart } from './chat-template.ts';
+import { checkContext, ModelMemoryError, replyBudget } from './context-limit.ts';
 import { KIMI_VL_IMAGE_DEFAULTS, parsePreprocessorConfig, type ImageProcessorConfig } from './image-processing.ts';
 import { VisionEncoder } from './vision-session.ts';
 import { attachImages, expandMediaPads, imagesInOrder, withImagePrefill, type PromptWithImages } from './multimodal.ts';
@@ -121,26 +122,38 @@ export class KimiVLLocalModel {
     return { prompt, inputIds: this.tokenizer.encodePrompt(prompt, messageTexts(messages)) };
   }
 
-  /** The prompt with each image's `<|media_pad|>` widened, and the images' features for the prefill. */
-  async encodeMultimodal(messages: readonly LocalChatMessage[]): Promise<PromptWithImages & { prompt: string }> {
+  /** The context length (config.json's max_position_embeddings): prompt and reply together. */
+  get contextLength(): number {
+    return this.session.config.text.maxPositionEmbeddings;
+  }
+
+  /**
+   * The prompt with each image's `<|media_pad|>` widened, and the images' features for the
+   * prefill. A prompt that does not fit the context (leaving room for a reply when `reply` is
+   * set) is refused before the vision model runs: once from its text alone, once widened.
+   */
+  async encodeMultimodal(messages: readonly LocalChatMessage[], reply = false): Promise<PromptWithImages & { prompt: string }> {
     const { prompt, inputIds } = this.encodeChat(messages);
     const images = imagesInOrder(messages);
+    const check = (tokens: number) => checkContext(tokens, this.contextLength, reply, images.length > 0);
+    check(inputIds.length);
     if (images.length === 0) return { prompt, inputIds: expandMediaPads(inputIds, []).ids, images: undefined, imageTokenCounts: [] };
     if (!this.vision) throw new VisionNotAvailableError();
-    return { prompt, ...(await attachImages(inputIds, images, this.vision, this.imageConfig)) };
+    return { prompt, ...(await this.withinMemory(inputIds.length, () => attachImages(inputIds, images, this.vision!, this.imageConfig, check))) };
   }
 
   /** Next-token logits after the prompt (what `kestrel model logits` prints). */
   async logits(messages: readonly LocalChatMessage[]): Promise<{ prompt: string; inputIds: number[]; logits: Float32Array; images: ImageFeatures | undefined }> {
     const { prompt, inputIds, images } = await this.encodeMultimodal(messages);
-    const { logits } = await this.session.forward(inputIds, undefined, images);
+    const { logits } = await this.withinMemory(inputIds.length, () => this.session.forward(inputIds, undefined, images));
     return { prompt, inputIds, logits, images };
   }
 
   async generate(request: LocalGenerateRequest): Promise<LocalGenerateResult> {
-    const { inputIds, images } = await this.encodeMultimodal(request.messages);
-    const out: GenerationOutput = await generateTokens(withImagePrefill(this.session, images), inputIds, new StreamingDecoder(this.tokenizer, { skipSpecialTokens: true }), {
-      maxNewTokens: request.maxTokens ?? DEFAULT_MAX_TOKENS,
+    const { inputIds, images } = await this.encodeMultimodal(request.messages, true);
+    const maxNewTokens = replyBudget(inputIds.length, this.contextLength, request.maxTokens ?? DEFAULT_MAX_TOKENS);
+    const out: GenerationOutput = await this.withinMemory(inputIds.length, () => generateTokens(withImagePrefill(this.session, images), inputIds, new StreamingDecoder(this.tokenizer, { skipSpecialTokens: true }), {
+      maxNewTokens,
       temperature: request.temperature,
       topP: request.topP,
       seed: request.seed,
@@ -148,7 +161,7 @@ export class KimiVLLocalModel {
       stopTokens: new Set(END_TOKENS.map((t) => this.tokenizer.tokenId(t))),
       signal: request.signal,
       onToken: request.onToken,
-    });
+    }));
     return {
       text: out.text,
       finishReason: out.finishReason,
@@ -161,5 +174,15 @@ export class KimiVLLocalModel {
   async release(): Promise<void> {
     await this.vision?.release();
     await this.session.release();
+  }
+
+  /** Runs model work, turning onnxruntime's failed allocations into one clear error. */
+  private async withinMemory<T>(promptTokens: number, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      if (!(err instanceof AllocationError)) throw err;
+      throw new ModelMemoryError(`out of memory on a prompt of ${promptTokens.toLocaleString('en-US')} tokens (${err.message}); free memory, shorten the prompt, send fewer or smaller images, or use an int4 import`);
+    }
   }
 }

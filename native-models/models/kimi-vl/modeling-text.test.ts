@@ -20,8 +20,8 @@ const out = tempDir('models');
 const sessions: TextSession[] = [];
 let prompt: number[];
 
-async function imported(src: string, name: string, precision: 'fp32' | 'fp16', debugOutputs?: string[]): Promise<TextSession> {
-  await importKimiVL({ source: src, out: join(out.dir, name), precision, debugOutputs });
+async function imported(src: string, name: string, precision: 'fp32' | 'fp16', debugOutputs?: string[], decompressedFrom?: number): Promise<TextSession> {
+  await importKimiVL({ source: src, out: join(out.dir, name), precision, debugOutputs, decompressedFrom });
   const s = await TextSession.open(join(out.dir, name));
   sessions.push(s);
   return s;
@@ -68,10 +68,19 @@ describe('Kimi-VL text graph vs the plain TypeScript reference', () => {
     expect((cache as HostLatentCache).rows(0).length).toBe(prompt.length * (32 + 8));
   });
 
-  test('with the KV cache: chunked prefill then token-by-token decode match at every step', async () => {
-    const session = await imported(fp32.dir, 'fp32-cache', 'fp32');
+  // MLA's two forms: decompressed keys and values (prefill) and the absorbed latent (decode); by
+  // default the form follows the call's length (32 new tokens on this checkpoint), and either
+  // form must give the reference's logits for any call, with or without a cache.
+  test.each([
+    ['each call in the form its length picks', undefined],
+    ['every call decompressed, decode steps too', 1],
+    ['every call absorbed, the prefill too', 1_000_000],
+  ])('with the KV cache: chunked prefill then token-by-token decode match at every step — %s', async (_, decompressedFrom) => {
+    const session = await imported(fp32.dir, `fp32-cache-${decompressedFrom ?? 'auto'}`, 'fp32', undefined, decompressedFrom);
     const ref = reference(fp32.dir);
-    const split = [0, 20, 28, ...Array.from({ length: prompt.length - 28 }, (_, i) => 29 + i)];
+    // By default a first call long enough for the decompressed form, then one token at a time.
+    const calls = decompressedFrom === undefined ? [0, 33] : [0, 20, 28];
+    const split = [...calls, ...Array.from({ length: prompt.length - calls.at(-1)! }, (_, i) => calls.at(-1)! + 1 + i)];
     let cache: KvCache = session.emptyCache();
     let worst = 0;
     for (let k = 0; k + 1 < split.length; k++) {
@@ -84,6 +93,29 @@ describe('Kimi-VL text graph vs the plain TypeScript reference', () => {
     }
     expect(cache.length).toBe(prompt.length);
     expect(worst).toBeLessThan(1e-4);
+  });
+
+  test('both forms write the same latent cache: a prefill in one form decodes in the other like the reference', async () => {
+    const byLength = await imported(fp32.dir, 'fp32-forms-by-length', 'fp32');
+    const absorbed = await imported(fp32.dir, 'fp32-forms-absorbed', 'fp32', undefined, 1_000_000);
+    const head = prompt.slice(0, 33); // 33 new tokens: decompressed by length on this checkpoint
+    const viaDecompressed = await byLength.forward(head);
+    const viaAbsorbed = await absorbed.forward(head);
+    const rows = (c: KvCache, i: number) => (c as HostLatentCache).rows(i);
+    // Layer 0's rows come before any attention: equal. Later layers' differ by the two forms' rounding.
+    expect(maxAbsDiff(rows(viaDecompressed.cache, 0), rows(viaAbsorbed.cache, 0))).toBe(0);
+    for (let i = 1; i < 3; i++) expect(maxAbsDiff(rows(viaDecompressed.cache, i), rows(viaAbsorbed.cache, i))).toBeLessThan(1e-5);
+    // Each session decodes from the other's prefill: decode steps are absorbed in both.
+    for (const [session, start] of [[byLength, viaAbsorbed], [absorbed, viaDecompressed]] as const) {
+      const ref = reference(fp32.dir);
+      expect(maxAbsDiff(start.logits, ref.forward(head))).toBeLessThan(1e-4);
+      let cache = start.cache;
+      for (const id of prompt.slice(33)) {
+        const step = await session.forward([id], cache);
+        cache = step.cache;
+        expect(maxAbsDiff(step.logits, ref.forward([id]))).toBeLessThan(1e-4);
+      }
+    }
   });
 
   test('fp16 weights and activations stay close to the reference and agree on the top token', async () => {

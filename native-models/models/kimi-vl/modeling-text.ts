@@ -1,13 +1,15 @@
 /**
  * The Kimi-VL language model (DeepSeek-V3 architecture) as an ONNX graph, built node by node
- * from the config — no tracing. Reads top to bottom: inputs, RoPE tables and the causal mask,
+ * from the config — no tracing. Reads top to bottom: inputs, positions and RoPE tables,
  * one loop over decoder layers (MLA attention over a latent KV cache; dense or MoE feed-forward),
  * final norm and lm_head on the last position.
  *
- * Op choices (docs/onnxruntime.md#operators-kestrel-uses): attention is written with plain MatMul/Softmax in the absorbed
- * MLA form — queries are projected into the 512-d latent space, so the cache holds only the
- * normalised latent plus the roped shared key (kv_lora_rank + qk_rope_head_dim values per token
- * and layer) and every EP that runs MatMul runs it. Routed experts use com.microsoft.MoE
+ * Op choices (docs/onnxruntime.md#operators-kestrel-uses): the cache holds only the normalised
+ * latent plus the roped shared key (kv_lora_rank + qk_rope_head_dim values per token and layer);
+ * attention over it is MLA in the decompressed form for prefills and the absorbed form for
+ * decode steps (mla-attention.ts), both through the blocked attention operation
+ * (onnx/attention.ts), so no call holds more than a fixed number of scores whatever the prompt's
+ * length. Routed experts use com.microsoft.MoE
  * (interleaved SwiGLU) with Kimi's sigmoid + bias top-k routing computed in the graph and fed
  * as log-weights, so the op's softmax renormalisation reproduces the normalised weights exactly.
  */
@@ -18,6 +20,8 @@ import { int4ExpertsPerExpert } from '../../quantization/int4-experts.ts';
 import { int4Experts, int4Linear, type Int4AccuracyLevel } from '../../quantization/matmul-nbits.ts';
 import { DataType, type DataTypeCode } from '../../onnx/onnx-proto.ts';
 import { isMoeLayer, KV_A_LAYERNORM_EPS, type KimiTextConfig } from './configuration.ts';
+import { decompressedFrom, mlaAttention } from './mla-attention.ts';
+import { attentionPlan } from '../../onnx/attention.ts';
 import { LM } from './tensor-names.ts';
 import type { WeightRecipe } from './weight-recipes.ts';
 
@@ -53,6 +57,8 @@ export interface TextGraphOptions {
    * fastest; quantization/int4-experts.ts).
    */
   readonly int4Experts?: Int4ExpertForm;
+  /** Calls with at least this many new tokens take MLA's decompressed form. Default: `decompressedFrom(config)`; tests force either form. */
+  readonly decompressedFrom?: number;
 }
 
 export type Int4ExpertForm = 'qmoe' | 'per-expert';
@@ -142,17 +148,15 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
   const ids = g.input(TEXT_IO.inputIds, I64, [1, 'sequence']);
   const pasts = Array.from({ length: t.numHiddenLayers }, (_, i) => g.input(TEXT_IO.past(i), cacheType, [1, 'past_sequence', width]));
 
-  // ---- positions, RoPE tables, causal mask ------------------------------------------------
+  // ---- positions, RoPE tables ---------------------------------------------------------------
   const pastLen = g.op('Shape', [pasts[0]!], 'positions.past_length', [attr.int('start', 1), attr.int('end', 2)]);
   const newLen = g.op('Shape', [ids], 'positions.new_length', [attr.int('start', 1), attr.int('end', 2)]);
   const totalLen = g.op('Add', [pastLen, newLen], 'positions.total_length');
   const axis0 = i64('axes.0', [0]);
   const one = g.constant('const.one_i64', I64, [], [1]);
-  const zero = g.constant('const.zero_i64', I64, [], [0]);
   const start = g.op('Squeeze', [pastLen, axis0], 'positions.start');
   const end = g.op('Squeeze', [totalLen, axis0], 'positions.end');
   const positions = g.op('Range', [start, end, one], 'positions.query');
-  const keyPositions = g.op('Range', [zero, end, one], 'positions.key');
   const axis1 = i64('axes.1', [1]);
   const queryColumn = g.op('Unsqueeze', [positions, axis1], 'positions.query_column');
   const invFreq = Float32Array.from({ length: rope / 2 }, (_, j) => 1 / t.ropeTheta ** ((2 * j) / rope));
@@ -160,8 +164,6 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
   const angles = g.op('Concat', [freqs, freqs], 'rope.angles', [attr.int('axis', -1)]);
   const cos = toAct(g.op('Cos', [angles], 'rope.cos_f32'), 'rope.cos');
   const sin = toAct(g.op('Sin', [angles], 'rope.sin_f32'), 'rope.sin');
-  const future = g.op('Greater', [keyPositions, queryColumn], 'mask.future');
-  const mask = g.op('Where', [future, scalar('mask.blocked', -Infinity), scalar('mask.open', 0)], 'mask.additive');
   const ropeSplit = i64('rope.split', [rope / 2, rope / 2]);
   const applyRope = (x: string, name: string): string => {
     const [a, b] = g.node('Split', [x, ropeSplit], `${name}.halves`, { outputs: 2, attrs: [attr.int('axis', -1)] }) as [string, string];
@@ -185,8 +187,9 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
   const qShape = i64('attn.q_shape', [0, H, qHead]);
   const qSplit = i64('attn.q_split', [nope, rope]);
   const cacheSplit = i64('attn.cache_split', [rank, rope]);
-  const mergeHeads = i64('attn.merge_heads', [0, H * t.vHeadDim]);
-  const scale = scalar('attn.softmax_scale', 1 / Math.sqrt(qHead));
+  // One choice of MLA form and one attention plan per call, shared by every layer.
+  const decompressed = g.op('GreaterOrEqual', [newLen, i64('attn.decompressed_from', [opts.decompressedFrom ?? decompressedFrom(t)])], 'attn.plan.decompressed');
+  const plan = attentionPlan(g, { queries: newLen, keys: totalLen, heads: H, firstPosition: pastLen, name: 'attn.plan' });
   const presents: string[] = [];
   const latents: string[] = [];
 
@@ -197,7 +200,7 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
     const lnIn = copy(`${p}.input_layernorm`, [D], `${hf}.input_layernorm.weight`, F32);
     const lnPost = copy(`${p}.post_attention_layernorm`, [D], `${hf}.post_attention_layernorm.weight`, F32);
 
-    // Multi-head latent attention (absorbed form).
+    // Multi-head latent attention.
     const a = `${p}.attn`;
     const wq = proj(`${a}.q_proj`, [H * qHead, D], { kind: 'rope-rows', tensor: `${hf}.self_attn.q_proj.weight`, blockRows: qHead, ropeOffset: nope, ropeDim: rope });
     const wkva = proj(`${a}.kv_a_proj_with_mqa`, [width, D], { kind: 'rope-rows', tensor: `${hf}.self_attn.kv_a_proj_with_mqa.weight`, blockRows: width, ropeOffset: rank, ropeDim: rope });
@@ -210,8 +213,6 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
     const h = rmsNorm(x, lnIn, t.rmsNormEps, `${p}.input_layernorm`);
     const q = g.op('Transpose', [g.op('Reshape', [wq(h, `${a}.q_proj`), qShape], `${a}.q_heads`)], `${a}.q_head_major`, [attr.ints('perm', [1, 0, 2])]);
     const [qNope, qPe] = g.node('Split', [q, qSplit], `${a}.q_split`, { outputs: 2, attrs: [attr.int('axis', -1)] }) as [string, string];
-    const qLatent = g.op('MatMul', [qNope, wuk], `${a}.q_latent`);
-    const query = g.op('Mul', [g.op('Concat', [qLatent, applyRope(qPe, `${a}.q_rope`)], `${a}.query`, [attr.int('axis', -1)]), scale], `${a}.query_scaled`);
 
     const [latent, kPe] = g.node('Split', [wkva(h, `${a}.kv_a_proj`), cacheSplit], `${a}.kv_split`, { outputs: 2, attrs: [attr.int('axis', -1)] }) as [string, string];
     const entry = g.op('Concat', [rmsNorm(latent, lnKv, KV_A_LAYERNORM_EPS, `${a}.kv_a_layernorm`), applyRope(kPe, `${a}.k_rope`)], `${a}.cache_entry`, [attr.int('axis', -1)]);
@@ -220,11 +221,8 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
     presents.push(present);
     latents.push(g.op('Identity', [added], TEXT_IO.latent(i)));
     const cache = castIfNeeded(g.op('Squeeze', [present, axis0], `${a}.cache_stored`), cacheType, act, `${a}.cache`);
-    const scores = g.op('Add', [g.op('MatMul', [query, g.op('Transpose', [cache], `${a}.cache_t`, [attr.ints('perm', [1, 0])])], `${a}.scores_raw`), mask], `${a}.scores`);
-    const probs = toAct(g.op('Softmax', [toF32(scores, `${a}.scores_f32`)], `${a}.probs_f32`, [attr.int('axis', -1)]), `${a}.probs`);
-    const latentCache = g.op('Slice', [cache, i64(`${a}.latent_start`, [0]), i64(`${a}.latent_end`, [rank]), axis1], `${a}.latent_cache`);
-    const heads = g.op('MatMul', [g.op('MatMul', [probs, latentCache], `${a}.context_latent`), wuv], `${a}.context`);
-    const merged = g.op('Reshape', [g.op('Transpose', [heads], `${a}.context_token_major`, [attr.ints('perm', [1, 0, 2])]), mergeHeads], `${a}.context_merged`);
+    const qRoped = applyRope(qPe, `${a}.q_rope`);
+    const merged = mlaAttention(g, t, { qNope, qPe: qRoped, cache, plan, decompressed }, { kAbsorb: wuk, vAbsorb: wuv }, act, a);
     x = g.op('Add', [x, wo(merged, `${a}.o_proj`)], `${p}.attn_residual`);
 
     // Feed-forward: dense SwiGLU, or routed experts plus shared experts.

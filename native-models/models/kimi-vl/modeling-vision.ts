@@ -2,9 +2,10 @@
  * MoonViT + projector as an ONNX graph (docs/kimi-vl.md#vision-tower-moonvit), run once per image so each
  * image attends only within itself. The grid-dependent tables (bicubic resize matrices for the
  * position table, 2-D RoPE cos/sin) are computed here in TypeScript and fed as inputs: they are
- * tiny and exact. Attention is com.microsoft.MultiHeadAttention (CPU, CUDA and WebGPU have
- * it): on a 1920×1080 screenshot (4128 patches) it used 7× less CPU per block than MatMul +
- * Softmax, which materialise 16 × 4128² scores (scripts/bench-vision.ts).
+ * tiny and exact. Attention is the blocked attention operation shared with the language model
+ * (onnx/attention.ts): a 4K screenshot's ~16k patches would otherwise hold 16 heads × 16k² scores
+ * (17 GB) per block. It replaced com.microsoft.MultiHeadAttention, which is memory-efficient on
+ * the CPU only without a mask and differs from the CPU by up to 1e-1 on WebGPU (lavapipe).
  *
  * fp16 weights (fp16 and int4 imports): the linear layers' weights, biases and the position
  * table are stored in fp16 and only their products run in fp16 — the activation is cast to
@@ -13,6 +14,7 @@
  * put the fp32 bytes back in memory (on a GPU, in device memory). Norms, RoPE, attention, GELU
  * and the residual stream stay fp32, as do the graph's inputs and output.
  */
+import { attention, attentionPlan } from '../../onnx/attention.ts';
 import { GraphBuilder, attr } from '../../onnx/graph-builder.ts';
 import type { FeedValue, ModelSession } from '../../onnx/backend.ts';
 import { DataType, type DataTypeCode } from '../../onnx/onnx-proto.ts';
@@ -100,24 +102,13 @@ export function buildVisionGraph(cfg: KimiVisionConfig, textHidden: number, sour
   const cos = g.op('Reshape', [ropeCos, ropeShape], 'rope.cos');
   const sin = g.op('Reshape', [ropeSin, ropeShape], 'rope.sin');
   const pairsShape = shape('shape.rope_pairs', [0, heads, headDim / 2, 2]);
-  const batchShape = shape('shape.batch', [1, -1, d]);
+  const headsShape = shape('shape.heads', [0, heads, headDim]);
+  const scale = g.constant('attn.softmax_scale', F, [], [1 / Math.sqrt(headDim)]);
+  // Every block attends over the same patches: one plan (block sizes) for all.
+  const patches = g.op('Shape', [pixels], 'attn.plan.patches', [attr.int('end', 1)]);
+  const plan = attentionPlan(g, { queries: patches, keys: patches, heads, name: 'attn.plan' });
   const splitHalves = g.constant('split.pair', DataType.INT64, [2], [1, 1]);
   const splitQkv = g.constant('split.qkv', DataType.INT64, [3], [d, d, d]);
-  // V's heads are one column wider than Q's and K's (a zero column, so no value changes). Where
-  // the two head sizes are equal, onnxruntime's WebGPU MultiHeadAttention runs its flash-attention
-  // kernel, which on Mesa's lavapipe gives wrong results from 32 patches up (off by 0.1–0.3 on
-  // unit-scale inputs, every row); with unequal sizes it runs its plain kernel, which agrees with
-  // the CPU to 1e-6. The CPU and CUDA kernels take either; the column costs 1/headDim more work in
-  // the probabilities × V product.
-  // The column is V's first times zero, so it needs no op beyond those the graphs already use.
-  const headsShape = shape('shape.v_heads', [0, heads, headDim]);
-  const paddedBatchShape = shape('shape.v_padded_batch', [1, -1, heads * (headDim + 1)]);
-  const paddedHeadsShape = shape('shape.mha_heads', [-1, heads, headDim + 1]);
-  const sliceStart = g.constant('slice.head_start', DataType.INT64, [1], [0]);
-  const sliceOne = g.constant('slice.head_one', DataType.INT64, [1], [1]);
-  const sliceEnd = g.constant('slice.head_end', DataType.INT64, [1], [headDim]);
-  const sliceAxis = g.constant('slice.head_axis', DataType.INT64, [1], [2]);
-  const zero = g.constant('const.zero', F, [], [0]);
 
   /** Complex pairs (dims 2j, 2j+1) turned by the table angles: column for even j, row for odd j. */
   const rope = (v: string, name: string): string => {
@@ -126,7 +117,7 @@ export function buildVisionGraph(cfg: KimiVisionConfig, textHidden: number, sour
     const reOut = g.op('Sub', [g.op('Mul', [re, cos], `${name}.re_cos`), g.op('Mul', [im, sin], `${name}.im_sin`)], `${name}.re`);
     const imOut = g.op('Add', [g.op('Mul', [re, sin], `${name}.re_sin`), g.op('Mul', [im, cos], `${name}.im_cos`)], `${name}.im`);
     const joined = g.op('Concat', [reOut, imOut], `${name}.join`, [attr.int('axis', -1)]);
-    return g.op('Reshape', [joined, batchShape], `${name}.batch`); // [1, N, D]
+    return g.op('Reshape', [joined, headsShape], `${name}.heads`); // [N, heads, headDim]
   };
 
   for (let n = 0; n < cfg.numHiddenLayers; n++) {
@@ -134,18 +125,12 @@ export function buildVisionGraph(cfg: KimiVisionConfig, textHidden: number, sour
     const l = `blocks.${n}`;
     const qkv = gemm(layerNorm(x, `${p}.norm0`, `${l}.norm0`), matrix(`${p}.wqkv.weight`, [3 * d, d]), matrix(`${p}.wqkv.bias`, [3 * d]), `${l}.attn.qkv`);
     const [q, k, v] = g.node('Split', [qkv, splitQkv], `${l}.attn.split`, { outputs: 3, attrs: [attr.int('axis', 1)] }) as [string, string, string];
-    const qb = rope(q, `${l}.attn.q_rope`);
-    const kb = rope(k, `${l}.attn.k_rope`);
-    // V's heads get one zero column each (see vHeadsPadded above); it is sliced off the output.
-    const vHeads = g.op('Reshape', [v, headsShape], `${l}.attn.v_heads`);
-    const zeroColumn = g.op('Mul', [g.op('Slice', [vHeads, sliceStart, sliceOne, sliceAxis], `${l}.attn.v_first`), zero], `${l}.attn.v_zero`);
-    const vPadded = g.op('Concat', [vHeads, zeroColumn], `${l}.attn.v_padded`, [attr.int('axis', 2)]);
-    const vb = g.op('Reshape', [vPadded, paddedBatchShape], `${l}.attn.v_batch`);
+    const headMajor = (value: string, perm: number[], name: string) => g.op('Transpose', [value], name, [attr.ints('perm', perm)]);
+    const query = g.op('Mul', [headMajor(rope(q, `${l}.attn.q_rope`), [1, 0, 2], `${l}.attn.q_heads`), scale], `${l}.attn.q_scaled`); // [heads, N, headDim]
+    const keysT = headMajor(rope(k, `${l}.attn.k_rope`), [1, 2, 0], `${l}.attn.k_t`); // [heads, headDim, N]
+    const values = headMajor(g.op('Reshape', [v, headsShape], `${l}.attn.v_split`), [1, 0, 2], `${l}.attn.v_heads`); // [heads, N, headDim]
     // Non-causal, no mask: the graph sees one image, so attention stays within it.
-    const mixed = g.op('MultiHeadAttention', [qb, kb, vb], `${l}.attn.mha`, [attr.int('num_heads', heads)], 'com.microsoft');
-    const mixedHeads = g.op('Reshape', [mixed, paddedHeadsShape], `${l}.attn.mha_heads`);
-    const unpadded = g.op('Slice', [mixedHeads, sliceStart, sliceEnd, sliceAxis], `${l}.attn.unpadded`);
-    const merged = g.op('Reshape', [unpadded, tokensShape], `${l}.attn.concat`);
+    const merged = attention(g, { plan, scores: [{ query, keysT }], values, valueWidth: headDim, dataType: F, output: 'merged', name: `${l}.attn` }); // [N, D]
     x = g.op('Add', [x, gemm(merged, matrix(`${p}.wo.weight`, [d, d]), matrix(`${p}.wo.bias`, [d]), `${l}.attn.out`)], `${l}.attn.residual`);
 
     const up = gemm(layerNorm(x, `${p}.norm1`, `${l}.norm1`), matrix(`${p}.mlp.fc0.weight`, [cfg.intermediateSize, d]), matrix(`${p}.mlp.fc0.bias`, [cfg.intermediateSize]), `${l}.mlp.fc0`);

@@ -10,7 +10,9 @@ import { importKimiVL } from './import-checkpoint.ts';
 import { KimiVLLocalModel, type LocalChatMessage } from './local-model.ts';
 import { MEDIA_PAD_TOKEN_ID } from './multimodal.ts';
 import { referenceImageEmbeddings } from '../../../test/harness/image-embeddings.ts';
+import type { HostLatentCache } from './latent-cache.ts';
 import { ReferenceTextModel } from './reference-text.ts';
+import { TextSession } from './text-session.ts';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 60_000 });
 
@@ -84,6 +86,24 @@ describe('multimodal prompts on the imported tiny model', () => {
       expect(argmax(logits)).toBe(argmax(expected));
     } finally {
       await half.release();
+    }
+  });
+
+  test('fed 7 tokens per call, an image split between calls, the prompt gives the logits and the cache of one call', async () => {
+    const { inputIds, images } = await model.encodeMultimodal(conversation(screenshot));
+    const positions = new Set(images!.positions);
+    expect([...positions].some((p) => p % 7 === 6 && positions.has(p + 1))).toBe(true);
+    const whole = await model.session.forward(inputIds, undefined, images);
+    const chunked = await TextSession.open(join(out.dir, 'model'), { prefillChunk: 7 });
+    try {
+      const pieces = await chunked.forward(inputIds, undefined, images);
+      expect(pieces.cache.length).toBe(inputIds.length);
+      expect(maxAbsDiff(pieces.logits, whole.logits)).toBeLessThan(1e-5);
+      for (let layer = 0; layer < 3; layer++) {
+        expect(maxAbsDiff((pieces.cache as HostLatentCache).rows(layer), (whole.cache as HostLatentCache).rows(layer))).toBeLessThan(1e-5);
+      }
+    } finally {
+      await chunked.release();
     }
   });
 

@@ -99,15 +99,18 @@ export interface PromptWithImages {
 /**
  * Takes the tokenized chat prompt (one `<|media_pad|>` per image part) and the images in
  * conversation order: widens the placeholders and encodes the images with the vision model.
+ * `check` sees the widened prompt first and may refuse it before the vision model runs.
  */
 export async function attachImages(
   ids: readonly number[],
   images: readonly ImageSource[],
   vision: VisionEncoder,
   imageConfig: ImageProcessorConfig,
+  check: (expandedTokens: number) => void = () => undefined,
 ): Promise<PromptWithImages> {
   const processed = await processImages(images, imageConfig);
   const { ids: inputIds, spans } = expandMediaPads(ids, processed.tokenCounts);
+  check(inputIds.length);
   const features = await vision.encode(processed);
   const positions = spans.flatMap(({ start, length }) => Array.from({ length }, (_, i) => start + i));
   return { inputIds, images: { features, positions }, imageTokenCounts: processed.tokenCounts };

@@ -31,8 +31,17 @@ const HEAVY_OPS: Readonly<Record<string, HeavyKind>> = {
 /** A node of a MoonViT block, also where onnxruntime inserted it (`InsertedPrecisionFreeCast_blocks.3…`). */
 const VISION_BLOCK = /(^|_)blocks\.\d+\./;
 
+/**
+ * Never heavy: control flow (the attention's block Loop has no WebGPU kernel; the nodes of its
+ * body are placed, and checked, one by one) and the attention's int64 bookkeeping, named
+ * `….plan.…` (onnx/attention.ts).
+ */
+const CONTROL_FLOW = new Set(['Loop', 'If']);
+const BOOKKEEPING = /\.plan\./;
+
 export function heavyKind(node: Pick<PlacedNode, 'opType' | 'name'>, part: 'text' | 'vision'): HeavyKind | undefined {
   if (node.opType === UNLISTED) return 'unlisted';
+  if (CONTROL_FLOW.has(node.opType) || BOOKKEEPING.test(node.name)) return undefined;
   if (part === 'vision' && VISION_BLOCK.test(node.name)) return 'vision block';
   return HEAVY_OPS[node.opType];
 }

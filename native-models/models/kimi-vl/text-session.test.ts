@@ -132,6 +132,21 @@ describe('KV cache home', () => {
     expect(rec.returnedDims[0]![TEXT_IO.latent(2)]).toEqual([1, prompt.length, 40]);
   });
 
+  test('a prompt in several calls writes one host buffer, sized for it once (no doubling between chunks)', async () => {
+    const pasts: ArrayBufferLike[] = [];
+    const real = recordingOpener({ fetched: [], returnedDims: [] });
+    const session = await open({ prefillChunk: 32 }, async (path, opts) => {
+      const s = await real(path, opts);
+      return { ...s, run: (feeds, outputs) => (pasts.push((feeds[TEXT_IO.past(0)] as { data: Float32Array }).data.buffer), s.run(feeds, outputs)) };
+    });
+    const long = Array.from({ length: 100 }, (_, i) => 1000 + 13 * i);
+    const step = await session.forward(long);
+    expect(pasts).toHaveLength(4);
+    // Without the reservation the cache grows 64 → 128 rows before the fourth call.
+    for (const b of pasts) expect(b).toBe(pasts[0]);
+    expect((step.cache as HostLatentCache).rows(0).buffer).toBe(pasts[0]);
+  });
+
   test('on WebGPU the cache stays on the device: fed back as is, old buffers disposed, logits unchanged', async () => {
     const state = { live: new Set<DeviceValue>(), fedAfterDispose: 0 };
     const notes: string[] = [];

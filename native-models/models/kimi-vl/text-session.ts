@@ -20,6 +20,16 @@ export interface ImageFeatures {
   readonly positions: readonly number[];
 }
 
+/**
+ * New tokens per call when a prompt is fed: a long prompt runs as several calls, each after the
+ * cache the previous one left. Attention's scores are bounded inside the graph whatever a call's
+ * length; this bounds the rest of a call's activations (hidden states, the feed-forward's
+ * products, the decompressed keys and values), which grow with its tokens. 2048 keeps them
+ * under ~0.5 GB for Kimi-VL-A3B and costs under 1 % of the prefill time on the test
+ * checkpoints (scripts/bench-long-prompt.ts).
+ */
+export const PREFILL_CHUNK = 2048;
+
 export interface TextSessionOptions extends SessionOptions {
   /**
    * What a host-side cache reads back each call: only the rows added (the default), or the whole
@@ -27,6 +37,8 @@ export interface TextSessionOptions extends SessionOptions {
    * benchmark's baseline).
    */
   readonly hostCacheReads?: 'added-rows' | 'whole-cache';
+  /** Most new tokens per call (default PREFILL_CHUNK). */
+  readonly prefillChunk?: number;
 }
 
 export type SessionOpener = (modelPath: string, opts: SessionOptions) => Promise<ModelSession>;
@@ -45,6 +57,7 @@ export class TextSession {
     readonly config: KimiVLConfig,
     private readonly session: ModelSession,
     hostCacheReads: 'added-rows' | 'whole-cache',
+    private readonly prefillChunk: number,
   ) {
     this.layers = manifest.text.layers;
     this.width = manifest.text.cacheWidth;
@@ -62,7 +75,9 @@ export class TextSession {
     const session = await openModel(join(dir, manifest.text.graph.file), { ...opts, keepOnDevice: presents, cpuNodes: routedExpertNodes(config.text) });
     const deviceNote = session.device ? precisionDeviceNote(manifest.precision, session.device, manifest.text.int4Experts) : undefined;
     if (deviceNote) note(opts, `kestrel: note: ${deviceNote}`);
-    return new TextSession(dir, manifest, config, session, opts.hostCacheReads ?? 'added-rows');
+    const chunk = opts.prefillChunk ?? PREFILL_CHUNK;
+    if (!Number.isInteger(chunk) || chunk < 1) throw new CheckpointError(`the prefill chunk must be a whole number of tokens ≥ 1, not ${chunk}`);
+    return new TextSession(dir, manifest, config, session, opts.hostCacheReads ?? 'added-rows', chunk);
   }
 
   /** The provider the session runs on (what `auto` chose); undefined from a test's opener that does not say. */
@@ -77,8 +92,10 @@ export class TextSession {
 
   /**
    * Feeds `ids` after the cached tokens; returns the next-token logits, the extended cache and
-   * any other graph outputs (intermediates exposed for comparison with the reference).
-   * `images` (a multimodal prefill) puts projector rows at positions of `ids`.
+   * any other graph outputs (intermediates exposed for comparison with the reference; from the
+   * last call when the ids take several). `images` (a multimodal prefill) puts projector rows
+   * at positions of `ids`. More than `prefillChunk` ids run as several calls, each continuing
+   * from the cache the previous one returned: the same logits and cache as one call.
    * A cache on the GPU is spent by this call: continue from the returned one.
    */
   async forward(
@@ -86,6 +103,26 @@ export class TextSession {
     cache: KvCache = this.emptyCache(),
     images?: ImageFeatures,
   ): Promise<{ logits: Float32Array; cache: KvCache; extras: Record<string, OutputValue> }> {
+    // A host cache makes room for the whole prompt, and an eighth more for the reply, at once.
+    if (ids.length > 1 && cache instanceof HostLatentCache) cache = cache.reserve(cache.length + ids.length + (ids.length >> 3));
+    if (ids.length <= this.prefillChunk) return this.call(ids, cache, images);
+    let current = cache;
+    try {
+      for (let start = 0; ; start += this.prefillChunk) {
+        const end = Math.min(ids.length, start + this.prefillChunk);
+        const step = await this.call(ids.slice(start, end), current, images && imagesWithin(images, start, end, this.config.text.hiddenSize));
+        current = step.cache;
+        if (end === ids.length) return step;
+      }
+    } catch (err) {
+      // A cache made by an earlier chunk of this prompt is nobody else's to free.
+      if (current !== cache) this.releaseCache(current);
+      throw err;
+    }
+  }
+
+  /** One run of the graph. */
+  private async call(ids: readonly number[], cache: KvCache, images: ImageFeatures | undefined): Promise<{ logits: Float32Array; cache: KvCache; extras: Record<string, OutputValue> }> {
     if (cache.layerCount !== this.layers) throw new CheckpointError(`a ${cache.layerCount}-layer KV cache given to a ${this.layers}-layer model`);
     if (cache instanceof DeviceLatentCache && this.cacheHome === 'host') throw new CheckpointError('a GPU-resident KV cache was given to a session that keeps its cache on the host');
     const feeds: Record<string, FeedValue> = {
@@ -149,4 +186,13 @@ export class TextSession {
   release(): Promise<void> {
     return this.session.release();
   }
+}
+
+/** The image rows that land in ids [start, end), positions made relative to `start`. */
+function imagesWithin(images: ImageFeatures, start: number, end: number, hidden: number): ImageFeatures | undefined {
+  const rows = images.positions.flatMap((p, row) => (p >= start && p < end ? [row] : []));
+  if (rows.length === 0) return undefined;
+  const features = new Float32Array(rows.length * hidden);
+  rows.forEach((row, k) => features.set(images.features.subarray(row * hidden, (row + 1) * hidden), k * hidden));
+  return { features, positions: rows.map((row) => images.positions[row]! - start) };
 }

@@ -19,6 +19,16 @@ describe('KIMI_PATTERN (pre-tokenizer)', () => {
 });
 
 describe('KimiTokenizer', () => {
+  test('a prompt of 200k tokens encodes (a long message once overflowed the stack)', () => {
+    const text = 'hello world '.repeat(100_000);
+    const prompt = `<|im_user|>user<|im_middle|>${text}<|im_end|>`;
+    const ids = tok.encodePrompt(prompt, [text]);
+    expect(ids.length).toBeGreaterThan(200_000);
+    const head = tok.encode('<|im_user|>user<|im_middle|>');
+    expect(ids.slice(0, head.length)).toEqual(head);
+    expect(ids.at(-1)).toBe(163586);
+  });
+
   test('special tokens sit at their upstream ids, reserved slots fill the rest', () => {
     expect(tok.encode('<|im_end|>')).toEqual([163586]);
     expect(tok.encode('<|media_pad|>')).toEqual([163605]);

@@ -175,14 +175,14 @@ export class KimiTokenizer {
       else ranges.push([at, at + text.length]);
       cursor = at + text.length;
     }
-    const ids: number[] = [];
+    // Pieces are joined with concat: spreading a long prompt's ids into push() overflows the stack.
+    let ids: number[] = [];
     let from = 0;
     for (const [start, end] of ranges) {
-      ids.push(...this.encode(prompt.slice(from, start)), ...this.encodeText(prompt.slice(start, end)));
+      ids = ids.concat(this.encode(prompt.slice(from, start)), this.encodeText(prompt.slice(start, end)));
       from = end;
     }
-    ids.push(...this.encode(prompt.slice(from)));
-    return ids;
+    return ids.concat(this.encode(prompt.slice(from)));
   }
 
   /** The bytes a token stands for (special tokens: their name in UTF-8). */

@@ -1,0 +1,37 @@
+/**
+ * The checkpoints scripts/bench-long-prompt.ts measures, as config.json text overrides of the
+ * tiny test checkpoint (whose vocabulary is the real one).
+ */
+export interface BenchModel {
+  readonly label: string;
+  readonly text: Record<string, unknown>;
+}
+
+const MID_TEXT = {
+  hidden_size: 1024,
+  intermediate_size: 2816,
+  moe_intermediate_size: 576,
+  num_hidden_layers: 6,
+  num_attention_heads: 16,
+  num_key_value_heads: 16,
+  n_routed_experts: 64,
+  n_shared_experts: 2,
+  num_experts_per_tok: 6,
+  kv_lora_rank: 512,
+  qk_nope_head_dim: 128,
+  qk_rope_head_dim: 64,
+  v_head_dim: 128,
+};
+
+export const BENCH_MODELS: Readonly<Record<string, BenchModel>> = {
+  tiny: { label: 'tiny test checkpoint (hidden 64, 3 layers, 4 heads, kv_lora 32)', text: {} },
+  // Issue 14's mid-size checkpoint: Kimi-VL-A3B's attention widths and vocabulary, 0.98 B parameters.
+  mid: {
+    label: 'mid-size (hidden 1024, 6 layers, 16 heads, kv_lora 512, nope 128 + rope 64, v 128, 64 experts top-6 + 2 shared)',
+    text: MID_TEXT,
+  },
+  // The same with 16 routed experts instead of 64: the same work per token (top-6 plus 2 shared
+  // either way) and the same attention, with a quarter of the expert weights (2.3 GB of fp32 in
+  // all instead of 3.9), so a 32k-token prefill stays under 4 GB on a shared machine.
+  mid16: { label: 'mid-size with 16 routed experts (top-6 + 2 shared; otherwise as mid)', text: { ...MID_TEXT, n_routed_experts: 16 } },
+};

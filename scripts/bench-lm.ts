@@ -19,6 +19,7 @@ import { TextSession } from '../native-models/models/kimi-vl/text-session.ts';
 import { decodeCost } from '../native-models/models/kimi-vl/text-costs.ts';
 import { tinyConfigJson, writeTinyCheckpoint } from '../native-models/models/kimi-vl/tiny-checkpoint.ts';
 import type { Precision } from '../native-models/models/kimi-vl/modeling-text.ts';
+import { kimiWidthsTextConfig } from './mid-checkpoint.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -35,20 +36,7 @@ const precisions = args.precision.split(',').map((p) => {
   if (p !== 'fp32' && p !== 'fp16' && p !== 'int4') throw new Error(`--precision ${p}: expected fp32, fp16 or int4 (comma-separated)`);
   return p as Precision;
 });
-const text = {
-  hidden_size: 1024,
-  intermediate_size: 2816,
-  moe_intermediate_size: 512,
-  num_hidden_layers: Number(args.layers),
-  num_attention_heads: 16,
-  n_routed_experts: 64,
-  n_shared_experts: 2,
-  num_experts_per_tok: 6,
-  kv_lora_rank: 512,
-  qk_nope_head_dim: 128,
-  qk_rope_head_dim: 64,
-  v_head_dim: 128,
-};
+const text = kimiWidthsTextConfig(Number(args.layers));
 const promptLen = Number(args.prompt);
 const steps = Number(args.decode);
 

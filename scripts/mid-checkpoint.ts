@@ -20,3 +20,24 @@ export function midTextConfig(layers: number, experts = 32) {
     v_head_dim: 64,
   };
 }
+
+/**
+ * Issue 14's mid-size checkpoint: Kimi-VL-A3B's MLA widths, 16 heads and vocabulary, hidden
+ * 1024, 64 routed experts top-6 plus 2 shared (0.98 B parameters at 6 layers).
+ */
+export function kimiWidthsTextConfig(layers = 6) {
+  return {
+    hidden_size: 1024,
+    intermediate_size: 2816,
+    moe_intermediate_size: 512,
+    num_hidden_layers: layers,
+    num_attention_heads: 16,
+    n_routed_experts: 64,
+    n_shared_experts: 2,
+    num_experts_per_tok: 6,
+    kv_lora_rank: 512,
+    qk_nope_head_dim: 128,
+    qk_rope_head_dim: 64,
+    v_head_dim: 128,
+  };
+}

@@ -50,7 +50,14 @@ export interface MlaWeights {
   readonly kAbsorb: string;
   /** kv_b_proj's value rows per head, transposed: [H, rank, v]. */
   readonly vAbsorb: string;
+  /**
+   * int4 imports: the absorbed form's two products as a MatMulNBits per head (mla-int4.ts),
+   * `apply(x, nodeName, join, on)`, over the same values as kAbsorb and vAbsorb.
+   */
+  readonly int4?: { readonly kAbsorb: PerHeadProduct; readonly vAbsorb: PerHeadProduct };
 }
+
+type PerHeadProduct = (x: string, nodeName: string, join: 'heads' | 'tokens', on: GraphBuilder) => string;
 
 /** Returns the attention context token-major, [S, H · v], ready for o_proj. */
 export function mlaAttention(g: GraphBuilder, t: KimiTextConfig, inputs: MlaInputs, weights: MlaWeights, act: DataTypeCode, name: string): string {
@@ -90,11 +97,16 @@ export function mlaAttention(g: GraphBuilder, t: KimiTextConfig, inputs: MlaInpu
   const absorbed = g.subgraph();
   {
     const a = `${name}.absorbed`;
-    const qLatent = absorbed.op('MatMul', [qNope, weights.kAbsorb], `${a}.q_latent`); // [H, S, rank]
+    const int4 = weights.int4;
+    const qLatent = int4 ? int4.kAbsorb(qNope, `${a}.q_latent`, 'heads', absorbed) : absorbed.op('MatMul', [qNope, weights.kAbsorb], `${a}.q_latent`); // [H, S, rank]
     const contextLatent = attention(absorbed, { ...common, scores: [{ query: qLatent, keysT: latentT }, { query: qPe, keysT: keyPeT }], values: latent, valueWidth: rank, output: 'heads', name: `${a}.attention`, blocks: 'one' });
-    const heads = absorbed.op('MatMul', [contextLatent, weights.vAbsorb], `${a}.context_heads`); // [H, S, v]
-    const tokenMajor = absorbed.op('Transpose', [heads], `${a}.context_token_major`, [attr.ints('perm', [1, 0, 2])]);
-    const merged = absorbed.op('Reshape', [tokenMajor, absorbed.constant(`${a}.merge_heads`, DataType.INT64, [2], [0, H * t.vHeadDim])], `${a}.context`);
+    let merged: string; // [S, H · v]
+    if (int4) merged = int4.vAbsorb(contextLatent, `${a}.context`, 'tokens', absorbed);
+    else {
+      const heads = absorbed.op('MatMul', [contextLatent, weights.vAbsorb], `${a}.context_heads`); // [H, S, v]
+      const tokenMajor = absorbed.op('Transpose', [heads], `${a}.context_token_major`, [attr.ints('perm', [1, 0, 2])]);
+      merged = absorbed.op('Reshape', [tokenMajor, absorbed.constant(`${a}.merge_heads`, DataType.INT64, [2], [0, H * t.vHeadDim])], `${a}.context`);
+    }
     absorbed.output(merged, act, ['sequence', H * t.vHeadDim]);
   }
 

@@ -21,6 +21,7 @@ import { int4Experts, int4Linear, type Int4AccuracyLevel } from '../../quantizat
 import { DataType, type DataTypeCode } from '../../onnx/onnx-proto.ts';
 import { isMoeLayer, KV_A_LAYERNORM_EPS, type KimiTextConfig } from './configuration.ts';
 import { decompressedFrom, mlaAttention } from './mla-attention.ts';
+import { int4AbsorbWeights } from './mla-int4.ts';
 import { attentionPlan } from '../../onnx/attention.ts';
 import { LM } from './tensor-names.ts';
 import type { WeightRecipe } from './weight-recipes.ts';
@@ -28,8 +29,8 @@ import type { WeightRecipe } from './weight-recipes.ts';
 /**
  * int4: dense projections as com.microsoft.MatMulNBits and routed experts as com.microsoft.QMoE
  * (block-wise 4-bit, block 64 where the input width allows, else 32; QMoE computes in fp16), the
- * embedding as com.microsoft.GatherBlockQuantized (same blocks), everything else (activations,
- * cache, absorbed kv_b, norms, router) in fp32.
+ * embedding as com.microsoft.GatherBlockQuantized (same blocks), kv_b's absorbed halves as a
+ * MatMulNBits per head (mla-int4.ts), everything else (activations, cache, norms, router) in fp32.
  */
 export type Precision = 'fp32' | 'fp16' | 'int4';
 
@@ -206,8 +207,11 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
     const wkva = proj(`${a}.kv_a_proj_with_mqa`, [width, D], { kind: 'rope-rows', tensor: `${hf}.self_attn.kv_a_proj_with_mqa.weight`, blockRows: width, ropeOffset: rank, ropeDim: rope });
     const lnKv = copy(`${a}.kv_a_layernorm`, [rank], `${hf}.self_attn.kv_a_layernorm.weight`, F32);
     const kvb = `${hf}.self_attn.kv_b_proj.weight`;
-    const wuk = weight(`${a}.k_absorb`, [H, nope, rank], { kind: 'absorb-k', tensor: kvb, heads: H, nope, v: t.vHeadDim, rank });
-    const wuv = weight(`${a}.v_absorb`, [H, rank, t.vHeadDim], { kind: 'absorb-v', tensor: kvb, heads: H, nope, v: t.vHeadDim, rank });
+    const kRecipe: WeightRecipe = { kind: 'absorb-k', tensor: kvb, heads: H, nope, v: t.vHeadDim, rank };
+    const vRecipe: WeightRecipe = { kind: 'absorb-v', tensor: kvb, heads: H, nope, v: t.vHeadDim, rank };
+    const absorb = int4
+      ? int4AbsorbWeights(g, a, t, opts.produce(kRecipe), opts.produce(vRecipe))
+      : { kAbsorb: weight(`${a}.k_absorb`, [H, nope, rank], kRecipe), vAbsorb: weight(`${a}.v_absorb`, [H, rank, t.vHeadDim], vRecipe) };
     const wo = copyProj(`${a}.o_proj`, [D, H * t.vHeadDim], `${hf}.self_attn.o_proj.weight`);
 
     const h = rmsNorm(x, lnIn, t.rmsNormEps, `${p}.input_layernorm`);
@@ -222,7 +226,7 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
     latents.push(g.op('Identity', [added], TEXT_IO.latent(i)));
     const cache = castIfNeeded(g.op('Squeeze', [present, axis0], `${a}.cache_stored`), cacheType, act, `${a}.cache`);
     const qRoped = applyRope(qPe, `${a}.q_rope`);
-    const merged = mlaAttention(g, t, { qNope, qPe: qRoped, cache, plan, decompressed }, { kAbsorb: wuk, vAbsorb: wuv }, act, a);
+    const merged = mlaAttention(g, t, { qNope, qPe: qRoped, cache, plan, decompressed }, absorb, act, a);
     x = g.op('Add', [x, wo(merged, `${a}.o_proj`)], `${p}.attn_residual`);
 
     // Feed-forward: dense SwiGLU, or routed experts plus shared experts.

@@ -18,12 +18,11 @@ describe('decodeCost', () => {
     expect(decodeCost(real, 'fp32').weightBytes / fp16.weightBytes).toBeCloseTo(2, 2);
   });
 
-  test('int4 counts the absorbed kv_b halves at fp32, the rest at 4-bit blocks', () => {
+  test('int4 counts norms and routers at fp32, the rest (the absorbed kv_b halves too) at 4-bit blocks', () => {
     const int4 = decodeCost(real, 'int4');
     expect(int4.parameters).toBe(decodeCost(real, 'fp32').parameters);
-    const absorbed = 27 * 16 * 512 * (128 + 128);
     const fp32Small = 2048 + 27 * (2 * 2048 + 512) + 26 * (64 * 2048 + 64);
     const int4Width = (4 + 32 / 64 + 4 / 64) / 8;
-    expect(int4.weightBytes).toBeCloseTo((int4.parameters - absorbed - fp32Small) * int4Width + absorbed * 4 + fp32Small * 4, 0);
+    expect(int4.weightBytes).toBeCloseTo((int4.parameters - fp32Small) * int4Width + fp32Small * 4, 0);
   });
 });

@@ -20,14 +20,15 @@ export function decodeCost(t: KimiTextConfig, precision: Precision): DecodeCost 
   const width = precision === 'fp16' ? 2 : 4; // activations and cache (int4 keeps them fp32)
   // int4: 4-bit codes + an fp32 scale and a 4-bit zero point per block of 64 weights (the
   // block size when widths are multiples of 64, as Kimi-VL-A3B's are; this is the bulk figure).
-  // The absorbed kv_b halves stay in the activations' type.
+  // The absorbed kv_b halves are int4 per head in int4 imports (mla-int4.ts; blocks of 64 along
+  // Kimi-VL-A3B's widths too), else in the activations' type.
   const weightWidth = precision === 'int4' ? (4 + 32 / 64 + 4 / 64) / 8 : width;
   const D = t.hiddenSize;
   const H = t.numAttentionHeads;
   const qHead = t.qkNopeHeadDim + t.qkRopeHeadDim;
   let big = D; // one embedding row
   let fp32 = D; // final norm
-  let absorbed = 0; // k_absorb and v_absorb: never quantised
+  let absorbed = 0; // k_absorb and v_absorb, as a decode step reads them
   for (let i = 0; i < t.numHiddenLayers; i++) {
     fp32 += 2 * D + t.kvLoraRank;
     absorbed += H * t.kvLoraRank * (t.qkNopeHeadDim + t.vHeadDim);
@@ -42,7 +43,7 @@ export function decodeCost(t: KimiTextConfig, precision: Precision): DecodeCost 
   big += t.vocabSize * D;
   return {
     parameters: big + absorbed + fp32,
-    weightBytes: big * weightWidth + absorbed * width + fp32 * 4,
+    weightBytes: big * weightWidth + absorbed * (precision === 'int4' ? weightWidth : width) + fp32 * 4,
     cacheBytesPerContextToken: t.numHiddenLayers * cacheWidth(t) * width,
   };
 }

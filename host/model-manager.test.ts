@@ -96,7 +96,7 @@ test('the import follows the precision asked for, else auto for the device in Se
     manifestFile: 'kestrel-model.json',
     async run({ out, precision, device, onPlan, onProgress }) {
       seen.push({ precision, device });
-      const chosen = precision === 'auto' ? (device === 'cpu' ? 'fp32' : 'int4') : precision;
+      const chosen = precision === 'auto' ? 'int4' : precision;
       onPlan({ precision: { precision: chosen, reason: `for ${device}` }, weights: { text: 10, vision: 2, total: 12 }, cacheType: 'fp32' });
       onProgress({ phase: 'converting', done: 1, total: 1, detail: 'lm_head.weight' });
       await mkdir(out, { recursive: true });
@@ -125,5 +125,5 @@ test('the import follows the precision asked for, else auto for the device in Se
   const planned = firstJob.findIndex((j) => j.plan !== undefined);
   expect(firstJob[planned]!.phase).toBe('starting');
   expect(firstJob.slice(planned).every((j) => j.plan !== undefined)).toBe(true);
-  expect((await manager.list()).map((m) => `${m.name}:${m.precision}`)).toEqual(['auto-cpu:fp32', 'auto-webgpu:int4', 'fp16-cpu:fp16']);
+  expect((await manager.list()).map((m) => `${m.name}:${m.precision}`)).toEqual(['auto-cpu:int4', 'auto-webgpu:int4', 'fp16-cpu:fp16']);
 });

@@ -34,7 +34,7 @@ export function registerModel(program: Command): void {
     .argument('<hf-dir>', 'the downloaded checkpoint folder')
     .requiredOption('--out <dir>', 'where to write the model folder (created; must be empty or an earlier import)')
     .addOption(
-      new Option('--precision <precision>', 'weight precision (int4: block-wise 4-bit MatMulNBits + QMoE, a sixth of fp32 on disk); auto: int4 for a GPU, fp32 for the CPU unless it would not fit in memory')
+      new Option('--precision <precision>', 'weight precision (int4: block-wise 4-bit MatMulNBits + QMoE, a sixth of fp32 on disk); auto: int4, on a GPU and on the CPU alike (faster there than fp32 and a sixth of its memory); fp32 is the reference')
         .choices(IMPORT_PRECISIONS)
         .default('auto'),
     )

@@ -36,16 +36,17 @@ afterAll(() => {
 const lines = (text: string) => text.trimEnd().split('\n');
 
 describe('kestrel model import: precision and disk space', () => {
-  test('the 16B model for CUDA: int4 by default, 9.6 GB of weights', async () => {
+  test('the 16B model for CUDA: int4 by default, 9.7 GB of weights', async () => {
     const r = await kestrel(['model', 'import', real, '--out', join(work.dir, 'out-cuda'), '--device', 'cuda']);
-    expect(lines(r.stderr)[0]).toBe("kestrel: precision int4 — for CUDA: int4 weights are about a sixth of fp32's size and every GPU provider runs them; 9.6 GB of weights to write; KV cache fp16");
+    expect(lines(r.stderr)[0]).toBe("kestrel: precision int4 — for CUDA: int4 weights are about a sixth of fp32's size and every GPU provider runs them; 9.7 GB of weights to write; KV cache fp16");
     // No weights in this folder: the import stops there (or at the disk check on a small disk), in one more line.
     expect(r.code).toBe(1);
     expect(lines(r.stderr)).toHaveLength(2);
   });
 
   test.each([
-    ['webgpu', 'int4', /^for WebGPU: /, '9.6 GB'],
+    ['webgpu', 'int4', /^for WebGPU: /, '9.7 GB'],
+    ['cpu', 'int4', /^for the CPU: int4 decodes several times faster than fp32 there, in about a sixth of its memory(; fp32 would not fit comfortably \(65\.6 GB of fp32 weights against 60% of this machine's [\d.]+ GB of memory\))?; --precision fp32 is the reference$/, '10.1 GB'],
     ['cpu', 'fp16', /^asked for with --precision$/, '32.8 GB'],
   ])('the 16B model for %s as %s', async (device, precision, reason, size) => {
     const r = await kestrel(['model', 'import', real, '--out', join(work.dir, `out-${device}`), '--device', device, ...(precision === 'int4' ? [] : ['--precision', precision])]);
@@ -55,12 +56,12 @@ describe('kestrel model import: precision and disk space', () => {
     expect(first?.[3]).toBe(size);
   });
 
-  test('auto on a CPU whose memory fp32 would overflow: int4, saying why; then a disk too small is refused before anything is written', async () => {
+  test('auto on a CPU whose memory fp32 would overflow: int4, saying so too; then a disk too small is refused before anything is written', async () => {
     const out = join(work.dir, 'out-huge');
     const r = await kestrel(['model', 'import', huge, '--out', out, '--device', 'cpu']);
     expect(r.code).toBe(1);
     const [plan, refusal, ...rest] = lines(r.stderr);
-    expect(plan).toMatch(/^kestrel: precision int4 — for the CPU: fp32 would not fit comfortably \([\d.]+ TB of fp32 weights against 60% of this machine's [\d.]+ GB of memory\), so int4; [\d.]+ TB of weights to write; KV cache fp32$/);
+    expect(plan).toMatch(/^kestrel: precision int4 — for the CPU: int4 decodes several times faster than fp32 there, in about a sixth of its memory; fp32 would not fit comfortably \([\d.]+ TB of fp32 weights against 60% of this machine's [\d.]+ GB of memory\); --precision fp32 is the reference; [\d.]+ TB of weights to write; KV cache fp32$/);
     expect(refusal).toMatch(/^kestrel: not enough disk space for .*out-huge: this int4 import writes about [\d.]+ TB and [\d.]+ [GT]B is free there; free some space, choose another output folder$/);
     expect(rest).toEqual([]);
     expect(existsSync(out)).toBe(false);

@@ -76,7 +76,10 @@ export interface ImportPlan {
 export interface ImportOptions {
   readonly source: string;
   readonly out: string;
-  /** Default `auto`: chosen for `device` (precision.ts). */
+  /**
+   * `auto` chooses for `device` (precision.ts: int4 on every device); the default here is fp32,
+   * the reference, which the tests compare with. The CLI and the app ask for `auto` by default.
+   */
   readonly precision?: ImportPrecision;
   /** The device the model is for, which `auto` precision follows (default `cpu`). */
   readonly device?: Device;
@@ -128,7 +131,7 @@ export function planImport(
   const dir = resolve(source);
   if (!existsSync(dir)) throw new CheckpointError(`checkpoint folder not found: ${dir}`);
   const config = parseKimiVLConfig(readJsonFile(join(dir, 'config.json'), 'config.json'));
-  const requested = opts.precision ?? 'auto';
+  const requested = opts.precision ?? 'fp32';
   const device = opts.device ?? 'cpu';
   const cacheRequest = opts.cacheType ?? 'auto';
   // Probing is only needed when `auto` must tell a GPU machine from a CPU one.

@@ -7,7 +7,7 @@ import commentCitations from './eslint-rules/comment-citations.js';
 // The rooms and which way imports may flow (docs/ARCHITECTURE.md):
 //   main (Electron shell) → host ← cli;  host → agent, native-models;  renderer → (types only) host
 // Only main/ imports Electron; the renderer never imports Node. Inside a model family:
-//   runtime, processing, graphs → (never) import, testing;  import → (never) testing.
+//   runtime → processing, graphs, root;  import → processing, graphs, root;  testing → anything.
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 const electron = { name: 'electron', message: 'Only main/ may import Electron; pass what you need in as an interface.' };
 const room = (name, message) => ({ group: [`**/${name}`, `**/${name}/**`], message });
@@ -27,22 +27,25 @@ const modelsRoomPatterns = [
   room('renderer', 'native-models/ must not depend on the UI.'),
   room('cli', 'native-models/ must not depend on the CLI host.'),
 ];
-// Inside a model family (models/<family>/), by job: what runs a model (runtime/, and the
-// processing/ and graphs/ it uses) never imports the importer (import/) or the tests' helpers
-// (testing/); the importer never imports testing/ either. testing/ and tests import anything.
+// Inside a model family (models/<family>/), by job: what runs a model (runtime/) never imports the
+// importer (import/) or the tests' helpers (testing/); the importer imports neither runtime/ nor
+// testing/; what both build on (the family's root files, processing/, graphs/) imports none of
+// the three. testing/ and tests import anything.
 const job = (name, message) => ({ group: [`**/${name}/**`], message });
 const noImporter = job('import', 'Running a model must not depend on the importer: move what both need to the family\'s root or to graphs/.');
+const noRuntime = job('runtime', 'runtime/ opens imported folders and builds on processing/ and graphs/; they, and the importer, must not depend on it.');
 const noTesting = job('testing', 'testing/ holds tiny checkpoints and references for tests; code that ships must not depend on it.');
 
 /** native-models' rules: no host room, and inside models/<family>/ the jobs' one-way imports. */
 function modelsRoom() {
   const rule = (extra) => ({ '@typescript-eslint/no-restricted-imports': ['error', { paths: [electron], patterns: [...modelsRoomPatterns, ...extra] }] });
   const family = 'native-models/models/*';
-  const tests = ['native-models/**/*.test.ts'];
+  const ignores = ['native-models/**/*.test.ts'];
   return [
     { files: ['native-models/**'], rules: rule([]) },
-    { files: [`${family}/*.ts`, ...['processing', 'graphs', 'runtime'].map((j) => `${family}/${j}/**`)], ignores: tests, rules: rule([noImporter, noTesting]) },
-    { files: [`${family}/import/**`], ignores: tests, rules: rule([noTesting]) },
+    { files: [`${family}/*.ts`, `${family}/processing/**`, `${family}/graphs/**`], ignores, rules: rule([noImporter, noRuntime, noTesting]) },
+    { files: [`${family}/runtime/**`], ignores, rules: rule([noImporter, noTesting]) },
+    { files: [`${family}/import/**`], ignores, rules: rule([noRuntime, noTesting]) },
   ];
 }
 

@@ -2,8 +2,9 @@
  * The operations the text graph is built from, each one function over a shared context, as
  * llama.cpp's per-architecture builders share `build_norm`, `build_ffn` and `build_attn`: the
  * context says how weights are declared (the precision, the int4 forms) and in which type the
- * activations run; RMSNorm, rotate-half RoPE and the SwiGLU MLP then read as the model card
- * describes them. MLA attention is in mla-attention.ts, the MoE block in moe-block.ts.
+ * activations run; RMSNorm, rotate-half RoPE and the SwiGLU MLP then each read as one step of
+ * the Hugging Face modeling code. MLA attention is in mla-attention.ts, the MoE block in
+ * moe-block.ts.
  *
  * Every function names its nodes under the `name` it is given, so the graph's node names (which
  * the reference tests and the kernel tables use) are the builder's, not these helpers'.

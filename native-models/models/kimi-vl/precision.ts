@@ -6,8 +6,8 @@
  * The rule: int4 on every device. A GPU gets it for its size (about a sixth of fp32's bytes for
  * Kimi-VL-A3B, and the routed experts run in QMoE, which CPU, CUDA and WebGPU all have; plain MoE
  * has no WebGPU kernel). The CPU gets it for speed as well: a decode step there is bound by the
- * bytes it reads, and an int4 import for the CPU decoded 4.5× as fast as fp32 (2.1–5.0× across runs
- * on a busy machine), prefilled 1.6× as fast and loaded as fast, in a sixth of the memory
+ * bytes it reads, and an int4 import for the CPU decoded 2.1–4.5× as fast as fp32 on the mid-size
+ * checkpoint (medians of nine runs on a busy machine), prefilled faster and loaded as fast, in a sixth of the memory
  * (scripts/bench-lm.ts; README "Performance on the CPU"). fp32, the tested reference, is for
  * asking by name. A precision asked for by name is always used as it is, with a note when fp32
  * would take more than 60% of the machine's memory.

@@ -13,7 +13,7 @@ export interface WeightSizes {
 }
 
 export const KIMI_VL_A3B_WEIGHTS: { readonly int4: WeightSizes; readonly fp16: WeightSizes; readonly fp32: WeightSizes } = {
-  int4: { text: 8_746_516_480, vision: 895_987_712, total: 9_642_504_192 },
+  int4: { text: 8_781_905_920, vision: 895_987_712, total: 9_677_893_632 },
   fp16: { text: 31_927_447_552, vision: 895_987_712, total: 32_823_435_264 },
   fp32: { text: 63_840_595_968, vision: 1_790_943_232, total: 65_631_539_200 },
 };

@@ -198,7 +198,7 @@ test('a Hugging Face folder imported in Settings becomes the in-process model th
     const before = server.chatRequests().length;
     await page.getByRole('button', { name: 'Locate' }).click();
     // The reply now comes from the random tiny model in-process, not from the server.
-    await page.getByText(/^kimi-vl \(in-process, fp32\) @ .*tiny-kimi$/).waitFor({ timeout: 60_000 });
+    await page.getByText(/^kimi-vl \(in-process, int4\) @ .*tiny-kimi$/).waitFor({ timeout: 60_000 });
     expect(server.chatRequests().length).toBe(before);
     await page.screenshot({ path: artifactPath('browser', 'e2e-inspector-in-process.png'), fullPage: true });
   } finally {

@@ -204,7 +204,7 @@ test('kestrel run --model-dir drives the loop with the in-process model (random 
     expect((await runKestrel(['model', 'import', ckpt.dir, '--out', model, '--device', 'cpu'])).code).toBe(0);
     const result = await runKestrel(['run', 'open the terminal', '--model-dir', model, '--max-tokens', '8', '--device', 'cpu'], screen.env);
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/^run \S+: "open the terminal" with kimi-vl \(in-process, fp32\) @ .* on display screen \(1024×768\+0\+0\)$/m);
+    expect(result.stdout).toMatch(/^run \S+: "open the terminal" with kimi-vl \(in-process, int4\) @ .* on display screen \(1024×768\+0\+0\)$/m);
     expect(result.stdout).toMatch(/^error after 0 steps in \d+\.\d s: the model's reply could not be used after a correction: /m);
     expect(withoutLoadProgress(result.stderr)).toMatch(/^kestrel: step 1: the reply could not be used, asking again: /);
     // The model's load progress came first, on stderr; stdout is the run's own lines.

@@ -173,7 +173,7 @@ for (const width of [1280, 640]) {
       await openScreen(page, 'Settings');
       await page.getByRole('button', { name: 'Delete kimi-int4' }).click();
       await page.getByRole('button', { name: 'Keep kimi-int4' }).waitFor();
-      await page.getByText(/The 16B model is 9\.6 GB as int4, 32\.8 GB as fp16, 65\.6 GB as fp32\./).waitFor();
+      await page.getByText(/The 16B model is 9\.7 GB as int4, 32\.8 GB as fp16, 65\.6 GB as fp32\./).waitFor();
       await checkScreen(page, 'Settings', 'models');
     } finally {
       await page.close();

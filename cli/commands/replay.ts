@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { RUN_DEFAULTS } from '../../agent/loop/defaults.ts';
-import { folderNameProblem } from '../../agent/osworld/task.ts';
+import { RUN_DEFAULTS } from '../../agent/types.ts';
+import { folderNameProblem } from '../../shared/folder-name.ts';
 import { addModelOptions } from '../model-options.ts';
 import { EXIT_FAILED, EXIT_INTERRUPTED, withHelp } from './help.ts';
 import { positiveInt } from '../options.ts';

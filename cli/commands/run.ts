@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { RUN_DEFAULTS } from '../../agent/loop/defaults.ts';
+import { RUN_DEFAULTS } from '../../agent/types.ts';
 import { addModelOptions } from '../model-options.ts';
 import { EXIT_INTERRUPTED, EXIT_USAGE, withHelp } from './help.ts';
 import { positiveInt } from '../options.ts';

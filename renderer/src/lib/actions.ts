@@ -1,4 +1,4 @@
-import type { Action, NormalizedPoint } from '../../../host/types.ts';
+import type { Action, NormalizedPoint } from '../../../host/ui-types.ts';
 import { targetOf } from '../../../shared/actions.ts';
 
 export function targetsOf(actions: readonly Action[]): NormalizedPoint[] {

@@ -19,9 +19,9 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { defaultImportWorkers } from '../native-models/models/kimi-vl/import-checkpoint.ts';
-import { writeTinyCheckpoint } from '../native-models/models/kimi-vl/tiny-checkpoint.ts';
-import { meanSd } from '../native-models/models/kimi-vl/bench.ts';
+import { defaultImportWorkers } from '../native-models/models/kimi-vl/import/import-checkpoint.ts';
+import { writeTinyCheckpoint } from '../native-models/models/kimi-vl/testing/tiny-checkpoint.ts';
+import { meanSd } from '../native-models/models/kimi-vl/runtime/bench.ts';
 import { midTextConfig } from './mid-checkpoint.ts';
 
 const { values: args } = parseArgs({

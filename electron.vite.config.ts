@@ -11,7 +11,7 @@ export default defineConfig({
       externalizeDeps: true,
       // The model importer's worker threads load their module by path: built beside the
       // chunks (import-checkpoint.ts looks for ./import-worker.js next to itself).
-      lib: { entry: { index: resolve('main/index.ts'), 'import-worker': resolve('native-models/models/kimi-vl/import-worker.ts') } },
+      lib: { entry: { index: resolve('main/index.ts'), 'import-worker': resolve('native-models/models/kimi-vl/import/import-worker.ts') } },
     },
   },
   preload: {

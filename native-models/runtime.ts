@@ -3,13 +3,13 @@
  * Hugging Face checkpoint, and inspecting a folder on a device. Importing this loads
  * onnxruntime-node; the cheap names and types are in ./index.ts.
  */
-export { KimiVLLocalModel } from './models/kimi-vl/local-model.ts';
-export { importKimiVL } from './models/kimi-vl/import-checkpoint.ts';
-export { devicePlacement, modelInfo } from './models/kimi-vl/model-info.ts';
-export { countOpTypes } from './models/kimi-vl/placement-check.ts';
-export { BENCH_DEFAULTS, benchModels, checkBenchFolders } from './models/kimi-vl/bench.ts';
+export { KimiVLLocalModel } from './models/kimi-vl/runtime/local-model.ts';
+export { importKimiVL } from './models/kimi-vl/import/import-checkpoint.ts';
+export { devicePlacement, modelInfo } from './models/kimi-vl/runtime/model-info.ts';
+export { countOpTypes } from './models/kimi-vl/runtime/placement-check.ts';
+export { BENCH_DEFAULTS, benchModels, checkBenchFolders } from './models/kimi-vl/runtime/bench.ts';
 export { DeviceUnavailableError } from './onnx/backend.ts';
-export { ImageInputError, ImageProcessorConfigError } from './models/kimi-vl/image-processing.ts';
-export { VisionNotAvailableError } from './models/kimi-vl/local-model.ts';
-export { MultimodalPromptError } from './models/kimi-vl/multimodal.ts';
-export { TokenizerInputError } from './models/kimi-vl/tokenization.ts';
+export { ImageInputError, ImageProcessorConfigError } from './models/kimi-vl/processing/image-processing.ts';
+export { VisionNotAvailableError } from './models/kimi-vl/runtime/local-model.ts';
+export { MultimodalPromptError } from './models/kimi-vl/runtime/multimodal.ts';
+export { TokenizerInputError } from './models/kimi-vl/processing/tokenization.ts';

@@ -3,6 +3,6 @@
  * checkpoints in the exact Hugging Face layout, and the config parser and size estimate to
  * check what a host shows against. Lint lets only test files import it.
  */
-export { writeTinyCheckpoint, type TinyCheckpoint, type TinyCheckpointOptions } from './models/kimi-vl/tiny-checkpoint.ts';
+export { writeTinyCheckpoint, type TinyCheckpoint, type TinyCheckpointOptions } from './models/kimi-vl/testing/tiny-checkpoint.ts';
 export { parseKimiVLConfig } from './models/kimi-vl/configuration.ts';
-export { estimateWeights } from './models/kimi-vl/weights-size.ts';
+export { estimateWeights } from './models/kimi-vl/import/weights-size.ts';

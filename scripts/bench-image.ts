@@ -4,7 +4,7 @@
  * Run: npx tsx scripts/bench-image.ts [runs]
  */
 import sharp from 'sharp';
-import { processImage } from '../native-models/models/kimi-vl/image-processing.ts';
+import { processImage } from '../native-models/models/kimi-vl/processing/image-processing.ts';
 import { noise } from '../test/fixtures/images/png.ts';
 
 sharp.cache(false); // libvips' operation cache would serve repeated decodes of the same bytes

@@ -60,9 +60,9 @@ async function measureRate(job: RateJob): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const { defaultImportWorkers } = await import('../native-models/models/kimi-vl/import-checkpoint.ts');
-  const { writeTinyCheckpoint } = await import('../native-models/models/kimi-vl/tiny-checkpoint.ts');
-  const { meanSd } = await import('../native-models/models/kimi-vl/bench.ts');
+  const { defaultImportWorkers } = await import('../native-models/models/kimi-vl/import/import-checkpoint.ts');
+  const { writeTinyCheckpoint } = await import('../native-models/models/kimi-vl/testing/tiny-checkpoint.ts');
+  const { meanSd } = await import('../native-models/models/kimi-vl/runtime/bench.ts');
   const { midTextConfig } = await import('./mid-checkpoint.ts');
 
   const { values: args } = parseArgs({

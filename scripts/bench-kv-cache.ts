@@ -13,11 +13,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { importKimiVL } from '../native-models/models/kimi-vl/import-checkpoint.ts';
-import type { HostLatentCache } from '../native-models/models/kimi-vl/latent-cache.ts';
-import { TextSession } from '../native-models/models/kimi-vl/text-session.ts';
+import { importKimiVL } from '../native-models/models/kimi-vl/import/import-checkpoint.ts';
+import type { HostLatentCache } from '../native-models/models/kimi-vl/runtime/latent-cache.ts';
+import { TextSession } from '../native-models/models/kimi-vl/runtime/text-session.ts';
 import { float32ToFloat16 } from '../native-models/numeric/half.ts';
-import { writeTinyCheckpoint } from '../native-models/models/kimi-vl/tiny-checkpoint.ts';
+import { writeTinyCheckpoint } from '../native-models/models/kimi-vl/testing/tiny-checkpoint.ts';
 
 const { values: args } = parseArgs({
   options: {

@@ -15,10 +15,10 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { argmax } from '../native-models/generation/sampling.ts';
 import { parseKimiVLConfig } from '../native-models/models/kimi-vl/configuration.ts';
-import { TextSession } from '../native-models/models/kimi-vl/text-session.ts';
-import { decodeCost } from '../native-models/models/kimi-vl/text-costs.ts';
-import { tinyConfigJson, writeTinyCheckpoint } from '../native-models/models/kimi-vl/tiny-checkpoint.ts';
-import type { Precision } from '../native-models/models/kimi-vl/modeling-text.ts';
+import { TextSession } from '../native-models/models/kimi-vl/runtime/text-session.ts';
+import { decodeCost } from '../native-models/models/kimi-vl/graphs/text-costs.ts';
+import { tinyConfigJson, writeTinyCheckpoint } from '../native-models/models/kimi-vl/testing/tiny-checkpoint.ts';
+import type { Precision } from '../native-models/models/kimi-vl/graphs/modeling-text.ts';
 import { kimiWidthsTextConfig } from './mid-checkpoint.ts';
 
 const { values: args } = parseArgs({

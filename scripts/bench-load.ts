@@ -12,11 +12,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readAhead } from '../native-models/checkpoint/read-ahead.ts';
-import { importKimiVL } from '../native-models/models/kimi-vl/import-checkpoint.ts';
+import { importKimiVL } from '../native-models/models/kimi-vl/import/import-checkpoint.ts';
 import { readManifest } from '../native-models/models/kimi-vl/manifest.ts';
-import { weightFiles } from '../native-models/models/kimi-vl/load-progress.ts';
-import { KimiVLLocalModel } from '../native-models/models/kimi-vl/local-model.ts';
-import { writeTinyCheckpoint } from '../native-models/models/kimi-vl/tiny-checkpoint.ts';
+import { weightFiles } from '../native-models/models/kimi-vl/runtime/load-progress.ts';
+import { KimiVLLocalModel } from '../native-models/models/kimi-vl/runtime/local-model.ts';
+import { writeTinyCheckpoint } from '../native-models/models/kimi-vl/testing/tiny-checkpoint.ts';
 
 const { values: args } = parseArgs({
   options: {

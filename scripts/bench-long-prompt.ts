@@ -17,9 +17,9 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { importKimiVL } from '../native-models/models/kimi-vl/import-checkpoint.ts';
-import { TextSession } from '../native-models/models/kimi-vl/text-session.ts';
-import { writeTinyCheckpoint } from '../native-models/models/kimi-vl/tiny-checkpoint.ts';
+import { importKimiVL } from '../native-models/models/kimi-vl/import/import-checkpoint.ts';
+import { TextSession } from '../native-models/models/kimi-vl/runtime/text-session.ts';
+import { writeTinyCheckpoint } from '../native-models/models/kimi-vl/testing/tiny-checkpoint.ts';
 import { BENCH_MODELS } from './long-prompt-models.ts';
 
 const { values: args } = parseArgs({
@@ -100,7 +100,7 @@ function importBaseline(ref: string, checkpoint: string, out: string): void {
   mkdirSync(tree, { recursive: true });
   execFileSync('sh', ['-c', `git -C "${REPO}" archive --format=tar "$0" native-models package.json | tar -x -C "${tree}"`, ref]);
   symlinkSync(join(REPO, 'node_modules'), join(tree, 'node_modules'));
-  const script = `const m = await import(${JSON.stringify(join(tree, 'native-models/models/kimi-vl/import-checkpoint.ts'))}); await m.importKimiVL({ source: ${JSON.stringify(checkpoint)}, out: ${JSON.stringify(out)}, precision: 'fp32' });`;
+  const script = `const m = await import(${JSON.stringify(join(tree, 'native-models/models/kimi-vl/import/import-checkpoint.ts'))}); await m.importKimiVL({ source: ${JSON.stringify(checkpoint)}, out: ${JSON.stringify(out)}, precision: 'fp32' });`;
   execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: tree, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 

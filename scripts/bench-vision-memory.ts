@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { writeModel } from '../native-models/onnx/model-writer.ts';
-import { processImage } from '../native-models/models/kimi-vl/image-processing.ts';
-import { VisionEncoder } from '../native-models/models/kimi-vl/vision-session.ts';
-import { buildVisionGraph, type VisionWeights } from '../native-models/models/kimi-vl/modeling-vision.ts';
+import { processImage } from '../native-models/models/kimi-vl/processing/image-processing.ts';
+import { VisionEncoder } from '../native-models/models/kimi-vl/runtime/vision-session.ts';
+import { buildVisionGraph, type VisionWeights } from '../native-models/models/kimi-vl/graphs/modeling-vision.ts';
 import { noise } from '../test/fixtures/images/png.ts';
 import { randomVisionSource, TEXT_HIDDEN, visionShapeWith } from './vision-bench-model.ts';
 

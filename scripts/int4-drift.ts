@@ -11,11 +11,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ChatTemplate } from '../native-models/models/kimi-vl/chat-template.ts';
-import { importKimiVL } from '../native-models/models/kimi-vl/import-checkpoint.ts';
-import { TextSession } from '../native-models/models/kimi-vl/text-session.ts';
-import { VOCAB_SIZE, writeTinyCheckpoint } from '../native-models/models/kimi-vl/tiny-checkpoint.ts';
-import { KimiTokenizer } from '../native-models/models/kimi-vl/tokenization.ts';
+import { ChatTemplate } from '../native-models/models/kimi-vl/processing/chat-template.ts';
+import { importKimiVL } from '../native-models/models/kimi-vl/import/import-checkpoint.ts';
+import { TextSession } from '../native-models/models/kimi-vl/runtime/text-session.ts';
+import { VOCAB_SIZE, writeTinyCheckpoint } from '../native-models/models/kimi-vl/testing/tiny-checkpoint.ts';
+import { KimiTokenizer } from '../native-models/models/kimi-vl/processing/tokenization.ts';
 import { formatDrift, measureLogitDrift } from '../native-models/quantization/logit-drift.ts';
 
 const { values: args } = parseArgs({ options: { mid: { type: 'boolean', default: false }, keep: { type: 'string' } } });

@@ -17,7 +17,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { generatedNodes } from '../native-models/models/kimi-vl/generated-graphs.ts';
+import { generatedNodes } from '../native-models/models/kimi-vl/graphs/generated-graphs.ts';
 import { probeKernels } from '../native-models/onnx/kernel-probe.ts';
 import { crossCheckContrib, KERNEL_TABLE_FILES, parseContribRegistrations, parseOperatorKernels, type CudaKernelTable, type WebGpuKernelTable } from '../native-models/onnx/kernel-tables.ts';
 import { OPSETS } from '../native-models/onnx/model-writer.ts';

@@ -21,10 +21,10 @@
  */
 import { parseArgs } from 'node:util';
 import { parseKimiVLConfig, type KimiTextConfig } from '../native-models/models/kimi-vl/configuration.ts';
-import { cacheWidth, type Precision } from '../native-models/models/kimi-vl/modeling-text.ts';
-import { decodeCost } from '../native-models/models/kimi-vl/text-costs.ts';
-import { tinyConfigJson } from '../native-models/models/kimi-vl/tiny-checkpoint.ts';
-import { estimateWeights } from '../native-models/models/kimi-vl/weights-size.ts';
+import { cacheWidth, type Precision } from '../native-models/models/kimi-vl/graphs/modeling-text.ts';
+import { decodeCost } from '../native-models/models/kimi-vl/graphs/text-costs.ts';
+import { tinyConfigJson } from '../native-models/models/kimi-vl/testing/tiny-checkpoint.ts';
+import { estimateWeights } from '../native-models/models/kimi-vl/import/weights-size.ts';
 import { realKimiConfig } from '../test/harness/kimi-configs.ts';
 import { BENCH_MODELS } from './long-prompt-models.ts';
 

@@ -2,8 +2,8 @@
  * MoonViT at the real width (hidden 1152, 16 heads, MLP 4304, 64×64 position table, real
  * projector) with a chosen number of blocks and random weights, for the vision benchmarks.
  */
-import { visionTensorShapes } from '../native-models/models/kimi-vl/tensor-names.ts';
-import type { MoonViTShape } from '../native-models/models/kimi-vl/vision-reference.ts';
+import { visionTensorShapes } from '../native-models/models/kimi-vl/graphs/tensor-names.ts';
+import type { MoonViTShape } from '../native-models/models/kimi-vl/testing/vision-reference.ts';
 import { noise } from '../test/fixtures/images/png.ts';
 
 export const TEXT_HIDDEN = 2048;

@@ -2,8 +2,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { artifactPath } from '../../test/harness/artifacts.ts';
 import { checkedKimiConfigs } from '../../test/harness/kimi-configs.ts';
-import { generatedNodes } from '../models/kimi-vl/generated-graphs.ts';
-import { heavyKind } from '../models/kimi-vl/placement-check.ts';
+import { generatedNodes } from '../models/kimi-vl/graphs/generated-graphs.ts';
+import { heavyKind } from '../models/kimi-vl/runtime/placement-check.ts';
 import { crossCheckContrib, loadCudaKernelTable, loadWebGpuKernelTable, missingCudaKernel, parseContribRegistrations, parseOperatorKernels, webGpuHasKernel } from './kernel-tables.ts';
 import { distinctSignatures, signatureKey, type NodeSignature } from './node-signatures.ts';
 

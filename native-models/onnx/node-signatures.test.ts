@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { checkedKimiConfigs } from '../../test/harness/kimi-configs.ts';
 import { tempDir } from '../../test/harness/tiny-checkpoint.ts';
-import { generatedGraphs, PRECISIONS } from '../models/kimi-vl/generated-graphs.ts';
+import { generatedGraphs, PRECISIONS } from '../models/kimi-vl/graphs/generated-graphs.ts';
 import { openSession } from './backend.ts';
 import type { GraphBuilder } from './graph-builder.ts';
 import { IR_VERSION, OPSETS } from './model-writer.ts';

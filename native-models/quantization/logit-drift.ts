@@ -4,7 +4,7 @@
  * Used by the int4 model test (with bounds) and scripts/int4-drift.ts (which prints them).
  */
 import { argmax } from '../generation/sampling.ts';
-import type { TextSession } from '../models/kimi-vl/text-session.ts';
+import type { TextSession } from '../models/kimi-vl/runtime/text-session.ts';
 
 export interface PromptDrift {
   readonly tokens: number;

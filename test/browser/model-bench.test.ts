@@ -2,8 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { BenchReport } from '../../host/types.ts';
-import { importKimiVL } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
-import { writeTinyCheckpoint } from '../../native-models/models/kimi-vl/tiny-checkpoint.ts';
+import { importKimiVL } from '../../native-models/models/kimi-vl/import/import-checkpoint.ts';
+import { writeTinyCheckpoint } from '../../native-models/models/kimi-vl/testing/tiny-checkpoint.ts';
 import { openAppInBrowser, type AppInBrowser } from '../harness/app-in-browser.ts';
 import { artifactPath } from '../harness/artifacts.ts';
 

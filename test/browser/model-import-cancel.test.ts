@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { modelImporter } from '../../host/agent-bindings.ts';
-import { writeTinyCheckpoint } from '../../native-models/models/kimi-vl/tiny-checkpoint.ts';
+import { writeTinyCheckpoint } from '../../native-models/models/kimi-vl/testing/tiny-checkpoint.ts';
 import { artifactPath } from '../harness/artifacts.ts';
 import { openAppInBrowser, type AppInBrowser } from '../harness/app-in-browser.ts';
 

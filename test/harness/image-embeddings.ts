@@ -1,8 +1,8 @@
 import { HfCheckpoint } from '../../native-models/checkpoint/hf-checkpoint.ts';
 import type { KimiVLConfig } from '../../native-models/models/kimi-vl/configuration.ts';
-import type { ProcessedImages } from '../../native-models/models/kimi-vl/image-processing.ts';
-import { MEDIA_PAD_TOKEN_ID } from '../../native-models/models/kimi-vl/multimodal.ts';
-import { visionFeaturesReference } from '../../native-models/models/kimi-vl/vision-reference.ts';
+import type { ProcessedImages } from '../../native-models/models/kimi-vl/processing/image-processing.ts';
+import { MEDIA_PAD_TOKEN_ID } from '../../native-models/models/kimi-vl/runtime/multimodal.ts';
+import { visionFeaturesReference } from '../../native-models/models/kimi-vl/testing/vision-reference.ts';
 
 /**
  * The plain-loop vision reference's features for `images`, keyed by the index of each

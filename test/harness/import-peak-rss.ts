@@ -2,7 +2,7 @@
 // "seconds", "sha256"} — the peak resident set size (getrusage, all threads) around a
 // real `importKimiVL` call, the import's own time, and the written weight files' hashes.
 // Usage: import-peak-rss.ts <checkpoint> <out> [precision] [workers]
-import { importKimiVL } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
+import { importKimiVL } from '../../native-models/models/kimi-vl/import/import-checkpoint.ts';
 
 const [source, out, precision = 'fp32', workers] = process.argv.slice(2);
 const baselineBytes = process.resourceUsage().maxRSS * 1024;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseKimiVLConfig, type KimiVLConfig } from '../../native-models/models/kimi-vl/configuration.ts';
-import { tinyConfigJson } from '../../native-models/models/kimi-vl/tiny-checkpoint.ts';
+import { tinyConfigJson } from '../../native-models/models/kimi-vl/testing/tiny-checkpoint.ts';
 
 /** Kimi-VL-A3B-Instruct's config.json, as published. */
 export function realKimiConfig(): KimiVLConfig {

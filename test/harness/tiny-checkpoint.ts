@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeTinyCheckpoint, type TinyCheckpointOptions } from '../../native-models/models/kimi-vl/tiny-checkpoint.ts';
+import { writeTinyCheckpoint, type TinyCheckpointOptions } from '../../native-models/models/kimi-vl/testing/tiny-checkpoint.ts';
 
 /** A fresh temporary folder; removed by the returned cleanup. */
 export function tempDir(prefix: string): { dir: string; cleanup: () => void } {

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runKestrel as kestrel } from '../harness/cli.ts';
 import { tempDir, tinyCheckpoint } from '../harness/tiny-checkpoint.ts';
-import type { BenchReport } from '../../native-models/models/kimi-vl/bench.ts';
-import { planImage } from '../../native-models/models/kimi-vl/image-processing.ts';
-import { importKimiVL } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
+import type { BenchReport } from '../../native-models/models/kimi-vl/runtime/bench.ts';
+import { planImage } from '../../native-models/models/kimi-vl/processing/image-processing.ts';
+import { importKimiVL } from '../../native-models/models/kimi-vl/import/import-checkpoint.ts';
 import { probeGpuDevices } from '../../native-models/onnx/backend.ts';
 
 // `kestrel bench` on a tiny random model, imported once: what the table and the JSON hold (not

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { importKimiVL } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
+import { importKimiVL } from '../../native-models/models/kimi-vl/import/import-checkpoint.ts';
 import { encodePng, noise } from '../fixtures/images/png.ts';
 import { LOAD_PROGRESS_LINE, runKestrel } from '../harness/cli.ts';
 import { tempDir, tinyCheckpoint } from '../harness/tiny-checkpoint.ts';

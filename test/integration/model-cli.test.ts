@@ -7,16 +7,16 @@ import { KESTREL_BIN, LOAD_PROGRESS_LINE, REPO_ROOT, runKestrel as kestrel, with
 import { argmax, maxAbsDiff } from '../harness/floats.ts';
 import { tinyCheckpoint, tempDir } from '../harness/tiny-checkpoint.ts';
 import { HfCheckpoint, readJsonFile } from '../../native-models/checkpoint/hf-checkpoint.ts';
-import { ChatTemplate } from '../../native-models/models/kimi-vl/chat-template.ts';
+import { ChatTemplate } from '../../native-models/models/kimi-vl/processing/chat-template.ts';
 import { parseKimiVLConfig, type KimiVLConfig } from '../../native-models/models/kimi-vl/configuration.ts';
-import { processImages } from '../../native-models/models/kimi-vl/image-processing.ts';
-import { expandMediaPads, MEDIA_PAD_TOKEN_ID } from '../../native-models/models/kimi-vl/multimodal.ts';
+import { processImages } from '../../native-models/models/kimi-vl/processing/image-processing.ts';
+import { expandMediaPads, MEDIA_PAD_TOKEN_ID } from '../../native-models/models/kimi-vl/runtime/multimodal.ts';
 import { encodePng, noise } from '../fixtures/images/png.ts';
 import { referenceImageEmbeddings } from '../harness/image-embeddings.ts';
 import type { ModelManifest } from '../../native-models/models/kimi-vl/manifest.ts';
 import { formatBytes } from '../../native-models/models/kimi-vl/precision.ts';
-import { ReferenceTextModel } from '../../native-models/models/kimi-vl/reference-text.ts';
-import { KimiTokenizer } from '../../native-models/models/kimi-vl/tokenization.ts';
+import { ReferenceTextModel } from '../../native-models/models/kimi-vl/testing/reference-text.ts';
+import { KimiTokenizer } from '../../native-models/models/kimi-vl/processing/tokenization.ts';
 
 
 

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { ImportCancelledError } from '../../native-models/checkpoint/output-folder.ts';
-import { importKimiVL, type ImportProgress } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
+import { importKimiVL, type ImportProgress } from '../../native-models/models/kimi-vl/import/import-checkpoint.ts';
 import { type ModelManifest } from '../../native-models/models/kimi-vl/manifest.ts';
 import { runKestrel } from '../harness/cli.ts';
 import { tempDir, tinyCheckpoint } from '../harness/tiny-checkpoint.ts';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { importKimiVL } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
+import { importKimiVL } from '../../native-models/models/kimi-vl/import/import-checkpoint.ts';
 import { runKestrel } from '../harness/cli.ts';
 import { tempDir, tinyCheckpoint } from '../harness/tiny-checkpoint.ts';
 

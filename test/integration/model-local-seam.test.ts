@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ChatMessage, VisionLanguageModel } from '../../shared/model.ts';
-import { importKimiVL } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
-import { KimiVLLocalModel } from '../../native-models/models/kimi-vl/local-model.ts';
+import { importKimiVL } from '../../native-models/models/kimi-vl/import/import-checkpoint.ts';
+import { KimiVLLocalModel } from '../../native-models/models/kimi-vl/runtime/local-model.ts';
 import { encodePng, noise } from '../fixtures/images/png.ts';
 import { tinyCheckpoint, tempDir } from '../harness/tiny-checkpoint.ts';
 

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { importKimiVL } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
+import { importKimiVL } from '../../native-models/models/kimi-vl/import/import-checkpoint.ts';
 import { encodePng, noise } from '../fixtures/images/png.ts';
 import { runKestrel, startKestrel, withoutLoadProgress, type CliProcess } from '../harness/cli.ts';
 import { ensureSystemTools } from '../harness/system-tools.ts';

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { importKimiVL } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
+import { importKimiVL } from '../../native-models/models/kimi-vl/import/import-checkpoint.ts';
 import { missingGpuDevice } from '../../native-models/onnx/vulkan.ts';
 import { runKestrel, startKestrel, withoutLoadProgress } from '../harness/cli.ts';
 import { tempDir, tinyCheckpoint } from '../harness/tiny-checkpoint.ts';

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { generatedGraphs, PRECISIONS } from '../../native-models/models/kimi-vl/generated-graphs.ts';
-import { importKimiVL } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
+import { generatedGraphs, PRECISIONS } from '../../native-models/models/kimi-vl/graphs/generated-graphs.ts';
+import { importKimiVL } from '../../native-models/models/kimi-vl/import/import-checkpoint.ts';
 import { readManifest } from '../../native-models/models/kimi-vl/manifest.ts';
-import { defaultCacheType, type Precision } from '../../native-models/models/kimi-vl/modeling-text.ts';
-import { summarizePlacement } from '../../native-models/models/kimi-vl/placement-check.ts';
+import { defaultCacheType, type Precision } from '../../native-models/models/kimi-vl/graphs/modeling-text.ts';
+import { summarizePlacement } from '../../native-models/models/kimi-vl/runtime/placement-check.ts';
 import { parseKimiVLConfig } from '../../native-models/models/kimi-vl/configuration.ts';
 import { DeviceUnavailableError } from '../../native-models/onnx/backend.ts';
 import { GraphBuilder } from '../../native-models/onnx/graph-builder.ts';

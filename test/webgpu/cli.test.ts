@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { BenchReport } from '../../native-models/models/kimi-vl/bench.ts';
-import { planImage } from '../../native-models/models/kimi-vl/image-processing.ts';
+import type { BenchReport } from '../../native-models/models/kimi-vl/runtime/bench.ts';
+import { planImage } from '../../native-models/models/kimi-vl/processing/image-processing.ts';
 import { encodePng, noise } from '../fixtures/images/png.ts';
 import { runKestrel, startKestrel, withoutLoadProgress } from '../harness/cli.ts';
 import { tempDir, tinyCheckpoint } from '../harness/tiny-checkpoint.ts';

@@ -15,11 +15,11 @@ import { encodePng, noise } from '../fixtures/images/png.ts';
 import { argmax, maxAbsDiff } from '../harness/floats.ts';
 import { tempDir, tinyCheckpoint } from '../harness/tiny-checkpoint.ts';
 import type { Device } from '../../native-models/onnx/device.ts';
-import { importKimiVL } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
-import type { Precision } from '../../native-models/models/kimi-vl/modeling-text.ts';
-import { DeviceLatentCache } from '../../native-models/models/kimi-vl/latent-cache.ts';
-import { KimiVLLocalModel, type LocalChatMessage } from '../../native-models/models/kimi-vl/local-model.ts';
-import type { ImageFeatures, KvCache } from '../../native-models/models/kimi-vl/text-session.ts';
+import { importKimiVL } from '../../native-models/models/kimi-vl/import/import-checkpoint.ts';
+import type { Precision } from '../../native-models/models/kimi-vl/graphs/modeling-text.ts';
+import { DeviceLatentCache } from '../../native-models/models/kimi-vl/runtime/latent-cache.ts';
+import { KimiVLLocalModel, type LocalChatMessage } from '../../native-models/models/kimi-vl/runtime/local-model.ts';
+import type { ImageFeatures, KvCache } from '../../native-models/models/kimi-vl/runtime/text-session.ts';
 
 export interface ParityOptions {
   readonly precision: Precision;

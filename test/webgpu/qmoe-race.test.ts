@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { maxAbsDiff } from '../harness/floats.ts';
 import { tempDir, tinyCheckpoint } from '../harness/tiny-checkpoint.ts';
-import { importKimiVL } from '../../native-models/models/kimi-vl/import-checkpoint.ts';
-import { TextSession } from '../../native-models/models/kimi-vl/text-session.ts';
+import { importKimiVL } from '../../native-models/models/kimi-vl/import/import-checkpoint.ts';
+import { TextSession } from '../../native-models/models/kimi-vl/runtime/text-session.ts';
 
 // onnxruntime 1.30's WebGPU QMoE clears its per-expert token counts in workgroup 0 only while
 // the other workgroups may already be counting, so a call with more than one token is wrong at

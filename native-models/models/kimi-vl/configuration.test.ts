@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { isMoeLayer, parseKimiVLConfig } from './configuration.ts';
-import { tinyConfigJson } from './tiny-checkpoint.ts';
+import { tinyConfigJson } from './testing/tiny-checkpoint.ts';
 
 const withText = (text: Record<string, unknown>) => tinyConfigJson({ text });
 

@@ -8,7 +8,7 @@ import { CheckpointError } from '../../checkpoint/errors.ts';
 import type { FileRecord } from '../../checkpoint/file-hash.ts';
 import { readJsonFile } from '../../checkpoint/hf-checkpoint.ts';
 import { parseKimiVLConfig, type KimiVLConfig } from './configuration.ts';
-import type { CacheType, Int4ExpertForm, Precision } from './modeling-text.ts';
+import type { CacheType, Int4ExpertForm, Precision } from './graphs/modeling-text.ts';
 
 export const MANIFEST_FILE = 'kestrel-model.json';
 

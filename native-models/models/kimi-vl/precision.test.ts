@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { ExecutionDevice } from '../../onnx/device.ts';
-import type { Precision as GraphPrecision } from './modeling-text.ts';
+import type { Precision as GraphPrecision } from './graphs/modeling-text.ts';
 import type { Precision } from './precision.ts';
 import { choosePrecision, formatBytes, precisionDeviceNote, type ImportPrecision, type PrecisionFacts } from './precision.ts';
 

@@ -1,0 +1,105 @@
+/**
+ * Multi-head latent attention (DeepSeek-V3's MLA) over the latent KV cache, in the form that is
+ * cheaper for the call, chosen in the graph by an `If` on the number of new tokens:
+ *
+ * - **decompressed** (prefill): keys and values are rebuilt per head from the cached latent,
+ *   kᵀ = W_uk · latentᵀ [H, nope, T] and v = latent · W_uv [H, T, v], so the scores are taken
+ *   over nope + rope = 192 values and the context over 128 (the 16B model's widths). Rebuilding
+ *   costs rank · H · (nope + v) per cached token, once per call.
+ * - **absorbed** (decode, short calls): W_uk is folded into the query instead, so the scores
+ *   are taken over the 512 + 64 wide latent and the context over the 512 wide latent, then
+ *   W_uv turns it into 128 per head. Nothing is rebuilt, each query pays more. These calls have
+ *   fewer than `decompressedFrom` new tokens, so their queries form one block, without the
+ *   Loop: H × S × T scores, under 11 KB per cached token for Kimi-VL-A3B.
+ *
+ * Both read the same cache, [T, rank + rope] (normalised latent, then the roped shared key),
+ * and both keep the shared RoPE key [rope, T] as its own query/key pair rather than copying it
+ * into every head. Both go through the one blocked `attention` operation.
+ */
+import { attention, type AttentionPlan } from '../../../onnx/attention.ts';
+import { attr, type GraphBuilder } from '../../../onnx/graph-builder.ts';
+import { DataType, type DataTypeCode } from '../../../onnx/onnx-proto.ts';
+import type { KimiTextConfig } from '../configuration.ts';
+
+/**
+ * From how many new tokens the decompressed form costs fewer operations: it spends
+ * rank · H · (nope + v) per cached token rebuilding keys and values, and saves
+ * H · ((rank + rope + rank) − (nope + rope + v)) per new token and cached token.
+ * 171 for Kimi-VL-A3B, 32 for the tiny test checkpoint.
+ */
+export function decompressedFrom(t: KimiTextConfig): number {
+  const rebuild = t.kvLoraRank * (t.qkNopeHeadDim + t.vHeadDim);
+  const saved = 2 * t.kvLoraRank + t.qkRopeHeadDim - (t.qkNopeHeadDim + t.qkRopeHeadDim + t.vHeadDim);
+  return Math.max(1, Math.ceil(rebuild / saved));
+}
+
+export interface MlaInputs {
+  /** [H, S, nope], and the roped [H, S, rope], both unscaled. */
+  readonly qNope: string;
+  readonly qPe: string;
+  /** The whole cache after this call, [T, rank + rope], in the activation type. */
+  readonly cache: string;
+  /** The call's causal attention plan (sizes and positions), shared by every layer. */
+  readonly plan: AttentionPlan;
+  /** bool [1]: take the decompressed form. */
+  readonly decompressed: string;
+}
+
+export interface MlaWeights {
+  /** kv_b_proj's key rows per head, [H, nope, rank]. */
+  readonly kAbsorb: string;
+  /** kv_b_proj's value rows per head, transposed: [H, rank, v]. */
+  readonly vAbsorb: string;
+}
+
+/** Returns the attention context token-major, [S, H · v], ready for o_proj. */
+export function mlaAttention(g: GraphBuilder, t: KimiTextConfig, inputs: MlaInputs, weights: MlaWeights, act: DataTypeCode, name: string): string {
+  const H = t.numAttentionHeads;
+  const rank = t.kvLoraRank;
+  const width = rank + t.qkRopeHeadDim;
+  const i64 = (n: string, values: number[]) => g.constant(`${name}.${n}`, DataType.INT64, [values.length], values);
+  const scale = g.constant(`${name}.softmax_scale`, act, [], [1 / Math.sqrt(t.qkNopeHeadDim + t.qkRopeHeadDim)]);
+  const cacheAxis = i64('cache_axis', [1]);
+  const latent = g.op('Slice', [inputs.cache, i64('latent_start', [0]), i64('latent_end', [rank]), cacheAxis], `${name}.latent_cache`); // [T, rank]
+  const keyPe = g.op('Slice', [inputs.cache, i64('rope_start', [rank]), i64('rope_end', [width]), cacheAxis], `${name}.k_pe_cache`); // [T, rope]
+  const latentT = g.op('Transpose', [latent], `${name}.latent_t`, [attr.ints('perm', [1, 0])]);
+  const keyPeT = g.op('Transpose', [keyPe], `${name}.k_pe_t`, [attr.ints('perm', [1, 0])]);
+  const qNope = g.op('Mul', [inputs.qNope, scale], `${name}.q_nope_scaled`);
+  const qPe = g.op('Mul', [inputs.qPe, scale], `${name}.q_pe_scaled`);
+  const common = { plan: inputs.plan, dataType: act } as const;
+
+  // With fp16 activations the decompressed form computes in fp32: its keys and values, rebuilt
+  // from the latent and rounded to fp16, cost WebGPU (lavapipe) 4.3e-2 of the logits against
+  // fp32's on the tiny checkpoint, where the absorbed form cost 8.6e-3 and the fp32 branch costs
+  // 6.0e-3 (the CPU provider: 1.6e-3 to 1.7e-3 in all three). Its price: fp32 copies of W_uk and W_uv
+  // (onnxruntime folds the Cast of a weight; 8 MB a layer for Kimi-VL-A3B) and fp32 rebuilt keys.
+  const F32 = DataType.FLOAT;
+  const wide = (b: GraphBuilder, x: string, n: string) => (act === F32 ? x : b.op('Cast', [x], n, [attr.int('to', F32)]));
+  const kAbsorbF32 = wide(g, weights.kAbsorb, `${name}.k_absorb_f32`);
+  const vAbsorbF32 = wide(g, weights.vAbsorb, `${name}.v_absorb_f32`);
+  const decompressed = g.subgraph();
+  {
+    const d = `${name}.decompressed`;
+    const keysT = decompressed.op('MatMul', [kAbsorbF32, wide(decompressed, latentT, `${d}.latent_t_f32`)], `${d}.k_nope_t`); // [H, nope, T]
+    const values = decompressed.op('MatMul', [wide(decompressed, latent, `${d}.latent_f32`), vAbsorbF32], `${d}.values`); // [H, T, v]
+    const context = attention(decompressed, { ...common, dataType: F32, scores: [{ query: wide(decompressed, qNope, `${d}.q_nope_f32`), keysT }, { query: wide(decompressed, qPe, `${d}.q_pe_f32`), keysT: wide(decompressed, keyPeT, `${d}.k_pe_t_f32`) }], values, valueWidth: t.vHeadDim, output: 'merged', name: `${d}.attention` });
+    const back = act === F32 ? decompressed.op('Identity', [context], `${d}.context`) : decompressed.op('Cast', [context], `${d}.context`, [attr.int('to', act)]);
+    decompressed.output(back, act, ['sequence', H * t.vHeadDim]);
+  }
+
+  const absorbed = g.subgraph();
+  {
+    const a = `${name}.absorbed`;
+    const qLatent = absorbed.op('MatMul', [qNope, weights.kAbsorb], `${a}.q_latent`); // [H, S, rank]
+    const contextLatent = attention(absorbed, { ...common, scores: [{ query: qLatent, keysT: latentT }, { query: qPe, keysT: keyPeT }], values: latent, valueWidth: rank, output: 'heads', name: `${a}.attention`, blocks: 'one' });
+    const heads = absorbed.op('MatMul', [contextLatent, weights.vAbsorb], `${a}.context_heads`); // [H, S, v]
+    const tokenMajor = absorbed.op('Transpose', [heads], `${a}.context_token_major`, [attr.ints('perm', [1, 0, 2])]);
+    const merged = absorbed.op('Reshape', [tokenMajor, absorbed.constant(`${a}.merge_heads`, DataType.INT64, [2], [0, H * t.vHeadDim])], `${a}.context`);
+    absorbed.output(merged, act, ['sequence', H * t.vHeadDim]);
+  }
+
+  return g.op('If', [inputs.decompressed], `${name}.context_merged`, [
+    { name: 'then_branch', kind: 'graph', value: decompressed.toGraph(`${name}.decompressed`) },
+    { name: 'else_branch', kind: 'graph', value: absorbed.toGraph(`${name}.absorbed`) },
+  ]);
+}

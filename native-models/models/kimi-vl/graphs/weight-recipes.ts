@@ -1,0 +1,124 @@
+/**
+ * How each ONNX weight is derived from Hugging Face tensors, and the streaming producers that
+ * carry it out at import time. Recipes keep the graph builder declarative (it names tensors
+ * and layouts) while the heavy lifting — reading, permuting, fusing experts — streams here,
+ * one row block or one expert at a time, so memory stays bounded by a single expert or chunk.
+ */
+import { giveBackBuffer, takeBuffer } from '../../../checkpoint/buffers.ts';
+import type { HfCheckpoint } from '../../../checkpoint/hf-checkpoint.ts';
+
+export type WeightRecipe =
+  /** The tensor as stored (PyTorch Linear layout [out, in] is what Gemm transB expects). */
+  | { readonly kind: 'copy'; readonly tensor: string }
+  /**
+   * Rows of the RoPE slice in each block reordered [0, 2, 4, …, 1, 3, 5, …] (DeepSeek's
+   * de-interleave folded into the weights, so the graph applies plain rotate-half RoPE).
+   */
+  | { readonly kind: 'rope-rows'; readonly tensor: string; readonly blockRows: number; readonly ropeOffset: number; readonly ropeDim: number }
+  /** kv_b_proj's per-head k_nope rows as [H, nope, rank] (absorbed into the query). */
+  | { readonly kind: 'absorb-k'; readonly tensor: string; readonly heads: number; readonly nope: number; readonly v: number; readonly rank: number }
+  /** kv_b_proj's per-head v rows transposed to [H, rank, v] (applied after attention over the latent). */
+  | { readonly kind: 'absorb-v'; readonly tensor: string; readonly heads: number; readonly nope: number; readonly v: number; readonly rank: number }
+  /** All experts' gate/up rows interleaved (gate_i, up_i, …) as [E, 2I, D] — com.microsoft.MoE's fc1. */
+  | { readonly kind: 'experts-fc1'; readonly prefix: string; readonly experts: number }
+  /** All experts' down_proj stacked as [E, D, I] — com.microsoft.MoE's fc2. */
+  | { readonly kind: 'experts-fc2'; readonly prefix: string; readonly experts: number };
+
+/** The tensors a recipe reads. */
+export function recipeTensors(r: WeightRecipe): string[] {
+  switch (r.kind) {
+    case 'experts-fc1':
+      return Array.from({ length: r.experts }, (_, e) => [`${r.prefix}.${e}.gate_proj.weight`, `${r.prefix}.${e}.up_proj.weight`]).flat();
+    case 'experts-fc2':
+      return Array.from({ length: r.experts }, (_, e) => `${r.prefix}.${e}.down_proj.weight`);
+    default:
+      return [r.tensor];
+  }
+}
+
+export function ropePermutation(ropeDim: number): number[] {
+  const half = ropeDim / 2;
+  return Array.from({ length: ropeDim }, (_, j) => (j < half ? 2 * j : 2 * (j - half) + 1));
+}
+
+type RowRecipe = Extract<WeightRecipe, { kind: 'copy' | 'experts-fc1' | 'experts-fc2' }>;
+
+/** Recipes whose output rows (first dimension: tensor rows, or experts) can be made on their own. */
+export function hasRowRange(r: WeightRecipe): r is RowRecipe {
+  return r.kind === 'copy' || r.kind === 'experts-fc1' || r.kind === 'experts-fc2';
+}
+
+/** Streams rows [from, to) of a recipe's output: rows of the tensor, or whole experts. */
+export async function* produceRecipeRows(ckpt: HfCheckpoint, r: RowRecipe, from: number, to: number): AsyncGenerator<Float32Array> {
+  switch (r.kind) {
+    case 'copy':
+      yield* ckpt.readRows(r.tensor, undefined, from, to);
+      return;
+    case 'experts-fc1':
+      for (let e = from; e < to; e++) {
+        const gate = ckpt.read(`${r.prefix}.${e}.gate_proj.weight`);
+        const up = ckpt.read(`${r.prefix}.${e}.up_proj.weight`);
+        const [inter, hidden] = ckpt.info(`${r.prefix}.${e}.gate_proj.weight`).shape as [number, number];
+        const out = new Float32Array(takeBuffer(8 * inter * hidden));
+        for (let i = 0; i < inter; i++) {
+          out.set(gate.subarray(i * hidden, (i + 1) * hidden), 2 * i * hidden);
+          out.set(up.subarray(i * hidden, (i + 1) * hidden), (2 * i + 1) * hidden);
+        }
+        // Read here and used up: the next expert's reads may have them.
+        giveBackBuffer(gate.buffer as ArrayBuffer);
+        giveBackBuffer(up.buffer as ArrayBuffer);
+        yield out;
+      }
+      return;
+    case 'experts-fc2':
+      for (let e = from; e < to; e++) yield ckpt.read(`${r.prefix}.${e}.down_proj.weight`);
+      return;
+  }
+}
+
+/** Streams a recipe's values (fp32, row-major in the ONNX layout). */
+export async function* produceRecipe(ckpt: HfCheckpoint, r: WeightRecipe): AsyncGenerator<Float32Array> {
+  if (hasRowRange(r)) {
+    yield* produceRecipeRows(ckpt, r, 0, r.kind === 'copy' ? (ckpt.info(r.tensor).shape[0] ?? 1) : r.experts);
+    return;
+  }
+  switch (r.kind) {
+    case 'rope-rows': {
+      const w = ckpt.read(r.tensor);
+      const cols = w.length / ckpt.info(r.tensor).shape[0]!;
+      const perm = ropePermutation(r.ropeDim);
+      const out = w.slice();
+      for (let block = 0; block * r.blockRows < ckpt.info(r.tensor).shape[0]!; block++) {
+        for (let j = 0; j < r.ropeDim; j++) {
+          const dst = block * r.blockRows + r.ropeOffset + j;
+          const src = block * r.blockRows + r.ropeOffset + perm[j]!;
+          out.set(w.subarray(src * cols, (src + 1) * cols), dst * cols);
+        }
+      }
+      yield out;
+      return;
+    }
+    case 'absorb-k': {
+      const w = ckpt.read(r.tensor);
+      const out = new Float32Array(r.heads * r.nope * r.rank);
+      for (let h = 0; h < r.heads; h++) {
+        const src = h * (r.nope + r.v) * r.rank;
+        out.set(w.subarray(src, src + r.nope * r.rank), h * r.nope * r.rank);
+      }
+      yield out;
+      return;
+    }
+    case 'absorb-v': {
+      const w = ckpt.read(r.tensor);
+      const out = new Float32Array(r.heads * r.rank * r.v);
+      for (let h = 0; h < r.heads; h++) {
+        for (let d = 0; d < r.v; d++) {
+          const row = (h * (r.nope + r.v) + r.nope + d) * r.rank;
+          for (let c = 0; c < r.rank; c++) out[(h * r.rank + c) * r.v + d] = w[row + c]!;
+        }
+      }
+      yield out;
+      return;
+    }
+  }
+}

@@ -45,8 +45,11 @@ async function measureRate(job: RateJob): Promise<number> {
   const { quantizeInt4 } = await import('../native-models/quantization/int4-blocks.ts');
   const values = 1 << 22; // one 16 MB fp32 chunk, as the importer reads them
   const buffer = new ArrayBuffer(4 * values);
+  const { SeededRandom } = await import('../native-models/numeric/random.ts');
+  // Random weights, as a checkpoint's are: smooth ones would make the quantiser's branches predictable.
+  const rng = new SeededRandom(1);
   const f32 = new Float32Array(buffer);
-  for (let i = 0; i < values; i++) f32[i] = Math.sin(i * 0.37) * 0.05 + Math.cos(i * 1.7) * 0.01;
+  for (let i = 0; i < values; i++) f32[i] = (rng.next() - 0.5) * 0.1;
   const once: Record<RateJob, () => number> = {
     sha256: () => (createHash('sha256').update(new Uint8Array(buffer)).digest(), buffer.byteLength),
     widen: () => (widenInPlace(buffer, values, 'BF16'), values * 2),

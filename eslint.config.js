@@ -6,7 +6,8 @@ import commentCitations from './eslint-rules/comment-citations.js';
 
 // The rooms and which way imports may flow (docs/ARCHITECTURE.md):
 //   main (Electron shell) → host ← cli;  host → agent, native-models;  renderer → (types only) host
-// Only main/ imports Electron; the renderer never imports Node.
+// Only main/ imports Electron; the renderer never imports Node. Inside a model family:
+//   runtime → processing, graphs, root;  import → processing, graphs, root;  testing → anything.
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 const electron = { name: 'electron', message: 'Only main/ may import Electron; pass what you need in as an interface.' };
 const room = (name, message) => ({ group: [`**/${name}`, `**/${name}/**`], message });
@@ -18,6 +19,35 @@ const modelEntries = (entries, why) => ({
 });
 const modelsEntry = modelEntries(['index.ts', 'runtime.ts'], ' (testing.ts is for tests)');
 const modelsEntryForTests = modelEntries(['index.ts', 'runtime.ts', 'testing.ts'], '');
+
+const modelsRoomPatterns = [
+  room('agent', 'native-models/ must not import agent/; it implements the interface structurally.'),
+  room('main', 'native-models/ must not depend on the Electron host.'),
+  room('host', 'native-models/ must not depend on the host core.'),
+  room('renderer', 'native-models/ must not depend on the UI.'),
+  room('cli', 'native-models/ must not depend on the CLI host.'),
+];
+// Inside a model family (models/<family>/), by job: what runs a model (runtime/) never imports the
+// importer (import/) or the tests' helpers (testing/); the importer imports neither runtime/ nor
+// testing/; what both build on (the family's root files, processing/, graphs/) imports none of
+// the three. testing/ and tests import anything.
+const job = (name, message) => ({ group: [`**/${name}/**`], message });
+const noImporter = job('import', 'Running a model must not depend on the importer: move what both need to the family\'s root or to graphs/.');
+const noRuntime = job('runtime', 'runtime/ opens imported folders and builds on processing/ and graphs/; they, and the importer, must not depend on it.');
+const noTesting = job('testing', 'testing/ holds tiny checkpoints and references for tests; code that ships must not depend on it.');
+
+/** native-models' rules: no host room, and inside models/<family>/ the jobs' one-way imports. */
+function modelsRoom() {
+  const rule = (extra) => ({ '@typescript-eslint/no-restricted-imports': ['error', { paths: [electron], patterns: [...modelsRoomPatterns, ...extra] }] });
+  const family = 'native-models/models/*';
+  const ignores = ['native-models/**/*.test.ts'];
+  return [
+    { files: ['native-models/**'], rules: rule([]) },
+    { files: [`${family}/*.ts`, `${family}/processing/**`, `${family}/graphs/**`], ignores, rules: rule([noImporter, noRuntime, noTesting]) },
+    { files: [`${family}/runtime/**`], ignores, rules: rule([noImporter, noTesting]) },
+    { files: [`${family}/import/**`], ignores, rules: rule([noRuntime, noTesting]) },
+  ];
+}
 
 /** A host room's import rules: native-models only through its entries, the test entry in tests only. */
 function host(files, paths, patterns) {
@@ -61,24 +91,7 @@ export default tseslint.config(
       ],
     },
   },
-  {
-    files: ['native-models/**'],
-    rules: {
-      '@typescript-eslint/no-restricted-imports': [
-        'error',
-        {
-          paths: [electron],
-          patterns: [
-            room('agent', 'native-models/ must not import agent/; it implements the interface structurally.'),
-            room('main', 'native-models/ must not depend on the Electron host.'),
-            room('host', 'native-models/ must not depend on the host core.'),
-            room('renderer', 'native-models/ must not depend on the UI.'),
-            room('cli', 'native-models/ must not depend on the CLI host.'),
-          ],
-        },
-      ],
-    },
-  },
+  ...modelsRoom(),
   {
     // The basics every room may import (errors, one-line text, timing, files) and the types that
     // cross room boundaries (actions, model messages). shared/ imports no room; all of it but

@@ -10,7 +10,7 @@ import { closeSync, fdatasync, fsyncSync, openSync, renameSync, rmSync, writeSyn
 import { basename, join } from 'node:path';
 import { float32ToFloat16 } from '../numeric/half.ts';
 import type { GraphBuilder, WeightSpec } from './graph-builder.ts';
-import { DataType, encodeModel, type TensorProto } from './onnx-proto.ts';
+import { DataType, encodeModel, type ModelProto, type TensorProto } from './onnx-proto.ts';
 
 /** Every weight starts on a page boundary in the data file, so onnxruntime can memory-map it. */
 export const ALIGN = 4096;
@@ -150,6 +150,31 @@ export const inThisThread: WeightsWriter = {
   },
 };
 
+/**
+ * The model file's content for `graph`: its nodes and constants, and its weights as references
+ * into the data file `dataFile` (a name beside the model) at the offsets `dataLayout` gives.
+ */
+export function modelProto(graph: GraphBuilder, name: string, dataFile: string, metadata?: Record<string, string>): ModelProto {
+  const layout = dataLayout(graph.weights);
+  const initializers: TensorProto[] = [
+    ...graph.constants,
+    ...graph.weights.map((spec, i) => ({
+      name: spec.name,
+      dims: spec.dims,
+      dataType: spec.dataType,
+      external: { location: dataFile, offset: layout.offsets[i]!, length: weightBytes(spec) },
+    })),
+  ];
+  return {
+    irVersion: IR_VERSION,
+    opsets: OPSETS,
+    producerName: 'kestrel',
+    producerVersion: '0.1.0',
+    metadata,
+    graph: { name, nodes: graph.nodes, initializers, inputs: graph.inputs, outputs: graph.outputs },
+  };
+}
+
 export async function writeModel(
   graph: GraphBuilder,
   dir: string,
@@ -175,23 +200,7 @@ export async function writeModel(
     throw err;
   }
   closeSync(fd);
-  const initializers: TensorProto[] = [
-    ...graph.constants,
-    ...graph.weights.map((spec, i) => ({
-      name: spec.name,
-      dims: spec.dims,
-      dataType: spec.dataType,
-      external: { location: basename(dataFile), offset: layout.offsets[i]!, length: weightBytes(spec) },
-    })),
-  ];
-  const model = encodeModel({
-    irVersion: IR_VERSION,
-    opsets: OPSETS,
-    producerName: 'kestrel',
-    producerVersion: '0.1.0',
-    metadata: opts.metadata,
-    graph: { name, nodes: graph.nodes, initializers, inputs: graph.inputs, outputs: graph.outputs },
-  });
+  const model = encodeModel(modelProto(graph, name, basename(dataFile), opts.metadata));
   const mfd = openSync(`${modelFile}.partial`, 'w');
   try {
     writeSync(mfd, model);

@@ -36,6 +36,14 @@ describe('room boundaries', () => {
     ['host/probe.test.ts', "import { x } from '../native-models/onnx/backend.ts';\nexport const y = x;\n"],
     ['shared/probe.ts', "import { readFileSync } from 'node:fs';\nexport const x = readFileSync;\n"],
     ['shared/probe.ts', "import { x } from '../agent/index.ts';\nexport const y = x;\n"],
+    ['native-models/models/kimi-vl/runtime/probe.ts', "import { x } from '../import/import-checkpoint.ts';\nexport const y = x;\n"],
+    ['native-models/models/kimi-vl/runtime/probe.ts', "import { ipcMain } from 'electron';\nexport const x = ipcMain;\n"],
+    ['native-models/models/kimi-vl/graphs/probe.ts', "import { x } from '../testing/reference-text.ts';\nexport const y = x;\n"],
+    ['native-models/models/kimi-vl/processing/probe.ts', "import { x } from '../import/import-worker.ts';\nexport const y = x;\n"],
+    ['native-models/models/kimi-vl/probe.ts', "import { x } from './import/weights-size.ts';\nexport const y = x;\n"],
+    ['native-models/models/kimi-vl/import/probe.ts', "import { x } from '../testing/tiny-checkpoint.ts';\nexport const y = x;\n"],
+    ['native-models/models/kimi-vl/import/probe.ts', "import { x } from '../runtime/local-model.ts';\nexport const y = x;\n"],
+    ['native-models/models/kimi-vl/graphs/probe.ts', "import { x } from '../runtime/text-session.ts';\nexport const y = x;\n"],
   ])('%s may not import: %s', async (file, code) => {
     expect(await violations(file, code)).toHaveLength(1);
   });
@@ -49,6 +57,10 @@ describe('room boundaries', () => {
     ['host/probe.test.ts', "import { writeTinyCheckpoint } from '../native-models/testing.ts';\nexport const y = writeTinyCheckpoint;\n"],
     ['shared/files.ts', "import { open } from 'node:fs/promises';\nexport const x = open;\n"],
     ['agent/probe.ts', "import { readFile } from 'node:fs/promises';\nexport const x = readFile;\n"],
+    ['native-models/models/kimi-vl/runtime/probe.ts', "import { x } from '../graphs/modeling-text.ts';\nimport { y } from '../processing/tokenization.ts';\nimport { z } from '../manifest.ts';\nexport const w = [x, y, z];\n"],
+    ['native-models/models/kimi-vl/import/probe.ts', "import { x } from '../graphs/modeling-text.ts';\nexport const y = x;\n"],
+    ['native-models/models/kimi-vl/testing/probe.ts', "import { x } from '../import/import-checkpoint.ts';\nexport const y = x;\n"],
+    ['native-models/models/kimi-vl/runtime/probe.test.ts', "import { x } from '../import/import-checkpoint.ts';\nimport { y } from '../testing/tiny-checkpoint.ts';\nexport const z = [x, y];\n"],
   ])('%s may import: %s', async (file, code) => {
     expect(await violations(file, code)).toEqual([]);
   });

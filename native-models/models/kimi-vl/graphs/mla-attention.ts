@@ -15,11 +15,16 @@
  * Both read the same cache, [T, rank + rope] (normalised latent, then the roped shared key),
  * and both keep the shared RoPE key [rope, T] as its own query/key pair rather than copying it
  * into every head. Both go through the one blocked `attention` operation.
+ *
+ * `mlaBlock` is MLA as one layer of the text graph: the projections, the cache rows it adds,
+ * `mlaAttention`, and o_proj; `mlaCall` is what all layers of one call share.
  */
-import { attention, type AttentionPlan } from '../../../onnx/attention.ts';
+import { attention, attentionPlan, type AttentionPlan } from '../../../onnx/attention.ts';
 import { attr, type GraphBuilder } from '../../../onnx/graph-builder.ts';
 import { DataType, type DataTypeCode } from '../../../onnx/onnx-proto.ts';
-import type { KimiTextConfig } from '../configuration.ts';
+import { KV_A_LAYERNORM_EPS, type KimiTextConfig } from '../configuration.ts';
+import { LM } from './tensor-names.ts';
+import { applyRope, rmsNorm, type RopeTables, type TextGraphContext } from './text-ops.ts';
 
 /**
  * From how many new tokens the decompressed form costs fewer operations: it spends
@@ -102,4 +107,85 @@ export function mlaAttention(g: GraphBuilder, t: KimiTextConfig, inputs: MlaInpu
     { name: 'then_branch', kind: 'graph', value: decompressed.toGraph(`${name}.decompressed`) },
     { name: 'else_branch', kind: 'graph', value: absorbed.toGraph(`${name}.absorbed`) },
   ]);
+}
+
+/** What every layer's attention shares within one call. */
+export interface MlaCall {
+  /** bool [1]: this call takes the decompressed form. */
+  readonly decompressed: string;
+  readonly plan: AttentionPlan;
+  /** The query positions' RoPE tables. */
+  readonly rope: RopeTables;
+  /** The cache's element type (fp16 under fp32 activations is cast on the way in and out). */
+  readonly cacheType: DataTypeCode;
+  /** int64 shapes: the query's [0, H, nope + rope]; its split [nope, rope]; a cache row's split [rank, rope]. */
+  readonly qShape: string;
+  readonly qSplit: string;
+  readonly cacheSplit: string;
+}
+
+/**
+ * The call's choice of MLA form and its attention plan, made once and shared by every layer:
+ * `newLength` new tokens after `pastLength` cached, `totalLength` in all.
+ */
+export function mlaCall(c: TextGraphContext, lengths: { readonly pastLength: string; readonly newLength: string; readonly totalLength: string }, rope: RopeTables, cacheType: DataTypeCode): MlaCall {
+  const { g, t, opts, i64 } = c;
+  const H = t.numAttentionHeads;
+  const nope = t.qkNopeHeadDim;
+  const qShape = i64('attn.q_shape', [0, H, nope + t.qkRopeHeadDim]);
+  const qSplit = i64('attn.q_split', [nope, t.qkRopeHeadDim]);
+  const cacheSplit = i64('attn.cache_split', [t.kvLoraRank, t.qkRopeHeadDim]);
+  const decompressed = g.op('GreaterOrEqual', [lengths.newLength, i64('attn.decompressed_from', [opts.decompressedFrom ?? decompressedFrom(t)])], 'attn.plan.decompressed');
+  const plan = attentionPlan(g, { queries: lengths.newLength, keys: lengths.totalLength, heads: H, firstPosition: lengths.pastLength, name: 'attn.plan' });
+  return { decompressed, plan, rope, cacheType, qShape, qSplit, cacheSplit };
+}
+
+/** One layer's attention output before the residual, and the cache values it writes. */
+export interface MlaBlockOutput {
+  /** o_proj's output, [S, hidden]. */
+  readonly output: string;
+  /** The whole cache after this call, under the `present` name given. */
+  readonly present: string;
+  /** Only the rows this call added, under the `latent` name given. */
+  readonly latent: string;
+}
+
+/**
+ * Layer `layer`'s attention on the normalised hidden state `h`: the query and the compressed
+ * key-value projections, the new cache rows (the normalised latent and the roped shared key)
+ * appended to `past`, MLA attention over the whole cache (`mlaAttention`), and o_proj.
+ */
+export function mlaBlock(c: TextGraphContext, call: MlaCall, h: string, layer: number, cache: { readonly past: string; readonly present: string; readonly latent: string }): MlaBlockOutput {
+  const { g, t, act, axis0, weight, proj, copy, copyProj } = c;
+  const F32 = DataType.FLOAT;
+  const H = t.numAttentionHeads;
+  const D = t.hiddenSize;
+  const nope = t.qkNopeHeadDim;
+  const rope = t.qkRopeHeadDim;
+  const rank = t.kvLoraRank;
+  const qHead = nope + rope;
+  const width = rank + rope;
+  const castIfNeeded = (x: string, from: DataTypeCode, to: DataTypeCode, name: string) => (from === to ? x : g.op('Cast', [x], name, [attr.int('to', to)]));
+  const a = `layers.${layer}.attn`;
+  const hf = `${LM}.layers.${layer}`;
+  const wq = proj(`${a}.q_proj`, [H * qHead, D], { kind: 'rope-rows', tensor: `${hf}.self_attn.q_proj.weight`, blockRows: qHead, ropeOffset: nope, ropeDim: rope });
+  const wkva = proj(`${a}.kv_a_proj_with_mqa`, [width, D], { kind: 'rope-rows', tensor: `${hf}.self_attn.kv_a_proj_with_mqa.weight`, blockRows: width, ropeOffset: rank, ropeDim: rope });
+  const lnKv = copy(`${a}.kv_a_layernorm`, [rank], `${hf}.self_attn.kv_a_layernorm.weight`, F32);
+  const kvb = `${hf}.self_attn.kv_b_proj.weight`;
+  const wuk = weight(`${a}.k_absorb`, [H, nope, rank], { kind: 'absorb-k', tensor: kvb, heads: H, nope, v: t.vHeadDim, rank });
+  const wuv = weight(`${a}.v_absorb`, [H, rank, t.vHeadDim], { kind: 'absorb-v', tensor: kvb, heads: H, nope, v: t.vHeadDim, rank });
+  const wo = copyProj(`${a}.o_proj`, [D, H * t.vHeadDim], `${hf}.self_attn.o_proj.weight`);
+
+  const q = g.op('Transpose', [g.op('Reshape', [wq(h, `${a}.q_proj`), call.qShape], `${a}.q_heads`)], `${a}.q_head_major`, [attr.ints('perm', [1, 0, 2])]);
+  const [qNope, qPe] = g.node('Split', [q, call.qSplit], `${a}.q_split`, { outputs: 2, attrs: [attr.int('axis', -1)] }) as [string, string];
+
+  const [latent, kPe] = g.node('Split', [wkva(h, `${a}.kv_a_proj`), call.cacheSplit], `${a}.kv_split`, { outputs: 2, attrs: [attr.int('axis', -1)] }) as [string, string];
+  const entry = g.op('Concat', [rmsNorm(c, latent, lnKv, KV_A_LAYERNORM_EPS, `${a}.kv_a_layernorm`), applyRope(c, call.rope, kPe, `${a}.k_rope`)], `${a}.cache_entry`, [attr.int('axis', -1)]);
+  const added = castIfNeeded(g.op('Unsqueeze', [entry, axis0], `${a}.cache_entry_batched`), act, call.cacheType, `${a}.cache_entry_stored`);
+  const present = g.op('Concat', [cache.past, added], cache.present, [attr.int('axis', 1)]);
+  const latentRows = g.op('Identity', [added], cache.latent);
+  const whole = castIfNeeded(g.op('Squeeze', [present, axis0], `${a}.cache_stored`), call.cacheType, act, `${a}.cache`);
+  const qRoped = applyRope(c, call.rope, qPe, `${a}.q_rope`);
+  const merged = mlaAttention(g, t, { qNope, qPe: qRoped, cache: whole, plan: call.plan, decompressed: call.decompressed }, { kAbsorb: wuk, vAbsorb: wuv }, act, a);
+  return { output: wo(merged, `${a}.o_proj`), present, latent: latentRows };
 }

@@ -46,6 +46,13 @@ export function visionWeightsFor(precision: 'fp32' | 'fp16' | 'int4'): VisionWei
   return precision === 'fp32' ? 'fp32' : 'fp16';
 }
 
+/** A Linear layer of the vision graph: its checkpoint prefix, its output width, its node's name. */
+interface VisionLinear {
+  readonly hf: string;
+  readonly out: number;
+  readonly name: string;
+}
+
 /** Builds the graph for one image: [gh·gw, 3, p, p] pixel values → [gh·gw/4, text hidden] features. */
 export function buildVisionGraph(cfg: KimiVisionConfig, textHidden: number, source: TensorSource, weights: VisionWeights = 'fp32'): GraphBuilder {
   const g = new GraphBuilder();
@@ -70,6 +77,13 @@ export function buildVisionGraph(cfg: KimiVisionConfig, textHidden: number, sour
   const gemm = (x: string, w: string, b: string, name: string): string => onMatrices('Gemm', [x, w, b], name, [attr.int('transB', 1)]);
   const layerNorm = (x: string, prefix: string, name: string): string =>
     g.op('LayerNormalization', [x, weight(`${prefix}.weight`, [d]), weight(`${prefix}.bias`, [d])], name, [attr.int('axis', -1), attr.float('epsilon', EPS)]);
+  /** A Linear layer with its bias, `<hf>.weight` [out, in] and `<hf>.bias`, applied as `name`. */
+  const linear = (x: string, inWidth: number, l: VisionLinear): string => gemm(x, matrix(`${l.hf}.weight`, [l.out, inWidth]), matrix(`${l.hf}.bias`, [l.out]), l.name);
+  /** Linear → GELU → linear: each block's MLP (GELU's tanh form) and the projector (the exact one). */
+  const geluMlp = (x: string, inWidth: number, up: VisionLinear, gelu: { readonly name: string; readonly tanh: boolean }, down: VisionLinear): string => {
+    const activated = g.op('Gelu', [linear(x, inWidth, up)], gelu.name, gelu.tanh ? [attr.string('approximate', 'tanh')] : []);
+    return linear(activated, up.out, down);
+  };
 
   // Inputs: the patches and the per-grid tables from visionInputs().
   const pixels = g.input(VISION_INPUTS.pixels, F, ['patches', 3, cfg.patchSize, cfg.patchSize]);
@@ -123,7 +137,7 @@ export function buildVisionGraph(cfg: KimiVisionConfig, textHidden: number, sour
   for (let n = 0; n < cfg.numHiddenLayers; n++) {
     const p = `vision_tower.encoder.blocks.${n}`;
     const l = `blocks.${n}`;
-    const qkv = gemm(layerNorm(x, `${p}.norm0`, `${l}.norm0`), matrix(`${p}.wqkv.weight`, [3 * d, d]), matrix(`${p}.wqkv.bias`, [3 * d]), `${l}.attn.qkv`);
+    const qkv = linear(layerNorm(x, `${p}.norm0`, `${l}.norm0`), d, { hf: `${p}.wqkv`, out: 3 * d, name: `${l}.attn.qkv` });
     const [q, k, v] = g.node('Split', [qkv, splitQkv], `${l}.attn.split`, { outputs: 3, attrs: [attr.int('axis', 1)] }) as [string, string, string];
     const headMajor = (value: string, perm: number[], name: string) => g.op('Transpose', [value], name, [attr.ints('perm', perm)]);
     const query = g.op('Mul', [headMajor(rope(q, `${l}.attn.q_rope`), [1, 0, 2], `${l}.attn.q_heads`), scale], `${l}.attn.q_scaled`); // [heads, N, headDim]
@@ -131,12 +145,10 @@ export function buildVisionGraph(cfg: KimiVisionConfig, textHidden: number, sour
     const values = headMajor(g.op('Reshape', [v, headsShape], `${l}.attn.v_split`), [1, 0, 2], `${l}.attn.v_heads`); // [heads, N, headDim]
     // Non-causal, no mask: the graph sees one image, so attention stays within it.
     const merged = attention(g, { plan, scores: [{ query, keysT }], values, valueWidth: headDim, dataType: F, output: 'merged', name: `${l}.attn` }); // [N, D]
-    x = g.op('Add', [x, gemm(merged, matrix(`${p}.wo.weight`, [d, d]), matrix(`${p}.wo.bias`, [d]), `${l}.attn.out`)], `${l}.attn.residual`);
+    x = g.op('Add', [x, linear(merged, d, { hf: `${p}.wo`, out: d, name: `${l}.attn.out` })], `${l}.attn.residual`);
 
-    const up = gemm(layerNorm(x, `${p}.norm1`, `${l}.norm1`), matrix(`${p}.mlp.fc0.weight`, [cfg.intermediateSize, d]), matrix(`${p}.mlp.fc0.bias`, [cfg.intermediateSize]), `${l}.mlp.fc0`);
-    const act = g.op('Gelu', [up], `${l}.mlp.gelu_tanh`, [attr.string('approximate', 'tanh')]);
-    const down = gemm(act, matrix(`${p}.mlp.fc1.weight`, [d, cfg.intermediateSize]), matrix(`${p}.mlp.fc1.bias`, [d]), `${l}.mlp.fc1`);
-    x = g.op('Add', [x, down], `${l}.mlp.residual`);
+    const mlp = geluMlp(layerNorm(x, `${p}.norm1`, `${l}.norm1`), d, { hf: `${p}.mlp.fc0`, out: cfg.intermediateSize, name: `${l}.mlp.fc0` }, { name: `${l}.mlp.gelu_tanh`, tanh: true }, { hf: `${p}.mlp.fc1`, out: d, name: `${l}.mlp.fc1` });
+    x = g.op('Add', [x, mlp], `${l}.mlp.residual`);
   }
   x = layerNorm(x, 'vision_tower.encoder.final_layernorm', 'final_layernorm');
 
@@ -151,9 +163,7 @@ export function buildVisionGraph(cfg: KimiVisionConfig, textHidden: number, sour
   // Projector: LayerNorm on each D-wide part, then linear_1 → exact GELU → linear_2.
   const normed = layerNorm(parts, 'multi_modal_projector.pre_norm', 'projector.pre_norm');
   const flatParts = g.op('Reshape', [normed, shape('shape.merged', [-1, wide])], 'projector.flatten');
-  const hidden = gemm(flatParts, matrix('multi_modal_projector.linear_1.weight', [wide, wide]), matrix('multi_modal_projector.linear_1.bias', [wide]), 'projector.linear_1');
-  const act = g.op('Gelu', [hidden], 'projector.gelu');
-  const features = gemm(act, matrix('multi_modal_projector.linear_2.weight', [textHidden, wide]), matrix('multi_modal_projector.linear_2.bias', [textHidden]), VISION_OUTPUT);
+  const features = geluMlp(flatParts, wide, { hf: 'multi_modal_projector.linear_1', out: wide, name: 'projector.linear_1' }, { name: 'projector.gelu', tanh: false }, { hf: 'multi_modal_projector.linear_2', out: textHidden, name: VISION_OUTPUT });
   g.output(features, F, ['merged_tokens', textHidden]);
   return g;
 }

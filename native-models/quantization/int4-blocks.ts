@@ -128,21 +128,22 @@ function quantizeBlock(w: Float32Array, start: number, end: number, symmetric: b
   scales[block] = scale;
   // Two codes a byte, even position in the low nibble. Codes are clamped to 0…15 (a NaN code
   // stays NaN and packs as 0); padding codes equal the zero point, so padded positions
-  // dequantise to exactly 0. floor(x + 0.5) is Math.round(x) here, without the branch V8's
-  // Math.round takes (mispredicted on random weights, it halved the speed): x is a float32 over
-  // a float32, so when it is not exactly a half-integer it lies further from one (by at least
-  // 2⁻²⁵ of its size) than adding 0.5 in float64 can err.
+  // dequantise to exactly 0. floor(x + zp + 0.5), one addition, is Math.round(x) + zp here,
+  // without the branch V8's Math.round takes (mispredicted on random weights, it halved the
+  // speed): x is a float32 over a float32, so when it is not exactly a half-integer it lies
+  // further from one (by at least 2⁻²⁷) than adding zp + 0.5 ≤ 15.5 in float64 can err (2⁻⁴⁸).
+  const bias = zp + 0.5;
   let i = start;
   for (; i + 1 < end; i += 2) {
-    let c0 = Math.floor(w[i]! / scale + 0.5) + zp;
-    let c1 = Math.floor(w[i + 1]! / scale + 0.5) + zp;
+    let c0 = Math.floor(w[i]! / scale + bias);
+    let c1 = Math.floor(w[i + 1]! / scale + bias);
     c0 = c0 < 0 ? 0 : c0 > 15 ? 15 : c0;
     c1 = c1 < 0 ? 0 : c1 > 15 ? 15 : c1;
     packed[out++] = c0 | (c1 << 4);
   }
   const last = out - (i - start) / 2 + blob;
   if (i < end) {
-    let c0 = Math.floor(w[i]! / scale + 0.5) + zp;
+    let c0 = Math.floor(w[i]! / scale + bias);
     c0 = c0 < 0 ? 0 : c0 > 15 ? 15 : c0;
     packed[out++] = c0 | (zp << 4);
   }

@@ -5,20 +5,29 @@ import svelteConfig from './svelte.config.js';
 import commentCitations from './eslint-rules/comment-citations.js';
 
 // The rooms and which way imports may flow (docs/ARCHITECTURE.md):
-//   main (Electron shell) → host ← cli;  host → agent, native-models;  renderer → (types only) host
+//   main (Electron shell) → host ← cli;  hosts → agent, native-models;  renderer → (types only) host
 // Only main/ imports Electron; the renderer never imports Node. Inside a model family:
 //   runtime → processing, graphs, root;  import → processing, graphs, root;  testing → anything.
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 const electron = { name: 'electron', message: 'Only main/ may import Electron; pass what you need in as an interface.' };
 const room = (name, message) => ({ group: [`**/${name}`, `**/${name}/**`], message });
-// Hosts reach the model runtime only through its entries: index.ts (names, types, errors; no
-// native library), runtime.ts (the model itself) and, for their tests, testing.ts.
-const modelEntries = (entries, why) => ({
-  group: ['**/native-models/**', ...entries.map((e) => `!**/native-models/${e}`)],
-  message: `Import native-models through ${entries.map((e) => `native-models/${e}`).join(', ')}${why}; export what you need there.`,
+// Other rooms reach a room only through its entries (docs/ARCHITECTURE.md lists them); a room's
+// own files, its tests included, import inside it freely.
+const entries = (roomName, files, why) => ({
+  group: [`**/${roomName}/**`, ...files.map((e) => `!**/${roomName}/${e}`)],
+  message: `Import ${roomName}/ through ${files.map((e) => `${roomName}/${e}`).join(', ')}${why}; export what you need there.`,
 });
-const modelsEntry = modelEntries(['index.ts', 'runtime.ts'], ' (testing.ts is for tests)');
-const modelsEntryForTests = modelEntries(['index.ts', 'runtime.ts', 'testing.ts'], '');
+// The model runtime: index.ts (names, types, errors; no native library), runtime.ts (the model
+// itself) and, for tests, testing.ts.
+const modelsEntry = entries('native-models', ['index.ts', 'runtime.ts'], ' (testing.ts is for tests)');
+const modelsEntryForTests = entries('native-models', ['index.ts', 'runtime.ts', 'testing.ts'], '');
+// The agent: index.ts (the agent), types.ts (types and run defaults: light, no Node),
+// desktop.ts (the desktop operator), eval.ts (OSWorld, ScreenSpot) and, for tests, testing.ts.
+const agentFiles = ['index.ts', 'types.ts', 'desktop.ts', 'eval.ts'];
+const agentEntry = entries('agent', agentFiles, ' (testing.ts is for tests)');
+const agentEntryForTests = entries('agent', [...agentFiles, 'testing.ts'], '');
+// The host core, for cli/ and main/: index.ts. (The renderer's entry, ui-types.ts, is types only.)
+const hostEntry = entries('host', ['index.ts'], '');
 
 const modelsRoomPatterns = [
   room('agent', 'native-models/ must not import agent/; it implements the interface structurally.'),
@@ -49,12 +58,12 @@ function modelsRoom() {
   ];
 }
 
-/** A host room's import rules: native-models only through its entries, the test entry in tests only. */
+/** A host room's import rules: agent/ and native-models/ only through their entries, the test entries in tests only. */
 function host(files, paths, patterns) {
-  const rule = (extra) => ({ '@typescript-eslint/no-restricted-imports': ['error', { paths, patterns: [...patterns, extra] }] });
+  const rule = (...extra) => ({ '@typescript-eslint/no-restricted-imports': ['error', { paths, patterns: [...patterns, ...extra] }] });
   return [
-    { files, rules: rule(modelsEntry) },
-    { files: files.map((f) => `${f}/*.test.ts`), rules: rule(modelsEntryForTests) },
+    { files, rules: rule(modelsEntry, agentEntry) },
+    { files: files.map((f) => `${f}/*.test.ts`), rules: rule(modelsEntryForTests, agentEntryForTests) },
   ];
 }
 
@@ -126,10 +135,12 @@ export default tseslint.config(
   ...host(['cli/**'], [electron], [
     room('renderer', 'The CLI serves the built renderer; it does not import it.'),
     room('main', 'The CLI reaches the shared core through host/, never through the Electron shell.'),
+    hostEntry,
   ]),
   ...host(['main/**'], [], [
     room('cli', 'main/ reaches the shared core through host/; the CLI is another host.'),
     room('renderer', 'main/ loads the built renderer; it does not import it.'),
+    hostEntry,
   ]),
   {
     files: ['renderer/**'],
@@ -142,7 +153,9 @@ export default tseslint.config(
             ...nodeBuiltins.map((name) => ({ name, message: 'The renderer runs in a sandboxed page: no Node modules.' })),
           ],
           patterns: [
-            { ...room('host', 'The renderer may import only types from host/.'), allowTypeImports: true },
+            // host/ only through ui-types.ts, and only its types (one pattern allowing types would let any type import pass).
+            { group: ['**/host/**', '!**/host/ui-types.ts'], message: 'The renderer imports host/ types through host/ui-types.ts only; export what you need there.' },
+            { group: ['**/host/ui-types.ts'], message: 'The renderer may import only types from host/.', allowTypeImports: true },
             room('main', 'The renderer talks to the Electron shell through the typed bridge only.'),
             room('agent', 'The renderer talks to the agent through the typed bridge only.'),
             room('native-models', 'The renderer talks to models through the typed bridge only.'),

@@ -1,7 +1,7 @@
 import { expect, test } from 'vitest';
 import { CheckpointError, ImportCancelledError, OutputFolderError } from '../native-models/index.ts';
 import { DeviceUnavailableError, ImageInputError, ImageProcessorConfigError, MultimodalPromptError, TokenizerInputError, VisionNotAvailableError } from '../native-models/runtime.ts';
-import { ModelEndpointError } from '../agent/openai/errors.ts';
+import { ModelEndpointError } from '../agent/index.ts';
 import { KestrelError } from '../shared/errors.ts';
 import { CliError } from './errors.ts';
 import { main } from './main.ts';

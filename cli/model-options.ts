@@ -1,10 +1,8 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import type { VisionLanguageModel } from '../agent/index.ts';
-import { ModelEndpointError, OpenAIChatModel } from '../agent/index.ts';
+import { envVar, ModelEndpointError, OpenAIChatModel, type VisionLanguageModel } from '../agent/index.ts';
 import { CliError } from './errors.ts';
 import { DEVICES, type Device } from '../native-models/index.ts';
 import { positiveInt } from './options.ts';
-import { envVar } from '../agent/env-var.ts';
 
 /** What the shared model flags parse to; every command that talks to a model takes these. */
 export interface ModelOptionValues {

@@ -4,14 +4,10 @@
  */
 import { join } from 'node:path';
 import type { NormalizedPoint } from '../shared/actions.ts';
-import { ground } from '../agent/ground.ts';
-import { runAgent } from '../agent/loop/run-agent.ts';
+import { ground, OpenAIChatModel, parseKimiResponse, readTrajectory, runAgent, TrajectoryRecorder } from '../agent/index.ts';
 import type { VisionLanguageModel } from '../shared/model.ts';
-import { OpenAIChatModel } from '../agent/openai/client.ts';
-import { DesktopOperator, type DesktopOperatorOptions } from '../agent/desktop/index.ts';
-import type { Operator } from '../agent/operator.ts';
-import { parseKimiResponse } from '../agent/parser/index.ts';
-import { readTrajectory, TrajectoryRecorder } from '../agent/trajectory/index.ts';
+import { DesktopOperator, type DesktopOperatorOptions } from '../agent/desktop.ts';
+import type { Operator } from '../agent/types.ts';
 import { IMPORT_MARKER, MANIFEST_FILE, type KimiVLLocalModel } from '../native-models/index.ts';
 import type { Grounder, TrajectoryLibrary } from './api.ts';
 import type { DesktopFactory } from './host.ts';

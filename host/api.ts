@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { DisplayInfo, Screenshot } from '../agent/operator.ts';
+import type { DisplayInfo, Screenshot } from '../agent/types.ts';
 import { validateCall, type RouteInput, type RouteName, type RouteOutput } from './routes.ts';
 import { openScreenSpotResults, screenSpotImage } from './screenspot-results.ts';
 import type { ModelManager } from './model-manager.ts';

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { RecordingOperator } from '../agent/testing/fakes.ts';
+import { RecordingOperator } from '../agent/testing.ts';
 import { guardCapture } from './capture-guard.ts';
 
 test("the overlay guard keeps the operator's refusal (the keyboard-layout check reaches the loop)", async () => {

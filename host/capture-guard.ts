@@ -1,4 +1,4 @@
-import { forwardOperator, type Operator } from '../agent/operator.ts';
+import { forwardOperator, type Operator } from '../agent/index.ts';
 
 /** Whatever Kestrel draws over the desktop (the overlay windows). */
 export interface DesktopDrawing {

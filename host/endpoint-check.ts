@@ -4,7 +4,7 @@
  * one line: reachable, key accepted, the model served. It does not generate anything, so it
  * costs the server nothing and answers in milliseconds.
  */
-import { normalizeBaseUrl } from '../agent/openai/client.ts';
+import { normalizeBaseUrl } from '../agent/index.ts';
 import type { EndpointCheck } from './types.ts';
 
 export interface EndpointCheckOptions {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Operator } from '../agent/operator.ts';
+import type { Operator } from '../agent/types.ts';
 
 export type DesktopFactory = (displayId?: string) => Operator;
 import { createApi, type ApiDeps, type Grounder, type KestrelApi, type ModelLoadEvents, type TrajectoryLibrary } from './api.ts';

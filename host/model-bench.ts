@@ -3,7 +3,7 @@
  * native-models' bench, timing the first grounded point with the agent's own grounding prompt
  * and the reply form it reads. onnxruntime loads only when a benchmark runs.
  */
-import { groundingMessages, GROUNDING_REPLY_EXAMPLE } from '../agent/prompts/grounding.ts';
+import { GROUNDING_REPLY_EXAMPLE, groundingMessages } from '../agent/index.ts';
 import type { BenchOptions, BenchReport, Device } from '../native-models/index.ts';
 
 /** What the first-point test asks for; the words do not change the work, only the prompt's length. */

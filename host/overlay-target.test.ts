@@ -1,6 +1,5 @@
 import { expect, test } from 'vitest';
-import type { AgentEvent } from '../agent/events.ts';
-import type { DisplayInfo } from '../agent/operator.ts';
+import type { AgentEvent, DisplayInfo } from '../agent/types.ts';
 import { guardCapture } from './capture-guard.ts';
 import { overlayMark } from './overlay-target.ts';
 

@@ -1,6 +1,5 @@
 import { targetOf, type DesktopAction } from '../shared/actions.ts';
-import type { AgentEvent } from '../agent/events.ts';
-import type { DisplayInfo } from '../agent/operator.ts';
+import type { AgentEvent, DisplayInfo } from '../agent/types.ts';
 
 /** What one display's overlay shows: where the next action lands, what it is, which step. */
 export interface OverlayMark {

@@ -3,7 +3,7 @@
  * output types (shared with the renderer); `routeInputs` checks every input at run time before
  * a handler sees it. Electron's IPC and the browser host's WebSocket serve the same table.
  */
-import type { DisplayInfo } from '../agent/operator.ts';
+import type { DisplayInfo } from '../agent/types.ts';
 import { DEVICES, IMPORT_PRECISIONS } from '../native-models/index.ts';
 import type { KIMI_VL_A3B_WEIGHTS } from './model-sizes.ts';
 import { validateSettingsPatch, type Settings } from './settings.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import type { AgentEvent } from '../agent/events.ts';
+import type { AgentEvent } from '../agent/types.ts';
 import { RunManager, type AgentRunner, type RunContext } from './run-manager.ts';
 import { DEFAULT_SETTINGS } from './settings.ts';
 import type { HostEvent } from './types.ts';

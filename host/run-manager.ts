@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { AgentEvent } from '../agent/events.ts';
-import { PauseController } from '../agent/loop/pause.ts';
+import type { AgentEvent } from '../agent/types.ts';
+import { PauseController } from '../agent/index.ts';
 import type { Settings } from './settings.ts';
 import type { HostEvent, RunRequest, RunState } from './types.ts';
 import { KestrelError } from '../shared/errors.ts';

@@ -1,7 +1,5 @@
 import { resolve } from 'node:path';
-import { loadScreenSpotImage } from '../agent/screenspot/evaluate.ts';
-import { summarize } from '../agent/screenspot/metric.ts';
-import { readResultsFile } from '../agent/screenspot/results-file.ts';
+import { loadScreenSpotImage, readResultsFile, summarize } from '../agent/eval.ts';
 import type { ImageData, ScreenSpotResultsView } from './types.ts';
 
 /** A results file written by `kestrel eval screenspot`, scored again for the Inspector. */

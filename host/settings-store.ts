@@ -1,6 +1,6 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { envVar } from '../agent/env-var.ts';
+import { envVar } from '../agent/index.ts';
 import { makeFolder, writeFileAtomic } from '../shared/files.ts';
 import type { SecretBox } from './secrets.ts';
 import { settingsFromStored, type Settings } from './settings.ts';

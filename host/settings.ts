@@ -1,4 +1,4 @@
-import { RUN_DEFAULTS } from '../agent/loop/defaults.ts';
+import { RUN_DEFAULTS } from '../agent/types.ts';
 import { DEVICES, type Device } from '../native-models/index.ts';
 import * as v from './validate.ts';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { expect, test } from 'vitest';
-import { TrajectoryRecorder } from '../agent/trajectory/index.ts';
+import { TrajectoryRecorder } from '../agent/index.ts';
 import { MANIFEST_FILE } from '../native-models/index.ts';
 import { modelImporter, trajectoryLibrary } from './agent-bindings.ts';
 

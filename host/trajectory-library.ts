@@ -1,10 +1,9 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { isInsideFolder, realPathInside } from '../agent/folder-containment.ts';
+import { isInsideFolder, pngSize, realPathInside } from '../agent/index.ts';
 import { targetOf, type Action, type NormalizedPoint } from '../shared/actions.ts';
 import type { TrajectoryLibrary } from './api.ts';
 import type { ImageData, TrajectoryStepView, TrajectorySummary, TrajectoryView } from './types.ts';
-import { pngSize } from '../agent/desktop/png-size.ts';
 
 /** The parts of a recorded step the viewer uses: OSWorld's fields, plus Kestrel's when present. */
 export interface RecordedStep {

@@ -4,9 +4,7 @@
  * carries them as they are, the WebSocket bridge encodes them (wire.ts).
  */
 import type { Action, NormalizedPoint } from '../shared/actions.ts';
-import type { AgentEvent, RunStatus } from '../agent/events.ts';
-import type { DisplayInfo } from '../agent/operator.ts';
-import type { AccuracySummary, ScreenSpotResult } from '../agent/screenspot/types.ts';
+import type { AgentEvent, RunStatus, DisplayInfo, AccuracySummary, ScreenSpotResult } from '../agent/types.ts';
 import type { Settings } from './settings.ts';
 import type { BenchReport, BenchResult, BenchTest, ImportPrecision } from '../native-models/index.ts';
 

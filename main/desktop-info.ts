@@ -1,7 +1,6 @@
 import { screen, systemPreferences } from 'electron';
-import { displaysFromElectron } from '../agent/desktop/electron-displays.ts';
-import type { MacPermissions } from '../agent/desktop/index.ts';
-import type { DisplayInfo } from '../agent/operator.ts';
+import { displaysFromElectron, type MacPermissions } from '../agent/desktop.ts';
+import type { DisplayInfo } from '../agent/types.ts';
 
 /** Every monitor from Electron's screen, in the operator's desktop coordinates (electron-displays.ts). */
 export function electronDisplays(): DisplayInfo[] {

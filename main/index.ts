@@ -1,12 +1,9 @@
 import { release } from 'node:os';
 import { join } from 'node:path';
 import { app, BrowserWindow, ipcMain, type WebContents } from 'electron';
-import { overlayHiddenDuringCapture } from '../agent/desktop/platform.ts';
-import { agentBindings, desktopFactory } from '../host/agent-bindings.ts';
-import { guardCapture } from '../host/capture-guard.ts';
-import { createHost, type Host } from '../host/host.ts';
-import { overlayMark } from '../host/overlay-target.ts';
-import type { DisplayInfo } from '../agent/operator.ts';
+import { overlayHiddenDuringCapture } from '../agent/desktop.ts';
+import { agentBindings, createHost, desktopFactory, guardCapture, overlayMark, type Host } from '../host/index.ts';
+import type { DisplayInfo } from '../agent/types.ts';
 import { Overlays, overlayPreloadPath } from './overlay.ts';
 import { safeStorageBox } from './safe-storage.ts';
 import { electronDisplays, macPermissions } from './desktop-info.ts';

@@ -1,5 +1,5 @@
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import type { OverlayMark } from '../host/overlay-target.ts';
+import type { OverlayMark } from '../host/index.ts';
 
 // The overlay page can only listen for marks; it cannot call the API.
 contextBridge.exposeInMainWorld(

@@ -1,9 +1,8 @@
 import { join } from 'node:path';
 import { BrowserWindow, screen } from 'electron';
-import { desktopOffsetToDip } from '../agent/desktop/electron-displays.ts';
-import type { DisplayInfo } from '../agent/operator.ts';
-import type { DesktopDrawing } from '../host/capture-guard.ts';
-import type { OverlayMark } from '../host/overlay-target.ts';
+import { desktopOffsetToDip } from '../agent/desktop.ts';
+import type { DisplayInfo } from '../agent/types.ts';
+import type { DesktopDrawing, OverlayMark } from '../host/index.ts';
 
 /**
  * One transparent, click-through, always-on-top window per display, showing where the next

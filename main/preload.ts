@@ -1,6 +1,5 @@
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import type { KestrelBridge } from '../host/routes.ts';
-import type { HostEvent } from '../host/types.ts';
+import type { KestrelBridge, HostEvent } from '../host/index.ts';
 
 // Only this object crosses into the renderer: one call function over the typed route table
 // (main validates every input) and a subscription to host events. No ipcRenderer, no Node.

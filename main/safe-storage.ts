@@ -1,5 +1,5 @@
 import { safeStorage } from 'electron';
-import type { SecretBox } from '../host/secrets.ts';
+import type { SecretBox } from '../host/index.ts';
 
 /**
  * The OS keychain through Electron. On Linux without a secret service Electron falls back to a

@@ -1,5 +1,5 @@
 import { app, session, shell, type IpcMainInvokeEvent, type WebContents } from 'electron';
-import { CONTENT_SECURITY_POLICY, isOwnPage, type OwnPages } from '../host/web-security.ts';
+import { CONTENT_SECURITY_POLICY, isOwnPage, type OwnPages } from '../host/index.ts';
 
 /**
  * Electron's security checklist, applied once for every window: a CSP header on every

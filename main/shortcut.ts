@@ -1,5 +1,5 @@
 import { globalShortcut } from 'electron';
-import type { RunManager } from '../host/run-manager.ts';
+import type { RunManager } from '../host/index.ts';
 
 /**
  * The emergency stop: a global shortcut that works whichever window has focus and aborts the

@@ -1,5 +1,5 @@
 import { Menu, Tray, nativeImage } from 'electron';
-import type { RunManager } from '../host/run-manager.ts';
+import type { RunManager } from '../host/index.ts';
 
 /** A tray icon whose menu shows the control panel and stops, pauses or resumes the run. */
 export function createTray(iconPath: string, runs: RunManager, showPanel: () => void): Tray {

@@ -41,7 +41,7 @@ const screen = {
       return info.includes('IsViewable') ? { x: field('Absolute upper-left X'), y: field('Absolute upper-left Y'), width: field('Width'), height: field('Height') } : undefined;
     }),
 };
-const { DesktopOperator } = await import('../agent/desktop/index.ts');
+const { DesktopOperator } = await import('../agent/desktop.ts');
 const nut = await import('@nut-tree-fork/nut-js');
 
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;

@@ -7,7 +7,7 @@
  * Run: npx tsx scripts/bench-parser.ts [runs]
  */
 import { parseKimiResponse } from '../agent/parser/index.ts';
-import { HOSTILE_REPLIES } from '../agent/parser/hostile-replies.ts';
+import { HOSTILE_REPLIES } from '../agent/testing/hostile-replies.ts';
 
 const runs = Number(process.argv[2] ?? 7);
 const KIB = 1024;

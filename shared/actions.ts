@@ -69,3 +69,46 @@ export function targetOf<P>(action: Action<P>): P | undefined {
       return undefined;
   }
 }
+
+/** How `describeAction` writes a point and a piece of untrusted text, for where the line is shown. */
+export interface ActionWording<P> {
+  point(p: P): string;
+  /** Quotes text from the model (what it types, its answer), escaped as the place needs. */
+  quote(text: string): string;
+}
+
+/** One short phrase per action: the CLI's step lines (desktop pixels), the UI's timeline and screen-reader lines (fractions). */
+export function describeAction<P>(action: Action<P>, wording: ActionWording<P>): string {
+  const { point, quote } = wording;
+  const at = (p: P | undefined): string => (p === undefined ? '' : ` at ${point(p)}`);
+  switch (action.kind) {
+    case 'click':
+      return `${action.button === 'left' ? '' : `${action.button} `}${['', '', 'double-', 'triple-'][action.count]}click${at(action.at)}`;
+    case 'move':
+      return `move${at(action.to)}`;
+    case 'drag':
+      return `drag${action.from === undefined ? '' : ` from ${point(action.from)}`} to ${point(action.to)}`;
+    case 'mouse_down':
+    case 'mouse_up':
+      return `${action.kind.replace('_', ' ')} ${action.button}${at(action.at)}`;
+    case 'scroll':
+      return `scroll ${action.direction} ${action.amount}${at(action.at)}`;
+    case 'type':
+      return `type ${quote(action.text)}`;
+    case 'press':
+      return `press ${action.key}${action.presses > 1 ? ` ×${action.presses}` : ''}`;
+    case 'hotkey':
+      return `hotkey ${action.keys.join('+')}`;
+    case 'key_down':
+    case 'key_up':
+      return `${action.kind.replace('_', ' ')} ${action.key}`;
+    case 'wait':
+      return `wait ${action.seconds} s`;
+    case 'finished':
+      return action.answer === undefined ? 'done' : `done (answer: ${quote(action.answer)})`;
+    case 'fail':
+      return action.reason ? `give up (${quote(action.reason)})` : 'give up';
+    case 'call_user':
+      return action.message ? `ask the person (${quote(action.message)})` : 'ask the person';
+  }
+}

@@ -1,10 +1,24 @@
 /**
- * The file-system basics every writer in Kestrel shares (trajectories, OSWorld results, the
- * host's settings): one atomic write and one way to create a folder.
+ * The file-system basics Kestrel shares: one atomic write and one way to create a folder (for
+ * every writer: trajectories, OSWorld results, the host's settings), and one way to read a text
+ * file the person named.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+
+/**
+ * Reads a text file the person named. When it cannot be read, `fail` makes the error from one
+ * line naming the file as `what` ("annotations file") and saying why; `ifMissing` adds the fix
+ * for a file that does not exist.
+ */
+export async function readNamedFile(path: string, what: string, fail: (message: string) => Error, ifMissing = ''): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    throw fail(errorCode(err) === 'ENOENT' ? `${what} ${path} does not exist${ifMissing}` : `cannot read ${what} ${path}: ${(err as Error).message}`);
+  }
+}
 
 /**
  * Replaces `file` so that a reader (or a crash at any instant) sees either the old content or

@@ -1,53 +1,20 @@
+import { NAMED_KEYS, PUNCTUATION } from './key-table.ts';
 import { KeyNotAvailableError } from './platform.ts';
 
 export { KeyNotAvailableError };
 
-/** pyautogui key names → X keysym names (what xdotool and xmodmap speak). */
-const NAMED: Readonly<Record<string, string>> = {
-  enter: 'Return', tab: 'Tab', space: 'space', backspace: 'BackSpace', delete: 'Delete', escape: 'Escape',
-  insert: 'Insert', home: 'Home', end: 'End', pageup: 'Prior', pagedown: 'Next',
-  up: 'Up', down: 'Down', left: 'Left', right: 'Right',
-  ctrl: 'Control_L', ctrlleft: 'Control_L', ctrlright: 'Control_R',
-  shift: 'Shift_L', shiftleft: 'Shift_L', shiftright: 'Shift_R',
-  alt: 'Alt_L', altleft: 'Alt_L', altright: 'Alt_R', option: 'Alt_L', optionleft: 'Alt_L', optionright: 'Alt_R',
-  win: 'Super_L', winleft: 'Super_L', winright: 'Super_R', command: 'Super_L',
-  capslock: 'Caps_Lock', numlock: 'Num_Lock', scrolllock: 'Scroll_Lock',
-  printscreen: 'Print', print: 'Print', pause: 'Pause', apps: 'Menu', help: 'Help', select: 'Select',
-  execute: 'Execute', clear: 'Clear', sleep: 'XF86Sleep', stop: 'XF86AudioStop',
-  add: 'KP_Add', subtract: 'KP_Subtract', multiply: 'KP_Multiply', divide: 'KP_Divide', decimal: 'KP_Decimal', separator: 'KP_Separator',
-  volumeup: 'XF86AudioRaiseVolume', volumedown: 'XF86AudioLowerVolume', volumemute: 'XF86AudioMute',
-  playpause: 'XF86AudioPlay', nexttrack: 'XF86AudioNext', prevtrack: 'XF86AudioPrev',
-  browserback: 'XF86Back', browserforward: 'XF86Forward', browserrefresh: 'XF86Refresh', browserhome: 'XF86HomePage',
-  browsersearch: 'XF86Search', browserfavorites: 'XF86Favorites', browserstop: 'XF86Stop',
-  launchmail: 'XF86Mail', launchmediaselect: 'XF86AudioMedia', launchapp1: 'XF86Launch0', launchapp2: 'XF86Launch1',
-  convert: 'Henkan', nonconvert: 'Muhenkan', modechange: 'Mode_switch', kana: 'Katakana', kanji: 'Kanji',
-  hangul: 'Hangul', hanja: 'Hangul_Hanja', yen: 'yen',
-  ...Object.fromEntries(Array.from({ length: 24 }, (_, i) => [`f${i + 1}`, `F${i + 1}`])),
-  ...Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`num${i}`, `KP_${i}`])),
-};
-
-/** Printable ASCII punctuation → keysym names. */
-const PUNCTUATION: Readonly<Record<string, string>> = {
-  ' ': 'space', '!': 'exclam', '"': 'quotedbl', '#': 'numbersign', $: 'dollar', '%': 'percent', '&': 'ampersand',
-  "'": 'apostrophe', '(': 'parenleft', ')': 'parenright', '*': 'asterisk', '+': 'plus', ',': 'comma', '-': 'minus',
-  '.': 'period', '/': 'slash', ':': 'colon', ';': 'semicolon', '<': 'less', '=': 'equal', '>': 'greater',
-  '?': 'question', '@': 'at', '[': 'bracketleft', '\\': 'backslash', ']': 'bracketright', '^': 'asciicircum',
-  _: 'underscore', '`': 'grave', '{': 'braceleft', '|': 'bar', '}': 'braceright', '~': 'asciitilde',
-};
-
-/** Keys that exist only inside the keyboard, or that X has no keysym for. */
-const UNPRESSABLE = new Set(['fn', 'accept', 'final', 'junja']);
-
-
 /** The X keysym for a pyautogui key name (canonical, as the parser produces). */
 export function keysymFor(key: string): string {
-  if (UNPRESSABLE.has(key)) throw new KeyNotAvailableError(`the '${key}' key cannot be pressed from software on X11`);
-  if (Object.hasOwn(NAMED, key)) return NAMED[key]!;
+  const named = NAMED_KEYS.get(key);
+  if (named) {
+    if (named.x11 === undefined) throw new KeyNotAvailableError(`the '${key}' key cannot be pressed from software on X11`);
+    return named.x11;
+  }
   const chars = [...key];
   if (chars.length === 1) {
     const c = chars[0]!;
     if (/^[A-Za-z0-9]$/.test(c)) return c;
-    if (Object.hasOwn(PUNCTUATION, c)) return PUNCTUATION[c]!;
+    if (Object.hasOwn(PUNCTUATION, c)) return PUNCTUATION[c]!.x11;
     // X's Unicode keysyms: U+00E9 → "U00E9".
     return `U${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
   }

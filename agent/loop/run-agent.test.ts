@@ -6,7 +6,7 @@ import { ModelEndpointError } from '../openai/errors.ts';
 import { RecordingOperator, ScriptedModel, type ScriptedTurn } from '../testing/fakes.ts';
 import { PauseController } from './pause.ts';
 import { keepRecentScreenshots, runAgent, type RunAgentOptions } from './run-agent.ts';
-import { anyOf, maxSteps } from './stop-rules.ts';
+import { anyOf, maxSteps, repeatedAction } from './stop-rules.ts';
 
 const code = (body: string): string => `## Action:\nDo the next thing.\n## Code:\n\`\`\`python\n${body}\n\`\`\``;
 const click = (x: number, y: number): string => code(`pyautogui.click(x=${x}, y=${y})`);
@@ -101,6 +101,15 @@ describe('runAgent', () => {
   test('stop rules compose: a custom rule set replaces the defaults', async () => {
     const { run } = setup([click(0.1, 0.1), click(0.1, 0.1), click(0.1, 0.1)], { stopRules: anyOf(maxSteps(2)), maxRepeats: 2 });
     expect(await run).toMatchObject({ status: 'max_steps', steps: 2 });
+  });
+
+  test('stop rules as a list (stopWhen-style): the first that decides wins, and the time limit still applies', async () => {
+    const { run } = setup([click(0.1, 0.1), click(0.2, 0.1), click(0.3, 0.1)], { stopRules: [repeatedAction(1), maxSteps(1)] });
+    expect(await run).toMatchObject({ status: 'repeated_action', steps: 1 });
+    const slow: ScriptedTurn = { text: click(0.1, 0.5), delayMs: 60 };
+    const late = setup([slow, slow, slow], { stopRules: [maxSteps(10)], timeLimitMs: 30 });
+    // The 60 ms reply outlasts the 30 ms limit: the check before the first action ends the run.
+    expect(await late.run).toMatchObject({ status: 'time_limit', steps: 0 });
   });
 
   test('wall-clock limit', async () => {

@@ -1,7 +1,8 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeFolder, writeFileAtomic } from '../../shared/files.ts';
-import { folderNameProblem, TaskFormatError, type OsworldTask } from './task.ts';
+import { folderNameProblem } from '../../shared/folder-name.ts';
+import { TaskFormatError, type OsworldTask } from './task.ts';
 
 /**
  * OSWorld's layout: `<out>/<domain>/<id>/` holds result.txt, traj.jsonl and the step screenshots.

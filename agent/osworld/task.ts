@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import { KestrelError } from '../../shared/errors.ts';
+import { folderNameProblem } from '../../shared/folder-name.ts';
 
 /** One set-up (or postconfig) step as OSWorld writes it: a type and its parameters. */
 export interface TaskStep {
@@ -96,20 +97,6 @@ function evaluator(value: unknown, where: string): TaskEvaluator {
     throw new TaskFormatError(`${where}: evaluator.options must be a list of ${count} (one per metric, null where none)`);
   }
   return { ...value, postconfig: steps(value.postconfig, `${where}: evaluator.postconfig`) } as unknown as TaskEvaluator;
-}
-
-/**
- * Why `name` cannot be one folder name inside the results folder, or undefined when it can:
- * ASCII letters, digits, '_', '-' and '.', at most 200 of them, not "." or ".." (nor only dots),
- * and not a name Windows reserves for a device.
- */
-export function folderNameProblem(name: string): string | undefined {
-  if (name === '') return 'is empty';
-  if (name.length > 200) return `is ${name.length} characters long (at most 200)`;
-  if (!/^[\w.-]+$/.test(name)) return "may hold only letters, digits, '_', '-' and '.'";
-  if (/^\.+$/.test(name)) return 'is only dots';
-  if (/^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$/i.test(name)) return 'is a device name on Windows';
-  return undefined;
 }
 
 function folderName(value: string, what: string, source: string): string {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { Action } from '../../shared/actions.ts';
-import { HOSTILE_REPLIES } from './hostile-replies.ts';
+import { HOSTILE_REPLIES } from '../testing/hostile-replies.ts';
 import { parseKimiResponse } from './kimi-response.ts';
 import { MAX_TOKENS } from './python-tokens.ts';
 

@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { PixelBox } from './types.ts';
 import { KestrelError } from '../../shared/errors.ts';
+import { readNamedFile } from '../../shared/files.ts';
 
 export type { PixelBox };
 
@@ -116,15 +116,7 @@ export function parseScreenSpotAnnotations(json: unknown, source: string): Scree
 }
 
 export async function loadScreenSpotAnnotations(path: string): Promise<ScreenSpotRecord[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new ScreenSpotFormatError(
-      code === 'ENOENT' ? `annotations file ${path} does not exist` : `cannot read annotations file ${path}: ${(err as Error).message}`,
-    );
-  }
+  const text = await readNamedFile(path, 'annotations file', (message) => new ScreenSpotFormatError(message));
   let json: unknown;
   try {
     json = JSON.parse(text);

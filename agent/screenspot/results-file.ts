@@ -1,9 +1,8 @@
 import { closeSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { ScreenSpotResult } from './types.ts';
 import { KestrelError } from '../../shared/errors.ts';
-import { makeFolder } from '../../shared/files.ts';
+import { makeFolder, readNamedFile } from '../../shared/files.ts';
 
 export type { ScreenSpotResult };
 
@@ -41,15 +40,7 @@ export function parseResultsText(text: string, path: string): { complete: string
 
 /** Reads a results file without opening it for writing (the viewer's way in). */
 export async function readResultsFile(path: string): Promise<ScreenSpotResult[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new ResultsFileError(
-      code === 'ENOENT' ? `results file ${path} does not exist; give the --results file kestrel eval screenspot wrote` : `cannot read results file ${path}: ${(err as Error).message}`,
-    );
-  }
+  const text = await readNamedFile(path, 'results file', (message) => new ResultsFileError(message), '; give the --results file kestrel eval screenspot wrote');
   return parseResultsText(text, path).existing;
 }
 

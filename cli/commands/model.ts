@@ -1,8 +1,7 @@
 import { Option, type Command } from 'commander';
-import { nonNegativeNumber, wholeNumber } from '../model/number-options.ts';
 import { DEVICES, IMPORT_PRECISIONS, type Device, type ImportPrecision } from '../../native-models/index.ts';
 import { deviceOption } from '../model-options.ts';
-import { positiveInt } from '../options.ts';
+import { nonNegativeNumber, positiveInt, wholeNumber } from '../options.ts';
 import { EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, withHelp } from './help.ts';
 
 export function registerModel(program: Command): void {

@@ -1,9 +1,9 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { RUN_DEFAULTS } from '../../agent/loop/defaults.ts';
-import { folderNameProblem } from '../../agent/osworld/task.ts';
+import { RUN_DEFAULTS } from '../../agent/types.ts';
+import { folderNameProblem } from '../../shared/folder-name.ts';
 import { addModelOptions } from '../model-options.ts';
 import { EXIT_FAILED, EXIT_INTERRUPTED, withHelp } from './help.ts';
-import { positiveInt } from '../options.ts';
+import { positiveInt, wholeNumber } from '../options.ts';
 
 function envName(value: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) {
@@ -16,11 +16,6 @@ function domainName(value: string): string {
   const problem = folderNameProblem(value);
   if (problem) throw new InvalidArgumentError(`--domain ${JSON.stringify(value)} ${problem}; it names one results folder.`);
   return value;
-}
-
-function milliseconds(value: string): number {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`--settle must be a whole number of milliseconds, got '${value}'.`);
-  return Number(value);
 }
 
 export function registerReplay(program: Command): void {
@@ -51,7 +46,7 @@ export function registerReplay(program: Command): void {
     .option('--domain <name>', 'the domain folder results go under (default: the task folder name, else the task snapshot)', domainName)
     .option('--max-steps <n>', 'most agent steps per task (OSWorld reports at 15, 50 and 100)', positiveInt('--max-steps'), RUN_DEFAULTS.maxSteps)
     .option('--display <n>', 'which monitor to act on: index or output name from `xrandr --listmonitors`')
-    .option('--settle <ms>', 'pause after each replayed step', milliseconds, 300)
+    .option('--settle <ms>', 'pause after each replayed step', wholeNumber('--settle'), 300)
     .option('--no-evaluate', "set up and act (agent or trajectory) but skip the task's evaluator; no result.txt")
     .option('--check', 'only list which tasks can run here, what they lack, and the commands they would run')
     .action(async (task: string, options) => {

@@ -1,19 +1,12 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { RUN_DEFAULTS } from '../../agent/loop/defaults.ts';
+import { RUN_DEFAULTS } from '../../agent/types.ts';
 import { addModelOptions } from '../model-options.ts';
 import { EXIT_INTERRUPTED, EXIT_USAGE, withHelp } from './help.ts';
-import { positiveInt } from '../options.ts';
+import { positiveInt, wholeNumber } from '../options.ts';
 
 function typing(value: string): 'auto' | 'keys' | 'xdotool' | 'clipboard' {
   if (value === 'auto' || value === 'keys' || value === 'xdotool' || value === 'clipboard') return value;
   throw new InvalidArgumentError(`--typing must be auto, keys or clipboard, got '${value}'.`);
-}
-
-function nonNegativeInt(name: string) {
-  return (value: string): number => {
-    if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be a whole number (0 or more), got '${value}'.`);
-    return Number(value);
-  };
 }
 
 export function registerRun(program: Command): void {
@@ -49,8 +42,8 @@ export function registerRun(program: Command): void {
     .option('--thinking', 'use the Kimi-VL Thinking prompt and sampling defaults')
     .option('--screenshots <n>', 'screenshots sent per request, the current one included', positiveInt('--screenshots'), RUN_DEFAULTS.screenshots)
     .option('--typing <how>', 'how text is typed: auto (key events where they are exact: Windows, macOS, ASCII on X11; else a clipboard paste), keys, clipboard', typing, 'auto')
-    .option('--mouse-speed <px-per-s>', 'animate the pointer at this speed (0 = jump)', nonNegativeInt('--mouse-speed'), 0)
-    .option('--action-delay <ms>', 'pause after each action, so applications keep up and you can follow (and stop) the run', nonNegativeInt('--action-delay'), RUN_DEFAULTS.actionDelayMs)
+    .option('--mouse-speed <px-per-s>', 'animate the pointer at this speed (0 = jump)', wholeNumber('--mouse-speed'), 0)
+    .option('--action-delay <ms>', 'pause after each action, so applications keep up and you can follow (and stop) the run', wholeNumber('--action-delay'), RUN_DEFAULTS.actionDelayMs)
     .action(async (instruction: string, options) => {
       const { runCommand } = await import('../run/run-command.ts');
       process.exitCode = await runCommand(instruction, options);

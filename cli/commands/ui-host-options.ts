@@ -4,11 +4,16 @@ import { portNumber, repeatable } from '../options.ts';
 
 export type UiHostOptionValues = { port: number; virtual?: boolean; launch?: string[] } & ModelOptionValues;
 
-/** The flags of the commands that serve the UI (`kestrel ui`, and `kestrel app` for its browser fallback), model flags included. */
-export function addUiHostOptions(command: Command, help: { port: string; virtual: string }): Command {
+/**
+ * The flags of the commands that serve the UI, model flags included: `kestrel ui` is the
+ * server; `kestrel app` starts one only as its fallback where Electron cannot start, which its
+ * help says.
+ */
+export function addUiHostOptions(command: Command, role: 'server' | 'fallback'): Command {
+  const fallback = role === 'fallback';
   command
-    .option('-p, --port <port>', help.port, portNumber, 0)
-    .option('--virtual', help.virtual)
+    .option('-p, --port <port>', `port ${fallback ? 'for the browser fallback' : 'to listen on'} (0 picks a free one)`, portNumber, 0)
+    .option('--virtual', `${fallback ? 'in the browser fallback, ' : ''}run the agent on a fresh private Xvfb display, with the openbox window manager, instead of $DISPLAY`)
     .option('--launch <command>', 'with --virtual: open an app on the private display (a shell command; repeat for more)', repeatable);
   return addModelOptions(command);
 }

@@ -1,5 +1,5 @@
 import { ground, ModelEndpointError, type VisionLanguageModel } from '../../agent/index.ts';
-import type { GroundFn } from '../../agent/screenspot/evaluate.ts';
+import type { GroundFn } from '../../agent/eval.ts';
 import { CliError } from '../errors.ts';
 
 /** agent/ground.ts behind the ScreenSpot seam: the model's normalised point becomes image pixels. */

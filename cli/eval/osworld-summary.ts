@@ -1,4 +1,4 @@
-import { formatResultsSummary, summarizeResults } from '../../agent/osworld/results.ts';
+import { formatResultsSummary, summarizeResults } from '../../agent/eval.ts';
 import { CliError } from '../errors.ts';
 
 /** `kestrel eval osworld <results>`: success rate per domain, like OSWorld's own summary script. */

@@ -1,4 +1,4 @@
-import type { ScreenSpotProgress } from '../../agent/screenspot/evaluate.ts';
+import type { ScreenSpotProgress } from '../../agent/eval.ts';
 
 /**
  * A progress bar on stderr. On a terminal it redraws one line; elsewhere (logs, CI) it prints a

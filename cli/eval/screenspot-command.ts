@@ -1,10 +1,6 @@
 import { stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { runScreenSpot, ScreenSpotImageError, type GroundFn } from '../../agent/screenspot/evaluate.ts';
-import { formatSummary } from '../../agent/screenspot/metric.ts';
-import { loadScreenSpotAnnotations, ScreenSpotFormatError } from '../../agent/screenspot/records.ts';
-import { renderReport } from '../../agent/screenspot/report.ts';
-import { ResultsFileError } from '../../agent/screenspot/results-file.ts';
+import { formatSummary, loadScreenSpotAnnotations, renderReport, ResultsFileError, runScreenSpot, ScreenSpotFormatError, ScreenSpotImageError, type GroundFn } from '../../agent/eval.ts';
 import { CliError } from '../errors.ts';
 import { progressBar } from './progress.ts';
 

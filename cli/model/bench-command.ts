@@ -1,7 +1,7 @@
 /** `kestrel bench`: the table (or one JSON object) on stdout, progress on stderr. */
 import { basename } from 'node:path';
 import { formatBytes, type BenchReport, type Device } from '../../native-models/index.ts';
-import { runModelBench } from '../../host/model-bench.ts';
+import { runModelBench } from '../../host/index.ts';
 import { oneLine } from '../../shared/one-line.ts';
 import { CliError } from '../errors.ts';
 import { readImage } from '../ground/read-image.ts';

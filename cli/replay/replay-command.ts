@@ -1,31 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import {
-  heldRunFile,
-  RecordFolderError,
-  runAgent,
-  TrajectoryFormatError,
-  TrajectoryRecorder,
-  type DisplayInfo,
-  type Operator,
-  type VisionLanguageModel,
-} from '../../agent/index.ts';
-import { DesktopOperator } from '../../agent/desktop/index.ts';
-import type { RunOutcome } from '../../agent/osworld/evaluator.ts';
-import { localTaskHost } from '../../agent/osworld/local-host.ts';
-import { PlaceholderError } from '../../agent/osworld/placeholders.ts';
-import { loadRecordedRun, RecordedRunError, type RecordedRun } from '../../agent/osworld/recorded-run.ts';
-import { parseRecordedCode, replayTrajectory, ReplayError } from '../../agent/osworld/replay-trajectory.ts';
-import { exampleDir, formatResultsSummary, summarizeResults } from '../../agent/osworld/results.ts';
-import { ConsentRequiredError, formatConsentList, prepareTask, runOsworldTask } from '../../agent/osworld/run-task.ts';
-import { StepFailedError } from '../../agent/osworld/steps.ts';
-import { loadOsworldTasks, TaskFormatError, type OsworldTask } from '../../agent/osworld/task.ts';
+import { envVar, heldRunFile, RecordFolderError, runAgent, TrajectoryFormatError, TrajectoryRecorder, type DisplayInfo, type Operator, type VisionLanguageModel } from '../../agent/index.ts';
+import { DesktopOperator } from '../../agent/desktop.ts';
+import { ConsentRequiredError, exampleDir, formatConsentList, formatResultsSummary, loadOsworldTasks, loadRecordedRun, localTaskHost, parseRecordedCode, PlaceholderError, prepareTask, RecordedRunError, ReplayError, replayTrajectory, runOsworldTask, StepFailedError, summarizeResults, TaskFormatError, type OsworldTask, type RecordedRun, type RunOutcome } from '../../agent/eval.ts';
 import { CliError } from '../errors.ts';
 import { oneLine } from '../../shared/one-line.ts';
 import { catchInterrupt } from '../interrupt.ts';
 import { recordFolder } from '../record-folder.ts';
 import { generationSettings, resolveModel, type ModelOptionValues } from '../model-options.ts';
-import { envVar } from '../../agent/env-var.ts';
 
 export interface ReplayCommandOptions extends ModelOptionValues {
   readonly trajectory?: string;

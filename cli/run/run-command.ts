@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import { runAgent, TrajectoryRecorder, type AgentEvent, type PlannedStep } from '../../agent/index.ts';
-import { DesktopOperator, DesktopUnavailableError, type TypingStrategy } from '../../agent/desktop/index.ts';
+import { DesktopOperator, DesktopUnavailableError, type TypingStrategy } from '../../agent/desktop.ts';
 import { CliError } from '../errors.ts';
 import { oneLine } from '../../shared/one-line.ts';
 import { catchInterrupt } from '../interrupt.ts';

@@ -1,42 +1,14 @@
-import type { AgentEvent, DesktopAction, RunStatus } from '../../agent/index.ts';
+import type { AgentEvent, DesktopAction, DesktopPoint, RunStatus } from '../../agent/index.ts';
+import { describeAction as describeActionIn, type ActionWording } from '../../shared/actions.ts';
 
-const point = (p: { x: number; y: number } | undefined): string => (p ? ` at ${Math.round(p.x)},${Math.round(p.y)}` : '');
+/** Desktop pixels, and model text as a JSON string (control characters escaped for the terminal), long text cut. */
+const TERMINAL: ActionWording<DesktopPoint> = {
+  point: (p) => `${Math.round(p.x)},${Math.round(p.y)}`,
+  quote: (text) => JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text),
+};
 
 /** One short phrase per action, in desktop coordinates. */
-export function describeAction(action: DesktopAction): string {
-  switch (action.kind) {
-    case 'click': {
-      const what = ['', 'click', 'double-click', 'triple-click'][action.count];
-      return `${action.button === 'left' ? '' : `${action.button} `}${what}${point(action.at)}`;
-    }
-    case 'move':
-      return `move${point(action.to)}`;
-    case 'drag':
-      return `drag${action.from ? ` from ${Math.round(action.from.x)},${Math.round(action.from.y)}` : ''} to ${Math.round(action.to.x)},${Math.round(action.to.y)}`;
-    case 'mouse_down':
-    case 'mouse_up':
-      return `${action.button} ${action.kind === 'mouse_down' ? 'down' : 'up'}${point(action.at)}`;
-    case 'scroll':
-      return `scroll ${action.direction} ${action.amount}${point(action.at)}`;
-    case 'type':
-      return `type ${JSON.stringify(action.text.length > 40 ? `${action.text.slice(0, 40)}…` : action.text)}`;
-    case 'press':
-      return `press ${action.key}${action.presses > 1 ? ` ×${action.presses}` : ''}`;
-    case 'hotkey':
-      return `hotkey ${action.keys.join('+')}`;
-    case 'key_down':
-    case 'key_up':
-      return `${action.key} ${action.kind === 'key_down' ? 'down' : 'up'}`;
-    case 'wait':
-      return `wait ${action.seconds} s`;
-    case 'finished':
-      return action.answer !== undefined ? `done (answer: ${JSON.stringify(action.answer)})` : 'done';
-    case 'fail':
-      return 'give up';
-    case 'call_user':
-      return 'ask for the person';
-  }
-}
+export const describeAction = (action: DesktopAction): string => describeActionIn(action, TERMINAL);
 
 export const EXIT_CODES: Readonly<Record<RunStatus, number>> = {
   finished: 0,

@@ -1,9 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { agentBindings, desktopFactory } from '../../host/agent-bindings.ts';
-import { createHost, type DesktopFactory, type Host } from '../../host/host.ts';
-import { NO_SECRET_BOX } from '../../host/secrets.ts';
-import type { Settings } from '../../host/settings.ts';
+import { agentBindings, createHost, desktopFactory, NO_SECRET_BOX, type DesktopFactory, type Host, type Settings } from '../../host/index.ts';
 import { VERSION } from '../version.ts';
 
 /** Where settings live: $KESTREL_CONFIG_DIR, else the XDG config folder. */

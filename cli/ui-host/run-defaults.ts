@@ -1,7 +1,6 @@
 import { resolve } from 'node:path';
-import type { Settings } from '../../host/settings.ts';
-import { normalizeBaseUrl } from '../../agent/openai/client.ts';
-import { ModelEndpointError } from '../../agent/openai/errors.ts';
+import type { Settings } from '../../host/index.ts';
+import { ModelEndpointError, normalizeBaseUrl } from '../../agent/index.ts';
 import { CliError } from '../errors.ts';
 import type { ModelOptionValues } from '../model-options.ts';
 

@@ -1,7 +1,4 @@
-import { checkFolderSettings } from '../../host/folder-settings.ts';
-import type { Host } from '../../host/host.ts';
-import type { Settings } from '../../host/settings.ts';
-import { InvalidInput } from '../../host/validate.ts';
+import { checkFolderSettings, InvalidInput, type Host, type Settings } from '../../host/index.ts';
 import { CliError } from '../errors.ts';
 import { MANIFEST_FILE } from '../../native-models/index.ts';
 import { createBrowserHost } from './browser-host.ts';

@@ -3,12 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import WebSocket from 'ws';
-import { createApi } from '../../host/api.ts';
-import { ModelManager } from '../../host/model-manager.ts';
-import { RunManager } from '../../host/run-manager.ts';
-import { NO_SECRET_BOX } from '../../host/secrets.ts';
-import { SettingsStore } from '../../host/settings-store.ts';
-import { decodeWire, encodeWire } from '../../host/wire.ts';
+import { createApi, decodeWire, encodeWire, ModelManager, NO_SECRET_BOX, RunManager, SettingsStore } from '../../host/index.ts';
 import { nodeBase64 } from './socket.ts';
 import { startUiHost, type UiHost } from './server.ts';
 

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { CliError } from '../errors.ts';
-import type { KestrelApi } from '../../host/api.ts';
+import type { KestrelApi } from '../../host/index.ts';
 import { attachApiSocket } from './socket.ts';
 import { readStaticFile } from './static-files.ts';
 

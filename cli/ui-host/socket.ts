@@ -1,8 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { KestrelApi } from '../../host/api.ts';
-import { decodeWire, encodeWire, type Base64Codec, type CallMessage, type ReplyMessage } from '../../host/wire.ts';
+import { decodeWire, encodeWire, type Base64Codec, type CallMessage, type KestrelApi, type ReplyMessage } from '../../host/index.ts';
 import { oneLine } from '../../shared/one-line.ts';
 
 export const nodeBase64: Base64Codec = {

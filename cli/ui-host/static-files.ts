@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { extname, normalize, resolve } from 'node:path';
-import { isInsideFolder, realPathInside } from '../../agent/folder-containment.ts';
+import { isInsideFolder, realPathInside } from '../../agent/index.ts';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -1,4 +1,4 @@
-import type { OverlayMark } from '../../host/overlay-target.ts';
+import type { OverlayMark } from '../../host/ui-types.ts';
 
 // The overlay page: a transparent, click-through window per display. It only draws the mark
 // that main sends; it has no API of its own.

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { DesktopOperator as DesktopOperatorType } from '../../agent/desktop/index.ts';
+import type { DesktopOperator as DesktopOperatorType } from '../../agent/desktop.ts';
 import { toDesktopPoint } from '../../agent/coordinates.ts';
 import { LEFT, RIGHT, TWO_MONITORS } from '../harness/two-monitors.ts';
 import { startVirtualDisplay, type VirtualDisplay } from '../harness/xvfb.ts';
@@ -16,7 +16,7 @@ beforeAll(async () => {
   screen = await startVirtualDisplay(TWO_MONITORS);
   // nut-js (libnut) opens the display named by DISPLAY when it is first loaded.
   process.env.DISPLAY = screen.display;
-  ({ DesktopOperator } = await import('../../agent/desktop/index.ts'));
+  ({ DesktopOperator } = await import('../../agent/desktop.ts'));
   term = await startCatTerminal(screen, { title: 'kestrel-right', geometry: '60x10+1300+200', background: '#ff0000' });
 });
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Action } from '../../shared/actions.ts';
 import { mapAction } from '../../agent/coordinates.ts';
-import type { DesktopOperator as DesktopOperatorType } from '../../agent/desktop/index.ts';
+import type { DesktopOperator as DesktopOperatorType } from '../../agent/desktop.ts';
 import type { DisplayInfo } from '../../agent/operator.ts';
 import { LEFT, RIGHT, TWO_MONITORS } from '../harness/two-monitors.ts';
 import { startGtkEntry, startPointerLog, type PointerLog } from '../harness/x-clients.ts';
@@ -21,7 +21,7 @@ beforeAll(async () => {
   screen = await startVirtualDisplay(TWO_MONITORS);
   // nut-js (libnut) opens the display named by DISPLAY when it is first loaded.
   process.env.DISPLAY = screen.display;
-  ({ DesktopOperator } = await import('../../agent/desktop/index.ts'));
+  ({ DesktopOperator } = await import('../../agent/desktop.ts'));
   // xev's window covers x 1224..1824, y 100..600: all on the right-hand monitor.
   log = await startPointerLog(screen, 'kestrel-xev', '600x500+1200+100');
 });

@@ -1,4 +1,4 @@
-import type { KestrelBridge } from '../../../host/routes.ts';
+import type { KestrelBridge } from '../../../host/ui-types.ts';
 import { connectWebSocketBridge } from './ws-bridge.ts';
 
 declare global {

@@ -1,6 +1,4 @@
-import type { KestrelBridge } from '../../../host/routes.ts';
-import type { HostEvent } from '../../../host/types.ts';
-import type { Base64Codec, ReplyMessage } from '../../../host/wire.ts';
+import type { KestrelBridge, HostEvent, Base64Codec, ReplyMessage } from '../../../host/ui-types.ts';
 
 // The wire format lives in host/wire.ts; the renderer may import only its types, so the
 // two small functions are mirrored here (JSON with {"$bytes": base64}).

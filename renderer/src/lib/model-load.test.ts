@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import type { ModelLoad } from '../../../host/types.ts';
+import type { ModelLoad } from '../../../host/ui-types.ts';
 import { loadingStatus } from './model-load.ts';
 
 const load = (over: Partial<ModelLoad>): ModelLoad => ({ dir: '/m', device: 'cpu', phase: 'weights', done: 0, total: 200, detail: 'text-model.onnx.data', indeterminate: false, ...over });

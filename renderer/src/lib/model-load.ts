@@ -1,4 +1,4 @@
-import type { ModelLoad } from '../../../host/types.ts';
+import type { ModelLoad } from '../../../host/ui-types.ts';
 
 const WHAT: Record<ModelLoad['phase'], string> = {
   weights: 'reading weights',

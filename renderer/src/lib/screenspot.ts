@@ -1,4 +1,4 @@
-import type { NormalizedPoint } from '../../../host/types.ts';
+import type { NormalizedPoint } from '../../../host/ui-types.ts';
 
 /** One inspector probe: an image, what was asked, where the model pointed, where the truth is. */
 export interface Probe {

@@ -1,6 +1,4 @@
-import type { DisplayInfo } from '../../../host/types.ts';
-import type { KestrelBridge, ModelSizes } from '../../../host/routes.ts';
-import type { AppInfo, EndpointCheck, ImportJob, ImportPrecision, ModelEntry, ModelLoad, PublicSettings, Settings } from '../../../host/types.ts';
+import type { DisplayInfo, KestrelBridge, ModelSizes, AppInfo, EndpointCheck, ImportJob, ImportPrecision, ModelEntry, ModelLoad, PublicSettings, Settings } from '../../../host/ui-types.ts';
 import { connectBridge } from '../bridge/index.ts';
 import { InspectorModel } from './inspector.svelte.ts';
 import { ScreenSpotResultsModel } from './screenspot-results.svelte.ts';

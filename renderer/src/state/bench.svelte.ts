@@ -1,5 +1,4 @@
-import type { KestrelBridge } from '../../../host/routes.ts';
-import type { BenchReport, Settings } from '../../../host/types.ts';
+import type { KestrelBridge, BenchReport, Settings } from '../../../host/ui-types.ts';
 
 /** Settings → Models → Benchmark: `kestrel bench` for one model and device, run by the host. */
 export class BenchModel {

@@ -1,5 +1,4 @@
-import type { KestrelBridge } from '../../../host/routes.ts';
-import type { GroundResult } from '../../../host/types.ts';
+import type { KestrelBridge, GroundResult } from '../../../host/ui-types.ts';
 import { fileToPng, pngUrl } from '../lib/images.ts';
 import { isHit, toScreenSpot, truthBox, type Probe } from '../lib/screenspot.ts';
 import { messageOf } from '../../../shared/one-line.ts';

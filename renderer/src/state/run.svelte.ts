@@ -1,7 +1,4 @@
-import type { Action } from '../../../host/types.ts';
-import type { AgentEvent } from '../../../host/types.ts';
-import type { KestrelBridge } from '../../../host/routes.ts';
-import type { HostEvent, RunState } from '../../../host/types.ts';
+import type { Action, AgentEvent, KestrelBridge, HostEvent, RunState } from '../../../host/ui-types.ts';
 import { describeAction } from '../lib/actions.ts';
 import { pngUrl } from '../lib/images.ts';
 import { messageOf } from '../../../shared/one-line.ts';

@@ -1,5 +1,4 @@
-import type { KestrelBridge } from '../../../host/routes.ts';
-import type { ScreenSpotResultsView } from '../../../host/types.ts';
+import type { KestrelBridge, ScreenSpotResultsView } from '../../../host/ui-types.ts';
 import { pngUrl } from '../lib/images.ts';
 import { messageOf } from '../../../shared/one-line.ts';
 

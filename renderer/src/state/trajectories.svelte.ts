@@ -1,5 +1,4 @@
-import type { KestrelBridge } from '../../../host/routes.ts';
-import type { GroundResult, TrajectorySummary, TrajectoryView } from '../../../host/types.ts';
+import type { KestrelBridge, GroundResult, TrajectorySummary, TrajectoryView } from '../../../host/ui-types.ts';
 import { pngUrl } from '../lib/images.ts';
 import { messageOf } from '../../../shared/one-line.ts';
 

@@ -46,4 +46,16 @@ describe('half precision', () => {
     }
     expect(() => widenInPlace(new ArrayBuffer(10), 2, 'BF16')).toThrow('a buffer of 10 bytes cannot hold 2 fp32 values');
   });
+
+  test('bf16 widening is the 16-bit pattern shifted into the high half, for even and odd counts (two values a load, or one)', () => {
+    for (const count of [allHalves.length, allHalves.length - 1, 3, 1]) {
+      const halves = allHalves.subarray(allHalves.length - count);
+      const buffer = new ArrayBuffer(4 * count);
+      new Uint16Array(buffer, 2 * count).set(halves);
+      const inPlace = new Uint32Array(widenInPlace(buffer, count, 'BF16').buffer);
+      const apart = new Uint32Array(bfloat16ToFloat32(halves.slice()).buffer);
+      const wrong = [...halves].findIndex((h, i) => inPlace[i] !== (h << 16) >>> 0 || apart[i] !== (h << 16) >>> 0);
+      expect(wrong).toBe(-1);
+    }
+  });
 });

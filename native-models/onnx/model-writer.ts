@@ -6,7 +6,7 @@
  * both give the same bytes.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { float32ToFloat16 } from '../numeric/half.ts';
 import type { GraphBuilder, WeightSpec } from './graph-builder.ts';
@@ -88,6 +88,31 @@ export function wrongSize(spec: WeightSpec, produced: number, rows?: readonly [n
   return new Error(`weight ${spec.name}: rows ${rows[0]}–${rows[1]} produced ${produced} bytes, expected ${expected} for shape [${spec.dims.join(', ')}]`);
 }
 
+/** Bytes written between two background flushes of a data file (backgroundFlush). */
+export const FLUSH_BYTES = 64 * 2 ** 20;
+
+/**
+ * Hands a data file's written pages to the disk as the writing goes on: every `every` bytes an
+ * fdatasync runs on libuv's thread pool (one at a time; nothing waits for it). Left alone, the
+ * kernel starts writing only once a tenth of memory is dirty, so the fsync before the file's
+ * rename would then wait for gigabytes the disk could have taken while the weights were being
+ * made. Its errors are the final fsync's to report. `settled` waits for the one under way, so
+ * that the file is closed only after it.
+ */
+export function backgroundFlush(fd: number, every = FLUSH_BYTES): { wrote(bytes: number): void; settled(): Promise<void> } {
+  let since = 0;
+  let pending: Promise<void> | undefined;
+  return {
+    wrote(bytes) {
+      since += bytes;
+      if (since < every || pending) return;
+      since = 0;
+      pending = new Promise<void>((done) => fdatasync(fd, () => ((pending = undefined), done())));
+    },
+    settled: () => pending ?? Promise.resolve(),
+  };
+}
+
 /**
  * Makes a graph's weights and writes them into the open data file at the layout's offsets,
  * padding included; returns the SHA-256 of the whole file. `onWeight` is told, in order, as
@@ -101,19 +126,25 @@ export interface WeightsWriter {
 export const inThisThread: WeightsWriter = {
   async write(weights, layout, fd, onWeight) {
     const hash = createHash('sha256');
+    const flush = backgroundFlush(fd);
     let offset = 0;
     const write = (bytes: Uint8Array): void => {
       let done = 0;
       while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
       hash.update(bytes);
       offset += bytes.length;
+      flush.wrote(bytes.length);
     };
-    for (const [index, spec] of weights.entries()) {
-      const start = layout.offsets[index]!;
-      if (start > offset) write(new Uint8Array(start - offset));
-      for await (const chunk of spec.produce()) write(encodeChunk(spec, chunk));
-      if (offset - start !== weightBytes(spec)) throw wrongSize(spec, offset - start);
-      onWeight(index);
+    try {
+      for (const [index, spec] of weights.entries()) {
+        const start = layout.offsets[index]!;
+        if (start > offset) write(new Uint8Array(start - offset));
+        for await (const chunk of spec.produce()) write(encodeChunk(spec, chunk));
+        if (offset - start !== weightBytes(spec)) throw wrongSize(spec, offset - start);
+        onWeight(index);
+      }
+    } finally {
+      await flush.settled();
     }
     return { sha256: hash.digest('hex') };
   },

@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import type { WeightSpec } from './graph-builder.ts';
-import { weightBytes, type DataLayout, type WeightsWriter } from './model-writer.ts';
+import { backgroundFlush, weightBytes, type DataLayout, type WeightsWriter } from './model-writer.ts';
 import type { FromWorker, ToWorker } from './weight-worker.ts';
 
 /** What one worker makes at a time: weights [from, to), or rows [a, b) of one weight. */
@@ -108,6 +108,7 @@ export class WeightPool {
     if (this.failure) return Promise.reject(this.failure);
     const units = weightUnits(weights, this.partBytes);
     const hash = createHash('sha256');
+    const flush = backgroundFlush(fd);
     const pending = new Map<number, Pending>();
     let next = 0;
     let current = 0;
@@ -121,12 +122,13 @@ export class WeightPool {
         for (const [worker, listener] of listeners) worker.off('message', listener);
         this.waiting.delete(finish);
         if (!err) {
-          resolve({ sha256: hash.digest('hex') });
+          void flush.settled().then(() => resolve({ sha256: hash.digest('hex') }));
           return;
         }
         // The other workers may be writing into the data file: they are stopped before the
-        // caller closes it (its descriptor could otherwise be reused by another file).
-        const rejectWith = () => reject(err);
+        // caller closes it (its descriptor could otherwise be reused by another file), and the
+        // background flush is waited for.
+        const rejectWith = () => void flush.settled().then(() => reject(err));
         this.close().then(rejectWith, rejectWith);
       };
       this.waiting.add(finish);
@@ -156,6 +158,7 @@ export class WeightPool {
           for (const event of unit.events.splice(0)) {
             if (event.type === 'chunk') {
               hash.update(event.bytes);
+              flush.wrote(event.bytes.byteLength);
               const credit: ToWorker = { type: 'credit', buffer: event.bytes.buffer as ArrayBuffer };
               unit.worker.postMessage(credit, [credit.buffer]);
             } else if (event.type === 'weight') {

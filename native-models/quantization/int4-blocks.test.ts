@@ -93,6 +93,55 @@ describe('block-wise int4 packing', () => {
     expect(int4ExpertBlockSize(96, 64)).toBe(32);
   });
 
+  test('every byte equals a plain per-element quantiser, on awkward values too: ties between ±peak, half-way codes, NaN, ±Infinity, −0, tiny values, odd widths', () => {
+    /** The quantiser as first written: element by element, Math.round, each nibble or-ed in. */
+    function plain(w: Float32Array, n: number, k: number, blockSize: number, symmetric: boolean) {
+      const blocks = Math.ceil(k / blockSize), blob = blockSize / 2, zpRow = Math.ceil(blocks / 2);
+      const packed = new Uint8Array(n * blocks * blob), scales = new Float32Array(n * blocks), zps = new Uint8Array(n * zpRow);
+      for (let row = 0; row < n; row++) {
+        for (let b = 0; b < blocks; b++) {
+          const start = row * k + b * blockSize, end = row * k + Math.min(k, (b + 1) * blockSize);
+          let lo = 0, hi = 0, peak = 0;
+          for (let i = start; i < end; i++) {
+            lo = w[i]! < lo ? w[i]! : lo;
+            hi = w[i]! > hi ? w[i]! : hi;
+            if (Math.abs(w[i]!) > Math.abs(peak)) peak = w[i]!;
+          }
+          let scale = symmetric ? peak / -8 || 1 : hi - lo === 0 ? 1 : (hi - lo) / 15;
+          const zp = symmetric ? 8 : Math.min(15, Math.max(0, Math.round(-lo / scale)));
+          scale = Math.fround(scale);
+          scales[row * blocks + b] = scale;
+          zps[row * zpRow + (b >> 1)]! |= zp << ((b & 1) * 4);
+          for (let j = 0; j < blockSize; j++) {
+            const code = start + j < end ? Math.min(15, Math.max(0, Math.round(w[start + j]! / scale) + zp)) : zp;
+            packed[(row * blocks + b) * blob + (j >> 1)]! |= code << ((j & 1) * 4);
+          }
+        }
+      }
+      return { packed, scales, zeroPoints: symmetric ? undefined : zps };
+    }
+    const rng = new SeededRandom(7);
+    const awkward = [0.5, -0.5, 0.0625, -0.1875, 0.3125, NaN, Infinity, -Infinity, -0, 1e-45, -3e-45, 1e-40];
+    for (let trial = 0; trial < 400; trial++) {
+      const n = 1 + (trial % 3), k = [80, 64, 33, 17, 3, 1][trial % 6]!;
+      const w = new Float32Array(n * k);
+      for (let i = 0; i < w.length; i++) {
+        const r = rng.next();
+        w[i] = r < 0.3 ? awkward[Math.floor(rng.next() * (trial % 4 === 0 ? 5 : awkward.length))]! : (rng.next() - 0.5) * 3;
+      }
+      if (trial % 9 === 0) w.fill(0);
+      for (const symmetric of [false, true]) {
+        for (const blockSize of [16, 32, 64]) {
+          const q = quantizeInt4(w, n, k, { symmetric, blockSize });
+          const expected = plain(w, n, k, blockSize, symmetric);
+          expect(q.packed).toEqual(expected.packed);
+          expect(q.scales).toEqual(expected.scales);
+          expect(q.zeroPoints).toEqual(expected.zeroPoints);
+        }
+      }
+    }
+  });
+
   test('zero is exact and an all-zero block does not divide by zero', () => {
     const w = new Float32Array(64);
     w.set([0.5, -0.25, 0, 0.125], 32);

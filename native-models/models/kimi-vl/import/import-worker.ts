@@ -3,14 +3,14 @@
  * checkpoint itself, builds the same graphs as the main thread (import-graphs.ts) and makes the
  * units of weights the pool asks for (weight-worker.ts); as the hash worker it hashes the
  * checkpoint's files while the weights are being made.
+ *
+ * Each role loads only its own modules: the hash worker has none of the graph code to load and
+ * compile (about half a second of a core when the sources run through tsx, as the CLI does),
+ * which it would take from the weight workers on a two-core machine.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { hashFile } from '../../../checkpoint/file-hash.ts';
-import { HfCheckpoint } from '../../../checkpoint/hf-checkpoint.ts';
-import type { GraphBuilder } from '../../../onnx/graph-builder.ts';
-import { serveWeights } from '../../../onnx/weight-worker.ts';
 import type { KimiVLConfig } from '../configuration.ts';
-import { buildImportGraph, type ImportGraph } from './import-graphs.ts';
+import type { ImportGraph } from './import-graphs.ts';
 
 export type ImportWorkerData =
   | {
@@ -28,8 +28,13 @@ export type ImportWorkerData =
 const data = workerData as ImportWorkerData;
 const port = parentPort!;
 if (data.role === 'weights') {
+  const [{ HfCheckpoint }, { serveWeights }, { buildImportGraph }] = await Promise.all([
+    import('../../../checkpoint/hf-checkpoint.ts'),
+    import('../../../onnx/weight-worker.ts'),
+    import('./import-graphs.ts'),
+  ]);
   const ckpt = HfCheckpoint.open(data.source);
-  const built = new Map<string, GraphBuilder>();
+  const built = new Map<string, ReturnType<typeof buildImportGraph>>();
   serveWeights(
     port,
     (key) => {
@@ -41,5 +46,6 @@ if (data.role === 'weights') {
     data.budget,
   );
 } else {
+  const { hashFile } = await import('../../../checkpoint/file-hash.ts');
   for (const file of data.files) port.postMessage(await hashFile(file));
 }

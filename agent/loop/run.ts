@@ -29,7 +29,6 @@ export class Run {
   readonly prepareStep: PrepareStep;
   readonly actionDelayMs: number;
   /** The stop conditions in the order they are asked; the first that decides wins. */
-  readonly stopWhen: readonly StopRule[];
   private readonly anyStop: StopRule;
   readonly variant: PromptVariant;
   private readonly generation: ReturnType<typeof defaultGeneration>;
@@ -38,8 +37,6 @@ export class Run {
   history: readonly PromptHistoryStep[] = [];
   /** Every finished step's actions, for the stop rules. */
   readonly actions: Action[][] = [];
-  /** Steps finished so far. */
-  steps = 0;
   /** Whether the recorder has started (and so must be finished). */
   started = false;
 
@@ -54,8 +51,12 @@ export class Run {
     this.prepareStep = options.prepareStep ?? keepRecentScreenshots(this.screenshots);
     this.actionDelayMs = options.actionDelayMs ?? RUN_DEFAULTS.actionDelayMs;
     const rules = options.stopRules ?? defaultStopRules({ maxSteps: options.maxSteps, maxRepeats: options.maxRepeats });
-    this.stopWhen = [...(typeof rules === 'function' ? [rules] : rules), ...(options.timeLimitMs !== undefined ? [timeLimit(options.timeLimitMs)] : [])];
-    this.anyStop = anyOf(...this.stopWhen);
+    this.anyStop = anyOf(...(typeof rules === 'function' ? [rules] : rules), ...(options.timeLimitMs !== undefined ? [timeLimit(options.timeLimitMs)] : []));
+  }
+
+  /** Steps finished so far: each finished step has one entry in `actions`. */
+  get steps(): number {
+    return this.actions.length;
   }
 
   get signal(): AbortSignal | undefined {

@@ -128,7 +128,6 @@ export async function act(run: Run, step: Step, plan: Plan): Promise<Outcome> {
 export async function record(run: Run, step: Step, plan: Plan, outcome: Outcome): Promise<StopDecision | undefined> {
   const { number, shot } = step;
   const { reply, parsed, desktopActions, modelMs, corrections } = plan;
-  run.steps = number;
   run.actions.push([...parsed.actions]);
   run.history = [...run.history, { response: reply.text, ...(parsed.description !== undefined ? { description: parsed.description } : {}), ...(parsed.code !== undefined ? { code: parsed.code } : {}), screenshot: toImage(shot) }];
   const decision = run.stopDecision();

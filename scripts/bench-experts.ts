@@ -4,7 +4,7 @@
  * the dequantised weights.
  * Run: npx tsx scripts/bench-experts.ts [--hidden 1024] [--intermediate 512] [--experts 64] [--top 6] [--prefill 512] [--rounds 5] [--only NAME] [--device cpu|webgpu|cuda]
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -94,7 +94,7 @@ const rowMajorOverExperts = (parts: readonly (Uint8Array | Float32Array)[], rows
   return [out];
 };
 
-type Form = { name: string; build: (g: GraphBuilder, x: string, ids: string, weights: string, logits: string, tokens: number) => string; decodeOnly?: boolean; fp16?: boolean };
+type Form = { name: string; build: (g: GraphBuilder, x: string, ids: string, weights: string, logits: string) => string; decodeOnly?: boolean };
 const bytes = (name: string, dims: number[], parts: () => (Uint8Array | Float32Array)[], dataType: number = U8) =>
   (g: GraphBuilder) => g.weight({ name, dims, dataType: dataType as typeof U8, produce: async function* () { yield* parts(); } });
 
@@ -133,7 +133,6 @@ const forms: Form[] = [
   },
   {
     name: 'QMoE fp16',
-    fp16: true,
     build: (g, x, _ids, _w, logits) => {
       const a = bytes('fc1.q4', [E, 2 * I, D / 2], () => q1.map((q) => interleave(q).packed))(g);
       const as = bytes('fc1.scales', [E, 2 * I, D / BS], () => q1.map((q) => interleave(q).scales), F16)(g);
@@ -206,9 +205,8 @@ try {
     const ids = g.input('ids', I64, [K]);
     const weights = g.input('weights', F32, [K]);
     const logits = g.input('logits', F32, ['tokens', E]);
-    g.output(form.build(g, x, ids, weights, logits, 1), F32, ['tokens', D]);
+    g.output(form.build(g, x, ids, weights, logits), F32, ['tokens', D]);
     const dir = join(work, form.name.replace(/\W+/g, '-'));
-    const { mkdirSync } = await import('node:fs');
     mkdirSync(dir);
     const written = await writeModel(g, dir, 'experts');
     const t0 = performance.now();

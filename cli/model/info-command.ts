@@ -1,5 +1,5 @@
 import { formatBytes, type Device, type DevicePlacement, type ModelInfo, type PlacementSummary } from '../../native-models/index.ts';
-import { countOpTypes, devicePlacement, modelInfo } from '../../native-models/runtime.ts';
+import { countOpTypes, devicePlacement, modelInfo, readModelFolder } from '../../native-models/runtime.ts';
 
 function placementLine(part: string, s: PlacementSummary, device: string): string {
   if (device === 'cpu') return `${part} graph: ${s.total} nodes, all on the CPU`;
@@ -31,8 +31,9 @@ function describe(info: ModelInfo, placement?: DevicePlacement): string[] {
 }
 
 export async function runInfo(dir: string, opts: { device?: Device; json?: boolean }): Promise<void> {
-  const info = await modelInfo(dir);
-  const placement = opts.device ? await devicePlacement(dir, opts.device!) : undefined;
+  const folder = readModelFolder(dir);
+  const info = modelInfo(folder);
+  const placement = opts.device ? await devicePlacement(folder, opts.device) : undefined;
   if (opts.json) {
     process.stdout.write(`${JSON.stringify({ ...info, ...(placement ? { placement } : {}) })}\n`);
     return;

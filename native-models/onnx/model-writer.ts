@@ -154,8 +154,7 @@ export const inThisThread: WeightsWriter = {
  * The model file's content for `graph`: its nodes and constants, and its weights as references
  * into the data file `dataFile` (a name beside the model) at the offsets `dataLayout` gives.
  */
-export function modelProto(graph: GraphBuilder, name: string, dataFile: string, metadata?: Record<string, string>): ModelProto {
-  const layout = dataLayout(graph.weights);
+export function modelProto(graph: GraphBuilder, name: string, dataFile: string, metadata?: Record<string, string>, layout = dataLayout(graph.weights)): ModelProto {
   const initializers: TensorProto[] = [
     ...graph.constants,
     ...graph.weights.map((spec, i) => ({
@@ -200,7 +199,7 @@ export async function writeModel(
     throw err;
   }
   closeSync(fd);
-  const model = encodeModel(modelProto(graph, name, basename(dataFile), opts.metadata));
+  const model = encodeModel(modelProto(graph, name, basename(dataFile), opts.metadata, layout));
   const mfd = openSync(`${modelFile}.partial`, 'w');
   try {
     writeSync(mfd, model);

@@ -54,5 +54,5 @@ export interface ModelFolder {
 /** Reads a model folder's manifest, then its config.json; either refused in one line. */
 export function readModelFolder(dir: string): ModelFolder {
   const manifest = readManifest(dir);
-  return { dir, manifest, config: parseKimiVLConfig(readJsonFile(join(dir, 'config.json'), 'config.json')) };
+  return { dir, manifest, config: parseKimiVLConfig(readJsonFile(join(dir, 'config.json'), `config.json (is ${dir} a folder made by \`kestrel model import\`?)`)) };
 }

@@ -13,6 +13,7 @@
  * would take more than 60% of the machine's memory.
  */
 import type { Device, ExecutionDevice } from '../../onnx/device.ts';
+import type { Int4ExpertForm } from './graphs/modeling-text.ts';
 
 export const IMPORT_PRECISIONS = ['auto', 'int4', 'fp16', 'fp32'] as const;
 export type ImportPrecision = (typeof IMPORT_PRECISIONS)[number];
@@ -106,7 +107,7 @@ export function choosePrecision(requested: ImportPrecision, facts: PrecisionFact
  * devices: fp32 and fp16 folders use com.microsoft.MoE, which has no WebGPU kernel, and int4
  * folders' QMoE is kept off WebGPU's racy kernel (modeling-text.ts routedExpertNodes).
  */
-export function precisionDeviceNote(precision: Precision, device: ExecutionDevice, int4Experts?: 'qmoe' | 'per-expert'): string | undefined {
+export function precisionDeviceNote(precision: Precision, device: ExecutionDevice, int4Experts?: Int4ExpertForm): string | undefined {
   if (device !== 'cpu' && precision === 'int4' && int4Experts === 'per-expert') {
     return `this int4 model was imported for the CPU: its experts run one by one under If, which on a GPU reads a condition back to the host for every expert of every layer; re-import with \`kestrel model import --device ${device}\` (its experts then run in one QMoE per layer)`;
   }

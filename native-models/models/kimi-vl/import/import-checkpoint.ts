@@ -209,10 +209,10 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
     if (folder.found === 'import') opts.onNote?.(`replacing the model in ${folder.dir}`);
     else if (typeof folder.found === 'object') opts.onNote?.(`${folder.dir} holds an import that was interrupted (started ${folder.found.interrupted.startedAt}); starting it again over what it left`);
 
-    const graphs: Record<'text' | 'vision', ImportGraph> = {
+    const graphs = {
       text: { kind: 'text', options: { precision, cacheType, debugOutputs: opts.debugOutputs, decompressedFrom: opts.decompressedFrom, int4AccuracyLevel: plan.int4AccuracyLevel, int4Experts: plan.int4Experts } },
       vision: { kind: 'vision', weights: visionWeightsFor(precision) },
-    };
+    } satisfies Record<'text' | 'vision', ImportGraph>;
     const shards = [...ckpt.fileNames, ...(existsSync(join(source, 'model.safetensors.index.json')) ? ['model.safetensors.index.json'] : [])];
     const workers = opts.workers ?? defaultImportWorkers(ckpt.fileNames.reduce((sum, f) => sum + statSync(join(source, f)).size, 0));
     // In parallel the checkpoint is hashed while the weights are made; alone, after them.
@@ -225,7 +225,7 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
       onProgress: converting,
       weights: pool?.writer('text'),
     });
-    const vision = await writeVisionModel(ckpt, config, opts.out, visionWeightsFor(precision), { onProgress: converting, weights: pool?.writer('vision') });
+    const vision = await writeVisionModel(ckpt, config, opts.out, graphs.vision.weights, { onProgress: converting, weights: pool?.writer('vision') });
     await pool?.close();
 
     const copied: FileRecord[] = [];

@@ -5,11 +5,9 @@
  * fall back to the CPU, of which op types, and which of those are heavy (placement-check.ts).
  */
 import { join } from 'node:path';
-import { readJsonFile } from '../../../checkpoint/hf-checkpoint.ts';
 import type { Device, ExecutionDevice } from '../../../onnx/device.ts';
 import { readPlacement } from '../../../onnx/placement.ts';
-import { parseKimiVLConfig } from '../configuration.ts';
-import { readManifest, readModelFolder } from '../manifest.ts';
+import type { ModelFolder } from '../manifest.ts';
 import { defaultCacheType, routedExpertNodes, type CacheType, type Precision } from '../graphs/modeling-text.ts';
 import { summarizePlacement, type PlacementSummary } from './placement-check.ts';
 
@@ -26,9 +24,7 @@ export interface ModelInfo {
   readonly visionBlocks: number;
 }
 
-export function modelInfo(dir: string): ModelInfo {
-  const manifest = readManifest(dir);
-  const config = parseKimiVLConfig(readJsonFile(join(dir, 'config.json'), `config.json (is ${dir} a folder made by \`kestrel model import\`?)`));
+export function modelInfo({ dir, manifest, config }: ModelFolder): ModelInfo {
   const type = manifest.text.cacheType ?? defaultCacheType(manifest.precision);
   const valuesPerToken = manifest.text.layers * manifest.text.cacheWidth;
   const bytesPerToken = valuesPerToken * (type === 'fp16' ? 2 : 4);
@@ -53,8 +49,7 @@ export interface DevicePlacement {
 }
 
 /** Opens both graphs on the device, as a run would, and summarises where their nodes went. */
-export async function devicePlacement(dir: string, device: Device): Promise<DevicePlacement> {
-  const { manifest, config } = readModelFolder(dir);
+export async function devicePlacement({ dir, manifest, config }: ModelFolder, device: Device): Promise<DevicePlacement> {
   // The small vision graph first: a device that cannot start fails before the large one loads.
   const vision = await readPlacement(join(dir, manifest.vision.graph.file), device);
   // The text session keeps the experts off WebGPU (text-session.ts); so does this.

@@ -61,7 +61,8 @@ export async function runCommand(instruction: string, options: RunCommandOptions
     });
     await operator.preflight();
   } catch (err) {
-    if (err instanceof DesktopUnavailableError) throw new CliError(err.message);
+    // Already one line with its exit code; the test below is for other failures.
+    if (err instanceof DesktopUnavailableError) throw err;
     throw new CliError(oneLine(err), /there is no display '/.test(oneLine(err)) ? 2 : 1);
   }
   const model = await openModel();

@@ -1,4 +1,5 @@
 import type { KestrelBridge, BenchReport, Settings } from '../../../host/ui-types.ts';
+import { messageOf } from '../../../shared/one-line.ts';
 
 /** Settings → Models → Benchmark: `kestrel bench` for one model and device, run by the host. */
 export class BenchModel {
@@ -22,7 +23,7 @@ export class BenchModel {
       const failed = this.report.results.find((r) => r.error !== undefined);
       this.announce(failed ? `Benchmark failed: ${failed.error}` : 'Benchmark finished');
     } catch (err) {
-      this.error = err instanceof Error ? err.message : String(err);
+      this.error = messageOf(err);
       this.announce(`Benchmark failed: ${this.error}`);
     } finally {
       this.running = false;

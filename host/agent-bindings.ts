@@ -3,7 +3,7 @@
  * grounding with the configured model, trajectory reading, the model importer.
  */
 import { join } from 'node:path';
-import type { NormalizedPoint } from '../shared/actions.ts';
+import { targetsOf } from '../shared/actions.ts';
 import { ground, OpenAIChatModel, parseKimiResponse, readTrajectory, runAgent, TrajectoryRecorder } from '../agent/index.ts';
 import type { VisionLanguageModel } from '../shared/model.ts';
 import { DesktopOperator, type DesktopOperatorOptions } from '../agent/desktop.ts';
@@ -118,12 +118,7 @@ export const trajectoryLibrary: TrajectoryLibrary = createTrajectoryLibrary({
   targetsOfCode(code, size) {
     const parsed = parseKimiResponse(`## Code:\n\`\`\`python\n${code}\n\`\`\``, { imageSize: size });
     if (!parsed.ok) return [];
-    const out: NormalizedPoint[] = [];
-    for (const a of parsed.actions) {
-      if ('at' in a && a.at) out.push(a.at);
-      else if ('to' in a) out.push(a.to);
-    }
-    return out;
+    return targetsOf(parsed.actions);
   },
 });
 

@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { isInsideFolder, pngSize, realPathInside } from '../agent/index.ts';
-import { targetOf, type Action, type NormalizedPoint } from '../shared/actions.ts';
+import { targetsOf, type Action, type NormalizedPoint } from '../shared/actions.ts';
 import type { TrajectoryLibrary } from './api.ts';
 import type { ImageData, TrajectoryStepView, TrajectorySummary, TrajectoryView } from './types.ts';
 
@@ -38,10 +38,6 @@ export interface TrajectorySources {
 
 /** Width and height of a screenshot from its PNG header (the viewer and the inspector show them). */
 export const screenshotSize = (png: Uint8Array): { width: number; height: number } => pngSize(png, 'the screenshot is not a PNG file');
-
-function targetsOfActions(actions: readonly Action[]): NormalizedPoint[] {
-  return actions.map((a) => targetOf(a)).filter((p): p is NormalizedPoint => p !== undefined);
-}
 
 /**
  * Recorded runs for the viewer. A Kestrel run keeps the screenshot each step was chosen on
@@ -119,7 +115,7 @@ export function createTrajectoryLibrary(sources: TrajectorySources): TrajectoryL
         const file = observation(run, i);
         let targets: NormalizedPoint[] = [];
         if (step.kestrel) {
-          targets = targetsOfActions(step.kestrel.actions);
+          targets = targetsOf(step.kestrel.actions);
         } else if (file) {
           const size = await readImage(root, file).then((img) => img, () => undefined);
           if (size) targets = sources.targetsOfCode(step.action, size);

@@ -70,6 +70,11 @@ export function targetOf<P>(action: Action<P>): P | undefined {
   }
 }
 
+/** Where each positioned action of a list aims, in order (actions with no position left out). */
+export function targetsOf<P>(actions: readonly Action<P>[]): P[] {
+  return actions.map((a) => targetOf(a)).filter((p): p is P => p !== undefined);
+}
+
 /** How `describeAction` writes a point and a piece of untrusted text, for where the line is shown. */
 export interface ActionWording<P> {
   point(p: P): string;

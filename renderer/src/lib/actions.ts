@@ -1,9 +1,7 @@
 import type { Action, NormalizedPoint } from '../../../host/ui-types.ts';
-import { describeAction as describeActionIn, targetOf, type ActionWording } from '../../../shared/actions.ts';
+import { describeAction as describeActionIn, type ActionWording } from '../../../shared/actions.ts';
 
-export function targetsOf(actions: readonly Action[]): NormalizedPoint[] {
-  return actions.map(targetOf).filter((p): p is NormalizedPoint => p !== undefined);
-}
+export { targetsOf } from '../../../shared/actions.ts';
 
 /** Fractions of the screenshot, and model text in typographic quotes (the page escapes it). */
 const PAGE: ActionWording<NormalizedPoint> = {

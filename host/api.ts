@@ -122,7 +122,7 @@ export function createApi(deps: ApiDeps): KestrelApi {
       const job = models.current();
       return { ...(await listModels()), sizes: KIMI_VL_A3B_WEIGHTS, ...(job ? { job } : {}) };
     },
-    'models.import': ({ source, name, precision }) => models.startImport(source, name, precision),
+    'models.import': ({ source, name, precision, hashSource }) => models.startImport(source, name, precision, { hashSource }),
     'models.cancelImport': () => models.cancelImport(),
     'models.loading': () => {
       const load = deps.modelLoads?.current();

@@ -94,8 +94,8 @@ test('the import follows the precision asked for, else auto for the device in Se
   let settingsDevice: 'cpu' | 'cuda' | 'webgpu' = 'webgpu';
   const importer: ModelImporter = {
     manifestFile: 'kestrel-model.json',
-    async run({ out, precision, device, onPlan, onProgress }) {
-      seen.push({ precision, device });
+    async run({ out, precision, device, hashSource, onPlan, onProgress }) {
+      seen.push({ precision, device, ...(hashSource ? { hashSource } : {}) });
       const chosen = precision === 'auto' ? 'int4' : precision;
       onPlan({ precision: { precision: chosen, reason: `for ${device}` }, weights: { text: 10, vision: 2, total: 12 }, cacheType: 'fp32' });
       onProgress({ phase: 'converting', done: 1, total: 1, detail: 'lm_head.weight' });
@@ -114,16 +114,19 @@ test('the import follows the precision asked for, else auto for the device in Se
   expect(await finished(manager)).toMatchObject({ phase: 'done', plan: { precision: 'fp16', reason: 'for cpu' } });
   manager.startImport('/hf/kimi', 'auto-cpu');
   await finished(manager);
+  manager.startImport('/hf/kimi', 'hashed', 'fp32', { hashSource: true });
+  await finished(manager);
 
   expect(seen).toEqual([
     { precision: 'auto', device: 'webgpu' },
     { precision: 'fp16', device: 'cpu' },
     { precision: 'auto', device: 'cpu' },
+    { precision: 'fp32', device: 'cpu', hashSource: true },
   ]);
   // The plan reaches the windows before the first progress event, and stays on the job.
   const firstJob = events.filter((j) => j.target === join(root, 'auto-webgpu'));
   const planned = firstJob.findIndex((j) => j.plan !== undefined);
   expect(firstJob[planned]!.phase).toBe('starting');
   expect(firstJob.slice(planned).every((j) => j.plan !== undefined)).toBe(true);
-  expect((await manager.list()).map((m) => `${m.name}:${m.precision}`)).toEqual(['auto-cpu:int4', 'auto-webgpu:int4', 'fp16-cpu:fp16']);
+  expect((await manager.list()).map((m) => `${m.name}:${m.precision}`)).toEqual(['auto-cpu:int4', 'auto-webgpu:int4', 'fp16-cpu:fp16', 'hashed:fp32']);
 });

@@ -17,6 +17,8 @@ export interface ModelImporter {
     /** `auto` follows `device`: int4 for a GPU, fp32 for the CPU unless it would not fit in memory. */
     precision: ImportPrecision;
     device: Device;
+    /** Hash the checkpoint's shards too (else a Hugging Face cache blob's name, or size and time, identify them). */
+    hashSource?: boolean;
     onPlan: (plan: ImportPlan) => void;
     onProgress: (p: { phase: 'checking' | 'converting' | 'hashing'; done: number; total: number; detail: string }) => void;
     /** One-line notes, such as an interrupted import being taken over. */
@@ -91,7 +93,7 @@ export class ModelManager {
   }
 
   /** Starts converting a Hugging Face folder into <models>/<name>; progress arrives as events. */
-  startImport(source: string, name: string, precision: ImportPrecision = 'auto'): ImportJob {
+  startImport(source: string, name: string, precision: ImportPrecision = 'auto', opts: { hashSource?: boolean | undefined } = {}): ImportJob {
     if (this.job && !over(this.job)) {
       throw new Error(`an import is already running (${basename(this.job.source)}); wait for it to finish or cancel it`);
     }
@@ -117,6 +119,7 @@ export class ModelManager {
           out: target,
           precision,
           device: this.device(),
+          ...(opts.hashSource ? { hashSource: true } : {}),
           signal: cancel.signal,
           onNote: (note) => update({ ...job, detail: note }),
           onPlan: ({ precision: choice, weights }) =>

@@ -40,6 +40,7 @@ describe('route input validation', () => {
     ['models.import', { source: '/hf/kimi', name: 'kimi', precision: 'int8' }, /^precision must be one of "auto", "int4", "fp16", "fp32", got "int8"$/],
     ['models.import', { source: '/hf/kimi', name: 'kimi', precision: 4 }, /^precision must be one of .*, got 4$/],
     ['models.import', { source: '/hf/kimi', name: 'kimi', device: 'cuda' }, /^the input has an unknown field "device"/],
+    ['models.import', { source: '/hf/kimi', name: 'kimi', hashSource: 'yes' }, /^hashSource must be/],
     ['models.bench', { path: '/models/kimi', repetitions: 11 }, /^repetitions must be a whole number from 1 to 10, got 11$/],
     ['models.bench', { path: '/models/kimi', device: 'tpu' }, /^device must be one of "auto", "cpu", "cuda", "webgpu", got "tpu"$/],
     ['models.bench', { device: 'cpu' }, /^path must be a file or folder path/],
@@ -62,6 +63,7 @@ describe('route input validation', () => {
       expect(validateCall('models.import', { source: '/hf/kimi', name: 'kimi', precision }).input).toEqual({ source: '/hf/kimi', name: 'kimi', precision });
     }
     expect(validateCall('models.import', { source: '/hf/kimi', name: 'kimi' }).input).toEqual({ source: '/hf/kimi', name: 'kimi' });
+    expect(validateCall('models.import', { source: '/hf/kimi', name: 'kimi', hashSource: true }).input).toEqual({ source: '/hf/kimi', name: 'kimi', hashSource: true });
     expect(validateCall('run.stop', undefined).input).toBeUndefined();
     expect(validateCall('run.stop', {}).input).toBeUndefined();
   });

@@ -50,7 +50,8 @@ export interface ApiRoutes {
   'screenspot.image': { input: { results: string; images: string; index: number }; output: ImageData };
   /** `sizes`: what an import of Kimi-VL-A3B writes at each precision (model-sizes.ts). */
   'models.list': { input: void; output: { models: readonly ModelEntry[]; folder: string; sizes: ModelSizes; job?: ImportJob } };
-  'models.import': { input: { source: string; name: string; precision?: ImportPrecision }; output: ImportJob };
+  /** `hashSource`: also hash the checkpoint's shards for the manifest (kestrel model import --hash-source). */
+  'models.import': { input: { source: string; name: string; precision?: ImportPrecision; hashSource?: boolean }; output: ImportJob };
   'models.cancelImport': { input: void; output: ImportJob };
   /** The in-process model load in progress, or the last one that ended (a window opened mid-load). */
   'models.loading': { input: void; output: { load?: ModelLoad } };
@@ -109,6 +110,7 @@ export const routeInputs: { readonly [R in RouteName]: v.Validator<RouteInput<R>
     source: path,
     name: v.string({ min: 1, max: 100, pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/, what: 'a folder name (letters, digits, ".", "_", "-")' }),
     precision: v.optional(v.oneOf(IMPORT_PRECISIONS)),
+    hashSource: v.optional(v.boolean),
   }),
   'models.cancelImport': v.nothing,
   'models.loading': v.nothing,

@@ -43,8 +43,9 @@ export function registerModel(program: Command): void {
         .choices(['auto', 'fp16', 'fp32'])
         .default('auto'),
     )
+    .option('--hash-source', "also compute the checkpoint shards' SHA-256 for the manifest (reads the whole checkpoint once more); without it a shard in a Hugging Face cache is recorded by its blob's name (its SHA-256), any other by its size and modification time")
     .option('--workers <n>', 'threads converting the weights (default: one per core, at most 4, for a checkpoint of 512 MB or more; 0: all on the main thread)', wholeNumber('--workers'))
-    .action(async (source: string, opts: { out: string; precision: ImportPrecision; device: Device; kvCache: 'auto' | 'fp16' | 'fp32'; workers?: number }) => {
+    .action(async (source: string, opts: { out: string; precision: ImportPrecision; device: Device; kvCache: 'auto' | 'fp16' | 'fp32'; hashSource?: boolean; workers?: number }) => {
       const { runImport } = await import('../model/import-command.ts');
       await runImport(source, opts);
     });

@@ -14,7 +14,7 @@ function showPlan({ precision, weights, cacheType }: ImportPlan): void {
  * Ctrl-C quits at once, leaving the output marked as an interrupted import, which the same
  * command run again takes over.
  */
-export async function runImport(source: string, opts: { out: string; precision: ImportPrecision; device: Device; kvCache?: CacheType | 'auto'; workers?: number }): Promise<void> {
+export async function runImport(source: string, opts: { out: string; precision: ImportPrecision; device: Device; kvCache?: CacheType | 'auto'; hashSource?: boolean; workers?: number }): Promise<void> {
   const bar = new ProgressBar();
   const interrupt = catchInterrupt(() => {
     bar.end();
@@ -29,6 +29,7 @@ export async function runImport(source: string, opts: { out: string; precision: 
       device: opts.device,
       cacheType: opts.kvCache,
       workers: opts.workers,
+      hashSource: opts.hashSource,
       signal: interrupt.signal,
       onPlan: showPlan,
       onNote: (note) => {

@@ -17,10 +17,21 @@ function placementLine(part: string, s: PlacementSummary, device: string): strin
   return `${part} graph: ${s.total} nodes, ${s.onCpu.length} on the CPU: ${countOpTypes(s.onCpu)}${heavy.length ? `; heavy: ${heavy.join('; ')}` : ''}`;
 }
 
+/** How the checkpoint's files are identified: `SHA-256 of 2 hashed, 1 from Hugging Face cache names` or the like. */
+function sourceLine({ dir, files, bytes, sha256 }: ModelInfo['source']): string {
+  const ways = [
+    sha256.hashed ? `${sha256.hashed} hashed` : '',
+    sha256['hf-cache-name'] ? `${sha256['hf-cache-name']} from their Hugging Face cache names` : '',
+    sha256['not hashed'] ? `${sha256['not hashed']} not hashed (size and modification time recorded; \`kestrel model import --hash-source\` hashes them)` : '',
+  ].filter(Boolean);
+  return `${dir}, ${files} file${files === 1 ? '' : 's'} (${formatBytes(bytes)}); SHA-256: ${ways.join(', ')}`;
+}
+
 function describe(info: ModelInfo, placement?: DevicePlacement): string[] {
   const lines = [
     `model:      ${info.dir}`,
     `precision:  ${info.precision} (imported ${info.createdAt})`,
+    `source:     ${sourceLine(info.source)}`,
     `weights:    ${formatBytes(info.weights.text + info.weights.vision)} — language model ${formatBytes(info.weights.text)}, vision tower + projector ${formatBytes(info.weights.vision)}`,
     `context:    ${info.contextLength} tokens (max_position_embeddings); ${info.layers} layers, vocabulary ${info.vocabSize}`,
     `KV cache:   ${info.cache.type}, ${info.cache.valuesPerToken} values per token (${formatBytes(info.cache.bytesPerToken)}); ${formatBytes(info.cache.bytesAtContext)} at the full context`,

@@ -1,6 +1,8 @@
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { importKimiVL } from '../../native-models/models/kimi-vl/import/import-checkpoint.ts';
+import type { ModelManifest } from '../../native-models/models/kimi-vl/manifest.ts';
 import { runKestrel } from '../harness/cli.ts';
 import { tempDir, tinyCheckpoint } from '../harness/tiny-checkpoint.ts';
 
@@ -27,11 +29,24 @@ describe('kestrel model info', () => {
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines[0]).toBe(`model:      ${int4}`);
     expect(lines[1]).toMatch(/^precision:  int4 \(imported \d{4}-\d\d-\d\dT/);
-    expect(lines[2]).toMatch(/^weights:    [\d.]+ MB — language model [\d.]+ MB, vision tower \+ projector [\d.]+ kB$/);
-    expect(lines[3]).toBe('context:    131072 tokens (max_position_embeddings); 3 layers, vocabulary 163840');
+    // A plain folder, imported without --hash-source: its one shard is identified by size and time.
+    expect(lines[2]).toMatch(/^source: {5}\S+, 1 file \([\d.]+ MB\); SHA-256: 1 not hashed \(size and modification time recorded; `kestrel model import --hash-source` hashes them\)$/);
+    expect(lines[3]).toMatch(/^weights:    [\d.]+ MB — language model [\d.]+ MB, vision tower \+ projector [\d.]+ kB$/);
+    expect(lines[4]).toBe('context:    131072 tokens (max_position_embeddings); 3 layers, vocabulary 163840');
     // 3 layers × (32 latent + 8 rope) values, 2 bytes each in fp16; × 131072 tokens.
-    expect(lines[4]).toBe('KV cache:   fp16, 120 values per token (0.2 kB); 31.5 MB at the full context');
-    expect(lines[5]).toMatch(/^placement:  give --device/);
+    expect(lines[5]).toBe('KV cache:   fp16, 120 values per token (0.2 kB); 31.5 MB at the full context');
+    expect(lines[6]).toMatch(/^placement:  give --device/);
+  });
+
+  test('a folder imported before shards could go unhashed (every source file with a SHA-256, no origin) still loads: all hashed', async () => {
+    const old = join(work.dir, 'old');
+    cpSync(int4, old, { recursive: true });
+    const manifest = JSON.parse(readFileSync(join(old, 'kestrel-model.json'), 'utf8')) as ModelManifest;
+    const files = manifest.source.files.map(({ file, bytes }) => ({ file, bytes, sha256: 'ab'.repeat(32) }));
+    writeFileSync(join(old, 'kestrel-model.json'), JSON.stringify({ ...manifest, source: { ...manifest.source, files } }));
+    const r = await runKestrel(['model', 'info', old]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.split('\n')[2]).toMatch(/^source: {5}\S+, 1 file \([\d.]+ MB\); SHA-256: 1 hashed$/);
   });
 
   test('--device webgpu: how many nodes of each graph fall back to the CPU, their op types, and the heavy ones with the reason', async () => {

@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { CheckpointError } from '../../checkpoint/errors.ts';
 import type { FileRecord } from '../../checkpoint/file-hash.ts';
+import type { SourceFileRecord } from '../../checkpoint/source-files.ts';
 import { readJsonFile } from '../../checkpoint/hf-checkpoint.ts';
 import { parseKimiVLConfig, type KimiVLConfig } from './configuration.ts';
 import type { CacheType, Int4ExpertForm, Precision } from './graphs/modeling-text.ts';
@@ -17,7 +18,12 @@ export interface ModelManifest {
   readonly formatVersion: 1;
   readonly createdAt: string;
   readonly precision: Precision;
-  readonly source: { readonly dir: string; readonly files: readonly FileRecord[] };
+  /**
+   * The checkpoint's shards and index. A shard's `sha256` is there when known: hashed (older
+   * folders: always), or its Hugging Face cache blob's name (`sha256From`); else its size and
+   * modification time identify it (source-files.ts).
+   */
+  readonly source: { readonly dir: string; readonly files: readonly SourceFileRecord[] };
   readonly text: {
     readonly graph: FileRecord;
     readonly weights: FileRecord;

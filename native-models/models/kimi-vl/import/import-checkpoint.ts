@@ -6,16 +6,19 @@
  * tensor (one expert at a time for MoE layers), so memory stays flat whatever the model size.
  *
  * Weights are read, converted and quantised by worker threads (import-worker.ts), which write
- * them at their places in the data files while this thread hashes what they wrote, in order,
- * and another worker hashes the checkpoint meanwhile: reading, converting and writing overlap.
- * `workers: 0` makes everything on this thread; the files are the same byte for byte.
+ * them at their places in the data files while this thread hashes what they wrote, in order:
+ * reading, converting and writing overlap. The checkpoint's shards are identified by their
+ * Hugging Face cache names or their size and time unless `hashSource` asks for their SHA-256
+ * (source-files.ts); another worker then hashes them meanwhile. `workers: 0` makes everything on
+ * this thread; the files are the same byte for byte.
  */
 import { copyFileSync, existsSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { CheckpointError } from '../../../checkpoint/errors.ts';
 import { freeBytes } from '../../../checkpoint/disk-space.ts';
 import { hashFile, type FileRecord } from '../../../checkpoint/file-hash.ts';
+import { hashedSourceRecord, planSourceFile, type SourceFileRecord } from '../../../checkpoint/source-files.ts';
 import { HfCheckpoint, readJsonFile } from '../../../checkpoint/hf-checkpoint.ts';
 import { probeGpuDevices } from '../../../onnx/backend.ts';
 import type { Device } from '../../../onnx/device.ts';
@@ -94,6 +97,12 @@ export interface ImportOptions {
   readonly int4AccuracyLevel?: Int4AccuracyLevel;
   /** Tests only: from how many new tokens attention takes MLA's decompressed form (TextGraphOptions). */
   readonly decompressedFrom?: number;
+  /**
+   * Hash every checkpoint shard (and check a Hugging Face cache blob against its name). Default
+   * off: a shard's SHA-256 is then its cache blob's name where it has one, else its size and
+   * modification time are recorded (source-files.ts).
+   */
+  readonly hashSource?: boolean;
   /** Threads making the weights (default `defaultImportWorkers`); 0 makes them on this thread. */
   readonly workers?: number;
   /** Cancels the import (ImportCancelledError); what it wrote is removed. */
@@ -214,9 +223,12 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
       vision: { kind: 'vision', weights: visionWeightsFor(precision) },
     } satisfies Record<'text' | 'vision', ImportGraph>;
     const shards = [...ckpt.fileNames, ...(existsSync(join(source, 'model.safetensors.index.json')) ? ['model.safetensors.index.json'] : [])];
+    // The shards are hashed only when asked; the small index always is.
+    const sourcePlans = shards.map((f) => planSourceFile(join(source, f), opts.hashSource === true || !f.endsWith('.safetensors')));
+    const toHash = sourcePlans.filter((p) => !p.record);
     const workers = opts.workers ?? defaultImportWorkers(ckpt.fileNames.reduce((sum, f) => sum + statSync(join(source, f)).size, 0));
-    // In parallel the checkpoint is hashed while the weights are made; alone, after them.
-    hasher = workers > 0 ? hashInWorker(shards.map((f) => join(source, f)), opts.signal) : undefined;
+    // Shards to hash are hashed while the weights are made when there are workers; alone, after them.
+    hasher = workers > 0 && opts.hashSource && toHash.length > 0 ? hashInWorker(toHash.map((p) => p.path), opts.signal) : undefined;
     const data: ImportWorkerData = { role: 'weights', source, config, graphs, budget: WORKER_BUDGET };
     pool = workers > 0 ? WeightPool.start(IMPORT_WORKER, data, workers) : undefined;
     const converting = (p: { index: number; count: number; weight: string }) => progress({ phase: 'converting', done: p.index + 1, total: p.count, detail: p.weight });
@@ -235,19 +247,20 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
       copyFileSync(join(source, file), join(opts.out, file));
       copied.push(await hashFile(join(opts.out, file), opts.signal));
     }
-    const hashing = (done: number) => progress({ phase: 'hashing', done, total: shards.length, detail: done < shards.length ? shards[done]! : 'done' });
-    let records: FileRecord[];
+    const hashing = (done: number) => progress({ phase: 'hashing', done, total: toHash.length, detail: done < toHash.length ? basename(toHash[done]!.path) : 'done' });
+    let hashed: FileRecord[];
     if (hasher) {
       hashing(hasher.done());
-      records = await hasher.records;
+      hashed = await hasher.records;
     } else {
-      records = [];
-      for (const file of shards) {
-        hashing(records.length);
-        records.push(await hashFile(join(source, file), opts.signal));
+      hashed = [];
+      for (const plan of toHash) {
+        hashing(hashed.length);
+        hashed.push(await hashFile(plan.path, opts.signal));
       }
     }
-    hashing(shards.length);
+    hashing(toHash.length);
+    const records: SourceFileRecord[] = sourcePlans.map((plan) => plan.record ?? hashedSourceRecord(plan, hashed[toHash.indexOf(plan)]!));
     const seconds = (Date.now() - started) / 1000;
     const manifest: ModelManifest = {
       format: 'kestrel-kimi-vl',

@@ -5,6 +5,7 @@
  * fall back to the CPU, of which op types, and which of those are heavy (placement-check.ts).
  */
 import { join } from 'node:path';
+import { sha256Origin, type Sha256Origin } from '../../../checkpoint/source-files.ts';
 import type { Device, ExecutionDevice } from '../../../onnx/device.ts';
 import { readPlacement } from '../../../onnx/placement.ts';
 import type { ModelFolder } from '../manifest.ts';
@@ -22,12 +23,16 @@ export interface ModelInfo {
   readonly contextLength: number;
   readonly cache: { readonly type: CacheType; readonly valuesPerToken: number; readonly bytesPerToken: number; readonly bytesAtContext: number };
   readonly visionBlocks: number;
+  /** The checkpoint it was imported from: its files, their bytes, and how many were identified each way. */
+  readonly source: { readonly dir: string; readonly files: number; readonly bytes: number; readonly sha256: Readonly<Record<Sha256Origin | 'not hashed', number>> };
 }
 
 export function modelInfo({ dir, manifest, config }: ModelFolder): ModelInfo {
   const type = manifest.text.cacheType ?? defaultCacheType(manifest.precision);
   const valuesPerToken = manifest.text.layers * manifest.text.cacheWidth;
   const bytesPerToken = valuesPerToken * (type === 'fp16' ? 2 : 4);
+  const sha256 = { hashed: 0, 'hf-cache-name': 0, 'not hashed': 0 };
+  for (const file of manifest.source.files) sha256[sha256Origin(file)]++;
   return {
     dir,
     precision: manifest.precision,
@@ -38,6 +43,7 @@ export function modelInfo({ dir, manifest, config }: ModelFolder): ModelInfo {
     contextLength: config.text.maxPositionEmbeddings,
     cache: { type, valuesPerToken, bytesPerToken, bytesAtContext: bytesPerToken * config.text.maxPositionEmbeddings },
     visionBlocks: config.vision.numHiddenLayers,
+    source: { dir: manifest.source.dir, files: manifest.source.files.length, bytes: manifest.source.files.reduce((sum, f) => sum + f.bytes, 0), sha256 },
   };
 }
 

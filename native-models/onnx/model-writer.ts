@@ -81,11 +81,18 @@ export function encodeChunk(spec: WeightSpec, chunk: Float32Array | Uint8Array):
   return new Uint8Array(half.buffer);
 }
 
-/** The error for a weight (or rows [a, b) of it) whose producer made the wrong number of bytes. */
-export function wrongSize(spec: WeightSpec, produced: number, rows?: readonly [number, number]): Error {
-  if (!rows) return new Error(`weight ${spec.name}: produced ${produced} bytes, expected ${weightBytes(spec)} for shape [${spec.dims.join(', ')}]`);
-  const expected = (weightBytes(spec) / (spec.dims[0] ?? 1)) * (rows[1] - rows[0]);
-  return new Error(`weight ${spec.name}: rows ${rows[0]}–${rows[1]} produced ${produced} bytes, expected ${expected} for shape [${spec.dims.join(', ')}]`);
+/**
+ * Bytes of one row of `spec` cut into `rows` rows: by default its first dimension; a quantised
+ * group's weights are all cut by their group's rows (the matrix's), each holding its share of a row.
+ */
+export function rowBytes(spec: WeightSpec, rows = spec.dims[0] ?? 1): number {
+  return weightBytes(spec) / rows;
+}
+
+/** The error for a weight (or rows [a, b) of it, `expected` bytes) whose producer made the wrong number of bytes. */
+export function wrongSize(spec: WeightSpec, produced: number, part?: { readonly rows: readonly [number, number]; readonly expected: number }): Error {
+  if (!part) return new Error(`weight ${spec.name}: produced ${produced} bytes, expected ${weightBytes(spec)} for shape [${spec.dims.join(', ')}]`);
+  return new Error(`weight ${spec.name}: rows ${part.rows[0]}–${part.rows[1]} produced ${produced} bytes, expected ${part.expected} for shape [${spec.dims.join(', ')}]`);
 }
 
 /** Bytes written between two background flushes of a data file (backgroundFlush). */

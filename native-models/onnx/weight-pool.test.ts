@@ -21,16 +21,18 @@ const freshDir = () => {
 const startPool = (graph: PoolTestGraph = {}) => WeightPool.start(WORKER, { graph, budget: 4096 }, 3, { partBytes: 2000 });
 
 describe('weights made by worker threads', () => {
-  test('the units: a group stays whole, a large weight that can make its own rows is cut into parts, others stay whole', () => {
+  test('the units: a group stays whole unless it can make its rows, a large weight or group that can make its own rows is cut into parts, others stay whole', () => {
     const units = weightUnits(poolTestGraph().weights, 2000);
     const names = poolTestGraph().weights.map((w) => w.name);
     const of = (name: string) => units.filter((u) => u.from === names.indexOf(name));
-    expect(of('q.codes')).toEqual([{ from: 1, to: 4 }]);
+    expect(of('q.codes')).toEqual([{ from: names.indexOf('q.codes'), to: names.indexOf('q.zeros') + 1 }]); // 1083 bytes: under a part
     expect(of('head')).toEqual([{ from: names.indexOf('head'), to: names.indexOf('head') + 1 }]); // 16 kB, but no row producer
     // 301 rows of 132 bytes: 15 rows (1980 bytes) a part.
     expect(of('embedding').map((u) => u.rows)).toEqual(Array.from({ length: 21 }, (_, i) => [15 * i, Math.min(301, 15 * i + 15)]));
     expect(of('experts').length).toBe(10); // 64 rows of 258 bytes (fp16): 7 a part
-    expect(units.flatMap((u) => (u.rows ? (u.rows[0] === 0 ? [u.from] : []) : Array.from({ length: u.to - u.from }, (_, i) => u.from + i)))).toEqual(names.map((_, i) => i));
+    // A group cut by its rows: 400 rows of 9 + 8 + 1 bytes, 111 a part, each part all three weights.
+    expect(of('m.codes')).toEqual([0, 111, 222, 333].map((a) => ({ from: names.indexOf('m.codes'), to: names.indexOf('m.zeros') + 1, rows: [a, Math.min(400, a + 111)] })));
+    expect(units.flatMap((u) => (u.rows && u.rows[0] > 0 ? [] : Array.from({ length: u.to - u.from }, (_, i) => u.from + i)))).toEqual(names.map((_, i) => i));
   });
 
   test('write the same files as one thread, byte for byte, telling each weight in order', async () => {
@@ -50,6 +52,7 @@ describe('weights made by worker threads', () => {
     // Every part overruns; whichever worker finds it first says so.
     [{ overrunAt: 'tail' }, /^weight tail: rows (\d+)–(\d+) produced \d+ bytes, expected \d+ for shape \[250, 17\]$/],
     [{ overrunAt: 'norm' }, /^weight norm: produced 40 bytes, expected 20 for shape \[1, 5\]$/],
+    [{ overrunAt: 'm.scales' }, /^weight m\.scales: rows (\d+)–(\d+) produced \d+ bytes, expected \d+ for shape \[800\]$/],
   ] as const)('a worker failing (%j) fails the write with its message, stops the pool and leaves no files', async (graph, message) => {
     const dir = freshDir();
     const pool = startPool(graph);

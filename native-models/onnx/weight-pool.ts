@@ -6,47 +6,82 @@
  *
  * Each worker builds the same graph itself (weight producers are closures over the checkpoint
  * and cannot cross threads), so the pool only says which weights to make. Work goes out in
- * units — one weight, or the weights one quantised matrix shares — to whichever worker is
- * free, in order; a worker holds back once `budget` bytes of its chunks wait to be hashed.
+ * units — one weight, or the weights one quantised matrix shares, or a range of rows of either
+ * when it is large (an int4 embedding or lm_head is two thirds of a mid-size model's values) —
+ * to whichever worker is free, in order; a worker holds back once `budget` bytes of its chunks
+ * wait to be hashed.
  */
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import type { WeightSpec } from './graph-builder.ts';
-import { backgroundFlush, weightBytes, type DataLayout, type WeightsWriter } from './model-writer.ts';
+import { backgroundFlush, rowBytes, weightBytes, type DataLayout, type WeightsWriter } from './model-writer.ts';
 import type { FromWorker, ToWorker } from './weight-worker.ts';
 
-/** What one worker makes at a time: weights [from, to), or rows [a, b) of one weight. */
+/** What one worker makes at a time: weights [from, to), all of each or only rows [a, b) of each. */
 export interface WeightUnit {
   readonly from: number;
-  to: number;
+  readonly to: number;
   readonly rows?: readonly [number, number];
 }
 
-/** The size of the parts a weight that can make its own rows is cut into. */
-export const PART_BYTES = 64 * 2 ** 20;
+/** The size of the parts a weight (or a group) that can make its own rows is cut into. */
+export const PART_BYTES = 16 * 2 ** 20;
 
 /**
- * The units of work, in file order: the weights sharing a `group` together, a weight larger
- * than `partBytes` that can make a range of its rows cut into parts of about that size, any
- * other weight alone.
+ * The units of work, in file order: the weights sharing a `group` together, any other weight
+ * alone; a unit larger than `partBytes` whose weights can all make a range of their rows is cut
+ * into parts of about that size. A group's rows are its first weight's first dimension (a
+ * quantised matrix's rows), each of its weights holding the same share of every row.
  */
 export function weightUnits(weights: readonly WeightSpec[], partBytes = PART_BYTES): WeightUnit[] {
   const units: WeightUnit[] = [];
-  for (let i = 0; i < weights.length; i++) {
-    const spec = weights[i]!;
-    const last = units.at(-1);
-    const rows = spec.dims[0] ?? 1;
-    const bytes = weightBytes(spec);
-    if (last && spec.group !== undefined && weights[last.from]!.group === spec.group) {
-      last.to = i + 1;
-    } else if (spec.rows && bytes > partBytes && rows > 1) {
+  for (let from = 0; from < weights.length; ) {
+    const group = weights[from]!.group;
+    let to = from + 1;
+    while (group !== undefined && to < weights.length && weights[to]!.group === group) to++;
+    const span = weights.slice(from, to);
+    const rows = span[0]!.dims[0] ?? 1;
+    const bytes = span.reduce((sum, spec) => sum + weightBytes(spec), 0);
+    if (rows > 1 && bytes > partBytes && span.every((spec) => spec.rows && Number.isInteger(rowBytes(spec, rows)))) {
       const perPart = Math.max(1, Math.floor(partBytes / (bytes / rows)));
-      for (let a = 0; a < rows; a += perPart) units.push({ from: i, to: i + 1, rows: [a, Math.min(rows, a + perPart)] });
+      for (let a = 0; a < rows; a += perPart) units.push({ from, to, rows: [a, Math.min(rows, a + perPart)] });
     } else {
-      units.push({ from: i, to: i + 1 });
+      units.push({ from, to });
     }
+    from = to;
   }
   return units;
+}
+
+/** One weight's share of a unit: what the main thread hashes in file order (by weight, then by row). */
+interface Piece {
+  readonly unit: number;
+  readonly index: number;
+  /** Whether it ends its weight (the weight is then complete once it is hashed). */
+  readonly last: boolean;
+  readonly chunks: { readonly bytes: Uint8Array; readonly credited: boolean }[];
+  done: boolean;
+}
+
+/** Each unit's pieces in file order, and where each goes (what the worker is told). */
+function planPieces(weights: readonly WeightSpec[], layout: DataLayout, units: readonly WeightUnit[]) {
+  const end = (index: number) => (index < 0 ? 0 : layout.offsets[index]! + weightBytes(weights[index]!));
+  const places = units.map(({ from, to, rows }) =>
+    weights.slice(from, to).map((spec, i) => {
+      const index = from + i;
+      if (!rows) return { padFrom: end(index - 1), start: layout.offsets[index]!, bytes: weightBytes(spec) };
+      const row = rowBytes(spec, weights[from]!.dims[0]);
+      const start = layout.offsets[index]! + rows[0] * row;
+      // Only a weight's first part carries the padding before it.
+      return { padFrom: rows[0] === 0 ? end(index - 1) : start, start, bytes: (rows[1] - rows[0]) * row };
+    }),
+  );
+  const pieces: Piece[] = units.flatMap(({ from, to, rows }, unit) =>
+    Array.from({ length: to - from }, (_, i) => ({ unit, index: from + i, last: !rows || rows[1] === weights[from]!.dims[0], chunks: [], done: false })),
+  );
+  // Stable: a weight's parts stay in row order.
+  pieces.sort((p, q) => p.index - q.index);
+  return { places, pieces };
 }
 
 /**
@@ -58,13 +93,6 @@ export function startModuleWorker(module: URL, workerData: unknown): Worker {
   if (!module.pathname.endsWith('.ts')) return new Worker(module, { workerData });
   const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(module.href)}); })`;
   return new Worker(boot, { eval: true, workerData });
-}
-
-interface Pending {
-  readonly worker: Worker;
-  /** Messages about this unit, kept until it is the one being hashed. */
-  readonly events: FromWorker[];
-  done: boolean;
 }
 
 export class WeightPool {
@@ -107,9 +135,11 @@ export class WeightPool {
   private write(graph: string, weights: readonly WeightSpec[], layout: DataLayout, fd: number, onWeight: (index: number) => void): Promise<{ sha256: string }> {
     if (this.failure) return Promise.reject(this.failure);
     const units = weightUnits(weights, this.partBytes);
+    const { places, pieces } = planPieces(weights, layout, units);
+    const pieceOf = new Map(pieces.map((p) => [`${p.unit}/${p.index}`, p]));
+    const workerOf = new Map<number, Worker>();
     const hash = createHash('sha256');
     const flush = backgroundFlush(fd);
-    const pending = new Map<number, Pending>();
     let next = 0;
     let current = 0;
 
@@ -137,39 +167,31 @@ export class WeightPool {
         while (next < units.length && this.idle.length > 0) {
           const { from, to, rows } = units[next]!;
           const worker = this.idle.shift()!;
-          pending.set(next, { worker, events: [], done: false });
-          const spec = weights[from]!;
-          // A part after the first starts where the rows before it end; anything else after the
-          // weight before it, with the padding up to its own offset.
-          const start = rows && rows[0] > 0
-            ? layout.offsets[from]! + rows[0] * (weightBytes(spec) / spec.dims[0]!)
-            : from === 0 ? 0 : layout.offsets[from - 1]! + weightBytes(weights[from - 1]!);
-          const request: ToWorker = { type: 'unit', graph, unit: next, from, to, ...(rows ? { rows } : {}), first: spec.name, start, offsets: layout.offsets.slice(from, to), fd };
+          workerOf.set(next, worker);
+          const request: ToWorker = { type: 'unit', graph, unit: next, from, to, ...(rows ? { rows } : {}), first: weights[from]!.name, pieces: places[next]!, fd };
           worker.postMessage(request);
           next++;
         }
       };
 
-      // Hashes the current unit's chunks in order, then moves on to the next unit.
+      const credit = (worker: Worker, bytes: Uint8Array, giveBack: boolean) => {
+        const message: ToWorker = giveBack ? { type: 'credit', bytes: bytes.byteLength, buffer: bytes.buffer as ArrayBuffer } : { type: 'credit', bytes: bytes.byteLength };
+        worker.postMessage(message, giveBack ? [bytes.buffer as ArrayBuffer] : []);
+      };
+
+      // Hashes the pieces' chunks in file order, telling each weight once its last piece is hashed.
       const drain = () => {
-        for (;;) {
-          const unit = pending.get(current);
-          if (!unit) break;
-          for (const event of unit.events.splice(0)) {
-            if (event.type === 'chunk') {
-              hash.update(event.bytes);
-              flush.wrote(event.bytes.byteLength);
-              const credit: ToWorker = { type: 'credit', buffer: event.bytes.buffer as ArrayBuffer };
-              unit.worker.postMessage(credit, [credit.buffer]);
-            } else if (event.type === 'weight') {
-              onWeight(event.index);
-            }
+        for (let piece = pieces[current]; piece; piece = pieces[current]) {
+          for (const chunk of piece.chunks.splice(0)) {
+            hash.update(chunk.bytes);
+            flush.wrote(chunk.bytes.byteLength);
+            if (!chunk.credited) credit(workerOf.get(piece.unit)!, chunk.bytes, true);
           }
-          if (!unit.done) break;
-          pending.delete(current);
+          if (!piece.done) break;
+          if (piece.last) onWeight(piece.index);
           current++;
         }
-        if (current === units.length) finish();
+        if (current === pieces.length) finish();
       };
 
       for (const worker of this.workers) {
@@ -178,14 +200,24 @@ export class WeightPool {
             finish(new Error(message.message));
             return;
           }
-          const unit = pending.get(message.unit)!;
-          unit.events.push(message);
           if (message.type === 'unit-done') {
-            unit.done = true;
             this.idle.push(worker);
             dispatch();
+            return;
           }
-          if (message.unit === current) {
+          const piece = pieceOf.get(`${message.unit}/${message.index}`)!;
+          if (message.type === 'piece-done') {
+            piece.done = true;
+          } else {
+            // The later weights of a group cut into parts wait for all of the first weight's
+            // parts: counted as hashed at once, so that a worker never waits for a piece that
+            // only it can make. They are a small share of the group (a quantised matrix's scales
+            // and zero points), which one thread would hold whole.
+            const early = units[message.unit]!.rows !== undefined && message.index > units[message.unit]!.from && piece !== pieces[current];
+            if (early) credit(worker, message.bytes, false);
+            piece.chunks.push({ bytes: message.bytes, credited: early });
+          }
+          if (piece === pieces[current]) {
             try {
               drain();
             } catch (err) {

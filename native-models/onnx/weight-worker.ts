@@ -1,39 +1,50 @@
 /**
- * The worker-thread side of weight-pool.ts: makes the weights of a unit (one weight, or the
- * weights of one quantised matrix) from a graph this thread built itself, writes them into the
- * shared data file at their offsets, and passes every written chunk to the main thread, which
- * hashes the file in order. Stops producing while the main thread holds more than `budget`
- * bytes of its chunks unhashed, so memory stays bounded whatever runs ahead.
+ * The worker-thread side of weight-pool.ts: makes the weights of a unit (one weight, the
+ * weights of one quantised matrix, or a range of rows of either) from a graph this thread built
+ * itself, writes them into the shared data file at the places the main thread worked out, and
+ * passes every written chunk to the main thread, which hashes the file in order. Stops producing
+ * while the main thread holds more than `budget` bytes of its chunks unhashed, so memory stays
+ * bounded whatever runs ahead.
  */
 import { writeSync } from 'node:fs';
 import type { MessagePort } from 'node:worker_threads';
 import { giveBackBuffer } from '../checkpoint/buffers.ts';
 import type { GraphBuilder } from './graph-builder.ts';
-import { encodeChunk, weightBytes, wrongSize } from './model-writer.ts';
+import { encodeChunk, wrongSize } from './model-writer.ts';
 
-/** A unit to make: weights [from, to) of the graph `graph`, the first of them named `first`. */
+/** Where one weight's share of a unit goes in the data file. */
+export interface PiecePlace {
+  /** Where the padding before it starts (the end of the weight before; `start` when it has none). */
+  readonly padFrom: number;
+  /** Where its bytes start, and how many the producer must make. */
+  readonly start: number;
+  readonly bytes: number;
+}
+
+/**
+ * A unit to make: weights [from, to) of the graph `graph`, the first of them named `first` — all
+ * of each, or only rows [a, b) of each (one weight's first dimension, or a group's rows).
+ */
 export interface UnitRequest {
   readonly type: 'unit';
   readonly graph: string;
   readonly unit: number;
   readonly from: number;
   readonly to: number;
-  /** Only rows [a, b) of the first dimension of the one weight (its `rows` producer). */
   readonly rows?: readonly [number, number];
   readonly first: string;
-  /** Where the unit's bytes start (the end of the weight before it, or of the rows before), and each weight's offset. */
-  readonly start: number;
-  readonly offsets: readonly number[];
+  /** Each weight's place, in order (weight-pool.ts works them out from the layout). */
+  readonly pieces: readonly PiecePlace[];
   readonly fd: number;
 }
 
-/** A chunk hashed: its bytes no longer count against the budget, and its buffer comes back for reuse. */
-export type ToWorker = UnitRequest | { readonly type: 'credit'; readonly buffer: ArrayBuffer };
+/** A chunk hashed (its buffer back for reuse) or, kept for later, counted as hashed (`buffer` absent). */
+export type ToWorker = UnitRequest | { readonly type: 'credit'; readonly bytes: number; readonly buffer?: ArrayBuffer };
 
 export type FromWorker =
-  /** Bytes written at the unit's next position, in order: padding, then each weight's chunks. */
-  | { readonly type: 'chunk'; readonly unit: number; readonly bytes: Uint8Array }
-  | { readonly type: 'weight'; readonly unit: number; readonly index: number }
+  /** Bytes written at the next position of weight `index`'s piece, in order: padding, then its chunks. */
+  | { readonly type: 'chunk'; readonly unit: number; readonly index: number; readonly bytes: Uint8Array }
+  | { readonly type: 'piece-done'; readonly unit: number; readonly index: number }
   | { readonly type: 'unit-done'; readonly unit: number }
   | { readonly type: 'error'; readonly message: string };
 
@@ -47,12 +58,12 @@ export function serveWeights(port: MessagePort, graphs: (key: string) => GraphBu
   const roomForMore = (): Promise<void> | undefined =>
     outstanding <= budget ? undefined : new Promise<void>((done) => (resume = done));
 
-  const pass = async (unit: number, bytes: Uint8Array): Promise<void> => {
+  const pass = async (unit: number, index: number, bytes: Uint8Array): Promise<void> => {
     // A chunk that is a whole buffer moves to the main thread without a copy; a view is copied.
     const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
     const moved = whole ? bytes : bytes.slice();
     outstanding += moved.byteLength;
-    send({ type: 'chunk', unit, bytes: moved }, [moved.buffer as ArrayBuffer]);
+    send({ type: 'chunk', unit, index, bytes: moved }, [moved.buffer as ArrayBuffer]);
     await roomForMore();
   };
 
@@ -62,38 +73,35 @@ export function serveWeights(port: MessagePort, graphs: (key: string) => GraphBu
     if (weights[req.from]?.name !== req.first) {
       throw new Error(`the worker's ${req.graph} graph has ${weights[req.from]?.name ?? 'nothing'} at weight ${req.from}, the main thread's has ${req.first}`);
     }
-    let position = req.start;
-    const write = async (bytes: Uint8Array) => {
-      let done = 0;
-      while (done < bytes.length) done += writeSync(req.fd, bytes, done, bytes.length - done, position + done);
-      position += bytes.length;
-      await pass(req.unit, bytes);
-    };
     for (let index = req.from; index < req.to; index++) {
       const spec = weights[index]!;
-      const rows = spec.dims[0] ?? 1;
-      const [a, b] = req.rows ?? [0, rows];
-      const rowBytes = weightBytes(spec) / rows;
-      const begin = req.offsets[index - req.from]! + a * rowBytes;
-      const expected = (b - a) * rowBytes;
-      if (begin > position) await write(new Uint8Array(begin - position));
-      const chunks = req.rows ? spec.rows!(a, b) : spec.produce();
+      const { padFrom, start, bytes: expected } = req.pieces[index - req.from]!;
+      const part = req.rows ? { rows: req.rows, expected } : undefined;
+      let position = padFrom;
+      const write = async (bytes: Uint8Array) => {
+        let done = 0;
+        while (done < bytes.length) done += writeSync(req.fd, bytes, done, bytes.length - done, position + done);
+        position += bytes.length;
+        await pass(req.unit, index, bytes);
+      };
+      if (start > position) await write(new Uint8Array(start - position));
+      const chunks = req.rows ? spec.rows!(req.rows[0], req.rows[1]) : spec.produce();
       for await (const chunk of chunks) {
         const bytes = encodeChunk(spec, chunk);
         // Never past the end: the bytes after belong to another worker's unit.
-        if (position + bytes.length - begin > expected) throw wrongSize(spec, position + bytes.length - begin, req.rows);
+        if (position + bytes.length - start > expected) throw wrongSize(spec, position + bytes.length - start, part);
         await write(bytes);
       }
-      if (position - begin !== expected) throw wrongSize(spec, position - begin, req.rows);
-      if (b === rows) send({ type: 'weight', unit: req.unit, index });
+      if (position - start !== expected) throw wrongSize(spec, position - start, part);
+      send({ type: 'piece-done', unit: req.unit, index });
     }
     send({ type: 'unit-done', unit: req.unit });
   };
 
   port.on('message', (message: ToWorker) => {
     if (message.type === 'credit') {
-      outstanding -= message.buffer.byteLength;
-      giveBackBuffer(message.buffer);
+      outstanding -= message.bytes;
+      if (message.buffer) giveBackBuffer(message.buffer);
       if (outstanding <= budget && resume) {
         const go = resume;
         resume = undefined;

@@ -13,8 +13,7 @@
  */
 import { attr, type GraphBuilder } from '../onnx/graph-builder.ts';
 import { DataType } from '../onnx/onnx-proto.ts';
-import type { Int4Weight } from './int4-blocks.ts';
-import { quantizeStream, shared, type Fp32Source } from './matmul-nbits.ts';
+import { quantisedPart, sharedQuantised, type Fp32Source } from './matmul-nbits.ts';
 
 /** The embedding's block size: the largest of 64, 32, 16 that cuts `width` into an even number of blocks. */
 export function embeddingBlockSize(width: number): number | undefined {
@@ -26,14 +25,11 @@ export function int4Embedding(g: GraphBuilder, name: string, rows: number, width
   const blockSize = embeddingBlockSize(width);
   if (blockSize === undefined) throw new Error(`${name}: an int4 embedding needs a row width that is a multiple of 32 (an even number of blocks of 16 or more); this one is ${width}`);
   const blocks = width / blockSize;
-  const get = shared(() => quantizeStream(source, rows, width, { blockSize, symmetric: false }, name), 3);
-  const part = (pick: (q: Int4Weight) => Uint8Array | Float32Array) =>
-    async function* () {
-      yield pick(await get());
-    };
-  const codes = g.weight({ name: `${name}.weight_q4`, dims: [rows, width / 2], dataType: DataType.UINT8, produce: part((q) => q.packed), group: name });
-  const scales = g.weight({ name: `${name}.weight_scales`, dims: [rows, blocks], dataType: DataType.FLOAT, produce: part((q) => q.scales), group: name });
-  const zeroPoints = g.weight({ name: `${name}.weight_zero_points`, dims: [rows, blocks / 2], dataType: DataType.UINT8, produce: part((q) => q.zeroPoints!), group: name });
+  const quantised = sharedQuantised(source, rows, width, { blockSize, symmetric: false }, name, 3);
+  const part = quantisedPart(quantised.get, quantised.rows);
+  const codes = g.weight({ name: `${name}.weight_q4`, dims: [rows, width / 2], dataType: DataType.UINT8, ...part((q) => q.packed), group: name });
+  const scales = g.weight({ name: `${name}.weight_scales`, dims: [rows, blocks], dataType: DataType.FLOAT, ...part((q) => q.scales), group: name });
+  const zeroPoints = g.weight({ name: `${name}.weight_zero_points`, dims: [rows, blocks / 2], dataType: DataType.UINT8, ...part((q) => q.zeroPoints!), group: name });
   return (ids: string, nodeName: string): string =>
     g.op('GatherBlockQuantized', [codes, ids, scales, zeroPoints], nodeName, [attr.int('gather_axis', 0), attr.int('quantize_axis', 1), attr.int('block_size', blockSize), attr.int('bits', 4)], 'com.microsoft');
 }

@@ -10,7 +10,12 @@ import { DataType } from '../onnx/onnx-proto.ts';
 import { float16ToFloat32, float32ToFloat16 } from '../numeric/half.ts';
 import { int4BlockSize, quantizeInt4, type Int4Options, type Int4Weight } from './int4-blocks.ts';
 
-export type Fp32Source = () => AsyncIterable<Float32Array>;
+/**
+ * Streams an [N, K] matrix's values, row-major; `rows`, when the source has it, streams rows
+ * [from, to) alone, so that a parallel import can quantise a large matrix in parts (rows are
+ * quantised independently: the parts are the whole's bytes, cut).
+ */
+export type Fp32Source = (() => AsyncIterable<Float32Array>) & { readonly rows?: (from: number, to: number) => AsyncIterable<Float32Array> };
 
 /**
  * Quantises an [N, K] source as it streams: rows are independent (blocks never cross a row and
@@ -48,18 +53,33 @@ export async function quantizeStream(source: Fp32Source, n: number, k: number, o
   return { ...parts[0]!, n, packed: join((q) => q.packed) as Uint8Array, scales: join((q) => q.scales) as Float32Array, zeroPoints: join((q) => q.zeroPoints) as Uint8Array | undefined };
 }
 
+/** Computes lazily, once per range of rows, for the `consumers` producers asking for it; the last one releases the result. */
+export function sharedRows<T>(compute: (from: number, to: number) => Promise<T>, consumers: number): (from: number, to: number) => Promise<T> {
+  const pending = new Map<string, { readonly result: Promise<T>; left: number }>();
+  return (from, to) => {
+    const key = `${from}:${to}`;
+    let entry = pending.get(key);
+    if (!entry) pending.set(key, (entry = { result: compute(from, to), left: consumers }));
+    if (--entry.left === 0) pending.delete(key);
+    return entry.result;
+  };
+}
+
 /** Quantises lazily, once, for several producers; the last consumer releases the result. */
 export function shared<T>(compute: () => Promise<T>, consumers: number): () => Promise<T> {
-  let pending: Promise<T> | undefined;
-  let left = consumers;
-  return () => {
-    pending ??= compute();
-    const p = pending;
-    if (--left === 0) {
-      pending = undefined;
-      left = consumers;
-    }
-    return p;
+  const once = sharedRows(compute, consumers);
+  return () => once(0, 0);
+}
+
+/**
+ * A quantised [n, k] matrix for `consumers` producers: `get` quantises all of it once, and `rows`,
+ * when the source can stream a range of its rows, quantises rows [from, to) once per range.
+ */
+export function sharedQuantised(source: Fp32Source, n: number, k: number, opts: Int4Options, what: string, consumers: number) {
+  const rowSource = source.rows;
+  return {
+    get: shared(() => quantizeStream(source, n, k, opts, what), consumers),
+    rows: rowSource && sharedRows((from, to) => quantizeStream(() => rowSource(from, to), to - from, k, opts, `${what} rows ${from}–${to}`), consumers),
   };
 }
 
@@ -86,8 +106,8 @@ export interface Int4LinearOptions {
 export function int4Linear(g: GraphBuilder, name: string, n: number, k: number, source: Fp32Source, opts: Int4LinearOptions = {}) {
   const blockSize = int4BlockSize(k);
   const symmetric = opts.symmetric ?? false;
-  const get = shared(() => quantizeStream(source, n, k, { blockSize, symmetric }, name), symmetric ? 2 : 3);
-  return int4NBits(g, name, n, k, get, { ...opts, blockSize, symmetric });
+  const { get, rows } = sharedQuantised(source, n, k, { blockSize, symmetric }, name, symmetric ? 2 : 3);
+  return int4NBits(g, name, n, k, get, { ...opts, blockSize, symmetric, ...(rows ? { rows } : {}) });
 }
 
 /**
@@ -101,21 +121,41 @@ export function int4NBits(
   n: number,
   k: number,
   get: () => Promise<Int4Weight>,
-  /** `group`: the weight group (GraphBuilder) when `get` is shared beyond this matrix (default `name`). */
-  opts: Int4LinearOptions & { readonly blockSize: number; readonly group?: string },
+  /**
+   * `group`: the weight group (GraphBuilder) when `get` is shared beyond this matrix (default
+   * `name`). `rows`: rows [from, to) of the matrix quantised alone, so that each initializer can
+   * make its share of those rows (a parallel import's parts).
+   */
+  opts: Int4LinearOptions & { readonly blockSize: number; readonly group?: string; readonly rows?: (from: number, to: number) => Promise<Int4Weight> },
 ) {
   const { blockSize } = opts;
   const blocks = Math.ceil(k / blockSize);
-  const bytes = (pick: (q: Int4Weight) => Uint8Array) =>
-    async function* () {
-      yield pick(await get());
-    };
   const group = opts.group ?? name;
-  const b = g.weight({ name: `${name}.weight_q4`, dims: [n, blocks, blockSize / 2], dataType: DataType.UINT8, produce: bytes((q) => q.packed), group });
-  const scales = g.weight({ name: `${name}.weight_scales`, dims: [n * blocks], dataType: DataType.FLOAT, produce: async function* () { yield (await get()).scales; }, group });
-  const zeroPoints = opts.symmetric ? undefined : g.weight({ name: `${name}.weight_zero_points`, dims: [n * Math.ceil(blocks / 2)], dataType: DataType.UINT8, produce: bytes((q) => q.zeroPoints!), group });
+  const part = quantisedPart(get, opts.rows);
+  const b = g.weight({ name: `${name}.weight_q4`, dims: [n, blocks, blockSize / 2], dataType: DataType.UINT8, ...part((q) => q.packed), group });
+  const scales = g.weight({ name: `${name}.weight_scales`, dims: [n * blocks], dataType: DataType.FLOAT, ...part((q) => q.scales), group });
+  const zeroPoints = opts.symmetric ? undefined : g.weight({ name: `${name}.weight_zero_points`, dims: [n * Math.ceil(blocks / 2)], dataType: DataType.UINT8, ...part((q) => q.zeroPoints!), group });
   return (x: string, nodeName: string, on: GraphBuilder = g): string =>
     on.op('MatMulNBits', zeroPoints ? [x, b, scales, zeroPoints] : [x, b, scales], nodeName, [attr.int('K', k), attr.int('N', n), attr.int('bits', 4), attr.int('block_size', blockSize), attr.int('accuracy_level', opts.accuracyLevel ?? DEFAULT_INT4_ACCURACY_LEVEL)], 'com.microsoft');
+}
+
+/**
+ * The producers of one of a quantised matrix's initializers (`pick` chooses which): all of it
+ * from `get`, and, with `rows`, its share of rows [from, to).
+ */
+export function quantisedPart(get: () => Promise<Int4Weight>, rows?: (from: number, to: number) => Promise<Int4Weight>) {
+  return (pick: (q: Int4Weight) => Uint8Array | Float32Array) => ({
+    produce: async function* () {
+      yield pick(await get());
+    },
+    ...(rows
+      ? {
+          rows: async function* (from: number, to: number) {
+            yield pick(await rows(from, to));
+          },
+        }
+      : {}),
+  });
 }
 
 /**

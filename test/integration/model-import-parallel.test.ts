@@ -5,11 +5,16 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { ImportCancelledError } from '../../native-models/checkpoint/output-folder.ts';
 import { importKimiVL, type ImportProgress } from '../../native-models/models/kimi-vl/import/import-checkpoint.ts';
 import { type ModelManifest } from '../../native-models/models/kimi-vl/manifest.ts';
+import { HfCheckpoint, readJsonFile } from '../../native-models/checkpoint/hf-checkpoint.ts';
+import { parseKimiVLConfig } from '../../native-models/models/kimi-vl/configuration.ts';
+import { buildImportGraph } from '../../native-models/models/kimi-vl/import/import-graphs.ts';
+import { weightUnits } from '../../native-models/onnx/weight-pool.ts';
 import { runKestrel } from '../harness/cli.ts';
 import { tempDir, tinyCheckpoint } from '../harness/tiny-checkpoint.ts';
 
 const ckpt = tinyCheckpoint({ dtype: 'bf16', shards: 2, seed: 11 });
 const out = tempDir('import-parallel');
+const config = parseKimiVLConfig(readJsonFile(join(ckpt.dir, 'config.json'), 'config.json'));
 afterAll(() => {
   ckpt.cleanup();
   out.cleanup();
@@ -27,11 +32,20 @@ function written(dir: string, manifest: ModelManifest) {
 }
 
 describe('parallel import', () => {
-  test.each(['fp32', 'fp16', 'int4'] as const)('%s: worker threads write the same files as the importer on one thread', async (precision) => {
+  test.each(['fp32', 'fp16', 'int4'] as const)('%s: worker threads write the same files as the importer on one thread, large weights cut into parts', async (precision) => {
     const one = join(out.dir, `${precision}-one`);
     const many = join(out.dir, `${precision}-many`);
+    // The workers cut every weight or quantised matrix over 64 kB that can make its rows into parts
+    // of about that size: at this size, the embedding and lm_head (int4: with their scales and
+    // zero points) and the experts.
+    const partBytes = 64 * 2 ** 10;
+    const hf = HfCheckpoint.open(ckpt.dir);
+    const { weights } = buildImportGraph(hf, config, { kind: 'text', options: { precision } });
+    hf.close();
+    const cut = weightUnits(weights, partBytes).filter((u) => u.rows?.[0] === 0).map((u) => weights[u.from]!.name);
+    expect(cut).toEqual(expect.arrayContaining(precision === 'int4' ? ['embed_tokens.weight_q4', 'lm_head.weight_q4'] : ['embed_tokens.weight', 'lm_head.weight']));
     const alone = written(one, await importKimiVL({ source: ckpt.dir, out: one, precision, workers: 0 }));
-    const parallel = written(many, await importKimiVL({ source: ckpt.dir, out: many, precision, workers: 2 }));
+    const parallel = written(many, await importKimiVL({ source: ckpt.dir, out: many, precision, workers: 2, partBytes }));
     expect(parallel).toEqual(alone);
     expect(alone.records.slice(0, 4).map((r) => r.sha256)).toEqual(WRITTEN.map((f) => alone.files[f]));
   });

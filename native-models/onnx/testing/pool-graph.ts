@@ -1,7 +1,7 @@
 /**
  * A graph of made-up weights for the weight pool's tests, built alike on the main thread and in
  * the test worker: fp32, fp16 and packed bytes, odd sizes (so padding shows), weights sharing a
- * group, and weights that can make ranges of their rows — and, on request, a producer that fails
+ * group, and weights and a group that can make ranges of their rows — and, on request, a producer that fails
  * or makes too many bytes.
  */
 import { GraphBuilder } from '../graph-builder.ts';
@@ -48,7 +48,27 @@ export function poolTestGraph(opts: PoolTestGraph = {}): GraphBuilder {
       },
     });
   };
+  /**
+   * A quantised matrix of `rows` rows as a group that can make ranges of its rows: codes
+   * [rows, 9] bytes, scales flat [2 × rows] fp32 (as MatMulNBits has them), zero points [rows].
+   */
+  const splitGroup = (name: string, rows: number) => {
+    const shares = [
+      { suffix: 'codes', dims: [rows, 9], perRow: 9, dataType: DataType.UINT8 },
+      { suffix: 'scales', dims: [2 * rows], perRow: 2, dataType: DataType.FLOAT },
+      { suffix: 'zeros', dims: [rows], perRow: 1, dataType: DataType.UINT8 },
+    ] as const;
+    for (const { suffix, dims, perRow, dataType } of shares) {
+      const weight = `${name}.${suffix}`;
+      const make = async function* (from: number, to: number) {
+        const v = values(weight, from, to + (opts.overrunAt === weight ? 1 : 0), perRow);
+        yield dataType === DataType.UINT8 ? Uint8Array.from(v, (x) => Math.floor((x + 0.5) * 256)) : v;
+      };
+      g.weight({ name: weight, dims, dataType, group: name, produce: () => make(0, rows), rows: make });
+    }
+  };
   add('embedding', 301, 33, DataType.FLOAT, true);
+  splitGroup('m', 400);
   packed('q.codes', 1001, 'q');
   packed('q.scales', 77, 'q');
   packed('q.zeros', 5, 'q');

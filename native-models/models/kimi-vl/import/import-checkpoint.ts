@@ -105,6 +105,8 @@ export interface ImportOptions {
   readonly hashSource?: boolean;
   /** Threads making the weights (default `defaultImportWorkers`); 0 makes them on this thread. */
   readonly workers?: number;
+  /** Tests only: the size of the parts the workers make of a large weight (weight-pool.ts PART_BYTES). */
+  readonly partBytes?: number;
   /** Cancels the import (ImportCancelledError); what it wrote is removed. */
   readonly signal?: AbortSignal;
   /** One-line notes for the person: an interrupted import taken over, an earlier one replaced. */
@@ -230,7 +232,7 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
     // Shards to hash are hashed while the weights are made when there are workers; alone, after them.
     hasher = workers > 0 && opts.hashSource && toHash.length > 0 ? hashInWorker(toHash.map((p) => p.path), opts.signal) : undefined;
     const data: ImportWorkerData = { role: 'weights', source, config, graphs, budget: WORKER_BUDGET };
-    pool = workers > 0 ? WeightPool.start(IMPORT_WORKER, data, workers) : undefined;
+    pool = workers > 0 ? WeightPool.start(IMPORT_WORKER, data, workers, opts.partBytes !== undefined ? { partBytes: opts.partBytes } : {}) : undefined;
     const converting = (p: { index: number; count: number; weight: string }) => progress({ phase: 'converting', done: p.index + 1, total: p.count, detail: p.weight });
     const written = await writeModel(buildImportGraph(ckpt, config, graphs.text), opts.out, TEXT_MODEL_NAME, {
       metadata: { source: source, precision },

@@ -4,7 +4,8 @@
  * sent, but the description can, and building a graph declares its weights without reading any.
  */
 import type { HfCheckpoint } from '../../../checkpoint/hf-checkpoint.ts';
-import type { GraphBuilder } from '../../../onnx/graph-builder.ts';
+import type { GraphBuilder, WeightSpec } from '../../../onnx/graph-builder.ts';
+import type { Fp32Source } from '../../../quantization/matmul-nbits.ts';
 import type { KimiVLConfig } from '../configuration.ts';
 import { buildTextGraph, type TextGraphOptions } from '../graphs/modeling-text.ts';
 import { buildVisionGraph, type VisionWeights } from '../graphs/modeling-vision.ts';
@@ -15,23 +16,21 @@ export type ImportGraph =
   /** MoonViT + projector, its matrices in `weights`. */
   | { readonly kind: 'vision'; readonly weights: VisionWeights };
 
+/** A recipe's values, and, for a recipe whose output rows can be made on their own, a range of them (`rows`). */
+function recipeSource(ckpt: HfCheckpoint, recipe: WeightRecipe): Fp32Source {
+  const produce = () => produceRecipe(ckpt, recipe);
+  return hasRowRange(recipe) ? Object.assign(produce, { rows: (from: number, to: number) => produceRecipeRows(ckpt, recipe, from, to) }) : produce;
+}
+
 export function buildImportGraph(ckpt: HfCheckpoint, config: KimiVLConfig, graph: ImportGraph): GraphBuilder {
   if (graph.kind === 'text') {
-    // Weights that are a recipe's output as they stand (not quantised from it) can also make a
-    // range of their rows, so a parallel import shares out the large ones (embedding, lm_head,
-    // an expert layer).
-    const recipes = new Map<() => AsyncIterable<Float32Array>, WeightRecipe>();
-    const text = buildTextGraph(config.text, {
-      ...graph.options,
-      produce: (recipe) => {
-        const produce = () => produceRecipe(ckpt, recipe);
-        recipes.set(produce, recipe);
-        return produce;
-      },
-    });
+    const text = buildTextGraph(config.text, { ...graph.options, produce: (recipe) => recipeSource(ckpt, recipe) });
+    // A weight that is its source's output as it stands (not quantised from it) makes a range of
+    // its rows the way its source does, so a parallel import shares out the large ones
+    // (embedding, lm_head, an expert layer). Quantised ones have their own (matmul-nbits.ts).
     text.weights.forEach((spec, i) => {
-      const recipe = recipes.get(spec.produce as () => AsyncIterable<Float32Array>);
-      if (recipe && hasRowRange(recipe)) text.weights[i] = { ...spec, rows: (from, to) => produceRecipeRows(ckpt, recipe, from, to) };
+      const rows = (spec.produce as Fp32Source).rows;
+      if (rows && !spec.rows) text.weights[i] = { ...spec, rows } satisfies WeightSpec;
     });
     return text;
   }

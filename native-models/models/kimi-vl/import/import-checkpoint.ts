@@ -147,10 +147,12 @@ export function planImport(
   const cacheRequest = opts.cacheType ?? 'auto';
   // Probing is only needed when `auto` must tell a GPU machine from a CPU one.
   const gpus = device === 'auto' && (requested === 'auto' || cacheRequest === 'auto') ? probeGpuDevices() : undefined;
+  // Each estimate builds the graphs once (without producing a weight): an fp32 import's is reused.
+  const fp32 = estimateWeights(config, 'fp32');
   const precision = choosePrecision(requested, {
     device,
     ...(gpus ? { gpus } : {}),
-    fp32Bytes: estimateWeights(config, 'fp32').total,
+    fp32Bytes: fp32.total,
     totalMemory: totalmem(),
   });
   const forGpu = device === 'cuda' || device === 'webgpu' || (gpus !== undefined && Object.values(gpus).some((missing) => missing === undefined));
@@ -161,7 +163,8 @@ export function planImport(
   // MatMulNBits' int8 activations are a CPU speed-up (MLAS); GPU kernels ignore the level, so a
   // GPU import asks for fp32 compute and gives the same logits when it falls back to the CPU.
   const int4AccuracyLevel = opts.int4AccuracyLevel ?? (forGpu ? 0 : DEFAULT_INT4_ACCURACY_LEVEL);
-  return { config, precision, weights: estimateWeights(config, precision.precision, int4Experts), cacheType, int4Experts, int4AccuracyLevel };
+  const weights = precision.precision === 'fp32' ? fp32 : estimateWeights(config, precision.precision, int4Experts);
+  return { config, precision, weights, cacheType, int4Experts, int4AccuracyLevel };
 }
 
 /** Refuses, before anything is written, an output filesystem without room for the whole folder. */

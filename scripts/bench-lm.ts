@@ -20,6 +20,7 @@ import { decodeCost } from '../native-models/models/kimi-vl/graphs/text-costs.ts
 import { tinyConfigJson, writeTinyCheckpoint } from '../native-models/models/kimi-vl/testing/tiny-checkpoint.ts';
 import type { Precision } from '../native-models/models/kimi-vl/graphs/modeling-text.ts';
 import { kimiWidthsTextConfig } from './mid-checkpoint.ts';
+import { medianAndSpread } from './stats.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -90,8 +91,6 @@ if (args.child) {
 const work = args.keep ? resolve(args.keep) : mkdtempSync(join(tmpdir(), 'kestrel-bench-lm-'));
 const root = resolve(import.meta.dirname, '..');
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(0)} MB`;
-const median = (v: readonly number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
-const range = (v: readonly number[], digits: number) => `${median(v).toFixed(digits)} (${Math.min(...v).toFixed(digits)}–${Math.max(...v).toFixed(digits)})`;
 
 try {
   const ckptDir = join(work, 'checkpoint');
@@ -127,25 +126,25 @@ try {
 
   const contextMid = promptLen + steps / 2;
   console.log(`\n${repeat} repetitions, each precision in its own process, taking turns; median (range). Prompt ${promptLen} tokens, ${steps} greedy tokens.`);
-  console.log(`copy bandwidth: ${range(copies.map((c) => c / 1e9), 1)} GB/s`);
+  console.log(`copy bandwidth: ${medianAndSpread(copies.map((c) => c / 1e9), 1)} GB/s`);
   for (const precision of precisions) {
     const m = runs.get(precision)!;
     const cost = decodeCost(config, precision);
     const bytes = cost.weightBytes + cost.cacheBytesPerContextToken * contextMid;
     const ratio = m.map((x, i) => bytes / (x.decodeMs / 1000) / copies[i]!);
     console.log(`${precision}:`);
-    console.log(`  load        ${range(m.map((x) => x.loadMs / 1000), 2)} s (session creation)`);
-    console.log(`  prefill     ${range(m.map((x) => promptLen / (x.prefillMs / 1000)), 0)} tokens/s`);
-    console.log(`  decode      ${range(m.map((x) => 1000 / x.decodeMs), 1)} tokens/s`);
-    console.log(`  bandwidth   ${mb(bytes)} read per token → ${range(ratio, 2)} × the copy bandwidth`);
-    console.log(`  RSS         ${range(m.map((x) => x.rssBytes / 1e6), 0)} MB after decode`);
+    console.log(`  load        ${medianAndSpread(m.map((x) => x.loadMs / 1000), 2)} s (session creation)`);
+    console.log(`  prefill     ${medianAndSpread(m.map((x) => promptLen / (x.prefillMs / 1000)), 0)} tokens/s`);
+    console.log(`  decode      ${medianAndSpread(m.map((x) => 1000 / x.decodeMs), 1)} tokens/s`);
+    console.log(`  bandwidth   ${mb(bytes)} read per token → ${medianAndSpread(ratio, 2)} × the copy bandwidth`);
+    console.log(`  RSS         ${medianAndSpread(m.map((x) => x.rssBytes / 1e6), 0)} MB after decode`);
   }
   const [base, ...others] = precisions;
   for (const other of others) {
     const a = runs.get(base!)!;
     const b = runs.get(other)!;
     const paired = (pick: (x: Measured) => number) => a.map((x, i) => pick(x) / pick(b[i]!));
-    console.log(`${other} vs ${base}, paired per repetition: decode ${range(paired((x) => x.decodeMs), 2)}× the speed, prefill ${range(paired((x) => x.prefillMs), 2)}× the speed, load ${range(paired((x) => 1 / x.loadMs), 2)}× the time`);
+    console.log(`${other} vs ${base}, paired per repetition: decode ${medianAndSpread(paired((x) => x.decodeMs), 2)}× the speed, prefill ${medianAndSpread(paired((x) => x.prefillMs), 2)}× the speed, load ${medianAndSpread(paired((x) => 1 / x.loadMs), 2)}× the time`);
     const same = b.every((x) => x.tokens.join() === b[0]!.tokens.join());
     const agree = a[0]!.tokens.filter((t, i) => t === b[0]!.tokens[i]).length;
     console.log(`  greedy tokens: ${agree} of ${steps} equal to ${base}'s${same ? '' : ` (${other}'s differ between repetitions)`}`);

@@ -1,4 +1,5 @@
 /** Conversions between fp32 and the 16-bit float formats checkpoints and models use. */
+import { kernelFor, widenBfloat16Wasm, type Kernel } from '../wasm/kernels.ts';
 
 const scratchF32 = new Float32Array(1);
 const scratchU32 = new Uint32Array(scratchF32.buffer);
@@ -44,10 +45,13 @@ export function float16ToFloat32(src: Uint16Array): Float32Array {
   return out;
 }
 
-/** bfloat16 is the top half of an fp32: widening is a shift. */
-export function bfloat16ToFloat32(src: Uint16Array): Float32Array {
+/**
+ * bfloat16 is the top half of an fp32: widening is a shift. `kernel`: WASM SIMD (the default
+ * where the engine has it) or the JS reference, the same bits either way.
+ */
+export function bfloat16ToFloat32(src: Uint16Array, kernel?: Kernel): Float32Array {
   const out = new Float32Array(src.length);
-  widenBfloat16(src, out);
+  (kernelFor(kernel) === 'wasm' ? widenBfloat16Wasm : widenBfloat16)(src, out);
   return out;
 }
 
@@ -56,12 +60,13 @@ export function bfloat16ToFloat32(src: Uint16Array): Float32Array {
  * fp32 filling the whole buffer, without a second buffer: value i is read before its fp32
  * (bytes 4i to 4i + 4, never past byte 2·count + 2i + 2) can overwrite anything unread. Reading a
  * checkpoint tensor straight into the back half makes one allocation per chunk, not three.
+ * `kernel` picks bf16's as bfloat16ToFloat32's does; fp16 widens in JS.
  */
-export function widenInPlace(buffer: ArrayBuffer, count: number, dtype: 'BF16' | 'F16'): Float32Array {
+export function widenInPlace(buffer: ArrayBuffer, count: number, dtype: 'BF16' | 'F16', kernel?: Kernel): Float32Array {
   if (buffer.byteLength !== 4 * count) throw new Error(`widenInPlace: a buffer of ${buffer.byteLength} bytes cannot hold ${count} fp32 values`);
   const src = new Uint16Array(buffer, 2 * count, count);
   const out = new Float32Array(buffer);
-  if (dtype === 'BF16') widenBfloat16(src, out);
+  if (dtype === 'BF16') (kernelFor(kernel) === 'wasm' ? widenBfloat16Wasm : widenBfloat16)(src, out);
   else widenFloat16(src, out);
   return out;
 }

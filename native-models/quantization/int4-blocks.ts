@@ -14,6 +14,8 @@
  * For K a multiple of the block size, B read as [N, K / 2] is also QMoE's per-expert layout.
  */
 
+import { kernelFor, quantizeRowsWasm, type Kernel } from '../wasm/kernels.ts';
+
 export const INT4_BLOCK_SIZE = 32;
 
 /**
@@ -52,6 +54,8 @@ export interface Int4Weight {
 export interface Int4Options {
   readonly blockSize?: number;
   readonly symmetric?: boolean;
+  /** WASM SIMD (the default where the engine has it) or the JS reference: the same bytes either way. */
+  readonly kernel?: Kernel;
 }
 
 export function blockCount(k: number, blockSize = INT4_BLOCK_SIZE): number {
@@ -69,11 +73,14 @@ export function quantizeInt4(w: Float32Array, n: number, k: number, opts: Int4Op
   const scales = new Float32Array(n * blocks);
   const zpRow = Math.ceil(blocks / 2);
   const zeroPoints = symmetric ? undefined : new Uint8Array(n * zpRow);
-  quantizeRows(w, n, k, blockSize, symmetric, packed, scales, zeroPoints);
+  (kernelFor(opts.kernel) === 'wasm' ? quantizeRowsWasm : quantizeRows)(w, n, k, blockSize, symmetric, packed, scales, zeroPoints);
   return { n, k, blockSize, blocks, packed, scales, zeroPoints };
 }
 
-/** The loops of quantizeInt4, on their own so the engine optimises them once for every call. */
+/**
+ * The loops of quantizeInt4 in JS, on their own so the engine optimises them once for every
+ * call; wasm/kernels.wat does the same operations in WebAssembly SIMD.
+ */
 function quantizeRows(w: Float32Array, n: number, k: number, blockSize: number, symmetric: boolean, packed: Uint8Array, scales: Float32Array, zeroPoints: Uint8Array | undefined): void {
   const blocks = blockCount(k, blockSize);
   const blob = blockSize / 2;

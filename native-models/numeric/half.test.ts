@@ -47,14 +47,16 @@ describe('half precision', () => {
     expect(() => widenInPlace(new ArrayBuffer(10), 2, 'BF16')).toThrow('a buffer of 10 bytes cannot hold 2 fp32 values');
   });
 
-  test('bf16 widening is the 16-bit pattern shifted into the high half, for even and odd counts (two values a load, or one)', () => {
-    for (const count of [allHalves.length, allHalves.length - 1, 3, 1]) {
-      const halves = allHalves.subarray(allHalves.length - count);
+  test.each(['js', 'wasm'] as const)('bf16 widening (%s) is the 16-bit pattern shifted into the high half, in place and apart, for counts even and odd, under and over a piece', (kernel) => {
+    // Every pattern, several times over (more than the WASM kernel's piece of 65536 values).
+    const many = Uint16Array.from({ length: 3 * 65536 + 5 }, (_, i) => i * 7);
+    for (const count of [many.length, allHalves.length, allHalves.length - 1, 9, 3, 1]) {
+      const halves = many.subarray(many.length - count);
       const buffer = new ArrayBuffer(4 * count);
       new Uint16Array(buffer, 2 * count).set(halves);
-      const inPlace = new Uint32Array(widenInPlace(buffer, count, 'BF16').buffer);
-      const apart = new Uint32Array(bfloat16ToFloat32(halves.slice()).buffer);
-      const wrong = [...halves].findIndex((h, i) => inPlace[i] !== (h << 16) >>> 0 || apart[i] !== (h << 16) >>> 0);
+      const inPlace = new Uint32Array(widenInPlace(buffer, count, 'BF16', kernel).buffer);
+      const apart = new Uint32Array(bfloat16ToFloat32(halves.slice(), kernel).buffer);
+      const wrong = halves.findIndex((h, i) => inPlace[i] !== (h << 16) >>> 0 || apart[i] !== (h << 16) >>> 0);
       expect(wrong).toBe(-1);
     }
   });

@@ -15,7 +15,7 @@ import { KERNELS_WASM_BASE64 } from './kernels-binary.ts';
 export type Kernel = 'wasm' | 'js';
 
 interface Exports {
-  readonly memory: WebAssembly.Memory;
+  readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
   quantize(w: number, n: number, k: number, blockSize: number, symmetric: number, packed: number, scales: number, zeroPoints: number): void;
   widen_bf16(src: number, dst: number, count: number): void;
 }
@@ -24,10 +24,18 @@ interface Exports {
 const PIECE_VALUES = 1 << 16;
 const PAGE = 65536;
 
+/** What this file uses of the engine's WebAssembly (its types live in the DOM's lib, not Node's). */
+interface WebAssemblyApi {
+  validate(binary: Uint8Array): boolean;
+  Module: new (binary: Uint8Array) => object;
+  Instance: new (module: object) => { readonly exports: object };
+}
+
 /** The module instantiated from `binary`, or undefined when this engine cannot compile it (no SIMD). */
 export function instantiateKernels(binary: Uint8Array): Exports | undefined {
-  if (typeof WebAssembly !== 'object' || !WebAssembly.validate(binary)) return undefined;
-  return new WebAssembly.Instance(new WebAssembly.Module(binary)).exports as unknown as Exports;
+  const wasm = (globalThis as { WebAssembly?: WebAssemblyApi }).WebAssembly;
+  if (!wasm?.validate(binary)) return undefined;
+  return new wasm.Instance(new wasm.Module(binary)).exports as Exports;
 }
 
 let loaded: Exports | undefined | null = null;

@@ -30,8 +30,11 @@ import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { startModuleWorker } from '../native-models/onnx/weight-pool.ts';
 
-/** A rate measured in a worker thread: `units` of work (bytes or values) per second. */
-type RateJob = 'sha256' | 'widen' | 'quantise';
+/**
+ * A rate measured in a worker thread: `units` of work (bytes or values) per second. 'widen' and
+ * 'quantise' run the kernels the importer runs (WASM SIMD here); the '… js' jobs the JS reference.
+ */
+type RateJob = 'sha256' | 'widen' | 'quantise' | 'widen js' | 'quantise js';
 
 if (!isMainThread) {
   parentPort!.postMessage(await measureRate(workerData as RateJob));
@@ -52,8 +55,10 @@ async function measureRate(job: RateJob): Promise<number> {
   for (let i = 0; i < values; i++) f32[i] = (rng.next() - 0.5) * 0.1;
   const once: Record<RateJob, () => number> = {
     sha256: () => (createHash('sha256').update(new Uint8Array(buffer)).digest(), buffer.byteLength),
-    widen: () => (widenInPlace(buffer, values, 'BF16'), values * 2),
+    widen: () => (widenInPlace(buffer, values, 'BF16'), values * 4),
     quantise: () => (quantizeInt4(f32.subarray(0, 1 << 20), 1024, 1024, { blockSize: 64, symmetric: true }), 1 << 20),
+    'widen js': () => (widenInPlace(buffer, values, 'BF16', 'js'), values * 4),
+    'quantise js': () => (quantizeInt4(f32.subarray(0, 1 << 20), 1024, 1024, { blockSize: 64, symmetric: true, kernel: 'js' }), 1 << 20),
   };
   once[job]();
   let units = 0;
@@ -200,7 +205,7 @@ async function main(): Promise<void> {
 
     const reads: Record<'warm' | 'cold', number[]> = { warm: [], cold: [] };
     const writes: number[] = [];
-    const measured: Record<RateJob, { one: number[]; two: number[] }> = { sha256: { one: [], two: [] }, widen: { one: [], two: [] }, quantise: { one: [], two: [] } };
+    const measured = Object.fromEntries((['sha256', 'widen', 'quantise', 'widen js', 'quantise js'] as const).map((job) => [job, { one: [] as number[], two: [] as number[] }])) as Record<RateJob, { one: number[]; two: number[] }>;
     /** Each import with the mean of the reads (made the same way) just before and after it. */
     const runs: { precision: string; importer: string; cache: 'warm' | 'cold'; run: ImportRun; readSeconds: number }[] = [];
     for (let rep = 0; rep < reps; rep++) {
@@ -234,8 +239,14 @@ async function main(): Promise<void> {
     const writeRate = writes.length ? Math.max(...writes.map((s) => fp32Bytes / s)) : undefined;
     if (writes.length) console.log(`write to ${outRoot} (the fp32 weights' bytes written and fsynced): ${spread(writes.map((s) => fp32Bytes / 1e6 / s), 0)} MB/s`);
     console.log(`SHA-256: ${spread(measured.sha256.one.map((r) => r / 1e6), 0)} MB/s on one core, ${spread(measured.sha256.two.map((r) => r / 1e6), 0)} MB/s on two`);
-    console.log(`bf16 → fp32 widening: ${spread(measured.widen.one.map((r) => r / 1e6), 0)} MB/s of output on one core, ${spread(measured.widen.two.map((r) => r / 1e6), 0)} on two`);
-    console.log(`int4 quantisation: ${spread(measured.quantise.one.map((r) => r / 1e6), 0)} M values/s on one core, ${spread(measured.quantise.two.map((r) => r / 1e6), 0)} on two`);
+    // Each kernel beside its JS reference, measured in the same repetition: the ratio is per repetition.
+    const kernels = (job: 'widen' | 'quantise', what: string, unit: string) => {
+      const js = measured[`${job} js`];
+      for (const [name, m] of [['WASM SIMD', measured[job]], ['JS', js]] as const) console.log(`${what}, ${name}: ${spread(m.one.map((r) => r / 1e6), 0)} ${unit} on one core, ${spread(m.two.map((r) => r / 1e6), 0)} on two`);
+      console.log(`${what}, WASM ÷ JS: ${spread(measured[job].one.map((r, i) => r / js.one[i]!), 1)}× on one core, ${spread(measured[job].two.map((r, i) => r / js.two[i]!), 1)}× on two`);
+    };
+    kernels('widen', 'bf16 → fp32 widening', 'MB/s of output');
+    kernels('quantise', 'int4 quantisation', 'M values/s');
 
     console.log('\n| precision | cache | importer | seconds | CPU seconds | input MB/s | × plain read | peak RSS | same bytes |');
     console.log('|---|---|---|---|---|---|---|---|---|');

@@ -198,7 +198,9 @@
           (i32.or (call $code (f32.load (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2)))) (local.get $s) (local.get $bias))
                   (i32.shl (local.get $zp) (i32.const 4))))
         (local.set $out (i32.add (local.get $out) (i32.const 1)))))
-    (memory.fill (local.get $out) (i32.or (local.get $zp) (i32.shl (local.get $zp) (i32.const 4))) (i32.sub (local.get $last) (local.get $out)))
+    ;; (memory.fill calls out of the compiled code: only where there is padding)
+    (if (i32.lt_u (local.get $out) (local.get $last))
+      (then (memory.fill (local.get $out) (i32.or (local.get $zp) (i32.shl (local.get $zp) (i32.const 4))) (i32.sub (local.get $last) (local.get $out)))))
     (local.get $zp))
 
   ;; One code, as $codes2 computes each.

@@ -8,7 +8,7 @@ import { DataType } from '../onnx/onnx-proto.ts';
 import { SeededRandom } from '../numeric/random.ts';
 import { float16ToFloat32, float32ToFloat16 } from '../numeric/half.ts';
 import { dequantizeInt4, int4BlockSize, int4Code, int4ExpertBlockSize, int4ZeroPoint, quantizeInt4 } from './int4-blocks.ts';
-import { int4Experts, int4Linear } from './matmul-nbits.ts';
+import { int4Experts, int4Linear, quantizeStream } from './matmul-nbits.ts';
 
 const t = tempDir('int4');
 /** Both implementations: the JS reference and WASM SIMD (which this machine's Node has). */
@@ -168,6 +168,23 @@ describe('block-wise int4 packing', () => {
         }
       }
     }
+  });
+
+  test('quantised as it streams, in chunks that split rows (shorter than a row, several rows, a row and a half), a matrix gets the bytes of quantizing it whole; a source of the wrong length is an error', async () => {
+    const n = 9, k = 40;
+    const w = random(n * k, 17, 3);
+    const cuts = [0, 3, 7, 47, 120, 140, 300, n * k];
+    const chunks = async function* (values: Float32Array) { for (let i = 1; i < cuts.length; i++) yield values.subarray(Math.min(cuts[i - 1]!, values.length), Math.min(cuts[i]!, values.length)); };
+    for (const symmetric of [false, true]) {
+      for (const kernel of kernels) {
+        const whole = quantizeInt4(w, n, k, { symmetric, blockSize: 16, kernel: 'js' });
+        const streamed = await quantizeStream(() => chunks(w), n, k, { symmetric, blockSize: 16, kernel }, 'w');
+        for (const part of ['packed', 'scales', 'zeroPoints'] as const) expect(firstDifference(streamed[part], whole[part]), `${part}, ${kernel}`).toBe(-1);
+      }
+    }
+    await expect(quantizeStream(() => chunks(w.subarray(0, n * k - 1)), n, k, {}, 'w')).rejects.toThrow(`w: source produced ${n * k - 1} values, expected ${n * k}`);
+    const longer = new Float32Array(n * k + k);
+    await expect(quantizeStream(async function* () { yield longer; }, n, k, {}, 'w')).rejects.toThrow(`w: source produced more than ${n * k} values`);
   });
 
   test('zero is exact and an all-zero block does not divide by zero', () => {

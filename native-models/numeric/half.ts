@@ -1,5 +1,5 @@
 /** Conversions between fp32 and the 16-bit float formats checkpoints and models use. */
-import { kernelFor, widenBfloat16Wasm, type Kernel } from '../wasm/kernels.ts';
+import { kernelFor, narrowFloat16Wasm, widenBfloat16Wasm, type Kernel } from '../wasm/kernels.ts';
 
 const scratchF32 = new Float32Array(1);
 const scratchU32 = new Uint32Array(scratchF32.buffer);
@@ -10,11 +10,17 @@ const SUBNORMAL_MAGIC = (127 - 15 + 23 - 10 + 1) << 23;
 /**
  * IEEE half precision, round to nearest even (NaN → quiet NaN, overflow → ±Inf). Works on the
  * fp32 bit patterns — it runs once per weight at import, so it avoids per-element branches on
- * the common path.
+ * the common path. `kernel`: WASM SIMD (the default where the engine has it) or this JS, the
+ * same bits either way.
  */
-export function float32ToFloat16(src: Float32Array): Uint16Array {
-  const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
+export function float32ToFloat16(src: Float32Array, kernel?: Kernel): Uint16Array {
   const out = new Uint16Array(src.length);
+  (kernelFor(kernel) === 'wasm' ? narrowFloat16Wasm : narrowFloat16)(src, out);
+  return out;
+}
+
+function narrowFloat16(src: Float32Array, out: Uint16Array): void {
+  const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
   scratchU32[0] = SUBNORMAL_MAGIC;
   const magic = scratchF32[0]!;
   for (let i = 0; i < bits.length; i++) {
@@ -35,7 +41,6 @@ export function float32ToFloat16(src: Float32Array): Uint16Array {
     }
     out[i] = h | sign;
   }
-  return out;
 }
 
 /** IEEE half precision to fp32 (exact). */

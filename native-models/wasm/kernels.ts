@@ -1,7 +1,7 @@
 /**
  * The import's per-value kernels in WebAssembly SIMD (kernels.wat, committed compiled in
- * kernels-binary.ts): int4 block quantisation and bf16 → fp32 widening, the same bytes as the JS
- * versions in quantization/int4-blocks.ts and numeric/half.ts, which stay as the reference and
+ * kernels-binary.ts): int4 block quantisation, bf16 → fp32 widening and fp32 → fp16 narrowing,
+ * the same bytes as the JS versions in quantization/int4-blocks.ts and numeric/half.ts, which stay as the reference and
  * as the fallback where the engine has no WebAssembly SIMD (docs/wasm-kernels.md).
  *
  * WebAssembly works on its own memory only, so each call copies its input in and the result out,
@@ -18,6 +18,7 @@ interface Exports {
   readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
   quantize(w: number, n: number, k: number, blockSize: number, symmetric: number, packed: number, scales: number, zeroPoints: number): void;
   widen_bf16(src: number, dst: number, count: number): void;
+  narrow_f16(src: number, dst: number, count: number): void;
 }
 
 /** Values per piece: 64 Ki fp32 values are 256 KB in, well inside a core's L2 cache. */
@@ -101,5 +102,20 @@ export function widenBfloat16Wasm(src: Uint16Array, out: Float32Array): void {
     new Uint16Array(memory, 0, count).set(src.subarray(at, at + count));
     wasm.widen_bf16(0, dstAt, count);
     out.set(new Float32Array(memory, dstAt, count), at);
+  }
+}
+
+/** fp32 → fp16 in WASM, as float32ToFloat16 in half.ts (into a separate `out`). */
+export function narrowFloat16Wasm(src: Float32Array, out: Uint16Array): void {
+  const wasm = thisThreadsKernels()!;
+  const piece = Math.min(PIECE_VALUES, src.length);
+  // The kernel works four values at a time, so it may read and write up to three past `count`.
+  const dstAt = align16(4 * piece + 12);
+  const memory = memoryOf(wasm, dstAt + 2 * piece + 8);
+  for (let at = 0; at < src.length; at += piece) {
+    const count = Math.min(piece, src.length - at);
+    new Float32Array(memory, 0, count).set(src.subarray(at, at + count));
+    wasm.narrow_f16(0, dstAt, count);
+    out.set(new Uint16Array(memory, dstAt, count), at);
   }
 }

@@ -3,6 +3,7 @@
 ;; give the same bytes for every input (the JS stays as the reference and as the fallback):
 ;;   quantize    — quantizeRows / quantizeBlock in quantization/int4-blocks.ts
 ;;   widen_bf16  — widenBfloat16 in numeric/half.ts
+;;   narrow_f16  — float32ToFloat16 in numeric/half.ts
 ;; JS hands every pointer in (byte offsets into this module's memory, laid out by wasm/kernels.ts).
 ;; Regenerate the committed binary after an edit: npx tsx scripts/build-wasm.ts
 (module
@@ -203,7 +204,7 @@
       (then (memory.fill (local.get $out) (i32.or (local.get $zp) (i32.shl (local.get $zp) (i32.const 4))) (i32.sub (local.get $last) (local.get $out)))))
     (local.get $zp))
 
-  ;; One code, as $codes2 computes each.
+  ;; One code, as the 16-code loop computes each.
   (func $code (param $v f32) (param $s f64) (param $bias f64) (result i32)
     (local $c f64)
     (local.set $c (f64.floor (f64.add (f64.div (f64.promote_f32 (local.get $v)) (local.get $s)) (local.get $bias))))
@@ -232,4 +233,44 @@
         (i32.store (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 2)))
           (i32.shl (i32.load16_u (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 1)))) (i32.const 16)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $tail)))))
+        (br $tail))))
+
+  ;; fp32 → IEEE half, round to nearest even, on the bit patterns as float32ToFloat16 in half.ts:
+  ;; every lane takes all three forms and keeps the one its magnitude selects. $count values from
+  ;; $src to $dst, rounded up to a multiple of 4 (the caller leaves room); no overlap.
+  (func (export "narrow_f16") (param $src i32) (param $dst i32) (param $count i32)
+    (local $i i32) (local $x v128) (local $abs v128) (local $h v128)
+    (block $done
+      (loop $four
+        (br_if $done (i32.ge_u (local.get $i) (local.get $count)))
+        (local.set $x (v128.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 2)))))
+        (local.set $abs (v128.and (local.get $x) (v128.const i32x4 0x7fffffff 0x7fffffff 0x7fffffff 0x7fffffff)))
+        ;; Normal halves: rebias the exponent (−112 « 23, as uint32), add the rounding bias (0xfff plus
+        ;; the lowest kept bit, ties to even) and drop 13 mantissa bits; carries roll into the exponent.
+        (local.set $h
+          (i32x4.shr_u
+            (i32x4.add (i32x4.add (local.get $abs) (v128.const i32x4 0xc8000fff 0xc8000fff 0xc8000fff 0xc8000fff))
+                       (v128.and (i32x4.shr_u (local.get $abs) (i32.const 13)) (v128.const i32x4 1 1 1 1)))
+            (i32.const 13)))
+        ;; Below the smallest normal half: adding 0.5 (an fp32 add, rounding to nearest even) moves the
+        ;; subnormal half's bits into the low mantissa.
+        (local.set $h
+          (v128.bitselect
+            (i32x4.sub (f32x4.add (local.get $abs) (v128.const i32x4 0x3f000000 0x3f000000 0x3f000000 0x3f000000))
+                       (v128.const i32x4 0x3f000000 0x3f000000 0x3f000000 0x3f000000))
+            (local.get $h)
+            (i32x4.lt_s (local.get $abs) (v128.const i32x4 0x38800000 0x38800000 0x38800000 0x38800000))))
+        ;; Overflow to infinity; NaN stays NaN (quiet).
+        (local.set $h
+          (v128.bitselect
+            (v128.bitselect (v128.const i32x4 0x7e00 0x7e00 0x7e00 0x7e00) (v128.const i32x4 0x7c00 0x7c00 0x7c00 0x7c00)
+              (i32x4.gt_s (local.get $abs) (v128.const i32x4 0x7f800000 0x7f800000 0x7f800000 0x7f800000)))
+            (local.get $h)
+            (i32x4.ge_s (local.get $abs) (v128.const i32x4 0x47800000 0x47800000 0x47800000 0x47800000))))
+        (v128.store64_lane 0 (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 1)))
+          (i16x8.narrow_i32x4_u
+            (v128.or (local.get $h) (v128.and (i32x4.shr_u (local.get $x) (i32.const 16)) (v128.const i32x4 0x8000 0x8000 0x8000 0x8000)))
+            (local.get $h)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $four))))
+)

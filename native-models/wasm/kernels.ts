@@ -93,29 +93,31 @@ export function quantizeRowsWasm(w: Float32Array, n: number, k: number, blockSiz
  * fp32 ends before any unread source, as the source's 2·count bytes start halfway.
  */
 export function widenBfloat16Wasm(src: Uint16Array, out: Float32Array): void {
-  const wasm = thisThreadsKernels()!;
-  const piece = Math.min(PIECE_VALUES, src.length);
-  const dstAt = align16(2 * piece);
-  const memory = memoryOf(wasm, dstAt + 4 * piece);
-  for (let at = 0; at < src.length; at += piece) {
-    const count = Math.min(piece, src.length - at);
-    new Uint16Array(memory, 0, count).set(src.subarray(at, at + count));
-    wasm.widen_bf16(0, dstAt, count);
-    out.set(new Float32Array(memory, dstAt, count), at);
-  }
+  inPieces(src, out, (wasm, dstAt, count) => wasm.widen_bf16(0, dstAt, count));
 }
 
 /** fp32 → fp16 in WASM, as float32ToFloat16 in half.ts (into a separate `out`). */
 export function narrowFloat16Wasm(src: Float32Array, out: Uint16Array): void {
+  inPieces(src, out, (wasm, dstAt, count) => wasm.narrow_f16(0, dstAt, count));
+}
+
+type Values = Uint16Array | Float32Array;
+const viewLike = (like: Values, memory: ArrayBuffer, at: number, count: number): Values => (like instanceof Float32Array ? new Float32Array(memory, at, count) : new Uint16Array(memory, at, count));
+
+/**
+ * Converts `src` into `out` a piece at a time: copied to the module's memory at 0, converted by
+ * `run` to `dstAt`, copied out. The room left after each region lets a kernel that works four
+ * values at a time run past `count`.
+ */
+function inPieces(src: Values, out: Values, run: (wasm: Exports, dstAt: number, count: number) => void): void {
   const wasm = thisThreadsKernels()!;
   const piece = Math.min(PIECE_VALUES, src.length);
-  // The kernel works four values at a time, so it may read and write up to three past `count`.
-  const dstAt = align16(4 * piece + 12);
-  const memory = memoryOf(wasm, dstAt + 2 * piece + 8);
+  const dstAt = align16(src.BYTES_PER_ELEMENT * (piece + 4));
+  const memory = memoryOf(wasm, dstAt + out.BYTES_PER_ELEMENT * (piece + 4));
   for (let at = 0; at < src.length; at += piece) {
     const count = Math.min(piece, src.length - at);
-    new Float32Array(memory, 0, count).set(src.subarray(at, at + count));
-    wasm.narrow_f16(0, dstAt, count);
-    out.set(new Uint16Array(memory, dstAt, count), at);
+    viewLike(src, memory, 0, count).set(src.subarray(at, at + count));
+    run(wasm, dstAt, count);
+    out.set(viewLike(out, memory, dstAt, count), at);
   }
 }

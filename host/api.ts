@@ -9,6 +9,7 @@ import type { SettingsStore } from './settings-store.ts';
 import { checkEndpoint } from './endpoint-check.ts';
 import { checkFolderSettings } from './folder-settings.ts';
 import { KIMI_VL_A3B_WEIGHTS } from './model-sizes.ts';
+import { BENCH_DEFAULTS } from '../shared/bench.ts';
 import type { AppInfo, BenchReport, GroundResult, HostEvent, ImageData, ModelLoad, PublicSettings, Settings, TrajectorySummary, TrajectoryView } from './types.ts';
 
 /** Reads recorded runs (Kestrel's own layout and OSWorld's). */
@@ -148,7 +149,7 @@ export function createApi(deps: ApiDeps): KestrelApi {
       if (benchmarking) throw new Error('a benchmark is already running; wait for its table');
       benchmarking = true;
       try {
-        return await deps.bench(chosen.path, device ?? settings.get().device, repetitions ?? 3);
+        return await deps.bench(chosen.path, device ?? settings.get().device, repetitions ?? BENCH_DEFAULTS.repetitions);
       } finally {
         benchmarking = false;
       }

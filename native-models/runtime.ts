@@ -8,7 +8,7 @@ export { importKimiVL } from './models/kimi-vl/import/import-checkpoint.ts';
 export { devicePlacement, modelInfo } from './models/kimi-vl/runtime/model-info.ts';
 export { readModelFolder } from './models/kimi-vl/manifest.ts';
 export { countOpTypes } from './models/kimi-vl/runtime/placement-check.ts';
-export { BENCH_DEFAULTS, benchModels, checkBenchFolders } from './models/kimi-vl/runtime/bench.ts';
+export { benchModels, checkBenchFolders } from './models/kimi-vl/runtime/bench.ts';
 export { DeviceUnavailableError } from './onnx/backend.ts';
 export { ImageInputError, ImageProcessorConfigError } from './models/kimi-vl/processing/image-processing.ts';
 export { VisionNotAvailableError } from './models/kimi-vl/runtime/local-model.ts';

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { spawnTracked, waitFor } from '../test/harness/processes.ts';
 import { startVirtualDisplay } from '../test/harness/xvfb.ts';
 import { startCatTerminal } from '../test/harness/xterm.ts';
+import { median } from './stats.ts';
 
 const runs = Number(process.argv[2] ?? 5);
 const width = 1920;
@@ -44,7 +45,6 @@ const screen = {
 const { DesktopOperator } = await import('../agent/desktop.ts');
 const nut = await import('@nut-tree-fork/nut-js');
 
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 async function time(fn: () => Promise<unknown>, n = runs): Promise<number> {
   const samples: number[] = [];
   for (let i = 0; i < n; i++) {

@@ -16,6 +16,7 @@ import { dequantizeInt4, quantizeInt4, type Int4Weight } from '../native-models/
 import { int4ExpertsPerExpert } from '../native-models/quantization/int4-experts.ts';
 import { SeededRandom } from '../native-models/numeric/random.ts';
 import { float16ToFloat32, float32ToFloat16 } from '../native-models/numeric/half.ts';
+import { median, spread } from './stats.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -269,14 +270,12 @@ try {
       }
     }
   }
-  const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
-  const spread = (v: number[]) => `${Math.min(...v).toFixed(2)}–${Math.max(...v).toFixed(2)}`;
   const base = median(decode.get(sessions[0]!.form.name)!);
   console.log(`\ndecode (1 token), ms per layer over ${rounds} rounds of 20 (median, range), and median vs ${sessions[0]!.form.name}:`);
-  for (const [name, v] of decode) console.log(`  ${name.padEnd(30)} ${median(v).toFixed(2).padStart(7)} (${spread(v)})  ${(base / median(v)).toFixed(2)}×`);
+  for (const [name, v] of decode) console.log(`  ${name.padEnd(30)} ${median(v).toFixed(2).padStart(7)} (${spread(v, 2)})  ${(base / median(v)).toFixed(2)}×`);
   if (T > 0) {
     console.log(`prefill (${T} tokens), ms per layer:`);
-    for (const [name, v] of prefill) console.log(`  ${name.padEnd(30)} ${median(v).toFixed(1).padStart(7)} (${spread(v)})`);
+    for (const [name, v] of prefill) console.log(`  ${name.padEnd(30)} ${median(v).toFixed(1).padStart(7)} (${spread(v, 2)})`);
   }
   for (const { session } of sessions) await session.release();
 } finally {

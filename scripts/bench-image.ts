@@ -6,6 +6,7 @@
 import sharp from 'sharp';
 import { processImage } from '../native-models/models/kimi-vl/processing/image-processing.ts';
 import { noise } from '../test/fixtures/images/png.ts';
+import { median } from './stats.ts';
 
 sharp.cache(false); // libvips' operation cache would serve repeated decodes of the same bytes
 const runs = Number(process.argv[2] ?? 15);
@@ -40,7 +41,7 @@ async function medians(tasks: Array<() => Promise<unknown>>): Promise<number[]> 
       times[t]!.push(performance.now() - start);
     }
   }
-  return times.map((list) => list.sort((a, b) => a - b)[Math.floor(list.length / 2)]!);
+  return times.map(median);
 }
 
 const { plan } = await processImage(png);

@@ -18,6 +18,7 @@ import type { HostLatentCache } from '../native-models/models/kimi-vl/runtime/la
 import { TextSession } from '../native-models/models/kimi-vl/runtime/text-session.ts';
 import { float32ToFloat16 } from '../native-models/numeric/half.ts';
 import { writeTinyCheckpoint } from '../native-models/models/kimi-vl/testing/tiny-checkpoint.ts';
+import { median } from './stats.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -43,7 +44,6 @@ const text = {
   v_head_dim: 64,
 };
 const work = mkdtempSync(join(tmpdir(), 'kestrel-bench-kv-'));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const mb = (bytes: number) => (bytes < 1e6 ? `${(bytes / 1e3).toFixed(1)} kB` : `${(bytes / 1e6).toFixed(1)} MB`);
 
 function randomCache(session: TextSession, length: number): HostLatentCache {

@@ -16,6 +16,7 @@ import { writeModel } from '../native-models/onnx/model-writer.ts';
 import { DataType } from '../native-models/onnx/onnx-proto.ts';
 import { quantizeInt4 } from '../native-models/quantization/int4-blocks.ts';
 import { int4NBits } from '../native-models/quantization/matmul-nbits.ts';
+import { median } from './stats.ts';
 
 const { values: args } = parseArgs({ options: { rows: { type: 'string', default: '163840' }, rounds: { type: 'string', default: '7' } } });
 const N = Number(args.rows);
@@ -54,7 +55,6 @@ try {
       times.get(name)!.push((performance.now() - t0) / 5);
     }
   }
-  const median = (v: readonly number[]) => [...v].sort((a, b) => a - b)[v.length >> 1]!;
   const base = times.get('fp32 Gemm')!;
   console.log(`one token through [${N} × ${K}], ${args.rounds} rounds taking turns; median`);
   for (const [name, v] of times) console.log(`${name.padEnd(26)} ${median(v).toFixed(2).padStart(7)} ms   ${median(v.map((x, i) => base[i]! / x)).toFixed(2)}× fp32's speed`);

@@ -20,6 +20,7 @@ import { decodeCost } from '../native-models/models/kimi-vl/graphs/text-costs.ts
 import { tinyConfigJson, writeTinyCheckpoint } from '../native-models/models/kimi-vl/testing/tiny-checkpoint.ts';
 import type { Precision } from '../native-models/models/kimi-vl/graphs/modeling-text.ts';
 import { kimiWidthsTextConfig } from './mid-checkpoint.ts';
+import { medianAndSpread } from './stats.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -90,12 +91,10 @@ if (args.child) {
 const work = args.keep ? resolve(args.keep) : mkdtempSync(join(tmpdir(), 'kestrel-bench-lm-'));
 const root = resolve(import.meta.dirname, '..');
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(0)} MB`;
-const median = (v: readonly number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
-const range = (v: readonly number[], digits: number) => `${median(v).toFixed(digits)} (${Math.min(...v).toFixed(digits)}–${Math.max(...v).toFixed(digits)})`;
 
 try {
   const ckptDir = join(work, 'checkpoint');
-  let t0 = performance.now();
+  const t0 = performance.now();
   if (!existsSync(join(ckptDir, 'config.json'))) writeTinyCheckpoint(ckptDir, { dtype: 'bf16', shards: 2, text });
   const config = parseKimiVLConfig(tinyConfigJson({ text })).text;
   console.log(`checkpoint: ${((performance.now() - t0) / 1000).toFixed(1)} s (bf16, ${text.num_hidden_layers} layers, hidden ${text.hidden_size}, ${text.n_routed_experts} experts top-${text.num_experts_per_tok} + ${text.n_shared_experts} shared, ${text.num_attention_heads} heads, latent ${text.kv_lora_rank})`);
@@ -106,11 +105,10 @@ try {
     dirs.set(precision, modelDir);
     if (args.keep && existsSync(join(modelDir, 'kestrel-model.json'))) continue;
     rmSync(modelDir, { recursive: true, force: true });
-    // In a child process so its peak RSS is the import's alone.
-    t0 = performance.now();
-    const rss = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', 'test/harness/import-peak-rss.ts', ckptDir, modelDir, precision], { cwd: root, encoding: 'utf8' })) as { peakBytes: number; weightBytes: number };
-    const seconds = (performance.now() - t0) / 1000;
-    console.log(`import ${precision}: ${mb(rss.weightBytes)} of weights in ${seconds.toFixed(1)} s; peak RSS ${mb(rss.peakBytes)}`);
+    // In a child process so its peak RSS is the import's alone; its seconds are the import's own
+    // (timed around importKimiVL there), without the child's start-up.
+    const imported = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', 'test/harness/import-peak-rss.ts', ckptDir, modelDir, precision], { cwd: root, encoding: 'utf8' })) as { peakBytes: number; weightBytes: number; seconds: number };
+    console.log(`import ${precision}: ${mb(imported.weightBytes)} of weights in ${imported.seconds.toFixed(1)} s; peak RSS ${mb(imported.peakBytes)}`);
   }
 
   const runs = new Map<Precision, Measured[]>(precisions.map((p) => [p, []]));
@@ -127,25 +125,25 @@ try {
 
   const contextMid = promptLen + steps / 2;
   console.log(`\n${repeat} repetitions, each precision in its own process, taking turns; median (range). Prompt ${promptLen} tokens, ${steps} greedy tokens.`);
-  console.log(`copy bandwidth: ${range(copies.map((c) => c / 1e9), 1)} GB/s`);
+  console.log(`copy bandwidth: ${medianAndSpread(copies.map((c) => c / 1e9), 1)} GB/s`);
   for (const precision of precisions) {
     const m = runs.get(precision)!;
     const cost = decodeCost(config, precision);
     const bytes = cost.weightBytes + cost.cacheBytesPerContextToken * contextMid;
     const ratio = m.map((x, i) => bytes / (x.decodeMs / 1000) / copies[i]!);
     console.log(`${precision}:`);
-    console.log(`  load        ${range(m.map((x) => x.loadMs / 1000), 2)} s (session creation)`);
-    console.log(`  prefill     ${range(m.map((x) => promptLen / (x.prefillMs / 1000)), 0)} tokens/s`);
-    console.log(`  decode      ${range(m.map((x) => 1000 / x.decodeMs), 1)} tokens/s`);
-    console.log(`  bandwidth   ${mb(bytes)} read per token → ${range(ratio, 2)} × the copy bandwidth`);
-    console.log(`  RSS         ${range(m.map((x) => x.rssBytes / 1e6), 0)} MB after decode`);
+    console.log(`  load        ${medianAndSpread(m.map((x) => x.loadMs / 1000), 2)} s (session creation)`);
+    console.log(`  prefill     ${medianAndSpread(m.map((x) => promptLen / (x.prefillMs / 1000)), 0)} tokens/s`);
+    console.log(`  decode      ${medianAndSpread(m.map((x) => 1000 / x.decodeMs), 1)} tokens/s`);
+    console.log(`  bandwidth   ${mb(bytes)} read per token → ${medianAndSpread(ratio, 2)} × the copy bandwidth`);
+    console.log(`  RSS         ${medianAndSpread(m.map((x) => x.rssBytes / 1e6), 0)} MB after decode`);
   }
   const [base, ...others] = precisions;
   for (const other of others) {
     const a = runs.get(base!)!;
     const b = runs.get(other)!;
     const paired = (pick: (x: Measured) => number) => a.map((x, i) => pick(x) / pick(b[i]!));
-    console.log(`${other} vs ${base}, paired per repetition: decode ${range(paired((x) => x.decodeMs), 2)}× the speed, prefill ${range(paired((x) => x.prefillMs), 2)}× the speed, load ${range(paired((x) => 1 / x.loadMs), 2)}× the time`);
+    console.log(`${other} vs ${base}, paired per repetition: decode ${medianAndSpread(paired((x) => x.decodeMs), 2)}× the speed, prefill ${medianAndSpread(paired((x) => x.prefillMs), 2)}× the speed, load ${medianAndSpread(paired((x) => 1 / x.loadMs), 2)}× the time`);
     const same = b.every((x) => x.tokens.join() === b[0]!.tokens.join());
     const agree = a[0]!.tokens.filter((t, i) => t === b[0]!.tokens[i]).length;
     console.log(`  greedy tokens: ${agree} of ${steps} equal to ${base}'s${same ? '' : ` (${other}'s differ between repetitions)`}`);

@@ -21,6 +21,7 @@ import { importKimiVL } from '../native-models/models/kimi-vl/import/import-chec
 import { TextSession } from '../native-models/models/kimi-vl/runtime/text-session.ts';
 import { writeTinyCheckpoint } from '../native-models/models/kimi-vl/testing/tiny-checkpoint.ts';
 import { BENCH_MODELS } from './long-prompt-models.ts';
+import { median } from './stats.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -82,7 +83,6 @@ const MODELS = BENCH_MODELS;
 
 const work = args.keep ? resolve(args.keep) : mkdtempSync(join(tmpdir(), 'kestrel-bench-long-'));
 const gb = (bytes: number) => `${(bytes / 1e9).toFixed(2)} GB`;
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 function measure(modelDir: string, tokens: number, reps: number, warmup: number, decode = 0): Measurement {
   const out = execFileSync(

@@ -8,6 +8,7 @@
  */
 import { parseKimiResponse } from '../agent/parser/index.ts';
 import { HOSTILE_REPLIES } from '../agent/testing/hostile-replies.ts';
+import { median } from './stats.ts';
 
 const runs = Number(process.argv[2] ?? 7);
 const KIB = 1024;
@@ -27,7 +28,7 @@ function medians(tasks: Array<() => unknown>): number[] {
       times[t]!.push((used.user + used.system) / 1000);
     }
   }
-  return times.map((list) => list.sort((a, b) => a - b)[Math.floor(list.length / 2)]!);
+  return times.map(median);
 }
 
 console.log(`CPU time, median of ${runs} runs; floor = one native whitespace pass over the same 1 MiB`);

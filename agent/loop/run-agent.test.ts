@@ -6,7 +6,7 @@ import { ModelEndpointError } from '../openai/errors.ts';
 import { RecordingOperator, ScriptedModel, type ScriptedTurn } from '../testing/fakes.ts';
 import { PauseController } from './pause.ts';
 import { keepRecentScreenshots, runAgent, type RunAgentOptions } from './run-agent.ts';
-import { anyOf, maxSteps, repeatedAction } from './stop-rules.ts';
+import { anyOf, maxSteps, repeatedAction, terminalAction, type StopRule } from './stop-rules.ts';
 
 const code = (body: string): string => `## Action:\nDo the next thing.\n## Code:\n\`\`\`python\n${body}\n\`\`\``;
 const click = (x: number, y: number): string => code(`pyautogui.click(x=${x}, y=${y})`);
@@ -110,6 +110,16 @@ describe('runAgent', () => {
     const late = setup([slow, slow, slow], { stopRules: [maxSteps(10)], timeLimitMs: 30 });
     // The 60 ms reply outlasts the 30 ms limit: the check before the first action ends the run.
     expect(await late.run).toMatchObject({ status: 'time_limit', steps: 0 });
+  });
+
+  test('the rules are asked between steps, not between one step\'s actions (only the time limit is)', async () => {
+    const seen: number[] = [];
+    const counting: StopRule = ({ history }) => void seen.push(history.length);
+    const { run, operator } = setup([code("pyautogui.write('a')\npyautogui.press('enter')\npyautogui.click(x=0.5, y=0.5)"), DONE], { stopRules: [terminalAction, counting] });
+    expect(await run).toMatchObject({ status: 'finished', steps: 2 });
+    expect(operator.executed).toHaveLength(3);
+    // Before step 1, when it ended, before step 2 (which ended the run by its terminal action).
+    expect(seen).toEqual([0, 1, 1]);
   });
 
   test('wall-clock limit', async () => {

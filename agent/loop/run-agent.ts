@@ -23,7 +23,7 @@ export async function runAgent(instruction: string, options: RunAgentOptions): P
     run.started = true;
 
     for (;;) {
-      await run.checkpoint();
+      await run.checkpoint('step');
       const step = { number: run.steps + 1, shot: current, startedAt: performance.now() };
       observe(run, step);
       const plan = await decide(run, step);

@@ -28,12 +28,14 @@ export interface RunAgentOptions {
   /**
    * When the run ends, as the AI SDK's stopWhen: one rule or a list, the first that decides
    * wins. Replaces the default rules (finished/fail/call_user, maxSteps, repeated action);
-   * `timeLimitMs` still applies.
+   * `timeLimitMs` still applies. Asked before each step and when one ends: what a rule sees
+   * changes only then.
    */
   readonly stopRules?: StopRule | readonly StopRule[];
   readonly maxSteps?: number;
   /** The same action this many steps in a row ends the run (default 4). */
   readonly maxRepeats?: number;
+  /** The run's one wall-clock limit, asked with the rules and also before each action. */
   readonly timeLimitMs?: number;
   /** Called before each step's actions run; false ends the run ("declined"). */
   readonly confirm?: (plan: PlannedStep) => Promise<boolean>;

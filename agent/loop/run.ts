@@ -28,8 +28,10 @@ export class Run {
   readonly screenshots: number;
   readonly prepareStep: PrepareStep;
   readonly actionDelayMs: number;
-  /** The stop conditions in the order they are asked; the first that decides wins. */
+  /** Every stop condition in the order they are asked (the rules, then the time limit); the first that decides wins. */
   private readonly anyStop: StopRule;
+  /** The time limit, the one condition that can change while a step runs. */
+  private readonly clock: StopRule | undefined;
   readonly variant: PromptVariant;
   private readonly generation: ReturnType<typeof defaultGeneration>;
 
@@ -51,7 +53,8 @@ export class Run {
     this.prepareStep = options.prepareStep ?? keepRecentScreenshots(this.screenshots);
     this.actionDelayMs = options.actionDelayMs ?? RUN_DEFAULTS.actionDelayMs;
     const rules = options.stopRules ?? defaultStopRules({ maxSteps: options.maxSteps, maxRepeats: options.maxRepeats });
-    this.anyStop = anyOf(...(typeof rules === 'function' ? [rules] : rules), ...(options.timeLimitMs !== undefined ? [timeLimit(options.timeLimitMs)] : []));
+    this.clock = options.timeLimitMs !== undefined ? timeLimit(options.timeLimitMs) : undefined;
+    this.anyStop = anyOf(...(typeof rules === 'function' ? [rules] : rules), ...(this.clock ? [this.clock] : []));
   }
 
   /** Steps finished so far: each finished step has one entry in `actions`. */
@@ -72,9 +75,9 @@ export class Run {
   }
 
   /**
-   * The one place the stop conditions are asked: before each step, before each action and
-   * after each step. Between steps only the clock moves, so a rule about steps decides when a
-   * step ends and the time limit whenever it is reached.
+   * Every stop condition, asked between steps: before each step and when one ends. Between one
+   * step's actions only the clock moves (the steps and their actions change when the step
+   * ends), so there `checkpoint` asks the time limit alone.
    */
   stopDecision(): StopDecision | undefined {
     return this.anyStop(this.progress());
@@ -84,14 +87,14 @@ export class Run {
     if (this.signal?.aborted) throw new RunAbortedError(this.signal.reason);
   }
 
-  /** Honours Stop, Pause and the stop conditions; the loop calls it before each step and each action. */
-  async checkpoint(): Promise<void> {
+  /** Honours Stop, Pause and the stop conditions: all of them before a step, the time limit before an action. */
+  async checkpoint(before: 'step' | 'action'): Promise<void> {
     this.checkAbort();
     if (this.options.pause && (await this.options.pause.whilePaused(this.signal, () => this.emit({ type: 'paused' })))) {
       this.checkAbort();
       this.emit({ type: 'resumed' });
     }
-    const stop = this.stopDecision();
+    const stop = before === 'step' ? this.stopDecision() : this.clock?.(this.progress());
     if (stop) throw new StopRun(stop);
   }
 

@@ -110,7 +110,7 @@ export async function act(run: Run, step: Step, plan: Plan): Promise<Outcome> {
   let acted = false;
   for (const [index, action] of desktopActions.entries()) {
     if (isTerminal(action)) break;
-    await run.checkpoint();
+    await run.checkpoint('action');
     const began = performance.now();
     await raceAbort(operator.execute(action, signal), signal);
     acted = true;

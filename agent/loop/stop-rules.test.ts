@@ -20,12 +20,14 @@ test('terminal actions carry the answer or reason', () => {
   expect(terminalAction(progress([click(0.1, 0.1)]))).toBeUndefined();
 });
 
-test('rules compose in order; the defaults hold all of them', () => {
+test('rules compose in order; the defaults hold the rules about steps, and a time limit joins them', () => {
   expect(anyOf(maxSteps(1), timeLimit(10))(progress([click(0.1, 0.1)], 50))).toMatchObject({ status: 'max_steps' });
   expect(anyOf(timeLimit(10), maxSteps(1))(progress([click(0.1, 0.1)], 50))).toMatchObject({ status: 'time_limit' });
-  const defaults = defaultStopRules({ maxSteps: 5, maxRepeats: 2, timeLimitMs: 1000 });
+  const defaults = defaultStopRules({ maxSteps: 5, maxRepeats: 2 });
   expect(defaults(progress([click(0.1, 0.1)], 10))).toBeUndefined();
   expect(defaults(progress([click(0.1, 0.1), click(0.1, 0.1)], 10))).toMatchObject({ status: 'repeated_action' });
-  expect(defaults(progress([click(0.1, 0.1)], 1000))).toMatchObject({ status: 'time_limit' });
+  // The time limit is the run's timeLimitMs, added by the Run (run-agent.test.ts), as here.
+  expect(defaults(progress([click(0.1, 0.1)], 1000))).toBeUndefined();
+  expect(anyOf(defaults, timeLimit(1000))(progress([click(0.1, 0.1)], 1000))).toMatchObject({ status: 'time_limit' });
   expect(defaultStopRules()(progress(Array.from({ length: 50 }, (_, i) => click(i / 100, 0.5))))).toMatchObject({ status: 'max_steps', reason: 'reached the limit of 50 steps' });
 });

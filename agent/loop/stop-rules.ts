@@ -71,15 +71,12 @@ export function anyOf(...rules: StopRule[]): StopRule {
 export interface DefaultStopOptions {
   readonly maxSteps?: number;
   readonly maxRepeats?: number;
-  readonly timeLimitMs?: number;
 }
 
-/** finished / fail / call_user, RUN_DEFAULTS' steps and repeats, and an optional wall-clock limit. */
+/**
+ * finished / fail / call_user, then RUN_DEFAULTS' steps and repeats. No clock: a run's time
+ * limit is its `timeLimitMs` option, which the Run adds to whichever rules it is given.
+ */
 export function defaultStopRules(options: DefaultStopOptions = {}): StopRule {
-  return anyOf(
-    terminalAction,
-    maxSteps(options.maxSteps ?? RUN_DEFAULTS.maxSteps),
-    repeatedAction(options.maxRepeats ?? RUN_DEFAULTS.maxRepeats),
-    ...(options.timeLimitMs !== undefined ? [timeLimit(options.timeLimitMs)] : []),
-  );
+  return anyOf(terminalAction, maxSteps(options.maxSteps ?? RUN_DEFAULTS.maxSteps), repeatedAction(options.maxRepeats ?? RUN_DEFAULTS.maxRepeats));
 }

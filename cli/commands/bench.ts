@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEVICES, type Device } from '../../native-models/index.ts';
+import { BENCH_DEFAULTS } from '../../shared/bench.ts';
 import { positiveInt } from '../options.ts';
 import { EXIT_USAGE, withHelp } from './help.ts';
 
@@ -17,9 +18,9 @@ export function registerBench(program: Command): void {
     .description('time imported models on devices, llama-bench style: load, prefill, a screenshot\'s vision and prefill, decode, the first grounded point, peak memory')
     .argument('<model-dir...>', 'imported model folders; each runs on every --device')
     .option('--device <devices>', 'where to run: auto (tries CUDA, then WebGPU, then the CPU), cpu, cuda or webgpu; comma-separated for several (default: auto)', deviceList)
-    .option('-r, --repetitions <n>', 'fresh loads per model and device; each test is reported as mean ± sd', positiveInt('--repetitions'), 3)
-    .option('-p, --prompt <n>', 'tokens in the prefill test', positiveInt('--prompt'), 512)
-    .option('-n, --decode <n>', 'tokens in the decode test', positiveInt('--decode'), 32)
+    .option('-r, --repetitions <n>', 'fresh loads per model and device; each test is reported as mean ± sd', positiveInt('--repetitions'), BENCH_DEFAULTS.repetitions)
+    .option('-p, --prompt <n>', 'tokens in the prefill test', positiveInt('--prompt'), BENCH_DEFAULTS.promptTokens)
+    .option('-n, --decode <n>', 'tokens in the decode test', positiveInt('--decode'), BENCH_DEFAULTS.decodeTokens)
     .option('--image <file>', 'the screenshot for the vision and first-point tests (default: a generated 1920×1080 one)')
     .option('--json', 'print one JSON object: the machine, the settings, and for each model and device every test\'s mean, sd and samples')
     .action(async (dirs: string[], opts: { device?: Device[]; repetitions: number; prompt: number; decode: number; image?: string; json?: boolean }) => {

@@ -1,4 +1,3 @@
-/** The execution-provider choices, kept apart from backend.ts so option parsers need not load onnxruntime. */
-export const DEVICES = ['auto', 'cpu', 'cuda', 'webgpu'] as const;
-export type Device = (typeof DEVICES)[number];
-export type ExecutionDevice = Exclude<Device, 'auto'>;
+// The execution-provider choices live in shared/ (the renderer lists them too); native-models'
+// files import them from here, apart from backend.ts, so option parsers need not load onnxruntime.
+export { DEVICES, type Device, type ExecutionDevice } from '../../shared/device.ts';

@@ -188,9 +188,9 @@ export function mlaBlock(c: TextGraphContext, call: MlaCall, h: string, layer: n
   const kvb = `${hf}.self_attn.kv_b_proj.weight`;
   const kRecipe: WeightRecipe = { kind: 'absorb-k', tensor: kvb, heads: H, nope, v: t.vHeadDim, rank };
   const vRecipe: WeightRecipe = { kind: 'absorb-v', tensor: kvb, heads: H, nope, v: t.vHeadDim, rank };
-  // int4: also a MatMulNBits per head for the absorbed form (mla-int4.ts).
+  // int4: also a MatMulNBits per head for the absorbed form (mla-int4.ts), which takes the v rows as stored.
   const absorb: MlaWeights = c.int4
-    ? int4AbsorbWeights(g, a, t, c.opts.produce(kRecipe), c.opts.produce(vRecipe))
+    ? int4AbsorbWeights(g, a, t, c.opts.produce(kRecipe), c.opts.produce({ ...vRecipe, kind: 'absorb-v-rows' }))
     : { kAbsorb: weight(`${a}.k_absorb`, [H, nope, rank], kRecipe), vAbsorb: weight(`${a}.v_absorb`, [H, rank, t.vHeadDim], vRecipe) };
   const wo = copyProj(`${a}.o_proj`, [D, H * t.vHeadDim], `${hf}.self_attn.o_proj.weight`);
 

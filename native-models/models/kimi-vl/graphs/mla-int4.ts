@@ -24,9 +24,10 @@ import type { KimiTextConfig } from '../configuration.ts';
 
 export interface HeadsInt4Options {
   readonly heads: number;
-  /** Each head's matrix W_h [rows, cols], multiplied as x [.., rows] · W_h; the source yields [heads, rows, cols]. */
+  /** Each head's matrix W_h [rows, cols], multiplied as x [.., rows] · W_h. */
   readonly rows: number;
   readonly cols: number;
+  /** The heads as MatMulNBits takes them, each W_hᵀ: [heads, cols, rows]. */
   readonly source: Fp32Source;
   readonly accuracyLevel: Int4AccuracyLevel;
 }
@@ -50,11 +51,20 @@ function transpose(w: Float32Array, rows: number, cols: number): Float32Array {
   return out;
 }
 
+/** A source of [heads, rows, cols] as [heads, cols, rows]: each head transposed. */
+function transposedHeads(source: Fp32Source, heads: number, rows: number, cols: number, what: string): Fp32Source {
+  return async function* () {
+    const all = await readAll(source, heads * rows * cols, what);
+    for (let h = 0; h < heads; h++) yield transpose(all.subarray(h * rows * cols, (h + 1) * rows * cols), rows, cols);
+  };
+}
+
 /**
  * Declares a stack of per-head matrices W_h [rows, cols] (multiplied as x [.., rows] · W_h) in one
  * weight group: first the dequantised fp32 stack `${name}.weight` [heads, rows, cols] (what the
  * decompressed form reads), then each head's MatMulNBits initializers (W_hᵀ [cols, rows],
- * blocks along rows). Returns the fp32 stack's name and `apply(x, nodeName, on)`: x [heads, S, rows]
+ * blocks along rows), quantised as the source gives them: only the dequantised stack is
+ * transposed. Returns the fp32 stack's name and `apply(x, nodeName, on)`: x [heads, S, rows]
  * → [heads, S, cols] with `join: 'heads'`, or token-major [S, heads · cols] with `join: 'tokens'`.
  */
 export function int4PerHead(g: GraphBuilder, name: string, o: HeadsInt4Options) {
@@ -66,7 +76,7 @@ export function int4PerHead(g: GraphBuilder, name: string, o: HeadsInt4Options) 
     const quantised: Int4Weight[] = [];
     const dequantised = new Float32Array(H * rows * cols);
     for (let h = 0; h < H; h++) {
-      const q = quantizeInt4(transpose(all.subarray(h * rows * cols, (h + 1) * rows * cols), rows, cols), cols, rows, { blockSize });
+      const q = quantizeInt4(all.subarray(h * rows * cols, (h + 1) * rows * cols), cols, rows, { blockSize });
       quantised.push(q);
       dequantised.set(transpose(dequantizeInt4(q), cols, rows), h * rows * cols);
     }
@@ -87,14 +97,18 @@ export function int4PerHead(g: GraphBuilder, name: string, o: HeadsInt4Options) 
   return { weight: fp32, apply };
 }
 
-/** kv_b_proj's halves for an int4 import: fp32 stacks of the int4 values for prefill, per-head MatMulNBits for decode. */
+/**
+ * kv_b_proj's halves for an int4 import: fp32 stacks of the int4 values for prefill, per-head
+ * MatMulNBits for decode. `k` yields W_uk [H, nope, rank] (its rows as stored, transposed here
+ * for MatMulNBits); `v` yields W_uv as stored, [H, v, rank], already MatMulNBits' layout.
+ */
 export function int4AbsorbWeights(g: GraphBuilder, name: string, t: KimiTextConfig, k: Fp32Source, v: Fp32Source) {
   // Level 0 in every import: at level 4 a decode step's int8 query and attended latent would no
   // longer give the logits a prefill gives (modeling-text-int4.test.ts), for at most 1.4 ms a step
   // on the mid-size checkpoint (19.5 against 20.9 ms in one interleaved run; equal in two more).
   const accuracyLevel = 0;
   const H = t.numAttentionHeads;
-  const kAbsorb = int4PerHead(g, `${name}.k_absorb`, { heads: H, rows: t.qkNopeHeadDim, cols: t.kvLoraRank, source: k, accuracyLevel });
+  const kAbsorb = int4PerHead(g, `${name}.k_absorb`, { heads: H, rows: t.qkNopeHeadDim, cols: t.kvLoraRank, source: transposedHeads(k, H, t.qkNopeHeadDim, t.kvLoraRank, `${name}.k_absorb`), accuracyLevel });
   const vAbsorb = int4PerHead(g, `${name}.v_absorb`, { heads: H, rows: t.kvLoraRank, cols: t.vHeadDim, source: v, accuracyLevel });
   return { kAbsorb: kAbsorb.weight, vAbsorb: vAbsorb.weight, int4: { kAbsorb: kAbsorb.apply, vAbsorb: vAbsorb.apply } };
 }

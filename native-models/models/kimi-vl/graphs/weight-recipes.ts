@@ -19,6 +19,8 @@ export type WeightRecipe =
   | { readonly kind: 'absorb-k'; readonly tensor: string; readonly heads: number; readonly nope: number; readonly v: number; readonly rank: number }
   /** kv_b_proj's per-head v rows transposed to [H, rank, v] (applied after attention over the latent). */
   | { readonly kind: 'absorb-v'; readonly tensor: string; readonly heads: number; readonly nope: number; readonly v: number; readonly rank: number }
+  /** kv_b_proj's per-head v rows as stored, [H, v, rank]: the layout int4 quantises them in (mla-int4.ts). */
+  | { readonly kind: 'absorb-v-rows'; readonly tensor: string; readonly heads: number; readonly nope: number; readonly v: number; readonly rank: number }
   /** All experts' gate/up rows interleaved (gate_i, up_i, …) as [E, 2I, D] — com.microsoft.MoE's fc1. */
   | { readonly kind: 'experts-fc1'; readonly prefix: string; readonly experts: number }
   /** All experts' down_proj stacked as [E, D, I] — com.microsoft.MoE's fc2. */
@@ -98,12 +100,15 @@ export async function* produceRecipe(ckpt: HfCheckpoint, r: WeightRecipe): Async
       yield out;
       return;
     }
-    case 'absorb-k': {
+    case 'absorb-k':
+    case 'absorb-v-rows': {
+      // Each head's nope rows, then its v rows: take one of the two runs from every head.
+      const [first, count] = r.kind === 'absorb-k' ? [0, r.nope] : [r.nope, r.v];
       const w = ckpt.read(r.tensor);
-      const out = new Float32Array(r.heads * r.nope * r.rank);
+      const out = new Float32Array(r.heads * count * r.rank);
       for (let h = 0; h < r.heads; h++) {
-        const src = h * (r.nope + r.v) * r.rank;
-        out.set(w.subarray(src, src + r.nope * r.rank), h * r.nope * r.rank);
+        const src = (h * (r.nope + r.v) + first) * r.rank;
+        out.set(w.subarray(src, src + count * r.rank), h * count * r.rank);
       }
       yield out;
       return;

@@ -95,8 +95,6 @@ export interface BenchOptions {
   readonly signal?: AbortSignal;
 }
 
-export const BENCH_DEFAULTS = { repetitions: 3, promptTokens: 512, decodeTokens: 32 } as const;
-
 /**
  * A 1920×1080 PNG standing in for a screenshot: the vision tower's cost depends on the size
  * alone, so the picture (a title bar, panes and buttons in flat colours) only has to be one.

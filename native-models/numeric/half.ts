@@ -1,4 +1,5 @@
 /** Conversions between fp32 and the 16-bit float formats checkpoints and models use. */
+import { kernelFor, narrowFloat16Wasm, widenBfloat16Wasm, type Kernel } from '../wasm/kernels.ts';
 
 const scratchF32 = new Float32Array(1);
 const scratchU32 = new Uint32Array(scratchF32.buffer);
@@ -9,11 +10,17 @@ const SUBNORMAL_MAGIC = (127 - 15 + 23 - 10 + 1) << 23;
 /**
  * IEEE half precision, round to nearest even (NaN → quiet NaN, overflow → ±Inf). Works on the
  * fp32 bit patterns — it runs once per weight at import, so it avoids per-element branches on
- * the common path.
+ * the common path. `kernel`: WASM SIMD (the default where the engine has it) or this JS, the
+ * same bits either way.
  */
-export function float32ToFloat16(src: Float32Array): Uint16Array {
-  const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
+export function float32ToFloat16(src: Float32Array, kernel?: Kernel): Uint16Array {
   const out = new Uint16Array(src.length);
+  (kernelFor(kernel) === 'wasm' ? narrowFloat16Wasm : narrowFloat16)(src, out);
+  return out;
+}
+
+function narrowFloat16(src: Float32Array, out: Uint16Array): void {
+  const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
   scratchU32[0] = SUBNORMAL_MAGIC;
   const magic = scratchF32[0]!;
   for (let i = 0; i < bits.length; i++) {
@@ -34,7 +41,6 @@ export function float32ToFloat16(src: Float32Array): Uint16Array {
     }
     out[i] = h | sign;
   }
-  return out;
 }
 
 /** IEEE half precision to fp32 (exact). */
@@ -44,10 +50,13 @@ export function float16ToFloat32(src: Uint16Array): Float32Array {
   return out;
 }
 
-/** bfloat16 is the top half of an fp32: widening is a shift. */
-export function bfloat16ToFloat32(src: Uint16Array): Float32Array {
+/**
+ * bfloat16 is the top half of an fp32: widening is a shift. `kernel`: WASM SIMD (the default
+ * where the engine has it) or the JS reference, the same bits either way.
+ */
+export function bfloat16ToFloat32(src: Uint16Array, kernel?: Kernel): Float32Array {
   const out = new Float32Array(src.length);
-  widenBfloat16(src, out);
+  (kernelFor(kernel) === 'wasm' ? widenBfloat16Wasm : widenBfloat16)(src, out);
   return out;
 }
 
@@ -56,12 +65,13 @@ export function bfloat16ToFloat32(src: Uint16Array): Float32Array {
  * fp32 filling the whole buffer, without a second buffer: value i is read before its fp32
  * (bytes 4i to 4i + 4, never past byte 2·count + 2i + 2) can overwrite anything unread. Reading a
  * checkpoint tensor straight into the back half makes one allocation per chunk, not three.
+ * `kernel` picks bf16's as bfloat16ToFloat32's does; fp16 widens in JS.
  */
-export function widenInPlace(buffer: ArrayBuffer, count: number, dtype: 'BF16' | 'F16'): Float32Array {
+export function widenInPlace(buffer: ArrayBuffer, count: number, dtype: 'BF16' | 'F16', kernel?: Kernel): Float32Array {
   if (buffer.byteLength !== 4 * count) throw new Error(`widenInPlace: a buffer of ${buffer.byteLength} bytes cannot hold ${count} fp32 values`);
   const src = new Uint16Array(buffer, 2 * count, count);
   const out = new Float32Array(buffer);
-  if (dtype === 'BF16') widenBfloat16(src, out);
+  if (dtype === 'BF16') (kernelFor(kernel) === 'wasm' ? widenBfloat16Wasm : widenBfloat16)(src, out);
   else widenFloat16(src, out);
   return out;
 }

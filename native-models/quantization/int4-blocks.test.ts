@@ -8,14 +8,24 @@ import { DataType } from '../onnx/onnx-proto.ts';
 import { SeededRandom } from '../numeric/random.ts';
 import { float16ToFloat32, float32ToFloat16 } from '../numeric/half.ts';
 import { dequantizeInt4, int4BlockSize, int4Code, int4ExpertBlockSize, int4ZeroPoint, quantizeInt4 } from './int4-blocks.ts';
-import { int4Experts, int4Linear } from './matmul-nbits.ts';
+import { int4Experts, int4Linear, quantizeStream } from './matmul-nbits.ts';
 
 const t = tempDir('int4');
+/** Both implementations: the JS reference and WASM SIMD (which this machine's Node has). */
+const kernels = ['js', 'wasm'] as const;
 afterAll(t.cleanup);
 
 function random(n: number, seed: number, scale = 1): Float32Array {
   const rng = new SeededRandom(seed);
   return Float32Array.from({ length: n }, () => (rng.next() - 0.5) * scale);
+}
+
+/** The first byte at which two arrays' bytes differ, −1 when they are the same (both absent too). */
+function firstDifference(a: ArrayBufferView | undefined, b: ArrayBufferView | undefined): number {
+  if (!a || !b) return a === b ? -1 : 0;
+  const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength), y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  const at = x.findIndex((v, i) => v !== y[i]);
+  return at === -1 && x.length !== y.length ? Math.min(x.length, y.length) : at;
 }
 
 /** y[m, n] = Σ_k x[m, k] · w[n, k], in float64. */
@@ -93,7 +103,7 @@ describe('block-wise int4 packing', () => {
     expect(int4ExpertBlockSize(96, 64)).toBe(32);
   });
 
-  test('every byte equals a plain per-element quantiser, on awkward values too: ties between ±peak, half-way codes, NaN, ±Infinity, −0, tiny values, odd widths', () => {
+  test('every byte equals a plain per-element quantiser, in JS and in WASM, on awkward values too: ties between ±peak, half-way codes, NaN, ±Infinity, −0, tiny values, odd widths', () => {
     /** The quantiser as first written: element by element, Math.round, each nibble or-ed in. */
     function plain(w: Float32Array, n: number, k: number, blockSize: number, symmetric: boolean) {
       const blocks = Math.ceil(k / blockSize), blob = blockSize / 2, zpRow = Math.ceil(blocks / 2);
@@ -121,9 +131,9 @@ describe('block-wise int4 packing', () => {
       return { packed, scales, zeroPoints: symmetric ? undefined : zps };
     }
     const rng = new SeededRandom(7);
-    const awkward = [0.5, -0.5, 0.0625, -0.1875, 0.3125, NaN, Infinity, -Infinity, -0, 1e-45, -3e-45, 1e-40];
+    const awkward = [0.5, -0.5, 0.0625, -0.1875, 0.3125, NaN, Infinity, -Infinity, -0, 1e-45, -3e-45, 1e-40, 3e38, -3e38];
     for (let trial = 0; trial < 400; trial++) {
-      const n = 1 + (trial % 3), k = [80, 64, 33, 17, 3, 1][trial % 6]!;
+      const n = 1 + (trial % 3), k = [80, 64, 33, 17, 3, 1, 256, 200][trial % 8]!;
       const w = new Float32Array(n * k);
       for (let i = 0; i < w.length; i++) {
         const r = rng.next();
@@ -131,15 +141,50 @@ describe('block-wise int4 packing', () => {
       }
       if (trial % 9 === 0) w.fill(0);
       for (const symmetric of [false, true]) {
-        for (const blockSize of [16, 32, 64]) {
-          const q = quantizeInt4(w, n, k, { symmetric, blockSize });
+        for (const blockSize of [16, 32, 64, 128]) {
           const expected = plain(w, n, k, blockSize, symmetric);
-          expect(q.packed).toEqual(expected.packed);
-          expect(q.scales).toEqual(expected.scales);
-          expect(q.zeroPoints).toEqual(expected.zeroPoints);
+          for (const kernel of kernels) {
+            const q = quantizeInt4(w, n, k, { symmetric, blockSize, kernel });
+            expect(q.packed, kernel).toEqual(expected.packed);
+            expect(q.scales, kernel).toEqual(expected.scales);
+            expect(q.zeroPoints, kernel).toEqual(expected.zeroPoints);
+          }
         }
       }
     }
+  });
+
+  test('the WASM kernel gives the JS bytes on matrices larger than its piece (whole rows a piece; a row longer than a piece), with sparse specials', () => {
+    const rng = new SeededRandom(3);
+    for (const [n, k] of [[70, 1000], [3, 70_000], [129, 513]] as const) {
+      const w = random(n * k, n + k, 4);
+      for (let i = 0; i < 200; i++) w[Math.floor(rng.next() * w.length)] = [NaN, Infinity, -Infinity, -0, 1e-45, 4, -4][i % 7]!;
+      for (const symmetric of [false, true]) {
+        for (const blockSize of [16, 64, 128]) {
+          const js = quantizeInt4(w, n, k, { symmetric, blockSize, kernel: 'js' });
+          const wasm = quantizeInt4(w, n, k, { symmetric, blockSize, kernel: 'wasm' });
+          // The first differing byte (toEqual on arrays this long takes seconds).
+          for (const part of ['packed', 'scales', 'zeroPoints'] as const) expect(firstDifference(wasm[part], js[part]), `${part}, block ${blockSize}, symmetric ${symmetric}`).toBe(-1);
+        }
+      }
+    }
+  });
+
+  test('quantised as it streams, in chunks that split rows (shorter than a row, several rows, a row and a half), a matrix gets the bytes of quantizing it whole; a source of the wrong length is an error', async () => {
+    const n = 9, k = 40;
+    const w = random(n * k, 17, 3);
+    const cuts = [0, 3, 7, 47, 120, 140, 300, n * k];
+    const chunks = async function* (values: Float32Array) { for (let i = 1; i < cuts.length; i++) yield values.subarray(Math.min(cuts[i - 1]!, values.length), Math.min(cuts[i]!, values.length)); };
+    for (const symmetric of [false, true]) {
+      for (const kernel of kernels) {
+        const whole = quantizeInt4(w, n, k, { symmetric, blockSize: 16, kernel: 'js' });
+        const streamed = await quantizeStream(() => chunks(w), n, k, { symmetric, blockSize: 16, kernel }, 'w');
+        for (const part of ['packed', 'scales', 'zeroPoints'] as const) expect(firstDifference(streamed[part], whole[part]), `${part}, ${kernel}`).toBe(-1);
+      }
+    }
+    await expect(quantizeStream(() => chunks(w.subarray(0, n * k - 1)), n, k, {}, 'w')).rejects.toThrow(`w: source produced ${n * k - 1} values, expected ${n * k}`);
+    const longer = new Float32Array(n * k + k);
+    await expect(quantizeStream(async function* () { yield longer; }, n, k, {}, 'w')).rejects.toThrow(`w: source produced more than ${n * k} values`);
   });
 
   test('zero is exact and an all-zero block does not divide by zero', () => {

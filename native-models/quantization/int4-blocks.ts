@@ -14,6 +14,8 @@
  * For K a multiple of the block size, B read as [N, K / 2] is also QMoE's per-expert layout.
  */
 
+import { kernelFor, quantizeRowsWasm, type Kernel } from '../wasm/kernels.ts';
+
 export const INT4_BLOCK_SIZE = 32;
 
 /**
@@ -52,6 +54,8 @@ export interface Int4Weight {
 export interface Int4Options {
   readonly blockSize?: number;
   readonly symmetric?: boolean;
+  /** WASM SIMD (the default where the engine has it) or the JS reference: the same bytes either way. */
+  readonly kernel?: Kernel;
 }
 
 export function blockCount(k: number, blockSize = INT4_BLOCK_SIZE): number {
@@ -59,21 +63,39 @@ export function blockCount(k: number, blockSize = INT4_BLOCK_SIZE): number {
 }
 
 export function quantizeInt4(w: Float32Array, n: number, k: number, opts: Int4Options = {}): Int4Weight {
+  const q = emptyInt4(n, k, opts);
+  if (w.length !== n * k) throw new Error(`int4 quantisation: ${w.length} values do not make a [${n}, ${k}] matrix`);
+  quantizeInt4Into(q, w, 0, opts.kernel);
+  return q;
+}
+
+/** An [N, K] int4 weight's arrays, all zero, for quantizeInt4Into to fill some rows at a time. */
+export function emptyInt4(n: number, k: number, opts: Int4Options = {}): Int4Weight {
   const blockSize = opts.blockSize ?? INT4_BLOCK_SIZE;
   if (blockSize < 16 || (blockSize & (blockSize - 1)) !== 0) throw new Error(`int4 block size must be a power of two ≥ 16, got ${blockSize}`);
-  if (w.length !== n * k) throw new Error(`int4 quantisation: ${w.length} values do not make a [${n}, ${k}] matrix`);
-  const symmetric = opts.symmetric ?? false;
   const blocks = blockCount(k, blockSize);
-  const blob = blockSize / 2;
-  const packed = new Uint8Array(n * blocks * blob);
+  const packed = new Uint8Array(n * blocks * (blockSize / 2));
   const scales = new Float32Array(n * blocks);
-  const zpRow = Math.ceil(blocks / 2);
-  const zeroPoints = symmetric ? undefined : new Uint8Array(n * zpRow);
-  quantizeRows(w, n, k, blockSize, symmetric, packed, scales, zeroPoints);
+  const zeroPoints = opts.symmetric ? undefined : new Uint8Array(n * Math.ceil(blocks / 2));
   return { n, k, blockSize, blocks, packed, scales, zeroPoints };
 }
 
-/** The loops of quantizeInt4, on their own so the engine optimises them once for every call. */
+/**
+ * Quantises whole rows `w` (a multiple of K values) into rows `row`… of `q` (made by emptyInt4,
+ * those rows still zero), giving the bytes quantizeInt4 gives for the whole matrix: rows are
+ * independent (blocks never cross a row; zero points are padded per row).
+ */
+export function quantizeInt4Into(q: Int4Weight, w: Float32Array, row: number, kernel?: Kernel): void {
+  const rows = w.length / q.k;
+  if (!Number.isInteger(rows) || row + rows > q.n) throw new Error(`int4 quantisation: ${w.length} values are not whole rows from row ${row} of a [${q.n}, ${q.k}] matrix`);
+  const at = row * q.blocks;
+  (kernelFor(kernel) === 'wasm' ? quantizeRowsWasm : quantizeRows)(w, rows, q.k, q.blockSize, !q.zeroPoints, q.packed.subarray(at * (q.blockSize / 2)), q.scales.subarray(at), q.zeroPoints?.subarray(row * Math.ceil(q.blocks / 2)));
+}
+
+/**
+ * The loops of quantizeInt4 in JS, on their own so the engine optimises them once for every
+ * call; wasm/kernels.wat does the same operations in WebAssembly SIMD.
+ */
 function quantizeRows(w: Float32Array, n: number, k: number, blockSize: number, symmetric: boolean, packed: Uint8Array, scales: Float32Array, zeroPoints: Uint8Array | undefined): void {
   const blocks = blockCount(k, blockSize);
   const blob = blockSize / 2;

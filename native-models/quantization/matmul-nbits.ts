@@ -8,7 +8,7 @@
 import { attr, type GraphBuilder } from '../onnx/graph-builder.ts';
 import { DataType } from '../onnx/onnx-proto.ts';
 import { float16ToFloat32, float32ToFloat16 } from '../numeric/half.ts';
-import { int4BlockSize, quantizeInt4, type Int4Options, type Int4Weight } from './int4-blocks.ts';
+import { emptyInt4, int4BlockSize, quantizeInt4, quantizeInt4Into, type Int4Options, type Int4Weight } from './int4-blocks.ts';
 
 /**
  * Streams an [N, K] matrix's values, row-major; `rows`, when the source has it, streams rows
@@ -19,38 +19,36 @@ export type Fp32Source = (() => AsyncIterable<Float32Array>) & { readonly rows?:
 
 /**
  * Quantises an [N, K] source as it streams: rows are independent (blocks never cross a row and
- * zero points are padded per row), so whole rows are quantised as they arrive and only the
- * packed result (~1/6 of fp32) is kept.
+ * zero points are padded per row), so whole rows are quantised as they arrive, straight into the
+ * packed result (~1/6 of fp32); only a row split between two chunks is copied.
  */
 export async function quantizeStream(source: Fp32Source, n: number, k: number, opts: Int4Options, what: string): Promise<Int4Weight> {
-  const parts: Int4Weight[] = [];
-  let carry = new Float32Array(0);
+  const q = emptyInt4(n, k, opts);
   let rows = 0;
+  let carry = new Float32Array(0);
+  const add = (values: Float32Array) => {
+    if (rows + values.length / k > n) throw new Error(`${what}: source produced more than ${n * k} values`);
+    quantizeInt4Into(q, values, rows, opts.kernel);
+    rows += values.length / k;
+  };
   for await (const chunk of source()) {
-    let all = chunk;
+    let at = 0;
     if (carry.length) {
-      all = new Float32Array(carry.length + chunk.length);
-      all.set(carry);
-      all.set(chunk, carry.length);
+      // The split row, completed from the chunk's front.
+      at = Math.min(k - carry.length, chunk.length);
+      const row = new Float32Array(carry.length + at);
+      row.set(carry);
+      row.set(chunk.subarray(0, at), carry.length);
+      carry = row;
+      if (row.length < k) continue;
+      add(row);
     }
-    const whole = Math.floor(all.length / k);
-    if (whole > 0) parts.push(quantizeInt4(all.subarray(0, whole * k), whole, k, opts));
-    rows += whole;
-    carry = all.slice(whole * k);
+    const whole = Math.floor((chunk.length - at) / k);
+    if (whole > 0) add(chunk.subarray(at, at + whole * k));
+    carry = chunk.slice(at + whole * k);
   }
   if (rows !== n || carry.length) throw new Error(`${what}: source produced ${rows * k + carry.length} values, expected ${n * k}`);
-  const join = (pick: (q: Int4Weight) => Uint8Array | Float32Array | undefined) => {
-    const arrays = parts.map(pick);
-    if (arrays.some((a) => !a)) return undefined;
-    const out = new (arrays[0]!.constructor as Uint8ArrayConstructor | Float32ArrayConstructor)(arrays.reduce((s, a) => s + a!.length, 0));
-    let at = 0;
-    for (const a of arrays) {
-      out.set(a!, at);
-      at += a!.length;
-    }
-    return out;
-  };
-  return { ...parts[0]!, n, packed: join((q) => q.packed) as Uint8Array, scales: join((q) => q.scales) as Float32Array, zeroPoints: join((q) => q.zeroPoints) as Uint8Array | undefined };
+  return q;
 }
 
 /** Computes lazily, once per range of rows, for the `consumers` producers asking for it; the last one releases the result. */

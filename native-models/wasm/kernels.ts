@@ -1,0 +1,123 @@
+/**
+ * The import's per-value kernels in WebAssembly SIMD (kernels.wat, committed compiled in
+ * kernels-binary.ts): int4 block quantisation, bf16 → fp32 widening and fp32 → fp16 narrowing,
+ * the same bytes as the JS versions in quantization/int4-blocks.ts and numeric/half.ts, which stay as the reference and
+ * as the fallback where the engine has no WebAssembly SIMD (docs/wasm-kernels.md).
+ *
+ * WebAssembly works on its own memory only, so each call copies its input in and the result out,
+ * a piece at a time: memory grows to the largest piece and is reused, and a piece is small
+ * enough (a few hundred KB) to stay in the cache between the copy and the kernel. Every thread
+ * (the import's workers) instantiates its own module and memory on first use.
+ */
+import { KERNELS_WASM_BASE64 } from './kernels-binary.ts';
+
+/** Which implementation runs: 'wasm' (SIMD, when the engine has it) or 'js' (the reference). */
+export type Kernel = 'wasm' | 'js';
+
+interface Exports {
+  readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+  quantize(w: number, n: number, k: number, blockSize: number, symmetric: number, packed: number, scales: number, zeroPoints: number): void;
+  widen_bf16(src: number, dst: number, count: number): void;
+  narrow_f16(src: number, dst: number, count: number): void;
+}
+
+/** Values per piece: 64 Ki fp32 values are 256 KB in, well inside a core's L2 cache. */
+const PIECE_VALUES = 1 << 16;
+const PAGE = 65536;
+
+/** What this file uses of the engine's WebAssembly (its types live in the DOM's lib, not Node's). */
+interface WebAssemblyApi {
+  validate(binary: Uint8Array): boolean;
+  Module: new (binary: Uint8Array) => object;
+  Instance: new (module: object) => { readonly exports: object };
+}
+
+/** The module instantiated from `binary`, or undefined when this engine cannot compile it (no SIMD). */
+export function instantiateKernels(binary: Uint8Array): Exports | undefined {
+  const wasm = (globalThis as { WebAssembly?: WebAssemblyApi }).WebAssembly;
+  if (!wasm?.validate(binary)) return undefined;
+  return new wasm.Instance(new wasm.Module(binary)).exports as Exports;
+}
+
+let loaded: Exports | undefined | null = null;
+
+function thisThreadsKernels(): Exports | undefined {
+  if (loaded === null) loaded = instantiateKernels(Uint8Array.from(atob(KERNELS_WASM_BASE64), (c) => c.charCodeAt(0)));
+  return loaded;
+}
+
+/** The kernel a call runs: `requested`, or WASM where this engine has it and JS elsewhere. */
+export function kernelFor(requested?: Kernel): Kernel {
+  if (requested === 'js') return 'js';
+  if (thisThreadsKernels()) return 'wasm';
+  if (requested === 'wasm') throw new Error('the WebAssembly SIMD kernels cannot run here: this engine has no WebAssembly SIMD (use the JS kernels)');
+  return 'js';
+}
+
+/** The module's memory, grown to at least `bytes`; its buffer changes when it grows. */
+function memoryOf(wasm: Exports, bytes: number): ArrayBuffer {
+  const short = bytes - wasm.memory.buffer.byteLength;
+  if (short > 0) wasm.memory.grow(Math.ceil(short / PAGE));
+  return wasm.memory.buffer;
+}
+
+const align16 = (n: number) => (n + 15) & ~15;
+
+/**
+ * quantizeInt4's loops in WASM, whole rows a piece: the same arguments and the same bytes out as
+ * quantizeRows in int4-blocks.ts (`zeroPoints` is overwritten, not or-ed into).
+ */
+export function quantizeRowsWasm(w: Float32Array, n: number, k: number, blockSize: number, symmetric: boolean, packed: Uint8Array, scales: Float32Array, zeroPoints: Uint8Array | undefined): void {
+  const wasm = thisThreadsKernels()!;
+  const blocks = Math.ceil(k / blockSize);
+  const blob = blockSize / 2;
+  const zpRow = Math.ceil(blocks / 2);
+  const rowsPer = Math.max(1, Math.floor(PIECE_VALUES / k));
+  const packedAt = align16(4 * rowsPer * k);
+  const scalesAt = align16(packedAt + rowsPer * blocks * blob);
+  const zpsAt = align16(scalesAt + 4 * rowsPer * blocks);
+  const memory = memoryOf(wasm, zpsAt + rowsPer * zpRow);
+  for (let row = 0; row < n; row += rowsPer) {
+    const rows = Math.min(rowsPer, n - row);
+    new Float32Array(memory, 0, rows * k).set(w.subarray(row * k, (row + rows) * k));
+    wasm.quantize(0, rows, k, blockSize, symmetric ? 1 : 0, packedAt, scalesAt, zpsAt);
+    packed.set(new Uint8Array(memory, packedAt, rows * blocks * blob), row * blocks * blob);
+    scales.set(new Float32Array(memory, scalesAt, rows * blocks), row * blocks);
+    zeroPoints?.set(new Uint8Array(memory, zpsAt, rows * zpRow), row * zpRow);
+  }
+}
+
+/**
+ * bf16 → fp32 in WASM, as widenBfloat16 in half.ts. `out` may share `src`'s buffer as
+ * widenInPlace lays it out (src in the back half): piece by piece from the front, each piece's
+ * fp32 ends before any unread source, as the source's 2·count bytes start halfway.
+ */
+export function widenBfloat16Wasm(src: Uint16Array, out: Float32Array): void {
+  inPieces(src, out, (wasm, dstAt, count) => wasm.widen_bf16(0, dstAt, count));
+}
+
+/** fp32 → fp16 in WASM, as float32ToFloat16 in half.ts (into a separate `out`). */
+export function narrowFloat16Wasm(src: Float32Array, out: Uint16Array): void {
+  inPieces(src, out, (wasm, dstAt, count) => wasm.narrow_f16(0, dstAt, count));
+}
+
+type Values = Uint16Array | Float32Array;
+const viewLike = (like: Values, memory: ArrayBuffer, at: number, count: number): Values => (like instanceof Float32Array ? new Float32Array(memory, at, count) : new Uint16Array(memory, at, count));
+
+/**
+ * Converts `src` into `out` a piece at a time: copied to the module's memory at 0, converted by
+ * `run` to `dstAt`, copied out. The room left after each region lets a kernel that works four
+ * values at a time run past `count`.
+ */
+function inPieces(src: Values, out: Values, run: (wasm: Exports, dstAt: number, count: number) => void): void {
+  const wasm = thisThreadsKernels()!;
+  const piece = Math.min(PIECE_VALUES, src.length);
+  const dstAt = align16(src.BYTES_PER_ELEMENT * (piece + 4));
+  const memory = memoryOf(wasm, dstAt + out.BYTES_PER_ELEMENT * (piece + 4));
+  for (let at = 0; at < src.length; at += piece) {
+    const count = Math.min(piece, src.length - at);
+    viewLike(src, memory, 0, count).set(src.subarray(at, at + count));
+    run(wasm, dstAt, count);
+    out.set(viewLike(out, memory, dstAt, count), at);
+  }
+}

@@ -9,12 +9,14 @@ import { openAppInBrowser, type AppInBrowser } from '../harness/app-in-browser.t
 // The app's model import with the real importer (a tiny random checkpoint), cancelled from the
 // Settings screen while it writes weights: it ends as cancelled and leaves nothing behind.
 // A wider embedding than the tiny default (about 1 GB to write) keeps the import under way for
-// seconds after its first progress line: the tiny one could finish before Cancel was clicked.
+// seconds after its first progress line: the tiny one could finish before Cancel was clicked. The
+// checkpoint is hashed too (the host's hashSource option), as every import did before shards
+// could go unhashed: without it this int4 import can end before the click lands.
 
 let app: AppInBrowser;
 
 beforeAll(async () => {
-  app = await openAppInBrowser('import-cancel-ui', (dir) => void writeTinyCheckpoint(join(dir, 'ckpt'), { seed: 21, text: { hidden_size: 768 } }), () => ({ importer: modelImporter }));
+  app = await openAppInBrowser('import-cancel-ui', (dir) => void writeTinyCheckpoint(join(dir, 'ckpt'), { seed: 21, text: { hidden_size: 768 } }), () => ({ importer: { ...modelImporter, run: (options) => modelImporter.run({ ...options, hashSource: true }) } }));
 }, 120_000);
 
 afterAll(() => app?.close());

@@ -46,7 +46,12 @@ export function giveBackBuffer(buffer: ArrayBuffer): void {
   else free.set(buffer.byteLength, [buffer]);
 }
 
+/** Whether `view` spans the whole of its (non-shared) buffer: only then may the buffer change hands. */
+export function spansWholeBuffer(view: ArrayBufferView): view is ArrayBufferView & { readonly buffer: ArrayBuffer } {
+  return view.byteOffset === 0 && view.byteLength === view.buffer.byteLength && view.buffer instanceof ArrayBuffer;
+}
+
 /** Gives back the memory of a spent chunk that spans its whole buffer; a view into a larger buffer is left alone. */
 export function giveBackChunk(chunk: ArrayBufferView): void {
-  if (chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer) giveBackBuffer(chunk.buffer);
+  if (spansWholeBuffer(chunk)) giveBackBuffer(chunk.buffer);
 }

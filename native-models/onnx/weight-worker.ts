@@ -8,7 +8,7 @@
  */
 import { writeSync } from 'node:fs';
 import type { MessagePort } from 'node:worker_threads';
-import { giveBackBuffer } from '../checkpoint/buffers.ts';
+import { giveBackBuffer, spansWholeBuffer } from '../checkpoint/buffers.ts';
 import type { GraphBuilder } from './graph-builder.ts';
 import { encodeChunk, wrongSize } from './model-writer.ts';
 
@@ -60,8 +60,7 @@ export function serveWeights(port: MessagePort, graphs: (key: string) => GraphBu
 
   const pass = async (unit: number, index: number, bytes: Uint8Array): Promise<void> => {
     // A chunk that is a whole buffer moves to the main thread without a copy; a view is copied.
-    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
-    const moved = whole ? bytes : bytes.slice();
+    const moved = spansWholeBuffer(bytes) ? bytes : bytes.slice();
     outstanding += moved.byteLength;
     send({ type: 'chunk', unit, index, bytes: moved }, [moved.buffer as ArrayBuffer]);
     await roomForMore();

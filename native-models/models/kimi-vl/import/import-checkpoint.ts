@@ -111,7 +111,16 @@ export interface ImportOptions {
   readonly signal?: AbortSignal;
   /** One-line notes for the person: an interrupted import taken over, an earlier one replaced. */
   readonly onNote?: (note: string) => void;
+  /**
+   * Tests only, not a feature: awaited once the language model's files are written, before the
+   * vision tower's, so that a test can hold an import under way for as long as it needs (to
+   * cancel it from the UI) whatever the machine's speed. Absent, the import never waits there.
+   */
+  readonly testOnlyHold?: (point: ImportHoldPoint) => Promise<void>;
 }
+
+/** Where an import awaits `testOnlyHold`. */
+export type ImportHoldPoint = 'text written';
 
 /**
  * Hashes the files in a worker thread, starting now: their records in order, and how many are
@@ -242,6 +251,7 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
       onProgress: converting,
       weights: pool?.writer('text'),
     });
+    if (opts.testOnlyHold) await opts.testOnlyHold('text written');
     const vision = await writeVisionModel(ckpt, config, opts.out, graphs.vision.weights, { onProgress: converting, weights: pool?.writer('vision') });
     await pool?.close();
 

@@ -80,6 +80,15 @@ describe('TypeScript workers start from a cached bundle', () => {
     expect(JSON.parse(readFileSync(join(cacheDir, readdirSync(cacheDir).find((f) => f.endsWith('.inputs.json'))!), 'utf8'))).toMatchObject({ entry });
   });
 
+  test('an import that leaves out its extension is refused: a file added beside it could change its meaning unseen', async () => {
+    const dir = join(t.dir, 'implied');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'dep.ts'), "export const value: string = 'one';\n");
+    const entry = join(dir, 'entry.ts');
+    writeFileSync(entry, "import { parentPort } from 'node:worker_threads';\nimport { value } from './dep';\nparentPort!.postMessage(value);\n");
+    await expect(workerBundle(entry, { cacheDir: join(t.dir, 'implied-cache') })).rejects.toThrow(`${entry} imports './dep' without naming its file (extension included)`);
+  });
+
   test('a module a bundle would change (it uses import.meta) starts from the sources, with a warning saying why', async () => {
     const dir = join(t.dir, 'meta');
     mkdirSync(dir);

@@ -18,8 +18,9 @@
  * A start reads the list, hashes those files (a few hundred kB, about a millisecond) and takes
  * the bundle of that key if there is one. Otherwise it bundles: esbuild reads every file through
  * this module's loader, which hashes exactly the bytes esbuild compiles, and the bundle is stored
- * under the key of those bytes. Unchanged sources have an unchanged import graph, so the list
- * stays right for as long as the key matches; a changed file changes the key, and the next
+ * under the key of those bytes. Every relative import must name its file, extension included (as
+ * Node's own ES module resolution wants), so unchanged sources have an unchanged import graph and
+ * the list stays right for as long as the key matches; a changed file changes the key, and the next
  * bundle writes a new list. TypeScript's settings are given here (none, as tsx finds none in
  * the root tsconfig.json), so no tsconfig file changes a bundle unseen.
  */
@@ -146,6 +147,13 @@ async function build(entry: string, dir: string, recipe: string, list: string, b
   const inputs = Object.keys(result.metafile.inputs).map((p) => resolve(dirname(entry), p)).sort();
   const unseen = inputs.find((p) => !read.has(p));
   if (unseen) throw new Error(`esbuild read ${unseen} without its bytes being keyed`);
+  // An import that names its file stays that file whatever else appears beside it; one that
+  // leaves out the extension (or names a folder) could come to mean another file, which the key
+  // of the files read would not see.
+  for (const [input, { imports }] of Object.entries(result.metafile.inputs)) {
+    const implied = imports.find((i) => !i.external && i.original !== undefined && /^\.{0,2}\//.test(i.original) && basename(i.path) !== basename(i.original));
+    if (implied) throw new Error(`${resolve(dirname(entry), input)} imports '${implied.original}' without naming its file (extension included), which a worker bundle's key could not follow`);
+  }
   const output = result.outputFiles.find((f) => f.path.endsWith('.js'));
   if (!output || result.outputFiles.length !== 1) throw new Error(`esbuild made ${result.outputFiles.length} files for one worker bundle`);
 

@@ -12,7 +12,7 @@
  * (docs/int4-on-the-cpu.md). GPUs keep QMoE: there an If reads its condition back to the host,
  * once per expert and layer.
  */
-import { attr, INT64_MAX, type GraphBuilder } from '../onnx/graph-builder.ts';
+import { attr, type GraphBuilder } from '../onnx/graph-builder.ts';
 import { DataType } from '../onnx/onnx-proto.ts';
 import { DEFAULT_INT4_ACCURACY_LEVEL, int4NBits, quantizedExperts, type Fp32Source, type Int4AccuracyLevel } from './matmul-nbits.ts';
 
@@ -21,7 +21,7 @@ export interface PerExpertOptions {
   readonly hidden: number;
   readonly intermediate: number;
   readonly blockSize: number;
-  /** Each expert's gate and up rows interleaved (gate_i, up_i, …), [2 × intermediate, hidden]: the `experts-fc1` recipe. */
+  /** Each expert's gate rows, then its up rows, [2 × intermediate, hidden]: the `experts-fc1` recipe with `halves`. */
   readonly fc1: Fp32Source;
   /** Each expert's down projection, [hidden, intermediate]. */
   readonly fc2: Fp32Source;
@@ -52,24 +52,30 @@ export function int4ExpertsPerExpert(g: GraphBuilder, name: string, o: PerExpert
     const chosen = g.op('Greater', [chosenBy, zero], `${nodeName}.chosen`);
     // One flag per expert, [1] each, from a single node (not a Gather per expert).
     const flags = g.node('Split', [chosen], `${nodeName}.is_chosen`, { outputs: E, attrs: [attr.int('axis', 0), attr.int('num_outputs', E)] });
+    // Each expert's column of the routing weights, [tokens] each, again from one node: a branch
+    // that runs starts from its column instead of gathering it.
+    const byExpert = g.op('Reshape', [g.op('Transpose', [routing], `${nodeName}.routing_by_expert`, [attr.ints('perm', [1, 0])]), g.constant(`${nodeName}.flat`, I64, [1], [-1])], `${nodeName}.routing_flat`);
+    const columns = g.node('Split', [byExpert], `${nodeName}.column`, { outputs: E, attrs: [attr.int('axis', 0), attr.int('num_outputs', E)] });
     let sum = g.op('Mul', [x, zero], `${nodeName}.sum_0`);
     for (let e = 0; e < E; e++) {
       const p = `${nodeName}.${e}`;
       const before = sum;
-      const expert = g.constant(`${p}.index`, I64, [], [e]);
+      const weights = columns[e]!;
       const then = g.branch(`${p}.run`, F32, (b) => {
-        const axes = (n: string, v: number) => b.constant(`${p}.${n}`, I64, [1], [v]);
-        const weights = b.op('Gather', [routing, expert], `${p}.weights`, [attr.int('axis', 1)]);
-        const rows = b.op('Reshape', [b.op('NonZero', [b.op('Greater', [weights, zero], `${p}.routed`)], `${p}.routed_rows`), axes('flat', -1)], `${p}.rows`);
-        const h = linears[e]!.fc1(b.op('Gather', [x, rows], `${p}.x`, [attr.int('axis', 0)]), `${p}.fc1`, b);
-        // fc1's rows interleave gate and up: even columns are the gate, odd ones the up projection.
-        const every2 = (start: number, n: string) => b.op('Slice', [h, axes(`${n}_start`, start), b.constant(`${p}.${n}_end`, I64, [1], [INT64_MAX]), axes(`${n}_axis`, -1), axes(`${n}_step`, 2)], `${p}.${n}`);
-        const gate = every2(0, 'gate');
-        const act = b.op('Mul', [b.op('Mul', [gate, b.op('Sigmoid', [gate], `${p}.gate_sigmoid`)], `${p}.silu`), every2(1, 'up')], `${p}.gated`);
+        // The tokens that chose the expert as [n, 1]: GatherND's and ScatterND's row indices.
+        // A weight is never negative (sigmoid scores), so its non-zeros are the routed tokens.
+        const rows = b.op('Transpose', [b.op('NonZero', [weights], `${p}.routed_rows`)], `${p}.rows`, [attr.ints('perm', [1, 0])]);
+        const h = linears[e]!.fc1(b.op('GatherND', [x, rows], `${p}.x`), `${p}.fc1`, b);
+        // fc1's rows are the gate's, then the up projection's: its output halves are the two.
+        const [gate, up] = b.node('Split', [h], `${p}.gate_up`, { outputs: 2, attrs: [attr.int('axis', -1), attr.int('num_outputs', 2)] }) as [string, string];
+        const act = b.op('Mul', [b.op('Mul', [gate, b.op('Sigmoid', [gate], `${p}.gate_sigmoid`)], `${p}.silu`), up], `${p}.gated`);
         const y = linears[e]!.fc2(act, `${p}.fc2`, b);
-        const weighted = b.op('Mul', [y, b.op('Unsqueeze', [b.op('Gather', [weights, rows], `${p}.row_weights`, [attr.int('axis', 0)]), axes('column', 1)], `${p}.row_weights_column`)], `${p}.weighted`);
-        return b.op('ScatterND', [before, b.op('Unsqueeze', [rows, axes('index_axis', 1)], `${p}.row_indices`), weighted], `${p}.added`, [attr.string('reduction', 'add')]);
+        const weighted = b.op('Mul', [y, b.op('Gather', [weights, rows], `${p}.row_weights`, [attr.int('axis', 0)])], `${p}.weighted`);
+        // Each token once per expert, so ScatterND's adds, which onnxruntime spreads over its
+        // threads, never meet on a row (one ScatterND for all experts' rows would race).
+        return b.op('ScatterND', [before, rows, weighted], `${p}.added`, [attr.string('reduction', 'add')]);
       });
+      // onnxruntime refuses a branch that returns an outer value without a node.
       const skip = g.branch(`${p}.skip`, F32, (b) => b.op('Identity', [before], `${p}.unchanged`));
       sum = g.op('If', [flags[e]!], `${p}.sum`, [attr.graph('then_branch', then), attr.graph('else_branch', skip)]);
     }

@@ -160,6 +160,25 @@ describe('int4 import of the tiny checkpoint', () => {
         console.log(`int4 graph (${form} experts) vs fp32 graph on dequantised weights: worst max |Δlogit| ${drift.worstMaxAbsDiff.toExponential(2)} (${drift.worstRelative.toExponential(2)} of the largest logit)`);
         expect(drift.worstRelative, form).toBeLessThan(bound);
         expect(drift.top1Agreement, form).toBe(1);
+        // Decode steps, one token each: a single routed row per chosen expert.
+        const steps = async (s: TextSession, ids: readonly number[]) => {
+          let { cache } = await s.forward(ids.slice(0, -3));
+          const logits: Float32Array[] = [];
+          for (const id of ids.slice(-3)) {
+            const step = await s.forward([id], cache);
+            ({ cache } = step);
+            logits.push(step.logits);
+          }
+          return logits;
+        };
+        for (const ids of prompts) {
+          const [want, got] = [await steps(plain, ids), await steps(session, ids)];
+          want.forEach((w, i) => {
+            let [diff, largest] = [0, 0];
+            for (let j = 0; j < w.length; j++) [diff, largest] = [Math.max(diff, Math.abs(w[j]! - got[i]![j]!)), Math.max(largest, Math.abs(w[j]!))];
+            expect(diff / largest, `${form}, decode step ${i + 1}`).toBeLessThan(bound);
+          });
+        }
       }
     } finally {
       await plain.release();

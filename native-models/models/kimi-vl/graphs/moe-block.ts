@@ -36,7 +36,8 @@ export function moeBlock(c: TextGraphContext, h: string, i: number): string {
   // int4: symmetric blocks (zero point 8), one block size for fc1 and fc2.
   const block = int4ExpertBlockSize(D, I);
   const perExpert = int4 && opts.int4Experts === 'per-expert';
-  const cpuExperts = perExpert ? int4ExpertsPerExpert(g, `${m}.experts`, { experts: E, hidden: D, intermediate: I, blockSize: block, fc1: opts.produce(fc1Recipe), fc2: opts.produce(fc2Recipe), accuracyLevel: opts.int4AccuracyLevel }) : undefined;
+  // The per-expert form takes each expert's gate and up rows as two halves (one Split), QMoE and MoE interleaved.
+  const cpuExperts = perExpert ? int4ExpertsPerExpert(g, `${m}.experts`, { experts: E, hidden: D, intermediate: I, blockSize: block, fc1: opts.produce({ ...fc1Recipe, halves: true }), fc2: opts.produce(fc2Recipe), accuracyLevel: opts.int4AccuracyLevel }) : undefined;
 
   const scores = g.op('Sigmoid', [linear(toF32(h, `${m}.router_input`), router, `${m}.router_logits`)], `${m}.router_scores`);
   const choice = g.op('Add', [scores, bias], `${m}.router_choice`);

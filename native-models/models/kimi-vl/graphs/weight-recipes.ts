@@ -21,8 +21,12 @@ export type WeightRecipe =
   | { readonly kind: 'absorb-v'; readonly tensor: string; readonly heads: number; readonly nope: number; readonly v: number; readonly rank: number }
   /** kv_b_proj's per-head v rows as stored, [H, v, rank]: the layout int4 quantises them in (mla-int4.ts). */
   | { readonly kind: 'absorb-v-rows'; readonly tensor: string; readonly heads: number; readonly nope: number; readonly v: number; readonly rank: number }
-  /** All experts' gate/up rows interleaved (gate_i, up_i, …) as [E, 2I, D] — com.microsoft.MoE's fc1. */
-  | { readonly kind: 'experts-fc1'; readonly prefix: string; readonly experts: number }
+  /**
+   * All experts' gate/up rows as [E, 2I, D]: interleaved (gate_i, up_i, …), com.microsoft.MoE's
+   * and QMoE's fc1; or with `halves`, each expert's I gate rows then its I up rows, the CPU's
+   * per-expert MatMulNBits (quantization/int4-experts.ts), whose output one Split halves.
+   */
+  | { readonly kind: 'experts-fc1'; readonly prefix: string; readonly experts: number; readonly halves?: true }
   /** All experts' down_proj stacked as [E, D, I] — com.microsoft.MoE's fc2. */
   | { readonly kind: 'experts-fc2'; readonly prefix: string; readonly experts: number };
 
@@ -62,9 +66,14 @@ export async function* produceRecipeRows(ckpt: HfCheckpoint, r: RowRecipe, from:
         const up = ckpt.read(`${r.prefix}.${e}.up_proj.weight`);
         const [inter, hidden] = ckpt.info(`${r.prefix}.${e}.gate_proj.weight`).shape as [number, number];
         const out = new Float32Array(takeBuffer(8 * inter * hidden));
-        for (let i = 0; i < inter; i++) {
-          out.set(gate.subarray(i * hidden, (i + 1) * hidden), 2 * i * hidden);
-          out.set(up.subarray(i * hidden, (i + 1) * hidden), (2 * i + 1) * hidden);
+        if (r.halves) {
+          out.set(gate);
+          out.set(up, inter * hidden);
+        } else {
+          for (let i = 0; i < inter; i++) {
+            out.set(gate.subarray(i * hidden, (i + 1) * hidden), 2 * i * hidden);
+            out.set(up.subarray(i * hidden, (i + 1) * hidden), (2 * i + 1) * hidden);
+          }
         }
         // Read here and used up: the next expert's reads may have them.
         giveBackBuffer(gate.buffer as ArrayBuffer);

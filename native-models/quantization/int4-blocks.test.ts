@@ -6,7 +6,7 @@ import { GraphBuilder, attr } from '../onnx/graph-builder.ts';
 import { writeModel } from '../onnx/model-writer.ts';
 import { DataType } from '../onnx/onnx-proto.ts';
 import { SeededRandom } from '../numeric/random.ts';
-import { float16ToFloat32, float32ToFloat16 } from '../numeric/half.ts';
+import { bfloat16ToFloat32, float16ToFloat32, float32ToFloat16 } from '../numeric/half.ts';
 import { dequantizeInt4, int4BlockSize, int4Code, int4ExpertBlockSize, int4ZeroPoint, quantizeInt4 } from './int4-blocks.ts';
 import { int4Experts, int4Linear, quantizeStream } from './matmul-nbits.ts';
 
@@ -185,6 +185,33 @@ describe('block-wise int4 packing', () => {
     await expect(quantizeStream(() => chunks(w.subarray(0, n * k - 1)), n, k, {}, 'w')).rejects.toThrow(`w: source produced ${n * k - 1} values, expected ${n * k}`);
     const longer = new Float32Array(n * k + k);
     await expect(quantizeStream(async function* () { yield longer; }, n, k, {}, 'w')).rejects.toThrow(`w: source produced more than ${n * k} values`);
+  });
+
+  test('bf16 bit patterns quantise to the bytes of their fp32 widening, in JS and in WASM, whole and streamed in chunks that split rows (every bf16 pattern, NaNs and ±Infinity among them)', async () => {
+    const [n, k] = [64, 1040]; // 66 560 values: every one of the 65 536 patterns, a piece's worth and more
+    const bits = new Uint16Array(n * k);
+    const rng = new SeededRandom(5);
+    for (let i = 0; i < bits.length; i++) bits[i] = i < 65536 ? i : Math.floor(rng.next() * 65536);
+    // Shuffled so that each block mixes magnitudes, as weights do (sorted patterns would make most blocks one binade).
+    for (let i = bits.length - 1; i > 0; i--) {
+      const j = Math.floor(rng.next() * (i + 1));
+      [bits[i], bits[j]] = [bits[j]!, bits[i]!];
+    }
+    const widened = bfloat16ToFloat32(bits, 'js');
+    const cuts = [0, 5, k - 3, 3 * k, 3 * k + 1, 40 * k + 17, n * k];
+    for (const symmetric of [false, true]) {
+      for (const blockSize of [16, 64]) {
+        const expected = quantizeInt4(widened, n, k, { symmetric, blockSize, kernel: 'js' });
+        for (const kernel of kernels) {
+          const whole = quantizeInt4(bits, n, k, { symmetric, blockSize, kernel });
+          const streamed = await quantizeStream(async function* () { for (let i = 1; i < cuts.length; i++) yield bits.subarray(cuts[i - 1]!, cuts[i]!); }, n, k, { symmetric, blockSize, kernel }, 'w');
+          for (const part of ['packed', 'scales', 'zeroPoints'] as const) {
+            expect(firstDifference(whole[part], expected[part]), `${part}, ${kernel}, block ${blockSize}, symmetric ${symmetric}`).toBe(-1);
+            expect(firstDifference(streamed[part], expected[part]), `streamed ${part}, ${kernel}, block ${blockSize}, symmetric ${symmetric}`).toBe(-1);
+          }
+        }
+      }
+    }
   });
 
   test('zero is exact and an all-zero block does not divide by zero', () => {

@@ -50,18 +50,53 @@ export function hasRowRange(r: WeightRecipe): r is RowRecipe {
   return r.kind === 'copy' || r.kind === 'experts-fc1' || r.kind === 'experts-fc2';
 }
 
+/**
+ * How a row recipe reads its tensors: widened to fp32, or as stored in bf16 (bit patterns, for
+ * the int4 quantiser, which widens them itself).
+ */
+interface RowForm<T extends Float32Array | Uint16Array> {
+  read(ckpt: HfCheckpoint, tensor: string): T;
+  rows(ckpt: HfCheckpoint, tensor: string, from: number, to: number): Iterable<T>;
+  /** A new output of `values` elements, in a pooled buffer. */
+  take(values: number): T;
+}
+const FP32: RowForm<Float32Array> = {
+  read: (ckpt, tensor) => ckpt.read(tensor),
+  rows: (ckpt, tensor, from, to) => ckpt.readRows(tensor, undefined, from, to),
+  take: (values) => new Float32Array(takeBuffer(4 * values)),
+};
+const BF16: RowForm<Uint16Array> = {
+  read: (ckpt, tensor) => ckpt.readBf16(tensor),
+  rows: (ckpt, tensor, from, to) => ckpt.readBf16Rows(tensor, undefined, from, to),
+  take: (values) => new Uint16Array(takeBuffer(2 * values)),
+};
+
 /** Streams rows [from, to) of a recipe's output: rows of the tensor, or whole experts. */
-export async function* produceRecipeRows(ckpt: HfCheckpoint, r: RowRecipe, from: number, to: number): AsyncGenerator<Float32Array> {
+export function produceRecipeRows(ckpt: HfCheckpoint, r: RowRecipe, from: number, to: number): AsyncGenerator<Float32Array> {
+  return recipeRows(ckpt, r, from, to, FP32);
+}
+
+/** Whether every tensor a recipe reads is stored in bf16, so produceRecipeRowsBf16 can read it. */
+export function isBf16Recipe(ckpt: HfCheckpoint, r: WeightRecipe): boolean {
+  return recipeTensors(r).every((tensor) => ckpt.has(tensor) && ckpt.info(tensor).dtype === 'BF16');
+}
+
+/** produceRecipeRows' values as bf16 bit patterns, unwidened (every tensor must be BF16: isBf16Recipe). */
+export function produceRecipeRowsBf16(ckpt: HfCheckpoint, r: RowRecipe, from: number, to: number): AsyncGenerator<Uint16Array> {
+  return recipeRows(ckpt, r, from, to, BF16);
+}
+
+async function* recipeRows<T extends Float32Array | Uint16Array>(ckpt: HfCheckpoint, r: RowRecipe, from: number, to: number, form: RowForm<T>): AsyncGenerator<T> {
   switch (r.kind) {
     case 'copy':
-      yield* ckpt.readRows(r.tensor, undefined, from, to);
+      yield* form.rows(ckpt, r.tensor, from, to);
       return;
     case 'experts-fc1':
       for (let e = from; e < to; e++) {
-        const gate = ckpt.read(`${r.prefix}.${e}.gate_proj.weight`);
-        const up = ckpt.read(`${r.prefix}.${e}.up_proj.weight`);
+        const gate = form.read(ckpt, `${r.prefix}.${e}.gate_proj.weight`);
+        const up = form.read(ckpt, `${r.prefix}.${e}.up_proj.weight`);
         const [inter, hidden] = ckpt.info(`${r.prefix}.${e}.gate_proj.weight`).shape as [number, number];
-        const out = new Float32Array(takeBuffer(8 * inter * hidden));
+        const out = form.take(2 * inter * hidden);
         for (let i = 0; i < inter; i++) {
           out.set(gate.subarray(i * hidden, (i + 1) * hidden), 2 * i * hidden);
           out.set(up.subarray(i * hidden, (i + 1) * hidden), (2 * i + 1) * hidden);
@@ -73,7 +108,7 @@ export async function* produceRecipeRows(ckpt: HfCheckpoint, r: RowRecipe, from:
       }
       return;
     case 'experts-fc2':
-      for (let e = from; e < to; e++) yield ckpt.read(`${r.prefix}.${e}.down_proj.weight`);
+      for (let e = from; e < to; e++) yield form.read(ckpt, `${r.prefix}.${e}.down_proj.weight`);
       return;
   }
 }

@@ -5,6 +5,7 @@ import { openSession } from '../onnx/backend.ts';
 import { GraphBuilder, attr } from '../onnx/graph-builder.ts';
 import { writeModel } from '../onnx/model-writer.ts';
 import { DataType } from '../onnx/onnx-proto.ts';
+import { giveBackBuffer, takeBuffer } from '../checkpoint/buffers.ts';
 import { SeededRandom } from '../numeric/random.ts';
 import { bfloat16ToFloat32, float16ToFloat32, float32ToFloat16 } from '../numeric/half.ts';
 import { dequantizeInt4, int4BlockSize, int4Code, int4ExpertBlockSize, int4ZeroPoint, quantizeInt4 } from './int4-blocks.ts';
@@ -211,6 +212,20 @@ describe('block-wise int4 packing', () => {
           }
         }
       }
+    }
+  });
+
+  test("a weight's arrays come from the thread's buffer pool, and reused memory changes no byte (zero points are cleared; codes and scales all written)", () => {
+    const [n, k] = [6, 96];
+    const w = random(n * k, 23, 2);
+    for (const kernel of kernels) {
+      const expected = quantizeInt4(w, n, k, { kernel });
+      // Dirty buffers of each array's size, given back so that the next quantisation takes them.
+      const dirty = [expected.packed.byteLength, expected.scales.byteLength, expected.zeroPoints!.byteLength].map((bytes) => new Uint8Array(takeBuffer(bytes)).fill(0xa5).buffer);
+      for (const b of dirty) giveBackBuffer(b);
+      const q = quantizeInt4(w, n, k, { kernel });
+      expect([q.packed.buffer, q.scales.buffer, q.zeroPoints!.buffer].every((b, i) => b === dirty[i]), kernel).toBe(true);
+      for (const part of ['packed', 'scales', 'zeroPoints'] as const) expect(firstDifference(q[part], expected[part]), `${part}, ${kernel}`).toBe(-1);
     }
   });
 

@@ -14,6 +14,7 @@
  * For K a multiple of the block size, B read as [N, K / 2] is also QMoE's per-expert layout.
  */
 
+import { takeBuffer } from '../checkpoint/buffers.ts';
 import { bfloat16ToFloat32 } from '../numeric/half.ts';
 import { kernelFor, quantizeRowsWasm, type Kernel } from '../wasm/kernels.ts';
 
@@ -71,20 +72,26 @@ export function quantizeInt4(w: Float32Array | Uint16Array, n: number, k: number
   return q;
 }
 
-/** An [N, K] int4 weight's arrays, all zero, for quantizeInt4Into to fill some rows at a time. */
+/**
+ * An [N, K] int4 weight's arrays for quantizeInt4Into to fill some rows at a time: codes and
+ * scales unset (every byte is written), zero points zero. Each array is a whole buffer from the
+ * thread's pool (checkpoint/buffers.ts): an import writes the arrays out and gives them back,
+ * so the next weight's reuse memory already touched rather than fresh pages, which cost more
+ * than the quantising here.
+ */
 export function emptyInt4(n: number, k: number, opts: Int4Options = {}): Int4Weight {
   const blockSize = opts.blockSize ?? INT4_BLOCK_SIZE;
   if (blockSize < 16 || (blockSize & (blockSize - 1)) !== 0) throw new Error(`int4 block size must be a power of two ≥ 16, got ${blockSize}`);
   const blocks = blockCount(k, blockSize);
-  const packed = new Uint8Array(n * blocks * (blockSize / 2));
-  const scales = new Float32Array(n * blocks);
-  const zeroPoints = opts.symmetric ? undefined : new Uint8Array(n * Math.ceil(blocks / 2));
+  const packed = new Uint8Array(takeBuffer(n * blocks * (blockSize / 2)));
+  const scales = new Float32Array(takeBuffer(4 * n * blocks));
+  const zeroPoints = opts.symmetric ? undefined : new Uint8Array(takeBuffer(n * Math.ceil(blocks / 2))).fill(0);
   return { n, k, blockSize, blocks, packed, scales, zeroPoints };
 }
 
 /**
  * Quantises whole rows `w` (a multiple of K values) into rows `row`… of `q` (made by emptyInt4,
- * those rows still zero), giving the bytes quantizeInt4 gives for the whole matrix: rows are
+ * their zero points still zero), giving the bytes quantizeInt4 gives for the whole matrix: rows are
  * independent (blocks never cross a row; zero points are padded per row). `w` is fp32 or bf16
  * bit patterns (a Uint16Array, as a checkpoint stores them): widening is exact, so bf16 values
  * give the bytes of their fp32 widening; the WASM kernel widens them inside its memory.

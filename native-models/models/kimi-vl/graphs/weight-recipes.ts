@@ -121,16 +121,17 @@ export async function* produceRecipe(ckpt: HfCheckpoint, r: WeightRecipe): Async
   }
   switch (r.kind) {
     case 'rope-rows': {
-      const w = ckpt.read(r.tensor);
-      const cols = w.length / ckpt.info(r.tensor).shape[0]!;
+      // In place: each block's RoPE rows are copied aside (a small buffer reused for every
+      // block) and written back in their new order; a copy of the whole tensor would be fresh
+      // memory, which costs more than the permuting.
+      const out = ckpt.read(r.tensor);
+      const cols = out.length / ckpt.info(r.tensor).shape[0]!;
       const perm = ropePermutation(r.ropeDim);
-      const out = w.slice();
+      const aside = new Float32Array(r.ropeDim * cols);
       for (let block = 0; block * r.blockRows < ckpt.info(r.tensor).shape[0]!; block++) {
-        for (let j = 0; j < r.ropeDim; j++) {
-          const dst = block * r.blockRows + r.ropeOffset + j;
-          const src = block * r.blockRows + r.ropeOffset + perm[j]!;
-          out.set(w.subarray(src * cols, (src + 1) * cols), dst * cols);
-        }
+        const first = (block * r.blockRows + r.ropeOffset) * cols;
+        aside.set(out.subarray(first, first + r.ropeDim * cols));
+        for (let j = 0; j < r.ropeDim; j++) out.set(aside.subarray(perm[j]! * cols, (perm[j]! + 1) * cols), first + j * cols);
       }
       yield out;
       return;
@@ -140,23 +141,25 @@ export async function* produceRecipe(ckpt: HfCheckpoint, r: WeightRecipe): Async
       // Each head's nope rows, then its v rows: take one of the two runs from every head.
       const [first, count] = r.kind === 'absorb-k' ? [0, r.nope] : [r.nope, r.v];
       const w = ckpt.read(r.tensor);
-      const out = new Float32Array(r.heads * count * r.rank);
+      const out = new Float32Array(takeBuffer(4 * r.heads * count * r.rank));
       for (let h = 0; h < r.heads; h++) {
         const src = (h * (r.nope + r.v) + first) * r.rank;
         out.set(w.subarray(src, src + count * r.rank), h * count * r.rank);
       }
+      giveBackBuffer(w.buffer as ArrayBuffer);
       yield out;
       return;
     }
     case 'absorb-v': {
       const w = ckpt.read(r.tensor);
-      const out = new Float32Array(r.heads * r.rank * r.v);
+      const out = new Float32Array(takeBuffer(4 * r.heads * r.rank * r.v));
       for (let h = 0; h < r.heads; h++) {
         for (let d = 0; d < r.v; d++) {
           const row = (h * (r.nope + r.v) + r.nope + d) * r.rank;
           for (let c = 0; c < r.rank; c++) out[(h * r.rank + c) * r.v + d] = w[row + c]!;
         }
       }
+      giveBackBuffer(w.buffer as ArrayBuffer);
       yield out;
       return;
     }

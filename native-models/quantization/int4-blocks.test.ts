@@ -229,6 +229,20 @@ describe('block-wise int4 packing', () => {
     }
   });
 
+  test('dequantised block by block, every value is (code − zero point) × scale, as each is looked up alone (odd widths, both forms)', () => {
+    for (const [n, k, blockSize] of [[5, 100, 16], [3, 64, 64], [4, 200, 64]] as const) {
+      for (const symmetric of [false, true]) {
+        const q = quantizeInt4(random(n * k, n * k + blockSize, 3), n, k, { symmetric, blockSize });
+        const one = Float32Array.from({ length: n * k }, (_, i) => {
+          const [row, col] = [Math.floor(i / k), i % k];
+          const b = Math.floor(col / blockSize);
+          return (int4Code(q, row, col) - int4ZeroPoint(q, row, b)) * q.scales[row * q.blocks + b]!;
+        });
+        expect(firstDifference(dequantizeInt4(q), one), `[${n}, ${k}], block ${blockSize}, symmetric ${symmetric}`).toBe(-1);
+      }
+    }
+  });
+
   test('zero is exact and an all-zero block does not divide by zero', () => {
     const w = new Float32Array(64);
     w.set([0.5, -0.25, 0, 0.125], 32);

@@ -201,13 +201,23 @@ export function int4ZeroPoint(q: Int4Weight, row: number, block: number): number
   return (byte >> ((block & 1) * 4)) & 0xf;
 }
 
-/** The [N, K] fp32 values the quantised weight stands for. */
+/**
+ * The [N, K] fp32 values the quantised weight stands for: (code − zero point) × scale, block by
+ * block (each block's zero point and scale looked up once; an int4 import dequantises MLA's
+ * absorbed weights with this).
+ */
 export function dequantizeInt4(q: Int4Weight): Float32Array {
-  const out = new Float32Array(q.n * q.k);
-  for (let row = 0; row < q.n; row++) {
-    for (let col = 0; col < q.k; col++) {
-      const b = Math.floor(col / q.blockSize);
-      out[row * q.k + col] = (int4Code(q, row, col) - int4ZeroPoint(q, row, b)) * q.scales[row * q.blocks + b]!;
+  const { n, k, blockSize, blocks, packed, scales } = q;
+  const out = new Float32Array(n * k);
+  const blob = blockSize / 2;
+  for (let row = 0; row < n; row++) {
+    for (let b = 0; b < blocks; b++) {
+      const zp = int4ZeroPoint(q, row, b);
+      const scale = scales[row * blocks + b]!;
+      const from = (row * blocks + b) * blob;
+      const at = row * k + b * blockSize;
+      const len = Math.min(blockSize, k - b * blockSize);
+      for (let j = 0; j < len; j++) out[at + j] = (((packed[from + (j >> 1)]! >> ((j & 1) * 4)) & 0xf) - zp) * scale;
     }
   }
   return out;

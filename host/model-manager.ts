@@ -25,6 +25,8 @@ export interface ModelImporter {
     onNote?: (note: string) => void;
     /** Cancels the import; it removes what it wrote. */
     signal?: AbortSignal;
+    /** Tests only, not a feature: the native importer's ImportOptions.testOnlyHold, awaited at a named point of the import. */
+    testOnlyHold?: (point: string) => Promise<void>;
   }): Promise<unknown>;
 }
 

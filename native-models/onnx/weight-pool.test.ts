@@ -37,7 +37,7 @@ describe('weights made by worker threads', () => {
 
   test('write the same files as one thread, byte for byte, telling each weight in order', async () => {
     const one = await writeModel(poolTestGraph(), freshDir(), 'model');
-    const pool = startPool();
+    const pool = await startPool();
     const done: number[] = [];
     const many = await writeModel(poolTestGraph(), freshDir(), 'model', { weights: pool.writer('test'), onProgress: (p) => done.push(p.index) });
     await pool.close();
@@ -55,7 +55,7 @@ describe('weights made by worker threads', () => {
     [{ overrunAt: 'm.scales' }, /^weight m\.scales: rows (\d+)–(\d+) produced \d+ bytes, expected \d+ for shape \[800\]$/],
   ] as const)('a worker failing (%j) fails the write with its message, stops the pool and leaves no files', async (graph, message) => {
     const dir = freshDir();
-    const pool = startPool(graph);
+    const pool = await startPool(graph);
     await expect(writeModel(poolTestGraph(graph), dir, 'model', { weights: pool.writer('test') })).rejects.toThrow(message);
     expect(readdirSync(dir)).toEqual([]);
     await expect(writeModel(poolTestGraph(), freshDir(), 'model', { weights: pool.writer('test') })).rejects.toThrow(/weight pool is closed|stopped/);
@@ -63,7 +63,7 @@ describe('weights made by worker threads', () => {
 
   test('an error thrown by the progress callback (a cancelled import) stops the write the same way', async () => {
     const dir = freshDir();
-    const pool = startPool();
+    const pool = await startPool();
     const cancel = (p: { index: number }) => {
       if (p.index === 3) throw new Error('cancelled');
     };

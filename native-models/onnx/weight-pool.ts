@@ -12,10 +12,12 @@
  * wait to be hashed.
  */
 import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { WeightSpec } from './graph-builder.ts';
 import { backgroundFlush, rowBytes, weightBytes, type DataLayout, type WeightsWriter } from './model-writer.ts';
 import type { FromWorker, ToWorker } from './weight-worker.ts';
+import { workerBundle } from './worker-bundle.ts';
 
 /** What one worker makes at a time: weights [from, to), all of each or only rows [a, b) of each. */
 export interface WeightUnit {
@@ -84,13 +86,30 @@ function planPieces(weights: readonly WeightSpec[], layout: DataLayout, units: r
   return { places, pieces };
 }
 
+/** How a TypeScript worker module starts: from its cached bundle (worker-bundle.ts), or from the sources through tsx. */
+export type WorkerForm = 'bundle' | 'sources';
+
+/** Why a module's bundle was not made, told once per module and reason. */
+const toldFallbacks = new Set<string>();
+
 /**
- * Starts a worker thread on a module. A TypeScript module (the CLI and the tests run the sources)
- * gets tsx's loader registered inside the worker first: Node gives a worker neither the parent's
- * loader hooks nor `--import` flags. A bundled build passes the built `.js` file instead.
+ * Starts a worker thread on a module. A built `.js` module (the desktop app) starts as it is. A
+ * TypeScript module (the CLI and the tests run the sources) starts from its bundle, made once and
+ * cached (worker-bundle.ts); when it cannot be bundled, or `from: 'sources'` asks, tsx's loader
+ * is registered inside the worker first (Node gives a worker neither the parent's loader hooks
+ * nor `--import` flags), about half a second of a core more per worker.
  */
-export function startModuleWorker(module: URL, workerData: unknown): Worker {
+export async function startModuleWorker(module: URL, workerData: unknown, opts: { from?: WorkerForm } = {}): Promise<Worker> {
   if (!module.pathname.endsWith('.ts')) return new Worker(module, { workerData });
+  if (opts.from !== 'sources') {
+    try {
+      return new Worker((await workerBundle(fileURLToPath(module))).url, { workerData });
+    } catch (err) {
+      const reason = `${fileURLToPath(module)} starts from the sources, not a bundle (${err instanceof Error ? err.message : String(err)})`;
+      if (!toldFallbacks.has(reason)) process.emitWarning(reason, { code: 'KESTREL_WORKER_BUNDLE' });
+      toldFallbacks.add(reason);
+    }
+  }
   const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(module.href)}); })`;
   return new Worker(boot, { eval: true, workerData });
 }
@@ -113,9 +132,11 @@ export class WeightPool {
   }
 
   /** `count` workers on `module`, which calls serveWeights (weight-worker.ts) with `workerData`. */
-  static start(module: URL, workerData: unknown, count: number, opts: { partBytes?: number } = {}): WeightPool {
+  static async start(module: URL, workerData: unknown, count: number, opts: { partBytes?: number; from?: WorkerForm } = {}): Promise<WeightPool> {
     if (!Number.isInteger(count) || count < 1) throw new Error(`a weight pool needs at least one worker, got ${count}`);
-    return new WeightPool(Array.from({ length: count }, () => startModuleWorker(module, workerData)), opts.partBytes ?? PART_BYTES);
+    const form = opts.from ? { from: opts.from } : {};
+    const workers = await Promise.all(Array.from({ length: count }, () => startModuleWorker(module, workerData, form)));
+    return new WeightPool(workers, opts.partBytes ?? PART_BYTES);
   }
 
   get size(): number {

@@ -111,15 +111,24 @@ export interface ImportOptions {
   readonly signal?: AbortSignal;
   /** One-line notes for the person: an interrupted import taken over, an earlier one replaced. */
   readonly onNote?: (note: string) => void;
+  /**
+   * Tests only, not a feature: awaited once the language model's files are written, before the
+   * vision tower's, so that a test can hold an import under way for as long as it needs (to
+   * cancel it from the UI) whatever the machine's speed. Absent, the import never waits there.
+   */
+  readonly testOnlyHold?: (point: ImportHoldPoint) => Promise<void>;
 }
+
+/** Where an import awaits `testOnlyHold`. */
+export type ImportHoldPoint = 'text written';
 
 /**
  * Hashes the files in a worker thread, starting now: their records in order, and how many are
  * done. `signal` stops the worker, which fails `records`.
  */
-function hashInWorker(files: readonly string[], signal?: AbortSignal): { records: Promise<FileRecord[]>; done: () => number; stop: () => Promise<number> } {
+async function hashInWorker(files: readonly string[], signal?: AbortSignal): Promise<{ records: Promise<FileRecord[]>; done: () => number; stop: () => Promise<number> }> {
   const data: ImportWorkerData = { role: 'hash', files };
-  const worker = startModuleWorker(IMPORT_WORKER, data);
+  const worker = await startModuleWorker(IMPORT_WORKER, data);
   const records: FileRecord[] = [];
   const all = new Promise<FileRecord[]>((resolve, reject) => {
     worker.on('message', (record: FileRecord) => {
@@ -130,7 +139,8 @@ function hashInWorker(files: readonly string[], signal?: AbortSignal): { records
     worker.on('exit', (code) => reject(new Error(`the checkpoint hashing worker stopped (exit code ${code})`)));
   });
   all.catch(() => undefined); // awaited later, or abandoned when the import fails first
-  signal?.addEventListener('abort', () => void worker.terminate(), { once: true });
+  if (signal?.aborted) void worker.terminate();
+  else signal?.addEventListener('abort', () => void worker.terminate(), { once: true });
   return { records: all, done: () => records.length, stop: () => worker.terminate() };
 }
 
@@ -209,7 +219,7 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
   checkDiskSpace(opts.out, source, plan);
   const ckpt = HfCheckpoint.open(source);
   let pool: WeightPool | undefined;
-  let hasher: ReturnType<typeof hashInWorker> | undefined;
+  let hasher: Awaited<ReturnType<typeof hashInWorker>> | undefined;
   let folder: ClaimedFolder | undefined;
   try {
     const expected = textTensorShapes(config.text);
@@ -233,15 +243,16 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
     const toHash = sourcePlans.filter((p) => !p.record);
     const workers = opts.workers ?? defaultImportWorkers(ckpt.fileNames.reduce((sum, f) => sum + statSync(join(source, f)).size, 0));
     // Shards to hash are hashed while the weights are made when there are workers; alone, after them.
-    hasher = workers > 0 && opts.hashSource && toHash.length > 0 ? hashInWorker(toHash.map((p) => p.path), opts.signal) : undefined;
+    hasher = workers > 0 && opts.hashSource && toHash.length > 0 ? await hashInWorker(toHash.map((p) => p.path), opts.signal) : undefined;
     const data: ImportWorkerData = { role: 'weights', source, config, graphs, budget: WORKER_BUDGET };
-    pool = workers > 0 ? WeightPool.start(IMPORT_WORKER, data, workers, opts.partBytes !== undefined ? { partBytes: opts.partBytes } : {}) : undefined;
+    pool = workers > 0 ? await WeightPool.start(IMPORT_WORKER, data, workers, opts.partBytes !== undefined ? { partBytes: opts.partBytes } : {}) : undefined;
     const converting = (p: { index: number; count: number; weight: string }) => progress({ phase: 'converting', done: p.index + 1, total: p.count, detail: p.weight });
     const written = await writeModel(buildImportGraph(ckpt, config, graphs.text), opts.out, TEXT_MODEL_NAME, {
       metadata: { source: source, precision },
       onProgress: converting,
       weights: pool?.writer('text'),
     });
+    if (opts.testOnlyHold) await opts.testOnlyHold('text written');
     const vision = await writeVisionModel(ckpt, config, opts.out, graphs.vision.weights, { onProgress: converting, weights: pool?.writer('vision') });
     await pool?.close();
 

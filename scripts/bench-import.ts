@@ -14,7 +14,7 @@
  * In the same run it measures what bounds any importer here, and prints the ceiling they give:
  * the write bandwidth to the output folder (the weights' bytes written and fsynced), SHA-256's
  * rate (the manifest hashes every byte read and written; one file's hash runs on one core), and
- * the conversion rates (bf16 → fp32 widening, int4 quantisation) on one core and on two at once.
+ * the conversion rates (bf16 → fp32 widening, int4 quantisation from bf16) on one core and on two at once.
  *
  * Run: npx tsx scripts/bench-import.ts [--reps N] [--precisions fp32,int4] [--workers N[,M…]]
  *        [--out-dir DIR] [--layers N] [--experts N] [--keep DIR] [--baseline DIR]
@@ -32,7 +32,8 @@ import { startModuleWorker } from '../native-models/onnx/weight-pool.ts';
 
 /**
  * A rate measured in a worker thread: `units` of work (bytes or values) per second. 'widen' and
- * 'quantise' run the kernels the importer runs (WASM SIMD here); the '… js' jobs the JS reference.
+ * 'quantise' run the kernels the importer runs (WASM SIMD here; the quantiser from bf16, as an int4
+ * import of a bf16 checkpoint does); the '… js' jobs the JS reference.
  */
 type RateJob = 'sha256' | 'widen' | 'quantise' | 'narrow' | 'widen js' | 'quantise js' | 'narrow js';
 
@@ -53,14 +54,16 @@ async function measureRate(job: RateJob): Promise<number> {
   const rng = new SeededRandom(1);
   const f32 = new Float32Array(buffer);
   for (let i = 0; i < values; i++) f32[i] = (rng.next() - 0.5) * 0.1;
+  // The quantiser's input as an int4 import hands it over: a bf16 checkpoint's bit patterns, unwidened.
+  const bf16 = Uint16Array.from(new Uint32Array(buffer, 0, 1 << 20), (bits) => bits >>> 16);
   const once: Record<RateJob, () => number> = {
     sha256: () => (createHash('sha256').update(new Uint8Array(buffer)).digest(), buffer.byteLength),
     widen: () => (widenInPlace(buffer, values, 'BF16'), values * 4),
-    quantise: () => (quantizeInt4(f32.subarray(0, 1 << 20), 1024, 1024, { blockSize: 64, symmetric: true }), 1 << 20),
+    quantise: () => (quantizeInt4(bf16, 1024, 1024, { blockSize: 64, symmetric: true }), 1 << 20),
     'widen js': () => (widenInPlace(buffer, values, 'BF16', 'js'), values * 4),
     narrow: () => (float32ToFloat16(f32.subarray(0, 1 << 20)), 1 << 20),
     'narrow js': () => (float32ToFloat16(f32.subarray(0, 1 << 20), 'js'), 1 << 20),
-    'quantise js': () => (quantizeInt4(f32.subarray(0, 1 << 20), 1024, 1024, { blockSize: 64, symmetric: true, kernel: 'js' }), 1 << 20),
+    'quantise js': () => (quantizeInt4(bf16, 1024, 1024, { blockSize: 64, symmetric: true, kernel: 'js' }), 1 << 20),
   };
   once[job]();
   let units = 0;
@@ -284,7 +287,8 @@ async function main(): Promise<void> {
       const params = inputBytes / 2;
       const hashOutput = outBytes / rate('sha256', 'one');
       const hashInput = inputBytes / rate('sha256', 'one');
-      const widen = (4 * params) / rate('widen', 'one');
+      // int4 quantises its weights from bf16 unwidened (the quantiser's rate includes its widening).
+      const widen = precision === 'int4' ? 0 : (4 * params) / rate('widen', 'one');
       const quantise = precision === 'int4' ? params / rate('quantise', 'one') : 0;
       const half = precision === 'fp16' ? params / rate('narrow', 'one') : 0; // fp32 → fp16 narrowing
       const cpu = hashOutput + hashInput + widen + quantise + half;
@@ -293,7 +297,7 @@ async function main(): Promise<void> {
       const floor = Math.max(...Object.values(floors));
       const ratios = caches.map((cache) => `${(mean(reads[cache]) / floor).toFixed(3)}× a ${cache} read`).join(', ');
       console.log(
-        `  ${precision}: output ${mb(outBytes)}; CPU ${cpu.toFixed(2)} s on one core (output hash ${hashOutput.toFixed(2)}, checkpoint hash ${hashInput.toFixed(2)}, widening ${widen.toFixed(2)}${quantise ? `, quantising ${quantise.toFixed(2)}` : ''}${half ? `, narrowing ${half.toFixed(2)}` : ''}); ` +
+        `  ${precision}: output ${mb(outBytes)}; CPU ${cpu.toFixed(2)} s on one core (output hash ${hashOutput.toFixed(2)}, checkpoint hash ${hashInput.toFixed(2)}${widen ? `, widening ${widen.toFixed(2)}` : ''}${quantise ? `, quantising ${quantise.toFixed(2)}` : ''}${half ? `, narrowing ${half.toFixed(2)}` : ''}); ` +
           `${Object.entries(floors).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')} → at best ${floor.toFixed(2)} s, ${ratios}`,
       );
     }

@@ -17,6 +17,12 @@ afterAll(() => {
 
 const Q = 'language_model.model.layers.1.self_attn.q_proj.weight';
 
+/** The first element at which two arrays differ, −1 when they are the same. */
+function firstDifference(a: Uint16Array, b: Uint16Array): number {
+  const at = a.findIndex((v, i) => v !== b[i]);
+  return at === -1 && a.length !== b.length ? Math.min(a.length, b.length) : at;
+}
+
 describe('HfCheckpoint', () => {
   test('reads single-file bf16 / fp16 and sharded fp32 checkpoints to the same values', () => {
     const a = HfCheckpoint.open(bf16.dir);
@@ -50,6 +56,25 @@ describe('HfCheckpoint', () => {
     expect(o).toBe(whole.length);
     expect(maxAbsDiff(joined, whole)).toBe(0);
     c.close();
+  });
+
+  test('bf16 tensors read unwidened are their stored bit patterns, whole and in chunks of rows; other types are refused', () => {
+    const c = HfCheckpoint.open(bf16.dir);
+    const name = 'language_model.model.embed_tokens.weight';
+    const widened = new Uint32Array(c.read(name).buffer);
+    const stored = Uint16Array.from(widened, (v) => v >>> 16);
+    expect(Array.from(widened, (v) => v & 0xffff).every((low) => low === 0)).toBe(true);
+    expect(firstDifference(c.readBf16(name), stored)).toBe(-1);
+    const chunks = [...c.readBf16Rows(name, 3000, 3, 2000)];
+    expect(chunks.length).toBeGreaterThan(10);
+    const rowSize = c.info(name).shape[1]!;
+    const joined = new Uint16Array(chunks.reduce((sum, ch) => sum + ch.length, 0));
+    chunks.reduce((at, ch) => (joined.set(ch, at), at + ch.length), 0);
+    expect(firstDifference(joined, stored.subarray(3 * rowSize, 2000 * rowSize))).toBe(-1);
+    c.close();
+    const f = HfCheckpoint.open(fp32.dir);
+    expect(() => f.readBf16(Q)).toThrow(`tensor ${Q} is F32, not BF16`);
+    f.close();
   });
 
   test('mis-shaped and missing tensors name the file and tensor', () => {

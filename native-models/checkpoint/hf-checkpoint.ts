@@ -102,8 +102,24 @@ export class HfCheckpoint {
     return st.readRange(name, 0, t.shape.reduce((a, b) => a * b, 1));
   }
 
+  /** A BF16 tensor's bit patterns, unwidened (SafetensorsFile.readBf16Range). */
+  readBf16(name: string): Uint16Array {
+    const [, st] = this.file(name);
+    const t = st.info(name);
+    return st.readBf16Range(name, 0, t.shape.reduce((a, b) => a * b, 1));
+  }
+
   /** Rows [from, to) of the first dimension (default all), at most `maxElements` values per chunk. */
   *readRows(name: string, maxElements = 1 << 22, from = 0, to?: number): Generator<Float32Array> {
+    yield* this.rowChunks(name, maxElements, from, to, (st, start, count) => st.readRange(name, start, count));
+  }
+
+  /** readRows of a BF16 tensor as its bit patterns, unwidened. */
+  *readBf16Rows(name: string, maxElements = 1 << 22, from = 0, to?: number): Generator<Uint16Array> {
+    yield* this.rowChunks(name, maxElements, from, to, (st, start, count) => st.readBf16Range(name, start, count));
+  }
+
+  private *rowChunks<T>(name: string, maxElements: number, from: number, to: number | undefined, read: (st: SafetensorsFile, start: number, count: number) => T): Generator<T> {
     const [, st] = this.file(name);
     const t = st.info(name);
     const end = to ?? t.shape[0] ?? 1;
@@ -111,7 +127,7 @@ export class HfCheckpoint {
     const perChunk = Math.max(1, Math.floor(maxElements / rowSize));
     for (let r = from; r < end; r += perChunk) {
       const n = Math.min(perChunk, end - r);
-      yield st.readRange(name, r * rowSize, n * rowSize);
+      yield read(st, r * rowSize, n * rowSize);
     }
   }
 

@@ -113,18 +113,36 @@ export class SafetensorsFile {
     }
   }
 
-  /** Elements [start, start+count) of a tensor in row-major order, as fp32. */
-  readRange(name: string, start: number, count: number): Float32Array {
+  /** A float tensor's info and element width; integer buffers (step counters and the like) may sit in a checkpoint, but weights are floats. */
+  private floatInfo(name: string): [TensorInfo, number] {
     const t = this.info(name);
     const width = FLOAT_BYTES[t.dtype as SafetensorsDtype];
-    // Integer buffers (step counters and the like) may sit in a checkpoint; weights are floats.
     if (width === undefined) throw new CheckpointError(`${basename(this.path)}: tensor ${name} is ${t.dtype}; only F32, F16 and BF16 tensors can be loaded as weights`);
+    return [t, width];
+  }
+
+  /** Elements [start, start+count) of a tensor in row-major order, as fp32. */
+  readRange(name: string, start: number, count: number): Float32Array {
+    const [t, width] = this.floatInfo(name);
     // One buffer the size of the result, never filled first (every byte is read or computed):
     // 16-bit values are read into its back half and widened in place.
     const out = new Uint8Array(takeBuffer(count * 4));
     const bytes = count * width;
     this.readInto(out, out.length - bytes, t.offset + start * width, bytes, `tensor ${name}`);
     return t.dtype === 'F32' ? new Float32Array(out.buffer, 0, count) : widenInPlace(out.buffer as ArrayBuffer, count, t.dtype as 'BF16' | 'F16');
+  }
+
+  /**
+   * Elements [start, start+count) of a BF16 tensor as stored: their bit patterns, half the bytes
+   * of readRange's fp32, for a consumer that widens them itself (the int4 quantiser does, inside
+   * its WebAssembly memory). In a buffer of exactly these bytes from the pool (buffers.ts).
+   */
+  readBf16Range(name: string, start: number, count: number): Uint16Array {
+    const [t] = this.floatInfo(name);
+    if (t.dtype !== 'BF16') throw new Error(`${basename(this.path)}: tensor ${name} is ${t.dtype}, not BF16`);
+    const out = new Uint8Array(takeBuffer(count * 2));
+    this.readInto(out, 0, t.offset + start * 2, count * 2, `tensor ${name}`);
+    return new Uint16Array(out.buffer, 0, count);
   }
 
   close(): void {

@@ -5,6 +5,7 @@ import { tempDir } from '../../test/harness/tiny-checkpoint.ts';
 import { maxAbsDiff } from '../../test/harness/floats.ts';
 import { SeededRandom } from '../numeric/random.ts';
 import { float16ToFloat32, float32ToFloat16 } from '../numeric/half.ts';
+import { takeBuffer } from '../checkpoint/buffers.ts';
 import { openSession } from './backend.ts';
 import { GraphBuilder, attr } from './graph-builder.ts';
 import { writeModel } from './model-writer.ts';
@@ -80,6 +81,19 @@ describe('hand-written ONNX protobuf with external data', () => {
     }
   });
 
+
+  test('a chunk written on this thread is given back: the next buffer of its size reuses its memory (a view into a larger buffer is not)', async () => {
+    const dir = join(t.dir, 'give-back');
+    mkdirSync(dir);
+    const whole = new Float32Array(takeBuffer(4 * 1000));
+    const shared = new Float32Array(takeBuffer(4 * 2000));
+    const g = new GraphBuilder();
+    g.weight({ name: 'whole', dims: [1000], dataType: DataType.FLOAT, produce: async function* () { yield whole; } });
+    g.weight({ name: 'view', dims: [1000], dataType: DataType.FLOAT, produce: async function* () { yield shared.subarray(0, 1000); } });
+    await writeModel(g, dir, 'model');
+    expect(takeBuffer(4 * 1000) === whole.buffer).toBe(true);
+    expect(takeBuffer(4 * 2000) === shared.buffer).toBe(false);
+  });
 
   test('a weight that fails or comes out the wrong size leaves no partial files behind', async () => {
     const dir = join(t.dir, 'failing');

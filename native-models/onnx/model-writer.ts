@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fdatasync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { giveBackChunk } from '../checkpoint/buffers.ts';
 import { float32ToFloat16 } from '../numeric/half.ts';
 import type { GraphBuilder, WeightSpec } from './graph-builder.ts';
 import { DataType, encodeModel, type ModelProto, type TensorProto } from './onnx-proto.ts';
@@ -146,7 +147,12 @@ export const inThisThread: WeightsWriter = {
       for (const [index, spec] of weights.entries()) {
         const start = layout.offsets[index]!;
         if (start > offset) write(new Uint8Array(start - offset));
-        for await (const chunk of spec.produce()) write(encodeChunk(spec, chunk));
+        for await (const chunk of spec.produce()) {
+          write(encodeChunk(spec, chunk));
+          // Written, the chunk is spent (a WeightSpec's chunks are the consumer's): its memory
+          // goes to this thread's next read or quantised weight of its size.
+          giveBackChunk(chunk);
+        }
         if (offset - start !== weightBytes(spec)) throw wrongSize(spec, offset - start);
         onWeight(index);
       }

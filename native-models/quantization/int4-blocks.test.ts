@@ -5,8 +5,9 @@ import { openSession } from '../onnx/backend.ts';
 import { GraphBuilder, attr } from '../onnx/graph-builder.ts';
 import { writeModel } from '../onnx/model-writer.ts';
 import { DataType } from '../onnx/onnx-proto.ts';
+import { giveBackBuffer, takeBuffer } from '../checkpoint/buffers.ts';
 import { SeededRandom } from '../numeric/random.ts';
-import { float16ToFloat32, float32ToFloat16 } from '../numeric/half.ts';
+import { bfloat16ToFloat32, float16ToFloat32, float32ToFloat16 } from '../numeric/half.ts';
 import { dequantizeInt4, int4BlockSize, int4Code, int4ExpertBlockSize, int4ZeroPoint, quantizeInt4 } from './int4-blocks.ts';
 import { int4Experts, int4Linear, quantizeStream } from './matmul-nbits.ts';
 
@@ -185,6 +186,61 @@ describe('block-wise int4 packing', () => {
     await expect(quantizeStream(() => chunks(w.subarray(0, n * k - 1)), n, k, {}, 'w')).rejects.toThrow(`w: source produced ${n * k - 1} values, expected ${n * k}`);
     const longer = new Float32Array(n * k + k);
     await expect(quantizeStream(async function* () { yield longer; }, n, k, {}, 'w')).rejects.toThrow(`w: source produced more than ${n * k} values`);
+  });
+
+  test('bf16 bit patterns quantise to the bytes of their fp32 widening, in JS and in WASM, whole and streamed in chunks that split rows (every bf16 pattern, NaNs and ±Infinity among them)', async () => {
+    const [n, k] = [64, 1040]; // 66 560 values: every one of the 65 536 patterns, a piece's worth and more
+    const bits = new Uint16Array(n * k);
+    const rng = new SeededRandom(5);
+    for (let i = 0; i < bits.length; i++) bits[i] = i < 65536 ? i : Math.floor(rng.next() * 65536);
+    // Shuffled so that each block mixes magnitudes, as weights do (sorted patterns would make most blocks one binade).
+    for (let i = bits.length - 1; i > 0; i--) {
+      const j = Math.floor(rng.next() * (i + 1));
+      [bits[i], bits[j]] = [bits[j]!, bits[i]!];
+    }
+    const widened = bfloat16ToFloat32(bits, 'js');
+    const cuts = [0, 5, k - 3, 3 * k, 3 * k + 1, 40 * k + 17, n * k];
+    for (const symmetric of [false, true]) {
+      for (const blockSize of [16, 64]) {
+        const expected = quantizeInt4(widened, n, k, { symmetric, blockSize, kernel: 'js' });
+        for (const kernel of kernels) {
+          const whole = quantizeInt4(bits, n, k, { symmetric, blockSize, kernel });
+          const streamed = await quantizeStream(async function* () { for (let i = 1; i < cuts.length; i++) yield bits.subarray(cuts[i - 1]!, cuts[i]!); }, n, k, { symmetric, blockSize, kernel }, 'w');
+          for (const part of ['packed', 'scales', 'zeroPoints'] as const) {
+            expect(firstDifference(whole[part], expected[part]), `${part}, ${kernel}, block ${blockSize}, symmetric ${symmetric}`).toBe(-1);
+            expect(firstDifference(streamed[part], expected[part]), `streamed ${part}, ${kernel}, block ${blockSize}, symmetric ${symmetric}`).toBe(-1);
+          }
+        }
+      }
+    }
+  });
+
+  test("a weight's arrays come from the thread's buffer pool, and reused memory changes no byte (zero points are cleared; codes and scales all written)", () => {
+    const [n, k] = [6, 96];
+    const w = random(n * k, 23, 2);
+    for (const kernel of kernels) {
+      const expected = quantizeInt4(w, n, k, { kernel });
+      // Dirty buffers of each array's size, given back so that the next quantisation takes them.
+      const dirty = [expected.packed.byteLength, expected.scales.byteLength, expected.zeroPoints!.byteLength].map((bytes) => new Uint8Array(takeBuffer(bytes)).fill(0xa5).buffer);
+      for (const b of dirty) giveBackBuffer(b);
+      const q = quantizeInt4(w, n, k, { kernel });
+      expect([q.packed.buffer, q.scales.buffer, q.zeroPoints!.buffer].every((b, i) => b === dirty[i]), kernel).toBe(true);
+      for (const part of ['packed', 'scales', 'zeroPoints'] as const) expect(firstDifference(q[part], expected[part]), `${part}, ${kernel}`).toBe(-1);
+    }
+  });
+
+  test('dequantised block by block, every value is (code − zero point) × scale, as each is looked up alone (odd widths, both forms)', () => {
+    for (const [n, k, blockSize] of [[5, 100, 16], [3, 64, 64], [4, 200, 64]] as const) {
+      for (const symmetric of [false, true]) {
+        const q = quantizeInt4(random(n * k, n * k + blockSize, 3), n, k, { symmetric, blockSize });
+        const one = Float32Array.from({ length: n * k }, (_, i) => {
+          const [row, col] = [Math.floor(i / k), i % k];
+          const b = Math.floor(col / blockSize);
+          return (int4Code(q, row, col) - int4ZeroPoint(q, row, b)) * q.scales[row * q.blocks + b]!;
+        });
+        expect(firstDifference(dequantizeInt4(q), one), `[${n}, ${k}], block ${blockSize}, symmetric ${symmetric}`).toBe(-1);
+      }
+    }
   });
 
   test('zero is exact and an all-zero block does not divide by zero', () => {

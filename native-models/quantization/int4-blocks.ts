@@ -14,6 +14,8 @@
  * For K a multiple of the block size, B read as [N, K / 2] is also QMoE's per-expert layout.
  */
 
+import { takeBuffer } from '../checkpoint/buffers.ts';
+import { bfloat16ToFloat32 } from '../numeric/half.ts';
 import { kernelFor, quantizeRowsWasm, type Kernel } from '../wasm/kernels.ts';
 
 export const INT4_BLOCK_SIZE = 32;
@@ -62,34 +64,45 @@ export function blockCount(k: number, blockSize = INT4_BLOCK_SIZE): number {
   return Math.ceil(k / blockSize);
 }
 
-export function quantizeInt4(w: Float32Array, n: number, k: number, opts: Int4Options = {}): Int4Weight {
+/** `w`: fp32, or bf16 bit patterns (quantizeInt4Into). */
+export function quantizeInt4(w: Float32Array | Uint16Array, n: number, k: number, opts: Int4Options = {}): Int4Weight {
   const q = emptyInt4(n, k, opts);
   if (w.length !== n * k) throw new Error(`int4 quantisation: ${w.length} values do not make a [${n}, ${k}] matrix`);
   quantizeInt4Into(q, w, 0, opts.kernel);
   return q;
 }
 
-/** An [N, K] int4 weight's arrays, all zero, for quantizeInt4Into to fill some rows at a time. */
+/**
+ * An [N, K] int4 weight's arrays for quantizeInt4Into to fill some rows at a time: codes and
+ * scales unset (every byte is written), zero points zero. Each array is a whole buffer from the
+ * thread's pool (checkpoint/buffers.ts): an import writes the arrays out and gives them back,
+ * so the next weight's reuse memory already touched rather than fresh pages, which cost more
+ * than the quantising here.
+ */
 export function emptyInt4(n: number, k: number, opts: Int4Options = {}): Int4Weight {
   const blockSize = opts.blockSize ?? INT4_BLOCK_SIZE;
   if (blockSize < 16 || (blockSize & (blockSize - 1)) !== 0) throw new Error(`int4 block size must be a power of two ≥ 16, got ${blockSize}`);
   const blocks = blockCount(k, blockSize);
-  const packed = new Uint8Array(n * blocks * (blockSize / 2));
-  const scales = new Float32Array(n * blocks);
-  const zeroPoints = opts.symmetric ? undefined : new Uint8Array(n * Math.ceil(blocks / 2));
+  const packed = new Uint8Array(takeBuffer(n * blocks * (blockSize / 2)));
+  const scales = new Float32Array(takeBuffer(4 * n * blocks));
+  const zeroPoints = opts.symmetric ? undefined : new Uint8Array(takeBuffer(n * Math.ceil(blocks / 2))).fill(0);
   return { n, k, blockSize, blocks, packed, scales, zeroPoints };
 }
 
 /**
  * Quantises whole rows `w` (a multiple of K values) into rows `row`… of `q` (made by emptyInt4,
- * those rows still zero), giving the bytes quantizeInt4 gives for the whole matrix: rows are
- * independent (blocks never cross a row; zero points are padded per row).
+ * their zero points still zero), giving the bytes quantizeInt4 gives for the whole matrix: rows are
+ * independent (blocks never cross a row; zero points are padded per row). `w` is fp32 or bf16
+ * bit patterns (a Uint16Array, as a checkpoint stores them): widening is exact, so bf16 values
+ * give the bytes of their fp32 widening; the WASM kernel widens them inside its memory.
  */
-export function quantizeInt4Into(q: Int4Weight, w: Float32Array, row: number, kernel?: Kernel): void {
+export function quantizeInt4Into(q: Int4Weight, w: Float32Array | Uint16Array, row: number, kernel?: Kernel): void {
   const rows = w.length / q.k;
   if (!Number.isInteger(rows) || row + rows > q.n) throw new Error(`int4 quantisation: ${w.length} values are not whole rows from row ${row} of a [${q.n}, ${q.k}] matrix`);
   const at = row * q.blocks;
-  (kernelFor(kernel) === 'wasm' ? quantizeRowsWasm : quantizeRows)(w, rows, q.k, q.blockSize, !q.zeroPoints, q.packed.subarray(at * (q.blockSize / 2)), q.scales.subarray(at), q.zeroPoints?.subarray(row * Math.ceil(q.blocks / 2)));
+  const out = [q.packed.subarray(at * (q.blockSize / 2)), q.scales.subarray(at), q.zeroPoints?.subarray(row * Math.ceil(q.blocks / 2))] as const;
+  if (kernelFor(kernel) === 'wasm') quantizeRowsWasm(w, rows, q.k, q.blockSize, !q.zeroPoints, ...out);
+  else quantizeRows(w instanceof Float32Array ? w : bfloat16ToFloat32(w, 'js'), rows, q.k, q.blockSize, !q.zeroPoints, ...out);
 }
 
 /**
@@ -188,13 +201,23 @@ export function int4ZeroPoint(q: Int4Weight, row: number, block: number): number
   return (byte >> ((block & 1) * 4)) & 0xf;
 }
 
-/** The [N, K] fp32 values the quantised weight stands for. */
+/**
+ * The [N, K] fp32 values the quantised weight stands for: (code − zero point) × scale, block by
+ * block (each block's zero point and scale looked up once; an int4 import dequantises MLA's
+ * absorbed weights with this).
+ */
 export function dequantizeInt4(q: Int4Weight): Float32Array {
-  const out = new Float32Array(q.n * q.k);
-  for (let row = 0; row < q.n; row++) {
-    for (let col = 0; col < q.k; col++) {
-      const b = Math.floor(col / q.blockSize);
-      out[row * q.k + col] = (int4Code(q, row, col) - int4ZeroPoint(q, row, b)) * q.scales[row * q.blocks + b]!;
+  const { n, k, blockSize, blocks, packed, scales } = q;
+  const out = new Float32Array(n * k);
+  const blob = blockSize / 2;
+  for (let row = 0; row < n; row++) {
+    for (let b = 0; b < blocks; b++) {
+      const zp = int4ZeroPoint(q, row, b);
+      const scale = scales[row * blocks + b]!;
+      const from = (row * blocks + b) * blob;
+      const at = row * k + b * blockSize;
+      const len = Math.min(blockSize, k - b * blockSize);
+      for (let j = 0; j < len; j++) out[at + j] = (((packed[from + (j >> 1)]! >> ((j & 1) * 4)) & 0xf) - zp) * scale;
     }
   }
   return out;

@@ -65,10 +65,14 @@ const align16 = (n: number) => (n + 15) & ~15;
 
 /**
  * quantizeInt4's loops in WASM, whole rows a piece: the same arguments and the same bytes out as
- * quantizeRows in int4-blocks.ts (`zeroPoints` is overwritten, not or-ed into).
+ * quantizeRows in int4-blocks.ts (`zeroPoints` is overwritten, not or-ed into). `w` is fp32, or
+ * bf16 bit patterns (a Uint16Array, as the checkpoint stores them): those are copied in at half
+ * the bytes and widened by widen_bf16 into the piece the quantiser reads, so no fp32 copy of the
+ * weight exists outside the module's memory (widening is exact: the same values, the same bytes).
  */
-export function quantizeRowsWasm(w: Float32Array, n: number, k: number, blockSize: number, symmetric: boolean, packed: Uint8Array, scales: Float32Array, zeroPoints: Uint8Array | undefined): void {
+export function quantizeRowsWasm(w: Float32Array | Uint16Array, n: number, k: number, blockSize: number, symmetric: boolean, packed: Uint8Array, scales: Float32Array, zeroPoints: Uint8Array | undefined): void {
   const wasm = thisThreadsKernels()!;
+  const bf16 = w instanceof Uint16Array;
   const blocks = Math.ceil(k / blockSize);
   const blob = blockSize / 2;
   const zpRow = Math.ceil(blocks / 2);
@@ -76,10 +80,16 @@ export function quantizeRowsWasm(w: Float32Array, n: number, k: number, blockSiz
   const packedAt = align16(4 * rowsPer * k);
   const scalesAt = align16(packedAt + rowsPer * blocks * blob);
   const zpsAt = align16(scalesAt + 4 * rowsPer * blocks);
-  const memory = memoryOf(wasm, zpsAt + rowsPer * zpRow);
+  const bf16At = align16(zpsAt + rowsPer * zpRow);
+  const memory = memoryOf(wasm, bf16 ? bf16At + 2 * rowsPer * k : bf16At);
   for (let row = 0; row < n; row += rowsPer) {
     const rows = Math.min(rowsPer, n - row);
-    new Float32Array(memory, 0, rows * k).set(w.subarray(row * k, (row + rows) * k));
+    if (bf16) {
+      new Uint16Array(memory, bf16At, rows * k).set(w.subarray(row * k, (row + rows) * k));
+      wasm.widen_bf16(bf16At, 0, rows * k);
+    } else {
+      new Float32Array(memory, 0, rows * k).set(w.subarray(row * k, (row + rows) * k));
+    }
     wasm.quantize(0, rows, k, blockSize, symmetric ? 1 : 0, packedAt, scalesAt, zpsAt);
     packed.set(new Uint8Array(memory, packedAt, rows * blocks * blob), row * blocks * blob);
     scales.set(new Float32Array(memory, scalesAt, rows * blocks), row * blocks);

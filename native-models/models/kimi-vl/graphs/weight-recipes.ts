@@ -54,18 +54,53 @@ export function hasRowRange(r: WeightRecipe): r is RowRecipe {
   return r.kind === 'copy' || r.kind === 'experts-fc1' || r.kind === 'experts-fc2';
 }
 
+/**
+ * How a row recipe reads its tensors: widened to fp32, or as stored in bf16 (bit patterns, for
+ * the int4 quantiser, which widens them itself).
+ */
+interface RowForm<T extends Float32Array | Uint16Array> {
+  read(ckpt: HfCheckpoint, tensor: string): T;
+  rows(ckpt: HfCheckpoint, tensor: string, from: number, to: number): Iterable<T>;
+  /** A new output of `values` elements, in a pooled buffer. */
+  take(values: number): T;
+}
+const FP32: RowForm<Float32Array> = {
+  read: (ckpt, tensor) => ckpt.read(tensor),
+  rows: (ckpt, tensor, from, to) => ckpt.readRows(tensor, undefined, from, to),
+  take: (values) => new Float32Array(takeBuffer(4 * values)),
+};
+const BF16: RowForm<Uint16Array> = {
+  read: (ckpt, tensor) => ckpt.readBf16(tensor),
+  rows: (ckpt, tensor, from, to) => ckpt.readBf16Rows(tensor, undefined, from, to),
+  take: (values) => new Uint16Array(takeBuffer(2 * values)),
+};
+
 /** Streams rows [from, to) of a recipe's output: rows of the tensor, or whole experts. */
-export async function* produceRecipeRows(ckpt: HfCheckpoint, r: RowRecipe, from: number, to: number): AsyncGenerator<Float32Array> {
+export function produceRecipeRows(ckpt: HfCheckpoint, r: RowRecipe, from: number, to: number): AsyncGenerator<Float32Array> {
+  return recipeRows(ckpt, r, from, to, FP32);
+}
+
+/** Whether every tensor a recipe reads is stored in bf16, so produceRecipeRowsBf16 can read it. */
+export function isBf16Recipe(ckpt: HfCheckpoint, r: WeightRecipe): boolean {
+  return recipeTensors(r).every((tensor) => ckpt.has(tensor) && ckpt.info(tensor).dtype === 'BF16');
+}
+
+/** produceRecipeRows' values as bf16 bit patterns, unwidened (every tensor must be BF16: isBf16Recipe). */
+export function produceRecipeRowsBf16(ckpt: HfCheckpoint, r: RowRecipe, from: number, to: number): AsyncGenerator<Uint16Array> {
+  return recipeRows(ckpt, r, from, to, BF16);
+}
+
+async function* recipeRows<T extends Float32Array | Uint16Array>(ckpt: HfCheckpoint, r: RowRecipe, from: number, to: number, form: RowForm<T>): AsyncGenerator<T> {
   switch (r.kind) {
     case 'copy':
-      yield* ckpt.readRows(r.tensor, undefined, from, to);
+      yield* form.rows(ckpt, r.tensor, from, to);
       return;
     case 'experts-fc1':
       for (let e = from; e < to; e++) {
-        const gate = ckpt.read(`${r.prefix}.${e}.gate_proj.weight`);
-        const up = ckpt.read(`${r.prefix}.${e}.up_proj.weight`);
+        const gate = form.read(ckpt, `${r.prefix}.${e}.gate_proj.weight`);
+        const up = form.read(ckpt, `${r.prefix}.${e}.up_proj.weight`);
         const [inter, hidden] = ckpt.info(`${r.prefix}.${e}.gate_proj.weight`).shape as [number, number];
-        const out = new Float32Array(takeBuffer(8 * inter * hidden));
+        const out = form.take(2 * inter * hidden);
         if (r.halves) {
           out.set(gate);
           out.set(up, inter * hidden);
@@ -82,7 +117,7 @@ export async function* produceRecipeRows(ckpt: HfCheckpoint, r: RowRecipe, from:
       }
       return;
     case 'experts-fc2':
-      for (let e = from; e < to; e++) yield ckpt.read(`${r.prefix}.${e}.down_proj.weight`);
+      for (let e = from; e < to; e++) yield form.read(ckpt, `${r.prefix}.${e}.down_proj.weight`);
       return;
   }
 }
@@ -95,16 +130,17 @@ export async function* produceRecipe(ckpt: HfCheckpoint, r: WeightRecipe): Async
   }
   switch (r.kind) {
     case 'rope-rows': {
-      const w = ckpt.read(r.tensor);
-      const cols = w.length / ckpt.info(r.tensor).shape[0]!;
+      // In place: each block's RoPE rows are copied aside (a small buffer reused for every
+      // block) and written back in their new order; a copy of the whole tensor would be fresh
+      // memory, which costs more than the permuting.
+      const out = ckpt.read(r.tensor);
+      const cols = out.length / ckpt.info(r.tensor).shape[0]!;
       const perm = ropePermutation(r.ropeDim);
-      const out = w.slice();
+      const aside = new Float32Array(r.ropeDim * cols);
       for (let block = 0; block * r.blockRows < ckpt.info(r.tensor).shape[0]!; block++) {
-        for (let j = 0; j < r.ropeDim; j++) {
-          const dst = block * r.blockRows + r.ropeOffset + j;
-          const src = block * r.blockRows + r.ropeOffset + perm[j]!;
-          out.set(w.subarray(src * cols, (src + 1) * cols), dst * cols);
-        }
+        const first = (block * r.blockRows + r.ropeOffset) * cols;
+        aside.set(out.subarray(first, first + r.ropeDim * cols));
+        for (let j = 0; j < r.ropeDim; j++) out.set(aside.subarray(perm[j]! * cols, (perm[j]! + 1) * cols), first + j * cols);
       }
       yield out;
       return;
@@ -114,23 +150,25 @@ export async function* produceRecipe(ckpt: HfCheckpoint, r: WeightRecipe): Async
       // Each head's nope rows, then its v rows: take one of the two runs from every head.
       const [first, count] = r.kind === 'absorb-k' ? [0, r.nope] : [r.nope, r.v];
       const w = ckpt.read(r.tensor);
-      const out = new Float32Array(r.heads * count * r.rank);
+      const out = new Float32Array(takeBuffer(4 * r.heads * count * r.rank));
       for (let h = 0; h < r.heads; h++) {
         const src = (h * (r.nope + r.v) + first) * r.rank;
         out.set(w.subarray(src, src + count * r.rank), h * count * r.rank);
       }
+      giveBackBuffer(w.buffer as ArrayBuffer);
       yield out;
       return;
     }
     case 'absorb-v': {
       const w = ckpt.read(r.tensor);
-      const out = new Float32Array(r.heads * r.rank * r.v);
+      const out = new Float32Array(takeBuffer(4 * r.heads * r.rank * r.v));
       for (let h = 0; h < r.heads; h++) {
         for (let d = 0; d < r.v; d++) {
           const row = (h * (r.nope + r.v) + r.nope + d) * r.rank;
           for (let c = 0; c < r.rank; c++) out[(h * r.rank + c) * r.v + d] = w[row + c]!;
         }
       }
+      giveBackBuffer(w.buffer as ArrayBuffer);
       yield out;
       return;
     }

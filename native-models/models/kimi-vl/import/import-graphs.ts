@@ -9,17 +9,24 @@ import type { Fp32Source } from '../../../quantization/matmul-nbits.ts';
 import type { KimiVLConfig } from '../configuration.ts';
 import { buildTextGraph, type TextGraphOptions } from '../graphs/modeling-text.ts';
 import { buildVisionGraph, type VisionWeights } from '../graphs/modeling-vision.ts';
-import { hasRowRange, produceRecipe, produceRecipeRows, type WeightRecipe } from '../graphs/weight-recipes.ts';
+import { hasRowRange, isBf16Recipe, produceRecipe, produceRecipeRows, produceRecipeRowsBf16, type WeightRecipe } from '../graphs/weight-recipes.ts';
 
 export type ImportGraph =
   | { readonly kind: 'text'; readonly options: Omit<TextGraphOptions, 'produce'> }
   /** MoonViT + projector, its matrices in `weights`. */
   | { readonly kind: 'vision'; readonly weights: VisionWeights };
 
-/** A recipe's values, and, for a recipe whose output rows can be made on their own, a range of them (`rows`). */
+/**
+ * A recipe's values, and, for a recipe whose output rows can be made on their own, a range of
+ * them (`rows`) and, when its tensors are bf16, the same range unwidened (`bf16Rows`).
+ */
 function recipeSource(ckpt: HfCheckpoint, recipe: WeightRecipe): Fp32Source {
   const produce = () => produceRecipe(ckpt, recipe);
-  return hasRowRange(recipe) ? Object.assign(produce, { rows: (from: number, to: number) => produceRecipeRows(ckpt, recipe, from, to) }) : produce;
+  if (!hasRowRange(recipe)) return produce;
+  return Object.assign(produce, {
+    rows: (from: number, to: number) => produceRecipeRows(ckpt, recipe, from, to),
+    ...(isBf16Recipe(ckpt, recipe) ? { bf16Rows: (from: number, to: number) => produceRecipeRowsBf16(ckpt, recipe, from, to) } : {}),
+  });
 }
 
 export function buildImportGraph(ckpt: HfCheckpoint, config: KimiVLConfig, graph: ImportGraph): GraphBuilder {

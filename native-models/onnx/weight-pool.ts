@@ -92,18 +92,47 @@ export type WorkerForm = 'bundle' | 'sources';
 /** Why a module's bundle was not made, told once per module and reason. */
 const toldFallbacks = new Set<string>();
 
+/** Node's flags that load a module before the entry: the flag alone (its value next) or `flag=value`. */
+const PRELOADS = ['--import', '--require', '-r', '--loader', '--experimental-loader'];
+
+/**
+ * `argv` (a process's execArgv) without the flags that preload modules. Node 20 runs `--import`
+ * and `--require` preloads in every worker started from a file, as in the main thread: run
+ * through tsx (the CLI, the tests), each import worker would load tsx and register its loader
+ * (0.1–0.2 s of a core, profiled) to run a bundle that needs none. Other flags (a profiler's,
+ * say) still reach the worker.
+ */
+export function withoutPreloads(argv: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    if (PRELOADS.includes(flag)) i++;
+    else if (!PRELOADS.some((p) => flag.startsWith(`${p}=`))) kept.push(flag);
+  }
+  return kept;
+}
+
 /**
  * Starts a worker thread on a module. A built `.js` module (the desktop app) starts as it is. A
  * TypeScript module (the CLI and the tests run the sources) starts from its bundle, made once and
  * cached (worker-bundle.ts); when it cannot be bundled, or `from: 'sources'` asks, tsx's loader
  * is registered inside the worker first (Node gives a worker neither the parent's loader hooks
- * nor `--import` flags), about half a second of a core more per worker.
+ * nor, for an `eval` worker, `--import` preloads), about half a second of a core more per worker.
+ * A bundle starts without the parent's preloads (withoutPreloads).
  */
 export async function startModuleWorker(module: URL, workerData: unknown, opts: { from?: WorkerForm } = {}): Promise<Worker> {
   if (!module.pathname.endsWith('.ts')) return new Worker(module, { workerData });
   if (opts.from !== 'sources') {
     try {
-      return new Worker((await workerBundle(fileURLToPath(module))).url, { workerData });
+      const { url } = await workerBundle(fileURLToPath(module));
+      try {
+        return new Worker(url, { workerData, execArgv: withoutPreloads(process.execArgv) });
+      } catch (err) {
+        // A flag given explicitly must be one a worker takes (a V8 or process-wide flag, such as
+        // a heap limit, is refused); left to inherit them, Node passes on only what applies.
+        if ((err as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw err;
+        return new Worker(url, { workerData });
+      }
     } catch (err) {
       const reason = `${fileURLToPath(module)} starts from the sources, not a bundle (${err instanceof Error ? err.message : String(err)})`;
       if (!toldFallbacks.has(reason)) process.emitWarning(reason, { code: 'KESTREL_WORKER_BUNDLE' });

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -5,7 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, test } from 'vitest';
 import { tempDir } from '../../test/harness/tiny-checkpoint.ts';
-import { startModuleWorker } from './weight-pool.ts';
+import { startModuleWorker, withoutPreloads } from './weight-pool.ts';
 import { defaultBundleCache, workerBundle } from './worker-bundle.ts';
 
 const t = tempDir('worker-bundle');
@@ -26,6 +27,35 @@ describe('TypeScript workers start from a cached bundle', () => {
     expect(bundled).toContain(pathToFileURL(defaultBundleCache()).href);
     const sources = String(await firstMessage(await startModuleWorker(where, undefined, { from: 'sources' })));
     expect(sources).toContain(`${fileURLToPath(where)}:`);
+  });
+
+  test("a bundled worker runs without the parent's preloads (run through tsx, each would load tsx again); other flags reach it", () => {
+    // A process started as the CLI is (through tsx's --import), with a preload of its own that
+    // marks each thread it runs in; the worker says which ran in its thread.
+    const dir = join(t.dir, 'preloads');
+    mkdirSync(dir, { recursive: true });
+    const preload = join(dir, 'mark.mjs');
+    writeFileSync(preload, "(globalThis.preloadsRan ??= []).push('mark');\n");
+    const main = join(dir, 'main.mts');
+    const worker = new URL('./testing/preloads-worker.ts', import.meta.url);
+    writeFileSync(
+      main,
+      `import { once } from 'node:events';\nimport { startModuleWorker } from ${JSON.stringify(new URL('./weight-pool.ts', import.meta.url).href)};\n` +
+        `const w = await startModuleWorker(new URL(${JSON.stringify(worker.href)}), undefined);\nconst [m] = await once(w, 'message');\nawait w.terminate();\nconsole.log(JSON.stringify(m));\n`,
+    );
+    const run = (...flags: string[]) => {
+      const child = spawnSync(process.execPath, ['--import', 'tsx', '--import', pathToFileURL(preload).href, ...flags, main], { cwd: fileURLToPath(new URL('../..', import.meta.url)), encoding: 'utf8' });
+      expect(child.stderr).toBe('');
+      return JSON.parse(child.stdout) as { ran: string[]; execArgv: string[] };
+    };
+    expect(run('--trace-warnings')).toEqual({ ran: [], execArgv: ['--trace-warnings'] });
+    // A flag a worker may not be given (a heap limit): the worker inherits the flags, preloads
+    // and all, and still starts from its bundle (stderr would hold the warning of a fallback).
+    expect(run('--max-old-space-size=2048').ran).toEqual(['mark']);
+  });
+
+  test('withoutPreloads drops every form of a preload flag and keeps the rest', () => {
+    expect(withoutPreloads(['--import', 'tsx', '--require=a.cjs', '-r', 'b.cjs', '--cpu-prof', '--loader', 'l.mjs', '--experimental-loader=m.mjs', '--max-old-space-size=512', '--import=file:///x.mjs'])).toEqual(['--cpu-prof', '--max-old-space-size=512']);
   });
 
   test("the importer's worker can be bundled: every file it loads is keyed, none uses import.meta", async () => {

@@ -14,7 +14,7 @@
  */
 import { attr, type GraphBuilder } from '../onnx/graph-builder.ts';
 import { DataType } from '../onnx/onnx-proto.ts';
-import { DEFAULT_INT4_ACCURACY_LEVEL, int4NBits, quantizedExperts, type Fp32Source, type Int4AccuracyLevel } from './matmul-nbits.ts';
+import { DEFAULT_INT4_ACCURACY_LEVEL, int4NBits, quantizedExpertByExpert, type Fp32Source, type Int4AccuracyLevel } from './matmul-nbits.ts';
 
 export interface PerExpertOptions {
   readonly experts: number;
@@ -35,13 +35,15 @@ export interface PerExpertOptions {
  */
 export function int4ExpertsPerExpert(g: GraphBuilder, name: string, o: PerExpertOptions) {
   const { experts: E, hidden: D, intermediate: I, blockSize } = o;
-  const fc1 = quantizedExperts(`${name}.fc1`, o.fc1, E, 2 * I, D, blockSize, 2 * E);
-  const fc2 = quantizedExperts(`${name}.fc2`, o.fc2, E, D, I, blockSize, 2 * E);
+  // Each expert's fc1 and fc2 quantised on its own where the sources stream experts one at a
+  // time (each its own weight group), else the layer's once (one group for the layer).
+  const fc1 = quantizedExpertByExpert(`${name}.fc1`, o.fc1, E, 2 * I, D, blockSize, 2);
+  const fc2 = quantizedExpertByExpert(`${name}.fc2`, o.fc2, E, D, I, blockSize, 2);
   const accuracyLevel = o.accuracyLevel ?? DEFAULT_INT4_ACCURACY_LEVEL;
+  const layerGroup = fc1.alone && fc2.alone ? {} : { group: name };
   const linears = Array.from({ length: E }, (_, e) => ({
-    // One weight group for the layer: its experts are quantised together (fc1 and fc2 each once).
-    fc1: int4NBits(g, `${name}.${e}.fc1`, 2 * I, D, async () => (await fc1())[e]!, { blockSize, symmetric: true, accuracyLevel, group: name }),
-    fc2: int4NBits(g, `${name}.${e}.fc2`, D, I, async () => (await fc2())[e]!, { blockSize, symmetric: true, accuracyLevel, group: name }),
+    fc1: int4NBits(g, `${name}.${e}.fc1`, 2 * I, D, () => fc1.get(e), { blockSize, symmetric: true, accuracyLevel, ...layerGroup }),
+    fc2: int4NBits(g, `${name}.${e}.fc2`, D, I, () => fc2.get(e), { blockSize, symmetric: true, accuracyLevel, ...layerGroup }),
   }));
   const I64 = DataType.INT64;
   const F32 = DataType.FLOAT;

@@ -185,22 +185,57 @@ export function quantisedPart(get: () => Promise<Int4Weight>, rows?: (from: numb
 }
 
 /**
+ * One expert's [n, k] values (a produced chunk) quantised in symmetric blocks, the chunk given
+ * back. The scales are rounded to fp16, which QMoE stores; the per-expert form stores the same
+ * values in fp32, so imports for the CPU and for a GPU hold the same weights. Rounded in place:
+ * the scales stay in their pooled buffer.
+ */
+function quantizeExpert(chunk: Values, n: number, k: number, blockSize: number): Int4Weight {
+  const q = quantizeInt4(chunk, n, k, { blockSize, symmetric: true });
+  giveBackChunk(chunk);
+  q.scales.set(float16ToFloat32(float32ToFloat16(q.scales)));
+  return q;
+}
+
+/**
  * Quantises a layer's experts (one [n, k] expert per produced chunk, symmetric blocks) once for
  * `consumers` readers; the last one releases them, so import memory holds one layer's packed
- * experts at a time. The scales are rounded to fp16, which QMoE stores; the per-expert form
- * stores the same values in fp32, so imports for the CPU and for a GPU hold the same weights.
+ * experts at a time (QMoE's form, whose initializers stack the layer's experts).
  */
 export function quantizedExperts(name: string, source: Fp32Source, experts: number, n: number, k: number, blockSize: number, consumers: number): () => Promise<Int4Weight[]> {
   return shared(async () => {
     const all: Int4Weight[] = [];
-    for await (const chunk of rowsToQuantise(source, experts)) {
-      const q = quantizeInt4(chunk, n, k, { blockSize, symmetric: true });
-      giveBackChunk(chunk);
-      all.push({ ...q, scales: float16ToFloat32(float32ToFloat16(q.scales)) });
-    }
+    for await (const chunk of rowsToQuantise(source, experts)) all.push(quantizeExpert(chunk, n, k, blockSize));
     if (all.length !== experts) throw new Error(`${name}: source produced ${all.length} experts, expected ${experts}`);
     return all;
   }, consumers);
+}
+
+/**
+ * A layer's experts quantised as quantizedExperts does, for `consumers` readers of each expert
+ * (the per-expert form: an expert's codes and scales). When the source streams a range of its
+ * experts (`rows`), each expert is read and quantised on its own, when its first initializer is
+ * made, and released after its last (`alone`): its initializers can then be a weight group of
+ * their own, which a parallel import gives to any worker — a layer's experts shared out among
+ * them rather than a whole layer on one (most of an MoE model's bytes), and memory holding one
+ * expert, whose buffers the next expert of the layer reuses. Otherwise the whole layer is
+ * quantised once for all of them.
+ */
+export function quantizedExpertByExpert(name: string, source: Fp32Source, experts: number, n: number, k: number, blockSize: number, consumers: number): { readonly get: (e: number) => Promise<Int4Weight>; readonly alone: boolean } {
+  if (!source.rows) {
+    const all = quantizedExperts(name, source, experts, n, k, blockSize, experts * consumers);
+    return { get: async (e) => (await all())[e]!, alone: false };
+  }
+  const one = sharedRows(async (e) => {
+    let q: Int4Weight | undefined;
+    for await (const chunk of rowsToQuantise(source, experts, e, e + 1)) {
+      if (q) throw new Error(`${name}: source produced more than one expert for expert ${e}`);
+      q = quantizeExpert(chunk, n, k, blockSize);
+    }
+    if (!q) throw new Error(`${name}: source produced no values for expert ${e}`);
+    return q;
+  }, consumers);
+  return { get: (e) => one(e, e + 1), alone: true };
 }
 
 /**

@@ -6,7 +6,7 @@ import { ImportCancelledError } from '../../native-models/checkpoint/output-fold
 import { importKimiVL, type ImportProgress } from '../../native-models/models/kimi-vl/import/import-checkpoint.ts';
 import { type ModelManifest } from '../../native-models/models/kimi-vl/manifest.ts';
 import { HfCheckpoint, readJsonFile } from '../../native-models/checkpoint/hf-checkpoint.ts';
-import { parseKimiVLConfig } from '../../native-models/models/kimi-vl/configuration.ts';
+import { isMoeLayer, parseKimiVLConfig } from '../../native-models/models/kimi-vl/configuration.ts';
 import { buildImportGraph } from '../../native-models/models/kimi-vl/import/import-graphs.ts';
 import { weightUnits } from '../../native-models/onnx/weight-pool.ts';
 import { runKestrel } from '../harness/cli.ts';
@@ -48,6 +48,17 @@ describe('parallel import', () => {
     const parallel = written(many, await importKimiVL({ source: ckpt.dir, out: many, precision, workers: 2, partBytes }));
     expect(parallel).toEqual(alone);
     expect(alone.records.slice(0, 4).map((r) => r.sha256)).toEqual(WRITTEN.map((f) => alone.files[f]));
+  });
+
+  test('int4: each routed expert is made on its own (a unit of its codes and scales), so the workers share out a layer\'s experts', () => {
+    const hf = HfCheckpoint.open(ckpt.dir);
+    const { weights } = buildImportGraph(hf, config, { kind: 'text', options: { precision: 'int4', int4Experts: 'per-expert' } });
+    hf.close();
+    const experts = weightUnits(weights).filter((u) => /\.experts\.\d+\.fc[12]\.weight_q4$/.test(weights[u.from]!.name));
+    const moeLayers = Array.from({ length: config.text.numHiddenLayers }, (_, i) => i).filter((i) => isMoeLayer(config.text, i)).length;
+    expect(moeLayers).toBeGreaterThan(0);
+    expect(experts.length).toBe(2 * config.text.nRoutedExperts * moeLayers);
+    for (const u of experts) expect(weights.slice(u.from, u.to).map((w) => w.name.split('.').pop())).toEqual(['weight_q4', 'weight_scales']);
   });
 
   test('kestrel model import --workers: 2 makes the same model; a bad count is one line and exit 2', async () => {

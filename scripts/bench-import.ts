@@ -36,7 +36,8 @@ import { startModuleWorker } from '../native-models/onnx/weight-pool.ts';
  * 'quantise' run the kernels the importer runs (WASM SIMD here; the quantiser from bf16, as an int4
  * import of a bf16 checkpoint does); the '… js' jobs the JS reference.
  */
-type RateJob = 'sha256' | 'widen' | 'quantise' | 'narrow' | 'widen js' | 'quantise js' | 'narrow js';
+const RATE_JOBS = ['sha256', 'widen', 'quantise', 'narrow', 'widen js', 'quantise js', 'narrow js'] as const;
+type RateJob = (typeof RATE_JOBS)[number];
 
 if (!isMainThread) {
   parentPort!.postMessage(await measureRate(workerData as RateJob));
@@ -213,7 +214,7 @@ async function main(): Promise<void> {
 
     const reads: Record<'warm' | 'cold', number[]> = { warm: [], cold: [] };
     const writes: number[] = [];
-    const measured = Object.fromEntries((['sha256', 'widen', 'quantise', 'narrow', 'widen js', 'quantise js', 'narrow js'] as const).map((job) => [job, { one: [] as number[], two: [] as number[] }])) as Record<RateJob, { one: number[]; two: number[] }>;
+    const measured = Object.fromEntries(RATE_JOBS.map((job) => [job, { one: [] as number[], two: [] as number[] }])) as Record<RateJob, { one: number[]; two: number[] }>;
     /** Each import with the mean of the reads (made the same way) just before and after it. */
     const runs: { precision: string; importer: string; cache: 'warm' | 'cold'; run: ImportRun; readSeconds: number }[] = [];
     for (let rep = 0; rep < reps; rep++) {

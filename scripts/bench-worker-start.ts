@@ -18,10 +18,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { planImport } from '../native-models/models/kimi-vl/import/import-checkpoint.ts';
-import type { ImportGraph } from '../native-models/models/kimi-vl/import/import-graphs.ts';
+import { importGraphs, planImport } from '../native-models/models/kimi-vl/import/import-checkpoint.ts';
 import type { ImportWorkerData } from '../native-models/models/kimi-vl/import/import-worker.ts';
-import { visionWeightsFor } from '../native-models/models/kimi-vl/graphs/modeling-vision.ts';
 import { writeTinyCheckpoint } from '../native-models/models/kimi-vl/testing/tiny-checkpoint.ts';
 import type { FromWorker, ToWorker } from '../native-models/onnx/weight-worker.ts';
 import { startModuleWorker, type WorkerForm } from '../native-models/onnx/weight-pool.ts';
@@ -96,12 +94,8 @@ try {
   if (!args.checkpoint) writeTinyCheckpoint(source);
   const plan = planImport(source, { precision: args.precision as 'fp32' | 'fp16' | 'int4' });
   const precision = plan.precision.precision;
-  // The graphs as importKimiVL gives them to its workers.
-  const graphs = {
-    text: { kind: 'text', options: { precision, cacheType: plan.cacheType, int4AccuracyLevel: plan.int4AccuracyLevel, int4Experts: plan.int4Experts } },
-    vision: { kind: 'vision', weights: visionWeightsFor(precision) },
-  } satisfies Record<string, ImportGraph>;
-  const data: ImportWorkerData = { role: 'weights', source, config: plan.config, graphs, budget: 32 * 2 ** 20 };
+  // What importKimiVL gives its workers.
+  const data = importGraphs(source, plan).workerData;
   const firstWeight = 'embed_tokens';
 
   const cold: number[] = [];

@@ -2,7 +2,7 @@ import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync, truncateSync, w
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { tinyCheckpoint, tempDir } from '../../test/harness/tiny-checkpoint.ts';
-import { maxAbsDiff } from '../../test/harness/floats.ts';
+import { firstDifference, maxAbsDiff } from '../../test/harness/floats.ts';
 import { bfloat16ToFloat32, float16ToFloat32, float32ToBfloat16, float32ToFloat16 } from '../numeric/half.ts';
 import { HfCheckpoint } from './hf-checkpoint.ts';
 
@@ -16,12 +16,6 @@ afterAll(() => {
 });
 
 const Q = 'language_model.model.layers.1.self_attn.q_proj.weight';
-
-/** The first element at which two arrays differ, −1 when they are the same. */
-function firstDifference(a: Uint16Array, b: Uint16Array): number {
-  const at = a.findIndex((v, i) => v !== b[i]);
-  return at === -1 && a.length !== b.length ? Math.min(a.length, b.length) : at;
-}
 
 describe('HfCheckpoint', () => {
   test('reads single-file bf16 / fp16 and sharded fp32 checkpoints to the same values', () => {

@@ -56,7 +56,7 @@ export function float16ToFloat32(src: Uint16Array): Float32Array {
  */
 export function bfloat16ToFloat32(src: Uint16Array, kernel?: Kernel): Float32Array {
   const out = new Float32Array(src.length);
-  (kernelFor(kernel) === 'wasm' ? widenBfloat16Wasm : widenBfloat16)(src, out);
+  widenBfloat16With(kernel)(src, out);
   return out;
 }
 
@@ -71,10 +71,13 @@ export function widenInPlace(buffer: ArrayBuffer, count: number, dtype: 'BF16' |
   if (buffer.byteLength !== 4 * count) throw new Error(`widenInPlace: a buffer of ${buffer.byteLength} bytes cannot hold ${count} fp32 values`);
   const src = new Uint16Array(buffer, 2 * count, count);
   const out = new Float32Array(buffer);
-  if (dtype === 'BF16') (kernelFor(kernel) === 'wasm' ? widenBfloat16Wasm : widenBfloat16)(src, out);
+  if (dtype === 'BF16') widenBfloat16With(kernel)(src, out);
   else widenFloat16(src, out);
   return out;
 }
+
+/** The bf16 widening `kernel` asks for (WASM SIMD by default where the engine has it). */
+const widenBfloat16With = (kernel?: Kernel) => (kernelFor(kernel) === 'wasm' ? widenBfloat16Wasm : widenBfloat16);
 
 function widenBfloat16(src: Uint16Array, out: Float32Array): void {
   const u = new Uint32Array(out.buffer, out.byteOffset, out.length);

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from 'vitest';
-import { maxAbsDiff } from '../../test/harness/floats.ts';
+import { firstDifference, maxAbsDiff } from '../../test/harness/floats.ts';
 import { tempDir } from '../../test/harness/tiny-checkpoint.ts';
 import { openSession } from '../onnx/backend.ts';
 import { GraphBuilder, attr } from '../onnx/graph-builder.ts';
@@ -19,14 +19,6 @@ afterAll(t.cleanup);
 function random(n: number, seed: number, scale = 1): Float32Array {
   const rng = new SeededRandom(seed);
   return Float32Array.from({ length: n }, () => (rng.next() - 0.5) * scale);
-}
-
-/** The first byte at which two arrays' bytes differ, −1 when they are the same (both absent too). */
-function firstDifference(a: ArrayBufferView | undefined, b: ArrayBufferView | undefined): number {
-  if (!a || !b) return a === b ? -1 : 0;
-  const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength), y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-  const at = x.findIndex((v, i) => v !== y[i]);
-  return at === -1 && x.length !== y.length ? Math.min(x.length, y.length) : at;
 }
 
 /** y[m, n] = Σ_k x[m, k] · w[n, k], in float64. */

@@ -14,3 +14,11 @@ export function argmax(a: ArrayLike<number>): number {
   for (let i = 1; i < a.length; i++) if (a[i]! > a[best]!) best = i;
   return best;
 }
+
+/** The first byte at which two arrays' bytes differ, −1 when they are the same (both absent too); cheaper to report than a deep equality. */
+export function firstDifference(a: ArrayBufferView | undefined, b: ArrayBufferView | undefined): number {
+  if (!a || !b) return a === b ? -1 : 0;
+  const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength), y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  const at = x.findIndex((v, i) => v !== y[i]);
+  return at === -1 && x.length !== y.length ? Math.min(x.length, y.length) : at;
+}

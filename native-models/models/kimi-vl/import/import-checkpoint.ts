@@ -196,6 +196,20 @@ const GRAPH_ALLOWANCE = 64 * 2 ** 20;
 /** Every file an import writes into its folder, besides the manifest. */
 const WRITTEN_FILES = [TEXT_MODEL_NAME, VISION_MODEL_NAME].flatMap((name) => [`${name}.onnx`, `${name}.onnx.data`]).concat(COPIED_FILES);
 
+/**
+ * The two graphs an import of `plan` builds, by the names its weight pool uses, and what each
+ * weight worker starts with: the main thread and the workers build the same graphs.
+ */
+export function importGraphs(source: string, plan: ReturnType<typeof planImport>, opts: Pick<ImportOptions, 'debugOutputs' | 'decompressedFrom'> = {}) {
+  const precision = plan.precision.precision;
+  const graphs = {
+    text: { kind: 'text', options: { precision, cacheType: plan.cacheType, debugOutputs: opts.debugOutputs, decompressedFrom: opts.decompressedFrom, int4AccuracyLevel: plan.int4AccuracyLevel, int4Experts: plan.int4Experts } },
+    vision: { kind: 'vision', weights: visionWeightsFor(precision) },
+  } satisfies Record<'text' | 'vision', ImportGraph>;
+  const workerData: ImportWorkerData = { role: 'weights', source, config: plan.config, graphs, budget: WORKER_BUDGET };
+  return { graphs, workerData };
+}
+
 export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> {
   const started = Date.now();
   const source = resolve(opts.source);
@@ -233,10 +247,7 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
     if (folder.found === 'import') opts.onNote?.(`replacing the model in ${folder.dir}`);
     else if (typeof folder.found === 'object') opts.onNote?.(`${folder.dir} holds an import that was interrupted (started ${folder.found.interrupted.startedAt}); starting it again over what it left`);
 
-    const graphs = {
-      text: { kind: 'text', options: { precision, cacheType, debugOutputs: opts.debugOutputs, decompressedFrom: opts.decompressedFrom, int4AccuracyLevel: plan.int4AccuracyLevel, int4Experts: plan.int4Experts } },
-      vision: { kind: 'vision', weights: visionWeightsFor(precision) },
-    } satisfies Record<'text' | 'vision', ImportGraph>;
+    const { graphs, workerData } = importGraphs(source, plan, opts);
     const shards = [...ckpt.fileNames, ...(existsSync(join(source, 'model.safetensors.index.json')) ? ['model.safetensors.index.json'] : [])];
     // The shards are hashed only when asked; the small index always is.
     const sourcePlans = shards.map((f) => planSourceFile(join(source, f), opts.hashSource === true || !f.endsWith('.safetensors')));
@@ -244,8 +255,7 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
     const workers = opts.workers ?? defaultImportWorkers(ckpt.fileNames.reduce((sum, f) => sum + statSync(join(source, f)).size, 0));
     // Shards to hash are hashed while the weights are made when there are workers; alone, after them.
     hasher = workers > 0 && opts.hashSource && toHash.length > 0 ? await hashInWorker(toHash.map((p) => p.path), opts.signal) : undefined;
-    const data: ImportWorkerData = { role: 'weights', source, config, graphs, budget: WORKER_BUDGET };
-    pool = workers > 0 ? await WeightPool.start(IMPORT_WORKER, data, workers, opts.partBytes !== undefined ? { partBytes: opts.partBytes } : {}) : undefined;
+    pool = workers > 0 ? await WeightPool.start(IMPORT_WORKER, workerData, workers, opts.partBytes !== undefined ? { partBytes: opts.partBytes } : {}) : undefined;
     const converting = (p: { index: number; count: number; weight: string }) => progress({ phase: 'converting', done: p.index + 1, total: p.count, detail: p.weight });
     const written = await writeModel(buildImportGraph(ckpt, config, graphs.text), opts.out, TEXT_MODEL_NAME, {
       metadata: { source: source, precision },

@@ -24,20 +24,25 @@ export interface DriftReport {
   readonly worstTop1Rank: number;
 }
 
+/** The largest |got − want| over one set of logits, and that relative to the largest |want|. */
+export function logitDiff(want: Float32Array, got: Float32Array): { readonly maxAbsDiff: number; readonly relative: number } {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < want.length; i++) {
+    diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
+    scale = Math.max(scale, Math.abs(want[i]!));
+  }
+  return { maxAbsDiff: diff, relative: diff / scale };
+}
+
 export async function measureLogitDrift(reference: TextSession, quantised: TextSession, prompts: readonly (readonly number[])[]): Promise<DriftReport> {
   const results: PromptDrift[] = [];
   for (const ids of prompts) {
     const want = (await reference.forward([...ids])).logits;
     const got = (await quantised.forward([...ids])).logits;
-    let diff = 0;
-    let scale = 0;
-    for (let i = 0; i < want.length; i++) {
-      diff = Math.max(diff, Math.abs(got[i]! - want[i]!));
-      scale = Math.max(scale, Math.abs(want[i]!));
-    }
     const top = argmax(got);
     const top1Rank = want.reduce((n, v) => (v > want[top]! ? n + 1 : n), 0);
-    results.push({ tokens: ids.length, maxAbsDiff: diff, relative: diff / scale, top1Agrees: top === argmax(want), top1Rank });
+    results.push({ tokens: ids.length, ...logitDiff(want, got), top1Agrees: top === argmax(want), top1Rank });
   }
   return {
     prompts: results,

@@ -6,8 +6,9 @@
  * tensor (one expert at a time for MoE layers), so memory stays flat whatever the model size.
  *
  * Weights are read, converted and quantised by worker threads (import-worker.ts), which write
- * them at their places in the data files while this thread hashes what they wrote, in order:
- * reading, converting and writing overlap. The checkpoint's shards are identified by their
+ * them at their places in the data files and hash them in pieces as they write (the manifest
+ * records the pieces' SHA-256s: onnx/piece-hashes.ts): reading, converting, writing and hashing
+ * overlap. The checkpoint's shards are identified by their
  * Hugging Face cache names or their size and time unless `hashSource` asks for their SHA-256
  * (source-files.ts); another worker then hashes them meanwhile. `workers: 0` makes everything on
  * this thread; the files are the same byte for byte.
@@ -49,10 +50,11 @@ const COPIED_FILES = ['config.json', TIKTOKEN_FILE, TOKENIZER_CONFIG_FILE, 'chat
 const IMPORT_WORKER = new URL(import.meta.url.endsWith('.ts') ? './import-worker.ts' : './import-worker.js', import.meta.url);
 
 /**
- * Weight workers when none are asked for: one per core, at most 4 (beyond that this thread's
- * hashing is the limit, and each worker may hold a quantised expert layer in memory), for a
- * checkpoint of 512 MB or more; a smaller one is converted in less time than the threads take
- * to start.
+ * Weight workers when none are asked for: one per core, at most 4 (each holds its own graph,
+ * buffers and WebAssembly memory, and one data file's writes take its lock in turn; the workers
+ * hash what they write, so this thread is no longer the limit, but more than 2 were never
+ * measured here), for a checkpoint of 512 MB or more; a smaller one is converted in less time
+ * than the threads take to start.
  */
 export function defaultImportWorkers(checkpointBytes: number): number {
   return checkpointBytes < 512 * 2 ** 20 ? 0 : Math.min(4, availableParallelism());

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { tempDir } from '../../test/harness/tiny-checkpoint.ts';
+import { freshDirs, tempDir } from '../../test/harness/tiny-checkpoint.ts';
 import { rehashPieces } from '../../test/harness/weights-record.ts';
 import { readManifest, MANIFEST_FILE } from '../models/kimi-vl/manifest.ts';
 import { dataLayout, pieceStarts, unitPlaces, weightUnits } from './data-layout.ts';
@@ -12,12 +12,7 @@ import { poolTestGraph } from './testing/pool-graph.ts';
 
 const t = tempDir('piece-hashes');
 afterAll(t.cleanup);
-let n = 0;
-const freshDir = () => {
-  const dir = join(t.dir, `out-${n++}`);
-  mkdirSync(dir);
-  return dir;
-};
+const freshDir = freshDirs(t.dir);
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 /** Flips one bit of the file's byte at `at`. */
 const damage = (path: string, at: number) => {

@@ -1,7 +1,6 @@
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, describe, expect, test } from 'vitest';
-import { tempDir } from '../../test/harness/tiny-checkpoint.ts';
+import { freshDirs, tempDir } from '../../test/harness/tiny-checkpoint.ts';
 import { inThisThread, writeModel } from './model-writer.ts';
 import { dataLayout, pieceStarts, unitPlaces, weightUnits } from './data-layout.ts';
 import { WeightPool } from './weight-pool.ts';
@@ -11,12 +10,7 @@ const WORKER = new URL('./testing/pool-worker.ts', import.meta.url);
 const t = tempDir('weight-pool');
 afterAll(t.cleanup);
 
-let n = 0;
-const freshDir = () => {
-  const dir = join(t.dir, `out-${n++}`);
-  mkdirSync(dir);
-  return dir;
-};
+const freshDir = freshDirs(t.dir);
 
 /** A pool of 3 workers that cuts weights over 2 kB into parts. */
 const startPool = (graph: PoolTestGraph = {}) => WeightPool.start(WORKER, { graph }, 3, { partBytes: 2000 });

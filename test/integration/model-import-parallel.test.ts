@@ -77,6 +77,9 @@ describe('parallel import', () => {
     const manifest = JSON.parse(readFileSync(join(dir, 'kestrel-model.json'), 'utf8')) as ModelManifest;
     expect(sha256(join(dir, 'text-model.onnx.data'))).toBe(sha256(join(out.dir, 'int4-one', 'text-model.onnx.data')));
     expect(await checkWeightsFile(join(dir, 'text-model.onnx.data'), manifest.text.weights)).toEqual([]);
+    // With the default parts too, the manifest records the same pieces as an import on one thread.
+    const alone = await importKimiVL({ source: ckpt.dir, out: join(out.dir, 'cli-one'), precision: 'int4', workers: 0 });
+    expect([manifest.text.weights, manifest.vision.weights]).toEqual([alone.text.weights, alone.vision.weights]);
     const bad = await runKestrel(['model', 'import', ckpt.dir, '--out', join(out.dir, 'bad'), '--workers', 'many']);
     expect(bad.code).toBe(2);
     expect(bad.stderr.trimEnd().split('\n')).toEqual(["kestrel: option '--workers <n>' argument 'many' is invalid. --workers must be a whole number ≥ 0, got 'many'."]);

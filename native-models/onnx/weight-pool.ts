@@ -138,15 +138,12 @@ export class WeightPool {
         for (const [worker, listener] of listeners) worker.off('message', listener);
         this.waiting.delete(finish);
         if (!err) {
-          let pieces: PieceRecord[];
           try {
-            pieces = filePieces(hashed, pieceStarts(places), layout.bytes);
-          } catch (e) {
-            err = e as Error;
-          }
-          if (!err) {
+            const pieces = filePieces(hashed, pieceStarts(places), layout.bytes);
             void flush.settled().then(() => resolve({ pieces }));
             return;
+          } catch (e) {
+            err = e instanceof Error ? e : new Error(String(e));
           }
         }
         // The other workers may be writing into the data file: they are stopped before the

@@ -11,7 +11,7 @@
  * overlap. The checkpoint's shards are identified by their
  * Hugging Face cache names or their size and time unless `hashSource` asks for their SHA-256
  * (source-files.ts); another worker then hashes them meanwhile. `workers: 0` makes everything on
- * this thread; the files are the same byte for byte.
+ * this thread; the files are the same byte for byte, and so are their pieces' records.
  */
 import { copyFileSync, existsSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';

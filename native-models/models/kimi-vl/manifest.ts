@@ -49,6 +49,14 @@ export function readManifest(dir: string): ModelManifest {
   if (manifest.format !== 'kestrel-kimi-vl' || manifest.formatVersion !== 1) {
     throw new CheckpointError(`${join(dir, MANIFEST_FILE)}: unsupported format ${manifest.format} v${manifest.formatVersion}; re-run \`kestrel model import\``);
   }
+  // Loading and `model verify` open these names inside the folder: a name with a path in it
+  // (`../x`, `/etc/x`) would reach outside, and an import never writes one.
+  const names = [manifest.text?.graph, manifest.text?.weights, manifest.vision?.graph, manifest.vision?.weights, ...(Array.isArray(manifest.files) ? manifest.files : [])].map((r) => r?.file);
+  const bad = names.findIndex((name) => typeof name !== 'string' || !/^[^/\\]+$/.test(name) || name === '.' || name === '..');
+  if (bad >= 0) {
+    const name = names[bad];
+    throw new CheckpointError(`${join(dir, MANIFEST_FILE)}: ${typeof name === 'string' ? `names ${JSON.stringify(name)}, not a file in the model folder` : 'a file record has no name'}; the folder was not written by \`kestrel model import\` as it is: re-run the import`);
+  }
   return manifest;
 }
 

@@ -55,6 +55,11 @@ export function kernelFor(requested?: Kernel): Kernel {
   return 'js';
 }
 
+/** Whether `buffer` is this thread's kernel memory (a quantiser reads spans straight into it). */
+export function isKernelMemory(buffer: ArrayBufferLike): boolean {
+  return thisThreadsKernels()?.memory.buffer === buffer;
+}
+
 /** The module's memory, grown to at least `bytes`; its buffer changes when it grows. */
 function memoryOf(wasm: Exports, bytes: number): ArrayBuffer {
   const short = bytes - wasm.memory.buffer.byteLength;

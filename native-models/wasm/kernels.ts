@@ -4,10 +4,11 @@
  * the same bytes as the JS versions in quantization/int4-blocks.ts and numeric/half.ts, which stay as the reference and
  * as the fallback where the engine has no WebAssembly SIMD (docs/wasm-kernels.md).
  *
- * WebAssembly works on its own memory only, so each call copies its input in and the result out,
- * a piece at a time: memory grows to the largest piece and is reused, and a piece is small
- * enough (a few hundred KB) to stay in the cache between the copy and the kernel. Every thread
- * (the import's workers) instantiates its own module and memory on first use.
+ * WebAssembly works on its own memory only, so each call brings its input in (copied, or a bf16
+ * span read straight from the checkpoint file) and copies the result out, a block at a time:
+ * memory grows to the largest block and is reused, and the kernels work through it in pieces
+ * small enough (a few hundred KB) to stay in the cache. Every thread (the import's workers)
+ * instantiates its own module and memory on first use.
  */
 import { spanOfValues, type Bf16Span } from '../checkpoint/bf16-span.ts';
 import { KERNELS_WASM_BASE64 } from './kernels-binary.ts';

@@ -15,7 +15,10 @@ import { giveBackChunk, takeBuffer } from './buffers.ts';
 export interface Bf16Span {
   /** How many values. */
   readonly length: number;
-  /** Copies values [from, from + into.length) into `into`. */
+  /**
+   * Copies values [from, from + into.length) into `into`. It must not run the WASM kernels
+   * itself: `into` may be a view of their memory, which growing would detach.
+   */
   read(into: Uint16Array, from: number): void;
   /** Called by the consumer once it has read all it needs: the span's memory, if it holds any, is given back. */
   release?(): void;

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { CheckpointError } from '../../checkpoint/errors.ts';
 import type { FileRecord } from '../../checkpoint/file-hash.ts';
 import type { SourceFileRecord } from '../../checkpoint/source-files.ts';
+import type { WeightsFileRecord } from '../../onnx/piece-hashes.ts';
 import { readJsonFile } from '../../checkpoint/hf-checkpoint.ts';
 import { parseKimiVLConfig, type KimiVLConfig } from './configuration.ts';
 import type { CacheType, Int4ExpertForm, Precision } from './graphs/modeling-text.ts';
@@ -26,7 +27,8 @@ export interface ModelManifest {
   readonly source: { readonly dir: string; readonly files: readonly SourceFileRecord[] };
   readonly text: {
     readonly graph: FileRecord;
-    readonly weights: FileRecord;
+    /** Its pieces' SHA-256s; in folders imported before those were recorded, the whole file's (piece-hashes.ts). */
+    readonly weights: WeightsFileRecord;
     readonly layers: number;
     readonly vocabSize: number;
     readonly cacheWidth: number;
@@ -36,7 +38,7 @@ export interface ModelManifest {
     readonly int4Experts?: Int4ExpertForm;
   };
   /** MoonViT + projector (import-vision.ts). */
-  readonly vision: { readonly graph: FileRecord; readonly weights: FileRecord };
+  readonly vision: { readonly graph: FileRecord; readonly weights: WeightsFileRecord };
   readonly files: readonly FileRecord[];
   readonly stats: { readonly seconds: number; readonly weightBytesWritten: number; readonly megabytesPerSecond: number };
 }

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Bf16Span } from './bf16-span.ts';
 import { CheckpointError } from './errors.ts';
 import { isFloatDtype, SafetensorsFile, type TensorInfo } from './safetensors.ts';
 
@@ -117,6 +118,17 @@ export class HfCheckpoint {
   /** readRows of a BF16 tensor as its bit patterns, unwidened. */
   *readBf16Rows(name: string, maxElements = 1 << 22, from = 0, to?: number): Generator<Uint16Array> {
     yield* this.rowChunks(name, maxElements, from, to, (st, start, count) => st.readBf16Range(name, start, count));
+  }
+
+  /** A BF16 tensor as a span, not read yet (SafetensorsFile.bf16Span). */
+  bf16Span(name: string): Bf16Span {
+    const [, st] = this.file(name);
+    return st.bf16Span(name, 0, st.info(name).shape.reduce((a, b) => a * b, 1));
+  }
+
+  /** readBf16Rows' chunks as spans, not read yet. */
+  *bf16RowSpans(name: string, maxElements = 1 << 22, from = 0, to?: number): Generator<Bf16Span> {
+    yield* this.rowChunks(name, maxElements, from, to, (st, start, count) => st.bf16Span(name, start, count));
   }
 
   private *rowChunks<T>(name: string, maxElements: number, from: number, to: number | undefined, read: (st: SafetensorsFile, start: number, count: number) => T): Generator<T> {

@@ -7,6 +7,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { widenInPlace } from '../numeric/half.ts';
+import type { Bf16Span } from './bf16-span.ts';
 import { takeBuffer } from './buffers.ts';
 import { CheckpointError } from './errors.ts';
 
@@ -143,6 +144,23 @@ export class SafetensorsFile {
     const out = new Uint8Array(takeBuffer(count * 2));
     this.readInto(out, 0, t.offset + start * 2, count * 2, `tensor ${name}`);
     return new Uint16Array(out.buffer, 0, count);
+  }
+
+  /**
+   * Elements [start, start+count) of a BF16 tensor, not read yet: each `read` of the span reads
+   * the ones it asks for, straight into the caller's memory (bf16-span.ts).
+   */
+  bf16Span(name: string, start: number, count: number): Bf16Span {
+    const [t] = this.floatInfo(name);
+    if (t.dtype !== 'BF16') throw new Error(`${basename(this.path)}: tensor ${name} is ${t.dtype}, not BF16`);
+    if (start < 0 || start + count > t.byteLength / 2) throw new Error(`${basename(this.path)}: tensor ${name} has no elements ${start}–${start + count}`);
+    return {
+      length: count,
+      read: (into, from) => {
+        if (from < 0 || from + into.length > count) throw new Error(`${basename(this.path)}: a span of ${count} values of ${name} has no values ${from}–${from + into.length}`);
+        this.readInto(new Uint8Array(into.buffer, into.byteOffset, into.byteLength), 0, t.offset + (start + from) * 2, into.byteLength, `tensor ${name}`);
+      },
+    };
   }
 
   close(): void {

@@ -14,7 +14,8 @@
  * For K a multiple of the block size, B read as [N, K / 2] is also QMoE's per-expert layout.
  */
 
-import { takeBuffer } from '../checkpoint/buffers.ts';
+import { isBf16Span, readSpan, type Bf16Span } from '../checkpoint/bf16-span.ts';
+import { giveBackChunk, takeBuffer } from '../checkpoint/buffers.ts';
 import { bfloat16ToFloat32 } from '../numeric/half.ts';
 import { kernelFor, quantizeRowsWasm, type Kernel } from '../wasm/kernels.ts';
 
@@ -64,8 +65,8 @@ export function blockCount(k: number, blockSize = INT4_BLOCK_SIZE): number {
   return Math.ceil(k / blockSize);
 }
 
-/** `w`: fp32, or bf16 bit patterns (quantizeInt4Into). */
-export function quantizeInt4(w: Float32Array | Uint16Array, n: number, k: number, opts: Int4Options = {}): Int4Weight {
+/** `w`: fp32, or bf16 bit patterns in memory or not read yet (quantizeInt4Into). */
+export function quantizeInt4(w: Float32Array | Uint16Array | Bf16Span, n: number, k: number, opts: Int4Options = {}): Int4Weight {
   const q = emptyInt4(n, k, opts);
   if (w.length !== n * k) throw new Error(`int4 quantisation: ${w.length} values do not make a [${n}, ${k}] matrix`);
   quantizeInt4Into(q, w, 0, opts.kernel);
@@ -93,16 +94,25 @@ export function emptyInt4(n: number, k: number, opts: Int4Options = {}): Int4Wei
  * Quantises whole rows `w` (a multiple of K values) into rows `row`… of `q` (made by emptyInt4,
  * their zero points still zero), giving the bytes quantizeInt4 gives for the whole matrix: rows are
  * independent (blocks never cross a row; zero points are padded per row). `w` is fp32 or bf16
- * bit patterns (a Uint16Array, as a checkpoint stores them): widening is exact, so bf16 values
- * give the bytes of their fp32 widening; the WASM kernel widens them inside its memory.
+ * bit patterns (a Uint16Array, as a checkpoint stores them, or a span of them not read yet):
+ * widening is exact, so bf16 values give the bytes of their fp32 widening; the WASM kernel reads
+ * a span into its own memory and widens there. The caller still owns `w` afterwards (a span is
+ * not released here).
  */
-export function quantizeInt4Into(q: Int4Weight, w: Float32Array | Uint16Array, row: number, kernel?: Kernel): void {
+export function quantizeInt4Into(q: Int4Weight, w: Float32Array | Uint16Array | Bf16Span, row: number, kernel?: Kernel): void {
   const rows = w.length / q.k;
   if (!Number.isInteger(rows) || row + rows > q.n) throw new Error(`int4 quantisation: ${w.length} values are not whole rows from row ${row} of a [${q.n}, ${q.k}] matrix`);
   const at = row * q.blocks;
   const out = [q.packed.subarray(at * (q.blockSize / 2)), q.scales.subarray(at), q.zeroPoints?.subarray(row * Math.ceil(q.blocks / 2))] as const;
-  if (kernelFor(kernel) === 'wasm') quantizeRowsWasm(w, rows, q.k, q.blockSize, !q.zeroPoints, ...out);
-  else quantizeRows(w instanceof Float32Array ? w : bfloat16ToFloat32(w, 'js'), rows, q.k, q.blockSize, !q.zeroPoints, ...out);
+  if (kernelFor(kernel) === 'wasm') {
+    quantizeRowsWasm(w, rows, q.k, q.blockSize, !q.zeroPoints, ...out);
+  } else if (isBf16Span(w)) {
+    const bits = readSpan(w);
+    quantizeRows(bfloat16ToFloat32(bits, 'js'), rows, q.k, q.blockSize, !q.zeroPoints, ...out);
+    giveBackChunk(bits);
+  } else {
+    quantizeRows(w instanceof Float32Array ? w : bfloat16ToFloat32(w, 'js'), rows, q.k, q.blockSize, !q.zeroPoints, ...out);
+  }
 }
 
 /**

@@ -8,6 +8,7 @@
 import { attr, type GraphBuilder } from '../onnx/graph-builder.ts';
 import { DataType } from '../onnx/onnx-proto.ts';
 import { float16ToFloat32, float32ToFloat16 } from '../numeric/half.ts';
+import { isBf16Span, readSpan, type Bf16Span } from '../checkpoint/bf16-span.ts';
 import { giveBackChunk } from '../checkpoint/buffers.ts';
 import { emptyInt4, int4BlockSize, quantizeInt4, quantizeInt4Into, type Int4Options, type Int4Weight } from './int4-blocks.ts';
 
@@ -15,21 +16,21 @@ import { emptyInt4, int4BlockSize, quantizeInt4, quantizeInt4Into, type Int4Opti
  * Streams an [N, K] matrix's values, row-major; `rows`, when the source has it, streams rows
  * [from, to) alone, so that a parallel import can quantise a large matrix in parts (rows are
  * quantised independently: the parts are the whole's bytes, cut). `bf16Rows`, when the values
- * are a checkpoint's bf16 as stored, streams rows [from, to) as their bit patterns, unwidened:
- * the quantiser widens them inside its WebAssembly memory (half the bytes read and copied, no
- * fp32 copy made). As a WeightSpec's, chunks are fresh arrays the consumer owns, never touched
- * by the source again once yielded.
+ * are a checkpoint's bf16 as stored, streams rows [from, to) as spans of their bit patterns, not
+ * read yet: the quantiser reads them into its WebAssembly memory and widens them there (half the
+ * bytes read, copied once, no fp32 copy made). As a WeightSpec's, chunks are fresh arrays (or
+ * spans) the consumer owns, never touched by the source again once yielded.
  */
 export type Fp32Source = (() => AsyncIterable<Float32Array>) & {
   readonly rows?: (from: number, to: number) => AsyncIterable<Float32Array>;
-  readonly bf16Rows?: (from: number, to: number) => AsyncIterable<Uint16Array>;
+  readonly bf16Rows?: (from: number, to: number) => AsyncIterable<Bf16Span>;
 };
 
 /** fp32 values, or bf16 bit patterns (quantizeInt4Into takes either). */
 type Values = Float32Array | Uint16Array;
 
 /** Rows [from, to) of an [N, K] source, unwidened where it can (bf16Rows), else as fp32. */
-function rowsToQuantise(source: Fp32Source, n: number, from = 0, to = n): AsyncIterable<Values> {
+function rowsToQuantise(source: Fp32Source, n: number, from = 0, to = n): AsyncIterable<Values | Bf16Span> {
   if (source.bf16Rows) return source.bf16Rows(from, to);
   if (from === 0 && to === n) return source();
   return source.rows!(from, to);
@@ -49,16 +50,24 @@ function joined(a: Values, b: Values): Values {
  * packed result (~1/6 of fp32); only a row split between two chunks is copied. Chunks are fp32,
  * or bf16 bit patterns (all of one kind).
  */
-export async function quantizeStream(chunks: () => AsyncIterable<Values>, n: number, k: number, opts: Int4Options, what: string): Promise<Int4Weight> {
+export async function quantizeStream(chunks: () => AsyncIterable<Values | Bf16Span>, n: number, k: number, opts: Int4Options, what: string): Promise<Int4Weight> {
   const q = emptyInt4(n, k, opts);
   let rows = 0;
   let carry: Values | undefined;
-  const add = (values: Values) => {
+  const add = (values: Values | Bf16Span) => {
     if (rows + values.length / k > n) throw new Error(`${what}: source produced more than ${n * k} values`);
     quantizeInt4Into(q, values, rows, opts.kernel);
     rows += values.length / k;
   };
-  for await (const chunk of chunks()) {
+  for await (const next of chunks()) {
+    // A span of whole rows is read by the quantiser itself; one that splits a row is read here.
+    if (isBf16Span(next) && !carry?.length && next.length % k === 0) {
+      add(next);
+      next.release?.();
+      continue;
+    }
+    const chunk = isBf16Span(next) ? readSpan(next) : next;
+    if (isBf16Span(next)) next.release?.();
     let at = 0;
     if (carry?.length) {
       // The split row, completed from the chunk's front.
@@ -190,9 +199,10 @@ export function quantisedPart(get: () => Promise<Int4Weight>, rows?: (from: numb
  * values in fp32, so imports for the CPU and for a GPU hold the same weights. Rounded in place:
  * the scales stay in their pooled buffer.
  */
-function quantizeExpert(chunk: Values, n: number, k: number, blockSize: number): Int4Weight {
+function quantizeExpert(chunk: Values | Bf16Span, n: number, k: number, blockSize: number): Int4Weight {
   const q = quantizeInt4(chunk, n, k, { blockSize, symmetric: true });
-  giveBackChunk(chunk);
+  if (isBf16Span(chunk)) chunk.release?.();
+  else giveBackChunk(chunk);
   q.scales.set(float16ToFloat32(float32ToFloat16(q.scales)));
   return q;
 }

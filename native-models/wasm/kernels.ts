@@ -4,11 +4,13 @@
  * the same bytes as the JS versions in quantization/int4-blocks.ts and numeric/half.ts, which stay as the reference and
  * as the fallback where the engine has no WebAssembly SIMD (docs/wasm-kernels.md).
  *
- * WebAssembly works on its own memory only, so each call copies its input in and the result out,
- * a piece at a time: memory grows to the largest piece and is reused, and a piece is small
- * enough (a few hundred KB) to stay in the cache between the copy and the kernel. Every thread
- * (the import's workers) instantiates its own module and memory on first use.
+ * WebAssembly works on its own memory only, so each call brings its input in (copied, or a bf16
+ * span read straight from the checkpoint file) and copies the result out, a block at a time:
+ * memory grows to the largest block and is reused, and the kernels work through it in pieces
+ * small enough (a few hundred KB) to stay in the cache. Every thread (the import's workers)
+ * instantiates its own module and memory on first use.
  */
+import { spanOfValues, type Bf16Span } from '../checkpoint/bf16-span.ts';
 import { KERNELS_WASM_BASE64 } from './kernels-binary.ts';
 
 /** Which implementation runs: 'wasm' (SIMD, when the engine has it) or 'js' (the reference). */
@@ -54,6 +56,11 @@ export function kernelFor(requested?: Kernel): Kernel {
   return 'js';
 }
 
+/** Whether `buffer` is this thread's kernel memory (a quantiser reads spans straight into it). */
+export function isKernelMemory(buffer: ArrayBufferLike): boolean {
+  return thisThreadsKernels()?.memory.buffer === buffer;
+}
+
 /** The module's memory, grown to at least `bytes`; its buffer changes when it grows. */
 function memoryOf(wasm: Exports, bytes: number): ArrayBuffer {
   const short = bytes - wasm.memory.buffer.byteLength;
@@ -64,36 +71,52 @@ function memoryOf(wasm: Exports, bytes: number): ArrayBuffer {
 const align16 = (n: number) => (n + 15) & ~15;
 
 /**
+ * bf16 values brought into the module's memory at a time by quantizeRowsWasm: 4 Mi values (8 MB),
+ * the checkpoint reader's chunk, so a span is read in one call as large as before (a cold import
+ * took 2.0–2.1 s with these against 2.5–3.4 s with 1 MB reads, and no more CPU warm).
+ */
+export const READ_VALUES = 1 << 22;
+
+/**
  * quantizeInt4's loops in WASM, whole rows a piece: the same arguments and the same bytes out as
  * quantizeRows in int4-blocks.ts (`zeroPoints` is overwritten, not or-ed into). `w` is fp32, or
- * bf16 bit patterns (a Uint16Array, as the checkpoint stores them): those are copied in at half
- * the bytes and widened by widen_bf16 into the piece the quantiser reads, so no fp32 copy of the
- * weight exists outside the module's memory (widening is exact: the same values, the same bytes).
+ * bf16 bit patterns: a Uint16Array, as the checkpoint stores them, or a span of them not read yet
+ * (checkpoint/bf16-span.ts). bf16 is brought into the module's memory a block of rows at a time —
+ * a span read straight there from the file, an array copied — at half the bytes of fp32, and each
+ * piece widened there by widen_bf16 into the piece `quantize` reads, so no fp32 copy of the weight
+ * exists outside the module's memory (widening is exact: the same values, the same bytes). A
+ * block's codes, scales and zero points are copied out together.
  */
-export function quantizeRowsWasm(w: Float32Array | Uint16Array, n: number, k: number, blockSize: number, symmetric: boolean, packed: Uint8Array, scales: Float32Array, zeroPoints: Uint8Array | undefined): void {
+export function quantizeRowsWasm(w: Float32Array | Uint16Array | Bf16Span, n: number, k: number, blockSize: number, symmetric: boolean, packed: Uint8Array, scales: Float32Array, zeroPoints: Uint8Array | undefined): void {
   const wasm = thisThreadsKernels()!;
-  const bf16 = w instanceof Uint16Array;
   const blocks = Math.ceil(k / blockSize);
   const blob = blockSize / 2;
   const zpRow = Math.ceil(blocks / 2);
   const rowsPer = Math.max(1, Math.floor(PIECE_VALUES / k));
+  // Rows brought in at a time (the fp32 path: one piece), and where each region lies.
+  const rowsIn = w instanceof Float32Array ? rowsPer : rowsPer * Math.max(1, Math.floor(READ_VALUES / (rowsPer * k)));
   const packedAt = align16(4 * rowsPer * k);
-  const scalesAt = align16(packedAt + rowsPer * blocks * blob);
-  const zpsAt = align16(scalesAt + 4 * rowsPer * blocks);
-  const bf16At = align16(zpsAt + rowsPer * zpRow);
-  const memory = memoryOf(wasm, bf16 ? bf16At + 2 * rowsPer * k : bf16At);
-  for (let row = 0; row < n; row += rowsPer) {
-    const rows = Math.min(rowsPer, n - row);
-    if (bf16) {
-      new Uint16Array(memory, bf16At, rows * k).set(w.subarray(row * k, (row + rows) * k));
-      wasm.widen_bf16(bf16At, 0, rows * k);
+  const scalesAt = align16(packedAt + rowsIn * blocks * blob);
+  const zpsAt = align16(scalesAt + 4 * rowsIn * blocks);
+  const bf16At = align16(zpsAt + rowsIn * zpRow);
+  const memory = memoryOf(wasm, w instanceof Float32Array ? bf16At : bf16At + 2 * rowsIn * k);
+  const source = w instanceof Uint16Array ? spanOfValues(w) : w;
+  for (let first = 0; first < n; first += rowsIn) {
+    const rowsNow = Math.min(rowsIn, n - first);
+    if (source instanceof Float32Array) {
+      new Float32Array(memory, 0, rowsNow * k).set(source.subarray(first * k, (first + rowsNow) * k));
+      wasm.quantize(0, rowsNow, k, blockSize, symmetric ? 1 : 0, packedAt, scalesAt, zpsAt);
     } else {
-      new Float32Array(memory, 0, rows * k).set(w.subarray(row * k, (row + rows) * k));
+      source.read(new Uint16Array(memory, bf16At, rowsNow * k), first * k);
+      for (let row = 0; row < rowsNow; row += rowsPer) {
+        const rows = Math.min(rowsPer, rowsNow - row);
+        wasm.widen_bf16(bf16At + 2 * row * k, 0, rows * k);
+        wasm.quantize(0, rows, k, blockSize, symmetric ? 1 : 0, packedAt + row * blocks * blob, scalesAt + 4 * row * blocks, zpsAt + row * zpRow);
+      }
     }
-    wasm.quantize(0, rows, k, blockSize, symmetric ? 1 : 0, packedAt, scalesAt, zpsAt);
-    packed.set(new Uint8Array(memory, packedAt, rows * blocks * blob), row * blocks * blob);
-    scales.set(new Float32Array(memory, scalesAt, rows * blocks), row * blocks);
-    zeroPoints?.set(new Uint8Array(memory, zpsAt, rows * zpRow), row * zpRow);
+    packed.set(new Uint8Array(memory, packedAt, rowsNow * blocks * blob), first * blocks * blob);
+    scales.set(new Float32Array(memory, scalesAt, rowsNow * blocks), first * blocks);
+    zeroPoints?.set(new Uint8Array(memory, zpsAt, rowsNow * zpRow), first * zpRow);
   }
 }
 

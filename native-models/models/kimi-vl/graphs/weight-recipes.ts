@@ -4,6 +4,7 @@
  * and layouts) while the heavy lifting — reading, permuting, fusing experts — streams here,
  * one row block or one expert at a time, so memory stays bounded by a single expert or chunk.
  */
+import { joinSpans, spanOfValues, type Bf16Span } from '../../../checkpoint/bf16-span.ts';
 import { giveBackBuffer, takeBuffer } from '../../../checkpoint/buffers.ts';
 import type { HfCheckpoint } from '../../../checkpoint/hf-checkpoint.ts';
 
@@ -85,9 +86,29 @@ export function isBf16Recipe(ckpt: HfCheckpoint, r: WeightRecipe): boolean {
   return recipeTensors(r).every((tensor) => ckpt.has(tensor) && ckpt.info(tensor).dtype === 'BF16');
 }
 
-/** produceRecipeRows' values as bf16 bit patterns, unwidened (every tensor must be BF16: isBf16Recipe). */
-export function produceRecipeRowsBf16(ckpt: HfCheckpoint, r: RowRecipe, from: number, to: number): AsyncGenerator<Uint16Array> {
-  return recipeRows(ckpt, r, from, to, BF16);
+/**
+ * produceRecipeRows' values as bf16 bit patterns, unwidened and not read yet (every tensor must be
+ * BF16: isBf16Recipe): spans of the checkpoint that the int4 quantiser reads straight into its
+ * WebAssembly memory (checkpoint/bf16-span.ts). An fc1 expert in `halves` is its gate tensor's
+ * span then its up tensor's, so neither is copied into place; interleaved rows (QMoE's and MoE's
+ * fc1, GPU imports) are read and interleaved in memory as before.
+ */
+export async function* produceRecipeRowsBf16(ckpt: HfCheckpoint, r: RowRecipe, from: number, to: number): AsyncGenerator<Bf16Span> {
+  switch (r.kind) {
+    case 'copy':
+      yield* ckpt.bf16RowSpans(r.tensor, undefined, from, to);
+      return;
+    case 'experts-fc1':
+      if (!r.halves) {
+        for await (const out of recipeRows(ckpt, r, from, to, BF16)) yield spanOfValues(out);
+        return;
+      }
+      for (let e = from; e < to; e++) yield joinSpans([ckpt.bf16Span(`${r.prefix}.${e}.gate_proj.weight`), ckpt.bf16Span(`${r.prefix}.${e}.up_proj.weight`)]);
+      return;
+    case 'experts-fc2':
+      for (let e = from; e < to; e++) yield ckpt.bf16Span(`${r.prefix}.${e}.down_proj.weight`);
+      return;
+  }
 }
 
 async function* recipeRows<T extends Float32Array | Uint16Array>(ckpt: HfCheckpoint, r: RowRecipe, from: number, to: number, form: RowForm<T>): AsyncGenerator<T> {

@@ -7,6 +7,7 @@ export { KimiVLLocalModel } from './models/kimi-vl/runtime/local-model.ts';
 export { importKimiVL } from './models/kimi-vl/import/import-checkpoint.ts';
 export { devicePlacement, modelInfo } from './models/kimi-vl/runtime/model-info.ts';
 export { readModelFolder } from './models/kimi-vl/manifest.ts';
+export { verifyModelFolder } from './models/kimi-vl/runtime/verify-folder.ts';
 export { countOpTypes } from './models/kimi-vl/runtime/placement-check.ts';
 export { benchModels, checkBenchFolders } from './models/kimi-vl/runtime/bench.ts';
 export { DeviceUnavailableError } from './onnx/backend.ts';

@@ -11,6 +11,7 @@ export function registerModel(program: Command): void {
       'kestrel model import ~/models/kimi-vl --out ~/models/kimi-vl-onnx',
       'kestrel model chat ~/models/kimi-vl-onnx "Where is Save?" --image shot.png',
       'kestrel model logits ~/models/kimi-vl-onnx --messages chat.json --json',
+      'kestrel model verify ~/models/kimi-vl-onnx',
     ],
     exitCodes: [[0, 'done'], EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED],
   });
@@ -77,6 +78,18 @@ export function registerModel(program: Command): void {
     .action(async (modelDir: string, opts: { device?: Device; json?: boolean }) => {
       const { runInfo } = await import('../model/info-command.ts');
       await runInfo(modelDir, opts);
+    });
+  const verify = model.command('verify');
+  withHelp(verify, {
+    examples: ['kestrel model verify ~/models/kimi-vl-onnx'],
+    exitCodes: [[0, 'every file matches the manifest'], [1, 'a file or piece does not match, or is missing (one line each on stderr)'], EXIT_USAGE, EXIT_INTERRUPTED],
+  });
+  verify
+    .description("read every file of an imported model folder and check it against the manifest's SHA-256 records (the weights piece by piece)")
+    .argument('<model-dir>', 'an imported model folder')
+    .action(async (modelDir: string) => {
+      const { runVerify } = await import('../model/verify-command.ts');
+      await runVerify(modelDir);
     });
   const chat = model.command('chat');
   withHelp(chat, {

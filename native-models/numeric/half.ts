@@ -11,10 +11,10 @@ const SUBNORMAL_MAGIC = (127 - 15 + 23 - 10 + 1) << 23;
  * IEEE half precision, round to nearest even (NaN → quiet NaN, overflow → ±Inf). Works on the
  * fp32 bit patterns — it runs once per weight at import, so it avoids per-element branches on
  * the common path. `kernel`: WASM SIMD (the default where the engine has it) or this JS, the
- * same bits either way.
+ * same bits either way. `out`: where they go (new memory unless given, a pooled buffer say).
  */
-export function float32ToFloat16(src: Float32Array, kernel?: Kernel): Uint16Array {
-  const out = new Uint16Array(src.length);
+export function float32ToFloat16(src: Float32Array, kernel?: Kernel, out = new Uint16Array(src.length)): Uint16Array {
+  if (out.length !== src.length) throw new Error(`float32ToFloat16: ${src.length} values into room for ${out.length}`);
   (kernelFor(kernel) === 'wasm' ? narrowFloat16Wasm : narrowFloat16)(src, out);
   return out;
 }

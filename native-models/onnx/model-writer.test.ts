@@ -1,15 +1,16 @@
-import { mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { tempDir } from '../../test/harness/tiny-checkpoint.ts';
 import { maxAbsDiff } from '../../test/harness/floats.ts';
 import { SeededRandom } from '../numeric/random.ts';
 import { float16ToFloat32, float32ToFloat16 } from '../numeric/half.ts';
-import { takeBuffer } from '../checkpoint/buffers.ts';
+import { giveBackBuffer, takeBuffer } from '../checkpoint/buffers.ts';
 import { openSession } from './backend.ts';
 import { GraphBuilder, attr } from './graph-builder.ts';
 import { writeModel } from './model-writer.ts';
 import { DataType } from './onnx-proto.ts';
+import { checkWeightsFile } from './piece-hashes.ts';
 
 const t = tempDir('onnx');
 afterAll(t.cleanup);
@@ -45,7 +46,7 @@ describe('hand-written ONNX protobuf with external data', () => {
       g.output(y, DataType.FLOAT, [T, H]);
       const written = await writeModel(g, t.dir, `moe-${dataType}`);
       expect(written.dataBytes).toBeGreaterThanOrEqual(4096);
-      expect(written.dataSha256).toMatch(/^[0-9a-f]{64}$/);
+      expect(await checkWeightsFile(written.dataFile, { file: 'data', bytes: written.dataBytes, pieces: written.dataPieces })).toEqual([]);
       const session = await openSession(written.modelFile);
       const xv = rand(T * H);
       const weights = [[0.3, 0.7], [0.6, 0.4]];
@@ -93,6 +94,26 @@ describe('hand-written ONNX protobuf with external data', () => {
     await writeModel(g, dir, 'model');
     expect(takeBuffer(4 * 1000) === whole.buffer).toBe(true);
     expect(takeBuffer(4 * 2000) === shared.buffer).toBe(false);
+  });
+
+  test('an fp16 weight narrows into a pooled buffer, given back once written with its fp32 chunk', async () => {
+    const dir = join(t.dir, 'give-back-fp16');
+    mkdirSync(dir);
+    const values = Float32Array.from({ length: 1500 }, (_, i) => i / 7);
+    const chunk = new Float32Array(takeBuffer(4 * 1500));
+    chunk.set(values);
+    // A used buffer of the fp16 size, waiting in this thread's pool: the narrowing takes it.
+    const pooled = takeBuffer(2 * 1500);
+    giveBackBuffer(pooled);
+    const g = new GraphBuilder();
+    g.weight({ name: 'half', dims: [1500], dataType: DataType.FLOAT16, produce: async function* () { yield chunk; } });
+    const written = await writeModel(g, dir, 'model');
+    const half = takeBuffer(2 * 1500);
+    // The pooled buffer, narrowed into and given back, holding what the file holds.
+    expect(half === pooled).toBe(true);
+    expect(Buffer.from(half).equals(readFileSync(written.dataFile))).toBe(true);
+    expect(Buffer.from(half).equals(Buffer.from(float32ToFloat16(values).buffer))).toBe(true);
+    expect(takeBuffer(4 * 1500) === chunk.buffer).toBe(true);
   });
 
   test('a weight that fails or comes out the wrong size leaves no partial files behind', async () => {

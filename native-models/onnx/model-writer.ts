@@ -1,20 +1,21 @@
 /**
  * Writes a built graph as `<name>.onnx` plus `<name>.onnx.data`: weights are streamed into the
  * data file one chunk at a time (never a whole checkpoint in memory), page-aligned so
- * onnxruntime can memory-map them, and both files are hashed as they are written. The weights
- * are made here, on this thread, or by worker threads (weight-pool.ts) into the same layout:
- * both give the same bytes.
+ * onnxruntime can memory-map them, and both files are hashed as they are written: the model
+ * file whole, the data file piece by piece (piece-hashes.ts). The weights are made here, on this
+ * thread, or by worker threads (weight-pool.ts) into the same layout: both give the same bytes
+ * and the same pieces.
  */
 import { createHash } from 'node:crypto';
 import { closeSync, fdatasync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { giveBackChunk } from '../checkpoint/buffers.ts';
+import { giveBackChunk, takeBuffer } from '../checkpoint/buffers.ts';
 import { float32ToFloat16 } from '../numeric/half.ts';
+import { dataLayout, PART_BYTES, pieceStarts, unitPlaces, weightBytes, weightUnits, type DataLayout } from './data-layout.ts';
 import type { GraphBuilder, WeightSpec } from './graph-builder.ts';
 import { DataType, encodeModel, type ModelProto, type TensorProto } from './onnx-proto.ts';
+import { filePieces, PieceHasher, type PieceRecord } from './piece-hashes.ts';
 
-/** Every weight starts on a page boundary in the data file, so onnxruntime can memory-map it. */
-export const ALIGN = 4096;
 export const IR_VERSION = 10;
 export const OPSETS = [
   { domain: '', version: 21 },
@@ -25,7 +26,8 @@ export interface WrittenModel {
   readonly modelFile: string;
   readonly dataFile: string;
   readonly modelSha256: string;
-  readonly dataSha256: string;
+  /** The data file's pieces and their SHA-256s, in file order. */
+  readonly dataPieces: readonly PieceRecord[];
   readonly modelBytes: number;
   readonly dataBytes: number;
 }
@@ -37,57 +39,27 @@ export interface WriteProgress {
   readonly bytesWritten: number;
 }
 
-function bytesPerElement(spec: WeightSpec): number {
-  if (spec.dataType === DataType.FLOAT) return 4;
-  if (spec.dataType === DataType.FLOAT16) return 2;
-  if (spec.dataType === DataType.UINT8) return 1;
-  throw new Error(`weight ${spec.name}: only float32, float16 and uint8 weights can be written`);
-}
-
-/** Bytes one weight takes in the data file. */
-export function weightBytes(spec: WeightSpec): number {
-  return spec.dims.reduce((a, b) => a * b, 1) * bytesPerElement(spec);
-}
-
-/** Where each weight starts in `<name>.onnx.data` (after its page-alignment padding), and the file's size. */
-export interface DataLayout {
-  readonly offsets: readonly number[];
-  readonly bytes: number;
-}
-
-/** The data file's layout, worked out from the weights' declared shapes without producing any value. */
-export function dataLayout(weights: readonly WeightSpec[]): DataLayout {
-  const offsets: number[] = [];
-  let end = 0;
-  for (const spec of weights) {
-    const start = end + ((ALIGN - (end % ALIGN)) % ALIGN);
-    offsets.push(start);
-    end = start + weightBytes(spec);
-  }
-  return { offsets, bytes: end };
-}
-
-/** What writeModel will put in `<name>.onnx.data` for these weights, page alignment included. */
-export function plannedDataBytes(weights: readonly WeightSpec[]): number {
-  return dataLayout(weights).bytes;
-}
-
-/** A produced chunk as the bytes the data file holds (fp32 as is, fp16 converted, packed bytes as they are). */
+/**
+ * A produced chunk as the bytes the data file holds (fp32 as is, fp16 converted into a pooled
+ * buffer, packed bytes as they are). Once written, both are spent: spendChunk.
+ */
 export function encodeChunk(spec: WeightSpec, chunk: Float32Array | Uint8Array): Uint8Array {
   // Packed (quantised) weights arrive as bytes and are written as they are.
   if ((spec.dataType === DataType.UINT8) !== chunk instanceof Uint8Array) throw new Error(`weight ${spec.name}: uint8 weights must be produced as bytes, others as float32`);
   if (chunk instanceof Uint8Array) return chunk;
   if (spec.dataType === DataType.FLOAT) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  const half = float32ToFloat16(chunk);
+  const half = float32ToFloat16(chunk, undefined, new Uint16Array(takeBuffer(2 * chunk.length)));
   return new Uint8Array(half.buffer);
 }
 
 /**
- * Bytes of one row of `spec` cut into `rows` rows: by default its first dimension; a quantised
- * group's weights are all cut by their group's rows (the matrix's), each holding its share of a row.
+ * A written chunk is spent (a WeightSpec's chunks are the consumer's): its memory, and that of
+ * its encoded bytes when they are a buffer of their own, goes to this thread's next read,
+ * conversion or quantised weight of its size, which then costs no page faults.
  */
-export function rowBytes(spec: WeightSpec, rows = spec.dims[0] ?? 1): number {
-  return weightBytes(spec) / rows;
+export function spendChunk(chunk: Float32Array | Uint8Array, bytes: Uint8Array): void {
+  giveBackChunk(chunk);
+  if (bytes.buffer !== chunk.buffer) giveBackChunk(bytes);
 }
 
 /** The error for a weight (or rows [a, b) of it, `expected` bytes) whose producer made the wrong number of bytes. */
@@ -123,45 +95,58 @@ export function backgroundFlush(fd: number, every = FLUSH_BYTES): { wrote(bytes:
 
 /**
  * Makes a graph's weights and writes them into the open data file at the layout's offsets,
- * padding included; returns the SHA-256 of the whole file. `onWeight` is told, in order, as
- * each weight is complete.
+ * padding included; returns the SHA-256s of the file's pieces (data-layout.ts pieceStarts).
+ * `onWeight` is told, in order, as each weight is complete.
  */
 export interface WeightsWriter {
-  write(weights: readonly WeightSpec[], layout: DataLayout, fd: number, onWeight: (index: number) => void): Promise<{ sha256: string }>;
+  write(weights: readonly WeightSpec[], layout: DataLayout, fd: number, onWeight: (index: number) => void): Promise<{ pieces: PieceRecord[] }>;
 }
 
-/** Every weight produced and written on this thread, front to back. */
-export const inThisThread: WeightsWriter = {
-  async write(weights, layout, fd, onWeight) {
-    const hash = createHash('sha256');
-    const flush = backgroundFlush(fd);
-    let offset = 0;
-    const write = (bytes: Uint8Array): void => {
-      let done = 0;
-      while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
-      hash.update(bytes);
-      offset += bytes.length;
-      flush.wrote(bytes.length);
-    };
-    try {
-      for (const [index, spec] of weights.entries()) {
-        const start = layout.offsets[index]!;
-        if (start > offset) write(new Uint8Array(start - offset));
-        for await (const chunk of spec.produce()) {
-          write(encodeChunk(spec, chunk));
-          // Written, the chunk is spent (a WeightSpec's chunks are the consumer's): its memory
-          // goes to this thread's next read or quantised weight of its size.
-          giveBackChunk(chunk);
+/**
+ * Every weight produced and written on this thread, front to back, hashed in the pieces a pool
+ * with the same `partBytes` hashes (the same record whoever writes the file).
+ */
+export function inThisThread(partBytes = PART_BYTES): WeightsWriter {
+  return {
+    async write(weights, layout, fd, onWeight) {
+      const starts = pieceStarts(unitPlaces(weights, layout, weightUnits(weights, partBytes)));
+      const hasher = new PieceHasher();
+      hasher.at(0);
+      let next = 1;
+      const flush = backgroundFlush(fd);
+      let offset = 0;
+      const write = (bytes: Uint8Array): void => {
+        let done = 0;
+        while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
+        // Cut where the next piece starts.
+        for (let at = 0; at < bytes.length; ) {
+          const n = Math.min(bytes.length - at, (starts[next] ?? Infinity) - offset);
+          hasher.update(bytes.subarray(at, at + n));
+          at += n;
+          offset += n;
+          if (offset === starts[next]) hasher.cut(starts[next++]!);
         }
-        if (offset - start !== weightBytes(spec)) throw wrongSize(spec, offset - start);
-        onWeight(index);
+        flush.wrote(bytes.length);
+      };
+      try {
+        for (const [index, spec] of weights.entries()) {
+          const start = layout.offsets[index]!;
+          if (start > offset) write(new Uint8Array(start - offset));
+          for await (const chunk of spec.produce()) {
+            const bytes = encodeChunk(spec, chunk);
+            write(bytes);
+            spendChunk(chunk, bytes);
+          }
+          if (offset - start !== weightBytes(spec)) throw wrongSize(spec, offset - start);
+          onWeight(index);
+        }
+      } finally {
+        await flush.settled();
       }
-    } finally {
-      await flush.settled();
-    }
-    return { sha256: hash.digest('hex') };
-  },
-};
+      return { pieces: filePieces(hasher.finish(), starts, layout.bytes) };
+    },
+  };
+}
 
 /**
  * The model file's content for `graph`: its nodes and constants, and its weights as references
@@ -197,14 +182,14 @@ export async function writeModel(
   const dataFile = `${modelFile}.data`;
   const layout = dataLayout(graph.weights);
   const fd = openSync(`${dataFile}.partial`, 'w');
-  let dataSha256: string;
+  let dataPieces: PieceRecord[];
   let model: Uint8Array;
   try {
     const onWeight = (index: number) => {
       const spec = graph.weights[index]!;
       opts.onProgress?.({ weight: spec.name, index, count: graph.weights.length, bytesWritten: layout.offsets[index]! + weightBytes(spec) });
     };
-    const weights = (opts.weights ?? inThisThread).write(graph.weights, layout, fd, onWeight);
+    const weights = (opts.weights ?? inThisThread()).write(graph.weights, layout, fd, onWeight);
     // Encoded while the weights are made (the model file is written after them): with worker
     // threads, this thread is otherwise idle while they start (a few tenths of a second), and
     // the encoding (0.2 s for a mid-size int4 graph) is no longer between the last weight and
@@ -216,7 +201,7 @@ export async function writeModel(
       await weights.catch(() => undefined);
       throw err;
     }
-    ({ sha256: dataSha256 } = await weights);
+    ({ pieces: dataPieces } = await weights);
     fsyncSync(fd);
   } catch (err) {
     // A failed import leaves no half-written weights behind (and the folder reusable).
@@ -238,7 +223,7 @@ export async function writeModel(
     modelFile,
     dataFile,
     modelSha256: createHash('sha256').update(model).digest('hex'),
-    dataSha256,
+    dataPieces,
     modelBytes: model.length,
     dataBytes: layout.bytes,
   };

@@ -1,24 +1,19 @@
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, describe, expect, test } from 'vitest';
-import { tempDir } from '../../test/harness/tiny-checkpoint.ts';
-import { writeModel } from './model-writer.ts';
-import { WeightPool, weightUnits } from './weight-pool.ts';
+import { freshDirs, tempDir } from '../../test/harness/tiny-checkpoint.ts';
+import { inThisThread, writeModel } from './model-writer.ts';
+import { dataLayout, pieceStarts, unitPlaces, weightUnits } from './data-layout.ts';
+import { WeightPool } from './weight-pool.ts';
 import { poolTestGraph, type PoolTestGraph } from './testing/pool-graph.ts';
 
 const WORKER = new URL('./testing/pool-worker.ts', import.meta.url);
 const t = tempDir('weight-pool');
 afterAll(t.cleanup);
 
-let n = 0;
-const freshDir = () => {
-  const dir = join(t.dir, `out-${n++}`);
-  mkdirSync(dir);
-  return dir;
-};
+const freshDir = freshDirs(t.dir);
 
-/** A pool of 3 workers that may hold just 4 kB unhashed each and cuts weights over 2 kB into parts. */
-const startPool = (graph: PoolTestGraph = {}) => WeightPool.start(WORKER, { graph, budget: 4096 }, 3, { partBytes: 2000 });
+/** A pool of 3 workers that cuts weights over 2 kB into parts. */
+const startPool = (graph: PoolTestGraph = {}) => WeightPool.start(WORKER, { graph }, 3, { partBytes: 2000 });
 
 describe('weights made by worker threads', () => {
   test('the units: a group stays whole unless it can make its rows, a large weight or group that can make its own rows is cut into parts, others stay whole', () => {
@@ -35,13 +30,16 @@ describe('weights made by worker threads', () => {
     expect(units.flatMap((u) => (u.rows && u.rows[0] > 0 ? [] : Array.from({ length: u.to - u.from }, (_, i) => u.from + i)))).toEqual(names.map((_, i) => i));
   });
 
-  test('write the same files as one thread, byte for byte, telling each weight in order', async () => {
-    const one = await writeModel(poolTestGraph(), freshDir(), 'model');
+  test('write the same files and pieces as one thread, byte for byte, telling each weight in order', async () => {
+    const one = await writeModel(poolTestGraph(), freshDir(), 'model', { weights: inThisThread(2000) });
     const pool = await startPool();
     const done: number[] = [];
     const many = await writeModel(poolTestGraph(), freshDir(), 'model', { weights: pool.writer('test'), onProgress: (p) => done.push(p.index) });
     await pool.close();
-    expect(many.dataSha256).toBe(one.dataSha256);
+    expect(many.dataPieces).toEqual(one.dataPieces);
+    // Parts, the runs of a group's parts (its weights lie apart), and whole units: many pieces.
+    expect(many.dataPieces.length).toBe(pieceStarts(unitPlaces(poolTestGraph().weights, dataLayout(poolTestGraph().weights), weightUnits(poolTestGraph().weights, 2000))).length);
+    expect(many.dataPieces.length).toBeGreaterThan(30);
     expect(many.modelSha256).toBe(one.modelSha256);
     expect(Buffer.compare(readFileSync(many.dataFile), readFileSync(one.dataFile))).toBe(0);
     expect(done).toEqual(poolTestGraph().weights.map((_, i) => i));

@@ -1,90 +1,25 @@
 /**
- * Makes a graph's weights in worker threads: reading, converting and quantising run in several
- * workers at once, each writing its bytes straight into the data file at their planned offsets,
- * while this thread hashes the file in order as the chunks come back. The layout and the bytes
- * are those of the single-threaded writer (model-writer.ts); only who makes them differs.
+ * Makes a graph's weights in worker threads: reading, converting, quantising, writing and
+ * hashing run in several workers at once, each writing its bytes straight into the data file at
+ * their planned offsets and hashing them as it goes (weight-worker.ts); this thread hands out the
+ * units, tells the weights complete in order, and collects the pieces' SHA-256s. The layout, the
+ * bytes and the pieces are those of the single-threaded writer (model-writer.ts); only who makes
+ * them differs.
  *
  * Each worker builds the same graph itself (weight producers are closures over the checkpoint
  * and cannot cross threads), so the pool only says which weights to make. Work goes out in
  * units — one weight, or the weights one quantised matrix shares, or a range of rows of either
  * when it is large (an int4 embedding or lm_head is two thirds of a mid-size model's values) —
- * to whichever worker is free, in order; a worker holds back once `budget` bytes of its chunks
- * wait to be hashed.
+ * to whichever worker is free, in order (data-layout.ts weightUnits).
  */
-import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { PART_BYTES, pieceStarts, unitPlaces, weightUnits, type DataLayout } from './data-layout.ts';
 import type { WeightSpec } from './graph-builder.ts';
-import { backgroundFlush, rowBytes, weightBytes, type DataLayout, type WeightsWriter } from './model-writer.ts';
+import { backgroundFlush, type WeightsWriter } from './model-writer.ts';
+import { filePieces, type HashedPiece, type PieceRecord } from './piece-hashes.ts';
 import type { FromWorker, ToWorker } from './weight-worker.ts';
 import { workerBundle } from './worker-bundle.ts';
-
-/** What one worker makes at a time: weights [from, to), all of each or only rows [a, b) of each. */
-export interface WeightUnit {
-  readonly from: number;
-  readonly to: number;
-  readonly rows?: readonly [number, number];
-}
-
-/** The size of the parts a weight (or a group) that can make its own rows is cut into. */
-export const PART_BYTES = 16 * 2 ** 20;
-
-/**
- * The units of work, in file order: the weights sharing a `group` together, any other weight
- * alone; a unit larger than `partBytes` whose weights can all make a range of their rows is cut
- * into parts of about that size. A group's rows are its first weight's first dimension (a
- * quantised matrix's rows), each of its weights holding the same share of every row.
- */
-export function weightUnits(weights: readonly WeightSpec[], partBytes = PART_BYTES): WeightUnit[] {
-  const units: WeightUnit[] = [];
-  for (let from = 0; from < weights.length; ) {
-    const group = weights[from]!.group;
-    let to = from + 1;
-    while (group !== undefined && to < weights.length && weights[to]!.group === group) to++;
-    const span = weights.slice(from, to);
-    const rows = span[0]!.dims[0] ?? 1;
-    const bytes = span.reduce((sum, spec) => sum + weightBytes(spec), 0);
-    if (rows > 1 && bytes > partBytes && span.every((spec) => spec.rows && Number.isInteger(rowBytes(spec, rows)))) {
-      const perPart = Math.max(1, Math.floor(partBytes / (bytes / rows)));
-      for (let a = 0; a < rows; a += perPart) units.push({ from, to, rows: [a, Math.min(rows, a + perPart)] });
-    } else {
-      units.push({ from, to });
-    }
-    from = to;
-  }
-  return units;
-}
-
-/** One weight's share of a unit: what the main thread hashes in file order (by weight, then by row). */
-interface Piece {
-  readonly unit: number;
-  readonly index: number;
-  /** Whether it ends its weight (the weight is then complete once it is hashed). */
-  readonly last: boolean;
-  readonly chunks: { readonly bytes: Uint8Array; readonly credited: boolean }[];
-  done: boolean;
-}
-
-/** Each unit's pieces in file order, and where each goes (what the worker is told). */
-function planPieces(weights: readonly WeightSpec[], layout: DataLayout, units: readonly WeightUnit[]) {
-  const end = (index: number) => (index < 0 ? 0 : layout.offsets[index]! + weightBytes(weights[index]!));
-  const places = units.map(({ from, to, rows }) =>
-    weights.slice(from, to).map((spec, i) => {
-      const index = from + i;
-      if (!rows) return { padFrom: end(index - 1), start: layout.offsets[index]!, bytes: weightBytes(spec) };
-      const row = rowBytes(spec, weights[from]!.dims[0]);
-      const start = layout.offsets[index]! + rows[0] * row;
-      // Only a weight's first part carries the padding before it.
-      return { padFrom: rows[0] === 0 ? end(index - 1) : start, start, bytes: (rows[1] - rows[0]) * row };
-    }),
-  );
-  const pieces: Piece[] = units.flatMap(({ from, to, rows }, unit) =>
-    Array.from({ length: to - from }, (_, i) => ({ unit, index: from + i, last: !rows || rows[1] === weights[from]!.dims[0], chunks: [], done: false })),
-  );
-  // Stable: a weight's parts stay in row order.
-  pieces.sort((p, q) => p.index - q.index);
-  return { places, pieces };
-}
 
 /** How a TypeScript worker module starts: from its cached bundle (worker-bundle.ts), or from the sources through tsx. */
 export type WorkerForm = 'bundle' | 'sources';
@@ -182,18 +117,19 @@ export class WeightPool {
     for (const stop of [...this.waiting]) stop(this.failure);
   }
 
-  private write(graph: string, weights: readonly WeightSpec[], layout: DataLayout, fd: number, onWeight: (index: number) => void): Promise<{ sha256: string }> {
+  private write(graph: string, weights: readonly WeightSpec[], layout: DataLayout, fd: number, onWeight: (index: number) => void): Promise<{ pieces: PieceRecord[] }> {
     if (this.failure) return Promise.reject(this.failure);
     const units = weightUnits(weights, this.partBytes);
-    const { places, pieces } = planPieces(weights, layout, units);
-    const pieceOf = new Map(pieces.map((p) => [`${p.unit}/${p.index}`, p]));
-    const workerOf = new Map<number, Worker>();
-    const hash = createHash('sha256');
+    const places = unitPlaces(weights, layout, units);
+    // How many units each weight is still waiting for (its parts, or the one unit holding it).
+    const waitingFor = new Array<number>(weights.length).fill(0);
+    for (const { from, to } of units) for (let i = from; i < to; i++) waitingFor[i]!++;
+    const hashed: HashedPiece[] = [];
     const flush = backgroundFlush(fd);
     let next = 0;
     let current = 0;
 
-    return new Promise<{ sha256: string }>((resolve, reject) => {
+    return new Promise<{ pieces: PieceRecord[] }>((resolve, reject) => {
       const listeners = new Map<Worker, (m: FromWorker) => void>();
       let settled = false;
       const finish = (err?: Error) => {
@@ -202,8 +138,13 @@ export class WeightPool {
         for (const [worker, listener] of listeners) worker.off('message', listener);
         this.waiting.delete(finish);
         if (!err) {
-          void flush.settled().then(() => resolve({ sha256: hash.digest('hex') }));
-          return;
+          try {
+            const pieces = filePieces(hashed, pieceStarts(places), layout.bytes);
+            void flush.settled().then(() => resolve({ pieces }));
+            return;
+          } catch (e) {
+            err = e instanceof Error ? e : new Error(String(e));
+          }
         }
         // The other workers may be writing into the data file: they are stopped before the
         // caller closes it (its descriptor could otherwise be reused by another file), and the
@@ -217,31 +158,19 @@ export class WeightPool {
         while (next < units.length && this.idle.length > 0) {
           const { from, to, rows } = units[next]!;
           const worker = this.idle.shift()!;
-          workerOf.set(next, worker);
           const request: ToWorker = { type: 'unit', graph, unit: next, from, to, ...(rows ? { rows } : {}), first: weights[from]!.name, pieces: places[next]!, fd };
           worker.postMessage(request);
           next++;
         }
       };
 
-      const credit = (worker: Worker, bytes: Uint8Array, giveBack: boolean) => {
-        const message: ToWorker = giveBack ? { type: 'credit', bytes: bytes.byteLength, buffer: bytes.buffer as ArrayBuffer } : { type: 'credit', bytes: bytes.byteLength };
-        worker.postMessage(message, giveBack ? [bytes.buffer as ArrayBuffer] : []);
-      };
-
-      // Hashes the pieces' chunks in file order, telling each weight once its last piece is hashed.
-      const drain = () => {
-        for (let piece = pieces[current]; piece; piece = pieces[current]) {
-          for (const chunk of piece.chunks.splice(0)) {
-            hash.update(chunk.bytes);
-            flush.wrote(chunk.bytes.byteLength);
-            if (!chunk.credited) credit(workerOf.get(piece.unit)!, chunk.bytes, true);
-          }
-          if (!piece.done) break;
-          if (piece.last) onWeight(piece.index);
-          current++;
-        }
-        if (current === pieces.length) finish();
+      // A unit is written: its weights that waited for nothing else are complete, told in order.
+      const unitDone = (unit: number) => {
+        const { from, to } = units[unit]!;
+        for (let i = from; i < to; i++) waitingFor[i]!--;
+        flush.wrote(places[unit]!.reduce((sum, p) => sum + p.start + p.bytes - p.padFrom, 0));
+        while (current < weights.length && waitingFor[current] === 0) onWeight(current++);
+        if (current === weights.length) finish();
       };
 
       for (const worker of this.workers) {
@@ -250,37 +179,22 @@ export class WeightPool {
             finish(new Error(message.message));
             return;
           }
-          if (message.type === 'unit-done') {
-            this.idle.push(worker);
-            dispatch();
+          hashed.push(...message.hashed);
+          this.idle.push(worker);
+          try {
+            unitDone(message.unit);
+          } catch (err) {
+            // Thrown by onWeight (the import's progress, a cancelled import).
+            finish(err instanceof Error ? err : new Error(String(err)));
             return;
           }
-          const piece = pieceOf.get(`${message.unit}/${message.index}`)!;
-          if (message.type === 'piece-done') {
-            piece.done = true;
-          } else {
-            // The later weights of a group cut into parts wait for all of the first weight's
-            // parts: counted as hashed at once, so that a worker never waits for a piece that
-            // only it can make. They are a small share of the group (a quantised matrix's scales
-            // and zero points), which one thread would hold whole.
-            const early = units[message.unit]!.rows !== undefined && message.index > units[message.unit]!.from && piece !== pieces[current];
-            if (early) credit(worker, message.bytes, false);
-            piece.chunks.push({ bytes: message.bytes, credited: early });
-          }
-          if (piece === pieces[current]) {
-            try {
-              drain();
-            } catch (err) {
-              // Thrown by onWeight (the import's progress, a cancelled import).
-              finish(err instanceof Error ? err : new Error(String(err)));
-            }
-          }
+          dispatch();
         };
         listeners.set(worker, listener);
         worker.on('message', listener);
       }
       dispatch();
-      if (units.length === 0) finish();
+      if (weights.length === 0) finish();
     });
   }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeTinyCheckpoint, type TinyCheckpointOptions } from '../../native-models/models/kimi-vl/testing/tiny-checkpoint.ts';
@@ -7,6 +7,16 @@ import { writeTinyCheckpoint, type TinyCheckpointOptions } from '../../native-mo
 export function tempDir(prefix: string): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), `kestrel-${prefix}-`));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Makes a new empty folder inside `root` at each call: `out-0`, `out-1`, … */
+export function freshDirs(root: string): () => string {
+  let n = 0;
+  return () => {
+    const dir = join(root, `out-${n++}`);
+    mkdirSync(dir);
+    return dir;
+  };
 }
 
 /** Writes a tiny random Kimi-VL checkpoint into a temporary folder. */

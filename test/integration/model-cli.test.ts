@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { KESTREL_BIN, LOAD_PROGRESS_LINE, REPO_ROOT, runKestrel as kestrel, withoutLoadProgress } from '../harness/cli.ts';
 import { argmax, maxAbsDiff } from '../harness/floats.ts';
 import { tinyCheckpoint, tempDir } from '../harness/tiny-checkpoint.ts';
+import { rehashPieces } from '../harness/weights-record.ts';
 import { HfCheckpoint, readJsonFile } from '../../native-models/checkpoint/hf-checkpoint.ts';
 import { ChatTemplate } from '../../native-models/models/kimi-vl/processing/chat-template.ts';
 import { parseKimiVLConfig, type KimiVLConfig } from '../../native-models/models/kimi-vl/configuration.ts';
@@ -59,7 +60,8 @@ describe('kestrel model import', () => {
     expect(r.stdout).toContain(`${formatBytes(written)} of weights in ${manifest.stats.seconds.toFixed(1)} s, ${(written / 1e6 / manifest.stats.seconds).toFixed(0)} MB/s)`);
     expect(manifest.precision).toBe('fp32');
     expect(manifest.text.graph.sha256).toBe(sha256(join(modelDir, 'text-model.onnx')));
-    expect(manifest.text.weights.sha256).toBe(sha256(join(modelDir, 'text-model.onnx.data')));
+    expect(manifest.text.weights.pieces).toEqual(rehashPieces(join(modelDir, 'text-model.onnx.data'), manifest.text.weights));
+    expect(manifest.vision.weights.pieces).toEqual(rehashPieces(join(modelDir, 'vision-model.onnx.data'), manifest.vision.weights));
     expect(manifest.source.files.map((f) => f.file)).toEqual(['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors', 'model.safetensors.index.json']);
     // A plain folder's shards are not read again to be hashed (no --hash-source): their size and
     // time identify them; the small index is hashed (model-import-source.test.ts: a Hugging Face cache).

@@ -8,8 +8,11 @@ import { type ModelManifest } from '../../native-models/models/kimi-vl/manifest.
 import { HfCheckpoint, readJsonFile } from '../../native-models/checkpoint/hf-checkpoint.ts';
 import { isMoeLayer, parseKimiVLConfig } from '../../native-models/models/kimi-vl/configuration.ts';
 import { buildImportGraph } from '../../native-models/models/kimi-vl/import/import-graphs.ts';
-import { weightUnits } from '../../native-models/onnx/weight-pool.ts';
+import { weightUnits } from '../../native-models/onnx/data-layout.ts';
+import type { FileRecord } from '../../native-models/checkpoint/file-hash.ts';
+import { checkWeightsFile, type WeightsFileRecord } from '../../native-models/onnx/piece-hashes.ts';
 import { runKestrel } from '../harness/cli.ts';
+import { rehashPieces } from '../harness/weights-record.ts';
 import { tempDir, tinyCheckpoint } from '../harness/tiny-checkpoint.ts';
 
 const ckpt = tinyCheckpoint({ dtype: 'bf16', shards: 2, seed: 11 });
@@ -44,10 +47,16 @@ describe('parallel import', () => {
     hf.close();
     const cut = weightUnits(weights, partBytes).filter((u) => u.rows?.[0] === 0).map((u) => weights[u.from]!.name);
     expect(cut).toEqual(expect.arrayContaining(precision === 'int4' ? ['embed_tokens.weight_q4', 'lm_head.weight_q4'] : ['embed_tokens.weight', 'lm_head.weight']));
-    const alone = written(one, await importKimiVL({ source: ckpt.dir, out: one, precision, workers: 0 }));
+    // The weights' pieces follow from the part size, never from the worker count: the same records.
+    const alone = written(one, await importKimiVL({ source: ckpt.dir, out: one, precision, workers: 0, partBytes }));
     const parallel = written(many, await importKimiVL({ source: ckpt.dir, out: many, precision, workers: 2, partBytes }));
     expect(parallel).toEqual(alone);
-    expect(alone.records.slice(0, 4).map((r) => r.sha256)).toEqual(WRITTEN.map((f) => alone.files[f]));
+    const [textGraph, textWeights, visionGraph, visionWeights] = alone.records as [FileRecord, WeightsFileRecord, FileRecord, WeightsFileRecord];
+    expect([textGraph.sha256, visionGraph.sha256]).toEqual([alone.files['text-model.onnx'], alone.files['vision-model.onnx']]);
+    // Each piece's record is its bytes' SHA-256 as found on disk; the text file has many (its parts).
+    expect(textWeights.pieces).toEqual(rehashPieces(join(one, 'text-model.onnx.data'), textWeights));
+    expect(visionWeights.pieces).toEqual(rehashPieces(join(one, 'vision-model.onnx.data'), visionWeights));
+    expect(textWeights.pieces!.length).toBeGreaterThan(cut.length);
   });
 
   test('int4: each routed expert is made on its own (a unit of its codes and scales), so the workers share out a layer\'s experts', () => {
@@ -66,7 +75,11 @@ describe('parallel import', () => {
     const r = await runKestrel(['model', 'import', ckpt.dir, '--out', dir, '--precision', 'int4', '--workers', '2']);
     expect(r.code).toBe(0);
     const manifest = JSON.parse(readFileSync(join(dir, 'kestrel-model.json'), 'utf8')) as ModelManifest;
-    expect(manifest.text.weights.sha256).toBe(sha256(join(out.dir, 'int4-one', 'text-model.onnx.data')));
+    expect(sha256(join(dir, 'text-model.onnx.data'))).toBe(sha256(join(out.dir, 'int4-one', 'text-model.onnx.data')));
+    expect(await checkWeightsFile(join(dir, 'text-model.onnx.data'), manifest.text.weights)).toEqual([]);
+    // With the default parts too, the manifest records the same pieces as an import on one thread.
+    const alone = await importKimiVL({ source: ckpt.dir, out: join(out.dir, 'cli-one'), precision: 'int4', workers: 0 });
+    expect([manifest.text.weights, manifest.vision.weights]).toEqual([alone.text.weights, alone.vision.weights]);
     const bad = await runKestrel(['model', 'import', ckpt.dir, '--out', join(out.dir, 'bad'), '--workers', 'many']);
     expect(bad.code).toBe(2);
     expect(bad.stderr.trimEnd().split('\n')).toEqual(["kestrel: option '--workers <n>' argument 'many' is invalid. --workers must be a whole number ≥ 0, got 'many'."]);

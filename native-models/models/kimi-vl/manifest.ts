@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { CheckpointError } from '../../checkpoint/errors.ts';
 import type { FileRecord } from '../../checkpoint/file-hash.ts';
 import type { SourceFileRecord } from '../../checkpoint/source-files.ts';
+import type { WeightsFileRecord } from '../../onnx/piece-hashes.ts';
 import { readJsonFile } from '../../checkpoint/hf-checkpoint.ts';
 import { parseKimiVLConfig, type KimiVLConfig } from './configuration.ts';
 import type { CacheType, Int4ExpertForm, Precision } from './graphs/modeling-text.ts';
@@ -26,7 +27,8 @@ export interface ModelManifest {
   readonly source: { readonly dir: string; readonly files: readonly SourceFileRecord[] };
   readonly text: {
     readonly graph: FileRecord;
-    readonly weights: FileRecord;
+    /** Its pieces' SHA-256s; in folders imported before those were recorded, the whole file's (piece-hashes.ts). */
+    readonly weights: WeightsFileRecord;
     readonly layers: number;
     readonly vocabSize: number;
     readonly cacheWidth: number;
@@ -36,7 +38,7 @@ export interface ModelManifest {
     readonly int4Experts?: Int4ExpertForm;
   };
   /** MoonViT + projector (import-vision.ts). */
-  readonly vision: { readonly graph: FileRecord; readonly weights: FileRecord };
+  readonly vision: { readonly graph: FileRecord; readonly weights: WeightsFileRecord };
   readonly files: readonly FileRecord[];
   readonly stats: { readonly seconds: number; readonly weightBytesWritten: number; readonly megabytesPerSecond: number };
 }
@@ -46,6 +48,14 @@ export function readManifest(dir: string): ModelManifest {
   const manifest = readJsonFile(join(dir, MANIFEST_FILE), `${MANIFEST_FILE} (is ${dir} a folder made by \`kestrel model import\`?)`) as ModelManifest;
   if (manifest.format !== 'kestrel-kimi-vl' || manifest.formatVersion !== 1) {
     throw new CheckpointError(`${join(dir, MANIFEST_FILE)}: unsupported format ${manifest.format} v${manifest.formatVersion}; re-run \`kestrel model import\``);
+  }
+  // Loading and `model verify` open these names inside the folder: a name with a path in it
+  // (`../x`, `/etc/x`) would reach outside, and an import never writes one.
+  const names = [manifest.text?.graph, manifest.text?.weights, manifest.vision?.graph, manifest.vision?.weights, ...(Array.isArray(manifest.files) ? manifest.files : [])].map((r) => r?.file);
+  const bad = names.findIndex((name) => typeof name !== 'string' || !/^[^/\\]+$/.test(name) || name === '.' || name === '..');
+  if (bad >= 0) {
+    const name = names[bad];
+    throw new CheckpointError(`${join(dir, MANIFEST_FILE)}: ${typeof name === 'string' ? `names ${JSON.stringify(name)}, not a file in the model folder` : 'a file record has no name'}; the folder was not written by \`kestrel model import\` as it is: re-run the import`);
   }
   return manifest;
 }

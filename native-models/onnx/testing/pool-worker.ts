@@ -6,5 +6,5 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { serveWeights } from '../weight-worker.ts';
 import { poolTestGraph, type PoolTestGraph } from './pool-graph.ts';
 
-const data = workerData as { graph: PoolTestGraph; budget: number };
-serveWeights(parentPort!, () => poolTestGraph(data.graph), data.budget);
+const data = workerData as { graph: PoolTestGraph };
+serveWeights(parentPort!, () => poolTestGraph(data.graph));

@@ -6,11 +6,12 @@
  * tensor (one expert at a time for MoE layers), so memory stays flat whatever the model size.
  *
  * Weights are read, converted and quantised by worker threads (import-worker.ts), which write
- * them at their places in the data files while this thread hashes what they wrote, in order:
- * reading, converting and writing overlap. The checkpoint's shards are identified by their
+ * them at their places in the data files and hash them in pieces as they write (the manifest
+ * records the pieces' SHA-256s: onnx/piece-hashes.ts): reading, converting, writing and hashing
+ * overlap. The checkpoint's shards are identified by their
  * Hugging Face cache names or their size and time unless `hashSource` asks for their SHA-256
  * (source-files.ts); another worker then hashes them meanwhile. `workers: 0` makes everything on
- * this thread; the files are the same byte for byte.
+ * this thread; the files are the same byte for byte, and so are their pieces' records.
  */
 import { copyFileSync, existsSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
@@ -22,7 +23,7 @@ import { hashedSourceRecord, planSourceFile, type SourceFileRecord } from '../..
 import { HfCheckpoint, readJsonFile } from '../../../checkpoint/hf-checkpoint.ts';
 import { probeGpuDevices } from '../../../onnx/backend.ts';
 import type { Device } from '../../../onnx/device.ts';
-import { writeModel } from '../../../onnx/model-writer.ts';
+import { inThisThread, writeModel } from '../../../onnx/model-writer.ts';
 import { DEFAULT_INT4_ACCURACY_LEVEL, type Int4AccuracyLevel } from '../../../quantization/matmul-nbits.ts';
 import { startModuleWorker, WeightPool } from '../../../onnx/weight-pool.ts';
 import { parseKimiVLConfig, type KimiVLConfig } from '../configuration.ts';
@@ -49,17 +50,15 @@ const COPIED_FILES = ['config.json', TIKTOKEN_FILE, TOKENIZER_CONFIG_FILE, 'chat
 const IMPORT_WORKER = new URL(import.meta.url.endsWith('.ts') ? './import-worker.ts' : './import-worker.js', import.meta.url);
 
 /**
- * Weight workers when none are asked for: one per core, at most 4 (beyond that this thread's
- * hashing is the limit, and each worker may hold a quantised expert layer in memory), for a
- * checkpoint of 512 MB or more; a smaller one is converted in less time than the threads take
- * to start.
+ * Weight workers when none are asked for: one per core, at most 4 (each holds its own graph,
+ * buffers and WebAssembly memory, and one data file's writes take its lock in turn; the workers
+ * hash what they write, so this thread is no longer the limit, but more than 2 were never
+ * measured here), for a checkpoint of 512 MB or more; a smaller one is converted in less time
+ * than the threads take to start.
  */
 export function defaultImportWorkers(checkpointBytes: number): number {
   return checkpointBytes < 512 * 2 ** 20 ? 0 : Math.min(4, availableParallelism());
 }
-
-/** Bytes of one worker's written chunks that may wait to be hashed before the worker pauses. */
-const WORKER_BUDGET = 32 * 2 ** 20;
 
 export interface ImportProgress {
   readonly phase: 'checking' | 'converting' | 'hashing';
@@ -206,7 +205,7 @@ export function importGraphs(source: string, plan: ReturnType<typeof planImport>
     text: { kind: 'text', options: { precision, cacheType: plan.cacheType, debugOutputs: opts.debugOutputs, decompressedFrom: opts.decompressedFrom, int4AccuracyLevel: plan.int4AccuracyLevel, int4Experts: plan.int4Experts } },
     vision: { kind: 'vision', weights: visionWeightsFor(precision) },
   } satisfies Record<'text' | 'vision', ImportGraph>;
-  const workerData: ImportWorkerData = { role: 'weights', source, config: plan.config, graphs, budget: WORKER_BUDGET };
+  const workerData: ImportWorkerData = { role: 'weights', source, config: plan.config, graphs };
   return { graphs, workerData };
 }
 
@@ -260,10 +259,10 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
     const written = await writeModel(buildImportGraph(ckpt, config, graphs.text), opts.out, TEXT_MODEL_NAME, {
       metadata: { source: source, precision },
       onProgress: converting,
-      weights: pool?.writer('text'),
+      weights: pool?.writer('text') ?? inThisThread(opts.partBytes),
     });
     if (opts.testOnlyHold) await opts.testOnlyHold('text written');
-    const vision = await writeVisionModel(ckpt, config, opts.out, graphs.vision.weights, { onProgress: converting, weights: pool?.writer('vision') });
+    const vision = await writeVisionModel(ckpt, config, opts.out, graphs.vision.weights, { onProgress: converting, weights: pool?.writer('vision') ?? inThisThread(opts.partBytes) });
     await pool?.close();
 
     const copied: FileRecord[] = [];
@@ -296,7 +295,7 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
       source: { dir: source, files: records },
       text: {
         graph: { file: `${TEXT_MODEL_NAME}.onnx`, bytes: written.modelBytes, sha256: written.modelSha256 },
-        weights: { file: `${TEXT_MODEL_NAME}.onnx.data`, bytes: written.dataBytes, sha256: written.dataSha256 },
+        weights: { file: `${TEXT_MODEL_NAME}.onnx.data`, bytes: written.dataBytes, pieces: written.dataPieces },
         layers: config.text.numHiddenLayers,
         vocabSize: config.text.vocabSize,
         cacheWidth: cacheWidth(config.text),
@@ -305,7 +304,7 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
       },
       vision: {
         graph: { file: `${VISION_MODEL_NAME}.onnx`, bytes: vision.modelBytes, sha256: vision.modelSha256 },
-        weights: { file: `${VISION_MODEL_NAME}.onnx.data`, bytes: vision.dataBytes, sha256: vision.dataSha256 },
+        weights: { file: `${VISION_MODEL_NAME}.onnx.data`, bytes: vision.dataBytes, pieces: vision.dataPieces },
       },
       files: copied,
       stats: { seconds, weightBytesWritten: written.dataBytes + vision.dataBytes, megabytesPerSecond: (written.dataBytes + vision.dataBytes) / 1e6 / Math.max(seconds, 1e-3) },

@@ -19,8 +19,6 @@ export type ImportWorkerData =
       readonly config: KimiVLConfig;
       /** The graphs by the names the pool uses for them. */
       readonly graphs: Readonly<Record<string, ImportGraph>>;
-      /** Bytes of this worker's chunks the main thread may hold unhashed before it waits. */
-      readonly budget: number;
     }
   /** Posts each file's FileRecord, in order. */
   | { readonly role: 'hash'; readonly files: readonly string[] };
@@ -35,16 +33,12 @@ if (data.role === 'weights') {
   ]);
   const ckpt = HfCheckpoint.open(data.source);
   const built = new Map<string, ReturnType<typeof buildImportGraph>>();
-  serveWeights(
-    port,
-    (key) => {
-      if (!Object.hasOwn(data.graphs, key)) throw new Error(`the import worker knows no graph named ${key}`);
-      let graph = built.get(key);
-      if (!graph) built.set(key, (graph = buildImportGraph(ckpt, data.config, data.graphs[key]!)));
-      return graph;
-    },
-    data.budget,
-  );
+  serveWeights(port, (key) => {
+    if (!Object.hasOwn(data.graphs, key)) throw new Error(`the import worker knows no graph named ${key}`);
+    let graph = built.get(key);
+    if (!graph) built.set(key, (graph = buildImportGraph(ckpt, data.config, data.graphs[key]!)));
+    return graph;
+  });
 } else {
   const { hashFile } = await import('../../../checkpoint/file-hash.ts');
   for (const file of data.files) port.postMessage(await hashFile(file));

@@ -5,7 +5,7 @@ import { tempDir, tinyCheckpoint } from '../../../../test/harness/tiny-checkpoin
 import { parseKimiVLConfig } from '../configuration.ts';
 import { importKimiVL, planImport } from './import-checkpoint.ts';
 import { buildTextGraph, type Precision } from '../graphs/modeling-text.ts';
-import { plannedDataBytes } from '../../../onnx/model-writer.ts';
+import { plannedDataBytes } from '../../../onnx/data-layout.ts';
 import { estimateWeights } from './weights-size.ts';
 
 vi.setConfig({ testTimeout: 120_000 });

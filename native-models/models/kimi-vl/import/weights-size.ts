@@ -4,7 +4,7 @@
  * that are never run, and the writer's own layout rule sums their declared weights.
  */
 import { GraphBuilder } from '../../../onnx/graph-builder.ts';
-import { ALIGN, plannedDataBytes } from '../../../onnx/model-writer.ts';
+import { ALIGN, plannedDataBytes } from '../../../onnx/data-layout.ts';
 import { int4ExpertBlockSize } from '../../../quantization/int4-blocks.ts';
 import { int4ExpertsPerExpert } from '../../../quantization/int4-experts.ts';
 import { int4Experts } from '../../../quantization/matmul-nbits.ts';

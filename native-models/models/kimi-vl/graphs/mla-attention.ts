@@ -12,9 +12,12 @@
  *   fewer than `decompressedFrom` new tokens, so their queries form one block, without the
  *   Loop: H × S × T scores, under 11 KB per cached token for Kimi-VL-A3B.
  *
- * Both read the same cache, [T, rank + rope] (normalised latent, then the roped shared key),
- * and both keep the shared RoPE key [rope, T] as its own query/key pair rather than copying it
- * into every head. Both go through the one blocked `attention` operation.
+ * Both read the same cache, [T, rank + rope] (normalised latent, then the roped shared key), and
+ * neither copies the shared RoPE key into every head. The decompressed form takes it as its own
+ * query/key pair; the absorbed form attends over whole cache rows, its query the latent query and
+ * the roped one side by side, so a decode step neither slices nor transposes a copy of the cache.
+ * Both go through the one blocked `attention` operation. In int4 imports the absorbed form's
+ * per-head products run outside the `If` (mla-int4.ts).
  *
  * `mlaBlock` is MLA as one layer of the text graph: the projections, the cache rows it adds,
  * `mlaAttention`, and o_proj; `mlaCall` is what all layers of one call share.
@@ -50,6 +53,8 @@ export interface MlaInputs {
   readonly plan: AttentionPlan;
   /** bool [1]: take the decompressed form. */
   readonly decompressed: string;
+  /** int64 [1]: the new tokens when the call takes the absorbed form, else 0. */
+  readonly absorbedQueries: string;
 }
 
 export interface MlaWeights {
@@ -73,11 +78,6 @@ export function mlaAttention(g: GraphBuilder, t: KimiTextConfig, inputs: MlaInpu
   const width = rank + t.qkRopeHeadDim;
   const i64 = (n: string, values: number[]) => g.constant(`${name}.${n}`, DataType.INT64, [values.length], values);
   const scale = g.constant(`${name}.softmax_scale`, act, [], [1 / Math.sqrt(t.qkNopeHeadDim + t.qkRopeHeadDim)]);
-  const cacheAxis = i64('cache_axis', [1]);
-  const latent = g.op('Slice', [inputs.cache, i64('latent_start', [0]), i64('latent_end', [rank]), cacheAxis], `${name}.latent_cache`); // [T, rank]
-  const keyPe = g.op('Slice', [inputs.cache, i64('rope_start', [rank]), i64('rope_end', [width]), cacheAxis], `${name}.k_pe_cache`); // [T, rope]
-  const latentT = g.op('Transpose', [latent], `${name}.latent_t`, [attr.ints('perm', [1, 0])]);
-  const keyPeT = g.op('Transpose', [keyPe], `${name}.k_pe_t`, [attr.ints('perm', [1, 0])]);
   const qNope = g.op('Mul', [inputs.qNope, scale], `${name}.q_nope_scaled`);
   const qPe = g.op('Mul', [inputs.qPe, scale], `${name}.q_pe_scaled`);
   const common = { plan: inputs.plan, dataType: act } as const;
@@ -94,6 +94,11 @@ export function mlaAttention(g: GraphBuilder, t: KimiTextConfig, inputs: MlaInpu
   const decompressed = g.subgraph();
   {
     const d = `${name}.decompressed`;
+    const local = (n: string, values: number[]) => decompressed.constant(`${d}.${n}`, DataType.INT64, [values.length], values);
+    const columns = (from: number, to: number, n: string) => decompressed.op('Slice', [inputs.cache, local(`${n}_start`, [from]), local(`${n}_end`, [to]), local(`${n}_axis`, [1])], `${d}.${n}`);
+    const latent = columns(0, rank, 'latent'); // [T, rank]
+    const latentT = decompressed.op('Transpose', [latent], `${d}.latent_t`, [attr.ints('perm', [1, 0])]);
+    const keyPeT = decompressed.op('Transpose', [columns(rank, width, 'k_pe')], `${d}.k_pe_t`, [attr.ints('perm', [1, 0])]);
     const keysT = decompressed.op('MatMul', [kAbsorbF32, wide(decompressed, latentT, `${d}.latent_t_f32`)], `${d}.k_nope_t`); // [H, nope, T]
     const values = decompressed.op('MatMul', [wide(decompressed, latent, `${d}.latent_f32`), vAbsorbF32], `${d}.values`); // [H, T, v]
     const context = attention(decompressed, { ...common, dataType: F32, scores: [{ query: wide(decompressed, qNope, `${d}.q_nope_f32`), keysT }, { query: wide(decompressed, qPe, `${d}.q_pe_f32`), keysT: wide(decompressed, keyPeT, `${d}.k_pe_t_f32`) }], values, valueWidth: t.vHeadDim, output: 'merged', name: `${d}.attention` });
@@ -101,32 +106,63 @@ export function mlaAttention(g: GraphBuilder, t: KimiTextConfig, inputs: MlaInpu
     decompressed.output(back, act, ['sequence', H * t.vHeadDim]);
   }
 
+  const int4 = weights.int4;
   const absorbed = g.subgraph();
-  {
-    const a = `${name}.absorbed`;
-    const int4 = weights.int4;
-    const qLatent = int4 ? int4.kAbsorb(qNope, `${a}.q_latent`, 'heads', absorbed) : absorbed.op('MatMul', [qNope, weights.kAbsorb], `${a}.q_latent`); // [H, S, rank]
-    const contextLatent = attention(absorbed, { ...common, scores: [{ query: qLatent, keysT: latentT }, { query: qPe, keysT: keyPeT }], values: latent, valueWidth: rank, output: 'heads', name: `${a}.attention`, blocks: 'one' });
-    let merged: string; // [S, H · v]
-    if (int4) merged = int4.vAbsorb(contextLatent, `${a}.context`, 'tokens', absorbed);
-    else {
-      const heads = absorbed.op('MatMul', [contextLatent, weights.vAbsorb], `${a}.context_heads`); // [H, S, v]
-      const tokenMajor = absorbed.op('Transpose', [heads], `${a}.context_token_major`, [attr.ints('perm', [1, 0, 2])]);
-      merged = absorbed.op('Reshape', [tokenMajor, absorbed.constant(`${a}.merge_heads`, DataType.INT64, [2], [0, H * t.vHeadDim])], `${a}.context`);
-    }
-    absorbed.output(merged, act, ['sequence', H * t.vHeadDim]);
+  const a = `${name}.absorbed`;
+  /**
+   * The absorbed form's attention, straight over the cache rows [T, rank + rope]: the query is
+   * the latent query and the roped one side by side, so one product with the whole row gives
+   * the scores, and the context over whole rows keeps its first `rank` columns. Slicing the
+   * cache into its two parts and transposing them copied it twice a layer for every step; the
+   * one Transpose left is folded into the product on the CPU (a FusedMatMul).
+   */
+  const attendLatent = (b: GraphBuilder, qLatent: string): string => {
+    const query = b.op('Concat', [qLatent, qPe], `${a}.query`, [attr.int('axis', -1)]); // [H, S, rank + rope]
+    const keysT = b.op('Transpose', [inputs.cache], `${a}.cache_t`, [attr.ints('perm', [1, 0])]);
+    const rows = attention(b, { ...common, scores: [{ query, keysT }], values: inputs.cache, valueWidth: width, output: 'heads', name: `${a}.attention`, blocks: 'one' }); // [H, S, rank + rope]
+    const local = (n: string, values: number[]) => b.constant(`${a}.${n}`, DataType.INT64, [values.length], values);
+    return b.op('Slice', [rows, local('latent_start', [0]), local('latent_end', [rank]), local('latent_axis', [2])], `${a}.context_latent`); // [H, S, rank]
+  };
+  if (!int4) {
+    const qLatent = absorbed.op('MatMul', [qNope, weights.kAbsorb], `${a}.q_latent`); // [H, S, rank]
+    const contextLatent = attendLatent(absorbed, qLatent);
+    const heads = absorbed.op('MatMul', [contextLatent, weights.vAbsorb], `${a}.context_heads`); // [H, S, v]
+    const tokenMajor = absorbed.op('Transpose', [heads], `${a}.context_token_major`, [attr.ints('perm', [1, 0, 2])]);
+    absorbed.output(absorbed.op('Reshape', [tokenMajor, absorbed.constant(`${a}.merge_heads`, DataType.INT64, [2], [0, H * t.vHeadDim])], `${a}.context`), act, ['sequence', H * t.vHeadDim]);
+    return g.op('If', [inputs.decompressed], `${name}.context_merged`, [
+      { name: 'then_branch', kind: 'graph', value: decompressed.toGraph(`${name}.decompressed`) },
+      { name: 'else_branch', kind: 'graph', value: absorbed.toGraph(`${name}.absorbed`) },
+    ]);
   }
 
-  return g.op('If', [inputs.decompressed], `${name}.context_merged`, [
-    { name: 'then_branch', kind: 'graph', value: decompressed.toGraph(`${name}.decompressed`) },
-    { name: 'else_branch', kind: 'graph', value: absorbed.toGraph(`${name}.absorbed`) },
-  ]);
+  // int4: the absorbed form's 2 × H per-head MatMulNBits run outside the If, on the call's
+  // queries when it takes the absorbed form and on none (a [H, 0, ·] slice) when it does not:
+  // inside the branch they made a decode step 4–9% slower (docs/int4-on-the-cpu.md).
+  // The If returns the decompressed context ([S, H · v], or none) and the attended latent
+  // ([H, S, rank], or none); of the two contexts, one is empty, and their Concat is the other.
+  const rows = (x: string, n: string) => g.op('Slice', [x, i64('rows_start', [0]), inputs.absorbedQueries, i64('query_axis', [1])], n);
+  const qLatent = int4.kAbsorb(rows(qNope, `${a}.q_nope`), `${a}.q_latent`, 'heads', g); // [H, S or 0, rank]
+  const contextLatent = attendLatent(absorbed, qLatent);
+  absorbed.output(absorbed.constant(`${a}.no_decompressed`, act, [0, H * t.vHeadDim], []), act, [0, H * t.vHeadDim]);
+  absorbed.output(contextLatent, act, [H, 'sequence', rank]);
+  decompressed.output(decompressed.constant(`${name}.decompressed.no_latent`, act, [H, 0, rank], []), act, [H, 0, rank]);
+  const [fromDecompressed, attended] = g.node('If', [inputs.decompressed], `${name}.context_forms`, {
+    outputs: 2,
+    attrs: [
+      { name: 'then_branch', kind: 'graph', value: decompressed.toGraph(`${name}.decompressed`) },
+      { name: 'else_branch', kind: 'graph', value: absorbed.toGraph(`${name}.absorbed`) },
+    ],
+  }) as [string, string];
+  const fromAbsorbed = int4.vAbsorb(attended, `${a}.context`, 'tokens', g); // [S or 0, H · v]
+  return g.op('Concat', [fromDecompressed, fromAbsorbed], `${name}.context_merged`, [attr.int('axis', 0)]);
 }
 
 /** What every layer's attention shares within one call. */
 export interface MlaCall {
   /** bool [1]: this call takes the decompressed form. */
   readonly decompressed: string;
+  /** int64 [1]: the new tokens when the call takes the absorbed form, else 0. */
+  readonly absorbedQueries: string;
   readonly plan: AttentionPlan;
   /** The query positions' RoPE tables. */
   readonly rope: RopeTables;
@@ -150,8 +186,9 @@ export function mlaCall(c: TextGraphContext, lengths: { readonly pastLength: str
   const qSplit = i64('attn.q_split', [nope, t.qkRopeHeadDim]);
   const cacheSplit = i64('attn.cache_split', [t.kvLoraRank, t.qkRopeHeadDim]);
   const decompressed = g.op('GreaterOrEqual', [lengths.newLength, i64('attn.decompressed_from', [opts.decompressedFrom ?? decompressedFrom(t)])], 'attn.plan.decompressed');
+  const absorbedQueries = g.op('Where', [decompressed, i64('attn.none', [0]), lengths.newLength], 'attn.plan.absorbed_queries');
   const plan = attentionPlan(g, { queries: lengths.newLength, keys: lengths.totalLength, heads: H, firstPosition: lengths.pastLength, name: 'attn.plan' });
-  return { decompressed, plan, rope, cacheType, qShape, qSplit, cacheSplit };
+  return { decompressed, absorbedQueries, plan, rope, cacheType, qShape, qSplit, cacheSplit };
 }
 
 /** One layer's attention output before the residual, and the cache values it writes. */
@@ -204,6 +241,6 @@ export function mlaBlock(c: TextGraphContext, call: MlaCall, h: string, layer: n
   const latentRows = g.op('Identity', [added], cache.latent);
   const whole = castIfNeeded(g.op('Squeeze', [present, axis0], `${a}.cache_stored`), call.cacheType, act, `${a}.cache`);
   const qRoped = applyRope(c, call.rope, qPe, `${a}.q_rope`);
-  const merged = mlaAttention(g, t, { qNope, qPe: qRoped, cache: whole, plan: call.plan, decompressed: call.decompressed }, absorb, act, a);
+  const merged = mlaAttention(g, t, { qNope, qPe: qRoped, cache: whole, plan: call.plan, decompressed: call.decompressed, absorbedQueries: call.absorbedQueries }, absorb, act, a);
   return { output: wo(merged, `${a}.o_proj`), present, latent: latentRows };
 }

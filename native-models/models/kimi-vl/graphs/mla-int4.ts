@@ -5,7 +5,10 @@
  * on the mid-size benchmark checkpoint they were 50 MB of the 216 MB an int4 step read).
  *
  * MatMulNBits multiplies by one [N, K] matrix, not a stack of them, so each head is its own node:
- * the absorbed form splits the heads, runs H MatMulNBits and concatenates (mla-attention.ts).
+ * the absorbed form splits the heads, runs H MatMulNBits and concatenates. These 2 × H nodes sit
+ * outside the If that picks the form (mla-attention.ts), on no rows when the call is decompressed:
+ * inside a branch they made a decode step 4–9% slower. Exact ways to batch the heads measured
+ * slower still (scripts/bench-absorbed.ts; docs/int4-on-the-cpu.md).
  * The decompressed form (prefill) keeps its one batched fp32 MatMul over all heads, with weights
  * that are the int4 values dequantised at import — the same numbers the absorbed form
  * multiplies by, so both forms still compute one model and write one cache

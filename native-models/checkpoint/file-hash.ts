@@ -31,3 +31,13 @@ export async function hashFile(path: string, signal?: AbortSignal): Promise<File
     await file.close();
   }
 }
+
+/**
+ * Compares a file with its whole-file record: none when it matches, else one line saying what
+ * differs and `fix` (what to do about it).
+ */
+export async function checkWholeFile(path: string, record: { readonly bytes: number; readonly sha256: string }, fix: string, signal?: AbortSignal): Promise<string[]> {
+  const found = await hashFile(path, signal);
+  if (found.bytes !== record.bytes) return [`${found.file}: ${found.bytes} bytes, the manifest says ${record.bytes}; ${fix}`];
+  return found.sha256 === record.sha256 ? [] : [`${found.file}: its SHA-256 is ${found.sha256}, the manifest says ${record.sha256}; ${fix}`];
+}

@@ -8,7 +8,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { hashFile } from '../checkpoint/file-hash.ts';
+import { checkWholeFile } from '../checkpoint/file-hash.ts';
 
 /** One piece of a data file: its length and its bytes' SHA-256 (hex); it starts where the one before ends. */
 export interface PieceRecord {
@@ -96,9 +96,7 @@ export async function checkWeightsFile(path: string, record: WeightsFileRecord, 
   const redo = 're-run `kestrel model import` to write it again';
   if (!record.pieces) {
     if (record.sha256 === undefined) return [`${name}: the manifest records neither its pieces nor its SHA-256; ${redo}`];
-    const found = await hashFile(path, signal);
-    if (found.bytes !== record.bytes) return [`${name}: ${found.bytes} bytes, the manifest says ${record.bytes}; ${redo}`];
-    return found.sha256 === record.sha256 ? [] : [`${name}: its SHA-256 is ${found.sha256}, the manifest says ${record.sha256}; ${redo}`];
+    return checkWholeFile(path, { bytes: record.bytes, sha256: record.sha256 }, redo, signal);
   }
   const recorded = record.pieces.reduce((sum, p) => sum + p.bytes, 0);
   if (recorded !== record.bytes) return [`${name}: the manifest's pieces add up to ${recorded} bytes, not the ${record.bytes} it records; ${redo}`];

@@ -5,7 +5,7 @@
  * every byte twice); `kestrel model verify` does, when a person asks.
  */
 import { join } from 'node:path';
-import { hashFile, type FileRecord } from '../../../checkpoint/file-hash.ts';
+import { checkWholeFile, type FileRecord } from '../../../checkpoint/file-hash.ts';
 import { checkWeightsFile, type WeightsFileRecord } from '../../../onnx/piece-hashes.ts';
 import { readManifest, type ModelManifest } from '../manifest.ts';
 
@@ -28,12 +28,6 @@ function recordedFiles(manifest: ModelManifest): Recorded[] {
   ];
 }
 
-async function checkWholeFile(path: string, record: FileRecord, signal?: AbortSignal): Promise<string[]> {
-  const found = await hashFile(path, signal);
-  if (found.bytes !== record.bytes) return [`${record.file}: ${found.bytes} bytes, the manifest says ${record.bytes}; ${REDO}`];
-  return found.sha256 === record.sha256 ? [] : [`${record.file}: its SHA-256 is ${found.sha256}, the manifest says ${record.sha256}; ${REDO}`];
-}
-
 /**
  * Reads every file the manifest of the model folder `dir` records and compares it with its record
  * (only the manifest must be there: config.json is one of the files checked). A missing file is
@@ -49,7 +43,7 @@ export async function verifyModelFolder(dir: string, opts: { signal?: AbortSigna
     opts.onFile?.(record.file, index, records.length);
     const path = join(dir, record.file);
     try {
-      problems.push(...('whole' in recorded ? await checkWholeFile(path, recorded.whole, opts.signal) : await checkWeightsFile(path, recorded.weights, opts.signal)));
+      problems.push(...('whole' in recorded ? await checkWholeFile(path, recorded.whole, REDO, opts.signal) : await checkWeightsFile(path, recorded.weights, opts.signal)));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       problems.push(`${record.file}: missing from ${dir}; ${REDO}`);

@@ -30,6 +30,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { hashFile } from '../native-models/checkpoint/file-hash.ts';
 import { startModuleWorker } from '../native-models/onnx/weight-pool.ts';
 
 /**
@@ -181,18 +182,7 @@ async function main(): Promise<void> {
   }
   const gnuTime = existsSync('/usr/bin/time');
   const WRITTEN = [['text', 'text-model.onnx.data'], ['vision', 'vision-model.onnx.data'], ['textGraph', 'text-model.onnx'], ['visionGraph', 'vision-model.onnx']] as const;
-  const fileSha256 = (path: string) => {
-    const hash = createHash('sha256');
-    const buffer = Buffer.allocUnsafe(16 << 20);
-    const fd = openSync(path, 'r');
-    try {
-      for (let n; (n = readSync(fd, buffer, 0, buffer.length, null)) > 0; ) hash.update(buffer.subarray(0, n));
-    } finally {
-      closeSync(fd);
-    }
-    return hash.digest('hex');
-  };
-  const importOnce = (repo: string, precision: string, workers: number, cache: 'warm' | 'cold'): ImportRun => {
+  const importOnce = async (repo: string, precision: string, workers: number, cache: 'warm' | 'cold'): Promise<ImportRun> => {
     const out = join(outRoot, `${precision}-${workers}`);
     rmSync(out, { recursive: true, force: true });
     if (cache === 'cold') dropCaches();
@@ -203,7 +193,7 @@ async function main(): Promise<void> {
     const child = gnuTime ? spawnSync('/usr/bin/time', ['-f', 'cpu %U %S', ...command], { cwd: repo, encoding: 'utf8' }) : spawnSync(command[0]!, command.slice(1), { cwd: repo, encoding: 'utf8' });
     if (child.status !== 0) throw new Error(`the import in ${repo} failed: ${child.stderr}`);
     // Every importer's bytes compared the same way, whatever its manifest records.
-    const sha256 = Object.fromEntries(WRITTEN.map(([key, file]) => [key, fileSha256(join(out, file))]));
+    const sha256 = Object.fromEntries(await Promise.all(WRITTEN.map(async ([key, file]) => [key, (await hashFile(join(out, file))).sha256])));
     rmSync(out, { recursive: true, force: true });
     const cpu = /cpu ([\d.]+) ([\d.]+)\s*$/.exec(child.stderr);
     return { ...(JSON.parse(child.stdout) as ImportRun), sha256, ...(cpu ? { cpuSeconds: Number(cpu[1]) + Number(cpu[2]) } : {}) };
@@ -244,11 +234,12 @@ async function main(): Promise<void> {
         for (const cache of caches) {
           // In turns, so a change in the machine's load falls on every measure alike.
           const before = plainRead(shards, cache);
-          const done = importers.map((importer) => {
-            const run = importOnce(importer.repo, precision, importer.workers, cache);
+          const done = [];
+          for (const importer of importers) {
+            const run = await importOnce(importer.repo, precision, importer.workers, cache);
             console.log(`  rep ${rep + 1} ${precision} ${cache} ${importer.name}: ${run.seconds.toFixed(1)} s, peak RSS ${mb(run.peakBytes)}`);
-            return { precision, importer: importer.name, cache, run };
-          });
+            done.push({ precision, importer: importer.name, cache, run });
+          }
           const after = plainRead(shards, cache);
           reads[cache].push(before, after);
           for (const r of done) runs.push({ ...r, readSeconds: (before + after) / 2 });

@@ -7,7 +7,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { widenInPlace } from '../numeric/half.ts';
-import type { Bf16Span } from './bf16-span.ts';
+import { readSpan, type Bf16Span } from './bf16-span.ts';
 import { takeBuffer } from './buffers.ts';
 import { CheckpointError } from './errors.ts';
 
@@ -139,11 +139,7 @@ export class SafetensorsFile {
    * its WebAssembly memory). In a buffer of exactly these bytes from the pool (buffers.ts).
    */
   readBf16Range(name: string, start: number, count: number): Uint16Array {
-    const [t] = this.floatInfo(name);
-    if (t.dtype !== 'BF16') throw new Error(`${basename(this.path)}: tensor ${name} is ${t.dtype}, not BF16`);
-    const out = new Uint8Array(takeBuffer(count * 2));
-    this.readInto(out, 0, t.offset + start * 2, count * 2, `tensor ${name}`);
-    return new Uint16Array(out.buffer, 0, count);
+    return readSpan(this.bf16Span(name, start, count));
   }
 
   /**

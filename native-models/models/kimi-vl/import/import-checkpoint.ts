@@ -255,14 +255,16 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
     // Shards to hash are hashed while the weights are made when there are workers; alone, after them.
     hasher = workers > 0 && opts.hashSource && toHash.length > 0 ? await hashInWorker(toHash.map((p) => p.path), opts.signal) : undefined;
     pool = workers > 0 ? await WeightPool.start(IMPORT_WORKER, workerData, workers, opts.partBytes !== undefined ? { partBytes: opts.partBytes } : {}) : undefined;
+    // With no workers, both graphs' weights are made here, hashed in the pieces a pool would hash.
+    const writer = (graph: 'text' | 'vision') => pool?.writer(graph) ?? inThisThread(opts.partBytes);
     const converting = (p: { index: number; count: number; weight: string }) => progress({ phase: 'converting', done: p.index + 1, total: p.count, detail: p.weight });
     const written = await writeModel(buildImportGraph(ckpt, config, graphs.text), opts.out, TEXT_MODEL_NAME, {
       metadata: { source: source, precision },
       onProgress: converting,
-      weights: pool?.writer('text') ?? inThisThread(opts.partBytes),
+      weights: writer('text'),
     });
     if (opts.testOnlyHold) await opts.testOnlyHold('text written');
-    const vision = await writeVisionModel(ckpt, config, opts.out, graphs.vision.weights, { onProgress: converting, weights: pool?.writer('vision') ?? inThisThread(opts.partBytes) });
+    const vision = await writeVisionModel(ckpt, config, opts.out, graphs.vision.weights, { onProgress: converting, weights: writer('vision') });
     await pool?.close();
 
     const copied: FileRecord[] = [];

@@ -15,7 +15,7 @@ import { openSession, type ModelSession } from '../native-models/onnx/backend.ts
 import { int4PerHead } from '../native-models/models/kimi-vl/graphs/mla-int4.ts';
 import { dequantizeInt4, int4BlockSize, quantizeInt4 } from '../native-models/quantization/int4-blocks.ts';
 import { int4NBits } from '../native-models/quantization/matmul-nbits.ts';
-import { SeededRandom } from '../native-models/numeric/random.ts';
+import { uniformFloats } from '../native-models/numeric/random.ts';
 import { median, spread } from './stats.ts';
 
 const { values: args } = parseArgs({
@@ -37,10 +37,7 @@ const S = Number(args.tokens);
 const F32 = DataType.FLOAT;
 const I64 = DataType.INT64;
 
-const rand = (n: number, seed: number, scale = 0.05) => {
-  const r = new SeededRandom(seed);
-  return Float32Array.from({ length: n }, () => (r.next() * 2 - 1) * scale);
-};
+const rand = (n: number, seed: number, scale = 0.05) => uniformFloats(n, seed, scale);
 // W_uk [H, nope, rank] and W_uv [H, rank, v], as x · W_h.
 const wk = rand(H * NOPE * RANK, 1);
 const wv = rand(H * RANK * V, 2);

@@ -14,7 +14,7 @@ import { DataType } from '../native-models/onnx/onnx-proto.ts';
 import { openSession, type ModelSession } from '../native-models/onnx/backend.ts';
 import { dequantizeInt4, quantizeInt4, type Int4Weight } from '../native-models/quantization/int4-blocks.ts';
 import { int4ExpertsPerExpert } from '../native-models/quantization/int4-experts.ts';
-import { SeededRandom } from '../native-models/numeric/random.ts';
+import { uniformFloats } from '../native-models/numeric/random.ts';
 import { float16ToFloat32, float32ToFloat16 } from '../native-models/numeric/half.ts';
 import { median, spread } from './stats.ts';
 
@@ -41,10 +41,7 @@ const F16 = DataType.FLOAT16;
 const U8 = DataType.UINT8;
 const I64 = DataType.INT64;
 
-const rand = (n: number, seed: number, scale = 0.05) => {
-  const r = new SeededRandom(seed);
-  return Float32Array.from({ length: n }, () => (r.next() * 2 - 1) * scale);
-};
+const rand = (n: number, seed: number, scale = 0.05) => uniformFloats(n, seed, scale);
 
 // fc1 rows per expert: gate (I rows) then up (I rows); fc2 [D, I].
 console.log(`experts: ${E} × (fc1 [${2 * I}, ${D}] + fc2 [${D}, ${I}]), top-${K}, int4 blocks of ${BS}`);

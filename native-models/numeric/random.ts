@@ -22,3 +22,9 @@ export class SeededRandom {
     return ((z ^ (z >>> 15)) >>> 0) / 4294967296;
   }
 }
+
+/** `n` values uniform in [−scale, scale), from `seed`: random weights for benchmarks. */
+export function uniformFloats(n: number, seed: number, scale = 1): Float32Array {
+  const r = new SeededRandom(seed);
+  return Float32Array.from({ length: n }, () => (r.next() * 2 - 1) * scale);
+}

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { SeededRandom } from './random.ts';
-import { bfloat16ToFloat32, float16ToFloat32, float32ToBfloat16, float32ToFloat16, widenInPlace } from './half.ts';
+import { bfloat16ToFloat32, float16ToFloat32, float32ToBfloat16, float32ToFloat16, roundToFloat16, widenInPlace } from './half.ts';
 
 const allHalves = Uint16Array.from({ length: 65536 }, (_, i) => i);
 const kernels = ['js', 'wasm'] as const;
@@ -43,6 +43,17 @@ describe('half precision', () => {
       const src = new Float32Array(bits.buffer, 0, count);
       const js = float32ToFloat16(src, 'js'), wasm = float32ToFloat16(src, 'wasm');
       expect(wasm.findIndex((h, i) => h !== js[i])).toBe(-1);
+    }
+  });
+
+  test.each(kernels)('rounding to fp16 in place gives the bits of narrowing then widening into new arrays, call after call of other lengths (its scratch reused) (%s)', (kernel) => {
+    const rng = new SeededRandom(7);
+    for (const count of [70_000, 5, 1000, 65_537]) {
+      const bits = Uint32Array.from({ length: count }, () => Math.floor(rng.next() * 2 ** 32));
+      const values = new Float32Array(bits.buffer);
+      const want = new Uint32Array(float16ToFloat32(float32ToFloat16(values, kernel)).buffer);
+      roundToFloat16(values, kernel);
+      expect(bits.findIndex((b, i) => b !== want[i])).toBe(-1);
     }
   });
 

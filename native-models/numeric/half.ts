@@ -50,6 +50,22 @@ export function float16ToFloat32(src: Uint16Array): Float32Array {
   return out;
 }
 
+/** This thread's room for roundToFloat16's half-precision bits, grown to the largest call and reused. */
+let halfScratch = new Uint16Array(0);
+
+/**
+ * Rounds each value to the nearest IEEE half-precision value, in place: the bits of
+ * `float16ToFloat32(float32ToFloat16(values))` without new arrays (an int4 import rounds every
+ * expert's scales so; two fresh arrays per expert were page faults on every one). The half bits go
+ * through this thread's scratch, used within the call only. `kernel` picks the narrowing.
+ */
+export function roundToFloat16(values: Float32Array, kernel?: Kernel): void {
+  if (halfScratch.length < values.length) halfScratch = new Uint16Array(values.length);
+  const half = halfScratch.subarray(0, values.length);
+  float32ToFloat16(values, kernel, half);
+  widenFloat16(half, values);
+}
+
 /**
  * bfloat16 is the top half of an fp32: widening is a shift. `kernel`: WASM SIMD (the default
  * where the engine has it) or the JS reference, the same bits either way.

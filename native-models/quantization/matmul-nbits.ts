@@ -7,7 +7,7 @@
  */
 import { attr, type GraphBuilder } from '../onnx/graph-builder.ts';
 import { DataType } from '../onnx/onnx-proto.ts';
-import { float16ToFloat32, float32ToFloat16 } from '../numeric/half.ts';
+import { roundToFloat16 } from '../numeric/half.ts';
 import { isBf16Span, readSpan, type Bf16Span } from '../checkpoint/bf16-span.ts';
 import { giveBackChunk } from '../checkpoint/buffers.ts';
 import { emptyInt4, int4BlockSize, quantizeInt4, quantizeInt4Into, type Int4Options, type Int4Weight } from './int4-blocks.ts';
@@ -196,14 +196,14 @@ export function quantisedPart(get: () => Promise<Int4Weight>, rows?: (from: numb
 /**
  * One expert's [n, k] values (a produced chunk) quantised in symmetric blocks, the chunk given
  * back. The scales are rounded to fp16, which QMoE stores; the per-expert form stores the same
- * values in fp32, so imports for the CPU and for a GPU hold the same weights. Rounded in place:
- * the scales stay in their pooled buffer.
+ * values in fp32, so imports for the CPU and for a GPU hold the same weights. Rounded in place
+ * (roundToFloat16): the scales stay in their pooled buffer, and no array is made per expert.
  */
 function quantizeExpert(chunk: Values | Bf16Span, n: number, k: number, blockSize: number): Int4Weight {
   const q = quantizeInt4(chunk, n, k, { blockSize, symmetric: true });
   if (isBf16Span(chunk)) chunk.release?.();
   else giveBackChunk(chunk);
-  q.scales.set(float16ToFloat32(float32ToFloat16(q.scales)));
+  roundToFloat16(q.scales);
   return q;
 }
 

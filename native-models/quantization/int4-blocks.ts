@@ -217,8 +217,13 @@ export function int4ZeroPoint(q: Int4Weight, row: number, block: number): number
  * absorbed weights with this).
  */
 export function dequantizeInt4(q: Int4Weight): Float32Array {
+  return dequantizeInt4Into(q, new Float32Array(q.n * q.k));
+}
+
+/** dequantizeInt4 into `out` (N · K values; a pooled buffer, say). */
+export function dequantizeInt4Into(q: Int4Weight, out: Float32Array): Float32Array {
   const { n, k, blockSize, blocks, packed, scales } = q;
-  const out = new Float32Array(n * k);
+  if (out.length !== n * k) throw new Error(`dequantizeInt4: ${n * k} values into room for ${out.length}`);
   const blob = blockSize / 2;
   for (let row = 0; row < n; row++) {
     for (let b = 0; b < blocks; b++) {

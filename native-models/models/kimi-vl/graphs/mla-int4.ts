@@ -20,8 +20,9 @@
  * W_uvᵀ [v, rank]; asymmetric, like the other dense int4 weights.
  */
 import { attr, type GraphBuilder } from '../../../onnx/graph-builder.ts';
+import { giveBackChunk, takeBuffer } from '../../../checkpoint/buffers.ts';
 import { DataType } from '../../../onnx/onnx-proto.ts';
-import { dequantizeInt4, int4BlockSize, quantizeInt4, type Int4Weight } from '../../../quantization/int4-blocks.ts';
+import { dequantizeInt4Into, int4BlockSize, quantizeInt4, type Int4Weight } from '../../../quantization/int4-blocks.ts';
 import { int4NBits, shared, type Fp32Source, type Int4AccuracyLevel } from '../../../quantization/matmul-nbits.ts';
 import type { KimiTextConfig } from '../configuration.ts';
 
@@ -35,30 +36,40 @@ export interface HeadsInt4Options {
   readonly accuracyLevel: Int4AccuracyLevel;
 }
 
-/** Reads a whole [heads, rows, cols] source into one array. */
+/**
+ * Reads a whole [heads, rows, cols] source into one pooled array (checkpoint/buffers.ts), giving
+ * back each chunk once copied (a source's chunks are its consumer's). The caller gives the array
+ * back when done with it. Pooled because these weights come once per layer: arrays made new
+ * each time were about 9 K page faults of a mid-size import.
+ */
 async function readAll(source: Fp32Source, length: number, what: string): Promise<Float32Array> {
-  const out = new Float32Array(length);
+  const out = new Float32Array(takeBuffer(4 * length));
   let at = 0;
   for await (const chunk of source()) {
     if (at + chunk.length > length) throw new Error(`${what}: source produced more than ${length} values`);
     out.set(chunk, at);
     at += chunk.length;
+    giveBackChunk(chunk);
   }
   if (at !== length) throw new Error(`${what}: source produced ${at} values, expected ${length}`);
   return out;
 }
 
-function transpose(w: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(rows * cols);
+/** w [rows, cols] transposed into `out` [cols, rows] (a pooled array unless given). */
+function transpose(w: Float32Array, rows: number, cols: number, out = new Float32Array(takeBuffer(4 * rows * cols))): Float32Array {
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = w[r * cols + c]!;
   return out;
 }
 
-/** A source of [heads, rows, cols] as [heads, cols, rows]: each head transposed. */
+/**
+ * A source of [heads, rows, cols] as [heads, cols, rows]: each head transposed, into a pooled
+ * array that its consumer owns (readAll gives it back, so the next head reuses it).
+ */
 function transposedHeads(source: Fp32Source, heads: number, rows: number, cols: number, what: string): Fp32Source {
   return async function* () {
     const all = await readAll(source, heads * rows * cols, what);
     for (let h = 0; h < heads; h++) yield transpose(all.subarray(h * rows * cols, (h + 1) * rows * cols), rows, cols);
+    giveBackChunk(all);
   };
 }
 
@@ -74,15 +85,21 @@ export function int4PerHead(g: GraphBuilder, name: string, o: HeadsInt4Options) 
   const { heads: H, rows, cols } = o;
   const blockSize = int4BlockSize(rows);
   // Codes, scales and zero points per head, plus the fp32 stack.
+  // Every array is pooled: the source's values and each head's dequantised form are given back
+  // here once used (the next head or layer reuses them); the fp32 stack and the heads' codes,
+  // scales and zero points are yielded, and so the consumer's (the writer gives them back).
   const get = shared(async () => {
     const all = await readAll(o.source, H * rows * cols, name);
     const quantised: Int4Weight[] = [];
-    const dequantised = new Float32Array(H * rows * cols);
+    const dequantised = new Float32Array(takeBuffer(4 * H * rows * cols));
+    const head = new Float32Array(takeBuffer(4 * rows * cols));
     for (let h = 0; h < H; h++) {
       const q = quantizeInt4(all.subarray(h * rows * cols, (h + 1) * rows * cols), cols, rows, { blockSize });
       quantised.push(q);
-      dequantised.set(transpose(dequantizeInt4(q), cols, rows), h * rows * cols);
+      transpose(dequantizeInt4Into(q, head), cols, rows, dequantised.subarray(h * rows * cols, (h + 1) * rows * cols));
     }
+    giveBackChunk(head);
+    giveBackChunk(all);
     return { quantised, dequantised };
   }, 1 + 3 * H);
   const fp32 = g.weight({ name: `${name}.weight`, dims: [H, rows, cols], dataType: DataType.FLOAT, produce: async function* () { yield (await get()).dequantised; }, group: name });

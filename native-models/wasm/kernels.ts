@@ -84,8 +84,8 @@ export const READ_VALUES = 1 << 22;
  * (checkpoint/bf16-span.ts). bf16 is brought into the module's memory a block of rows at a time —
  * a span read straight there from the file, an array copied — at half the bytes of fp32, and each
  * piece widened there by widen_bf16 into the piece `quantize` reads, so no fp32 copy of the weight
- * exists outside the module's memory (widening is exact: the same values, the same bytes). A
- * block's codes, scales and zero points are copied out together.
+ * exists outside the module's memory (widening is exact: the same values, the same bytes). Each
+ * piece's codes, scales and zero points are copied out as soon as it is quantised.
  */
 export function quantizeRowsWasm(w: Float32Array | Uint16Array | Bf16Span, n: number, k: number, blockSize: number, symmetric: boolean, packed: Uint8Array, scales: Float32Array, zeroPoints: Uint8Array | undefined): void {
   const wasm = thisThreadsKernels()!;
@@ -93,30 +93,37 @@ export function quantizeRowsWasm(w: Float32Array | Uint16Array | Bf16Span, n: nu
   const blob = blockSize / 2;
   const zpRow = Math.ceil(blocks / 2);
   const rowsPer = Math.max(1, Math.floor(PIECE_VALUES / k));
-  // Rows brought in at a time (the fp32 path: one piece), and where each region lies.
+  // Rows brought in at a time (the fp32 path: one piece), and where each region lies: a piece's
+  // fp32 values, its codes, scales and zero points, then the bf16 brought in.
   const rowsIn = w instanceof Float32Array ? rowsPer : rowsPer * Math.max(1, Math.floor(READ_VALUES / (rowsPer * k)));
   const packedAt = align16(4 * rowsPer * k);
-  const scalesAt = align16(packedAt + rowsIn * blocks * blob);
-  const zpsAt = align16(scalesAt + 4 * rowsIn * blocks);
-  const bf16At = align16(zpsAt + rowsIn * zpRow);
+  const scalesAt = align16(packedAt + rowsPer * blocks * blob);
+  const zpsAt = align16(scalesAt + 4 * rowsPer * blocks);
+  const bf16At = align16(zpsAt + rowsPer * zpRow);
   const memory = memoryOf(wasm, w instanceof Float32Array ? bf16At : bf16At + 2 * rowsIn * k);
   const source = w instanceof Uint16Array ? spanOfValues(w) : w;
+  // A piece's codes, scales and zero points, for its `rows` rows from row `at`, copied out while
+  // still in the cache (copied a block of reads at a time, they were read back from memory).
+  const copyOut = (at: number, rows: number) => {
+    packed.set(new Uint8Array(memory, packedAt, rows * blocks * blob), at * blocks * blob);
+    scales.set(new Float32Array(memory, scalesAt, rows * blocks), at * blocks);
+    zeroPoints?.set(new Uint8Array(memory, zpsAt, rows * zpRow), at * zpRow);
+  };
   for (let first = 0; first < n; first += rowsIn) {
     const rowsNow = Math.min(rowsIn, n - first);
     if (source instanceof Float32Array) {
       new Float32Array(memory, 0, rowsNow * k).set(source.subarray(first * k, (first + rowsNow) * k));
       wasm.quantize(0, rowsNow, k, blockSize, symmetric ? 1 : 0, packedAt, scalesAt, zpsAt);
+      copyOut(first, rowsNow);
     } else {
       source.read(new Uint16Array(memory, bf16At, rowsNow * k), first * k);
       for (let row = 0; row < rowsNow; row += rowsPer) {
         const rows = Math.min(rowsPer, rowsNow - row);
         wasm.widen_bf16(bf16At + 2 * row * k, 0, rows * k);
-        wasm.quantize(0, rows, k, blockSize, symmetric ? 1 : 0, packedAt + row * blocks * blob, scalesAt + 4 * row * blocks, zpsAt + row * zpRow);
+        wasm.quantize(0, rows, k, blockSize, symmetric ? 1 : 0, packedAt, scalesAt, zpsAt);
+        copyOut(first + row, rows);
       }
     }
-    packed.set(new Uint8Array(memory, packedAt, rowsNow * blocks * blob), first * blocks * blob);
-    scales.set(new Float32Array(memory, scalesAt, rowsNow * blocks), first * blocks);
-    zeroPoints?.set(new Uint8Array(memory, zpsAt, rowsNow * zpRow), first * zpRow);
   }
 }
 

@@ -19,6 +19,7 @@ export type Kernel = 'wasm' | 'js';
 interface Exports {
   readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
   quantize(w: number, n: number, k: number, blockSize: number, symmetric: number, packed: number, scales: number, zeroPoints: number): void;
+  quantize_bf16(w: number, n: number, k: number, blockSize: number, symmetric: number, packed: number, scales: number, zeroPoints: number, scratch: number): void;
   widen_bf16(src: number, dst: number, count: number): void;
   narrow_f16(src: number, dst: number, count: number): void;
 }
@@ -119,8 +120,7 @@ export function quantizeRowsWasm(w: Float32Array | Uint16Array | Bf16Span, n: nu
       source.read(new Uint16Array(memory, bf16At, rowsNow * k), first * k);
       for (let row = 0; row < rowsNow; row += rowsPer) {
         const rows = Math.min(rowsPer, rowsNow - row);
-        wasm.widen_bf16(bf16At + 2 * row * k, 0, rows * k);
-        wasm.quantize(0, rows, k, blockSize, symmetric ? 1 : 0, packedAt, scalesAt, zpsAt);
+        wasm.quantize_bf16(bf16At + 2 * row * k, rows, k, blockSize, symmetric ? 1 : 0, packedAt, scalesAt, zpsAt, 0);
         copyOut(first + row, rows);
       }
     }

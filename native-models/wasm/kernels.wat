@@ -1,7 +1,8 @@
 ;; The import's per-value kernels in WebAssembly SIMD (128-bit): block-wise int4 quantisation and
 ;; bf16 → fp32 widening. Each is the JS function it replaces, operation for operation, so both
 ;; give the same bytes for every input (the JS stays as the reference and as the fallback):
-;;   quantize    — quantizeRows / quantizeBlock in quantization/int4-blocks.ts
+;;   quantize    — quantizeRows / quantizeBlock in quantization/int4-blocks.ts (quantize_bf16:
+;;                 the same from bf16, widened a block at a time as widen_bf16 widens)
 ;;   widen_bf16  — widenBfloat16 in numeric/half.ts
 ;;   narrow_f16  — float32ToFloat16 in numeric/half.ts
 ;; JS hands every pointer in (byte offsets into this module's memory, laid out by wasm/kernels.ts).
@@ -14,8 +15,22 @@
   ;; $zps ([n, ceil(blocks / 2)], cleared here first).
   (func (export "quantize") (param $w i32) (param $n i32) (param $k i32) (param $bs i32) (param $sym i32)
         (param $packed i32) (param $scales i32) (param $zps i32)
+    (call $quantize_rows (local.get $w) (local.get $n) (local.get $k) (local.get $bs) (local.get $sym)
+      (local.get $packed) (local.get $scales) (local.get $zps) (i32.const -1)))
+
+  ;; As quantize, from the bf16 bit patterns of the [n, k] matrix at $w: each block is widened into
+  ;; the 4 · bs bytes at $scratch just before it is quantised (exact, so the same bytes as widening
+  ;; the whole matrix first), so the fp32 values never leave the core's L1 cache.
+  (func (export "quantize_bf16") (param $w i32) (param $n i32) (param $k i32) (param $bs i32) (param $sym i32)
+        (param $packed i32) (param $scales i32) (param $zps i32) (param $scratch i32)
+    (call $quantize_rows (local.get $w) (local.get $n) (local.get $k) (local.get $bs) (local.get $sym)
+      (local.get $packed) (local.get $scales) (local.get $zps) (local.get $scratch)))
+
+  ;; quantize's rows; $scratch is −1 for fp32 at $w, else where each bf16 block is widened.
+  (func $quantize_rows (param $w i32) (param $n i32) (param $k i32) (param $bs i32) (param $sym i32)
+        (param $packed i32) (param $scales i32) (param $zps i32) (param $scratch i32)
     (local $blocks i32) (local $blob i32) (local $zpRow i32) (local $row i32) (local $b i32)
-    (local $len i32) (local $zp i32) (local $at i32)
+    (local $len i32) (local $zp i32) (local $at i32) (local $p i32)
     (local.set $blocks (i32.div_u (i32.sub (i32.add (local.get $k) (local.get $bs)) (i32.const 1)) (local.get $bs)))
     (local.set $blob (i32.shr_u (local.get $bs) (i32.const 1)))
     (local.set $zpRow (i32.shr_u (i32.add (local.get $blocks) (i32.const 1)) (i32.const 1)))
@@ -32,9 +47,16 @@
             (local.set $len (i32.sub (local.get $k) (i32.mul (local.get $b) (local.get $bs))))
             (if (i32.gt_u (local.get $len) (local.get $bs)) (then (local.set $len (local.get $bs))))
             (local.set $at (i32.add (i32.mul (local.get $row) (local.get $blocks)) (local.get $b)))
+            ;; The block's first value: fp32 at $w, or bf16 widened into $scratch.
+            (local.set $p (i32.add (i32.mul (local.get $row) (local.get $k)) (i32.mul (local.get $b) (local.get $bs))))
+            (if (i32.eq (local.get $scratch) (i32.const -1))
+              (then (local.set $p (i32.add (local.get $w) (i32.shl (local.get $p) (i32.const 2)))))
+              (else
+                (call $widen_bf16 (i32.add (local.get $w) (i32.shl (local.get $p) (i32.const 1))) (local.get $scratch) (local.get $len))
+                (local.set $p (local.get $scratch))))
             (local.set $zp
               (call $block
-                (i32.add (local.get $w) (i32.shl (i32.add (i32.mul (local.get $row) (local.get $k)) (i32.mul (local.get $b) (local.get $bs))) (i32.const 2)))
+                (local.get $p)
                 (local.get $len) (local.get $blob) (local.get $sym)
                 (i32.add (local.get $packed) (i32.mul (local.get $at) (local.get $blob)))
                 (i32.add (local.get $scales) (i32.shl (local.get $at) (i32.const 2)))))
@@ -214,7 +236,7 @@
 
   ;; bf16 → fp32: each 16-bit pattern becomes the high half of a 32-bit one. $count values from
   ;; $src to $dst; the regions must not overlap (JS copies in and out).
-  (func (export "widen_bf16") (param $src i32) (param $dst i32) (param $count i32)
+  (func $widen_bf16 (export "widen_bf16") (param $src i32) (param $dst i32) (param $count i32)
     (local $i i32) (local $end i32) (local $v v128)
     (local.set $end (i32.and (local.get $count) (i32.const -8)))
     (block $done

@@ -81,10 +81,39 @@
     (local $sv v128) (local $bv v128) (local $a v128) (local $c v128) (local $last i32) (local $q i32)
     (local $v4 v128) (local $lo2 v128) (local $hi2 v128) (local $e0 v128) (local $e1 v128) (local $e2 v128) (local $e3 v128)
     (local $zero v128) (local $fifteen v128) (local $magic v128)
+    (local $f0 v128) (local $f1 v128) (local $f2 v128)
     ;; The range: lo ≤ 0 ≤ hi, NaN left out. pmin(lo, v) is `v < lo ? v : lo` and pmax(hi, v)
     ;; `hi < v ? v : hi`, the JS's tests exactly (NaN fails both; −0 moves neither).
     (local.set $vlo (v128.const i32x4 0 0 0 0))
     (local.set $vhi (v128.const i32x4 0 0 0 0))
+    ;; Sixteen values a step into four pairs of running ends, so that four pmin/pmax chains run at
+    ;; once rather than one (each step waited for the last); the ends are then joined. Order does
+    ;; not matter: no end is ever NaN or −0, so each lane ends at the least (greatest) value it saw.
+    (local.set $end (i32.and (local.get $len) (i32.const -16)))
+    (if (local.get $end)
+      (then
+        (local.set $e0 (local.get $vlo)) (local.set $e1 (local.get $vlo)) (local.set $e2 (local.get $vlo))
+        (local.set $f0 (local.get $vhi)) (local.set $f1 (local.get $vhi)) (local.set $f2 (local.get $vhi))
+        (block $wide_done
+          (loop $wide
+            (br_if $wide_done (i32.ge_u (local.get $i) (local.get $end)))
+            (local.set $q (i32.add (local.get $p) (i32.shl (local.get $i) (i32.const 2))))
+            (local.set $a (v128.load (local.get $q)))
+            (local.set $vlo (f32x4.pmin (local.get $vlo) (local.get $a)))
+            (local.set $vhi (f32x4.pmax (local.get $vhi) (local.get $a)))
+            (local.set $a (v128.load offset=16 (local.get $q)))
+            (local.set $e0 (f32x4.pmin (local.get $e0) (local.get $a)))
+            (local.set $f0 (f32x4.pmax (local.get $f0) (local.get $a)))
+            (local.set $a (v128.load offset=32 (local.get $q)))
+            (local.set $e1 (f32x4.pmin (local.get $e1) (local.get $a)))
+            (local.set $f1 (f32x4.pmax (local.get $f1) (local.get $a)))
+            (local.set $a (v128.load offset=48 (local.get $q)))
+            (local.set $e2 (f32x4.pmin (local.get $e2) (local.get $a)))
+            (local.set $f2 (f32x4.pmax (local.get $f2) (local.get $a)))
+            (local.set $i (i32.add (local.get $i) (i32.const 16)))
+            (br $wide)))
+        (local.set $vlo (f32x4.pmin (f32x4.pmin (local.get $vlo) (local.get $e0)) (f32x4.pmin (local.get $e1) (local.get $e2))))
+        (local.set $vhi (f32x4.pmax (f32x4.pmax (local.get $vhi) (local.get $f0)) (f32x4.pmax (local.get $f1) (local.get $f2))))))
     (local.set $end (i32.and (local.get $len) (i32.const -4)))
     (block $simd_done
       (loop $simd

@@ -54,7 +54,11 @@ async function load(repo: string): Promise<Api> {
 async function round(api: Api): Promise<string> {
   const hash = createHash('sha256');
   const spend = (...arrays: (ArrayBufferView | undefined)[]) => {
-    for (const a of arrays) if (a) (hash.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)), api.giveBackChunk(a));
+    for (const a of arrays) {
+      if (!a) continue;
+      hash.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+      api.giveBackChunk(a);
+    }
   };
   const q = await api.quantizeStream(
     async function* () {

@@ -135,18 +135,21 @@ try {
   }
 
   const contextMid = promptLen + steps / 2;
-  /** Bytes one decode token reads ÷ the step time, as a share of the copy bandwidth its process measured. */
-  const fraction = (precision: Precision, i: number) => {
+  /** Bytes one decode token reads, weights and the cache at the middle of the decode. */
+  const bytesPerToken = (precision: Precision) => {
     const cost = decodeCost(config, precision);
+    return cost.weightBytes + cost.cacheBytesPerContextToken * contextMid;
+  };
+  /** Those bytes ÷ the step time, as a share of the copy bandwidth its process measured. */
+  const fraction = (precision: Precision, i: number) => {
     const m = runs.get(precision)![i]!;
-    return (cost.weightBytes + cost.cacheBytesPerContextToken * contextMid) / (m.decodeMs / 1000) / m.copyBytesPerS;
+    return bytesPerToken(precision) / (m.decodeMs / 1000) / m.copyBytesPerS;
   };
   console.log(`\n${repeat} repetitions, each precision in its own process, taking turns; median (range). Prompt ${promptLen} tokens, ${steps} greedy tokens.`);
   console.log(`copy bandwidth (each measurement's own): ${medianAndSpread([...runs.values()].flat().map((m) => m.copyBytesPerS / 1e9), 1)} GB/s`);
   for (const precision of precisions) {
     const m = runs.get(precision)!;
-    const cost = decodeCost(config, precision);
-    const bytes = cost.weightBytes + cost.cacheBytesPerContextToken * contextMid;
+    const bytes = bytesPerToken(precision);
     const ratio = m.map((_, i) => fraction(precision, i));
     console.log(`${precision}:`);
     console.log(`  load        ${medianAndSpread(m.map((x) => x.loadMs / 1000), 2)} s (session creation)`);

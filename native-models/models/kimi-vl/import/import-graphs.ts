@@ -36,8 +36,11 @@ function recipeSource(ckpt: HfCheckpoint, recipe: WeightRecipe): ImportSource {
 /** A recipe's source, and when its tensors are bf16, all its values unwidened (`bf16All`). */
 type ImportSource = Fp32Source & { readonly bf16All?: () => AsyncIterable<Bf16Span> };
 
-/** Values widened at a time in the kernel memory: a 16 MB fp32 chunk, as readRows reads them. */
-const WIDEN_VALUES = 1 << 22;
+/**
+ * Values widened at a time in the kernel memory: a 4 MB fp32 chunk (1 Mi values) gave 0.25 CPU-s
+ * less per fp32 import than 16 MB chunks and 35 MB less peak memory (docs/measurements.md).
+ */
+const WIDEN_VALUES = 1 << 20;
 
 /**
  * The spans' values widened in this thread's kernel memory, `chunk` values at a time: each chunk
@@ -52,7 +55,7 @@ async function* widenedInKernelMemory(spans: AsyncIterable<Bf16Span>, chunk: num
 }
 
 export interface ImportGraphOptions {
-  /** Tests only: values per chunk of a weight widened in the kernel memory (default 4 Mi). */
+  /** Tests only: values per chunk of a weight widened in the kernel memory (default 1 Mi). */
   readonly widenValues?: number;
   /** Tests only: false reads and widens every weight as its source does (the reference). */
   readonly inKernelMemory?: boolean;

@@ -7,6 +7,7 @@
  * into its own folder first); bench-lm.ts gives the speed of a precision.
  * Run: npx tsx scripts/bench-decode-ab.ts <folder> <folder>… [--prompt 128] [--steps 16] [--rounds 30]
  */
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { argmax } from '../native-models/generation/sampling.ts';
 import { TextSession } from '../native-models/models/kimi-vl/runtime/text-session.ts';
@@ -34,6 +35,7 @@ interface Opened {
   tokens?: number[];
 }
 
+const loadAtStart = loadavg()[0]!;
 const opened: Opened[] = [];
 for (const dir of folders) {
   const session = await TextSession.open(dir);
@@ -64,7 +66,7 @@ for (let r = 0; r < rounds; r++) {
   }
 }
 
-console.log(`${rounds} rounds of ${steps} decode steps after a ${prompt.length}-token prompt, the folders taking turns; ms per step, median (range)`);
+console.log(`${rounds} rounds of ${steps} decode steps after a ${prompt.length}-token prompt, the folders taking turns; ms per step, median (range); load average ${loadAtStart.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end`);
 const [first] = opened;
 for (const o of opened) {
   const paired = o.stepMs.map((ms, r) => ms / first!.stepMs[r]!);

@@ -4,13 +4,14 @@
  * 2 shared), imports it at each precision, then — in a fresh process per measurement, the
  * precisions taking turns — times the load (session creation), a prefill, greedy decode steps,
  * and the decode step's effective weight bandwidth (bytes of weights one token reads ÷ step
- * time) next to this machine's copy bandwidth, measured in between. The machine may be busy:
- * compare the ratios of one repetition (printed with their spread), not absolute figures.
+ * time) next to this machine's copy bandwidth, measured by the same process right after its
+ * decode steps, so that both see the same load. The machine may be busy: compare the ratios of
+ * one repetition (each printed on its own line, with the load average), not absolute figures.
  * Run: npx tsx scripts/bench-lm.ts [--precision fp32,int4] [--repeat 3] [--layers 6] [--prompt 512] [--decode 64] [--keep DIR]
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { argmax } from '../native-models/generation/sampling.ts';
@@ -47,6 +48,8 @@ interface Measured {
   decodeMs: number;
   rssBytes: number;
   tokens: number[];
+  /** This process's copy bandwidth, bytes/s, measured right after the decode steps. */
+  copyBytesPerS: number;
 }
 
 /** One measurement, in this (child) process: load, warm-up, prefill, greedy decode. */
@@ -67,13 +70,19 @@ async function measure(modelDir: string): Promise<Measured> {
   }
   const decodeMs = (performance.now() - t0) / steps;
   const rssBytes = process.memoryUsage().rss;
+  const copyBytesPerS = copyBandwidth();
   await session.release();
-  return { loadMs, prefillMs, decodeMs, rssBytes, tokens };
+  return { loadMs, prefillMs, decodeMs, rssBytes, tokens, copyBytesPerS };
 }
 
-/** Copy bandwidth: a 512 MB buffer copied a few times (each byte read and written once counts once). */
+/**
+ * Copy bandwidth: a 256 MB buffer copied a few times (each byte read and written once counts
+ * once), far beyond any cache. Measured in the process that decoded, right after its steps: a
+ * figure taken elsewhere or later saw other load (the machine is shared), and the fraction of
+ * it a step reaches moved with that, not with the step.
+ */
 function copyBandwidth(): number {
-  const size = 512 * 1024 * 1024;
+  const size = 256 * 1024 * 1024;
   const src = Buffer.alloc(size, 1);
   const dst = Buffer.alloc(size);
   src.copy(dst);
@@ -100,11 +109,13 @@ try {
   console.log(`checkpoint: ${((performance.now() - t0) / 1000).toFixed(1)} s (bf16, ${text.num_hidden_layers} layers, hidden ${text.hidden_size}, ${text.n_routed_experts} experts top-${text.num_experts_per_tok} + ${text.n_shared_experts} shared, ${text.num_attention_heads} heads, latent ${text.kv_lora_rank})`);
 
   const dirs = new Map<Precision, string>();
+  let justImported = false;
   for (const precision of precisions) {
     const modelDir = join(work, `model-${precision}`);
     dirs.set(precision, modelDir);
     if (args.keep && existsSync(join(modelDir, 'kestrel-model.json'))) continue;
     rmSync(modelDir, { recursive: true, force: true });
+    justImported = true;
     // In a child process so its peak RSS is the import's alone; its seconds are the import's own
     // (timed around importKimiVL there), without the child's start-up.
     const imported = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', 'test/harness/import-peak-rss.ts', ckptDir, modelDir, precision], { cwd: root, encoding: 'utf8' })) as { peakBytes: number; weightBytes: number; seconds: number };
@@ -112,31 +123,48 @@ try {
   }
 
   const runs = new Map<Precision, Measured[]>(precisions.map((p) => [p, []]));
-  const copies: number[] = [];
+  const loads: number[] = [];
   const repeat = Number(args.repeat);
   for (let r = 0; r < repeat; r++) {
     for (const precision of precisions) {
       const out = execFileSync(process.execPath, ['--import', 'tsx', 'scripts/bench-lm.ts', '--child', dirs.get(precision)!, '--prompt', String(promptLen), '--decode', String(steps)], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 });
       runs.get(precision)!.push(JSON.parse(out.trim().split('\n').at(-1)!) as Measured);
     }
-    copies.push(copyBandwidth());
+    loads.push(loadavg()[0]!);
     process.stderr.write(`repetition ${r + 1} of ${repeat} done\n`);
   }
 
   const contextMid = promptLen + steps / 2;
+  /** Bytes one decode token reads, weights and the cache at the middle of the decode. */
+  const bytesPerToken = (precision: Precision) => {
+    const cost = decodeCost(config, precision);
+    return cost.weightBytes + cost.cacheBytesPerContextToken * contextMid;
+  };
+  /** Those bytes ÷ the step time, as a share of the copy bandwidth its process measured. */
+  const fraction = (precision: Precision, i: number) => {
+    const m = runs.get(precision)![i]!;
+    return bytesPerToken(precision) / (m.decodeMs / 1000) / m.copyBytesPerS;
+  };
   console.log(`\n${repeat} repetitions, each precision in its own process, taking turns; median (range). Prompt ${promptLen} tokens, ${steps} greedy tokens.`);
-  console.log(`copy bandwidth: ${medianAndSpread(copies.map((c) => c / 1e9), 1)} GB/s`);
+  console.log(`copy bandwidth (each measurement's own): ${medianAndSpread([...runs.values()].flat().map((m) => m.copyBytesPerS / 1e9), 1)} GB/s`);
   for (const precision of precisions) {
     const m = runs.get(precision)!;
-    const cost = decodeCost(config, precision);
-    const bytes = cost.weightBytes + cost.cacheBytesPerContextToken * contextMid;
-    const ratio = m.map((x, i) => bytes / (x.decodeMs / 1000) / copies[i]!);
+    const bytes = bytesPerToken(precision);
+    const ratio = m.map((_, i) => fraction(precision, i));
     console.log(`${precision}:`);
     console.log(`  load        ${medianAndSpread(m.map((x) => x.loadMs / 1000), 2)} s (session creation)`);
     console.log(`  prefill     ${medianAndSpread(m.map((x) => promptLen / (x.prefillMs / 1000)), 0)} tokens/s`);
     console.log(`  decode      ${medianAndSpread(m.map((x) => 1000 / x.decodeMs), 1)} tokens/s`);
     console.log(`  bandwidth   ${mb(bytes)} read per token → ${medianAndSpread(ratio, 2)} × the copy bandwidth`);
     console.log(`  RSS         ${medianAndSpread(m.map((x) => x.rssBytes / 1e6), 0)} MB after decode`);
+  }
+  // Each repetition on its own line: the targets hold in every repetition, not only in the median.
+  for (let i = 0; i < repeat; i++) {
+    const each = precisions.map((p) => {
+      const m = runs.get(p)![i]!;
+      return `${p} ${(1000 / m.decodeMs).toFixed(1)} tokens/s, ${fraction(p, i).toFixed(2)} × ${(m.copyBytesPerS / 1e9).toFixed(1)} GB/s copy`;
+    });
+    console.log(`repetition ${i + 1}${i === 0 && justImported ? ' (the first after the import)' : ''}: load average ${loads[i]!.toFixed(1)}; decode ${each.join('; ')}`);
   }
   const [base, ...others] = precisions;
   for (const other of others) {

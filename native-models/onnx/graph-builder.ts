@@ -26,8 +26,9 @@ export interface WeightSpec {
   readonly dims: readonly number[];
   readonly dataType: DataTypeCode;
   /**
-   * Chunks must be fresh arrays, never touched again once yielded: the parallel writer hands
-   * them to another thread (weight-pool.ts).
+   * A chunk is the consumer's until it asks for the next one, which may reuse its memory (an fp32
+   * import's chunks are views of the WebAssembly memory: import/import-graphs.ts); the weights
+   * writers (model-writer.ts, weight-worker.ts) write and hash each chunk before then.
    */
   readonly produce: () => AsyncIterable<Float32Array | Uint8Array>;
   /**

@@ -11,6 +11,7 @@ import { closeSync, fdatasync, fsyncSync, openSync, renameSync, rmSync, writeSyn
 import { basename, join } from 'node:path';
 import { giveBackChunk, takeBuffer } from '../checkpoint/buffers.ts';
 import { float32ToFloat16 } from '../numeric/half.ts';
+import { isKernelMemory } from '../wasm/kernels.ts';
 import { dataLayout, PART_BYTES, pieceStarts, unitPlaces, weightBytes, weightUnits, type DataLayout } from './data-layout.ts';
 import type { GraphBuilder, WeightSpec } from './graph-builder.ts';
 import { DataType, encodeModel, type ModelProto, type TensorProto } from './onnx-proto.ts';
@@ -58,6 +59,8 @@ export function encodeChunk(spec: WeightSpec, chunk: Float32Array | Uint8Array):
  * conversion or quantised weight of its size, which then costs no page faults.
  */
 export function spendChunk(chunk: Float32Array | Uint8Array, bytes: Uint8Array): void {
+  // A chunk widened in the kernel memory (import-graphs.ts) is a view of it: never pooled.
+  if (isKernelMemory(chunk.buffer)) return;
   giveBackChunk(chunk);
   if (bytes.buffer !== chunk.buffer) giveBackChunk(bytes);
 }

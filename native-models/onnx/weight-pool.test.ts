@@ -13,7 +13,7 @@ afterAll(t.cleanup);
 const freshDir = freshDirs(t.dir);
 
 /** A pool of 3 workers that cuts weights over 2 kB into parts. */
-const startPool = (graph: PoolTestGraph = {}) => WeightPool.start(WORKER, { graph }, 3, { partBytes: 2000 });
+const startPool = (graph: PoolTestGraph = {}, thisThreadUnits?: number) => WeightPool.start(WORKER, { graph }, 3, { partBytes: 2000, ...(thisThreadUnits !== undefined ? { thisThreadUnits } : {}) });
 
 describe('weights made by worker threads', () => {
   test('the units: a group stays whole unless it can make its rows, a large weight or group that can make its own rows is cut into parts, others stay whole', () => {
@@ -30,9 +30,13 @@ describe('weights made by worker threads', () => {
     expect(units.flatMap((u) => (u.rows && u.rows[0] > 0 ? [] : Array.from({ length: u.to - u.from }, (_, i) => u.from + i)))).toEqual(names.map((_, i) => i));
   });
 
-  test('write the same files and pieces as one thread, byte for byte, telling each weight in order', async () => {
+  test.each([
+    ['the workers alone', 0],
+    ['this thread the first 9 units (parts of a weight among them), the workers the rest', 9],
+    ['this thread until a worker is ready', undefined],
+  ])('write the same files and pieces as one thread, byte for byte, telling each weight in order: %s', async (_, thisThreadUnits) => {
     const one = await writeModel(poolTestGraph(), freshDir(), 'model', { weights: inThisThread(2000) });
-    const pool = await startPool();
+    const pool = await startPool({}, thisThreadUnits);
     const done: number[] = [];
     const many = await writeModel(poolTestGraph(), freshDir(), 'model', { weights: pool.writer('test'), onProgress: (p) => done.push(p.index) });
     await pool.close();

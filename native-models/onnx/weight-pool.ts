@@ -10,7 +10,9 @@
  * and cannot cross threads), so the pool only says which weights to make. Work goes out in
  * units — one weight, or the weights one quantised matrix shares, or a range of rows of either
  * when it is large (an int4 embedding or lm_head is two thirds of a mid-size model's values) —
- * to whichever worker is free, in order (data-layout.ts weightUnits).
+ * to whichever worker is free, in order (data-layout.ts weightUnits). Until the first worker is
+ * ready (a worker loads its modules for a few tenths of a second of a core), this thread makes
+ * the units itself from its own graph, so an import's start-up is no longer time the weights wait.
  */
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -18,7 +20,7 @@ import { PART_BYTES, pieceStarts, unitPlaces, weightUnits, type DataLayout } fro
 import type { WeightSpec } from './graph-builder.ts';
 import { backgroundFlush, type WeightsWriter } from './model-writer.ts';
 import { filePieces, type HashedPiece, type PieceRecord } from './piece-hashes.ts';
-import type { FromWorker, ToWorker } from './weight-worker.ts';
+import { makeUnit, type FromWorker, type ToWorker } from './weight-worker.ts';
 import { workerBundle } from './worker-bundle.ts';
 
 /** How a TypeScript worker module starts: from its cached bundle (worker-bundle.ts), or from the sources through tsx. */
@@ -78,29 +80,54 @@ export async function startModuleWorker(module: URL, workerData: unknown, opts: 
   return new Worker(boot, { eval: true, workerData });
 }
 
+export interface WeightPoolOptions {
+  /** The size of the parts large weights are cut into (default PART_BYTES). */
+  readonly partBytes?: number;
+  readonly from?: WorkerForm;
+  /**
+   * Tests only: this thread makes exactly the first `n` units of each write, then none. By
+   * default it makes units until a worker is ready.
+   */
+  readonly thisThreadUnits?: number;
+}
+
 export class WeightPool {
-  private readonly idle: Worker[];
+  /** Workers ready and waiting for a unit (a worker is added once it says it is ready). */
+  private readonly idle: Worker[] = [];
+  private ready = 0;
   private failure: Error | undefined;
   /** Writes in progress, told when a worker fails. */
   private readonly waiting = new Set<(err: Error) => void>();
+  /** The write in progress hands out units when a worker becomes ready. */
+  private onReady: (() => void) | undefined;
 
   private constructor(
     private readonly workers: readonly Worker[],
     private readonly partBytes: number,
+    private readonly thisThreadUnits: number | undefined,
   ) {
-    this.idle = [...workers];
     for (const worker of workers) {
       worker.on('error', (err) => this.fail(err));
       worker.on('exit', (code) => this.fail(new Error(`a weight worker stopped (exit code ${code})`)));
+      worker.once('message', (message: FromWorker) => {
+        if (message.type !== 'ready') return this.fail(new Error(`a weight worker sent ${message.type} before it was ready`));
+        this.ready++;
+        this.idle.push(worker);
+        this.onReady?.();
+      });
     }
   }
 
-  /** `count` workers on `module`, which calls serveWeights (weight-worker.ts) with `workerData`. */
-  static async start(module: URL, workerData: unknown, count: number, opts: { partBytes?: number; from?: WorkerForm } = {}): Promise<WeightPool> {
+  /**
+   * `count` workers on `module`, which calls serveWeights (weight-worker.ts) with `workerData`.
+   * Returns once they are started, before they are ready: a write's first units are made on this
+   * thread meanwhile (a worker takes a few tenths of a second of a core to load its modules).
+   */
+  static async start(module: URL, workerData: unknown, count: number, opts: WeightPoolOptions = {}): Promise<WeightPool> {
     if (!Number.isInteger(count) || count < 1) throw new Error(`a weight pool needs at least one worker, got ${count}`);
     const form = opts.from ? { from: opts.from } : {};
     const workers = await Promise.all(Array.from({ length: count }, () => startModuleWorker(module, workerData, form)));
-    return new WeightPool(workers, opts.partBytes ?? PART_BYTES);
+    return new WeightPool(workers, opts.partBytes ?? PART_BYTES, opts.thisThreadUnits);
   }
 
   get size(): number {
@@ -132,15 +159,19 @@ export class WeightPool {
     return new Promise<{ pieces: PieceRecord[] }>((resolve, reject) => {
       const listeners = new Map<Worker, (m: FromWorker) => void>();
       let settled = false;
+      let inThread: Promise<unknown> = Promise.resolve();
       const finish = (err?: Error) => {
         if (settled) return;
         settled = true;
         for (const [worker, listener] of listeners) worker.off('message', listener);
         this.waiting.delete(finish);
+        this.onReady = undefined;
+        // A unit this thread is making ends before the caller may close the file.
+        const quiet = () => Promise.all([flush.settled(), inThread.catch(() => undefined)]);
         if (!err) {
           try {
             const pieces = filePieces(hashed, pieceStarts(places), layout.bytes);
-            void flush.settled().then(() => resolve({ pieces }));
+            void quiet().then(() => resolve({ pieces }));
             return;
           } catch (e) {
             err = e instanceof Error ? e : new Error(String(e));
@@ -149,19 +180,37 @@ export class WeightPool {
         // The other workers may be writing into the data file: they are stopped before the
         // caller closes it (its descriptor could otherwise be reused by another file), and the
         // background flush is waited for.
-        const rejectWith = () => void flush.settled().then(() => reject(err));
+        const rejectWith = () => void quiet().then(() => reject(err));
         this.close().then(rejectWith, rejectWith);
       };
       this.waiting.add(finish);
 
+      const request = (unit: number): ToWorker => {
+        const { from, to, rows } = units[unit]!;
+        return { type: 'unit', graph, unit, from, to, ...(rows ? { rows } : {}), first: weights[from]!.name, pieces: places[unit]!, fd };
+      };
       const dispatch = () => {
-        while (next < units.length && this.idle.length > 0) {
-          const { from, to, rows } = units[next]!;
-          const worker = this.idle.shift()!;
-          const request: ToWorker = { type: 'unit', graph, unit: next, from, to, ...(rows ? { rows } : {}), first: weights[from]!.name, pieces: places[next]!, fd };
-          worker.postMessage(request);
-          next++;
+        if (this.thisThreadUnits !== undefined && next < this.thisThreadUnits) return;
+        while (next < units.length && this.idle.length > 0) this.idle.shift()!.postMessage(request(next++));
+      };
+      this.onReady = dispatch;
+
+      // While no worker is ready (they are loading their modules), this thread makes units itself
+      // from its own graph's weights, the same bytes at the same places: the start-up no longer
+      // leaves the cores to the workers' loading alone. Between units it lets the workers' messages in.
+      const helping = async () => {
+        const mine = () => (this.thisThreadUnits !== undefined ? next < Math.min(this.thisThreadUnits, units.length) : this.ready === 0 && next < units.length);
+        while (!settled && mine()) {
+          const unit = next++;
+          const making = makeUnit(weights, request(unit));
+          inThread = making;
+          const pieces = await making;
+          if (settled) return;
+          hashed.push(...pieces);
+          unitDone(unit);
+          await new Promise((resume) => setImmediate(resume));
         }
+        dispatch();
       };
 
       // A unit is written: its weights that waited for nothing else are complete, told in order.
@@ -175,6 +224,7 @@ export class WeightPool {
 
       for (const worker of this.workers) {
         const listener = (message: FromWorker) => {
+          if (message.type === 'ready') return;
           if (message.type === 'error') {
             finish(new Error(message.message));
             return;
@@ -193,8 +243,8 @@ export class WeightPool {
         listeners.set(worker, listener);
         worker.on('message', listener);
       }
-      dispatch();
       if (weights.length === 0) finish();
+      else helping().catch((err: unknown) => finish(err instanceof Error ? err : new Error(String(err))));
     });
   }
 

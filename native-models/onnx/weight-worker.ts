@@ -9,7 +9,7 @@
 import { writeSync } from 'node:fs';
 import type { MessagePort } from 'node:worker_threads';
 import type { PiecePlace } from './data-layout.ts';
-import type { GraphBuilder } from './graph-builder.ts';
+import type { GraphBuilder, WeightSpec } from './graph-builder.ts';
 import { encodeChunk, spendChunk, wrongSize } from './model-writer.ts';
 import { PieceHasher, type HashedPiece } from './piece-hashes.ts';
 
@@ -33,50 +33,60 @@ export interface UnitRequest {
 export type ToWorker = UnitRequest;
 
 export type FromWorker =
+  /** The worker is ready for units (its modules loaded); a pool's own thread makes units until one is. */
+  | { readonly type: 'ready' }
   /** The unit is written; the SHA-256s of the runs of bytes it wrote (one, unless its weights lie apart). */
   | { readonly type: 'unit-done'; readonly unit: number; readonly hashed: readonly HashedPiece[] }
   | { readonly type: 'error'; readonly message: string };
 
-/** Serves unit requests on `port` until the main thread ends this worker. */
+/**
+ * Makes the unit `req` of `weights` (a graph's, built by this thread), writes it at its places in
+ * the data file and returns the SHA-256s of the runs of bytes it wrote. Worker threads call it,
+ * and the pool's own thread while the workers start (weight-pool.ts).
+ */
+export async function makeUnit(weights: readonly WeightSpec[], req: Omit<UnitRequest, 'type'>): Promise<HashedPiece[]> {
+  if (weights[req.from]?.name !== req.first) {
+    throw new Error(`the worker's ${req.graph} graph has ${weights[req.from]?.name ?? 'nothing'} at weight ${req.from}, the main thread's has ${req.first}`);
+  }
+  const hasher = new PieceHasher();
+  for (let index = req.from; index < req.to; index++) {
+    const spec = weights[index]!;
+    const { padFrom, start, bytes: expected } = req.pieces[index - req.from]!;
+    const part = req.rows ? { rows: req.rows, expected } : undefined;
+    let position = padFrom;
+    hasher.at(position);
+    const write = (bytes: Uint8Array) => {
+      let done = 0;
+      while (done < bytes.length) done += writeSync(req.fd, bytes, done, bytes.length - done, position + done);
+      hasher.update(bytes);
+      position += bytes.length;
+    };
+    if (start > position) write(new Uint8Array(start - position));
+    const chunks = req.rows ? spec.rows!(req.rows[0], req.rows[1]) : spec.produce();
+    for await (const chunk of chunks) {
+      const bytes = encodeChunk(spec, chunk);
+      // Never past the end: the bytes after belong to another worker's unit.
+      if (position + bytes.length - start > expected) throw wrongSize(spec, position + bytes.length - start, part);
+      write(bytes);
+      spendChunk(chunk, bytes);
+    }
+    if (position - start !== expected) throw wrongSize(spec, position - start, part);
+  }
+  return hasher.finish();
+}
+
+/** Serves unit requests on `port` until the main thread ends this worker; tells it first that it is ready. */
 export function serveWeights(port: MessagePort, graphs: (key: string) => GraphBuilder): void {
   let queue = Promise.resolve();
   const send = (message: FromWorker) => port.postMessage(message);
 
   const make = async (req: UnitRequest): Promise<void> => {
-    const graph = graphs(req.graph);
-    const weights = graph.weights;
-    if (weights[req.from]?.name !== req.first) {
-      throw new Error(`the worker's ${req.graph} graph has ${weights[req.from]?.name ?? 'nothing'} at weight ${req.from}, the main thread's has ${req.first}`);
-    }
-    const hasher = new PieceHasher();
-    for (let index = req.from; index < req.to; index++) {
-      const spec = weights[index]!;
-      const { padFrom, start, bytes: expected } = req.pieces[index - req.from]!;
-      const part = req.rows ? { rows: req.rows, expected } : undefined;
-      let position = padFrom;
-      hasher.at(position);
-      const write = (bytes: Uint8Array) => {
-        let done = 0;
-        while (done < bytes.length) done += writeSync(req.fd, bytes, done, bytes.length - done, position + done);
-        hasher.update(bytes);
-        position += bytes.length;
-      };
-      if (start > position) write(new Uint8Array(start - position));
-      const chunks = req.rows ? spec.rows!(req.rows[0], req.rows[1]) : spec.produce();
-      for await (const chunk of chunks) {
-        const bytes = encodeChunk(spec, chunk);
-        // Never past the end: the bytes after belong to another worker's unit.
-        if (position + bytes.length - start > expected) throw wrongSize(spec, position + bytes.length - start, part);
-        write(bytes);
-        spendChunk(chunk, bytes);
-      }
-      if (position - start !== expected) throw wrongSize(spec, position - start, part);
-    }
-    send({ type: 'unit-done', unit: req.unit, hashed: hasher.finish() });
+    send({ type: 'unit-done', unit: req.unit, hashed: await makeUnit(graphs(req.graph).weights, req) });
   };
 
   port.on('message', (message: ToWorker) => {
     // Units run one at a time, in the order they were given.
     queue = queue.then(() => make(message)).catch((err: unknown) => send({ type: 'error', message: err instanceof Error ? err.message : String(err) }));
   });
+  send({ type: 'ready' });
 }

@@ -161,3 +161,22 @@ function inPieces(src: Values, out: Values, run: (wasm: Exports, dstAt: number, 
     out.set(viewLike(out, memory, dstAt, count), at);
   }
 }
+
+/**
+ * `count` values of a bf16 span from value `from`, read straight from the file into this thread's
+ * kernel memory and widened there (widen_bf16, as widenBfloat16 in half.ts): a view of the fp32
+ * values in that memory, or undefined where the engine has no WebAssembly SIMD. No copy in or out
+ * and no buffer of its own, so a chunk written as it is (an fp32 import's) costs one read, one
+ * widening and the write. The view is valid only until the next kernel call on this thread (any
+ * of them reuses the memory, and growing it detaches the view): its consumer uses it first.
+ */
+export function widenSpanInKernelMemory(span: Bf16Span, from: number, count: number): Float32Array | undefined {
+  const wasm = thisThreadsKernels();
+  if (!wasm) return undefined;
+  // The fp32 values at 0, the bf16 after them (apart: the kernel reads eight values ahead of what it writes).
+  const srcAt = align16(4 * count + 16);
+  const memory = memoryOf(wasm, srcAt + 2 * count + 16);
+  span.read(new Uint16Array(memory, srcAt, count), from);
+  wasm.widen_bf16(srcAt, 0, count);
+  return new Float32Array(memory, 0, count);
+}

@@ -49,8 +49,11 @@ describe('parallel import', () => {
     expect(cut).toEqual(expect.arrayContaining(precision === 'int4' ? ['embed_tokens.weight_q4', 'lm_head.weight_q4'] : ['embed_tokens.weight', 'lm_head.weight']));
     // The weights' pieces follow from the part size, never from the worker count: the same records.
     const alone = written(one, await importKimiVL({ source: ckpt.dir, out: one, precision, workers: 0, partBytes }));
-    const parallel = written(many, await importKimiVL({ source: ckpt.dir, out: many, precision, workers: 2, partBytes }));
+    // The workers alone; then this thread making the first units (parts of the embedding) and the workers the rest.
+    const parallel = written(many, await importKimiVL({ source: ckpt.dir, out: many, precision, workers: 2, partBytes, thisThreadUnits: 0 }));
     expect(parallel).toEqual(alone);
+    const mixed = join(out.dir, `${precision}-mixed`);
+    expect(written(mixed, await importKimiVL({ source: ckpt.dir, out: mixed, precision, workers: 2, partBytes, thisThreadUnits: 5 }))).toEqual(alone);
     const [textGraph, textWeights, visionGraph, visionWeights] = alone.records as [FileRecord, WeightsFileRecord, FileRecord, WeightsFileRecord];
     expect([textGraph.sha256, visionGraph.sha256]).toEqual([alone.files['text-model.onnx'], alone.files['vision-model.onnx']]);
     // Each piece's record is its bytes' SHA-256 as found on disk; the text file has many (its parts).

@@ -3,9 +3,12 @@
  * same graph (import-worker.ts): weight producers are closures over the checkpoint and cannot be
  * sent, but the description can, and building a graph declares its weights without reading any.
  */
+import type { Bf16Span } from '../../../checkpoint/bf16-span.ts';
 import type { HfCheckpoint } from '../../../checkpoint/hf-checkpoint.ts';
 import type { GraphBuilder, WeightSpec } from '../../../onnx/graph-builder.ts';
+import { DataType } from '../../../onnx/onnx-proto.ts';
 import type { Fp32Source } from '../../../quantization/matmul-nbits.ts';
+import { kernelFor, widenSpanInKernelMemory } from '../../../wasm/kernels.ts';
 import type { KimiVLConfig } from '../configuration.ts';
 import { buildTextGraph, type TextGraphOptions } from '../graphs/modeling-text.ts';
 import { buildVisionGraph, type VisionWeights } from '../graphs/modeling-vision.ts';
@@ -20,24 +23,68 @@ export type ImportGraph =
  * A recipe's values, and, for a recipe whose output rows can be made on their own, a range of
  * them (`rows`) and, when its tensors are bf16, the same range unwidened (`bf16Rows`).
  */
-function recipeSource(ckpt: HfCheckpoint, recipe: WeightRecipe): Fp32Source {
+function recipeSource(ckpt: HfCheckpoint, recipe: WeightRecipe): ImportSource {
   const produce = () => produceRecipe(ckpt, recipe);
   if (!hasRowRange(recipe)) return produce;
+  const all = recipe.kind === 'copy' ? (ckpt.info(recipe.tensor).shape[0] ?? 1) : recipe.experts;
   return Object.assign(produce, {
     rows: (from: number, to: number) => produceRecipeRows(ckpt, recipe, from, to),
-    ...(isBf16Recipe(ckpt, recipe) ? { bf16Rows: (from: number, to: number) => produceRecipeRowsBf16(ckpt, recipe, from, to) } : {}),
+    ...(isBf16Recipe(ckpt, recipe) ? { bf16Rows: (from: number, to: number) => produceRecipeRowsBf16(ckpt, recipe, from, to), bf16All: () => produceRecipeRowsBf16(ckpt, recipe, 0, all) } : {}),
   });
 }
 
-export function buildImportGraph(ckpt: HfCheckpoint, config: KimiVLConfig, graph: ImportGraph): GraphBuilder {
+/** A recipe's source, and when its tensors are bf16, all its values unwidened (`bf16All`). */
+type ImportSource = Fp32Source & { readonly bf16All?: () => AsyncIterable<Bf16Span> };
+
+/**
+ * Values widened at a time in the kernel memory: a 4 MB fp32 chunk (1 Mi values) gave 0.25 CPU-s
+ * less per fp32 import than 16 MB chunks and 35 MB less peak memory (docs/measurements.md).
+ */
+const WIDEN_VALUES = 1 << 20;
+
+/**
+ * The spans' values widened in this thread's kernel memory, `chunk` values at a time: each chunk
+ * is a view of that memory, overwritten by the next, so its consumer must be done with it before
+ * it asks for the next (the weights writers are: they write and hash each chunk first).
+ */
+async function* widenedInKernelMemory(spans: AsyncIterable<Bf16Span>, chunk: number): AsyncGenerator<Float32Array> {
+  for await (const span of spans) {
+    for (let at = 0; at < span.length; at += chunk) yield widenSpanInKernelMemory(span, at, Math.min(chunk, span.length - at))!;
+    span.release?.();
+  }
+}
+
+export interface ImportGraphOptions {
+  /** Tests only: values per chunk of a weight widened in the kernel memory (default 1 Mi). */
+  readonly widenValues?: number;
+  /** Tests only: false reads and widens every weight as its source does (the reference). */
+  readonly inKernelMemory?: boolean;
+}
+
+export function buildImportGraph(ckpt: HfCheckpoint, config: KimiVLConfig, graph: ImportGraph, opts: ImportGraphOptions = {}): GraphBuilder {
   if (graph.kind === 'text') {
     const text = buildTextGraph(config.text, { ...graph.options, produce: (recipe) => recipeSource(ckpt, recipe) });
+    // An fp32 weight that is its bf16 source as it stands is read straight into the WebAssembly
+    // memory and widened there, and its chunks written from it: no read buffer, no copy into the
+    // module and out again (a tenth of an fp32 import's CPU, profiled). Where the engine has no
+    // WebAssembly SIMD, it is read and widened as its source reads it.
+    const inKernelMemory = opts.inKernelMemory !== false && kernelFor() === 'wasm';
+    const chunk = opts.widenValues ?? WIDEN_VALUES;
     // A weight that is its source's output as it stands (not quantised from it) makes a range of
     // its rows the way its source does, so a parallel import shares out the large ones
     // (embedding, lm_head, an expert layer). Quantised ones have their own (matmul-nbits.ts).
     text.weights.forEach((spec, i) => {
-      const rows = (spec.produce as Fp32Source).rows;
-      if (rows && !spec.rows) text.weights[i] = { ...spec, rows } satisfies WeightSpec;
+      const source = spec.produce as ImportSource;
+      const { bf16Rows, bf16All } = source;
+      if (inKernelMemory && bf16Rows && bf16All && spec.dataType === DataType.FLOAT) {
+        text.weights[i] = {
+          ...spec,
+          produce: () => widenedInKernelMemory(bf16All(), chunk),
+          rows: (from, to) => widenedInKernelMemory(bf16Rows(from, to), chunk),
+        } satisfies WeightSpec;
+        return;
+      }
+      if (source.rows && !spec.rows) text.weights[i] = { ...spec, rows: source.rows } satisfies WeightSpec;
     });
     return text;
   }

@@ -8,7 +8,9 @@ import { float16ToFloat32, float32ToFloat16 } from '../numeric/half.ts';
 import { giveBackBuffer, takeBuffer } from '../checkpoint/buffers.ts';
 import { openSession } from './backend.ts';
 import { GraphBuilder, attr } from './graph-builder.ts';
-import { writeModel } from './model-writer.ts';
+import { encodeChunk, writeModel } from './model-writer.ts';
+import { spanOfValues } from '../checkpoint/bf16-span.ts';
+import { widenSpanInKernelMemory } from '../wasm/kernels.ts';
 import { DataType } from './onnx-proto.ts';
 import { checkWeightsFile } from './piece-hashes.ts';
 
@@ -124,5 +126,19 @@ describe('hand-written ONNX protobuf with external data', () => {
     g.weight({ name: 'short', dims: [8], dataType: DataType.FLOAT, produce: async function* () { yield new Float32Array(5); } });
     await expect(writeModel(g, dir, 'broken')).rejects.toThrow('weight short: produced 20 bytes, expected 32 for shape [8]');
     expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe('chunks made in the kernel memory', () => {
+  test('a chunk is written while it is current, and refused once another kernel call has used the memory under it', () => {
+    const spec = { name: 'w', dims: [64], dataType: DataType.FLOAT, produce: async function* () {} };
+    const bf16 = Uint16Array.from({ length: 64 }, (_, i) => 0x3f80 + i); // 1, 1.0078125, …
+    const chunk = widenSpanInKernelMemory(spanOfValues(bf16), 0, 64)!;
+    expect(new Float32Array(encodeChunk(spec, chunk).buffer, chunk.byteOffset, 2)).toEqual(Float32Array.from([1, 1.0078125]));
+    // Another conversion on this thread reuses the kernel memory under the chunk.
+    float32ToFloat16(Float32Array.from({ length: 64 }, () => 7), 'wasm');
+    expect(() => encodeChunk(spec, chunk)).toThrow(/overwritten by another kernel call before it was written/);
+    // A chunk made after it is current again.
+    expect(() => encodeChunk(spec, widenSpanInKernelMemory(spanOfValues(bf16), 0, 64)!)).not.toThrow();
   });
 });

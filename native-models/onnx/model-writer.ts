@@ -11,7 +11,7 @@ import { closeSync, fdatasync, fsyncSync, openSync, renameSync, rmSync, writeSyn
 import { basename, join } from 'node:path';
 import { giveBackChunk, takeBuffer } from '../checkpoint/buffers.ts';
 import { float32ToFloat16 } from '../numeric/half.ts';
-import { isKernelMemory } from '../wasm/kernels.ts';
+import { checkKernelView, isKernelMemory } from '../wasm/kernels.ts';
 import { dataLayout, PART_BYTES, pieceStarts, unitPlaces, weightBytes, weightUnits, type DataLayout } from './data-layout.ts';
 import type { GraphBuilder, WeightSpec } from './graph-builder.ts';
 import { DataType, encodeModel, type ModelProto, type TensorProto } from './onnx-proto.ts';
@@ -45,6 +45,7 @@ export interface WriteProgress {
  * buffer, packed bytes as they are). Once written, both are spent: spendChunk.
  */
 export function encodeChunk(spec: WeightSpec, chunk: Float32Array | Uint8Array): Uint8Array {
+  checkKernelView(chunk);
   // Packed (quantised) weights arrive as bytes and are written as they are.
   if ((spec.dataType === DataType.UINT8) !== chunk instanceof Uint8Array) throw new Error(`weight ${spec.name}: uint8 weights must be produced as bytes, others as float32`);
   if (chunk instanceof Uint8Array) return chunk;

@@ -62,8 +62,27 @@ export function isKernelMemory(buffer: ArrayBufferLike): boolean {
   return thisThreadsKernels()?.memory.buffer === buffer;
 }
 
-/** The module's memory, grown to at least `bytes`; its buffer changes when it grows. */
+/** Uses of this thread's kernel memory so far: a view handed out at one count is stale at the next. */
+let memoryUses = 0;
+/** The views of the kernel memory handed out to callers (widenSpanInKernelMemory), with the use that made each. */
+const handedOut = new WeakMap<ArrayBufferView, number>();
+
+/**
+ * Throws when `chunk` is a view of the kernel memory handed out to a caller and a kernel has used
+ * that memory since (its values overwritten, or the memory grown and the view emptied). The
+ * weights writers check each chunk before they write it: a kernel run between a chunk's making and
+ * its writing would otherwise write other values without a word.
+ */
+export function checkKernelView(chunk: ArrayBufferView): void {
+  const madeAt = handedOut.get(chunk);
+  if (madeAt !== undefined && madeAt !== memoryUses) {
+    throw new Error('a chunk made in the kernel memory was overwritten by another kernel call before it was written; a consumer of widenSpanInKernelMemory must use each chunk before any other kernel runs on its thread');
+  }
+}
+
+/** The module's memory, grown to at least `bytes`; its buffer changes when it grows. Every kernel use comes here. */
 function memoryOf(wasm: Exports, bytes: number): ArrayBuffer {
+  memoryUses++;
   const short = bytes - wasm.memory.buffer.byteLength;
   if (short > 0) wasm.memory.grow(Math.ceil(short / PAGE));
   return wasm.memory.buffer;
@@ -168,7 +187,8 @@ function inPieces(src: Values, out: Values, run: (wasm: Exports, dstAt: number, 
  * values in that memory, or undefined where the engine has no WebAssembly SIMD. No copy in or out
  * and no buffer of its own, so a chunk written as it is (an fp32 import's) costs one read, one
  * widening and the write. The view is valid only until the next kernel call on this thread (any
- * of them reuses the memory, and growing it detaches the view): its consumer uses it first.
+ * of them reuses the memory, and growing it detaches the view): its consumer uses it first, and
+ * the weights writers refuse it otherwise (checkKernelView).
  */
 export function widenSpanInKernelMemory(span: Bf16Span, from: number, count: number): Float32Array | undefined {
   const wasm = thisThreadsKernels();
@@ -178,5 +198,7 @@ export function widenSpanInKernelMemory(span: Bf16Span, from: number, count: num
   const memory = memoryOf(wasm, srcAt + 2 * count + 16);
   span.read(new Uint16Array(memory, srcAt, count), from);
   wasm.widen_bf16(srcAt, 0, count);
-  return new Float32Array(memory, 0, count);
+  const view = new Float32Array(memory, 0, count);
+  handedOut.set(view, memoryUses);
+  return view;
 }

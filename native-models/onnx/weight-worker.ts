@@ -46,7 +46,7 @@ export type FromWorker =
  */
 export async function makeUnit(weights: readonly WeightSpec[], req: Omit<UnitRequest, 'type'>): Promise<HashedPiece[]> {
   if (weights[req.from]?.name !== req.first) {
-    throw new Error(`the worker's ${req.graph} graph has ${weights[req.from]?.name ?? 'nothing'} at weight ${req.from}, the main thread's has ${req.first}`);
+    throw new Error(`this thread's ${req.graph} graph has ${weights[req.from]?.name ?? 'nothing'} at weight ${req.from}, the pool's plan has ${req.first}`);
   }
   const hasher = new PieceHasher();
   for (let index = req.from; index < req.to; index++) {

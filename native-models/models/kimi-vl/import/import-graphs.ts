@@ -23,18 +23,14 @@ export type ImportGraph =
  * A recipe's values, and, for a recipe whose output rows can be made on their own, a range of
  * them (`rows`) and, when its tensors are bf16, the same range unwidened (`bf16Rows`).
  */
-function recipeSource(ckpt: HfCheckpoint, recipe: WeightRecipe): ImportSource {
+function recipeSource(ckpt: HfCheckpoint, recipe: WeightRecipe): Fp32Source {
   const produce = () => produceRecipe(ckpt, recipe);
   if (!hasRowRange(recipe)) return produce;
-  const all = recipe.kind === 'copy' ? (ckpt.info(recipe.tensor).shape[0] ?? 1) : recipe.experts;
   return Object.assign(produce, {
     rows: (from: number, to: number) => produceRecipeRows(ckpt, recipe, from, to),
-    ...(isBf16Recipe(ckpt, recipe) ? { bf16Rows: (from: number, to: number) => produceRecipeRowsBf16(ckpt, recipe, from, to), bf16All: () => produceRecipeRowsBf16(ckpt, recipe, 0, all) } : {}),
+    ...(isBf16Recipe(ckpt, recipe) ? { bf16Rows: (from: number, to: number) => produceRecipeRowsBf16(ckpt, recipe, from, to) } : {}),
   });
 }
-
-/** A recipe's source, and when its tensors are bf16, all its values unwidened (`bf16All`). */
-type ImportSource = Fp32Source & { readonly bf16All?: () => AsyncIterable<Bf16Span> };
 
 /**
  * Values widened at a time in the kernel memory: a 4 MB fp32 chunk (1 Mi values) gave 0.25 CPU-s
@@ -74,12 +70,14 @@ export function buildImportGraph(ckpt: HfCheckpoint, config: KimiVLConfig, graph
     // its rows the way its source does, so a parallel import shares out the large ones
     // (embedding, lm_head, an expert layer). Quantised ones have their own (matmul-nbits.ts).
     text.weights.forEach((spec, i) => {
-      const source = spec.produce as ImportSource;
-      const { bf16Rows, bf16All } = source;
-      if (inKernelMemory && bf16Rows && bf16All && spec.dataType === DataType.FLOAT) {
+      const source = spec.produce as Fp32Source;
+      const { bf16Rows } = source;
+      if (inKernelMemory && bf16Rows && spec.dataType === DataType.FLOAT) {
+        // Its rows are its first dimension, as the pool's parts cut them (data-layout.ts).
+        const all = spec.dims[0] ?? 1;
         text.weights[i] = {
           ...spec,
-          produce: () => widenedInKernelMemory(bf16All(), chunk),
+          produce: () => widenedInKernelMemory(bf16Rows(0, all), chunk),
           rows: (from, to) => widenedInKernelMemory(bf16Rows(from, to), chunk),
         } satisfies WeightSpec;
         return;

@@ -1,6 +1,6 @@
 /** SHA-256 of whole files (checkpoint shards, copied tokenizer files). */
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 
 export interface FileRecord {
@@ -10,23 +10,37 @@ export interface FileRecord {
 }
 
 /**
- * Reads the file in 4 MB pieces through one buffer (a stream's fresh buffer per piece costs page
- * faults); `signal` stops it between pieces.
+ * Where hashed files are read: 4 MB through one buffer (a stream's fresh buffer per piece costs
+ * page faults).
  */
-export async function hashFile(path: string, signal?: AbortSignal): Promise<FileRecord> {
+export function hashBuffer(): Buffer {
+  return Buffer.allocUnsafeSlow(4 << 20);
+}
+
+/**
+ * The SHA-256 of `bytes` bytes of the open `file` from `start`, read through `buffer`, and how
+ * many there were (fewer where the file ends first); `signal` stops it between reads.
+ */
+export async function hashRange(file: FileHandle, start: number, bytes: number, buffer: Buffer, signal?: AbortSignal): Promise<{ bytes: number; sha256: string }> {
   const hash = createHash('sha256');
-  const buffer = Buffer.allocUnsafeSlow(4 << 20);
+  let at = start;
+  while (at < start + bytes) {
+    signal?.throwIfAborted();
+    const { bytesRead } = await file.read(buffer, 0, Math.min(buffer.length, start + bytes - at), at);
+    if (bytesRead === 0) break;
+    hash.update(buffer.subarray(0, bytesRead));
+    at += bytesRead;
+  }
+  return { bytes: at - start, sha256: hash.digest('hex') };
+}
+
+/** The whole file's SHA-256 (hashRange); `signal` stops it between reads. */
+export async function hashFile(path: string, signal?: AbortSignal): Promise<FileRecord> {
+  signal?.throwIfAborted();
   const file = await open(path, 'r');
   try {
-    let bytes = 0;
-    for (;;) {
-      signal?.throwIfAborted();
-      const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
-      if (bytesRead === 0) break;
-      hash.update(buffer.subarray(0, bytesRead));
-      bytes += bytesRead;
-    }
-    return { file: basename(path), bytes, sha256: hash.digest('hex') };
+    const { size } = await file.stat();
+    return { file: basename(path), ...(await hashRange(file, 0, size, hashBuffer(), signal)) };
   } finally {
     await file.close();
   }

@@ -8,7 +8,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { checkWholeFile } from '../checkpoint/file-hash.ts';
+import { checkWholeFile, hashBuffer, hashRange } from '../checkpoint/file-hash.ts';
 
 /** One piece of a data file: its length and its bytes' SHA-256 (hex); it starts where the one before ends. */
 export interface PieceRecord {
@@ -86,6 +86,9 @@ export function filePieces(hashed: readonly HashedPiece[], starts: readonly numb
   return sorted.map(({ bytes, sha256 }) => ({ bytes, sha256 }));
 }
 
+/** What to do about a file or piece of a model folder that does not match its record. */
+export const REIMPORT = 're-run `kestrel model import` to write it again';
+
 /**
  * Checks a weights file against its record: every piece's SHA-256 (or the whole file's, for a
  * folder imported before pieces were recorded). Returns what does not match, in one line each
@@ -93,31 +96,22 @@ export function filePieces(hashed: readonly HashedPiece[], starts: readonly numb
  */
 export async function checkWeightsFile(path: string, record: WeightsFileRecord, signal?: AbortSignal): Promise<string[]> {
   const name = basename(path);
-  const redo = 're-run `kestrel model import` to write it again';
   if (!record.pieces) {
-    if (record.sha256 === undefined) return [`${name}: the manifest records neither its pieces nor its SHA-256; ${redo}`];
-    return checkWholeFile(path, { bytes: record.bytes, sha256: record.sha256 }, redo, signal);
+    if (record.sha256 === undefined) return [`${name}: the manifest records neither its pieces nor its SHA-256; ${REIMPORT}`];
+    return checkWholeFile(path, { bytes: record.bytes, sha256: record.sha256 }, REIMPORT, signal);
   }
   const recorded = record.pieces.reduce((sum, p) => sum + p.bytes, 0);
-  if (recorded !== record.bytes) return [`${name}: the manifest's pieces add up to ${recorded} bytes, not the ${record.bytes} it records; ${redo}`];
+  if (recorded !== record.bytes) return [`${name}: the manifest's pieces add up to ${recorded} bytes, not the ${record.bytes} it records; ${REIMPORT}`];
   const file = await open(path, 'r');
   try {
     const { size } = await file.stat();
-    if (size !== record.bytes) return [`${name}: ${size} bytes, the manifest says ${record.bytes}; ${redo}`];
+    if (size !== record.bytes) return [`${name}: ${size} bytes, the manifest says ${record.bytes}; ${REIMPORT}`];
     const problems: string[] = [];
-    const buffer = Buffer.allocUnsafeSlow(4 << 20);
+    const buffer = hashBuffer();
     let start = 0;
     for (const [i, piece] of record.pieces.entries()) {
-      const hash = createHash('sha256');
-      for (let at = start; at < start + piece.bytes; ) {
-        signal?.throwIfAborted();
-        const { bytesRead } = await file.read(buffer, 0, Math.min(buffer.length, start + piece.bytes - at), at);
-        if (bytesRead === 0) break;
-        hash.update(buffer.subarray(0, bytesRead));
-        at += bytesRead;
-      }
-      const sha256 = hash.digest('hex');
-      if (sha256 !== piece.sha256) problems.push(`${name}: bytes ${start}–${start + piece.bytes - 1} (piece ${i + 1} of ${record.pieces.length}) have SHA-256 ${sha256}, the manifest says ${piece.sha256}; ${redo}`);
+      const { sha256 } = await hashRange(file, start, piece.bytes, buffer, signal);
+      if (sha256 !== piece.sha256) problems.push(`${name}: bytes ${start}–${start + piece.bytes - 1} (piece ${i + 1} of ${record.pieces.length}) have SHA-256 ${sha256}, the manifest says ${piece.sha256}; ${REIMPORT}`);
       start += piece.bytes;
     }
     return problems;

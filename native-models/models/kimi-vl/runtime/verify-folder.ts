@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { checkWholeFile, type FileRecord } from '../../../checkpoint/file-hash.ts';
-import { checkWeightsFile, type WeightsFileRecord } from '../../../onnx/piece-hashes.ts';
+import { checkWeightsFile, REIMPORT, type WeightsFileRecord } from '../../../onnx/piece-hashes.ts';
 import { readManifest, type ModelManifest } from '../manifest.ts';
 
 export interface FolderCheck {
@@ -15,8 +15,6 @@ export interface FolderCheck {
   /** One line per file or piece that does not match, saying what to do; empty when all match. */
   readonly problems: readonly string[];
 }
-
-const REDO = 're-run `kestrel model import` to write it again';
 
 type Recorded = { readonly whole: FileRecord } | { readonly weights: WeightsFileRecord };
 
@@ -43,10 +41,10 @@ export async function verifyModelFolder(dir: string, opts: { signal?: AbortSigna
     opts.onFile?.(record.file, index, records.length);
     const path = join(dir, record.file);
     try {
-      problems.push(...('whole' in recorded ? await checkWholeFile(path, recorded.whole, REDO, opts.signal) : await checkWeightsFile(path, recorded.weights, opts.signal)));
+      problems.push(...('whole' in recorded ? await checkWholeFile(path, recorded.whole, REIMPORT, opts.signal) : await checkWeightsFile(path, recorded.weights, opts.signal)));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      problems.push(`${record.file}: missing from ${dir}; ${REDO}`);
+      problems.push(`${record.file}: missing from ${dir}; ${REIMPORT}`);
     }
     bytes += record.bytes;
   }

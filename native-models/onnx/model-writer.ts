@@ -66,6 +66,11 @@ export function spendChunk(chunk: Float32Array | Uint8Array, bytes: Uint8Array):
   if (bytes.buffer !== chunk.buffer) giveBackChunk(bytes);
 }
 
+/** Writes all of `bytes` into the open file at `position` (a write may take fewer bytes than asked). */
+export function writeAll(fd: number, bytes: Uint8Array, position: number): void {
+  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done, position + done);
+}
+
 /** The error for a weight (or rows [a, b) of it, `expected` bytes) whose producer made the wrong number of bytes. */
 export function wrongSize(spec: WeightSpec, produced: number, part?: { readonly rows: readonly [number, number]; readonly expected: number }): Error {
   if (!part) return new Error(`weight ${spec.name}: produced ${produced} bytes, expected ${weightBytes(spec)} for shape [${spec.dims.join(', ')}]`);
@@ -120,8 +125,7 @@ export function inThisThread(partBytes = PART_BYTES): WeightsWriter {
       const flush = backgroundFlush(fd);
       let offset = 0;
       const write = (bytes: Uint8Array): void => {
-        let done = 0;
-        while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
+        writeAll(fd, bytes, offset);
         // Cut where the next piece starts.
         for (let at = 0; at < bytes.length; ) {
           const n = Math.min(bytes.length - at, (starts[next] ?? Infinity) - offset);

@@ -6,11 +6,10 @@
  * the pieces' SHA-256s: no chunk crosses threads, so each chunk's memory is reused here for the
  * next read (no page faults for new memory) and no thread hashes the whole file alone.
  */
-import { writeSync } from 'node:fs';
 import type { MessagePort } from 'node:worker_threads';
 import type { PiecePlace } from './data-layout.ts';
 import type { GraphBuilder, WeightSpec } from './graph-builder.ts';
-import { encodeChunk, spendChunk, wrongSize } from './model-writer.ts';
+import { encodeChunk, spendChunk, writeAll, wrongSize } from './model-writer.ts';
 import { PieceHasher, type HashedPiece } from './piece-hashes.ts';
 
 /**
@@ -56,8 +55,7 @@ export async function makeUnit(weights: readonly WeightSpec[], req: Omit<UnitReq
     let position = padFrom;
     hasher.at(position);
     const write = (bytes: Uint8Array) => {
-      let done = 0;
-      while (done < bytes.length) done += writeSync(req.fd, bytes, done, bytes.length - done, position + done);
+      writeAll(req.fd, bytes, position);
       hasher.update(bytes);
       position += bytes.length;
     };

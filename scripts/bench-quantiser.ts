@@ -12,7 +12,9 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createHash } from 'node:crypto';
+import { float32ToBfloat16 } from '../native-models/numeric/half.ts';
 import { uniformFloats } from '../native-models/numeric/random.ts';
+import { READ_VALUES } from '../native-models/wasm/kernels.ts';
 import { median, medianAndSpread, spread } from './stats.ts';
 
 const { values: args } = parseArgs({
@@ -28,10 +30,9 @@ const WIDTH = 1024;
 const ROWS = Number(args.rows);
 const EXPERTS = Number(args.experts);
 const EXPERT_ROWS = 1024; // an fc1 expert of the mid-size checkpoint: gate and up, 2 × 512
-const READ_VALUES = 1 << 22; // the checkpoint reader's chunk
 
 /** bf16 bit patterns of random weights, as a checkpoint stores them. */
-const bf16 = (n: number, seed: number) => Uint16Array.from(new Uint32Array(uniformFloats(n, seed, 0.05).buffer), (bits) => bits >>> 16);
+const bf16 = (n: number, seed: number) => float32ToBfloat16(uniformFloats(n, seed, 0.05));
 const table = bf16(ROWS * WIDTH, 1);
 const experts = Array.from({ length: EXPERTS }, (_, e) => bf16(EXPERT_ROWS * WIDTH, 2 + e));
 
@@ -62,7 +63,7 @@ async function round(api: Api): Promise<string> {
   };
   const q = await api.quantizeStream(
     async function* () {
-      for (let at = 0; at < table.length; at += READ_VALUES) yield spanOver(table.subarray(at, Math.min(table.length, at + READ_VALUES)));
+      for (let at = 0; at < table.length; at += READ_VALUES) yield spanOver(table.subarray(at, Math.min(table.length, at + READ_VALUES))); // the checkpoint reader's chunk
     },
     ROWS,
     WIDTH,

@@ -85,8 +85,8 @@ export interface WeightPoolOptions {
   readonly partBytes?: number;
   readonly from?: WorkerForm;
   /**
-   * Tests only: this thread makes exactly the first `n` units of each write, then none. By
-   * default it makes units until a worker is ready.
+   * This thread makes exactly the first `n` units of each write, then none (0: none, as int4
+   * imports ask; other counts are for tests). By default it makes units until a worker is ready.
    */
   readonly thisThreadUnits?: number;
 }

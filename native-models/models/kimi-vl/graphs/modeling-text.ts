@@ -143,9 +143,11 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
 
   const logits = lmHead(c, x);
   g.output(logits, F32, [1, t.vocabSize]);
-  g.output(greedyToken(c, logits), I64, [1, 1]);
+  // `logits` then `present.*` stay the first outputs: WebGPU's fetch relies on their order
+  // (runtime/text-session.ts, `greedyInGraph`).
   for (const present of presents) g.output(present, cacheType, [1, 'total_sequence', width]);
   for (const latent of latents) g.output(latent, cacheType, [1, 'sequence', width]);
+  g.output(greedyToken(c, logits), I64, [1, 1]);
   for (const name of opts.debugOutputs ?? []) g.output(name, c.act);
   return g;
 }

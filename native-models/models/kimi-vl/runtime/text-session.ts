@@ -58,8 +58,8 @@ export class TextSession {
   readonly cacheHome: 'host' | 'device';
   private readonly cacheOutputs: readonly string[];
   private readonly extraOutputs: readonly string[];
-  /** Whether the graph outputs its greedy token (folders imported before it did not). */
-  private readonly hasNextToken: boolean;
+  /** Whether a greedy call fetches the graph's greedy token rather than the logits. */
+  private readonly greedyInGraph: boolean;
 
   private constructor(
     readonly dir: string,
@@ -75,7 +75,12 @@ export class TextSession {
     const hasAddedRows = session.outputNames.includes(TEXT_IO.latent(0));
     this.cacheHome = session.device === 'webgpu' ? 'device' : 'host';
     this.cacheOutputs = layerNames(this.cacheHome === 'host' && hasAddedRows && hostCacheReads === 'added-rows' ? TEXT_IO.latent : TEXT_IO.present);
-    this.hasNextToken = session.outputNames.includes(TEXT_IO.nextToken);
+    // Folders imported before the graph output its greedy token lack it. And on WebGPU the cache's
+    // outputs stay on the device, where onnxruntime-node 1.30 looks up each fetched output's
+    // placement by its place in the fetch list rather than by its name: only a fetch of the
+    // graph's first outputs in order, `logits` then `present.*`, puts each where it was asked
+    // (docs/onnxruntime.md). So a device cache fetches the logits.
+    this.greedyInGraph = session.outputNames.includes(TEXT_IO.nextToken) && this.cacheHome === 'host';
     this.extraOutputs = session.outputNames.filter((n) => n !== TEXT_IO.logits && n !== TEXT_IO.nextToken && !n.startsWith('present.') && !n.startsWith('latent.'));
   }
 
@@ -109,7 +114,7 @@ export class TextSession {
    * from the cache the previous one returned: the same logits and cache as one call.
    * A cache on the GPU is spent by this call: continue from the returned one.
    * `wanted` 'greedy' returns the greedy token in place of the logits when the graph outputs it
-   * (the logits then stay inside onnxruntime), the logits when it does not.
+   * and the cache lives on the host (the logits then stay inside onnxruntime), else the logits.
    */
   forward(ids: readonly number[], cache?: KvCache, images?: ImageFeatures, wanted?: 'logits'): Promise<TextStep & { logits: Float32Array }>;
   forward(ids: readonly number[], cache: KvCache | undefined, images: ImageFeatures | undefined, wanted: NextTokenWanted): Promise<TextStep & NextTokenBasis>;
@@ -148,7 +153,7 @@ export class TextSession {
     } else if (images) {
       throw new CheckpointError(`${this.dir} was imported without image inputs; re-run \`kestrel model import\` to send images`);
     }
-    const greedy = wanted === 'greedy' && this.hasNextToken;
+    const greedy = wanted === 'greedy' && this.greedyInGraph;
     const out = await this.session.run(feeds, [greedy ? TEXT_IO.nextToken : TEXT_IO.logits, ...this.cacheOutputs, ...this.extraOutputs]);
     const next = this.nextCache(cache, ids.length, this.cacheOutputs.map((name) => out[name]!));
     if (cache instanceof DeviceLatentCache) cache.release();

@@ -23,6 +23,7 @@ export function isGreedy(opts: SamplingOptions): boolean {
   return !((opts.temperature ?? 0) > 0);
 }
 
+/** What a step should return for a caller choosing with `opts`. */
 export function wantedFor(opts: SamplingOptions): NextTokenWanted {
   return isGreedy(opts) ? 'greedy' : 'logits';
 }

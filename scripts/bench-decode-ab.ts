@@ -3,13 +3,13 @@
  * folder is opened and prefilled once, then the folders take turns, a round of greedy steps
  * each from the same prefilled cache, so a busy machine weighs on all of them alike. Prints
  * each folder's median step time (range over rounds) and, against the first folder, the step
- * time ratio paired per round. For comparing graph forms of one checkpoint (import each form
+ * time ratio paired per round, and the minor page faults a step (fresh memory touched). For comparing graph forms of one checkpoint (import each form
  * into its own folder first); bench-lm.ts gives the speed of a precision.
  * Run: npx tsx scripts/bench-decode-ab.ts <folder> <folder>… [--prompt 128] [--steps 16] [--rounds 30]
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { argmax } from '../native-models/generation/sampling.ts';
+import { greedyToken, type NextTokenBasis } from '../native-models/generation/sampling.ts';
 import { TextSession } from '../native-models/models/kimi-vl/runtime/text-session.ts';
 import type { KvCache } from '../native-models/models/kimi-vl/runtime/text-session.ts';
 import { median, medianAndSpread } from './stats.ts';
@@ -29,9 +29,11 @@ const prompt = Array.from({ length: Number(args.prompt) }, (_, i) => (i * 7919 +
 interface Opened {
   readonly dir: string;
   readonly session: TextSession;
-  readonly logits: Float32Array;
+  readonly next: NextTokenBasis;
   readonly cache: KvCache;
   readonly stepMs: number[];
+  /** Minor page faults per step, per round: this process's, so they include whatever else ran in it meanwhile (little: the rounds take turns). */
+  readonly faults: number[];
   tokens?: number[];
 }
 
@@ -40,20 +42,23 @@ const opened: Opened[] = [];
 for (const dir of folders) {
   const session = await TextSession.open(dir);
   await session.forward(prompt.slice(0, 8)); // warm-up
-  const { logits, cache } = await session.forward(prompt);
-  opened.push({ dir, session, logits, cache, stepMs: [] });
+  // Greedy, as generation asks: a folder whose graph outputs its greedy token returns only that.
+  const { cache, ...next } = await session.forward(prompt, undefined, undefined, 'greedy');
+  opened.push({ dir, session, next, cache, stepMs: [], faults: [] });
 }
 
 /** One round of greedy steps from the prefilled cache; its mean step time. */
 async function round(o: Opened): Promise<number> {
-  let { logits, cache } = o;
+  let { next, cache } = o;
   const tokens: number[] = [];
+  const faults0 = process.resourceUsage().minorPageFault;
   const t0 = performance.now();
   for (let i = 0; i < steps; i++) {
-    tokens.push(argmax(logits.subarray(0, 400)));
-    ({ logits, cache } = await o.session.forward([tokens.at(-1)!], cache));
+    tokens.push(greedyToken(next));
+    ({ cache, ...next } = await o.session.forward([tokens.at(-1)!], cache, undefined, 'greedy'));
   }
   const ms = (performance.now() - t0) / steps;
+  o.faults.push((process.resourceUsage().minorPageFault - faults0) / steps);
   o.tokens ??= tokens;
   return ms;
 }
@@ -71,6 +76,6 @@ const [first] = opened;
 for (const o of opened) {
   const paired = o.stepMs.map((ms, r) => ms / first!.stepMs[r]!);
   const same = o.tokens!.join() === first!.tokens!.join() ? '' : ', greedy tokens differ from the first folder\'s';
-  console.log(`${o.dir}: ${medianAndSpread(o.stepMs, 2)} ms; × the first's time, paired per round: ${median(paired).toFixed(3)}${same}`);
+  console.log(`${o.dir}: ${medianAndSpread(o.stepMs, 2)} ms; × the first's time, paired per round: ${median(paired).toFixed(3)}; minor page faults a step ${medianAndSpread(o.faults, 1)}, mean ${(o.faults.reduce((a, b) => a + b, 0) / o.faults.length).toFixed(1)}${same}`);
 }
 for (const o of opened) await o.session.release();

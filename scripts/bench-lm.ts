@@ -14,9 +14,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { argmax } from '../native-models/generation/sampling.ts';
+import { greedyToken, type NextTokenBasis } from '../native-models/generation/sampling.ts';
 import { parseKimiVLConfig } from '../native-models/models/kimi-vl/configuration.ts';
-import { TextSession } from '../native-models/models/kimi-vl/runtime/text-session.ts';
+import { TextSession, type KvCache } from '../native-models/models/kimi-vl/runtime/text-session.ts';
 import { decodeCost } from '../native-models/models/kimi-vl/graphs/text-costs.ts';
 import { tinyConfigJson, writeTinyCheckpoint } from '../native-models/models/kimi-vl/testing/tiny-checkpoint.ts';
 import type { Precision } from '../native-models/models/kimi-vl/graphs/modeling-text.ts';
@@ -60,13 +60,14 @@ async function measure(modelDir: string): Promise<Measured> {
   const loadMs = performance.now() - t0;
   await session.forward(ids(8, 1)); // warm-up
   t0 = performance.now();
-  let { logits, cache } = await session.forward(ids(promptLen, 2));
+  // Greedy, as generation asks: a folder whose graph outputs its greedy token returns only that.
+  let { cache, ...next }: { cache: KvCache } & NextTokenBasis = await session.forward(ids(promptLen, 2), undefined, undefined, 'greedy');
   const prefillMs = performance.now() - t0;
   const tokens: number[] = [];
   t0 = performance.now();
   for (let i = 0; i < steps; i++) {
-    tokens.push(argmax(logits.subarray(0, 400)));
-    ({ logits, cache } = await session.forward([tokens.at(-1)!], cache));
+    tokens.push(greedyToken(next));
+    ({ cache, ...next } = await session.forward([tokens.at(-1)!], cache, undefined, 'greedy'));
   }
   const decodeMs = (performance.now() - t0) / steps;
   const rssBytes = process.memoryUsage().rss;

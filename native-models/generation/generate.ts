@@ -3,13 +3,14 @@
  * composable stop rules (end tokens, stop strings, max new tokens, abort) and timings.
  */
 import { SeededRandom } from '../numeric/random.ts';
-import { sampleToken, type SamplingOptions } from './sampling.ts';
+import { chooseToken, wantedFor, type NextTokenBasis, type NextTokenWanted, type SamplingOptions } from './sampling.ts';
 import { StopStringMatcher } from './stop-strings.ts';
 
 /** One forward step of a causal LM with an opaque cache. */
 export interface StepModel<Cache> {
   emptyCache(): Cache;
-  forward(ids: readonly number[], cache: Cache): Promise<{ logits: Float32Array; cache: Cache }>;
+  /** `wanted` 'logits' always returns the logits; 'greedy' may return the greedy token instead. */
+  forward(ids: readonly number[], cache: Cache, wanted: NextTokenWanted): Promise<NextTokenBasis & { cache: Cache }>;
   /** Frees what the last cache holds outside the garbage collector's reach (GPU buffers). */
   releaseCache?(cache: Cache): void;
 }
@@ -62,6 +63,7 @@ export async function generateTokens<Cache>(model: StepModel<Cache>, prompt: rea
     opts.onToken?.(delta);
   };
 
+  const wanted = wantedFor(opts);
   let cache = model.emptyCache();
   let next: readonly number[] = prompt;
   try {
@@ -70,11 +72,11 @@ export async function generateTokens<Cache>(model: StepModel<Cache>, prompt: rea
         finishReason = 'abort';
         break;
       }
-      const step = await model.forward(next, cache);
+      const step = await model.forward(next, cache, wanted);
       cache = step.cache;
       if (next === prompt) prefillMs = performance.now() - start;
       else decodeSteps++;
-      const id = sampleToken(step.logits, opts, rng);
+      const id = chooseToken(step, opts, rng);
       if (firstTokenMs === undefined) firstTokenMs = performance.now() - start;
       if (opts.stopTokens.has(id)) {
         finishReason = 'stop';

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { SeededRandom } from '../numeric/random.ts';
-import { sampleToken } from './sampling.ts';
+import { chooseToken, sampleToken, wantedFor } from './sampling.ts';
 
 const logits = Float32Array.from([1, 3, 2.5, -1, 0, 2.9]);
 
@@ -29,5 +29,16 @@ describe('sampleToken', () => {
     const seen = new Set(Array.from({ length: 5000 }, () => sampleToken(logits, { temperature: 1, topP: 0.6 }, rng)));
     // softmax(1, 3, 2.5, -1, 0, 2.9): token 1 (~0.37) + token 5 (~0.34) reach 0.6.
     expect([...seen].sort()).toEqual([1, 5]);
+  });
+});
+
+describe('chooseToken', () => {
+  test('greedy takes the model\'s own token or the argmax of its logits; sampling needs the logits', () => {
+    const rng = new SeededRandom(1);
+    expect(wantedFor({})).toBe('greedy');
+    expect(wantedFor({ temperature: 0.5 })).toBe('logits');
+    expect(chooseToken({ greedyToken: 4 }, {}, rng)).toBe(4);
+    expect(chooseToken({ logits }, { temperature: 0 }, rng)).toBe(1);
+    expect(() => chooseToken({ greedyToken: 4 }, { temperature: 0.7 }, rng)).toThrow(/ask it for logits/);
   });
 });

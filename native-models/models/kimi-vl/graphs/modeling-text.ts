@@ -71,6 +71,12 @@ export type Int4ExpertForm = 'qmoe' | 'per-expert';
 export const TEXT_IO = {
   inputIds: 'input_ids',
   logits: 'logits',
+  /**
+   * The greedy next token, [1, 1] int64: the first index of the largest logit, as
+   * generation/sampling.ts's argmax. A greedy caller fetches it instead of the 655 KB of logits.
+   * Folders imported before it existed lack it.
+   */
+  nextToken: 'next_token',
   past: (i: number) => `past.${i}`,
   /** The whole cache after this call, [1, past + sequence, width]: kept on the GPU where it can be. */
   present: (i: number) => `present.${i}`,
@@ -135,9 +141,13 @@ export function buildTextGraph(t: KimiTextConfig, opts: TextGraphOptions): Graph
     x = g.op('Add', [x, ffn], `${p}.output`);
   }
 
-  g.output(lmHead(c, x), F32, [1, t.vocabSize]);
+  const logits = lmHead(c, x);
+  g.output(logits, F32, [1, t.vocabSize]);
+  // `logits` then `present.*` stay the first outputs: WebGPU's fetch relies on their order
+  // (runtime/text-session.ts, `greedyInGraph`).
   for (const present of presents) g.output(present, cacheType, [1, 'total_sequence', width]);
   for (const latent of latents) g.output(latent, cacheType, [1, 'sequence', width]);
+  g.output(greedyToken(c, logits), I64, [1, 1]);
   for (const name of opts.debugOutputs ?? []) g.output(name, c.act);
   return g;
 }
@@ -190,4 +200,15 @@ function lmHead(c: TextGraphContext, x: string): string {
   const normed = rmsNorm(c, last, c.copy('norm', [t.hiddenSize], `${LM}.norm.weight`, F32), t.rmsNormEps, 'norm');
   const logits = c.toF32(c.copyProj('lm_head', [t.vocabSize, t.hiddenSize], 'language_model.lm_head.weight')(normed, 'lm_head'), 'lm_head_f32');
   return g.op('Identity', [logits], TEXT_IO.logits);
+}
+
+/**
+ * The likeliest next token. TopK with k = 1 rather than ArgMax: ONNX defines its ties to go to
+ * the lower index (ArgMax's too, by default), and every provider's kernel tables already hold it
+ * at this signature (the MoE router uses it), so no provider gains a node it lacks.
+ */
+function greedyToken(c: TextGraphContext, logits: string): string {
+  const { g, i64 } = c;
+  const [, index] = g.node('TopK', [logits, i64('head.greedy_k', [1])], 'head.greedy', { outputs: 2, attrs: [attr.int('axis', -1)] }) as [string, string];
+  return g.op('Identity', [index], TEXT_IO.nextToken);
 }

@@ -175,7 +175,8 @@ export async function benchModel(dir: string, device: Device, opts: BenchOptions
       step(`decode ${opts.decodeTokens} tokens`);
       const next = promptIds(opts.decodeTokens, rep + 1);
       t = performance.now();
-      for (const id of next) ({ cache } = await session.forward([id], cache));
+      // 'greedy' as generation asks: the graph's own greedy token rather than its logits.
+      for (const id of next) ({ cache } = await session.forward([id], cache, undefined, 'greedy'));
       samples.decode.push(opts.decodeTokens / seconds(t));
       session.releaseCache(cache);
 

@@ -6,6 +6,7 @@ import { HfCheckpoint } from '../../../checkpoint/hf-checkpoint.ts';
 import { generateTokens } from '../../../generation/generate.ts';
 import { importKimiVL } from '../import/import-checkpoint.ts';
 import { KimiVLLocalModel } from './local-model.ts';
+import { withImagePrefill } from './multimodal.ts';
 import { ReferenceTextModel } from '../testing/reference-text.ts';
 import { StreamingDecoder } from '../processing/tokenization.ts';
 
@@ -43,7 +44,7 @@ const decoder = () => new StreamingDecoder(model.tokenizer, { skipSpecialTokens:
 
 describe('generation on the in-process model', () => {
   test('greedy tokens are identical to the reference', async () => {
-    const g = await generateTokens(model.session, model.encodeChat(messages).inputIds, decoder(), { maxNewTokens: N, stopTokens: new Set() });
+    const g = await generateTokens(withImagePrefill(model.session, undefined), model.encodeChat(messages).inputIds, decoder(), { maxNewTokens: N, stopTokens: new Set() });
     expect(g.tokens).toEqual(referenceTokens);
     expect(g.finishReason).toBe('length');
     expect(g.text).toBe(model.tokenizer.decode(referenceTokens, { skipSpecialTokens: true }));
@@ -54,7 +55,7 @@ describe('generation on the in-process model', () => {
   });
 
   test('stops on an end token without emitting it', async () => {
-    const g = await generateTokens(model.session, model.encodeChat(messages).inputIds, decoder(), { maxNewTokens: N, stopTokens: new Set([referenceTokens[5]!]) });
+    const g = await generateTokens(withImagePrefill(model.session, undefined), model.encodeChat(messages).inputIds, decoder(), { maxNewTokens: N, stopTokens: new Set([referenceTokens[5]!]) });
     const first = referenceTokens.indexOf(referenceTokens[5]!);
     expect(g.tokens).toEqual(referenceTokens.slice(0, first));
     expect(g.finishReason).toBe('stop');

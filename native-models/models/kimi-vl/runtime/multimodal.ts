@@ -123,7 +123,7 @@ export function withImagePrefill(
 ): StepModel<KvCache> {
   return {
     emptyCache: () => session.emptyCache(),
-    forward: (ids, cache) => session.forward(ids, cache, cache.length === 0 ? images : undefined),
+    forward: (ids, cache, wanted) => session.forward(ids, cache, cache.length === 0 ? images : undefined, wanted),
     releaseCache: (cache) => session.releaseCache(cache),
   };
 }

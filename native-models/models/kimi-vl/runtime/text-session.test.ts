@@ -12,7 +12,8 @@ import { isDeviceValue, openSession, outputPlacement, type DeviceValue, type Fee
 import { importKimiVL } from '../import/import-checkpoint.ts';
 import type { HostLatentCache, KvCache } from './latent-cache.ts';
 import { TEXT_IO } from '../graphs/modeling-text.ts';
-import { TextSession } from './text-session.ts';
+import { TextSession, type SessionOpener } from './text-session.ts';
+import { withImagePrefill } from './multimodal.ts';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
@@ -172,7 +173,7 @@ describe('KV cache home', () => {
     expect(state.live.size).toBe(0);
 
     const decoder = { push: (id: number) => `${id} `, flush: () => '' };
-    const result = await generateTokens<KvCache>(gpu, prompt, decoder, { maxNewTokens: 5, stopTokens: new Set() });
+    const result = await generateTokens<KvCache>(withImagePrefill(gpu, undefined), prompt, decoder, { maxNewTokens: 5, stopTokens: new Set() });
     expect(result.tokens).toHaveLength(5);
     expect(state.live.size).toBe(0);
     expect(state.fedAfterDispose).toBe(0);
@@ -194,5 +195,71 @@ describe('KV cache home', () => {
       expect(maxAbsDiff(l, want[i]!) / scale).toBeLessThan(1e-2);
       expect(argmax(l)).toBe(argmax(want[i]!));
     }
+  });
+});
+
+describe('the greedy token chosen inside the graph', () => {
+  // lm_head rows in identical pairs: every logit ties with its neighbour, so the largest one does
+  // too, and only a choice of the first index gives the even token.
+  const tied = tinyCheckpoint({ dtype: 'bf16', seed: 5, tiedHeadPairs: true });
+  const tiedOut = tempDir('greedy-token');
+  const precisions = ['fp32', 'fp16', 'int4'] as const;
+  const decoder = { push: (id: number) => `${id} `, flush: () => '' };
+  /** An opener for a folder imported before the graph output its greedy token: same graph, without that output. */
+  const withoutNextToken =
+    (inner: SessionOpener) =>
+    async (path: string, opts: SessionOptions): Promise<ModelSession> => {
+      const s = await inner(path, opts);
+      return { ...s, outputNames: s.outputNames.filter((n) => n !== TEXT_IO.nextToken) };
+    };
+
+  beforeAll(async () => {
+    for (const precision of precisions) await importKimiVL({ source: tied.dir, out: join(tiedOut.dir, precision), precision });
+  });
+  afterAll(() => {
+    tied.cleanup();
+    tiedOut.cleanup();
+  });
+
+  test.each(precisions)('%s: it is the first index of the largest fetched logit, prefill and every decode step, the top a tie', async (precision) => {
+    const rec: Recorded = { fetched: [], returnedDims: [] };
+    const session = await open({}, recordingOpener(rec), join(tiedOut.dir, precision));
+    let full = await session.forward(prompt);
+    let greedy = await session.forward(prompt, undefined, undefined, 'greedy');
+    for (let step = 0; step < 6; step++) {
+      const top = argmax(full.logits);
+      expect(full.logits[top + 1], `step ${step}: the largest logit ties with its neighbour`).toBe(full.logits[top]);
+      expect(top % 2).toBe(0);
+      expect(greedy.logits).toBeUndefined();
+      expect(greedy.greedyToken, `step ${step}`).toBe(top);
+      full = await session.forward([top], full.cache);
+      greedy = await session.forward([top], greedy.cache, undefined, 'greedy');
+    }
+    // The greedy calls fetched the token, not the logits.
+    expect(rec.fetched.filter((f) => f.includes(TEXT_IO.nextToken) && !f.includes(TEXT_IO.logits))).toHaveLength(7);
+    expect(rec.returnedDims.find((d) => TEXT_IO.nextToken in d)![TEXT_IO.nextToken]).toEqual([1, 1]);
+  });
+
+  test('generation: a folder without the output chooses from its logits, the same tokens; a sampling caller gets logits', async () => {
+    const dir = join(tiedOut.dir, 'int4');
+    const fetched = { current: [] as (readonly string[])[], old: [] as (readonly string[])[] };
+    const current = await open({}, recordingOpener({ fetched: fetched.current, returnedDims: [] }), dir);
+    const old = await open({}, withoutNextToken(recordingOpener({ fetched: fetched.old, returnedDims: [] })), dir);
+    const generate = (s: TextSession, temperature?: number) =>
+      generateTokens<KvCache>(withImagePrefill(s, undefined), prompt, decoder, { maxNewTokens: 8, stopTokens: new Set(), ...(temperature ? { temperature, seed: 3 } : {}) });
+
+    const greedyNew = await generate(current);
+    const greedyOld = await generate(old);
+    expect(greedyNew.tokens).toHaveLength(8);
+    expect(greedyOld.tokens).toEqual(greedyNew.tokens);
+    expect(fetched.current.every((f) => f.includes(TEXT_IO.nextToken) && !f.includes(TEXT_IO.logits))).toBe(true);
+    expect(fetched.old.every((f) => f.includes(TEXT_IO.logits) && !f.includes(TEXT_IO.nextToken))).toBe(true);
+
+    fetched.current.length = 0;
+    const sampledNew = await generate(current, 1.5);
+    const sampledOld = await generate(old, 1.5);
+    expect(fetched.current.every((f) => f.includes(TEXT_IO.logits) && !f.includes(TEXT_IO.nextToken))).toBe(true);
+    expect(sampledNew.tokens).toEqual(sampledOld.tokens);
+    expect(sampledNew.tokens).not.toEqual(greedyNew.tokens);
   });
 });

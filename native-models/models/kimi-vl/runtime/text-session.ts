@@ -11,6 +11,7 @@ import { DeviceLatentCache, HostLatentCache, type CacheRows, type KvCache } from
 import { defaultCacheType, routedExpertNodes, TEXT_IO } from '../graphs/modeling-text.ts';
 import { precisionDeviceNote } from '../precision.ts';
 import type { ExecutionDevice } from '../../../onnx/device.ts';
+import type { NextTokenBasis, NextTokenWanted } from '../../../generation/sampling.ts';
 
 export type { KvCache } from './latent-cache.ts';
 
@@ -41,6 +42,13 @@ export interface TextSessionOptions extends SessionOptions {
   readonly prefillChunk?: number;
 }
 
+/** One forward's cache and debug outputs, beside its logits or greedy token. */
+export interface TextStep {
+  readonly cache: KvCache;
+  /** Intermediates exposed for comparison with the reference (graphs built with debug outputs). */
+  readonly extras: Record<string, OutputValue>;
+}
+
 export type SessionOpener = (modelPath: string, opts: SessionOptions) => Promise<ModelSession>;
 
 export class TextSession {
@@ -50,6 +58,8 @@ export class TextSession {
   readonly cacheHome: 'host' | 'device';
   private readonly cacheOutputs: readonly string[];
   private readonly extraOutputs: readonly string[];
+  /** Whether a greedy call fetches the graph's greedy token rather than the logits. */
+  private readonly greedyInGraph: boolean;
 
   private constructor(
     readonly dir: string,
@@ -65,7 +75,13 @@ export class TextSession {
     const hasAddedRows = session.outputNames.includes(TEXT_IO.latent(0));
     this.cacheHome = session.device === 'webgpu' ? 'device' : 'host';
     this.cacheOutputs = layerNames(this.cacheHome === 'host' && hasAddedRows && hostCacheReads === 'added-rows' ? TEXT_IO.latent : TEXT_IO.present);
-    this.extraOutputs = session.outputNames.filter((n) => n !== TEXT_IO.logits && !n.startsWith('present.') && !n.startsWith('latent.'));
+    // Folders imported before the graph output its greedy token lack it. And on WebGPU the cache's
+    // outputs stay on the device, where onnxruntime-node 1.30 looks up each fetched output's
+    // placement by its place in the fetch list rather than by its name: only a fetch of the
+    // graph's first outputs in order, `logits` then `present.*`, puts each where it was asked
+    // (docs/onnxruntime.md). So a device cache fetches the logits.
+    this.greedyInGraph = session.outputNames.includes(TEXT_IO.nextToken) && this.cacheHome === 'host';
+    this.extraOutputs = session.outputNames.filter((n) => n !== TEXT_IO.logits && n !== TEXT_IO.nextToken && !n.startsWith('present.') && !n.startsWith('latent.'));
   }
 
   /** `openModel` is the seam for tests; it defaults to onnxruntime. `folder`: the manifest and config when the caller has read them. */
@@ -97,20 +113,21 @@ export class TextSession {
    * at positions of `ids`. More than `prefillChunk` ids run as several calls, each continuing
    * from the cache the previous one returned: the same logits and cache as one call.
    * A cache on the GPU is spent by this call: continue from the returned one.
+   * `wanted` 'greedy' returns the greedy token in place of the logits when the graph outputs it
+   * and the cache lives on the host (the logits then stay inside onnxruntime), else the logits.
    */
-  async forward(
-    ids: readonly number[],
-    cache: KvCache = this.emptyCache(),
-    images?: ImageFeatures,
-  ): Promise<{ logits: Float32Array; cache: KvCache; extras: Record<string, OutputValue> }> {
+  forward(ids: readonly number[], cache?: KvCache, images?: ImageFeatures, wanted?: 'logits'): Promise<TextStep & { logits: Float32Array }>;
+  forward(ids: readonly number[], cache: KvCache | undefined, images: ImageFeatures | undefined, wanted: NextTokenWanted): Promise<TextStep & NextTokenBasis>;
+  async forward(ids: readonly number[], cache: KvCache = this.emptyCache(), images?: ImageFeatures, wanted: NextTokenWanted = 'logits'): Promise<TextStep & NextTokenBasis> {
     // A host cache makes room for the whole prompt, and an eighth more for the reply, at once.
     if (ids.length > 1 && cache instanceof HostLatentCache) cache = cache.reserve(cache.length + ids.length + (ids.length >> 3));
-    if (ids.length <= this.prefillChunk) return this.call(ids, cache, images);
+    if (ids.length <= this.prefillChunk) return this.call(ids, cache, images, wanted);
     let current = cache;
     try {
       for (let start = 0; ; start += this.prefillChunk) {
         const end = Math.min(ids.length, start + this.prefillChunk);
-        const step = await this.call(ids.slice(start, end), current, images && imagesWithin(images, start, end, this.config.text.hiddenSize));
+        // Only the last chunk's next token matters: the others fetch the least they can.
+        const step = await this.call(ids.slice(start, end), current, images && imagesWithin(images, start, end, this.config.text.hiddenSize), end === ids.length ? wanted : 'greedy');
         current = step.cache;
         if (end === ids.length) return step;
       }
@@ -122,7 +139,7 @@ export class TextSession {
   }
 
   /** One run of the graph. */
-  private async call(ids: readonly number[], cache: KvCache, images: ImageFeatures | undefined): Promise<{ logits: Float32Array; cache: KvCache; extras: Record<string, OutputValue> }> {
+  private async call(ids: readonly number[], cache: KvCache, images: ImageFeatures | undefined, wanted: NextTokenWanted): Promise<TextStep & NextTokenBasis> {
     if (cache.layerCount !== this.layers) throw new CheckpointError(`a ${cache.layerCount}-layer KV cache given to a ${this.layers}-layer model`);
     if (cache instanceof DeviceLatentCache && this.cacheHome === 'host') throw new CheckpointError('a GPU-resident KV cache was given to a session that keeps its cache on the host');
     const feeds: Record<string, FeedValue> = {
@@ -136,7 +153,8 @@ export class TextSession {
     } else if (images) {
       throw new CheckpointError(`${this.dir} was imported without image inputs; re-run \`kestrel model import\` to send images`);
     }
-    const out = await this.session.run(feeds, [TEXT_IO.logits, ...this.cacheOutputs, ...this.extraOutputs]);
+    const greedy = wanted === 'greedy' && this.greedyInGraph;
+    const out = await this.session.run(feeds, [greedy ? TEXT_IO.nextToken : TEXT_IO.logits, ...this.cacheOutputs, ...this.extraOutputs]);
     const next = this.nextCache(cache, ids.length, this.cacheOutputs.map((name) => out[name]!));
     if (cache instanceof DeviceLatentCache) cache.release();
     const extras: Record<string, OutputValue> = {};
@@ -144,6 +162,7 @@ export class TextSession {
       const value = out[name]!;
       if (!isDeviceValue(value)) extras[name] = value;
     }
+    if (greedy) return { greedyToken: Number((out[TEXT_IO.nextToken]!.data as BigInt64Array)[0]!), cache: next, extras };
     return { logits: out[TEXT_IO.logits]!.data as Float32Array, cache: next, extras };
   }
 

@@ -49,6 +49,8 @@ export interface TinyCheckpointOptions {
   /** Overrides merged into text_config (the benchmark uses a mid-size model). */
   readonly text?: Record<string, unknown>;
   readonly vision?: Record<string, unknown>;
+  /** Every odd lm_head row a copy of the even row before it, so each logit ties with its neighbour (tests of tie-breaking). */
+  readonly tiedHeadPairs?: boolean;
 }
 
 export const VOCAB_SIZE = 163840;
@@ -145,7 +147,7 @@ function tokenizerConfigJson(): Record<string, unknown> {
 }
 
 /** Random values with a scale suited to the tensor's role, seeded by its name. */
-function tensorValues(name: string, shape: readonly number[], seed: number, baseVocab: number): () => Iterable<Float32Array> {
+function tensorValues(name: string, shape: readonly number[], seed: number, baseVocab: number, tiedHeadPairs: boolean): () => Iterable<Float32Array> {
   return function* () {
     const rng = SeededRandom.fromString(name, seed);
     const rows = shape[0]!;
@@ -155,7 +157,7 @@ function tensorValues(name: string, shape: readonly number[], seed: number, base
     const isBias = /\.bias$|e_score_correction_bias$/.test(name);
     const isHead = name === 'language_model.lm_head.weight';
     const scale = isBias ? 0.1 : name.endsWith('embed_tokens.weight') ? 1 : Math.sqrt(3 / fanIn);
-    const perChunk = Math.max(1, Math.floor((1 << 20) / rowSize));
+    const perChunk = 2 * Math.max(1, Math.floor((1 << 19) / rowSize)); // even: a pair of rows stays in one chunk
     for (let r0 = 0; r0 < rows; r0 += perChunk) {
       const n = Math.min(perChunk, rows - r0);
       const out = new Float32Array(n * rowSize);
@@ -169,6 +171,8 @@ function tensorValues(name: string, shape: readonly number[], seed: number, base
         for (let r = 0; r < n; r++) {
           const id = r0 + r;
           if (id >= baseVocab && id < FIRST_SPECIAL) out.fill(0, r * rowSize, (r + 1) * rowSize);
+          // After the zeroing: a text row's pair ties with it even where the pair is past the text.
+          if (tiedHeadPairs && id % 2 === 1) out.copyWithin(r * rowSize, (r - 1) * rowSize, r * rowSize);
         }
       }
       yield out;
@@ -191,7 +195,7 @@ export function writeTinyCheckpoint(dir: string, opts: TinyCheckpointOptions = {
   const dtype = ({ fp32: 'F32', fp16: 'F16', bf16: 'BF16' } as const)[opts.dtype ?? 'bf16'];
   const tensors: TensorToWrite[] = [];
   for (const [name, shape] of allTensorShapes(config)) {
-    tensors.push({ name, dtype, shape, values: tensorValues(name, shape, seed, baseVocab) });
+    tensors.push({ name, dtype, shape, values: tensorValues(name, shape, seed, baseVocab, opts.tiedHeadPairs ?? false) });
   }
   const half = config.text.qkRopeHeadDim / 2;
   for (const name of rotaryBufferNames(config.text)) {

@@ -9,9 +9,8 @@
  */
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { greedyToken, type NextTokenBasis } from '../native-models/generation/sampling.ts';
 import { TextSession } from '../native-models/models/kimi-vl/runtime/text-session.ts';
-import type { KvCache } from '../native-models/models/kimi-vl/runtime/text-session.ts';
+import { greedyPrefill, greedySteps, type DecodeState } from './greedy-steps.ts';
 import { median, medianAndSpread } from './stats.ts';
 
 const { values: args, positionals: folders } = parseArgs({
@@ -29,8 +28,8 @@ const prompt = Array.from({ length: Number(args.prompt) }, (_, i) => (i * 7919 +
 interface Opened {
   readonly dir: string;
   readonly session: TextSession;
-  readonly next: NextTokenBasis;
-  readonly cache: KvCache;
+  /** After the prompt: every round starts from here. */
+  readonly prefilled: DecodeState;
   readonly stepMs: number[];
   /** Minor page faults per step, per round: this process's, so they include whatever else ran in it meanwhile (little: the rounds take turns). */
   readonly faults: number[];
@@ -42,21 +41,14 @@ const opened: Opened[] = [];
 for (const dir of folders) {
   const session = await TextSession.open(dir);
   await session.forward(prompt.slice(0, 8)); // warm-up
-  // Greedy, as generation asks: a folder whose graph outputs its greedy token returns only that.
-  const { cache, ...next } = await session.forward(prompt, undefined, undefined, 'greedy');
-  opened.push({ dir, session, next, cache, stepMs: [], faults: [] });
+  opened.push({ dir, session, prefilled: await greedyPrefill(session, prompt), stepMs: [], faults: [] });
 }
 
 /** One round of greedy steps from the prefilled cache; its mean step time. */
 async function round(o: Opened): Promise<number> {
-  let { next, cache } = o;
-  const tokens: number[] = [];
   const faults0 = process.resourceUsage().minorPageFault;
   const t0 = performance.now();
-  for (let i = 0; i < steps; i++) {
-    tokens.push(greedyToken(next));
-    ({ cache, ...next } = await o.session.forward([tokens.at(-1)!], cache, undefined, 'greedy'));
-  }
+  const { tokens } = await greedySteps(o.session, o.prefilled, steps);
   const ms = (performance.now() - t0) / steps;
   o.faults.push((process.resourceUsage().minorPageFault - faults0) / steps);
   o.tokens ??= tokens;

@@ -14,13 +14,13 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { greedyToken, type NextTokenBasis } from '../native-models/generation/sampling.ts';
 import { parseKimiVLConfig } from '../native-models/models/kimi-vl/configuration.ts';
-import { TextSession, type KvCache } from '../native-models/models/kimi-vl/runtime/text-session.ts';
+import { TextSession } from '../native-models/models/kimi-vl/runtime/text-session.ts';
 import { decodeCost } from '../native-models/models/kimi-vl/graphs/text-costs.ts';
 import { tinyConfigJson, writeTinyCheckpoint } from '../native-models/models/kimi-vl/testing/tiny-checkpoint.ts';
 import type { Precision } from '../native-models/models/kimi-vl/graphs/modeling-text.ts';
 import { kimiWidthsTextConfig } from './mid-checkpoint.ts';
+import { greedyPrefill, greedySteps } from './greedy-steps.ts';
 import { medianAndSpread } from './stats.ts';
 
 const { values: args } = parseArgs({
@@ -60,15 +60,10 @@ async function measure(modelDir: string): Promise<Measured> {
   const loadMs = performance.now() - t0;
   await session.forward(ids(8, 1)); // warm-up
   t0 = performance.now();
-  // Greedy, as generation asks: a folder whose graph outputs its greedy token returns only that.
-  let { cache, ...next }: { cache: KvCache } & NextTokenBasis = await session.forward(ids(promptLen, 2), undefined, undefined, 'greedy');
+  const prefilled = await greedyPrefill(session, ids(promptLen, 2));
   const prefillMs = performance.now() - t0;
-  const tokens: number[] = [];
   t0 = performance.now();
-  for (let i = 0; i < steps; i++) {
-    tokens.push(greedyToken(next));
-    ({ cache, ...next } = await session.forward([tokens.at(-1)!], cache, undefined, 'greedy'));
-  }
+  const { tokens } = await greedySteps(session, prefilled, steps);
   const decodeMs = (performance.now() - t0) / steps;
   const rssBytes = process.memoryUsage().rss;
   const copyBytesPerS = copyBandwidth();

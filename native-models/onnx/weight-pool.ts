@@ -80,6 +80,16 @@ export async function startModuleWorker(module: URL, workerData: unknown, opts: 
   return new Worker(boot, { eval: true, workerData });
 }
 
+/**
+ * Resolves once the event loop has gone through its poll phase, where the workers' messages (a
+ * worker ready) come in. One setImmediate may run before it: started from a poll callback (as a
+ * write is, after the workers' start), it runs in the same turn's check phase, and this thread
+ * made one unit too many while ready workers waited (70–120 ms of both workers in a cold import, timed).
+ */
+function pastWorkersMessages(): Promise<void> {
+  return new Promise((resume) => setImmediate(() => setImmediate(resume)));
+}
+
 export interface WeightPoolOptions {
   /** The size of the parts large weights are cut into (default PART_BYTES). */
   readonly partBytes?: number;
@@ -110,6 +120,7 @@ export class WeightPool {
       worker.on('error', (err) => this.fail(err));
       worker.on('exit', (code) => this.fail(new Error(`a weight worker stopped (exit code ${code})`)));
       worker.once('message', (message: FromWorker) => {
+        if (message.type === 'error') return this.fail(new Error(`a weight worker could not start: ${message.message}`));
         if (message.type !== 'ready') return this.fail(new Error(`a weight worker sent ${message.type} before it was ready`));
         this.ready++;
         this.idle.push(worker);
@@ -208,7 +219,7 @@ export class WeightPool {
           if (settled) return;
           hashed.push(...pieces);
           unitDone(unit);
-          await new Promise((resume) => setImmediate(resume));
+          await pastWorkersMessages();
         }
         dispatch();
       };

@@ -11,8 +11,9 @@
  * units — one weight, or the weights one quantised matrix shares, or a range of rows of either
  * when it is large (an int4 embedding or lm_head is two thirds of a mid-size model's values) —
  * to whichever worker is free, in order (data-layout.ts weightUnits). Until the first worker is
- * ready (a worker loads its modules for a few tenths of a second of a core), this thread makes
- * the units itself from its own graph, so an import's start-up is no longer time the weights wait.
+ * ready (a worker loads its modules and builds its graphs, a few tenths of a second of a core),
+ * this thread makes the units itself from its own graph, so an import's start-up is no longer
+ * time the weights wait.
  */
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -132,7 +133,8 @@ export class WeightPool {
   /**
    * `count` workers on `module`, which calls serveWeights (weight-worker.ts) with `workerData`.
    * Returns once they are started, before they are ready: a write's first units are made on this
-   * thread meanwhile (a worker takes a few tenths of a second of a core to load its modules).
+   * thread meanwhile (a worker takes a few tenths of a second of a core to load its modules and
+   * build its graphs).
    */
   static async start(module: URL, workerData: unknown, count: number, opts: WeightPoolOptions = {}): Promise<WeightPool> {
     if (!Number.isInteger(count) || count < 1) throw new Error(`a weight pool needs at least one worker, got ${count}`);
@@ -206,9 +208,10 @@ export class WeightPool {
       };
       this.onReady = dispatch;
 
-      // While no worker is ready (they are loading their modules), this thread makes units itself
-      // from its own graph's weights, the same bytes at the same places: the start-up no longer
-      // leaves the cores to the workers' loading alone. Between units it lets the workers' messages in.
+      // While no worker is ready (they are loading their modules and building their graphs), this
+      // thread makes units itself from its own graph's weights, the same bytes at the same places:
+      // the start-up no longer leaves the cores to the workers' loading alone. Between units it
+      // lets the workers' messages in (pastWorkersMessages).
       const helping = async () => {
         const mine = () => (this.thisThreadUnits !== undefined ? next < Math.min(this.thisThreadUnits, units.length) : this.ready === 0 && next < units.length);
         while (!settled && mine()) {

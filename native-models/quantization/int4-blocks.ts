@@ -15,7 +15,7 @@
  */
 
 import { isBf16Span, readSpan, type Bf16Span } from '../checkpoint/bf16-span.ts';
-import { giveBackChunk, takeBuffer } from '../checkpoint/buffers.ts';
+import { giveBackChunk, takeBytes } from '../checkpoint/buffers.ts';
 import { bfloat16ToFloat32 } from '../numeric/half.ts';
 import { kernelFor, quantizeRowsWasm, type Kernel } from '../wasm/kernels.ts';
 
@@ -75,18 +75,18 @@ export function quantizeInt4(w: Float32Array | Uint16Array | Bf16Span, n: number
 
 /**
  * An [N, K] int4 weight's arrays for quantizeInt4Into to fill some rows at a time: codes and
- * scales unset (every byte is written), zero points zero. Each array is a whole buffer from the
- * thread's pool (checkpoint/buffers.ts): an import writes the arrays out and gives them back,
- * so the next weight's reuse memory already touched rather than fresh pages, which cost more
- * than the quantising here.
+ * scales unset (every byte is written), zero points zero. Each array is lent by the thread's pool
+ * (checkpoint/buffers.ts takeBytes: from byte 0 of a buffer that may be larger): an import writes
+ * the arrays out and gives them back, so the next weight's, whatever its size, reuse memory
+ * already touched rather than fresh pages, which cost more than the quantising here.
  */
 export function emptyInt4(n: number, k: number, opts: Int4Options = {}): Int4Weight {
   const blockSize = opts.blockSize ?? INT4_BLOCK_SIZE;
   if (blockSize < 16 || (blockSize & (blockSize - 1)) !== 0) throw new Error(`int4 block size must be a power of two ≥ 16, got ${blockSize}`);
   const blocks = blockCount(k, blockSize);
-  const packed = new Uint8Array(takeBuffer(n * blocks * (blockSize / 2)));
-  const scales = new Float32Array(takeBuffer(4 * n * blocks));
-  const zeroPoints = opts.symmetric ? undefined : new Uint8Array(takeBuffer(n * Math.ceil(blocks / 2))).fill(0);
+  const packed = takeBytes(n * blocks * (blockSize / 2));
+  const scales = new Float32Array(takeBytes(4 * n * blocks).buffer, 0, n * blocks);
+  const zeroPoints = opts.symmetric ? undefined : takeBytes(n * Math.ceil(blocks / 2)).fill(0);
   return { n, k, blockSize, blocks, packed, scales, zeroPoints };
 }
 

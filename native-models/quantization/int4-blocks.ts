@@ -80,11 +80,12 @@ export function quantizeInt4(w: Float32Array | Uint16Array | Bf16Span, n: number
  * the arrays out and gives them back, so the next weight's, whatever its size, reuse memory
  * already touched rather than fresh pages, which cost more than the quantising here.
  */
-export function emptyInt4(n: number, k: number, opts: Int4Options = {}): Int4Weight {
+export function emptyInt4(n: number, k: number, opts: Int4Options = {}, codes = true): Int4Weight {
   const blockSize = opts.blockSize ?? INT4_BLOCK_SIZE;
   if (blockSize < 16 || (blockSize & (blockSize - 1)) !== 0) throw new Error(`int4 block size must be a power of two ≥ 16, got ${blockSize}`);
   const blocks = blockCount(k, blockSize);
-  const packed = takeBytes(n * blocks * (blockSize / 2));
+  // Without `codes`, no array for them (empty): quantizeInt4Into is then given where each call's go.
+  const packed = codes ? takeBytes(n * blocks * (blockSize / 2)) : new Uint8Array(0);
   const scales = new Float32Array(takeBytes(4 * n * blocks).buffer, 0, n * blocks);
   const zeroPoints = opts.symmetric ? undefined : takeBytes(n * Math.ceil(blocks / 2)).fill(0);
   return { n, k, blockSize, blocks, packed, scales, zeroPoints };
@@ -97,13 +98,15 @@ export function emptyInt4(n: number, k: number, opts: Int4Options = {}): Int4Wei
  * bit patterns (a Uint16Array, as a checkpoint stores them, or a span of them not read yet):
  * widening is exact, so bf16 values give the bytes of their fp32 widening; the WASM kernel reads
  * a span into its own memory and widens there. The caller still owns `w` afterwards (a span is
- * not released here).
+ * not released here). `codes`, when given, receives these rows' codes instead of `q.packed` (a
+ * weight made by emptyInt4 without codes, whose codes are written out as they are made).
  */
-export function quantizeInt4Into(q: Int4Weight, w: Float32Array | Uint16Array | Bf16Span, row: number, kernel?: Kernel): void {
+export function quantizeInt4Into(q: Int4Weight, w: Float32Array | Uint16Array | Bf16Span, row: number, kernel?: Kernel, codes?: Uint8Array): void {
   const rows = w.length / q.k;
   if (!Number.isInteger(rows) || row + rows > q.n) throw new Error(`int4 quantisation: ${w.length} values are not whole rows from row ${row} of a [${q.n}, ${q.k}] matrix`);
   const at = row * q.blocks;
-  const out = [q.packed.subarray(at * (q.blockSize / 2)), q.scales.subarray(at), q.zeroPoints?.subarray(row * Math.ceil(q.blocks / 2))] as const;
+  if (codes && codes.length !== rows * q.blocks * (q.blockSize / 2)) throw new Error(`int4 quantisation: ${codes.length} bytes for the codes of ${rows} rows, which take ${rows * q.blocks * (q.blockSize / 2)}`);
+  const out = [codes ?? q.packed.subarray(at * (q.blockSize / 2)), q.scales.subarray(at), q.zeroPoints?.subarray(row * Math.ceil(q.blocks / 2))] as const;
   if (kernelFor(kernel) === 'wasm') {
     quantizeRowsWasm(w, rows, q.k, q.blockSize, !q.zeroPoints, ...out);
   } else if (isBf16Span(w)) {

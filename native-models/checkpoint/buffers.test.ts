@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { giveBackBuffer, giveBackChunk, takeBuffer } from './buffers.ts';
+import { giveBackBuffer, giveBackChunk, takeBuffer, takeBytes } from './buffers.ts';
 
 const MB = 2 ** 20;
 // Identity compared as booleans: a failing toBe would print megabytes of buffer contents.
@@ -39,4 +39,32 @@ test('a chunk is given back only when it spans its whole buffer', () => {
   giveBackChunk(new Float32Array(buffer, 4, 16));
   giveBackChunk(new Float32Array(buffer, 0, 16));
   expect(takeBuffer(7 * MB) === buffer).toBe(false);
+});
+
+test('takeBytes lends the front of a pooled buffer of another size, up to twice the bytes asked, and gets it back from that view', () => {
+  const big = takeBuffer(10 * MB);
+  giveBackBuffer(big);
+  // Too small a request for a buffer five times its size: a fresh one, the big buffer still pooled.
+  const small = takeBytes(2 * MB);
+  expect(small.buffer === big).toBe(false);
+  const view = takeBytes(6 * MB);
+  expect(view.buffer === big && view.byteOffset === 0 && view.byteLength === 6 * MB).toBe(true);
+  // The lent view (byte 0, the length lent) gives the buffer back; other views of it do not.
+  giveBackChunk(view.subarray(MB));
+  giveBackChunk(view.subarray(0, MB));
+  expect(takeBytes(6 * MB).buffer === big).toBe(false);
+  giveBackChunk(new Float32Array(view.buffer, 0, (6 * MB) / 4));
+  expect(takeBytes(5 * MB).buffer === big).toBe(true);
+});
+
+test('a lent buffer taken again whole is not given back by a view of its old loan', () => {
+  // A fresh loan is rounded up (to an eighth of its power of two): the view spans less than its buffer.
+  const view = takeBytes(3 * MB + 1);
+  expect(view.buffer.byteLength).toBe(3.25 * MB);
+  giveBackChunk(view);
+  const whole = takeBuffer(view.buffer.byteLength);
+  expect(whole === view.buffer).toBe(true);
+  // The old loan's view is stale: giving it back must not pool the buffer its new owner uses.
+  giveBackChunk(view);
+  expect(takeBuffer(whole.byteLength) === whole).toBe(false);
 });

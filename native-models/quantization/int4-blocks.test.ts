@@ -5,7 +5,7 @@ import { openSession } from '../onnx/backend.ts';
 import { GraphBuilder, attr } from '../onnx/graph-builder.ts';
 import { writeModel } from '../onnx/model-writer.ts';
 import { DataType } from '../onnx/onnx-proto.ts';
-import { giveBackBuffer, takeBuffer } from '../checkpoint/buffers.ts';
+import { giveBackBuffer, giveBackChunk, takeBuffer } from '../checkpoint/buffers.ts';
 import { SeededRandom } from '../numeric/random.ts';
 import { bfloat16ToFloat32, float16ToFloat32, float32ToFloat16 } from '../numeric/half.ts';
 import { dequantizeInt4, int4BlockSize, int4Code, int4ExpertBlockSize, int4ZeroPoint, quantizeInt4 } from './int4-blocks.ts';
@@ -218,6 +218,24 @@ describe('block-wise int4 packing', () => {
       const q = quantizeInt4(w, n, k, { kernel });
       expect([q.packed.buffer, q.scales.buffer, q.zeroPoints!.buffer].every((b, i) => b === dirty[i]), kernel).toBe(true);
       for (const part of ['packed', 'scales', 'zeroPoints'] as const) expect(firstDifference(q[part], expected[part]), `${part}, ${kernel}`).toBe(-1);
+    }
+  });
+
+  test("a weight's arrays may be the front of larger pooled buffers (another weight's, dirty): the same bytes, and the writer's views give them back", () => {
+    const [n, k] = [5, 160];
+    const w = random(n * k, 29, 2);
+    for (const kernel of kernels) {
+      const expected = quantizeInt4(w, n, k, { kernel });
+      // One byte more than each array: only these fit better than a fresh buffer.
+      const dirty = [expected.packed.byteLength, expected.scales.byteLength, expected.zeroPoints!.byteLength].map((bytes) => new Uint8Array(takeBuffer(bytes + 1)).fill(0xa5).buffer);
+      for (const b of dirty) giveBackBuffer(b);
+      const q = quantizeInt4(w, n, k, { kernel });
+      expect([q.packed.buffer, q.scales.buffer, q.zeroPoints!.buffer].every((b, i) => b === dirty[i]), kernel).toBe(true);
+      for (const part of ['packed', 'scales', 'zeroPoints'] as const) expect(firstDifference(q[part], expected[part]), `${part}, ${kernel}`).toBe(-1);
+      // What the writer does with each written array: given back, the next weight's arrays reuse them.
+      for (const part of [q.packed, q.scales, q.zeroPoints!]) giveBackChunk(part);
+      const again = quantizeInt4(w, n, k, { kernel });
+      expect([again.packed.buffer, again.scales.buffer, again.zeroPoints!.buffer].every((b, i) => b === dirty[i]), kernel).toBe(true);
     }
   });
 

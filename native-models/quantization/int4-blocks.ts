@@ -15,7 +15,7 @@
  */
 
 import { isBf16Span, readSpan, type Bf16Span } from '../checkpoint/bf16-span.ts';
-import { giveBackChunk, takeBuffer } from '../checkpoint/buffers.ts';
+import { giveBackChunk, takeBytes } from '../checkpoint/buffers.ts';
 import { bfloat16ToFloat32 } from '../numeric/half.ts';
 import { kernelFor, quantizeRowsWasm, type Kernel } from '../wasm/kernels.ts';
 
@@ -75,18 +75,19 @@ export function quantizeInt4(w: Float32Array | Uint16Array | Bf16Span, n: number
 
 /**
  * An [N, K] int4 weight's arrays for quantizeInt4Into to fill some rows at a time: codes and
- * scales unset (every byte is written), zero points zero. Each array is a whole buffer from the
- * thread's pool (checkpoint/buffers.ts): an import writes the arrays out and gives them back,
- * so the next weight's reuse memory already touched rather than fresh pages, which cost more
- * than the quantising here.
+ * scales unset (every byte is written), zero points zero. Each array is lent by the thread's pool
+ * (checkpoint/buffers.ts takeBytes: from byte 0 of a buffer that may be larger): an import writes
+ * the arrays out and gives them back, so the next weight's, whatever its size, reuse memory
+ * already touched rather than fresh pages, which cost more than the quantising here.
  */
-export function emptyInt4(n: number, k: number, opts: Int4Options = {}): Int4Weight {
+export function emptyInt4(n: number, k: number, opts: Int4Options = {}, codes = true): Int4Weight {
   const blockSize = opts.blockSize ?? INT4_BLOCK_SIZE;
   if (blockSize < 16 || (blockSize & (blockSize - 1)) !== 0) throw new Error(`int4 block size must be a power of two ≥ 16, got ${blockSize}`);
   const blocks = blockCount(k, blockSize);
-  const packed = new Uint8Array(takeBuffer(n * blocks * (blockSize / 2)));
-  const scales = new Float32Array(takeBuffer(4 * n * blocks));
-  const zeroPoints = opts.symmetric ? undefined : new Uint8Array(takeBuffer(n * Math.ceil(blocks / 2))).fill(0);
+  // Without `codes`, no array for them (empty): quantizeInt4Into is then given where each call's go.
+  const packed = codes ? takeBytes(n * blocks * (blockSize / 2)) : new Uint8Array(0);
+  const scales = new Float32Array(takeBytes(4 * n * blocks).buffer, 0, n * blocks);
+  const zeroPoints = opts.symmetric ? undefined : takeBytes(n * Math.ceil(blocks / 2)).fill(0);
   return { n, k, blockSize, blocks, packed, scales, zeroPoints };
 }
 
@@ -97,13 +98,15 @@ export function emptyInt4(n: number, k: number, opts: Int4Options = {}): Int4Wei
  * bit patterns (a Uint16Array, as a checkpoint stores them, or a span of them not read yet):
  * widening is exact, so bf16 values give the bytes of their fp32 widening; the WASM kernel reads
  * a span into its own memory and widens there. The caller still owns `w` afterwards (a span is
- * not released here).
+ * not released here). `codes`, when given, receives these rows' codes instead of `q.packed` (a
+ * weight made by emptyInt4 without codes, whose codes are written out as they are made).
  */
-export function quantizeInt4Into(q: Int4Weight, w: Float32Array | Uint16Array | Bf16Span, row: number, kernel?: Kernel): void {
+export function quantizeInt4Into(q: Int4Weight, w: Float32Array | Uint16Array | Bf16Span, row: number, kernel?: Kernel, codes?: Uint8Array): void {
   const rows = w.length / q.k;
   if (!Number.isInteger(rows) || row + rows > q.n) throw new Error(`int4 quantisation: ${w.length} values are not whole rows from row ${row} of a [${q.n}, ${q.k}] matrix`);
   const at = row * q.blocks;
-  const out = [q.packed.subarray(at * (q.blockSize / 2)), q.scales.subarray(at), q.zeroPoints?.subarray(row * Math.ceil(q.blocks / 2))] as const;
+  if (codes && codes.length !== rows * q.blocks * (q.blockSize / 2)) throw new Error(`int4 quantisation: ${codes.length} bytes for the codes of ${rows} rows, which take ${rows * q.blocks * (q.blockSize / 2)}`);
+  const out = [codes ?? q.packed.subarray(at * (q.blockSize / 2)), q.scales.subarray(at), q.zeroPoints?.subarray(row * Math.ceil(q.blocks / 2))] as const;
   if (kernelFor(kernel) === 'wasm') {
     quantizeRowsWasm(w, rows, q.k, q.blockSize, !q.zeroPoints, ...out);
   } else if (isBf16Span(w)) {

@@ -26,10 +26,10 @@ export function int4Embedding(g: GraphBuilder, name: string, rows: number, width
   if (blockSize === undefined) throw new Error(`${name}: an int4 embedding needs a row width that is a multiple of 32 (an even number of blocks of 16 or more); this one is ${width}`);
   const blocks = width / blockSize;
   const quantised = sharedQuantised(source, rows, width, { blockSize, symmetric: false }, name, 3);
-  const part = quantisedPart(quantised.get, quantised.rows);
-  const codes = g.weight({ name: `${name}.weight_q4`, dims: [rows, width / 2], dataType: DataType.UINT8, ...part((q) => q.packed), group: name });
-  const scales = g.weight({ name: `${name}.weight_scales`, dims: [rows, blocks], dataType: DataType.FLOAT, ...part((q) => q.scales), group: name });
-  const zeroPoints = g.weight({ name: `${name}.weight_zero_points`, dims: [rows, blocks / 2], dataType: DataType.UINT8, ...part((q) => q.zeroPoints!), group: name });
+  const part = quantisedPart(quantised);
+  const codes = g.weight({ name: `${name}.weight_q4`, dims: [rows, width / 2], dataType: DataType.UINT8, ...part.codes(), group: name });
+  const scales = g.weight({ name: `${name}.weight_scales`, dims: [rows, blocks], dataType: DataType.FLOAT, ...part.of((q) => q.scales), group: name });
+  const zeroPoints = g.weight({ name: `${name}.weight_zero_points`, dims: [rows, blocks / 2], dataType: DataType.UINT8, ...part.of((q) => q.zeroPoints!), group: name });
   return (ids: string, nodeName: string): string =>
     g.op('GatherBlockQuantized', [codes, ids, scales, zeroPoints], nodeName, [attr.int('gather_axis', 0), attr.int('quantize_axis', 1), attr.int('block_size', blockSize), attr.int('bits', 4)], 'com.microsoft');
 }

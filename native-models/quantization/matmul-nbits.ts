@@ -9,7 +9,7 @@ import { attr, type GraphBuilder } from '../onnx/graph-builder.ts';
 import { DataType } from '../onnx/onnx-proto.ts';
 import { roundToFloat16 } from '../numeric/half.ts';
 import { isBf16Span, readSpan, type Bf16Span } from '../checkpoint/bf16-span.ts';
-import { giveBackChunk } from '../checkpoint/buffers.ts';
+import { giveBackChunk, takeBytes } from '../checkpoint/buffers.ts';
 import { emptyInt4, int4BlockSize, quantizeInt4, quantizeInt4Into, type Int4Options, type Int4Weight } from './int4-blocks.ts';
 
 /**
@@ -52,18 +52,29 @@ function joined(a: Values, b: Values): Values {
  */
 export async function quantizeStream(chunks: () => AsyncIterable<Values | Bf16Span>, n: number, k: number, opts: Int4Options, what: string): Promise<Int4Weight> {
   const q = emptyInt4(n, k, opts);
+  for await (const _ of quantisedRows(chunks, n, k, what, (values, row) => quantizeInt4Into(q, values, row, opts.kernel)));
+  return q;
+}
+
+/**
+ * quantizeStream's loop: calls `add` with each run of whole rows as they arrive (values, first row)
+ * and yields what it returns, once the rows are quantised and before their chunk is given back.
+ */
+async function* quantisedRows<T>(chunks: () => AsyncIterable<Values | Bf16Span>, n: number, k: number, what: string, add: (values: Values | Bf16Span, row: number) => T): AsyncGenerator<T> {
   let rows = 0;
   let carry: Values | undefined;
-  const add = (values: Values | Bf16Span) => {
+  const quantise = (values: Values | Bf16Span): T => {
     if (rows + values.length / k > n) throw new Error(`${what}: source produced more than ${n * k} values`);
-    quantizeInt4Into(q, values, rows, opts.kernel);
+    const made = add(values, rows);
     rows += values.length / k;
+    return made;
   };
   for await (const next of chunks()) {
     // A span of whole rows is read by the quantiser itself; one that splits a row is read here.
     if (isBf16Span(next) && !carry?.length && next.length % k === 0) {
-      add(next);
+      const made = quantise(next);
       next.release?.();
+      yield made;
       continue;
     }
     const chunk = isBf16Span(next) ? readSpan(next) : next;
@@ -74,10 +85,10 @@ export async function quantizeStream(chunks: () => AsyncIterable<Values | Bf16Sp
       at = Math.min(k - carry.length, chunk.length);
       carry = joined(carry, chunk.subarray(0, at));
       if (carry.length < k) continue;
-      add(carry);
+      yield quantise(carry);
     }
     const whole = Math.floor((chunk.length - at) / k);
-    if (whole > 0) add(chunk.subarray(at, at + whole * k));
+    if (whole > 0) yield quantise(chunk.subarray(at, at + whole * k));
     carry = chunk.slice(at + whole * k);
     // Quantised, the chunk is spent: the reader's next chunk of its size reuses its memory. New
     // memory costs more than the quantising on some machines (first touch of fresh pages
@@ -86,7 +97,62 @@ export async function quantizeStream(chunks: () => AsyncIterable<Values | Bf16Sp
   }
   const left = carry?.length ?? 0;
   if (rows !== n || left) throw new Error(`${what}: source produced ${rows * k + left} values, expected ${n * k}`);
-  return q;
+}
+
+/**
+ * One quantisation of rows [from, to) of an [n, k] matrix for its initializers, the codes' first:
+ * when the codes are asked for first (a writer makes a matrix's initializers in order), they are
+ * quantised and yielded a source chunk at a time (each a pooled array the writer gives back), the
+ * scales and zero points gathered whole for the initializers after; asked for later, the codes
+ * come from a whole quantisation made for an initializer asked for before them. So the codes of
+ * an embedding's or lm_head's part (15 MB for the benchmark checkpoint's, most of an int4 import's
+ * bytes) are never one array: each chunk's are written while still in the cache, into memory the
+ * last chunk's used.
+ */
+class CodesFirst {
+  private whole: Promise<Int4Weight> | undefined;
+  private streamed: Promise<Int4Weight> | undefined;
+
+  constructor(
+    private readonly chunks: () => AsyncIterable<Values | Bf16Span>,
+    private readonly n: number,
+    private readonly k: number,
+    private readonly opts: Int4Options,
+    private readonly what: string,
+  ) {}
+
+  /** The codes, as they are made (or whole, when another initializer came first). */
+  async *codes(): AsyncGenerator<Uint8Array> {
+    if (this.whole || this.streamed) {
+      yield (await this.rest()).packed;
+      return;
+    }
+    const { n, k, opts } = this;
+    const q = emptyInt4(n, k, opts, false);
+    const bytesPerRow = q.blocks * (q.blockSize / 2);
+    let done!: (q: Int4Weight) => void;
+    let failed!: (err: unknown) => void;
+    this.streamed = new Promise<Int4Weight>((resolve, reject) => ((done = resolve), (failed = reject)));
+    // Nobody may wait on it yet; a failure is reported to whoever does.
+    this.streamed.catch(() => undefined);
+    let finished = false;
+    try {
+      yield* quantisedRows(this.chunks, n, k, this.what, (values, row) => {
+        const codes = takeBytes((values.length / k) * bytesPerRow);
+        quantizeInt4Into(q, values, row, opts.kernel, codes);
+        return codes;
+      });
+      finished = true;
+      done(q);
+    } finally {
+      if (!finished) failed(new Error(`${this.what}: its codes were not all made, so neither are its scales and zero points`));
+    }
+  }
+
+  /** Scales and zero points (and the codes, unless they were streamed): the whole weight. */
+  rest(): Promise<Int4Weight> {
+    return this.streamed ?? (this.whole ??= quantizeStream(this.chunks, this.n, this.k, this.opts, this.what));
+  }
 }
 
 /** Computes lazily, once per range of rows, for the `consumers` producers asking for it; the last one releases the result. */
@@ -108,14 +174,39 @@ export function shared<T>(compute: () => Promise<T>, consumers: number): () => P
 }
 
 /**
- * A quantised [n, k] matrix for `consumers` producers: `get` quantises all of it once, and `rows`,
- * when the source can stream a range of its rows, quantises rows [from, to) once per range.
+ * A quantised [n, k] matrix for `consumers` producers, its codes' first (CodesFirst): quantised
+ * once for all of them, and once per range of rows where the source streams a range of its rows.
  */
-export function sharedQuantised(source: Fp32Source, n: number, k: number, opts: Int4Options, what: string, consumers: number) {
+export function sharedQuantised(source: Fp32Source, n: number, k: number, opts: Int4Options, what: string, consumers: number): Int4Parts {
+  const pass = (from: number, to: number) => new CodesFirst(() => rowsToQuantise(source, n, from, to), to - from, k, opts, from === 0 && to === n ? what : `${what} rows ${from}–${to}`);
+  const whole = shared(async () => pass(0, n), consumers);
+  const parts = source.rows && sharedRows(async (from, to) => pass(from, to), consumers);
   return {
-    get: shared(() => quantizeStream(() => rowsToQuantise(source, n), n, k, opts, what), consumers),
-    rows: source.rows && sharedRows((from, to) => quantizeStream(() => rowsToQuantise(source, n, from, to), to - from, k, opts, `${what} rows ${from}–${to}`), consumers),
+    get: async () => (await whole()).rest(),
+    codes: async function* () {
+      yield* (await whole()).codes();
+    },
+    ...(parts
+      ? {
+          rows: async (from: number, to: number) => (await parts(from, to)).rest(),
+          codesOfRows: async function* (from: number, to: number) {
+            yield* (await parts(from, to)).codes();
+          },
+        }
+      : {}),
   };
+}
+
+/**
+ * A quantised matrix as its initializers' producers take it: `get` all of it, `rows` rows
+ * [from, to) of it (a parallel import's parts), and, where given, `codes` and `codesOfRows` its
+ * codes as they are made (the codes' initializer uses those; sharedQuantised).
+ */
+export interface Int4Parts {
+  readonly get: () => Promise<Int4Weight>;
+  readonly rows?: (from: number, to: number) => Promise<Int4Weight>;
+  readonly codes?: () => AsyncIterable<Uint8Array>;
+  readonly codesOfRows?: (from: number, to: number) => AsyncIterable<Uint8Array>;
 }
 
 /**
@@ -141,8 +232,8 @@ export interface Int4LinearOptions {
 export function int4Linear(g: GraphBuilder, name: string, n: number, k: number, source: Fp32Source, opts: Int4LinearOptions = {}) {
   const blockSize = int4BlockSize(k);
   const symmetric = opts.symmetric ?? false;
-  const { get, rows } = sharedQuantised(source, n, k, { blockSize, symmetric }, name, symmetric ? 2 : 3);
-  return int4NBits(g, name, n, k, get, { ...opts, blockSize, symmetric, ...(rows ? { rows } : {}) });
+  const quantised = sharedQuantised(source, n, k, { blockSize, symmetric }, name, symmetric ? 2 : 3);
+  return int4NBits(g, name, n, k, quantised, { ...opts, blockSize, symmetric });
 }
 
 /**
@@ -155,31 +246,28 @@ export function int4NBits(
   name: string,
   n: number,
   k: number,
-  get: () => Promise<Int4Weight>,
-  /**
-   * `group`: the weight group (GraphBuilder) when `get` is shared beyond this matrix (default
-   * `name`). `rows`: rows [from, to) of the matrix quantised alone, so that each initializer can
-   * make its share of those rows (a parallel import's parts).
-   */
-  opts: Int4LinearOptions & { readonly blockSize: number; readonly group?: string; readonly rows?: (from: number, to: number) => Promise<Int4Weight> },
+  quantised: (() => Promise<Int4Weight>) | Int4Parts,
+  /** `group`: the weight group (GraphBuilder) when the quantisation is shared beyond this matrix (default `name`). */
+  opts: Int4LinearOptions & { readonly blockSize: number; readonly group?: string },
 ) {
   const { blockSize } = opts;
   const blocks = Math.ceil(k / blockSize);
   const group = opts.group ?? name;
-  const part = quantisedPart(get, opts.rows);
-  const b = g.weight({ name: `${name}.weight_q4`, dims: [n, blocks, blockSize / 2], dataType: DataType.UINT8, ...part((q) => q.packed), group });
-  const scales = g.weight({ name: `${name}.weight_scales`, dims: [n * blocks], dataType: DataType.FLOAT, ...part((q) => q.scales), group });
-  const zeroPoints = opts.symmetric ? undefined : g.weight({ name: `${name}.weight_zero_points`, dims: [n * Math.ceil(blocks / 2)], dataType: DataType.UINT8, ...part((q) => q.zeroPoints!), group });
+  const part = quantisedPart(typeof quantised === 'function' ? { get: quantised } : quantised);
+  const b = g.weight({ name: `${name}.weight_q4`, dims: [n, blocks, blockSize / 2], dataType: DataType.UINT8, ...part.codes(), group });
+  const scales = g.weight({ name: `${name}.weight_scales`, dims: [n * blocks], dataType: DataType.FLOAT, ...part.of((q) => q.scales), group });
+  const zeroPoints = opts.symmetric ? undefined : g.weight({ name: `${name}.weight_zero_points`, dims: [n * Math.ceil(blocks / 2)], dataType: DataType.UINT8, ...part.of((q) => q.zeroPoints!), group });
   return (x: string, nodeName: string, on: GraphBuilder = g): string =>
     on.op('MatMulNBits', zeroPoints ? [x, b, scales, zeroPoints] : [x, b, scales], nodeName, [attr.int('K', k), attr.int('N', n), attr.int('bits', 4), attr.int('block_size', blockSize), attr.int('accuracy_level', opts.accuracyLevel ?? DEFAULT_INT4_ACCURACY_LEVEL)], 'com.microsoft');
 }
 
 /**
- * The producers of one of a quantised matrix's initializers (`pick` chooses which): all of it
- * from `get`, and, with `rows`, its share of rows [from, to).
+ * The producers of a quantised matrix's initializers: `of(pick)` for the one `pick` chooses, all
+ * of it from `get` and, with `rows`, its share of rows [from, to); `codes()` for the codes, as they
+ * are made where the parts say how (`codes`, `codesOfRows`), else picked as the others are.
  */
-export function quantisedPart(get: () => Promise<Int4Weight>, rows?: (from: number, to: number) => Promise<Int4Weight>) {
-  return (pick: (q: Int4Weight) => Uint8Array | Float32Array) => ({
+export function quantisedPart({ get, rows, codes, codesOfRows }: Int4Parts) {
+  const of = (pick: (q: Int4Weight) => Uint8Array | Float32Array) => ({
     produce: async function* () {
       yield pick(await get());
     },
@@ -191,6 +279,16 @@ export function quantisedPart(get: () => Promise<Int4Weight>, rows?: (from: numb
         }
       : {}),
   });
+  return {
+    of,
+    codes: () => {
+      const picked = of((q) => q.packed);
+      return {
+        produce: codes ?? picked.produce,
+        ...(picked.rows ? { rows: codesOfRows ?? picked.rows } : {}),
+      };
+    },
+  };
 }
 
 /**

@@ -63,6 +63,15 @@ describe('weights made by worker threads', () => {
     await expect(writeModel(poolTestGraph(), freshDir(), 'model', { weights: pool.writer('test') })).rejects.toThrow(/weight pool is closed|stopped/);
   });
 
+  test('a worker whose graph cannot be built says so instead of ready, and the write fails with that one line', async () => {
+    const dir = freshDir();
+    // This thread makes no units, so the write waits for a worker and hears of its failure.
+    const pool = await startPool({ failBuild: true }, 0);
+    await expect(writeModel(poolTestGraph(), dir, 'model', { weights: pool.writer('test') })).rejects.toThrow(/^a weight worker could not start: the test graph failed to build on purpose$/);
+    expect(readdirSync(dir)).toEqual([]);
+    await pool.close();
+  });
+
   test('an error thrown by the progress callback (a cancelled import) stops the write the same way', async () => {
     const dir = freshDir();
     const pool = await startPool();

@@ -11,8 +11,9 @@
  * units — one weight, or the weights one quantised matrix shares, or a range of rows of either
  * when it is large (an int4 embedding or lm_head is two thirds of a mid-size model's values) —
  * to whichever worker is free, in order (data-layout.ts weightUnits). Until the first worker is
- * ready (a worker loads its modules for a few tenths of a second of a core), this thread makes
- * the units itself from its own graph, so an import's start-up is no longer time the weights wait.
+ * ready (a worker loads its modules and builds its graphs, a few tenths of a second of a core),
+ * this thread makes the units itself from its own graph, so an import's start-up is no longer
+ * time the weights wait.
  */
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -80,6 +81,16 @@ export async function startModuleWorker(module: URL, workerData: unknown, opts: 
   return new Worker(boot, { eval: true, workerData });
 }
 
+/**
+ * Resolves once the event loop has gone through its poll phase, where the workers' messages (a
+ * worker ready) come in. One setImmediate may run before it: started from a poll callback (as a
+ * write is, after the workers' start), it runs in the same turn's check phase, and this thread
+ * made one unit too many while ready workers waited (70–120 ms of both workers in a cold import, timed).
+ */
+function pastWorkersMessages(): Promise<void> {
+  return new Promise((resume) => setImmediate(() => setImmediate(resume)));
+}
+
 export interface WeightPoolOptions {
   /** The size of the parts large weights are cut into (default PART_BYTES). */
   readonly partBytes?: number;
@@ -110,6 +121,7 @@ export class WeightPool {
       worker.on('error', (err) => this.fail(err));
       worker.on('exit', (code) => this.fail(new Error(`a weight worker stopped (exit code ${code})`)));
       worker.once('message', (message: FromWorker) => {
+        if (message.type === 'error') return this.fail(new Error(`a weight worker could not start: ${message.message}`));
         if (message.type !== 'ready') return this.fail(new Error(`a weight worker sent ${message.type} before it was ready`));
         this.ready++;
         this.idle.push(worker);
@@ -121,7 +133,8 @@ export class WeightPool {
   /**
    * `count` workers on `module`, which calls serveWeights (weight-worker.ts) with `workerData`.
    * Returns once they are started, before they are ready: a write's first units are made on this
-   * thread meanwhile (a worker takes a few tenths of a second of a core to load its modules).
+   * thread meanwhile (a worker takes a few tenths of a second of a core to load its modules and
+   * build its graphs).
    */
   static async start(module: URL, workerData: unknown, count: number, opts: WeightPoolOptions = {}): Promise<WeightPool> {
     if (!Number.isInteger(count) || count < 1) throw new Error(`a weight pool needs at least one worker, got ${count}`);
@@ -195,9 +208,10 @@ export class WeightPool {
       };
       this.onReady = dispatch;
 
-      // While no worker is ready (they are loading their modules), this thread makes units itself
-      // from its own graph's weights, the same bytes at the same places: the start-up no longer
-      // leaves the cores to the workers' loading alone. Between units it lets the workers' messages in.
+      // While no worker is ready (they are loading their modules and building their graphs), this
+      // thread makes units itself from its own graph's weights, the same bytes at the same places:
+      // the start-up no longer leaves the cores to the workers' loading alone. Between units it
+      // lets the workers' messages in (pastWorkersMessages).
       const helping = async () => {
         const mine = () => (this.thisThreadUnits !== undefined ? next < Math.min(this.thisThreadUnits, units.length) : this.ready === 0 && next < units.length);
         while (!settled && mine()) {
@@ -208,7 +222,7 @@ export class WeightPool {
           if (settled) return;
           hashed.push(...pieces);
           unitDone(unit);
-          await new Promise((resume) => setImmediate(resume));
+          await pastWorkersMessages();
         }
         dispatch();
       };

@@ -32,10 +32,11 @@ export interface UnitRequest {
 export type ToWorker = UnitRequest;
 
 export type FromWorker =
-  /** The worker is ready for units (its modules loaded); a pool's own thread makes units until one is. */
+  /** The worker is ready for units (its modules loaded, its graphs built); a pool's own thread makes units until one is. */
   | { readonly type: 'ready' }
   /** The unit is written; the SHA-256s of the runs of bytes it wrote (one, unless its weights lie apart). */
   | { readonly type: 'unit-done'; readonly unit: number; readonly hashed: readonly HashedPiece[] }
+  /** A unit failed, or, sent instead of ready, the worker could not start serving. */
   | { readonly type: 'error'; readonly message: string };
 
 /**
@@ -73,10 +74,22 @@ export async function makeUnit(weights: readonly WeightSpec[], req: Omit<UnitReq
   return hasher.finish();
 }
 
-/** Serves unit requests on `port` until the main thread ends this worker; tells it first that it is ready. */
-export function serveWeights(port: MessagePort, graphs: (key: string) => GraphBuilder): void {
+/**
+ * Serves unit requests on `port` until the main thread ends this worker; tells it first that it is
+ * ready. The graphs named in `prepare` are built before that (building one also sets up what its
+ * weights run on, such as this thread's WebAssembly kernels), so that the pool's own thread goes on
+ * making units meanwhile and a worker's first unit no longer waits for them; one that cannot be
+ * built is told instead of ready, which fails the pool.
+ */
+export function serveWeights(port: MessagePort, graphs: (key: string) => GraphBuilder, opts: { prepare?: readonly string[] } = {}): void {
   let queue = Promise.resolve();
   const send = (message: FromWorker) => port.postMessage(message);
+  try {
+    for (const key of opts.prepare ?? []) graphs(key);
+  } catch (err) {
+    send({ type: 'error', message: err instanceof Error ? err.message : String(err) });
+    return;
+  }
 
   const make = async (req: UnitRequest): Promise<void> => {
     send({ type: 'unit-done', unit: req.unit, hashed: await makeUnit(graphs(req.graph).weights, req) });

@@ -13,6 +13,8 @@ export interface PoolTestGraph {
   readonly failAt?: string;
   /** Make this weight's row producer yield one row too many. */
   readonly overrunAt?: string;
+  /** Make building the graph fail (as a worker's could, before it is ready). */
+  readonly failBuild?: boolean;
 }
 
 function values(name: string, from: number, to: number, rowSize: number): Float32Array {
@@ -25,6 +27,7 @@ function values(name: string, from: number, to: number, rowSize: number): Float3
 }
 
 export function poolTestGraph(opts: PoolTestGraph = {}): GraphBuilder {
+  if (opts.failBuild) throw new Error('the test graph failed to build on purpose');
   const g = new GraphBuilder();
   /** rows × rowSize values, made in chunks of `chunkRows` rows; optionally row by row on request. */
   const add = (name: string, rows: number, rowSize: number, dataType: DataTypeCode, splittable: boolean, chunkRows = 7) => {

@@ -7,4 +7,4 @@ import { serveWeights } from '../weight-worker.ts';
 import { poolTestGraph, type PoolTestGraph } from './pool-graph.ts';
 
 const data = workerData as { graph: PoolTestGraph };
-serveWeights(parentPort!, () => poolTestGraph(data.graph));
+serveWeights(parentPort!, () => poolTestGraph(data.graph), { prepare: ['test'] });

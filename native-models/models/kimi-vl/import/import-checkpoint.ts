@@ -13,7 +13,8 @@
  * (source-files.ts); another worker then hashes them meanwhile. `workers: 0` makes everything on
  * this thread; the files are the same byte for byte, and so are their pieces' records.
  */
-import { copyFileSync, existsSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
+import { existsSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { CheckpointError } from '../../../checkpoint/errors.ts';
@@ -145,6 +146,21 @@ async function hashInWorker(files: readonly string[], signal?: AbortSignal): Pro
   return { records: all, done: () => records.length, stop: () => worker.terminate() };
 }
 
+/**
+ * Copies the files an import takes as they are (config, tokenizer, templates) from `source` into
+ * `out`, off this thread, and hashes the copies; their records in COPIED_FILES' order.
+ */
+async function copyFiles(source: string, out: string, signal?: AbortSignal): Promise<FileRecord[]> {
+  const copied: FileRecord[] = [];
+  for (const file of COPIED_FILES) {
+    if (!existsSync(join(source, file))) continue;
+    signal?.throwIfAborted();
+    await copyFile(join(source, file), join(out, file));
+    copied.push(await hashFile(join(out, file), signal));
+  }
+  return copied;
+}
+
 /** Reads config.json and decides the precision; for callers that show the plan before importing. */
 export function planImport(
   source: string,
@@ -236,7 +252,21 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
   let pool: WeightPool | undefined;
   let hasher: Awaited<ReturnType<typeof hashInWorker>> | undefined;
   let folder: ClaimedFolder | undefined;
+  let copying: Promise<FileRecord[]> | undefined;
   try {
+    const { graphs, workerData } = importGraphs(source, plan, opts);
+    const workers = opts.workers ?? defaultImportWorkers(ckpt.fileNames.reduce((sum, f) => sum + statSync(join(source, f)).size, 0));
+    // This thread makes units while the workers start (weight-pool.ts), except for int4: a unit
+    // there quantises 8 values per byte written, so this thread's first one outlasts the workers'
+    // start and holds its own buffers (measured: no faster, 30 MB more peak memory).
+    const thisThreadUnits = opts.thisThreadUnits ?? (precision === 'int4' ? 0 : undefined);
+    const poolOptions = { ...(opts.partBytes !== undefined ? { partBytes: opts.partBytes } : {}), ...(thisThreadUnits !== undefined ? { thisThreadUnits } : {}) };
+    // The weight workers start before the checks below, which they need not wait for: they load
+    // their modules and build their graphs (a tenth of a second of a core each, more with the
+    // page cache cold) while this thread checks the tensors and claims the folder. A check that
+    // fails ends them unused. Their start is awaited here: finding their bundle reads files, whose
+    // callbacks the checks would hold up.
+    pool = workers > 0 ? await WeightPool.start(IMPORT_WORKER, workerData, workers, poolOptions) : undefined;
     const expected = textTensorShapes(config.text);
     let n = 0;
     for (const [name, shape] of expected) {
@@ -248,20 +278,16 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
     if (folder.found === 'import') opts.onNote?.(`replacing the model in ${folder.dir}`);
     else if (typeof folder.found === 'object') opts.onNote?.(`${folder.dir} holds an import that was interrupted (started ${folder.found.interrupted.startedAt}); starting it again over what it left`);
 
-    const { graphs, workerData } = importGraphs(source, plan, opts);
     const shards = [...ckpt.fileNames, ...(existsSync(join(source, 'model.safetensors.index.json')) ? ['model.safetensors.index.json'] : [])];
     // The shards are hashed only when asked; the small index always is.
     const sourcePlans = shards.map((f) => planSourceFile(join(source, f), opts.hashSource === true || !f.endsWith('.safetensors')));
     const toHash = sourcePlans.filter((p) => !p.record);
-    const workers = opts.workers ?? defaultImportWorkers(ckpt.fileNames.reduce((sum, f) => sum + statSync(join(source, f)).size, 0));
     // Shards to hash are hashed while the weights are made when there are workers; alone, after them.
     hasher = workers > 0 && opts.hashSource && toHash.length > 0 ? await hashInWorker(toHash.map((p) => p.path), opts.signal) : undefined;
-    // This thread makes units while the workers start (weight-pool.ts), except for int4: a unit
-    // there quantises 8 values per byte written, so this thread's first one outlasts the workers'
-    // start and holds its own buffers (measured: no faster, 30 MB more peak memory).
-    const thisThreadUnits = opts.thisThreadUnits ?? (precision === 'int4' ? 0 : undefined);
-    const poolOptions = { ...(opts.partBytes !== undefined ? { partBytes: opts.partBytes } : {}), ...(thisThreadUnits !== undefined ? { thisThreadUnits } : {}) };
-    pool = workers > 0 ? await WeightPool.start(IMPORT_WORKER, workerData, workers, poolOptions) : undefined;
+    // The small files are copied and hashed while the weights are made, off this thread (libuv's
+    // pool), not after them, where the import would wait for them.
+    copying = copyFiles(source, opts.out, opts.signal);
+    copying.catch(() => undefined); // awaited below, or abandoned when the weights fail first
     // With no workers, both graphs' weights are made here, hashed in the pieces a pool would hash.
     const writer = (graph: 'text' | 'vision') => pool?.writer(graph) ?? inThisThread(opts.partBytes);
     const converting = (p: { index: number; count: number; weight: string }) => progress({ phase: 'converting', done: p.index + 1, total: p.count, detail: p.weight });
@@ -272,15 +298,11 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
     });
     if (opts.testOnlyHold) await opts.testOnlyHold('text written');
     const vision = await writeVisionModel(ckpt, config, opts.out, graphs.vision.weights, { onProgress: converting, weights: writer('vision') });
-    await pool?.close();
-
-    const copied: FileRecord[] = [];
-    for (const file of COPIED_FILES) {
-      if (!existsSync(join(source, file))) continue;
-      cancelled();
-      copyFileSync(join(source, file), join(opts.out, file));
-      copied.push(await hashFile(join(opts.out, file), opts.signal));
-    }
+    // The workers are idle from here: they end while the rest is done, and the import does not
+    // wait for their threads to be torn down (24 ms for two, timed in a cold import).
+    void pool?.close();
+    const copied = await copying;
+    cancelled();
     const hashing = (done: number) => progress({ phase: 'hashing', done, total: toHash.length, detail: done < toHash.length ? basename(toHash[done]!.path) : 'done' });
     let hashed: FileRecord[];
     if (hasher) {
@@ -326,14 +348,16 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
     return manifest;
   } catch (err) {
     // Nothing half-written stays behind: tens of gigabytes for the real model. The workers stop
-    // first, so that none writes into a file after it is removed.
+    // first, and the copying ends, so that nothing writes into a file after it is removed.
     await pool?.close();
+    await copying?.catch(() => undefined);
     await hasher?.stop();
     folder?.discard();
     if (opts.signal?.aborted) throw new ImportCancelledError(`the import into ${resolve(opts.out)} was cancelled; what it had written is removed`);
     throw err;
   } finally {
-    await pool?.close();
+    // Ended and awaited above when the import failed; otherwise idle since the vision weights.
+    void pool?.close();
     await hasher?.stop();
     ckpt.close();
   }

@@ -33,10 +33,15 @@ function recipeSource(ckpt: HfCheckpoint, recipe: WeightRecipe): Fp32Source {
 }
 
 /**
- * Values widened at a time in the kernel memory: a 4 MB fp32 chunk (1 Mi values) gave 0.25 CPU-s
- * less per fp32 import than 16 MB chunks and 35 MB less peak memory (docs/measurements.md).
+ * Values widened at a time in the kernel memory: a 2 MB fp32 chunk (512 Ki values; the write and
+ * the hash read each chunk right after its widening, likelier from the cache the smaller it is, a
+ * guess this machine does not let us check). Against 1 Mi values it gave
+ * 0.18 CPU-s less per fp32 import of the benchmark's checkpoint (9 of 10 paired runs), and 9 MB
+ * less peak memory; 256 Ki was the same within the noise (8 paired runs); 1 Mi had done 0.25 CPU-s
+ * better than 4 Mi and 16 MB
+ * (docs/measurements.md).
  */
-const WIDEN_VALUES = 1 << 20;
+const WIDEN_VALUES = 1 << 19;
 
 /**
  * The spans' values widened in this thread's kernel memory, `chunk` values at a time: each chunk
@@ -51,7 +56,7 @@ async function* widenedInKernelMemory(spans: AsyncIterable<Bf16Span>, chunk: num
 }
 
 export interface ImportGraphOptions {
-  /** Tests only: values per chunk of a weight widened in the kernel memory (default 1 Mi). */
+  /** Tests only: values per chunk of a weight widened in the kernel memory (default 512 Ki). */
   readonly widenValues?: number;
   /** Tests only: false reads and widens every weight as its source does (the reference). */
   readonly inKernelMemory?: boolean;

@@ -33,12 +33,15 @@ if (data.role === 'weights') {
   ]);
   const ckpt = HfCheckpoint.open(data.source);
   const built = new Map<string, ReturnType<typeof buildImportGraph>>();
-  serveWeights(port, (key) => {
+  // Both graphs are built before the worker says it is ready (serveWeights): the main thread
+  // makes units meanwhile, and the first units here start at once.
+  const graphs = (key: string) => {
     if (!Object.hasOwn(data.graphs, key)) throw new Error(`the import worker knows no graph named ${key}`);
     let graph = built.get(key);
     if (!graph) built.set(key, (graph = buildImportGraph(ckpt, data.config, data.graphs[key]!)));
     return graph;
-  });
+  };
+  serveWeights(port, graphs, { prepare: Object.keys(data.graphs) });
 } else {
   const { hashFile } = await import('../../../checkpoint/file-hash.ts');
   for (const file of data.files) port.postMessage(await hashFile(file));

@@ -33,13 +33,12 @@ function recipeSource(ckpt: HfCheckpoint, recipe: WeightRecipe): Fp32Source {
 }
 
 /**
- * Values widened at a time in the kernel memory: a 2 MB fp32 chunk (512 Ki values; the write and
- * the hash read each chunk right after its widening, likelier from the cache the smaller it is, a
- * guess this machine does not let us check). Against 1 Mi values it gave
- * 0.18 CPU-s less per fp32 import of the benchmark's checkpoint (9 of 10 paired runs), and 9 MB
- * less peak memory; 256 Ki was the same within the noise (8 paired runs); 1 Mi had done 0.25 CPU-s
- * better than 4 Mi and 16 MB
- * (docs/measurements.md).
+ * Values widened at a time in the kernel memory: 512 Ki, a 2 MB fp32 chunk. Against 1 Mi it gave
+ * 0.18 CPU-s less per fp32 import of the benchmark's checkpoint (9 of 10 paired runs) and 9 MB less
+ * peak memory; 256 Ki was the same within the noise (8 paired runs); 1 Mi had given 0.25 CPU-s less
+ * than 4 Mi (docs/measurements.md). Why smaller does better is a guess this machine cannot check:
+ * the write and the hash read each chunk right after its widening, likelier from the cache the
+ * smaller it is.
  */
 const WIDEN_VALUES = 1 << 19;
 

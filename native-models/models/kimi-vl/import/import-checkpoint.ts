@@ -254,13 +254,6 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
   let folder: ClaimedFolder | undefined;
   let copying: Promise<FileRecord[]> | undefined;
   try {
-    const { graphs, workerData } = importGraphs(source, plan, opts);
-    const workers = opts.workers ?? defaultImportWorkers(ckpt.fileNames.reduce((sum, f) => sum + statSync(join(source, f)).size, 0));
-    // This thread makes units while the workers start (weight-pool.ts), except for int4: a unit
-    // there quantises 8 values per byte written, so this thread's first one outlasts the workers'
-    // start and holds its own buffers (measured: no faster, 30 MB more peak memory).
-    const thisThreadUnits = opts.thisThreadUnits ?? (precision === 'int4' ? 0 : undefined);
-    const poolOptions = { ...(opts.partBytes !== undefined ? { partBytes: opts.partBytes } : {}), ...(thisThreadUnits !== undefined ? { thisThreadUnits } : {}) };
     const expected = textTensorShapes(config.text);
     let n = 0;
     for (const [name, shape] of expected) {
@@ -271,17 +264,21 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
     folder = claimOutputFolder(opts.out, { source, manifestFile: MANIFEST_FILE, writes: WRITTEN_FILES });
     if (folder.found === 'import') opts.onNote?.(`replacing the model in ${folder.dir}`);
     else if (typeof folder.found === 'object') opts.onNote?.(`${folder.dir} holds an import that was interrupted (started ${folder.found.interrupted.startedAt}); starting it again over what it left`);
-    // The workers start after the checks, which take a few milliseconds: a checkpoint with a wrong
-    // tensor is refused before anything costly (finding the workers' bundle reads some 30 files,
-    // 0.14–0.16 s with the page cache cold; remaking it after an edit, seconds).
-    pool = workers > 0 ? await WeightPool.start(IMPORT_WORKER, workerData, workers, poolOptions) : undefined;
 
+    const { graphs, workerData } = importGraphs(source, plan, opts);
     const shards = [...ckpt.fileNames, ...(existsSync(join(source, 'model.safetensors.index.json')) ? ['model.safetensors.index.json'] : [])];
     // The shards are hashed only when asked; the small index always is.
     const sourcePlans = shards.map((f) => planSourceFile(join(source, f), opts.hashSource === true || !f.endsWith('.safetensors')));
     const toHash = sourcePlans.filter((p) => !p.record);
+    const workers = opts.workers ?? defaultImportWorkers(ckpt.fileNames.reduce((sum, f) => sum + statSync(join(source, f)).size, 0));
     // Shards to hash are hashed while the weights are made when there are workers; alone, after them.
     hasher = workers > 0 && opts.hashSource && toHash.length > 0 ? await hashInWorker(toHash.map((p) => p.path), opts.signal) : undefined;
+    // This thread makes units while the workers start (weight-pool.ts), except for int4: a unit
+    // there quantises 8 values per byte written, so this thread's first one outlasts the workers'
+    // start and holds its own buffers (measured: no faster, 30 MB more peak memory).
+    const thisThreadUnits = opts.thisThreadUnits ?? (precision === 'int4' ? 0 : undefined);
+    const poolOptions = { ...(opts.partBytes !== undefined ? { partBytes: opts.partBytes } : {}), ...(thisThreadUnits !== undefined ? { thisThreadUnits } : {}) };
+    pool = workers > 0 ? await WeightPool.start(IMPORT_WORKER, workerData, workers, poolOptions) : undefined;
     // The small files are copied and hashed while the weights are made, off this thread (libuv's
     // pool), not after them, where the import would wait for them.
     copying = copyFiles(source, opts.out, opts.signal);
@@ -354,8 +351,7 @@ export async function importKimiVL(opts: ImportOptions): Promise<ModelManifest> 
     if (opts.signal?.aborted) throw new ImportCancelledError(`the import into ${resolve(opts.out)} was cancelled; what it had written is removed`);
     throw err;
   } finally {
-    // Ended and awaited above when the import failed; otherwise idle since the vision weights.
-    void pool?.close();
+    // The pool is ended above on either path (awaited when the import failed).
     await hasher?.stop();
     ckpt.close();
   }
